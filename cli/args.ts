@@ -1,0 +1,37 @@
+/** A small argv parser: `--key value`, `--flag`, `--key=value`, and positionals. */
+export interface ParsedArgs {
+  _: string[];
+  [key: string]: string | boolean | string[];
+}
+
+export function parseArgs(argv: string[], booleans: string[] = []): ParsedArgs {
+  const out: ParsedArgs = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (eq > 0) out[key] = a.slice(eq + 1);
+      else if (booleans.includes(key) || i + 1 >= argv.length || argv[i + 1].startsWith('--')) out[key] = true;
+      else out[key] = argv[++i];
+    } else {
+      out._.push(a);
+    }
+  }
+  return out;
+}
+
+export function numArg(args: ParsedArgs, key: string, fallback: number): number {
+  const v = args[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new Error(`--${key} needs a number, got ${String(v)}`);
+  return n;
+}
+
+export function strArg(args: ParsedArgs, key: string): string | undefined {
+  const v = args[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new Error(`--${key} needs a value`);
+  return v;
+}

@@ -1,0 +1,139 @@
+/**
+ * The frame store: a bounded ring of recent frames per camera (../../DESIGN.md, "Frames never ride
+ * on messages"). Messages carry a FrameRef; a stage that needs pixels asks the store. A frame that has
+ * been evicted is a dropped frame for whoever asks late — counted, never an error.
+ */
+import { Frame, FrameRef, PixelFormat } from './types';
+
+export interface FrameStoreOptions {
+  /** Frames kept per camera. Enough to cover a slow detector's lag at the source rate. */
+  capacity?: number;
+}
+
+export interface CameraStoreStats {
+  camera: string;
+  /** Frames put since the camera was first seen. */
+  frames: number;
+  /** Frames pushed out of the ring to make room. */
+  evicted: number;
+  /** get() calls that found their frame already evicted. */
+  misses: number;
+  /** Bytes held now. */
+  bytes: number;
+}
+
+const BYTES_PER_PIXEL: Record<PixelFormat, number> = { rgb24: 3, bgr24: 3, gray8: 1 };
+
+export function frameBytes(width: number, height: number, format: PixelFormat): number {
+  return width * height * BYTES_PER_PIXEL[format];
+}
+
+class CameraRing {
+  readonly slots: (Frame | undefined)[];
+  nextSeq = 0;
+  evicted = 0;
+  misses = 0;
+  bytes = 0;
+  constructor(capacity: number) {
+    this.slots = new Array(capacity);
+  }
+}
+
+export class FrameStore {
+  private readonly capacity: number;
+  private readonly cameras = new Map<string, CameraRing>();
+
+  constructor(options: FrameStoreOptions = {}) {
+    const capacity = options.capacity ?? 8;
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new Error(`frame store capacity must be a whole number ≥ 1, got ${capacity}`);
+    }
+    this.capacity = capacity;
+  }
+
+  /**
+   * Stores pixels and returns the reference to put on the message. The store keeps `data` as given
+   * (no copy): the caller hands over ownership and must not write to it afterwards.
+   */
+  put(camera: string, data: Uint8Array, width: number, height: number, tMs: number, format: PixelFormat = 'rgb24'): FrameRef {
+    const expected = frameBytes(width, height, format);
+    if (data.length !== expected) {
+      throw new Error(`frame for camera "${camera}" has ${data.length} bytes; ${width}×${height} ${format} needs ${expected}`);
+    }
+    let ring = this.cameras.get(camera);
+    if (!ring) {
+      ring = new CameraRing(this.capacity);
+      this.cameras.set(camera, ring);
+    }
+    const seq = ring.nextSeq++;
+    const slot = seq % this.capacity;
+    const old = ring.slots[slot];
+    if (old) {
+      ring.evicted++;
+      ring.bytes -= old.data.length;
+    }
+    const ref: FrameRef = { camera, seq, tMs, width, height, format };
+    ring.slots[slot] = { ref, data };
+    ring.bytes += data.length;
+    return ref;
+  }
+
+  /** The frame's pixels, or undefined once evicted (or never stored). A miss is counted. */
+  get(ref: FrameRef): Frame | undefined {
+    const ring = this.cameras.get(ref.camera);
+    const f = ring?.slots[ref.seq % this.capacity];
+    if (f && f.ref.seq === ref.seq) return f;
+    if (ring) ring.misses++;
+    return undefined;
+  }
+
+  /** The newest frame of a camera (for snapshots and views). */
+  latest(camera: string): Frame | undefined {
+    const ring = this.cameras.get(camera);
+    if (!ring || ring.nextSeq === 0) return undefined;
+    return ring.slots[(ring.nextSeq - 1) % this.capacity];
+  }
+
+  /** True when a newer frame than `ref` has been stored for its camera (latest-frame-wins checks). */
+  hasNewer(ref: FrameRef): boolean {
+    const ring = this.cameras.get(ref.camera);
+    return !!ring && ring.nextSeq - 1 > ref.seq;
+  }
+
+  stats(camera: string): CameraStoreStats | undefined {
+    const r = this.cameras.get(camera);
+    if (!r) return undefined;
+    return { camera, frames: r.nextSeq, evicted: r.evicted, misses: r.misses, bytes: r.bytes };
+  }
+
+  cameraIds(): string[] {
+    return [...this.cameras.keys()];
+  }
+
+  /**
+   * Releases a camera's pixels (its source stopped). The sequence counter is kept, so a restarted
+   * source never reuses a seq that a downstream stage may still hold.
+   */
+  release(camera: string): void {
+    const ring = this.cameras.get(camera);
+    if (!ring) return;
+    ring.slots.fill(undefined);
+    ring.bytes = 0;
+  }
+}
+
+/**
+ * The process-wide store shared by every node. Keyed on a global symbol so that two copies of this
+ * module (a test harness and a flow, say) still share one store; this is the only global the engine has.
+ */
+const KEY = Symbol.for('edgevision.frameStore');
+type WithStore = typeof globalThis & { [KEY]?: FrameStore };
+
+export function sharedFrameStore(): FrameStore {
+  const g = globalThis as WithStore;
+  if (!g[KEY]) {
+    const cap = Number(process.env.EDGEVISION_FRAME_STORE_CAPACITY || 8);
+    g[KEY] = new FrameStore({ capacity: cap });
+  }
+  return g[KEY]!;
+}
