@@ -1,0 +1,455 @@
+/**
+ * A ByteTrack-style multi-object tracker (Zhang et al., "ByteTrack: Multi-Object Tracking by
+ * Associating Every Detection Box", ECCV 2022), on frame timestamps.
+ *
+ * Per frame: every track is predicted to the frame time by a constant-velocity Kalman filter; then
+ *  1. confirmed and lost tracks are matched to high-score detections (IoU, optionally fused with the
+ *     score and with appearance);
+ *  2. confirmed tracks still unmatched are matched to low-score detections, which keeps a track alive
+ *     through a partial occlusion without ever starting a track from a weak detection;
+ *  3. tentative tracks are matched to the high-score detections left over;
+ *  4. high-score detections still left start tentative tracks (if their score is high enough);
+ *  5. tentative tracks that missed a frame are dropped, confirmed ones become lost, and lost ones
+ *     older than the lost buffer (seconds, from frame times) are removed.
+ * A tentative track is confirmed after `minHits` consecutive matches.
+ *
+ * Ids are counted per tracker instance. All per-track state lives in one map and is deleted when the
+ * track is removed, so memory is bounded by the number of live tracks.
+ */
+import { Box, Detection, Point, TrackState } from '../types';
+import { iou } from '../geometry';
+import { solveAssignment } from './assignment';
+import { KalmanBoxFilter, KalmanParams, KalmanState, boxToMeasurement, meanToBox } from './kalman';
+
+export interface AppearanceOptions {
+  /** Use cosine distance between `Detection.embedding` and the track's smoothed embedding. */
+  enabled: boolean;
+  /** Appearance distance (cosine distance / 2, 0..1) above which appearance is ignored for a pair. */
+  threshold: number;
+  /** IoU distance (1 − IoU) above which appearance is ignored: far-apart look-alikes never match. */
+  proximity: number;
+  /** Weight of the old embedding in the track's exponential moving average (0..1). */
+  momentum: number;
+}
+
+export interface TrackerOptions {
+  /** Detections at or above this score are "high": they are matched first and can start tracks. */
+  highThreshold: number;
+  /** Detections below this score are ignored; between low and high they only keep tracks alive. */
+  lowThreshold: number;
+  /** A high detection left unmatched starts a tentative track only at or above this score. */
+  newTrackThreshold: number;
+  /** Largest cost (1 − IoU, or fused) accepted when matching tracks to high detections. */
+  matchThreshold: number;
+  /** Largest cost (1 − IoU) accepted when matching confirmed tracks to low detections. */
+  lowMatchThreshold: number;
+  /** Largest cost accepted when matching tentative tracks to the high detections left over. */
+  tentativeMatchThreshold: number;
+  /** Consecutive matches before a tentative track is confirmed (1 = at once). */
+  minHits: number;
+  /** Seconds a confirmed track survives without a match (lost) before it is removed. */
+  lostBufferS: number;
+  /** Only match a track to detections of its own class. */
+  classAware: boolean;
+  /** Multiply IoU by the detection score in the first association (ByteTrack's MOT17 setting). */
+  fuseScore: boolean;
+  appearance: AppearanceOptions;
+  kalman: Partial<KalmanParams>;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
+  highThreshold: 0.6,
+  lowThreshold: 0.1,
+  newTrackThreshold: 0.7,
+  matchThreshold: 0.8,
+  lowMatchThreshold: 0.5,
+  tentativeMatchThreshold: 0.7,
+  minHits: 2,
+  lostBufferS: 1,
+  classAware: true,
+  fuseScore: false,
+  appearance: Object.freeze({ enabled: false, threshold: 0.25, proximity: 0.5, momentum: 0.9 }),
+  kalman: Object.freeze({}),
+}) as Readonly<TrackerOptions>;
+
+export type TrackerOptionsInput = Partial<Omit<TrackerOptions, 'appearance'>> & { appearance?: Partial<AppearanceOptions> };
+
+function num(name: string, v: unknown, lo: number, hi: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+    throw new Error(`tracker option ${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Fills defaults and checks every option; the error names the option and the allowed range. */
+export function resolveTrackerOptions(input: TrackerOptionsInput = {}): TrackerOptions {
+  const known = new Set(Object.keys(DEFAULT_TRACKER_OPTIONS));
+  for (const k of Object.keys(input)) if (!known.has(k)) throw new Error(`unknown tracker option "${k}"; known: ${[...known].join(', ')}`);
+  const d = DEFAULT_TRACKER_OPTIONS;
+  const o: TrackerOptions = { ...d, ...input, appearance: { ...d.appearance, ...(input.appearance ?? {}) }, kalman: { ...(input.kalman ?? {}) } } as TrackerOptions;
+  num('highThreshold', o.highThreshold, 0, 1);
+  num('lowThreshold', o.lowThreshold, 0, 1);
+  num('newTrackThreshold', o.newTrackThreshold, 0, 1);
+  if (o.lowThreshold > o.highThreshold) throw new Error(`tracker option lowThreshold (${o.lowThreshold}) must not exceed highThreshold (${o.highThreshold})`);
+  num('matchThreshold', o.matchThreshold, 0, 1);
+  num('lowMatchThreshold', o.lowMatchThreshold, 0, 1);
+  num('tentativeMatchThreshold', o.tentativeMatchThreshold, 0, 1);
+  num('minHits', o.minHits, 1, 1000, true);
+  num('lostBufferS', o.lostBufferS, 0, 86400);
+  if (typeof o.classAware !== 'boolean') throw new Error('tracker option classAware must be true or false');
+  if (typeof o.fuseScore !== 'boolean') throw new Error('tracker option fuseScore must be true or false');
+  if (typeof o.appearance.enabled !== 'boolean') throw new Error('tracker option appearance.enabled must be true or false');
+  num('appearance.threshold', o.appearance.threshold, 0, 1);
+  num('appearance.proximity', o.appearance.proximity, 0, 1);
+  num('appearance.momentum', o.appearance.momentum, 0, 1);
+  return o;
+}
+
+/** One live track as the tracker reports it after an update. */
+export interface TrackOutput {
+  trackId: number;
+  state: TrackState;
+  /** Smoothed box (Kalman posterior) when matched this frame, else the predicted box. */
+  box: Box;
+  /** Index into this frame's detections array, or -1 when not matched this frame. */
+  detectionIndex: number;
+  score: number;
+  classId: number;
+  label: string;
+  /** Box-centre velocity, pixels per second. */
+  velocity: Point;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  ageMs: number;
+  hits: number;
+}
+
+export interface TrackEvent {
+  kind: 'start' | 'end';
+  trackId: number;
+  tMs: number;
+  classId: number;
+  label: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** Sum of the distances between successive matched box centres, pixels. */
+  pathLengthPx: number;
+  hits: number;
+  /** Box when confirmed (start) or last matched (end). */
+  box: Box;
+  /** Why a track ended: its lost buffer ran out, or the tracker was reset. */
+  reason?: 'lost' | 'reset';
+}
+
+export interface TrackerUpdate {
+  tracks: TrackOutput[];
+  started: TrackEvent[];
+  ended: TrackEvent[];
+}
+
+interface Track {
+  id: number;
+  state: TrackState;
+  kf: KalmanState;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  hits: number;
+  score: number;
+  classId: number;
+  label: string;
+  /** Votes per class id, so a class-agnostic track takes its most frequent class. Small, per track. */
+  classVotes: Map<number, number>;
+  pathLengthPx: number;
+  lastCenter: Point;
+  lastBox: Box;
+  embedding: number[] | null;
+  detectionIndex: number;
+  everConfirmed: boolean;
+}
+
+export class Tracker {
+  readonly options: TrackerOptions;
+  private readonly kf: KalmanBoxFilter;
+  private readonly tracks = new Map<number, Track>();
+  private nextId = 1;
+  private lastTMs = -Infinity;
+
+  constructor(options: TrackerOptionsInput = {}) {
+    this.options = resolveTrackerOptions(options);
+    this.kf = new KalmanBoxFilter(this.options.kalman);
+  }
+
+  /** Number of live tracks by state (for status lines and tests). */
+  stats(): { tentative: number; confirmed: number; lost: number; total: number; nextId: number } {
+    let tentative = 0;
+    let confirmed = 0;
+    let lost = 0;
+    for (const t of this.tracks.values()) {
+      if (t.state === 'tentative') tentative++;
+      else if (t.state === 'confirmed') confirmed++;
+      else lost++;
+    }
+    return { tentative, confirmed, lost, total: this.tracks.size, nextId: this.nextId };
+  }
+
+  /** Sizes of every internal collection: what a memory test watches. */
+  internalSizes(): { tracks: number; classVotes: number } {
+    let votes = 0;
+    for (const t of this.tracks.values()) votes += t.classVotes.size;
+    return { tracks: this.tracks.size, classVotes: votes };
+  }
+
+  /**
+   * Ends every track (end events with reason 'reset') and forgets them. Ids keep counting, so an id
+   * never names two objects for downstream stages that remember ids.
+   */
+  reset(tMs: number): TrackEvent[] {
+    const ended: TrackEvent[] = [];
+    for (const t of this.tracks.values()) if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'reset'));
+    this.tracks.clear();
+    this.lastTMs = -Infinity;
+    return ended;
+  }
+
+  /** Feeds one frame's detections at frame time tMs (ms; must not go backwards). Never mutates `detections`. */
+  update(detections: readonly Detection[], tMs: number): TrackerUpdate {
+    if (typeof tMs !== 'number' || !Number.isFinite(tMs)) throw new Error(`tracker.update: tMs must be a finite number, got ${String(tMs)}`);
+    if (tMs < this.lastTMs) throw new RangeError(`tracker.update: frame time went backwards (${tMs} < ${this.lastTMs}); reset the tracker first`);
+    this.lastTMs = tMs;
+    const o = this.options;
+    const started: TrackEvent[] = [];
+    const ended: TrackEvent[] = [];
+
+    // Predict every track to this frame's time.
+    for (const t of this.tracks.values()) {
+      const dtS = (tMs - this.stateTime(t)) / 1000;
+      let mean = t.kf.mean;
+      // A lost track's size should not keep growing or shrinking while nobody sees it (ByteTrack).
+      if (t.state === 'lost') mean = [...mean.slice(0, 6), 0, 0];
+      t.kf = this.kf.predict(mean, t.kf.cov, dtS);
+      t.detectionIndex = -1;
+    }
+    this.kfTime = tMs;
+
+    const high: number[] = [];
+    const low: number[] = [];
+    detections.forEach((d, i) => {
+      if (!d || !Array.isArray(d.box) || d.box.length !== 4 || !d.box.every(Number.isFinite)) {
+        throw new Error(`tracker.update: detection ${i} needs a box [x1, y1, x2, y2] of finite numbers`);
+      }
+      const s = typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 1;
+      if (s >= o.highThreshold) high.push(i);
+      else if (s >= o.lowThreshold) low.push(i);
+    });
+
+    const all = [...this.tracks.values()];
+    const pool = all.filter((t) => t.state !== 'tentative');
+    const tentative = all.filter((t) => t.state === 'tentative');
+
+    // 1. Confirmed + lost tracks × high detections.
+    const m1 = this.associate(pool, high, detections, o.matchThreshold, o.fuseScore, o.appearance.enabled);
+    for (const [ti, di] of m1.pairs) this.matched(pool[ti], detections, high[di], tMs, started);
+    const restTracks = m1.unmatchedTracks.map((i) => pool[i]).filter((t) => t.state === 'confirmed');
+    const restHigh = m1.unmatchedDets.map((i) => high[i]);
+
+    // 2. Remaining confirmed tracks × low detections: IoU only (appearance of a weak, occluded box is unreliable).
+    const m2 = this.associate(restTracks, low, detections, o.lowMatchThreshold, false, false);
+    for (const [ti, di] of m2.pairs) this.matched(restTracks[ti], detections, low[di], tMs, started);
+    for (const i of m2.unmatchedTracks) restTracks[i].state = 'lost';
+
+    // 3. Tentative tracks × high detections left over.
+    const m3 = this.associate(tentative, restHigh, detections, o.tentativeMatchThreshold, o.fuseScore, o.appearance.enabled);
+    for (const [ti, di] of m3.pairs) this.matched(tentative[ti], detections, restHigh[di], tMs, started);
+    for (const i of m3.unmatchedTracks) this.tracks.delete(tentative[i].id); // never confirmed: no events
+
+    // 4. New tentative tracks.
+    for (const i of m3.unmatchedDets) {
+      const di = restHigh[i];
+      if (this.score(detections[di]) >= o.newTrackThreshold) this.start(detections, di, tMs, started);
+    }
+
+    // 5. Lost tracks past the buffer are removed, and all their state with them.
+    const bufferMs = o.lostBufferS * 1000;
+    for (const t of all) {
+      if (t.state === 'lost' && tMs - t.lastSeenMs > bufferMs && this.tracks.has(t.id)) {
+        this.tracks.delete(t.id);
+        if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'lost'));
+      }
+    }
+
+    const tracks: TrackOutput[] = [];
+    for (const t of this.tracks.values()) tracks.push(this.output(t, tMs));
+    return { tracks, started, ended };
+  }
+
+  private kfTime = -Infinity;
+
+  /** Every track's Kalman state is kept at the time of the last update. */
+  private stateTime(t: Track): number {
+    return Number.isFinite(this.kfTime) ? this.kfTime : t.lastSeenMs;
+  }
+
+  private score(d: Detection): number {
+    return typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 1;
+  }
+
+  private associate(
+    tracks: Track[],
+    detIdx: number[],
+    detections: readonly Detection[],
+    gate: number,
+    fuseScore: boolean,
+    useAppearance: boolean,
+  ): { pairs: Array<[number, number]>; unmatchedTracks: number[]; unmatchedDets: number[] } {
+    if (tracks.length === 0 || detIdx.length === 0) {
+      return { pairs: [], unmatchedTracks: tracks.map((_, i) => i), unmatchedDets: detIdx.map((_, i) => i) };
+    }
+    const o = this.options;
+    const boxes = tracks.map((t) => meanToBox(t.kf.mean));
+    const cost: number[][] = [];
+    for (let r = 0; r < tracks.length; r++) {
+      const t = tracks[r];
+      const row = new Array<number>(detIdx.length);
+      for (let c = 0; c < detIdx.length; c++) {
+        const d = detections[detIdx[c]];
+        if (o.classAware && (d.classId ?? 0) !== t.classId) {
+          row[c] = Infinity;
+          continue;
+        }
+        const ov = iou(boxes[r], d.box);
+        let cst = fuseScore ? 1 - ov * this.score(d) : 1 - ov;
+        if (useAppearance && t.embedding && Array.isArray(d.embedding) && d.embedding.length === t.embedding.length) {
+          // BoT-SORT's fusion: appearance can only lower the cost, and only for nearby, similar boxes.
+          const emb = cosineDistance(t.embedding, d.embedding) / 2;
+          if (emb <= o.appearance.threshold && 1 - ov <= o.appearance.proximity) cst = Math.min(cst, emb);
+        }
+        row[c] = cst <= gate ? cst : Infinity;
+      }
+      cost.push(row);
+    }
+    const res = solveAssignment(cost, { unmatchedCost: gate });
+    const unmatchedTracks: number[] = [];
+    res.rowToCol.forEach((c, r) => {
+      if (c < 0) unmatchedTracks.push(r);
+    });
+    const unmatchedDets: number[] = [];
+    res.colToRow.forEach((r, c) => {
+      if (r < 0) unmatchedDets.push(c);
+    });
+    return { pairs: res.pairs, unmatchedTracks, unmatchedDets };
+  }
+
+  private start(detections: readonly Detection[], di: number, tMs: number, started: TrackEvent[]): void {
+    const d = detections[di];
+    const box = [...d.box] as Box;
+    const t: Track = {
+      id: this.nextId++,
+      state: 'tentative',
+      kf: this.kf.initiate(boxToMeasurement(box)),
+      firstSeenMs: tMs,
+      lastSeenMs: tMs,
+      hits: 1,
+      score: this.score(d),
+      classId: d.classId ?? 0,
+      label: d.label ?? '',
+      classVotes: new Map([[d.classId ?? 0, 1]]),
+      pathLengthPx: 0,
+      lastCenter: [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2],
+      lastBox: box,
+      embedding: this.options.appearance.enabled && Array.isArray(d.embedding) ? normalise(d.embedding) : null,
+      detectionIndex: di,
+      everConfirmed: false,
+    };
+    this.tracks.set(t.id, t);
+    if (this.options.minHits <= 1) this.confirm(t, tMs, started);
+  }
+
+  private matched(t: Track, detections: readonly Detection[], di: number, tMs: number, started: TrackEvent[]): void {
+    const d = detections[di];
+    t.kf = this.kf.update(t.kf.mean, t.kf.cov, boxToMeasurement(d.box));
+    const c: Point = [(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2];
+    t.pathLengthPx += Math.hypot(c[0] - t.lastCenter[0], c[1] - t.lastCenter[1]);
+    t.lastCenter = c;
+    t.lastBox = [...d.box] as Box;
+    t.lastSeenMs = tMs;
+    t.hits++;
+    t.score = this.score(d);
+    t.detectionIndex = di;
+    const cls = d.classId ?? 0;
+    t.classVotes.set(cls, (t.classVotes.get(cls) ?? 0) + 1);
+    if (cls !== t.classId && (t.classVotes.get(cls) ?? 0) > (t.classVotes.get(t.classId) ?? 0)) {
+      t.classId = cls;
+      t.label = d.label ?? '';
+    }
+    if (this.options.appearance.enabled && Array.isArray(d.embedding)) {
+      const e = normalise(d.embedding);
+      const m = this.options.appearance.momentum;
+      t.embedding = t.embedding && t.embedding.length === e.length ? normalise(t.embedding.map((v, i) => m * v + (1 - m) * e[i])) : e;
+    }
+    if (t.state === 'lost') t.state = 'confirmed';
+    else if (t.state === 'tentative' && t.hits >= this.options.minHits) this.confirm(t, tMs, started);
+  }
+
+  private confirm(t: Track, tMs: number, started: TrackEvent[]): void {
+    t.state = 'confirmed';
+    if (!t.everConfirmed) {
+      t.everConfirmed = true;
+      started.push(this.event('start', t, tMs));
+    }
+  }
+
+  private event(kind: 'start' | 'end', t: Track, tMs: number, reason?: 'lost' | 'reset'): TrackEvent {
+    const e: TrackEvent = {
+      kind,
+      trackId: t.id,
+      tMs,
+      classId: t.classId,
+      label: t.label,
+      firstSeenMs: t.firstSeenMs,
+      lastSeenMs: t.lastSeenMs,
+      pathLengthPx: t.pathLengthPx,
+      hits: t.hits,
+      box: [...t.lastBox] as Box,
+    };
+    if (reason) e.reason = reason;
+    return e;
+  }
+
+  private output(t: Track, tMs: number): TrackOutput {
+    return {
+      trackId: t.id,
+      state: t.state,
+      box: meanToBox(t.kf.mean),
+      detectionIndex: t.detectionIndex,
+      score: t.score,
+      classId: t.classId,
+      label: t.label,
+      velocity: [t.kf.mean[4], t.kf.mean[5]],
+      firstSeenMs: t.firstSeenMs,
+      lastSeenMs: t.lastSeenMs,
+      ageMs: tMs - t.firstSeenMs,
+      hits: t.hits,
+    };
+  }
+}
+
+function normalise(v: readonly number[]): number[] {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const n = Math.sqrt(s) || 1;
+  return v.map((x) => x / n);
+}
+
+/** 1 − cos(a, b), in [0, 2]. */
+export function cosineDistance(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (na === 0 || nb === 0) return 1;
+  return 1 - dot / Math.sqrt(na * nb);
+}
