@@ -1,0 +1,570 @@
+/**
+ * The productivity engine: tracks in, station and worker states, events, KPIs and InfluxDB points
+ * out. Pure (no clock, no Node-RED): every call carries its event time, and the caller's receive time
+ * is only copied onto the events. One engine per node; all per-camera, per-track and per-worker maps
+ * are evicted when the object goes away.
+ */
+import { anchorPoint, denormalise, pointInPolygon } from '../geometry';
+import { Detection, Frame, InfluxPoint, Point } from '../types';
+import { ConfidenceMonitor } from './health';
+import { Kpi, KpiInputs, computeKpi, sumInputs } from './kpi';
+import { emaUpdate, motionFraction } from './motion';
+import { ProductivityOptions, resolveOptions } from './options';
+import { Shift, ShiftDef, parseShifts, shiftAt } from './shift';
+import { STATE_CODE, StateMachine, StationState, StepResult, TimingOptions } from './state-machine';
+import { StationZone } from './stations';
+import { Timeline, UnitLog } from './timeline';
+
+export interface FrameInput {
+  camera: string;
+  tMs: number;
+  width: number;
+  height: number;
+  detections: readonly Detection[];
+  /** This frame's pixels from the frame store; null/undefined = gone, so no motion reading. */
+  pixels?: Frame | null;
+  /** Receive time (caller's clock), copied onto events. Defaults to tMs. */
+  rxMs?: number;
+}
+
+export interface StationView {
+  state: StationState;
+  present: boolean;
+  active: boolean;
+  /** Highest smoothed activity of the workers in the zone in this frame (null: no reading). */
+  activity: number | null;
+  workers: string[];
+  sinceMs: number;
+}
+
+export interface PeriodKpis {
+  shift: Kpi;
+  window: Kpi;
+}
+
+export interface KpiReport {
+  event: 'kpi';
+  camera: string;
+  tMs: number;
+  rxMs: number;
+  reason: 'interval' | 'state-change' | 'shift-end' | 'request';
+  shift: Shift;
+  windowMs: number;
+  stations: Record<string, PeriodKpis & { state: StationState; camera: string }>;
+  workers: Record<string, PeriodKpis & { station: string; state: StationState }>;
+  factory: PeriodKpis;
+  modelHealth: Record<string, { meanConfidence: number | null; drifting: boolean }>;
+}
+
+export interface EngineEvent {
+  event: string;
+  camera: string;
+  tMs: number;
+  rxMs: number;
+  [key: string]: unknown;
+}
+
+export interface FrameResult {
+  stations: Record<string, StationView>;
+  events: EngineEvent[];
+  reports: KpiReport[];
+  points: InfluxPoint[];
+  /** The frame was older than the camera's last one and did not change any state. */
+  late: boolean;
+}
+
+interface StationRec {
+  zone: StationZone;
+  camera: string;
+  machine: StateMachine | null;
+  states: Timeline<StationState>;
+  presence: Timeline<'present' | 'empty'>;
+  units: UnitLog;
+  external: boolean | undefined;
+  pixelPoly: { w: number; h: number; poly: Point[] } | null;
+  view: StationView | null;
+}
+
+interface TrackRec {
+  ema: number;
+  emaMs: number;
+  lastSeenMs: number;
+}
+
+interface CameraRec {
+  lastMs: number;
+  prev: Frame | null;
+  tracks: Map<string, TrackRec>;
+  health: ConfidenceMonitor;
+  late: number;
+}
+
+interface WorkerRec {
+  camera: string;
+  station: string;
+  machine: StateMachine | null;
+  states: Timeline<StationState>;
+  units: UnitLog;
+  lastMs: number;
+}
+
+const EMPTY: KpiInputs = { workingMs: 0, idleMs: 0, absentMs: 0, occupancyMs: 0, units: 0 };
+
+export class ProductivityEngine {
+  private opts: ProductivityOptions;
+  private shiftDefs: ShiftDef[];
+  private readonly stations = new Map<string, StationRec>();
+  private readonly cameras = new Map<string, CameraRec>();
+  private readonly workers = new Map<string, WorkerRec>();
+  private nowMs: number | null = null;
+  private shift: Shift | null = null;
+  private kpiBucket = -Infinity;
+  private counters = { lateFrames: 0, lateUnits: 0, duplicateUnits: 0, duplicateEvents: 0 };
+
+  constructor(options: Partial<Record<keyof ProductivityOptions, unknown>> = {}) {
+    this.opts = resolveOptions(options);
+    this.shiftDefs = parseShifts(this.opts.shifts);
+    this.buildStations();
+  }
+
+  get options(): ProductivityOptions {
+    return { ...this.opts, stations: this.opts.stations.map((s) => ({ ...s, polygon: s.polygon.map((p) => [p[0], p[1]] as Point) })) };
+  }
+
+  get stats(): { lateFrames: number; lateUnits: number; duplicateUnits: number; duplicateEvents: number; workers: number; cameras: number } {
+    return { ...this.counters, workers: this.workers.size, cameras: this.cameras.size };
+  }
+
+  get timeMs(): number | null {
+    return this.nowMs;
+  }
+
+  stationNames(): string[] {
+    return [...this.stations.keys()];
+  }
+
+  /** Changes options at run time. Timing and thresholds keep all state; new stations start afresh. */
+  configure(patch: Partial<Record<keyof ProductivityOptions, unknown>>): ProductivityOptions {
+    const next = resolveOptions(patch, this.opts);
+    const stationsChanged = patch.stations !== undefined && JSON.stringify(next.stations) !== JSON.stringify(this.opts.stations);
+    this.opts = next;
+    this.shiftDefs = parseShifts(next.shifts);
+    if (this.nowMs !== null) this.shift = shiftAt(this.nowMs, this.shiftDefs, next.utcOffsetMin);
+    for (const s of this.stations.values()) s.machine?.configure(this.timing());
+    for (const w of this.workers.values()) w.machine?.configure(this.workerTiming());
+    for (const c of this.cameras.values()) c.health.configure(this.healthOpts());
+    if (stationsChanged) this.buildStations();
+    return this.options;
+  }
+
+  private timing(): TimingOptions {
+    const o = this.opts;
+    return { presenceOnMs: o.presenceOnMs, presenceOffMs: o.presenceOffMs, idleDelayMs: o.idleDelayMs, absenceTimeoutMs: o.absenceTimeoutMs };
+  }
+
+  /** A worker's record covers only their presence: they are "absent" the moment presence ends. */
+  private workerTiming(): TimingOptions {
+    return { ...this.timing(), absenceTimeoutMs: 0 };
+  }
+
+  private healthOpts() {
+    return { windowMs: this.opts.healthWindowMs, threshold: this.opts.driftThreshold, sustainMs: this.opts.driftSustainMs };
+  }
+
+  private buildStations(): void {
+    const keep = new Map(this.stations);
+    this.stations.clear();
+    for (const zone of this.opts.stations) {
+      const old = keep.get(zone.name);
+      if (old && JSON.stringify(old.zone) === JSON.stringify(zone)) {
+        this.stations.set(zone.name, old);
+        continue;
+      }
+      this.stations.set(zone.name, {
+        zone,
+        camera: zone.camera ?? '',
+        machine: null,
+        states: new Timeline(),
+        presence: new Timeline(),
+        units: new UnitLog(),
+        external: undefined,
+        pixelPoly: null,
+        view: null,
+      });
+    }
+  }
+
+  private qualifies(d: Detection): boolean {
+    const o = this.opts;
+    if (!(d.score >= o.minConfidence)) return false;
+    if (o.labels.length && !o.labels.includes(d.label)) return false;
+    if (o.requireConfirmed && d.trackState !== 'confirmed') return false;
+    return true;
+  }
+
+  private polyFor(s: StationRec, w: number, h: number): Point[] {
+    if (!s.pixelPoly || s.pixelPoly.w !== w || s.pixelPoly.h !== h) s.pixelPoly = { w, h, poly: denormalise(s.zone.polygon, w, h) };
+    return s.pixelPoly.poly;
+  }
+
+  private static workerId(camera: string, d: Detection): string | null {
+    if (d.globalId) return d.globalId;
+    if (d.trackId === undefined) return null;
+    return `${camera}:${d.trackId}`;
+  }
+
+  /** Processes one vision frame. */
+  processFrame(f: FrameInput): FrameResult {
+    if (!f || typeof f.camera !== 'string' || !Number.isFinite(f.tMs)) throw new Error('frame needs a camera name and a finite tMs');
+    if (!(f.width > 0 && f.height > 0)) throw new Error(`frame of camera "${f.camera}" needs width and height > 0`);
+    if (!Array.isArray(f.detections)) throw new Error(`frame of camera "${f.camera}" needs a detections array`);
+    const rx = f.rxMs ?? f.tMs;
+    const res: FrameResult = { stations: {}, events: [], reports: [], points: [], late: false };
+    let cam = this.cameras.get(f.camera);
+    if (!cam) {
+      cam = { lastMs: -Infinity, prev: null, tracks: new Map(), health: new ConfidenceMonitor(this.healthOpts()), late: 0 };
+      this.cameras.set(f.camera, cam);
+    }
+    if (f.tMs < cam.lastMs) {
+      this.counters.lateFrames++;
+      cam.late++;
+      res.late = true;
+      for (const [name, s] of this.stations) if (s.view && this.onCamera(s, f.camera)) res.stations[name] = s.view;
+      return res;
+    }
+    const o = this.opts;
+
+    // Shift boundaries that this frame steps over close the shift at its exact end.
+    if (this.nowMs === null) this.shift = shiftAt(f.tMs, this.shiftDefs, o.utcOffsetMin);
+    let guard = 0;
+    while (this.shift && f.tMs >= this.shift.endMs && guard++ < 64) {
+      const end = this.shift.endMs;
+      for (const s of this.stations.values()) {
+        if (s.machine && this.onCamera(s, f.camera)) this.record(s, s.machine.advance(end), f.camera, rx, res);
+      }
+      for (const w of this.workers.values()) if (w.machine && w.camera === f.camera) this.recordWorker(w, w.machine.advance(end));
+      res.reports.push(this.report(end, rx, 'shift-end', true));
+      this.shift = shiftAt(end, this.shiftDefs, o.utcOffsetMin);
+    }
+    if (this.shift && f.tMs >= this.shift.endMs) this.shift = shiftAt(f.tMs, this.shiftDefs, o.utcOffsetMin);
+
+    // Model health: every detection of a worker label, whatever its score or track state.
+    const scores = f.detections.filter((d) => !o.labels.length || o.labels.includes(d.label)).map((d) => d.score);
+    const h = cam.health.observe(f.tMs, scores);
+    if (h) res.events.push({ ...h, camera: f.camera, rxMs: rx, threshold: o.driftThreshold });
+
+    // Activity per qualifying track, computed only for those inside some station.
+    const canDiff = !!(f.pixels && cam.prev && f.tMs - cam.prev.ref.tMs <= o.maxFrameGapMs && f.tMs > cam.prev.ref.tMs);
+    const inStation = new Map<string, { det: Detection; worker: string | null; activity: number | null }[]>();
+    const workerSeen = new Map<string, { station: string; activity: number | null }>();
+    const myStations = [...this.stations.values()].filter((s) => this.onCamera(s, f.camera));
+    for (const d of f.detections) {
+      if (!this.qualifies(d)) continue;
+      const p = anchorPoint(d.box, o.anchor);
+      let activity: number | null | undefined;
+      const wid = ProductivityEngine.workerId(f.camera, d);
+      for (const s of myStations) {
+        if (!pointInPolygon(p, this.polyFor(s, f.width, f.height))) continue;
+        if (activity === undefined) activity = this.activity(cam, wid, d, f, canDiff);
+        let list = inStation.get(s.zone.name);
+        if (!list) inStation.set(s.zone.name, (list = []));
+        list.push({ det: d, worker: wid, activity });
+        if (wid && !workerSeen.has(wid)) workerSeen.set(wid, { station: s.zone.name, activity });
+      }
+    }
+
+    // Stations.
+    let changed = false;
+    for (const s of myStations) {
+      if (!s.machine) {
+        s.camera = s.zone.camera ?? f.camera;
+        s.machine = new StateMachine(this.timing(), f.tMs, 'absent');
+        s.states.insert(f.tMs, 'absent', rx);
+        s.presence.insert(f.tMs, 'empty', rx);
+      }
+      const here = inStation.get(s.zone.name) ?? [];
+      const readings = here.map((e) => e.activity).filter((a): a is number => a !== null);
+      const motion = readings.length ? Math.max(...readings) : null;
+      const obs = { raw: here.length > 0, active: this.combine(s, here.length > 0, motion) };
+      const step = s.machine.step(f.tMs, obs);
+      if (this.record(s, step, f.camera, rx, res)) changed = true;
+      s.view = {
+        state: s.machine.state,
+        present: s.machine.present,
+        active: s.machine.present && s.machine.active,
+        activity: motion,
+        workers: here.map((e) => e.worker).filter((w): w is string => w !== null),
+        sinceMs: s.states.lastMs() ?? f.tMs,
+      };
+      res.stations[s.zone.name] = s.view;
+    }
+
+    // Workers (tracked detections in a station), each with their own machine over their presence.
+    for (const [wid, seen] of workerSeen) {
+      let w = this.workers.get(wid);
+      if (!w || !w.machine) {
+        if (!w) {
+          w = { camera: f.camera, station: seen.station, machine: null, states: new Timeline(), units: new UnitLog(), lastMs: f.tMs };
+          this.workers.set(wid, w);
+        }
+        w.machine = new StateMachine(this.workerTiming(), f.tMs, 'absent');
+        w.states.insert(f.tMs, 'absent', rx);
+      }
+      w.station = seen.station;
+      w.lastMs = f.tMs;
+      const act = this.combine(this.stations.get(seen.station)!, true, seen.activity);
+      this.recordWorker(w, w.machine.step(f.tMs, { raw: true, active: act }));
+    }
+    for (const [wid, w] of this.workers) {
+      if (!w.machine || w.camera !== f.camera || workerSeen.has(wid)) continue;
+      this.recordWorker(w, w.machine.step(f.tMs, { raw: false }));
+      // A track that never became present (a passer-by) is forgotten once its visit is over.
+      if (w.machine && !w.machine.present && f.tMs - w.lastMs > o.presenceOffMs) {
+        w.machine = null;
+        if (w.states.length <= 1 && !w.units.length) this.workers.delete(wid);
+      }
+    }
+
+    // Keep the previous frame's pixels by reference (the store never rewrites a frame) for differencing.
+    if (f.pixels) cam.prev = f.pixels;
+    const forget = f.tMs - (o.presenceOffMs + o.maxFrameGapMs);
+    for (const [k, t] of cam.tracks) if (t.lastSeenMs < forget) cam.tracks.delete(k);
+    cam.lastMs = f.tMs;
+    this.nowMs = this.nowMs === null ? f.tMs : Math.max(this.nowMs, f.tMs);
+
+    // KPI reports at state changes and on event-time interval boundaries.
+    const bucket = o.kpiIntervalMs > 0 ? Math.floor(this.nowMs / o.kpiIntervalMs) : -Infinity;
+    if (changed) res.reports.push(this.report(this.nowMs, rx, 'state-change', false));
+    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity) res.reports.push(this.report(this.nowMs, rx, 'interval', false));
+    this.kpiBucket = bucket;
+    this.prune();
+    for (const r of res.reports) res.points.push(...this.kpiPoints(r));
+    return res;
+  }
+
+  private onCamera(s: StationRec, camera: string): boolean {
+    return s.zone.camera === undefined || s.zone.camera === camera;
+  }
+
+  /** The smoothed motion of one track (null: no reading this frame). */
+  private activity(cam: CameraRec, wid: string | null, d: Detection, f: FrameInput, canDiff: boolean): number | null {
+    if (this.opts.activitySource === 'presence' || this.opts.activitySource === 'external') return null;
+    const raw = canDiff ? motionFraction(cam.prev!, f.pixels!, d.box, { step: this.opts.motionStep, pixelThreshold: this.opts.motionPixelThreshold }) : null;
+    if (wid === null) return raw;
+    const t = cam.tracks.get(wid);
+    if (raw === null) {
+      if (t) t.lastSeenMs = f.tMs;
+      return t ? t.ema : null;
+    }
+    const ema = emaUpdate(t?.ema, t?.emaMs, raw, f.tMs, this.opts.motionTauMs);
+    cam.tracks.set(wid, { ema, emaMs: f.tMs, lastSeenMs: f.tMs });
+    return ema;
+  }
+
+  /** Combines motion and the external signal per activitySource; undefined = no reading. */
+  private combine(s: StationRec, raw: boolean, motion: number | null): boolean | undefined {
+    const m = motion === null ? undefined : motion > this.opts.activityThreshold;
+    const e = s.external;
+    switch (this.opts.activitySource) {
+      case 'presence':
+        return raw ? true : undefined;
+      case 'external':
+        return e ?? false;
+      case 'either':
+        // Either signal on is enough; with the machine off, motion decides (no reading keeps the last).
+        if (e === true || m === true) return true;
+        return m;
+      case 'both':
+        return e !== true ? false : m;
+      default:
+        return m;
+    }
+  }
+
+  /** Logs a station's changes, emits their events and points; true when the state changed. */
+  private record(s: StationRec, step: StepResult, camera: string, rx: number, res: FrameResult): boolean {
+    for (const p of step.presence) s.presence.insert(p.tMs, p.present ? 'present' : 'empty', rx);
+    for (const c of step.changes) {
+      if (!s.states.insert(c.tMs, c.to, rx)) {
+        this.counters.duplicateEvents++;
+        continue;
+      }
+      const cam = s.zone.camera ?? camera;
+      res.events.push({ event: 'state-change', camera: cam, tMs: c.tMs, rxMs: rx, station: s.zone.name, from: c.from, to: c.to, state: c.to });
+      res.points.push({
+        measurement: 'station_state',
+        tags: { station: s.zone.name, camera: cam },
+        fields: { state: c.to, state_code: STATE_CODE[c.to], from: c.from },
+        timestamp: c.tMs,
+      });
+    }
+    return step.changes.length > 0;
+  }
+
+  private recordWorker(w: WorkerRec, step: StepResult): void {
+    for (const c of step.changes) w.states.insert(c.tMs, c.to, w.lastMs);
+    // A worker whose presence ended is done: the record stays for the open periods' KPIs only.
+    if (w.machine && w.machine.state === 'absent' && step.changes.length) w.machine = null;
+  }
+
+  /**
+   * Adds units for a station (a PLC counter, a conveyor line crossing). Late units are placed by event
+   * time; a unit older than what the open periods cover, or a duplicate source id, is dropped.
+   */
+  addUnits(u: { station?: string; count?: number; tMs?: number; rxMs: number; sourceId?: string }): { accepted: boolean; station: string; reason?: string } {
+    const name = u.station || this.opts.unitsStation || (this.stations.size === 1 ? [...this.stations.keys()][0] : '');
+    const s = this.stations.get(name);
+    if (!s) throw new Error(name ? `units for unknown station "${name}" (stations: ${this.stationNames().join(', ') || 'none'})` : 'units message names no station and no default units station is set');
+    const count = u.count ?? 1;
+    if (!Number.isFinite(count)) throw new Error(`units count must be a number, got ${JSON.stringify(u.count)}`);
+    const t = u.tMs ?? this.nowMs ?? u.rxMs;
+    if (!Number.isFinite(t)) throw new Error(`units time must be a finite number, got ${JSON.stringify(u.tMs)}`);
+    if (t < this.horizon()) {
+      this.counters.lateUnits++;
+      return { accepted: false, station: name, reason: 'older than the open shift and window' };
+    }
+    if (!s.units.add(t, count, u.rxMs, u.sourceId)) {
+      this.counters.duplicateUnits++;
+      return { accepted: false, station: name, reason: 'duplicate' };
+    }
+    // Credit the worker who has been present at the station longest.
+    let best: [string, WorkerRec] | null = null;
+    for (const e of this.workers) {
+      const m = e[1].machine;
+      if (!m || e[1].station !== name || !m.present) continue;
+      if (!best || (m.presentSinceMs ?? Infinity) < (best[1].machine!.presentSinceMs ?? Infinity)) best = e;
+    }
+    if (best) best[1].units.add(t, count, u.rxMs);
+    return { accepted: true, station: name };
+  }
+
+  /** A line-count event: a crossing of `unitsLine` is one unit for `unitsStation`. Returns null when it is not one. */
+  addCrossing(ev: Record<string, unknown>, rxMs: number): { accepted: boolean; station: string; reason?: string } | null {
+    const o = this.opts;
+    if (!o.unitsLine || !ev || ev.event !== 'line-crossing') return null;
+    const line = ev.line ?? ev.name;
+    if (line !== o.unitsLine) return null;
+    const t = typeof ev.tMs === 'number' ? ev.tMs : undefined;
+    const id = `${String(ev.camera ?? '')}|${String(line)}|${String(ev.trackId ?? ev.globalId ?? '')}|${String(t ?? '')}|${String(ev.direction ?? '')}`;
+    return this.addUnits({ station: o.unitsStation || undefined, count: 1, tMs: t, rxMs, sourceId: ev.trackId !== undefined && t !== undefined ? id : undefined });
+  }
+
+  /** The external activity signal (a PLC "machine running" bit) for one station or, without one, all. */
+  setExternal(station: string | undefined, value: unknown): void {
+    const on = typeof value === 'boolean' ? value : typeof value === 'number' ? value > 0 : value === 'true' || value === 'on' || value === '1';
+    if (station) {
+      const s = this.stations.get(station);
+      if (!s) throw new Error(`activity for unknown station "${station}"`);
+      s.external = on;
+    } else {
+      for (const s of this.stations.values()) s.external = on;
+    }
+  }
+
+  private horizon(): number {
+    if (this.nowMs === null || !this.shift) return -Infinity;
+    return Math.min(this.shift.startMs, this.nowMs - this.opts.windowMs);
+  }
+
+  private prune(): void {
+    const h = this.horizon();
+    if (h === -Infinity) return;
+    for (const s of this.stations.values()) {
+      s.states.prune(h);
+      s.presence.prune(h);
+      s.units.prune(h);
+    }
+    for (const [id, w] of this.workers) {
+      if (!w.machine && w.lastMs < h) this.workers.delete(id);
+      else {
+        w.states.prune(h);
+        w.units.prune(h);
+      }
+    }
+    if (this.workers.size > this.opts.maxWorkers) {
+      const done = [...this.workers].filter(([, w]) => !w.machine).sort((a, b) => a[1].lastMs - b[1].lastMs);
+      for (const [id] of done.slice(0, this.workers.size - this.opts.maxWorkers)) this.workers.delete(id);
+    }
+  }
+
+  private stationInputs(s: StationRec, from: number, to: number, closed: boolean): KpiInputs {
+    if (!s.machine && !s.states.length) return { ...EMPTY };
+    const st = s.states.integrate(from, to);
+    const pr = s.presence.integrate(from, to);
+    return {
+      workingMs: st.get('working') ?? 0,
+      idleMs: st.get('idle') ?? 0,
+      absentMs: st.get('absent') ?? 0,
+      occupancyMs: pr.get('present') ?? 0,
+      units: s.units.sum(from, closed ? to : to + 1e-9),
+    };
+  }
+
+  private workerInputs(w: WorkerRec, from: number, to: number, closed: boolean): KpiInputs {
+    const st = w.states.integrate(from, to);
+    const working = st.get('working') ?? 0;
+    const idle = st.get('idle') ?? 0;
+    return { workingMs: working, idleMs: idle, absentMs: 0, occupancyMs: working + idle, units: w.units.sum(from, closed ? to : to + 1e-9) };
+  }
+
+  /** KPIs of the current shift and the rolling window, up to the engine's time (or `atMs`). */
+  kpis(rxMs: number, atMs?: number): KpiReport | null {
+    const t = atMs ?? this.nowMs;
+    if (t === null) return null;
+    return this.report(t, rxMs, 'request', false);
+  }
+
+  private report(t: number, rx: number, reason: KpiReport['reason'], closed: boolean): KpiReport {
+    const shift = this.shift ?? shiftAt(t, this.shiftDefs, this.opts.utcOffsetMin);
+    const wFrom = t - this.opts.windowMs;
+    const stations: KpiReport['stations'] = {};
+    const sIn: KpiInputs[] = [];
+    const wIn: KpiInputs[] = [];
+    for (const [name, s] of this.stations) {
+      const a = this.stationInputs(s, shift.startMs, t, closed);
+      const b = this.stationInputs(s, wFrom, t, closed);
+      sIn.push(a);
+      wIn.push(b);
+      stations[name] = { state: s.machine?.state ?? 'absent', camera: s.camera, shift: computeKpi(a), window: computeKpi(b) };
+    }
+    const workers: KpiReport['workers'] = {};
+    for (const [id, w] of this.workers) {
+      const a = this.workerInputs(w, shift.startMs, t, closed);
+      const b = this.workerInputs(w, wFrom, t, closed);
+      if (a.occupancyMs === 0 && b.occupancyMs === 0 && a.units === 0 && b.units === 0) continue;
+      workers[id] = { station: w.station, state: w.machine?.state ?? 'absent', shift: computeKpi(a), window: computeKpi(b) };
+    }
+    const modelHealth: KpiReport['modelHealth'] = {};
+    for (const [c, cam] of this.cameras) modelHealth[c] = { meanConfidence: cam.health.mean, drifting: cam.health.drifting };
+    return {
+      event: 'kpi',
+      camera: '*',
+      tMs: t,
+      rxMs: rx,
+      reason,
+      shift: { ...shift },
+      windowMs: this.opts.windowMs,
+      stations,
+      workers,
+      factory: { shift: computeKpi(sumInputs(sIn)), window: computeKpi(sumInputs(wIn)) },
+      modelHealth,
+    };
+  }
+
+  /** InfluxDB points for a report: station_kpi, worker_kpi, factory_kpi, one per period. */
+  kpiPoints(r: KpiReport): InfluxPoint[] {
+    const pts: InfluxPoint[] = [];
+    const fields = (k: Kpi) => ({ ...k }) as Record<string, number>;
+    for (const period of ['shift', 'window'] as const) {
+      const tags = { period, shift: r.shift.name };
+      for (const [name, s] of Object.entries(r.stations)) {
+        pts.push({ measurement: 'station_kpi', tags: { ...tags, station: name, camera: s.camera }, fields: { ...fields(s[period]), state_code: STATE_CODE[s.state] }, timestamp: r.tMs });
+      }
+      for (const [id, w] of Object.entries(r.workers)) {
+        pts.push({ measurement: 'worker_kpi', tags: { ...tags, worker: id, station: w.station }, fields: fields(w[period]), timestamp: r.tMs });
+      }
+      pts.push({ measurement: 'factory_kpi', tags, fields: fields(r.factory[period]), timestamp: r.tMs });
+    }
+    return pts;
+  }
+}
