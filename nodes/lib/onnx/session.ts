@@ -1,0 +1,171 @@
+/**
+ * ONNX Runtime sessions: creation with an execution-provider order and a fall back to the CPU, and a
+ * small `ModelRunner` seam so the detector and reid code never touch onnxruntime types (and unit tests
+ * can hand them a fake). Generic over models: a model spec + a session, nothing detection-specific.
+ */
+import { readOnnxMetadata } from './metadata';
+
+/** Providers we know how to ask for. `cuda` and `tensorrt` need the opt-in GPU libraries. */
+export type ProviderName = 'cuda' | 'tensorrt' | 'cpu';
+export const KNOWN_PROVIDERS: readonly ProviderName[] = ['cuda', 'tensorrt', 'cpu'];
+
+/** A dimension as ONNX Runtime reports it: a number, or a symbolic name / -1 when dynamic. */
+export type Dim = number | string;
+
+export interface TensorInfo {
+  name: string;
+  type: string;
+  /** Empty when the runtime could not say. */
+  shape: Dim[];
+}
+
+/** The slice of onnxruntime-node's InferenceSession we use. */
+export interface OrtSessionLike {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly unknown[];
+  readonly outputMetadata?: readonly unknown[];
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+  release(): Promise<void>;
+}
+
+/** The slice of the onnxruntime-node module we use (injectable for tests). */
+export interface OrtModuleLike {
+  InferenceSession: { create(pathOrBytes: string | Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+
+export interface SessionOptions {
+  /** Tried in this order; the first that creates a session wins. Default ['cpu']. */
+  providers?: readonly ProviderName[];
+  /** Intra-op threads; 0 lets ONNX Runtime choose (one per core). */
+  intraOpNumThreads?: number;
+}
+
+export interface ProviderAttempt {
+  provider: ProviderName;
+  /** Why it failed; absent for the one that worked. */
+  error?: string;
+}
+
+/** A float32 tensor in, float32 tensors out: all a model user needs. */
+export interface ModelRunner {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /** Custom metadata (ModelProto.metadata_props), e.g. Ultralytics' `names`. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The execution provider that is running the model. */
+  readonly provider: ProviderName;
+  run(input: Float32Array, dims: readonly number[]): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+  release(): Promise<void>;
+}
+
+export interface CreatedSession {
+  runner: ModelRunner;
+  /** Every provider tried, in order, with the reason each failed one failed. */
+  attempts: ProviderAttempt[];
+}
+
+export function validateSessionOptions(o: SessionOptions = {}): Required<SessionOptions> {
+  const providers = o.providers ?? ['cpu'];
+  if (!Array.isArray(providers) || providers.length === 0) throw new Error('providers must be a non-empty list, e.g. ["cuda", "cpu"]');
+  for (const p of providers) {
+    if (!KNOWN_PROVIDERS.includes(p)) throw new Error(`unknown execution provider "${p}"; use ${KNOWN_PROVIDERS.join(', ')}`);
+  }
+  const threads = o.intraOpNumThreads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0) throw new Error(`intraOpNumThreads must be a whole number ≥ 0, got ${threads}`);
+  return { providers: [...providers], intraOpNumThreads: threads };
+}
+
+/** "cuda, tensorrt ,cpu" → ['cuda','tensorrt','cpu'] with validation. */
+export function parseProviders(text: string): ProviderName[] {
+  const list = text
+    .split(/[\s,>]+/)
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s.length > 0);
+  return validateSessionOptions({ providers: list as ProviderName[] }).providers as ProviderName[];
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0].trim();
+}
+
+/** Turns ONNX Runtime's provider-load errors into something an integrator can act on. */
+export function explainProviderError(provider: ProviderName, e: unknown): string {
+  const m = firstLine(e);
+  if (provider !== 'cpu' && /Failed to load shared library|cannot open shared object|providers_shared/i.test(m)) {
+    return `${provider} provider libraries are not installed (libonnxruntime_providers_${provider}.so); see the README's GPU install step`;
+  }
+  return m;
+}
+
+function tensorInfos(names: readonly string[], meta: readonly unknown[] | undefined): TensorInfo[] {
+  return names.map((name, i) => {
+    const m = (meta?.[i] ?? {}) as { type?: string; shape?: Dim[] };
+    return { name, type: m.type ?? 'float32', shape: Array.isArray(m.shape) ? [...m.shape] : [] };
+  });
+}
+
+class OrtRunner implements ModelRunner {
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  constructor(
+    private readonly ort: OrtModuleLike,
+    private readonly session: OrtSessionLike,
+    readonly provider: ProviderName,
+    readonly metadata: Record<string, string>,
+  ) {
+    this.inputs = tensorInfos(session.inputNames, session.inputMetadata);
+    this.outputs = tensorInfos(session.outputNames, session.outputMetadata);
+  }
+
+  async run(input: Float32Array, dims: readonly number[]): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+    const tensor = new this.ort.Tensor('float32', input, dims);
+    const out = await this.session.run({ [this.inputs[0].name]: tensor });
+    const res: Record<string, { data: Float32Array; dims: number[] }> = {};
+    for (const [k, v] of Object.entries(out)) {
+      if (!(v.data instanceof Float32Array)) throw new Error(`model output "${k}" is not float32`);
+      res[k] = { data: v.data, dims: [...v.dims] };
+    }
+    return res;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/**
+ * Creates a session for `bytes` (the model file's contents), trying each provider alone in order:
+ * ONNX Runtime refuses the whole list when one provider's library is missing, so a list cannot
+ * express "cuda else cpu". A model that fails to load on the CPU fails outright (corrupt file).
+ */
+export async function createSession(ort: OrtModuleLike, bytes: Uint8Array, options: SessionOptions = {}): Promise<CreatedSession> {
+  const o = validateSessionOptions(options);
+  const attempts: ProviderAttempt[] = [];
+  const metadata = readOnnxMetadata(bytes);
+  for (const provider of o.providers) {
+    try {
+      const session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [provider],
+        ...(o.intraOpNumThreads > 0 ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
+        // Our own message says why a provider failed; ONNX Runtime's red log lines would only add noise.
+        logSeverityLevel: 4,
+      });
+      attempts.push({ provider });
+      return { runner: new OrtRunner(ort, session, provider, metadata), attempts };
+    } catch (e) {
+      attempts.push({ provider, error: explainProviderError(provider, e) });
+    }
+  }
+  const why = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+  throw new Error(`no execution provider could load the model (${why})`);
+}
+
+/** One line for logs and the status: "cpu (cuda: … not installed)". */
+export function describeAttempts(attempts: readonly ProviderAttempt[]): string {
+  const ok = attempts.find((a) => !a.error);
+  const failed = attempts.filter((a) => a.error).map((a) => `${a.provider}: ${a.error}`);
+  return (ok ? ok.provider : 'none') + (failed.length ? ` (fell back: ${failed.join('; ')})` : '');
+}

@@ -1,0 +1,139 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const ort = require('onnxruntime-node');
+const { createSession, parseProviders, validateSessionOptions, describeAttempts } = require('../../dist/nodes/lib/onnx/session');
+const { SharedRegistry } = require('../../dist/nodes/lib/onnx/registry');
+const { readOnnxMetadata, classNamesFromMetadata } = require('../../dist/nodes/lib/onnx/metadata');
+const { asset } = require('../helpers/assets');
+
+// Protobuf by hand: tag = field << 3 | wire; strings are length-delimited.
+function varint(n) {
+  const out = [];
+  while (n >= 0x80) { out.push((n % 128) | 0x80); n = Math.floor(n / 128); }
+  out.push(n);
+  return out;
+}
+const ld = (field, bytes) => [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+const str = (s) => [...Buffer.from(s, 'utf8')];
+const entry = (k, v) => ld(14, [...ld(1, str(k)), ...ld(2, str(v))]);
+
+function fakeOrt(failures) {
+  const created = [];
+  return {
+    created,
+    Tensor: function Tensor(type, data, dims) { Object.assign(this, { type, data, dims }); },
+    InferenceSession: {
+      async create(bytes, opts) {
+        const p = opts.executionProviders[0];
+        if (failures[p]) throw new Error(failures[p]);
+        created.push(opts);
+        return { inputNames: ['in'], outputNames: ['out'], inputMetadata: [{ type: 'float32', shape: [1, 3, 8, 8] }], outputMetadata: [{ type: 'float32', shape: [1, 2] }], run: async () => ({}), release: async () => {} };
+      },
+    },
+  };
+}
+
+describe('detect ONNX sessions', () => {
+  it('tries providers in order and falls back to the CPU, saying why', async () => {
+    const f = fakeOrt({ cuda: 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', tensorrt: 'something else\nsecond line' });
+    const { runner, attempts } = await createSession(f, new Uint8Array([]), { providers: ['cuda', 'tensorrt', 'cpu'], intraOpNumThreads: 2 });
+    assert.strictEqual(runner.provider, 'cpu');
+    assert.deepStrictEqual(attempts.map((a) => a.provider), ['cuda', 'tensorrt', 'cpu']);
+    assert.match(attempts[0].error, /cuda provider libraries are not installed/);
+    assert.strictEqual(attempts[1].error, 'something else');
+    assert.strictEqual(attempts[2].error, undefined);
+    assert.strictEqual(f.created[0].intraOpNumThreads, 2);
+    assert.deepStrictEqual(runner.inputs[0].shape, [1, 3, 8, 8]);
+    assert.match(describeAttempts(attempts), /^cpu \(fell back: cuda: .*; tensorrt: something else\)$/);
+  });
+
+  it('fails with every reason when no provider can load the model', async () => {
+    const f = fakeOrt({ cpu: 'protobuf parsing failed' });
+    await assert.rejects(createSession(f, new Uint8Array([]), { providers: ['cpu'] }), /no execution provider could load the model \(cpu: protobuf parsing failed\)/);
+  });
+
+  it('validates options', () => {
+    assert.throws(() => validateSessionOptions({ providers: ['gpu'] }), /unknown execution provider "gpu"/);
+    assert.throws(() => validateSessionOptions({ providers: [] }), /non-empty/);
+    assert.throws(() => validateSessionOptions({ intraOpNumThreads: -1 }), /intraOpNumThreads/);
+    assert.deepStrictEqual(parseProviders('CUDA, tensorrt > cpu'), ['cuda', 'tensorrt', 'cpu']);
+  });
+
+  it('loads the real yolox_nano: cuda is absent here, so it falls back to cpu with the reason', async function () {
+    const bytes = fs.readFileSync(asset('models/yolox_nano.onnx'));
+    const { runner, attempts } = await createSession(ort, bytes, { providers: ['cuda', 'cpu'], intraOpNumThreads: 1 });
+    try {
+      // On a machine with the GPU libraries installed cuda would win; either way the order is kept.
+      assert.strictEqual(attempts[attempts.length - 1].provider, runner.provider);
+      if (runner.provider === 'cpu') assert.match(attempts[0].error, /cuda/);
+      assert.deepStrictEqual(runner.inputs[0].shape, [1, 3, 416, 416]);
+      assert.deepStrictEqual(runner.outputs[0].shape, [1, 3549, 85]);
+      const out = await runner.run(new Float32Array(3 * 416 * 416).fill(114), [1, 3, 416, 416]);
+      assert.deepStrictEqual(out.output.dims, [1, 3549, 85]);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('a corrupt model file is refused with ONNX Runtime\'s reason', async () => {
+    await assert.rejects(createSession(ort, Buffer.from('not a model at all'), { providers: ['cpu'] }), /cpu: .*(protobuf|parsing|Failed)/i);
+  });
+
+  describe('metadata', () => {
+    it('reads metadata_props around other top-level fields', () => {
+      const bytes = Uint8Array.from([
+        ...varint(1 << 3), ...varint(8), // ir_version = 8
+        ...ld(2, str('pytorch')), // producer_name
+        ...ld(7, [1, 2, 3, 4, 5]), // graph (skipped)
+        ...entry('names', "{0: 'person', 1: 'fork lift'}"),
+        ...entry('stride', '32'),
+      ]);
+      assert.deepStrictEqual(readOnnxMetadata(bytes), { names: "{0: 'person', 1: 'fork lift'}", stride: '32' });
+    });
+    it('gives {} for the real yolox_nano (it has none) and for garbage', () => {
+      assert.deepStrictEqual(readOnnxMetadata(fs.readFileSync(asset('models/yolox_nano.onnx'))), {});
+      assert.deepStrictEqual(readOnnxMetadata(Uint8Array.from([0xff, 0xff, 0xff])), {});
+    });
+    const forms = [
+      [{ names: "{0: 'person', 1: 'car'}" }, ['person', 'car']],
+      [{ names: '{"0": "person", "2": "car"}' }, ['person', 'class1', 'car']],
+      [{ labels: '["a","b"]' }, ['a', 'b']],
+      [{ other: 'x' }, undefined],
+    ];
+    for (const [meta, want] of forms) it(`class names from ${JSON.stringify(meta)}`, () => assert.deepStrictEqual(classNamesFromMetadata(meta), want));
+  });
+
+  describe('SharedRegistry', () => {
+    it('creates once for many users and disposes when the last one leaves', async () => {
+      const r = new SharedRegistry();
+      let made = 0;
+      const disposed = [];
+      const create = async () => ({ n: ++made });
+      const a = await r.acquire('m', 'node1', create, (v) => disposed.push(v.n));
+      const b = await r.acquire('m', 'node2', create, (v) => disposed.push(v.n));
+      assert.strictEqual(a, b);
+      assert.strictEqual(r.users('m'), 2);
+      await r.release('m', 'node1');
+      assert.deepStrictEqual(disposed, []);
+      await r.release('m', 'node1'); // twice: ignored
+      assert.strictEqual(r.users('m'), 1);
+      await r.release('m', 'node2');
+      assert.deepStrictEqual(disposed, [1]);
+      assert.deepStrictEqual(r.keys(), []);
+      await r.acquire('m', 'node3', create, () => {});
+      assert.strictEqual(made, 2, 'a new user after the last left gets a fresh session');
+    });
+    it('forgets a failed creation so the next acquire tries again', async () => {
+      const r = new SharedRegistry();
+      let tries = 0;
+      const create = async () => {
+        if (++tries === 1) throw new Error('file missing');
+        return 'ok';
+      };
+      await assert.rejects(r.acquire('m', 'n', create, () => {}), /file missing/);
+      await new Promise((res) => setImmediate(res));
+      assert.strictEqual(await r.acquire('m', 'n', create, () => {}), 'ok');
+    });
+  });
+});
