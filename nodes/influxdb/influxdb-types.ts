@@ -1,0 +1,22 @@
+/** The contract between vision-influxdb and the writer nodes that share it. */
+import { Node } from '../shared/red';
+import { Forwarder, LinkState } from '../lib/influx/forwarder';
+import { SpoolRecord } from '../lib/influx/spool';
+import { TransportError } from '../lib/influx/transport';
+
+/** What a writer node registers to hear about the shared link. */
+export interface InfluxUser {
+  id: string;
+  onState(state: LinkState, detail: string): void;
+  onReplayRejected(rec: SpoolRecord, err: TransportError): void;
+  onDropped(points: number): void;
+}
+
+export interface InfluxConfigNode extends Node {
+  acquire(user: InfluxUser): Promise<Forwarder>;
+  release(id: string): void;
+  linkState(): { state: LinkState; detail: string };
+  spoolDir: string;
+  target: string;
+}
+

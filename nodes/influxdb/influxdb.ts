@@ -1,0 +1,141 @@
+/**
+ * vision-influxdb: the connection to one InfluxDB (1.x through `influx`, 2.x/3.x through
+ * `@influxdata/influxdb-client`) and the owner of its disk spool. Writer nodes `acquire()` the shared
+ * Forwarder; it is created on first use and closed when the config node closes, after the writers
+ * have flushed into it (MQTT broker node pattern: register / deregister, lazy connect).
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { Red } from '../shared/red';
+import { Forwarder, LinkState, Timers } from '../lib/influx/forwarder';
+import { Spool } from '../lib/influx/spool';
+import { Influx1Transport, Influx2Transport, WriteTransport, TlsOptions } from '../lib/influx/transport';
+import { InfluxUser, InfluxConfigNode } from './influxdb-types';
+
+const REAL_TIMERS: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+function num(v: unknown, fallback: number, min: number, max: number): number {
+  const n = v === '' || v === undefined || v === null ? NaN : Number(v);
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+}
+
+export = function (RED: Red) {
+  function VisionInfluxDbNode(this: InfluxConfigNode, config: any) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const creds = node.credentials ?? {};
+    const version: '1.x' | '2.x' = config.version === '2.x' ? '2.x' : '1.x';
+    const timeoutMs = num(config.timeout, 10, 1, 120) * 1000;
+    const tls: TlsOptions = { rejectUnauthorized: config.tlsVerify !== false && config.tlsVerify !== 'false' };
+    let transport: WriteTransport | null = null;
+    let configError = '';
+    try {
+      transport =
+        version === '1.x'
+          ? new Influx1Transport({
+              host: String(config.host || '127.0.0.1'),
+              port: Math.round(num(config.port, 8086, 1, 65535)),
+              protocol: config.protocol === 'https' ? 'https' : 'http',
+              database: String(config.database || ''),
+              retentionPolicy: config.retentionPolicy ? String(config.retentionPolicy) : undefined,
+              username: creds.username || undefined,
+              password: creds.password || undefined,
+              timeoutMs,
+              tls,
+            })
+          : new Influx2Transport({
+              url: String(config.url || ''),
+              org: String(config.org || ''),
+              bucket: String(config.bucket || ''),
+              token: creds.token || undefined,
+              timeoutMs,
+              tls,
+            });
+    } catch (err) {
+      configError = (err as Error).message;
+    }
+    node.target = transport?.target ?? '';
+    const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
+    node.spoolDir = config.spoolDir
+      ? path.resolve(userDir, String(config.spoolDir))
+      : path.join(userDir, 'edgevision-spool', String(node.id).replace(/[^A-Za-z0-9._-]/g, '_'));
+    const spoolMaxBytes = Math.round(num(config.spoolMaxMB, 100, 0.01, 1e6) * 1024 * 1024);
+    const replayPointsPerSec = num(config.replayRate, 5000, 1, 1e7);
+
+    const users = new Map<string, InfluxUser>();
+    let forwarder: Promise<Forwarder> | null = null;
+    let link: { state: LinkState; detail: string } = { state: 'connecting', detail: node.target };
+    let closing = false;
+
+    node.linkState = () => link;
+
+    node.acquire = (user: InfluxUser): Promise<Forwarder> => {
+      if (configError) return Promise.reject(new Error(configError));
+      if (closing) return Promise.reject(new Error('connection is closing'));
+      users.set(user.id, user);
+      if (!forwarder) {
+        const fwd = new Forwarder({
+          transport: transport!,
+          spool: new Spool({ dir: node.spoolDir, maxBytes: spoolMaxBytes }),
+          timers: REAL_TIMERS,
+          replayPointsPerSec,
+          maxInFlight: Math.round(num(config.maxInFlight, 2, 1, 16)),
+          backoff: { initialMs: 500, maxMs: num(config.maxBackoff, 10, 1, 600) * 1000 },
+          onState: (state, detail) => {
+            link = { state, detail };
+            for (const u of users.values()) u.onState(state, detail);
+          },
+          onReplayRejected: (rec, err) => {
+            const owner = users.get(rec.owner);
+            if (owner) owner.onReplayRejected(rec, err);
+            else node.error(`InfluxDB rejected ${rec.points} spooled points on replay: ${err.message}`);
+          },
+          onDropped: (points) => {
+            node.warn(`spool full (${Math.round(spoolMaxBytes / 1048576)} MiB): dropped the ${points} oldest points`);
+            for (const u of users.values()) u.onDropped(points);
+          },
+        });
+        forwarder = fwd.start().then(() => fwd);
+        forwarder.catch((err) => node.error(`cannot open the spool in ${node.spoolDir}: ${(err as Error).message}`));
+      }
+      return forwarder;
+    };
+
+    node.release = (id: string): void => {
+      users.delete(id);
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      // Writers flush into the forwarder on their own close; give them the time to, then close it.
+      const started = Date.now();
+      const finish = () => {
+        if (users.size > 0 && Date.now() - started < 5000) {
+          setTimeout(finish, 20);
+          return;
+        }
+        const f = forwarder;
+        forwarder = null;
+        if (!f) return done();
+        f.then((fwd) => fwd.close())
+          .catch((err) => node.error(`closing the InfluxDB link: ${(err as Error).message}`))
+          .then(() => done());
+      };
+      finish();
+    });
+  }
+
+  RED.nodes.registerType('vision-influxdb', VisionInfluxDbNode, {
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      token: { type: 'password' },
+    },
+  });
+};

@@ -1,0 +1,229 @@
+'use strict';
+// vision-influx-write and vision-influxdb in a Node-RED runtime (node-red-node-test-helper) against a
+// real InfluxDB 1.x (Debian's influxd) started by the test.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const helper = require('node-red-node-test-helper');
+const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
+const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
+const { startInfluxd, stopAll, freePort, sleep } = require('../helpers/influx-servers');
+
+helper.init(require.resolve('node-red'));
+
+const T0 = Date.UTC(2026, 0, 1);
+
+async function until(fn, ms = 20000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
+  this.timeout(60000);
+  let db;
+  let spoolRoot;
+
+  before(async function () {
+    db = await startInfluxd();
+    await db.createDatabase('ev');
+  });
+  after(async function () {
+    if (db) await db.destroy();
+    await stopAll();
+  });
+  beforeEach(function () {
+    spoolRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-spool-'));
+  });
+  afterEach(async function () {
+    await helper.unload();
+    fs.rmSync(spoolRoot, { recursive: true, force: true });
+  });
+
+  function flow(opts = {}) {
+    return [
+      {
+        id: 'cfg',
+        type: 'vision-influxdb',
+        version: '1.x',
+        host: '127.0.0.1',
+        port: opts.port || db.port,
+        database: opts.database || 'ev',
+        spoolDir: path.join(spoolRoot, 'spool'),
+        spoolMaxMB: opts.spoolMaxMB || 10,
+        replayRate: 100000,
+        maxBackoff: 1,
+        timeout: 5,
+      },
+      {
+        id: 'w',
+        type: 'vision-influx-write',
+        influxdb: 'cfg',
+        measurement: opts.measurement === undefined ? 'm' : opts.measurement,
+        precision: 'ms',
+        batchSize: opts.batchSize || 100,
+        flushInterval: 50,
+        integerFields: opts.integerFields || '',
+        wires: [['ok'], ['rej']],
+      },
+      { id: 'ok', type: 'helper' },
+      { id: 'rej', type: 'helper' },
+      { id: 'c', type: 'catch', scope: ['w'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+      { id: 'done', type: 'complete', scope: ['w'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+    ];
+  }
+
+  const load = (f) => helper.load([influxdbNode, writeNode], f);
+
+  it('writes every payload shape node-red-contrib-influxdb accepts, keeping integer fields integers', async function () {
+    await load(flow({ measurement: 'shapes', integerFields: 'n' }));
+    const w = helper.getNode('w');
+    const completed = helper.getNode('completed');
+    let completes = 0;
+    completed.on('input', () => completes++);
+    const errs = [];
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
+    w.receive({ payload: 1.5 }); // a number → field "value"
+    await sleep(5); // distinct default timestamps for the shapes without one
+    w.receive({ payload: { value: 2, n: 7, time: new Date(T0 + 1) } });
+    w.receive({ payload: [{ value: 3, n: '8i' }, { site: 'a' }] });
+    w.receive({ payload: [[{ value: 4, time: T0 + 2 }, { site: 'b' }], [{ value: 5, time: T0 + 3 }, { site: 'b' }]] });
+    w.receive({
+      payload: [
+        { measurement: 'shapes', tags: { site: 'c' }, fields: { value: 6, n: 9 }, timestamp: T0 + 4 },
+        { measurement: 'other', fields: { flag: true, s: 'x "q"' }, timestamp: T0 + 5 },
+      ],
+    });
+    await until(() => completes + errs.length === 5, 10000, 'five messages handled');
+    assert.deepStrictEqual(errs, []);
+    assert.strictEqual(await db.scalar('SELECT COUNT(value) FROM shapes', 'ev'), 6);
+    assert.strictEqual(await db.scalar('SELECT SUM(value) FROM shapes', 'ev'), 1.5 + 2 + 3 + 4 + 5 + 6);
+    const keys = await db.query('SHOW FIELD KEYS FROM shapes', 'ev');
+    const types = Object.fromEntries(keys.series[0].values);
+    assert.deepStrictEqual(types, { n: 'integer', value: 'float' });
+    const other = await db.query('SELECT * FROM other', 'ev');
+    assert.deepStrictEqual(other.series[0].values[0], [T0 + 5, true, 'x "q"']);
+    const b = await db.scalar(`SELECT COUNT(value) FROM shapes WHERE site = 'b'`, 'ev');
+    assert.strictEqual(b, 2);
+  });
+
+  it('reports bad points with a reason via Catch and writes the rest of the message', async function () {
+    await load(flow({ measurement: 'bad' }));
+    const w = helper.getNode('w');
+    const caught = helper.getNode('caught');
+    const errs = [];
+    caught.on('input', (m) => errs.push(m.error.message));
+    w.receive({
+      payload: [
+        { measurement: 'bad', fields: { v: 1 }, timestamp: T0 },
+        { measurement: 'bad', fields: { v: NaN }, timestamp: T0 + 1 },
+        { measurement: 'bad', fields: { v: Infinity }, timestamp: T0 + 2 },
+        { measurement: 'bad', fields: {}, timestamp: T0 + 3 },
+        { measurement: '', fields: { v: 1 }, timestamp: T0 + 4 },
+        { measurement: 'bad', tags: { _x: 'a' }, fields: { v: 1 }, timestamp: T0 + 5 },
+        { measurement: 'bad', fields: { v: { nested: 1 } }, timestamp: T0 + 6 },
+        { measurement: 'bad', fields: { v: 2 }, timestamp: T0 + 7 },
+      ],
+    });
+    await until(() => errs.length === 1, 10000, 'the error');
+    assert.match(errs[0], /6 bad points not written: /);
+    assert.match(errs[0], /and 1 more$/);
+    assert.match(errs[0], /point 1: field "v" is NaN/);
+    assert.match(errs[0], /point 2: field "v" is Infinity/);
+    assert.match(errs[0], /point 3: .*no fields/);
+    assert.match(errs[0], /point 4: no measurement/);
+    assert.match(errs[0], /point 5: tag name "_x"/);
+    assert.strictEqual(await db.scalar('SELECT COUNT(v) FROM bad', 'ev'), 2);
+    assert.strictEqual(await db.scalar('SELECT SUM(v) FROM bad', 'ev'), 3);
+  });
+
+  it('refuses a field whose type would flip, before the server sees it', async function () {
+    await load(flow({ measurement: 'flip' }));
+    const w = helper.getNode('w');
+    const caught = helper.getNode('caught');
+    const errs = [];
+    caught.on('input', (m) => errs.push(m.error.message));
+    w.receive({ payload: { v: 1, time: T0 } });
+    w.receive({ payload: { v: 'text', time: T0 + 1 } });
+    w.receive({ payload: { v: 3, time: T0 + 2 } });
+    await until(async () => (await db.scalar('SELECT COUNT(v) FROM flip', 'ev')) === 2, 10000, 'two points');
+    assert.strictEqual(errs.length, 1);
+    assert.match(errs[0], /field "v" of measurement "flip" was written as float; got string/);
+  });
+
+  it('sends a batch the server rejects (4xx) to output 2 with the server message, and does not retry it', async function () {
+    await load(flow({ database: 'no_such_db' }));
+    const w = helper.getNode('w');
+    const rej = helper.getNode('rej');
+    const caught = helper.getNode('caught');
+    const got = [];
+    const errs = [];
+    rej.on('input', (m) => got.push(m));
+    caught.on('input', (m) => errs.push(m.error.message));
+    w.receive({ payload: { v: 1, time: T0 } });
+    await until(() => got.length === 1 && errs.length === 1, 10000, 'output 2 and the error');
+    assert.strictEqual(got[0].error.status, 404);
+    assert.match(got[0].error.message, /database not found/);
+    assert.deepStrictEqual(got[0].payload, [`m v=1 ${T0}`]);
+    assert.match(errs[0], /rejected a batch of 1 points: 404: database not found/);
+    await sleep(1500);
+    assert.strictEqual(got.length, 1, 'a rejected batch is not retried');
+    const stats = fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs'));
+    assert.deepStrictEqual(stats, [], 'nothing spooled for a 4xx');
+  });
+
+  it('spools while the server is unreachable and replays when it answers, showing the backlog in the status', async function () {
+    const port = await freePort(); // nothing listens here yet
+    await load(flow({ port, measurement: 'late' }));
+    const w = helper.getNode('w');
+    const statuses = [];
+    w.on('call:status', (c) => statuses.push(c.args[0]));
+    const completed = helper.getNode('completed');
+    let completes = 0;
+    completed.on('input', () => completes++);
+    for (let i = 0; i < 50; i++) w.receive({ payload: { v: i, time: T0 + i } });
+    await until(() => completes === 50, 15000, 'all messages durable (spooled)');
+    const segs = fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs'));
+    assert.ok(segs.length >= 1, 'spool segment on disk');
+    await until(() => statuses.some((s) => s.fill === 'yellow' && /backlog 50/.test(s.text || '')), 5000, 'backlog status');
+    // Now bring a server up on that port: a second influxd would need its own config, so relay instead.
+    const relay = require('net').createServer((c) => {
+      const up = require('net').connect(db.port, '127.0.0.1');
+      c.pipe(up).pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    await new Promise((r) => relay.listen(port, '127.0.0.1', r));
+    try {
+      await until(async () => (await db.scalar('SELECT COUNT(v) FROM late', 'ev')) === 50, 20000, 'replay');
+      assert.strictEqual(await db.scalar('SELECT SUM(v) FROM late', 'ev'), (49 * 50) / 2);
+      await until(() => fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs')).length === 0, 5000, 'spool emptied');
+    } finally {
+      await helper.unload();
+      await new Promise((r) => relay.close(r));
+    }
+  });
+
+  it('shows a red status and fails messages when no connection is configured', async function () {
+    const f = flow();
+    f[1].influxdb = 'missing';
+    await load(f);
+    const w = helper.getNode('w');
+    const caught = helper.getNode('caught');
+    const errs = [];
+    caught.on('input', (m) => errs.push(m.error.message));
+    const statuses = [];
+    w.on('call:status', (c) => statuses.push(c.args[0]));
+    w.receive({ payload: 1 });
+    await until(() => errs.length === 1, 5000, 'error');
+    assert.match(errs[0], /no usable InfluxDB connection/);
+    assert.ok(statuses.some((s) => s.fill === 'red'));
+  });
+});
