@@ -1,0 +1,555 @@
+/**
+ * The counting engine for one camera: line crossings, zone occupancy and dwell from tracked
+ * detections. Pure: the caller passes frame time in, nothing reads the clock, arguments are never
+ * mutated, and every per-track record is evicted when its track ends (signal or timeout).
+ *
+ * Each rule exists because of a failure users of other counters report; docs/nodes/line-count.md
+ * names them. In short: the anchor (feet) follows the floor; a dead band plus a frame count
+ * (hysteresis) stops jitter and a person standing on the line from counting; the crossing must
+ * happen inside the finite segment; once per track, line and direction stops re-counting one
+ * person; a cooldown stops a wobble from counting in and out; tentative tracks wait for
+ * confirmation; re-link carries a track's state over an identity switch at the line.
+ */
+import { anchorPoint, pointInPolygon } from '../geometry';
+import { Detection, InfluxPoint, Point, VisionEvent } from '../types';
+import { classAllowed, CountingOptions, Direction, Geometry, parseGeometry, resolveOptions } from './config';
+
+export interface DirectionCounts {
+  in: number;
+  out: number;
+}
+
+export interface LineTotals extends DirectionCounts {
+  /** Per class label. */
+  byClass: Record<string, DirectionCounts>;
+}
+
+export interface ZoneObject {
+  trackId: number;
+  label: string;
+  /** Running dwell: frame time minus the time the object entered. */
+  dwellMs: number;
+}
+
+export interface ZoneReport {
+  occupancy: number;
+  byClass: Record<string, number>;
+  capacity?: number;
+  alarm: boolean;
+  objects: ZoneObject[];
+}
+
+export interface CounterUpdate {
+  /** Totals since the last reset: `{door: {in, out}}`. */
+  counts: Record<string, DirectionCounts>;
+  countsByClass: Record<string, Record<string, DirectionCounts>>;
+  zones: Record<string, ZoneReport>;
+  /** Crossings, zone enters/exits and alarms that happened in this update, oldest first. */
+  events: VisionEvent[];
+}
+
+/** What persists across restarts: totals only; per-track state is meaningless after a restart. */
+export interface CounterSnapshot {
+  version: 1;
+  counts: Record<string, LineTotals>;
+}
+
+interface LineState {
+  /** Settled side (−1 out side, +1 in side, 0 unknown): only changes once hysteresis is satisfied. */
+  side: number;
+  /** Sign of the last anchor position, for locating the actual crossing point. */
+  rawSide: number;
+  /** Where along the segment (0..1) the anchor last crossed the infinite line; NaN when unknown. */
+  crossT: number;
+  streak: number;
+  /** Bit 1 = in counted, bit 2 = out counted (mode "once"). */
+  counted: number;
+  lastCountMs: number;
+}
+
+interface ZoneState {
+  inside: boolean;
+  streak: number;
+  streakStartMs: number;
+  enteredMs: number;
+}
+
+interface Pending {
+  line: number;
+  dir: Direction;
+  tMs: number;
+}
+
+interface TrackRec {
+  id: number;
+  label: string;
+  classId: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  confirmed: boolean;
+  anchor: Point | undefined;
+  boxH: number;
+  /** Anchor velocity in px/ms (smoothed), to predict where a lost track would be. */
+  vel: Point;
+  lines: LineState[];
+  zones: ZoneState[];
+  pending: Pending[];
+  inheritedFrom?: number;
+  /** Already handed its state to a successor: a source is inherited at most once. */
+  relinked: boolean;
+}
+
+interface PixelGeometry {
+  key: string;
+  lines: { a: Point; b: Point; len: number }[];
+  zones: Point[][];
+}
+
+interface DwellStat {
+  n: number;
+  sum: number;
+  max: number;
+}
+
+/** Pending crossings of one tentative track are bounded: a tentative track lives a few frames. */
+const MAX_PENDING = 16;
+
+function newLineState(): LineState {
+  return { side: 0, rawSide: 0, crossT: NaN, streak: 0, counted: 0, lastCountMs: -Infinity };
+}
+
+function newZoneState(): ZoneState {
+  return { inside: false, streak: 0, streakStartMs: 0, enteredMs: 0 };
+}
+
+function emptyTotals(): LineTotals {
+  return { in: 0, out: 0, byClass: {} };
+}
+
+export class Counter {
+  readonly options: CountingOptions;
+  private geometry: Geometry;
+  private px: PixelGeometry | undefined;
+  private readonly tracks = new Map<number, TrackRec>();
+  /** Ended tracks kept for re-link until relinkS after their last sighting. */
+  private readonly ended = new Map<number, TrackRec>();
+  private totals = new Map<string, LineTotals>();
+  private alarms: boolean[] = [];
+  private lastTMs = -Infinity;
+  private readonly reported = new Map<string, number>();
+  private dwell = new Map<string, DwellStat>();
+
+  constructor(geometry: unknown, options: Partial<Record<keyof CountingOptions, unknown>> = {}) {
+    this.options = resolveOptions(options);
+    this.geometry = parseGeometry(geometry);
+    this.resetState(new Map());
+  }
+
+  /** Replaces lines and zones; totals of lines that keep their name survive, per-track state starts over. */
+  setGeometry(geometry: unknown): void {
+    const g = parseGeometry(geometry);
+    this.geometry = g;
+    this.px = undefined;
+    this.resetState(this.totals);
+  }
+
+  getGeometry(): Geometry {
+    return parseGeometry(this.geometry);
+  }
+
+  private resetState(old: Map<string, LineTotals>): void {
+    this.tracks.clear();
+    this.ended.clear();
+    this.dwell = new Map();
+    this.reported.clear();
+    this.alarms = this.geometry.zones.map(() => false);
+    const totals = new Map<string, LineTotals>();
+    for (const l of this.geometry.lines) totals.set(l.name, old.get(l.name) ?? emptyTotals());
+    this.totals = totals;
+  }
+
+  /** Zeroes the totals of the named lines (all when omitted). Per-track "already counted" flags stay: the same pass is not counted again. */
+  resetCounts(lines?: string[]): void {
+    for (const [name] of this.totals) if (!lines || lines.includes(name)) this.totals.set(name, emptyTotals());
+  }
+
+  snapshot(): CounterSnapshot {
+    const counts: Record<string, LineTotals> = {};
+    for (const [name, t] of this.totals) counts[name] = cloneTotals(t);
+    return { version: 1, counts };
+  }
+
+  /** Restores totals for lines that exist now; anything malformed is ignored rather than trusted. */
+  restore(snap: unknown): void {
+    if (!snap || typeof snap !== 'object' || (snap as CounterSnapshot).version !== 1) return;
+    const counts = (snap as CounterSnapshot).counts;
+    if (!counts || typeof counts !== 'object') return;
+    for (const name of this.totals.keys()) {
+      const t = counts[name];
+      if (!t || !isCount(t.in) || !isCount(t.out)) continue;
+      const byClass: Record<string, DirectionCounts> = {};
+      if (t.byClass && typeof t.byClass === 'object') {
+        for (const [k, v] of Object.entries(t.byClass)) if (v && isCount(v.in) && isCount(v.out)) byClass[k] = { in: v.in, out: v.out };
+      }
+      this.totals.set(name, { in: t.in, out: t.out, byClass });
+    }
+  }
+
+  /** Number of per-track records held (live and kept for re-link): flat over a long run. */
+  stateSize(): { tracks: number; ended: number } {
+    return { tracks: this.tracks.size, ended: this.ended.size };
+  }
+
+  private pixels(width: number, height: number): PixelGeometry {
+    const key = `${width}x${height}`;
+    if (this.px && this.px.key === key) return this.px;
+    const lines = this.geometry.lines.map((l) => {
+      const a: Point = [l.start[0] * width, l.start[1] * height];
+      const b: Point = [l.end[0] * width, l.end[1] * height];
+      return { a, b, len: Math.hypot(b[0] - a[0], b[1] - a[1]) };
+    });
+    const zones = this.geometry.zones.map((z) => z.polygon.map(([px, py]): Point => [px * width, py * height]));
+    this.px = { key, lines, zones };
+    return this.px;
+  }
+
+  /**
+   * One frame of tracked detections. Detections without a trackId, or with trackState "lost" (a
+   * prediction, not an observation), are ignored. Time must not go backwards; if it does (a looped
+   * file) per-track state starts over, totals stay.
+   */
+  update(detections: readonly Detection[], tMs: number, width: number, height: number): CounterUpdate {
+    if (!Number.isFinite(tMs)) throw new Error(`counter.update: tMs must be a finite number, got ${tMs}`);
+    if (!(width > 0) || !(height > 0)) throw new Error(`counter.update: width and height must be > 0, got ${width}×${height}`);
+    if (!Array.isArray(detections)) throw new Error('counter.update: detections must be an array');
+    const events: VisionEvent[] = [];
+    if (tMs < this.lastTMs) {
+      this.tracks.clear();
+      this.ended.clear();
+    }
+    this.lastTMs = tMs;
+    const px = this.pixels(width, height);
+    const o = this.options;
+
+    const present = new Map<number, Detection>();
+    for (const d of detections) {
+      if (!d || d.trackId === undefined || d.trackId === null || d.trackState === 'lost') continue;
+      if (!Array.isArray(d.box) || d.box.length !== 4 || !d.box.every(Number.isFinite)) continue;
+      if (!present.has(d.trackId)) present.set(d.trackId, d);
+    }
+
+    for (const [id, d] of present) {
+      const anchor = anchorPoint(d.box, o.anchor);
+      const boxH = Math.max(1, d.box[3] - d.box[1]);
+      const label = d.label ?? String(d.classId);
+      let rec = this.tracks.get(id);
+      if (!rec) {
+        rec = this.ended.get(id);
+        if (rec) {
+          // The same id back after we timed it out: keep its line state (it is the same object).
+          this.ended.delete(id);
+          rec.zones = this.geometry.zones.map(newZoneState);
+          rec.relinked = false;
+        } else {
+          rec = this.newTrack(id, d, tMs, anchor, boxH, present, px);
+        }
+        this.tracks.set(id, rec);
+      }
+      rec.label = label;
+      rec.classId = d.classId;
+      const wasConfirmed = rec.confirmed;
+      if (!o.confirmedOnly || d.trackState === undefined || d.trackState === 'confirmed') rec.confirmed = true;
+
+      for (let i = 0; i < px.lines.length; i++) this.stepLine(rec, i, rec.anchor, anchor, boxH, tMs, px, events);
+      if (rec.confirmed && !wasConfirmed) {
+        for (const p of rec.pending) this.count(rec, p.line, p.dir, p.tMs, events);
+        rec.pending = [];
+        this.takeOverZones(rec);
+      }
+      if (rec.confirmed) this.stepZones(rec, anchor, tMs, px, events);
+
+      if (rec.anchor && tMs > rec.lastSeenMs) {
+        const dt = tMs - rec.lastSeenMs;
+        const vx = (anchor[0] - rec.anchor[0]) / dt;
+        const vy = (anchor[1] - rec.anchor[1]) / dt;
+        rec.vel = [0.5 * rec.vel[0] + 0.5 * vx, 0.5 * rec.vel[1] + 0.5 * vy];
+      }
+      rec.anchor = anchor;
+      rec.boxH = boxH;
+      rec.lastSeenMs = tMs;
+    }
+
+    // Eviction: a track unseen for trackTimeoutS is over even if no track-end signal came.
+    for (const rec of [...this.tracks.values()]) {
+      if (tMs - rec.lastSeenMs > o.trackTimeoutS * 1000) this.finish(rec, tMs, 'timeout', events);
+    }
+    for (const [id, rec] of this.ended) if (tMs - rec.lastSeenMs > o.relinkS * 1000) this.ended.delete(id);
+
+    const zones = this.zoneReports(tMs, events);
+    return { counts: this.counts(), countsByClass: this.countsByClass(), zones, events };
+  }
+
+  /** The tracker says this track is over (vision-track's track-end event): evict it now. */
+  endTrack(trackId: number, tMs: number): VisionEvent[] {
+    const events: VisionEvent[] = [];
+    const rec = this.tracks.get(trackId);
+    if (rec) this.finish(rec, Math.max(tMs, rec.lastSeenMs), 'track-end', events);
+    return events;
+  }
+
+  counts(): Record<string, DirectionCounts> {
+    const out: Record<string, DirectionCounts> = {};
+    for (const [name, t] of this.totals) out[name] = { in: t.in, out: t.out };
+    return out;
+  }
+
+  countsByClass(): Record<string, Record<string, DirectionCounts>> {
+    const out: Record<string, Record<string, DirectionCounts>> = {};
+    for (const [name, t] of this.totals) out[name] = cloneTotals(t).byClass;
+    return out;
+  }
+
+  /**
+   * InfluxDB points for the period since the last call: `line_crossings` (count = total since reset,
+   * delta = crossings in the period) per line, class and direction; `zone_occupancy` per zone and
+   * class (class "all" = every class); `zone_dwell` (exits, mean_s, max_s) per zone and class that
+   * had exits in the period.
+   */
+  takeMetrics(timestampMs: number): InfluxPoint[] {
+    const cam = this.options.camera;
+    const points: InfluxPoint[] = [];
+    for (const [line, t] of this.totals) {
+      for (const [cls, c] of Object.entries(t.byClass)) {
+        for (const dir of ['in', 'out'] as const) {
+          const key = `${line}\u0000${cls}\u0000${dir}`;
+          const prev = this.reported.get(key) ?? 0;
+          const delta = c[dir] >= prev ? c[dir] - prev : c[dir]; // a reset in between: all of it is new
+          this.reported.set(key, c[dir]);
+          points.push({ measurement: 'line_crossings', tags: { camera: cam, line, class: cls, direction: dir }, fields: { count: c[dir], delta }, timestamp: timestampMs });
+        }
+      }
+    }
+    const reports = this.zoneReports(this.lastTMs, null);
+    for (const [zone, z] of Object.entries(reports)) {
+      points.push({ measurement: 'zone_occupancy', tags: { camera: cam, zone, class: 'all' }, fields: { occupancy: z.occupancy }, timestamp: timestampMs });
+      for (const [cls, n] of Object.entries(z.byClass)) {
+        points.push({ measurement: 'zone_occupancy', tags: { camera: cam, zone, class: cls }, fields: { occupancy: n }, timestamp: timestampMs });
+      }
+    }
+    for (const [key, s] of this.dwell) {
+      const [zone, cls] = key.split('\u0000');
+      points.push({ measurement: 'zone_dwell', tags: { camera: cam, zone, class: cls }, fields: { exits: s.n, mean_s: s.sum / s.n / 1000, max_s: s.max / 1000 }, timestamp: timestampMs });
+    }
+    this.dwell = new Map();
+    return points;
+  }
+
+  private newTrack(id: number, d: Detection, tMs: number, anchor: Point, boxH: number, present: Map<number, Detection>, px: PixelGeometry): TrackRec {
+    const rec: TrackRec = {
+      id,
+      label: d.label ?? String(d.classId),
+      classId: d.classId,
+      firstSeenMs: tMs,
+      lastSeenMs: tMs,
+      confirmed: false,
+      anchor: undefined,
+      boxH,
+      vel: [0, 0],
+      lines: px.lines.map(newLineState),
+      zones: this.geometry.zones.map(newZoneState),
+      pending: [],
+      relinked: false,
+    };
+    const src = this.relinkSource(rec, tMs, anchor, present);
+    if (src) {
+      // Identity switch: carry the line state over, and start the trajectory at the old track's last
+      // anchor so that a crossing made across the switch is seen (once) with its true crossing point.
+      src.relinked = true;
+      rec.inheritedFrom = src.id;
+      rec.lines = src.lines.map((s) => ({ ...s, streak: 0 }));
+      rec.anchor = src.anchor;
+    }
+    return rec;
+  }
+
+  /** The nearest unseen track of the same class, lost within relinkS, near its predicted position. */
+  private relinkSource(rec: TrackRec, tMs: number, anchor: Point, present: Map<number, Detection>): TrackRec | undefined {
+    const o = this.options;
+    if (o.relinkS <= 0) return undefined;
+    let best: TrackRec | undefined;
+    let bestScore = Infinity;
+    const consider = (c: TrackRec) => {
+      if (c.relinked || present.has(c.id) || !c.anchor || c.label !== rec.label) return;
+      const dt = tMs - c.lastSeenMs;
+      if (dt <= 0 || dt > o.relinkS * 1000) return;
+      // Predict with the smoothed velocity, but never further than the radius itself: a stale
+      // velocity must not carry the search area away from where the track was last seen.
+      const reach = o.relinkRadius * c.boxH;
+      let pxp = c.vel[0] * dt;
+      let pyp = c.vel[1] * dt;
+      const m = Math.hypot(pxp, pyp);
+      if (m > reach && m > 0) {
+        pxp *= reach / m;
+        pyp *= reach / m;
+      }
+      const dist = Math.hypot(anchor[0] - (c.anchor[0] + pxp), anchor[1] - (c.anchor[1] + pyp));
+      const score = dist / Math.max(1e-9, reach);
+      if (score <= 1 && score < bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    };
+    for (const c of this.tracks.values()) consider(c);
+    for (const c of this.ended.values()) consider(c);
+    return best;
+  }
+
+  /** A re-linked track takes over the zone membership of its predecessor if that one is still unseen (no exit + enter for one person). */
+  private takeOverZones(rec: TrackRec): void {
+    if (rec.inheritedFrom === undefined) return;
+    const src = this.tracks.get(rec.inheritedFrom);
+    if (!src || src.lastSeenMs > rec.firstSeenMs) return;
+    for (let i = 0; i < rec.zones.length; i++) {
+      if (src.zones[i]?.inside) {
+        rec.zones[i] = { ...src.zones[i], streak: 0 };
+        src.zones[i] = newZoneState();
+      }
+    }
+  }
+
+  private stepLine(rec: TrackRec, i: number, prev: Point | undefined, cur: Point, boxH: number, tMs: number, px: PixelGeometry, events: VisionEvent[]): void {
+    const { a, b, len } = px.lines[i];
+    const st = rec.lines[i];
+    const dist = (p: Point) => ((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])) / len;
+    const d = dist(cur);
+    const raw = Math.sign(d);
+    if (raw !== 0) {
+      if (prev && st.rawSide !== 0 && raw !== st.rawSide) {
+        const dp = dist(prev);
+        const f = dp / (dp - d);
+        const cx = prev[0] + (cur[0] - prev[0]) * f;
+        const cy = prev[1] + (cur[1] - prev[1]) * f;
+        st.crossT = ((cx - a[0]) * (b[0] - a[0]) + (cy - a[1]) * (b[1] - a[1])) / (len * len);
+      }
+      st.rawSide = raw;
+    }
+    const band = this.options.minDistance * boxH;
+    if (Math.abs(d) <= band || raw === 0) return; // in the dead band: neither side yet
+    if (st.side === 0 || raw === st.side) {
+      st.side = raw;
+      st.streak = 0;
+      return;
+    }
+    st.streak++;
+    if (st.streak < this.options.minFrames) return;
+    st.side = raw;
+    st.streak = 0;
+    const inSegment = st.crossT >= 0 && st.crossT <= 1;
+    st.crossT = NaN;
+    if (!inSegment) return; // passed beside the segment: the side changed, nothing was crossed
+    const dir: Direction = raw > 0 ? 'in' : 'out';
+    const line = this.geometry.lines[i];
+    if (line.directions !== 'both' && line.directions !== dir) return;
+    if (!classAllowed(line.classes, rec.label, rec.classId)) return;
+    if (!rec.confirmed) {
+      if (rec.pending.length < MAX_PENDING) rec.pending.push({ line: i, dir, tMs });
+      return;
+    }
+    this.count(rec, i, dir, tMs, events);
+  }
+
+  private count(rec: TrackRec, i: number, dir: Direction, tMs: number, events: VisionEvent[]): void {
+    const st = rec.lines[i];
+    const bit = dir === 'in' ? 1 : 2;
+    if (this.options.mode === 'once' && st.counted & bit) return;
+    if (tMs - st.lastCountMs < this.options.cooldownS * 1000) return;
+    st.counted |= bit;
+    st.lastCountMs = tMs;
+    const name = this.geometry.lines[i].name;
+    const t = this.totals.get(name)!;
+    t[dir]++;
+    const c = (t.byClass[rec.label] ??= { in: 0, out: 0 });
+    c[dir]++;
+    events.push({ event: 'line-crossing', camera: this.options.camera, tMs, line: name, direction: dir, class: rec.label, classId: rec.classId, trackId: rec.id });
+  }
+
+  private stepZones(rec: TrackRec, anchor: Point, tMs: number, px: PixelGeometry, events: VisionEvent[]): void {
+    const o = this.options;
+    for (let i = 0; i < px.zones.length; i++) {
+      const zone = this.geometry.zones[i];
+      if (!classAllowed(zone.classes, rec.label, rec.classId)) continue;
+      const zs = rec.zones[i];
+      const inside = pointInPolygon(anchor, px.zones[i]);
+      if (inside === zs.inside) {
+        zs.streak = 0;
+        continue;
+      }
+      if (zs.streak === 0) zs.streakStartMs = tMs;
+      zs.streak++;
+      if (zs.streak < (inside ? o.zoneEnterFrames : o.zoneExitFrames)) continue;
+      zs.inside = inside;
+      zs.streak = 0;
+      if (inside) {
+        zs.enteredMs = zs.streakStartMs;
+        events.push({ event: 'zone-enter', camera: o.camera, tMs: zs.streakStartMs, zone: zone.name, class: rec.label, classId: rec.classId, trackId: rec.id });
+      } else {
+        this.exitZone(rec, i, zs.streakStartMs, 'left', events);
+      }
+    }
+  }
+
+  private exitZone(rec: TrackRec, i: number, atMs: number, reason: string, events: VisionEvent[]): void {
+    const zs = rec.zones[i];
+    const zone = this.geometry.zones[i].name;
+    const dwellMs = Math.max(0, atMs - zs.enteredMs);
+    zs.inside = false;
+    zs.streak = 0;
+    const key = `${zone}\u0000${rec.label}`;
+    const s = this.dwell.get(key) ?? { n: 0, sum: 0, max: 0 };
+    this.dwell.set(key, { n: s.n + 1, sum: s.sum + dwellMs, max: Math.max(s.max, dwellMs) });
+    events.push({ event: 'zone-exit', camera: this.options.camera, tMs: atMs, zone, class: rec.label, classId: rec.classId, trackId: rec.id, dwellMs, reason });
+  }
+
+  private finish(rec: TrackRec, tMs: number, reason: string, events: VisionEvent[]): void {
+    for (let i = 0; i < rec.zones.length; i++) if (rec.zones[i].inside) this.exitZone(rec, i, rec.lastSeenMs, reason, events);
+    this.tracks.delete(rec.id);
+    rec.pending = [];
+    // Kept only as a re-link source, and only while it can still be one.
+    if (this.options.relinkS > 0 && tMs - rec.lastSeenMs <= this.options.relinkS * 1000) this.ended.set(rec.id, rec);
+  }
+
+  private zoneReports(tMs: number, events: VisionEvent[] | null): Record<string, ZoneReport> {
+    const out: Record<string, ZoneReport> = {};
+    this.geometry.zones.forEach((z, i) => {
+      const r: ZoneReport = { occupancy: 0, byClass: {}, alarm: this.alarms[i], objects: [] };
+      if (z.capacity !== undefined) r.capacity = z.capacity;
+      for (const rec of this.tracks.values()) {
+        const zs = rec.zones[i];
+        if (!zs || !zs.inside) continue;
+        r.occupancy++;
+        r.byClass[rec.label] = (r.byClass[rec.label] ?? 0) + 1;
+        r.objects.push({ trackId: rec.id, label: rec.label, dwellMs: Math.max(0, tMs - zs.enteredMs) });
+      }
+      if (events && z.capacity !== undefined) {
+        const over = r.occupancy > z.capacity;
+        if (over !== this.alarms[i]) {
+          this.alarms[i] = over;
+          r.alarm = over;
+          events.push({ event: 'zone-alarm', camera: this.options.camera, tMs, zone: z.name, state: over ? 'raised' : 'cleared', occupancy: r.occupancy, capacity: z.capacity });
+        }
+      }
+      out[z.name] = r;
+    });
+    return out;
+  }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function cloneTotals(t: LineTotals): LineTotals {
+  const byClass: Record<string, DirectionCounts> = {};
+  for (const [k, v] of Object.entries(t.byClass)) byClass[k] = { in: v.in, out: v.out };
+  return { in: t.in, out: t.out, byClass };
+}

@@ -1,0 +1,6 @@
+/** Counting: lines, zones and dwell that do not double count (issue 5). */
+export * from './config';
+export * from './counter';
+export * from './shift';
+export * from './mot';
+export * from './accuracy';
