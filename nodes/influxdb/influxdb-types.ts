@@ -1,6 +1,6 @@
 /** The contract between vision-influxdb and the writer nodes that share it. */
 import { Node } from '../shared/red';
-import { Forwarder, LinkState } from '../lib/influx/forwarder';
+import { Forwarder, ForwarderStats, LinkState } from '../lib/influx/forwarder';
 import { SpoolRecord } from '../lib/influx/spool';
 import { TransportError } from '../lib/influx/transport';
 
@@ -16,6 +16,8 @@ export interface InfluxConfigNode extends Node {
   acquire(user: InfluxUser): Promise<Forwarder>;
   release(id: string): void;
   linkState(): { state: LinkState; detail: string };
+  /** The shared link's counters and spool figures; null until the first writer connected. */
+  stats(): ForwarderStats | null;
   spoolDir: string;
   target: string;
 }

@@ -7,7 +7,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { Red } from '../shared/red';
-import { Forwarder, LinkState, Timers } from '../lib/influx/forwarder';
+import { Forwarder, ForwarderStats, LinkState, Timers } from '../lib/influx/forwarder';
 import { Spool } from '../lib/influx/spool';
 import { Influx1Transport, Influx2Transport, WriteTransport, TlsOptions } from '../lib/influx/transport';
 import { InfluxUser, InfluxConfigNode } from './influxdb-types';
@@ -70,10 +70,12 @@ export = function (RED: Red) {
 
     const users = new Map<string, InfluxUser>();
     let forwarder: Promise<Forwarder> | null = null;
+    let current: Forwarder | null = null;
     let link: { state: LinkState; detail: string } = { state: 'connecting', detail: node.target };
     let closing = false;
 
     node.linkState = () => link;
+    node.stats = (): ForwarderStats | null => current?.stats() ?? null;
 
     node.acquire = (user: InfluxUser): Promise<Forwarder> => {
       if (configError) return Promise.reject(new Error(configError));
@@ -101,7 +103,7 @@ export = function (RED: Red) {
             for (const u of users.values()) u.onDropped(points);
           },
         });
-        forwarder = fwd.start().then(() => fwd);
+        forwarder = fwd.start().then(() => (current = fwd));
         forwarder.catch((err) => node.error(`cannot open the spool in ${node.spoolDir}: ${(err as Error).message}`));
       }
       return forwarder;
