@@ -1,0 +1,64 @@
+'use strict';
+// Memory flat over a long synthetic run: people keep arriving, crossing, switching ids at the line
+// and leaving for an hour of 25 fps video; per-track state must stay bounded (evicted on track end
+// or timeout) and every person must still be counted exactly once.
+const assert = require('assert');
+const { Counter } = require('../../dist/nodes/lib/counting');
+
+describe('counting: memory over a long run', function () {
+  it('per-track state stays bounded and counts stay exact over 90,000 frames', function () {
+    const W = 1000;
+    const H = 1000;
+    const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }], zones: [{ name: 'z', polygon: [[0, 0.4], [1, 0.4], [1, 0.6], [0, 0.6]] }] }, { camera: 'mem' });
+    const FRAMES = 90000;
+    const LIFE = 50; // frames a person is visible
+    const EVERY = 10; // a new person every 10 frames: 5 on screen at once
+    let nextId = 1;
+    const people = []; // {start, x, ids: [idBeforeSwitch, idAfterSwitch?], ended}
+    let maxTracks = 0;
+    let maxEnded = 0;
+    let entered = 0;
+    let exited = 0;
+    for (let f = 0; f < FRAMES; f++) {
+      const tMs = f * 40;
+      if (f % EVERY === 0) {
+        const n = people.length;
+        // Every 3rd person gets an id switch at the line, as a tracker would give it.
+        people.push({ start: f, x: 0.05 + ((n * 0.13) % 0.9), ids: n % 3 === 0 ? [nextId++, nextId++] : [nextId++] });
+      }
+      const dets = [];
+      for (const p of people) {
+        const k = f - p.start;
+        if (k < 0 || k >= LIFE) continue;
+        const y = 0.3 + (0.4 * k) / (LIFE - 1);
+        const id = p.ids.length === 2 && k >= LIFE / 2 ? p.ids[1] : p.ids[0];
+        if (p.ids.length === 2 && (k === LIFE / 2 - 1 || k === LIFE / 2)) continue; // a 2-frame gap at the switch
+        dets.push({ box: [p.x * W - 20, y * H - 100, p.x * W + 20, y * H], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed' });
+      }
+      const r = c.update(dets, tMs, W, H);
+      for (const e of r.events) {
+        if (e.event === 'zone-enter') entered++;
+        if (e.event === 'zone-exit') exited++;
+      }
+      // Half the people get an explicit track-end, the rest are evicted by the timeout.
+      for (const p of people) {
+        if (f - p.start === LIFE && p.ids[0] % 2 === 0) for (const id of p.ids) r.events.push(...c.endTrack(id, tMs));
+      }
+      while (people.length && f - people[0].start > LIFE) people.shift();
+      const s = c.stateSize();
+      maxTracks = Math.max(maxTracks, s.tracks);
+      maxEnded = Math.max(maxEnded, s.ended);
+    }
+    const persons = FRAMES / EVERY;
+    const finished = persons - Math.ceil(LIFE / EVERY); // the last few have not reached the line
+    const counts = c.counts().door;
+    assert.strictEqual(counts.out, 0);
+    assert.ok(counts.in >= finished && counts.in <= persons, `in = ${counts.in}, expected every one of ~${finished} people exactly once`);
+    // Live tracks: visible people plus those waiting for the 2 s timeout (50 frames ≈ 5 people) and switch predecessors.
+    assert.ok(maxTracks <= 20, `live track records peaked at ${maxTracks}`);
+    assert.ok(maxEnded <= 20, `ended (re-link) records peaked at ${maxEnded}`);
+    assert.ok(Math.abs(entered - exited) <= 10, `zone enters ${entered} vs exits ${exited}`);
+    assert.ok(entered >= finished, `every person enters the zone once (${entered} enters, ${finished} people): no double enter at the switch`);
+    assert.ok(entered <= persons, `${entered} enters for ${persons} people: an id switch made a second enter`);
+  });
+});
