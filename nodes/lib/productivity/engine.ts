@@ -335,7 +335,7 @@ export class ProductivityEngine {
     // KPI reports at state changes and on event-time interval boundaries.
     const bucket = o.kpiIntervalMs > 0 ? Math.floor(this.nowMs / o.kpiIntervalMs) : -Infinity;
     if (changed) res.reports.push(this.report(this.nowMs, rx, 'state-change', false));
-    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity) res.reports.push(this.report(this.nowMs, rx, 'interval', false));
+    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity && !res.reports.length) res.reports.push(this.report(this.nowMs, rx, 'interval', false));
     this.kpiBucket = bucket;
     this.prune();
     for (const r of res.reports) res.points.push(...this.kpiPoints(r));
