@@ -111,7 +111,7 @@ describe('productivity engine', () => {
   });
 
   it('units: errors name the problem; units older than the open periods are dropped', () => {
-    const e = new ProductivityEngine({ stations: ZONES, windowMs: 60000 });
+    const e = new ProductivityEngine({ stations: ZONES, windowMs: 60000, utcOffsetMin: 0 });
     assert.throws(() => e.addUnits({ station: 'zz', rxMs: 0 }), /unknown station "zz"/);
     assert.throws(() => e.addUnits({ rxMs: 0 }), /names no station/);
     e.processFrame(frame('cam', 86400 + 7200, [])); // 02:00 on day 2: shift (one a day) began at 00:00
@@ -120,7 +120,7 @@ describe('productivity engine', () => {
   });
 
   it('memory stays bounded: finished workers and old events are evicted', () => {
-    const e = new ProductivityEngine({ stations: ZONES, activitySource: 'presence', presenceOnMs: 0, presenceOffMs: 1000, windowMs: 60000, shifts: '00:00,01:00,02:00,03:00' });
+    const e = new ProductivityEngine({ stations: ZONES, activitySource: 'presence', presenceOnMs: 0, presenceOffMs: 1000, windowMs: 60000, shifts: '00:00,01:00,02:00,03:00', utcOffsetMin: 0 });
     // A new worker every 10 s for 3 hours, each staying 5 s.
     for (let t = 0; t < 3 * 3600; t++) {
       const id = Math.floor(t / 10);

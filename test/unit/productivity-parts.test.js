@@ -92,6 +92,15 @@ describe('productivity: shifts', () => {
   it('applies a UTC offset (06:00 at UTC+2 is 04:00 UTC)', () => {
     assert.deepStrictEqual(P.shiftAt(h(5), defs, 120), { name: 'early', startMs: h(4), endMs: h(12) });
   });
+  it('a local day with a DST change: the shift starts and ends at local midnight (23 h long)', () => {
+    const change = Date.UTC(2026, 2, 29, 1, 0, 0); // CET → CEST
+    const cet = (ms) => (ms < change ? 60 : 120);
+    const s = P.shiftAt(Date.UTC(2026, 2, 29, 12), P.parseShifts(''), cet);
+    assert.deepStrictEqual(s, { name: '00:00', startMs: Date.UTC(2026, 2, 28, 23), endMs: Date.UTC(2026, 2, 29, 22) });
+  });
+  it('accepts the line-count format (, ; or space separators)', () => {
+    assert.deepStrictEqual(P.parseShifts('22:00; 06:00 14:00').map((d) => d.startMin), [360, 840, 1320]);
+  });
   it('empty means one shift a day from midnight; bad specs say what is wrong', () => {
     assert.deepStrictEqual(P.shiftAt(h(5), P.parseShifts(''), 0), { name: '00:00', startMs: h(0), endMs: h(24) });
     assert.throws(() => P.parseShifts('6am'), /HH:MM/);

@@ -44,6 +44,7 @@ function replay(untilS, onSecond) {
   const engine = new ProductivityEngine({
     stations: STATIONS,
     shifts: 'early=06:00,late=14:00,night=22:00',
+    utcOffsetMin: 0,
     // Defaults otherwise (presence on 1 s, off 2 s, idle delay 30 s, absence 300 s, confidence 0.7),
     // except that the motion signal is not smoothed so the hand arithmetic below stays in whole seconds
     // (the smoothing itself is tested on its own).

@@ -30,7 +30,8 @@ export interface ProductivityOptions {
   maxFrameGapMs: number;
   /** Daily shift starts, e.g. "early=06:00,late=14:00,night=22:00"; empty = one shift per day. */
   shifts: string;
-  utcOffsetMin: number;
+  /** Time zone of the shift times: minutes east of UTC, or 'local' for the gateway's zone (as line-count). */
+  utcOffsetMin: number | 'local';
   /** Rolling window for the second set of KPIs. */
   windowMs: number;
   /** KPI reports every this much event time (and at each state change); 0 = state changes only. */
@@ -63,7 +64,7 @@ export const DEFAULT_OPTIONS: ProductivityOptions = {
   motionTauMs: 1000,
   maxFrameGapMs: 2000,
   shifts: '',
-  utcOffsetMin: 0,
+  utcOffsetMin: 'local',
   windowMs: 3600000,
   kpiIntervalMs: 60000,
   unitsLine: '',
@@ -103,7 +104,7 @@ export function resolveOptions(patch: Partial<Record<keyof ProductivityOptions, 
   num('motionPixelThreshold', 0, 255);
   num('motionTauMs', 0);
   num('maxFrameGapMs', 0);
-  num('utcOffsetMin', -840, 840);
+  if (o.utcOffsetMin !== 'local') num('utcOffsetMin', -840, 840);
   num('windowMs', 1000);
   num('kpiIntervalMs', 0);
   num('healthWindowMs', 1000);
@@ -114,7 +115,6 @@ export function resolveOptions(patch: Partial<Record<keyof ProductivityOptions, 
   if (!ANCHORS.includes(o.anchor)) throw new Error(`anchor must be one of ${ANCHORS.join(', ')}, got ${JSON.stringify(o.anchor)}`);
   if (!Array.isArray(o.labels) || !o.labels.every((l) => typeof l === 'string')) throw new Error('labels must be an array of strings');
   if (typeof o.requireConfirmed !== 'boolean') throw new Error(`requireConfirmed must be true or false, got ${JSON.stringify(o.requireConfirmed)}`);
-  if (typeof o.shifts !== 'string') throw new Error('shifts must be a string like "06:00,14:00,22:00"');
   parseShifts(o.shifts);
   if (typeof o.unitsLine !== 'string' || typeof o.unitsStation !== 'string') throw new Error('unitsLine and unitsStation must be strings');
   if (o.unitsStation && !o.stations.some((s) => s.name === o.unitsStation)) throw new Error(`unitsStation "${o.unitsStation}" is not one of the stations`);

@@ -41,7 +41,7 @@ export class StationKpiRun {
 
   constructor(stations: unknown, options: Partial<Record<keyof ProductivityOptions, unknown>> = {}) {
     // The window covers the whole run and there is a single endless shift, so nothing is pruned away.
-    this.engine = new ProductivityEngine({ kpiIntervalMs: 0, ...options, stations, windowMs: Number.MAX_SAFE_INTEGER / 2, shifts: '' });
+    this.engine = new ProductivityEngine({ kpiIntervalMs: 0, ...options, stations, windowMs: Number.MAX_SAFE_INTEGER / 2, shifts: '', utcOffsetMin: 0 });
     this.explicitSource = options.activitySource !== undefined;
   }
 

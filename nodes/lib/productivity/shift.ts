@@ -1,7 +1,8 @@
 /**
- * Shift boundaries: a list of daily start times, e.g. "early=06:00,late=14:00,night=22:00" (names are
- * optional; an unnamed shift is named by its start time), on a fixed UTC offset in minutes. Empty means
- * one shift per day starting at 00:00. Pure: time is passed in.
+ * Shift boundaries, in the same text format as line-count ("06:00,14:00,22:00", local wall-clock
+ * times; separators , ; or space), with optional names ("early=06:00,late=14:00,night=22:00"; an
+ * unnamed shift is named by its start). Empty means one shift per day from local midnight.
+ * "Local" is the gateway's time zone unless a fixed UTC offset is given. Pure: time is passed in.
  */
 
 export interface ShiftDef {
@@ -16,12 +17,23 @@ export interface Shift {
   endMs: number;
 }
 
+/** Minutes east of UTC at an instant. */
+export type OffsetFn = (epochMs: number) => number;
+
+/** The process's time zone (TZ): what "local time" means on the gateway, as in line-count. */
+export const localOffset: OffsetFn = (ms) => -new Date(ms).getTimezoneOffset();
+
+export function offsetFn(utcOffsetMin: number | 'local'): OffsetFn {
+  return utcOffsetMin === 'local' ? localOffset : () => utcOffsetMin;
+}
+
 const DAY = 86400000;
+const MIN = 60000;
 
 export function parseShifts(spec: string | undefined): ShiftDef[] {
-  if (spec === undefined || spec.trim() === '') return [{ name: '00:00', startMin: 0 }];
+  if (spec !== undefined && typeof spec !== 'string') throw new Error('shifts must be text like "06:00,14:00,22:00"');
   const defs: ShiftDef[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? '').split(/[,;\s]+/).filter(Boolean)) {
     const eq = part.indexOf('=');
     const name = eq >= 0 ? part.slice(0, eq).trim() : part;
     const hhmm = eq >= 0 ? part.slice(eq + 1).trim() : part;
@@ -33,23 +45,28 @@ export function parseShifts(spec: string | undefined): ShiftDef[] {
   if (!defs.length) return [{ name: '00:00', startMin: 0 }];
   defs.sort((a, b) => a.startMin - b.startMin);
   for (let i = 1; i < defs.length; i++) {
-    if (defs[i].startMin === defs[i - 1].startMin) throw new Error(`two shifts start at the same time (${defs[i].name}, ${defs[i - 1].name})`);
+    if (defs[i].startMin === defs[i - 1].startMin) throw new Error(`two shifts start at the same time (${defs[i - 1].name}, ${defs[i].name})`);
   }
   return defs;
 }
 
+/** The instant a local wall-clock time happens (in a DST gap: the instant an hour-shifted clock shows it). */
+function localToUtc(localMs: number, off: OffsetFn): number {
+  const guess = localMs - off(localMs) * MIN;
+  return localMs - off(guess) * MIN;
+}
+
 /** The shift that contains time t (epoch ms). */
-export function shiftAt(tMs: number, defs: readonly ShiftDef[], utcOffsetMin = 0): Shift {
-  const local = tMs + utcOffsetMin * 60000;
+export function shiftAt(tMs: number, defs: readonly ShiftDef[], utcOffset: number | 'local' | OffsetFn = 0): Shift {
+  const off = typeof utcOffset === 'function' ? utcOffset : offsetFn(utcOffset);
+  const local = tMs + off(tMs) * MIN;
   const dayStart = Math.floor(local / DAY) * DAY;
-  const minOfDay = (local - dayStart) / 60000;
+  const minOfDay = (local - dayStart) / MIN;
   let idx = -1;
   for (let i = 0; i < defs.length; i++) if (defs[i].startMin <= minOfDay) idx = i;
   // Before the first start of the day: still yesterday's last shift.
-  const startLocal = idx >= 0 ? dayStart + defs[idx].startMin * 60000 : dayStart - DAY + defs[defs.length - 1].startMin * 60000;
   const cur = idx >= 0 ? defs[idx] : defs[defs.length - 1];
-  const nextIdx = idx + 1;
-  const endLocal = nextIdx < defs.length && idx >= 0 ? dayStart + defs[nextIdx].startMin * 60000 : (idx >= 0 ? dayStart + DAY : dayStart) + defs[0].startMin * 60000;
-  const off = utcOffsetMin * 60000;
-  return { name: cur.name, startMs: startLocal - off, endMs: endLocal - off };
+  const startLocal = (idx >= 0 ? dayStart : dayStart - DAY) + cur.startMin * MIN;
+  const endLocal = idx >= 0 && idx + 1 < defs.length ? dayStart + defs[idx + 1].startMin * MIN : (idx >= 0 ? dayStart + DAY : dayStart) + defs[0].startMin * MIN;
+  return { name: cur.name, startMs: localToUtc(startLocal, off), endMs: localToUtc(endLocal, off) };
 }
