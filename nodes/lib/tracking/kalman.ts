@@ -20,7 +20,7 @@ export interface KalmanState {
 }
 
 export interface KalmanParams {
-  /** Measurement noise std as a fraction of the box size (ByteTrack: 1/20). */
+  /** Measurement noise std as a fraction of the box size (ByteTrack: 1/20; default 1/10). */
   measurementStd: number;
   /** Position process noise std, fraction of the box size per √second. */
   processPositionStd: number;
@@ -31,12 +31,14 @@ export interface KalmanParams {
 }
 
 /**
- * Calibrated to ByteTrack's per-frame weights at its 30 fps (position 1/20, velocity 1/160 of the
- * height per frame): position (1/20)²·30 ≈ 0.27²/s; velocity (30/160)²·30 ≈ 1.0²/s;
- * initial velocity 10·30/160 ≈ 1.9 box sizes per second.
+ * Process noise calibrated to ByteTrack's per-frame weights at its 30 fps (position 1/20, velocity
+ * 1/160 of the height per frame): position (1/20)²·30 ≈ 0.27²/s; velocity (30/160)²·30 ≈ 1.0²/s;
+ * initial velocity 10·30/160 ≈ 1.9 box sizes per second. Measurement noise is twice ByteTrack's
+ * (1/10 of the size): two-stage detector boxes jitter by that much frame to frame, and the smoother
+ * output box is what scores and counts use.
  */
 export const DEFAULT_KALMAN: Readonly<KalmanParams> = Object.freeze({
-  measurementStd: 1 / 20,
+  measurementStd: 1 / 10,
   processPositionStd: 0.27,
   processVelocityStd: 1.0,
   initialVelocityStd: 1.9,
