@@ -1,0 +1,325 @@
+/**
+ * vision-detect: reads each vision frame's pixels from the frame store, runs the vision-model's
+ * detector and adds `detections` (source pixels) to the frame. Newest frame wins per camera: while
+ * inference runs only the newest waiting message of each camera is kept, the others are dropped
+ * (counted, done() called). Thresholds and filters change live with a `topic: "config"` message,
+ * kept in node context so a restart keeps them.
+ */
+import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
+import { NodeStatusReporter } from '../shared/node-status';
+import { sharedFrameStore } from '../lib/frame-store';
+import { FrameRef, VisionFrame } from '../lib/types';
+import { Detector } from '../lib/detect/detector';
+import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
+import { NmsOptions, validateNms } from '../lib/detect/nms';
+import { SourceImage } from '../lib/detect/letterbox';
+import { LoadedModel } from '../model/loader';
+import { VisionModelNode } from '../model/settings';
+
+interface DetectConfig {
+  name?: string;
+  model?: string;
+  conf?: string | number;
+  iou?: string | number;
+  classes?: string;
+  classConf?: string;
+  minArea?: string | number;
+  maxArea?: string | number;
+  minAspect?: string | number;
+  maxAspect?: string | number;
+  include?: string;
+  exclude?: string;
+  anchor?: string;
+  maxDetections?: string | number;
+  classAgnostic?: boolean;
+}
+
+interface Job {
+  msg: NodeMessage;
+  ref: FrameRef;
+  send: SendFn;
+  done: DoneFn;
+}
+
+const CONTEXT_KEY = 'detectConfig';
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function num(v: unknown, fallback: number | undefined, what: string): number | undefined {
+  if (blank(v)) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${what} must be a number, got "${String(v)}"`);
+  return n;
+}
+
+function json<T>(v: unknown, what: string): T | undefined {
+  if (blank(v)) return undefined;
+  if (typeof v !== 'string') return v as T;
+  try {
+    return JSON.parse(v) as T;
+  } catch (e) {
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Editor config → filter options and NMS options (validated by the engine). */
+function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required<NmsOptions> } {
+  const classes = blank(c.classes)
+    ? []
+    : String(c.classes)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+  const f: FilterOptions = {
+    conf: num(c.conf, undefined, 'score threshold'),
+    classConf: json<Record<string, number>>(c.classConf, 'per-class thresholds'),
+    classes,
+    minArea: num(c.minArea, undefined, 'minimum area'),
+    maxArea: num(c.maxArea, undefined, 'maximum area'),
+    minAspect: num(c.minAspect, undefined, 'minimum aspect'),
+    maxAspect: blank(c.maxAspect) || Number(c.maxAspect) === 0 ? undefined : num(c.maxAspect, undefined, 'maximum aspect'),
+    include: json(c.include, 'include polygons'),
+    exclude: json(c.exclude, 'exclude polygons'),
+    anchor: blank(c.anchor) ? undefined : (String(c.anchor) as FilterOptions['anchor']),
+  };
+  const nms = validateNms({
+    iouThreshold: num(c.iou, undefined, 'NMS IoU'),
+    maxDetections: num(c.maxDetections, undefined, 'maximum detections'),
+    classAgnostic: !!c.classAgnostic,
+  });
+  return { filters: resolveFilters(f), nms };
+}
+
+function isFrameRef(r: unknown): r is FrameRef {
+  const f = r as FrameRef;
+  return !!f && typeof f === 'object' && typeof f.camera === 'string' && Number.isInteger(f.seq) && Number.isInteger(f.width) && Number.isInteger(f.height);
+}
+
+/** "conf .5 person" — the thresholds in a few characters for the status. */
+function filterText(f: ResolvedFilters): string {
+  const c = (v: number) => String(+v.toFixed(2)).replace(/^0\./, '.');
+  const per = Object.entries(f.classConf).map(([k, v]) => `${k}≥${c(v)}`);
+  return [`conf ${c(f.conf)}`, ...per, f.classes.length ? f.classes.join(',') : ''].filter((s) => s).join(' ');
+}
+
+export = function (RED: Red) {
+  function VisionDetectNode(this: Node, config: DetectConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const store = sharedFrameStore();
+    const status = new NodeStatusReporter(node);
+    const model = RED.nodes.getNode(config.model ?? '') as VisionModelNode | null;
+
+    let configError: string | undefined;
+    let base: ResolvedFilters | undefined;
+    let nmsOptions: Required<NmsOptions> | undefined;
+    try {
+      if (!model || typeof model.acquire !== 'function') throw new Error('no vision-model selected');
+      ({ filters: base, nms: nmsOptions } = parseConfig(config));
+    } catch (e) {
+      configError = (e as Error).message;
+    }
+
+    // Runtime overrides from config messages, kept in node context (persistent when a persistent
+    // context store is configured; the default memory store survives redeploys, not restarts).
+    let overrides: FilterOptions = {};
+    let filters: ResolvedFilters | undefined = base;
+    if (base) {
+      const saved = node.context().get(CONTEXT_KEY) as FilterOptions | undefined;
+      if (saved && typeof saved === 'object') {
+        try {
+          filters = resolveFilters(saved, base);
+          overrides = saved;
+        } catch (e) {
+          node.warn(`ignoring the saved detection settings: ${(e as Error).message}`);
+        }
+      }
+    }
+
+    let detector: Detector | undefined;
+    let loaded: LoadedModel | undefined;
+    let loadError: string | undefined = configError;
+    let provider = '';
+    const pending = new Map<string, Job>();
+    let busy: Promise<void> | null = null;
+    let closed = false;
+    let processed = 0;
+    let dropped = 0;
+    let lastInferMs = 0;
+    const outTimes: number[] = [];
+
+    function fail(reason: string) {
+      loadError = reason;
+      status.force('error', reason);
+      node.error(`vision-detect: ${reason}`, { topic: node.name || node.id });
+      for (const [cam, j] of pending) {
+        pending.delete(cam);
+        j.done(new Error(reason));
+      }
+    }
+
+    function showRunning() {
+      const fps = outTimes.length > 1 ? ((outTimes.length - 1) * 1000) / (outTimes[outTimes.length - 1] - outTimes[0] || 1) : 0;
+      const drops = dropped ? ` drop ${dropped}` : '';
+      status.set('running', `${provider} ${lastInferMs.toFixed(0)}ms ${fps.toFixed(1)}fps${drops} · ${filterText(filters!)}`);
+    }
+
+    if (configError) {
+      status.force('error', configError);
+    } else {
+      status.force('connecting', 'loading model');
+      model!
+        .acquire(node)
+        .then((m) => {
+          loaded = m;
+          if (closed) return;
+          detector = new Detector(m.session.runner, m.spec, { filters: filters!, nms: nmsOptions });
+          if (detector.unknownLabels.length) node.warn(`labels not in the model: ${detector.unknownLabels.join(', ')}`);
+          provider = m.session.runner.provider;
+          const fellBack = m.session.attempts.filter((a) => a.error);
+          if (fellBack.length) node.warn(`execution provider ${m.providerText}`);
+          status.force('running', `ready · ${provider}${fellBack.length ? ` (${fellBack.map((a) => a.provider).join(',')} unavailable)` : ''} · ${filterText(filters!)}`);
+          pump();
+        })
+        .catch((e: Error) => {
+          if (!closed) fail(e.message);
+        });
+    }
+
+    function applyConfig(payload: unknown): ResolvedFilters {
+      if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+        throw new Error('a config message needs msg.payload as an object, e.g. {"conf": 0.5, "classes": ["person"]}');
+      }
+      const p = payload as FilterOptions & { reset?: boolean };
+      let next: FilterOptions;
+      if (p.reset) {
+        next = {};
+      } else {
+        const { reset: _r, ...rest } = p;
+        next = { ...overrides, ...rest };
+      }
+      const resolved = resolveFilters(next, base!); // throws with the reason; nothing changes then
+      overrides = next;
+      filters = resolved;
+      if (detector) detector.setFilters({}, resolved);
+      node.context().set(CONTEXT_KEY, p.reset ? undefined : next);
+      return resolved;
+    }
+
+    function takeBatch(): { jobs: Job[]; frames: SourceImage[] } {
+      const max = detector!.maxBatch;
+      const jobs: Job[] = [];
+      const frames: SourceImage[] = [];
+      for (const [cam, j] of pending) {
+        if (jobs.length >= max) break;
+        pending.delete(cam);
+        const frame = store.get(j.ref);
+        if (!frame) {
+          // Evicted before its turn: a dropped frame, not an error (DESIGN.md, frame store).
+          dropped++;
+          j.done();
+          continue;
+        }
+        jobs.push(j);
+        frames.push({ data: frame.data, width: frame.ref.width, height: frame.ref.height, format: frame.ref.format });
+      }
+      return { jobs, frames };
+    }
+
+    function pump(): void {
+      if (busy || closed || !detector || pending.size === 0) return;
+      const { jobs, frames } = takeBatch();
+      if (!jobs.length) {
+        showRunning();
+        return;
+      }
+      const d = detector;
+      busy = d
+        .detect(frames, () => performance.now())
+        .then((r) => {
+          lastInferMs = r.timing!.inferenceMs;
+          const now = Date.now();
+          jobs.forEach((j, i) => {
+            const payload = j.msg.payload as VisionFrame;
+            j.msg.payload = {
+              ...payload,
+              detections: r.detections[i],
+              timing: { ...(payload.timing ?? {}), ...r.timing, batch: jobs.length },
+            };
+            processed++;
+            outTimes.push(now);
+            j.send(j.msg);
+            j.done();
+          });
+          while (outTimes.length > 20) outTimes.shift();
+          showRunning();
+        })
+        .catch((e: Error) => {
+          const reason = `inference failed: ${e.message}`;
+          status.force('error', reason);
+          for (const j of jobs) j.done(new Error(reason));
+        })
+        .finally(() => {
+          busy = null;
+          pump();
+        });
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (msg.topic === 'config') {
+        if (configError) {
+          done(new Error(configError));
+          return;
+        }
+        try {
+          const f = applyConfig(msg.payload);
+          status.force(detector ? 'running' : 'connecting', `config: ${filterText(f)}`);
+          done();
+        } catch (e) {
+          status.force('warning', `config refused: ${(e as Error).message}`);
+          done(e as Error);
+        }
+        return;
+      }
+      if (loadError) {
+        status.force('error', loadError);
+        done(new Error(loadError));
+        return;
+      }
+      const ref = (msg.payload as VisionFrame | undefined)?.frame;
+      if (!isFrameRef(ref)) {
+        done(new Error('msg.payload.frame must be a frame reference {camera, seq, width, height, …} from vision-camera-source'));
+        return;
+      }
+      const prev = pending.get(ref.camera);
+      if (prev) {
+        // Newest frame wins: the older waiting frame of this camera is dropped, its message completed.
+        dropped++;
+        prev.done();
+      }
+      pending.set(ref.camera, { msg, ref, send, done });
+      pump();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      for (const [cam, j] of pending) {
+        pending.delete(cam);
+        j.done();
+      }
+      status.close();
+      const inflight = busy ?? Promise.resolve();
+      inflight
+        .catch(() => undefined)
+        .then(() => (model && typeof model.release === 'function' ? model.release(node) : undefined))
+        .catch((e: Error) => node.warn(`releasing the model: ${e.message}`))
+        .then(() => done());
+    });
+
+    // Stats for tests and dashboards that look at the node object.
+    node.detectStats = () => ({ processed, dropped, pending: pending.size, provider, filters, loaded: !!loaded });
+  }
+  RED.nodes.registerType('vision-detect', VisionDetectNode);
+};

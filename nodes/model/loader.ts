@@ -1,0 +1,141 @@
+/**
+ * Loading a detection model as the vision-model config node and the CLI both need it: resolve the
+ * file (manifest name or path), read it, create a session through the shared registry (one session
+ * per file + providers + threads, whoever asks), and resolve the detector spec with manifest
+ * defaults under the user's settings. No Node-RED import, so the CLI and the benchmark use it too.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { manifestEntry, readLabels, resolveAsset } from '../lib/assets';
+import { CreatedSession, OrtModuleLike, ProviderName, SessionOptions, createSession, describeAttempts, validateSessionOptions } from '../lib/onnx/session';
+import { SharedRegistry } from '../lib/onnx/registry';
+import { ModelConfig, DetectorSpec, resolveSpec } from '../lib/detect/spec';
+import { PreprocessOptions } from '../lib/detect/letterbox';
+import { OutputFormat } from '../lib/detect/decode';
+
+export interface ModelSettings {
+  /** A manifest name ("yolox_nano") or a path to an .onnx file. */
+  model: string;
+  /** A manifest labels name, a labels file (one name a line), or '' for manifest → ONNX metadata. */
+  labels?: string;
+  inputWidth?: number;
+  inputHeight?: number;
+  format?: OutputFormat | 'auto';
+  /** Unset fields come from the manifest entry (if the model is one), else the usual YOLO defaults. */
+  preprocess?: Partial<PreprocessOptions>;
+  providers?: ProviderName[];
+  intraOpNumThreads?: number;
+  maxBatch?: number;
+  /** Base folder for relative paths (Node-RED's userDir). */
+  baseDir?: string;
+}
+
+export interface LoadedModel {
+  file: string;
+  /** The registry key of the session (several config nodes may share it). */
+  key: string;
+  session: CreatedSession;
+  spec: DetectorSpec;
+  /** "cpu (fell back: cuda: …)" */
+  providerText: string;
+}
+
+/** The process-wide session registry, shared by vision-model and (later) vision-reid. */
+const KEY = Symbol.for('edgevision.sessionRegistry');
+type WithRegistry = typeof globalThis & { [KEY]?: SharedRegistry<CreatedSession> };
+export function sharedSessions(): SharedRegistry<CreatedSession> {
+  const g = globalThis as WithRegistry;
+  if (!g[KEY]) g[KEY] = new SharedRegistry<CreatedSession>();
+  return g[KEY]!;
+}
+
+export function loadOrt(): OrtModuleLike {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require('onnxruntime-node') as OrtModuleLike;
+}
+
+/** The model file's absolute path; throws "model file not found: …" with what to do. */
+export function resolveModelFile(model: string, baseDir?: string): string {
+  const name = (model || '').trim();
+  if (!name) throw new Error('no model: set a manifest name (yolox_nano) or the path of an .onnx file');
+  if (manifestEntry(name)) return resolveAsset(name);
+  const file = path.resolve(baseDir ?? process.cwd(), name);
+  if (!fs.existsSync(file)) throw new Error(`model file not found: ${file}`);
+  if (!fs.statSync(file).isFile()) throw new Error(`model path is not a file: ${file}`);
+  return file;
+}
+
+function labelsFor(s: ModelSettings, file: string): string[] | undefined {
+  const l = (s.labels || '').trim();
+  if (l) {
+    if (manifestEntry(l)) return readLabels(l);
+    const p = path.resolve(s.baseDir ?? process.cwd(), l);
+    if (!fs.existsSync(p)) throw new Error(`labels file not found: ${p}`);
+    return readLabels(p);
+  }
+  const entry = manifestEntry(s.model) ?? manifestEntry(path.basename(file));
+  const ref = entry?.labels;
+  return typeof ref === 'string' ? readLabels(ref) : undefined;
+}
+
+/** Manifest defaults for a model, under the user's explicit settings. */
+export function modelConfig(s: ModelSettings, file: string): ModelConfig {
+  const entry = manifestEntry(s.model) ?? manifestEntry(path.basename(file));
+  const mp = (entry?.preprocess ?? {}) as Partial<PreprocessOptions>;
+  const size = Array.isArray(entry?.inputSize) ? (entry!.inputSize as number[]) : [];
+  const fmt = s.format && s.format !== 'auto' ? s.format : (entry?.format as OutputFormat | undefined);
+  return {
+    inputWidth: s.inputWidth || size[0] || undefined,
+    inputHeight: s.inputHeight || size[1] || undefined,
+    format: fmt ?? 'auto',
+    labels: labelsFor(s, file),
+    preprocess: { ...pick(mp), ...pick(s.preprocess ?? {}) },
+    maxBatch: s.maxBatch,
+  };
+}
+
+function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
+  const out: Partial<PreprocessOptions> = {};
+  for (const k of ['channelOrder', 'padValue', 'scale', 'mean', 'std', 'align'] as const) {
+    if (p[k] !== undefined && p[k] !== null) (out as Record<string, unknown>)[k] = p[k];
+  }
+  return out;
+}
+
+export function sessionKey(file: string, o: Required<SessionOptions>): string {
+  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}`;
+}
+
+/**
+ * Acquires the shared session for `user` and resolves the spec. On failure the session is released
+ * again, so a user that failed holds nothing. Errors say which step failed and why.
+ */
+export async function acquireModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedModel> {
+  const file = resolveModelFile(s.model, s.baseDir);
+  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
+  const key = sessionKey(file, so);
+  const registry = sharedSessions();
+  let session: CreatedSession;
+  try {
+    session = await registry.acquire(
+      key,
+      user,
+      async () => createSession(ort, await fs.promises.readFile(file), so),
+      (v) => v.runner.release(),
+    );
+  } catch (e) {
+    await registry.release(key, user);
+    throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
+  }
+  try {
+    const spec = resolveSpec(session.runner, modelConfig(s, file));
+    return { file, key, session, spec, providerText: describeAttempts(session.attempts) };
+  } catch (e) {
+    await registry.release(key, user);
+    throw new Error(`${path.basename(file)}: ${(e as Error).message}`);
+  }
+}
+
+export function releaseModel(key: string, user: string): Promise<void> {
+  return sharedSessions().release(key, user);
+}

@@ -1,0 +1,90 @@
+/** The vision-model editor config → loader settings, with validation that names the field. */
+import { Node } from '../shared/red';
+import { LoadedModel, ModelSettings } from './loader';
+import { parseProviders, ProviderName } from '../lib/onnx/session';
+import { OutputFormat, OUTPUT_FORMATS } from '../lib/detect/decode';
+import { PreprocessOptions } from '../lib/detect/letterbox';
+
+export interface ModelNodeConfig {
+  name?: string;
+  model?: string;
+  labels?: string;
+  inputWidth?: string | number;
+  inputHeight?: string | number;
+  format?: string;
+  channelOrder?: string;
+  padValue?: string | number;
+  scale?: string | number;
+  mean?: string;
+  std?: string;
+  align?: string;
+  providers?: string;
+  threads?: string | number;
+  maxBatch?: string | number;
+}
+
+export interface VisionModelNode extends Node {
+  /** Shares the session with `user`; rejects with the reason when the model cannot be used. */
+  acquire(user: Node): Promise<LoadedModel>;
+  /** `user` is done with it; the last user to leave releases the session. */
+  release(user: Node): Promise<void>;
+  /** What the model is, for labels and logs. */
+  describe(): string;
+}
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function optNumber(v: unknown, what: string, check: (n: number) => boolean, rule: string): number | undefined {
+  if (blank(v)) return undefined;
+  let n: number;
+  const s = String(v).trim();
+  // "1/255" is how people write a scale; accept a plain fraction.
+  const frac = /^(-?[\d.]+)\s*\/\s*([\d.]+)$/.exec(s);
+  n = frac ? Number(frac[1]) / Number(frac[2]) : Number(s);
+  if (!Number.isFinite(n) || !check(n)) throw new Error(`${what} must be ${rule}, got "${s}"`);
+  return n;
+}
+
+function triple(v: unknown, what: string): [number, number, number] | undefined {
+  if (blank(v)) return undefined;
+  const parts = String(v).split(/[\s,]+/).filter((p) => p.length).map(Number);
+  if (parts.length !== 3 || !parts.every(Number.isFinite)) throw new Error(`${what} must be three numbers like "0.485, 0.456, 0.406", got "${String(v)}"`);
+  return parts as [number, number, number];
+}
+
+/** Editor config → loader settings; throws with the field and the rule when something is wrong. */
+export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelSettings {
+  const format = blank(c.format) ? 'auto' : String(c.format);
+  if (format !== 'auto' && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new Error(`output format must be auto or ${OUTPUT_FORMATS.join(', ')}, got "${format}"`);
+  const channelOrder = blank(c.channelOrder) || c.channelOrder === 'auto' ? undefined : String(c.channelOrder);
+  if (channelOrder && channelOrder !== 'rgb' && channelOrder !== 'bgr') throw new Error(`channel order must be rgb or bgr, got "${channelOrder}"`);
+  const align = blank(c.align) || c.align === 'auto' ? undefined : String(c.align);
+  if (align && align !== 'center' && align !== 'top-left') throw new Error(`padding position must be center or top-left, got "${align}"`);
+  const whole = (n: number) => Number.isInteger(n) && n >= 0;
+  const inputWidth = optNumber(c.inputWidth, 'input width', whole, 'a whole number (0 = from the model)');
+  const inputHeight = optNumber(c.inputHeight, 'input height', whole, 'a whole number (0 = from the model)');
+  const preprocess: Partial<PreprocessOptions> = {
+    channelOrder: channelOrder as PreprocessOptions['channelOrder'] | undefined,
+    padValue: optNumber(c.padValue, 'pad value', (n) => n >= 0 && n <= 255, '0–255'),
+    scale: optNumber(c.scale, 'scale', (n) => n > 0, 'a number > 0 (1 for 0–255 input, 1/255 for 0–1)'),
+    mean: triple(c.mean, 'mean'),
+    std: triple(c.std, 'std'),
+    align: align as PreprocessOptions['align'] | undefined,
+  };
+  const providers: ProviderName[] = blank(c.providers) ? ['cpu'] : parseProviders(String(c.providers));
+  return {
+    model: String(c.model ?? '').trim(),
+    labels: String(c.labels ?? '').trim(),
+    inputWidth: inputWidth || undefined,
+    inputHeight: inputHeight || undefined,
+    format: format as OutputFormat | 'auto',
+    preprocess,
+    providers,
+    intraOpNumThreads: optNumber(c.threads, 'threads', whole, 'a whole number (0 = one per core)') ?? 0,
+    maxBatch: optNumber(c.maxBatch, 'maximum batch', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1'),
+    baseDir,
+  };
+}
+

@@ -1,0 +1,238 @@
+'use strict';
+// vision-detect with the real yolox_nano (../shared/assets) on real frames put in the frame store.
+const assert = require('assert');
+const fs = require('fs');
+const sharp = require('sharp');
+const helper = require('node-red-node-test-helper');
+const modelNode = require('../../dist/nodes/model/model.js');
+const detectNode = require('../../dist/nodes/detect/detect.js');
+const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
+const { asset } = require('../helpers/assets');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const NODES = [modelNode, detectNode, catchNode, statusNode, completeNode];
+
+helper.init(require.resolve('node-red'));
+
+function flow(detectProps = {}, modelProps = {}) {
+  // Flow nodes sit on a tab with a position (Node-RED treats nodes without x/y as config nodes);
+  // the config node is global (no z), as the editor saves them.
+  const z = 'tab1';
+  const at = { x: 100, y: 100 };
+  return [
+    { id: z, type: 'tab', label: 'detect' },
+    { id: 'm', type: 'vision-model', model: asset('models/yolox_nano.onnx'), providers: 'cpu', threads: 1, ...modelProps },
+    { id: 'det', z, ...at, type: 'vision-detect', model: 'm', wires: [['out']], ...detectProps },
+    { id: 'out', z, ...at, type: 'helper' },
+    { id: 'catch', z, ...at, type: 'catch', scope: ['det'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z, ...at, type: 'helper' },
+    { id: 'stat', z, ...at, type: 'status', scope: ['det'], wires: [['statuses']] },
+    { id: 'statuses', z, ...at, type: 'helper' },
+    { id: 'comp', z, ...at, type: 'complete', scope: ['det'], wires: [['completed']] },
+    { id: 'completed', z, ...at, type: 'helper' },
+  ];
+}
+
+function waitFor(pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      let v;
+      try {
+        v = pred();
+      } catch (e) {
+        clearInterval(iv);
+        reject(e);
+        return;
+      }
+      if (v) {
+        clearInterval(iv);
+        resolve(v);
+      } else if (Date.now() - t0 > timeoutMs) {
+        clearInterval(iv);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, 10);
+  });
+}
+
+function collect(node) {
+  const got = [];
+  node.on('input', (m) => got.push(m));
+  return got;
+}
+
+describe('vision-detect node', function () {
+  let tud;
+  const store = sharedFrameStore();
+  before(async () => {
+    const { data, info } = await sharp(asset('images/tud/TUD-Campus_frame0001.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    tud = { data: new Uint8Array(data), width: info.width, height: info.height };
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  function put(camera) {
+    return store.put(camera, tud.data.slice(), tud.width, tud.height, 0, 'rgb24');
+  }
+  const frameMsg = (ref, extra = {}) => ({ topic: ref.camera, payload: { camera: ref.camera, frame: ref, detections: [] }, ...extra });
+
+  it('adds detections in source pixels to the vision frame and keeps other properties', async () => {
+    await helper.load(NODES, flow());
+    const outs = collect(helper.getNode('out'));
+    const statuses = collect(helper.getNode('statuses'));
+    const ref = put('det-cam1');
+    helper.getNode('det').receive(frameMsg(ref, { line: 'A' }));
+    await waitFor(() => outs.length === 1, 20000, 'a detected frame');
+    const m = outs[0];
+    assert.strictEqual(m.topic, 'det-cam1');
+    assert.strictEqual(m.line, 'A');
+    assert.deepStrictEqual(m.payload.frame, ref);
+    const people = m.payload.detections.filter((d) => d.label === 'person');
+    assert.ok(people.length >= 4, `expected the walkers of TUD frame 1, got ${people.length}`);
+    for (const d of m.payload.detections) {
+      assert.ok(d.box[0] >= 0 && d.box[2] <= tud.width && d.box[1] >= 0 && d.box[3] <= tud.height, `box inside the frame: ${d.box}`);
+      assert.ok(d.score >= 0.5, 'default threshold applied');
+    }
+    assert.ok(m.payload.timing.inferenceMs > 0);
+    await waitFor(() => statuses.some((s) => /^cpu \d+ms .*fps.*conf \.5/.test(s.status.text || '')), 3000, 'a running status with provider, ms, fps and thresholds');
+  });
+
+  it('counts a frame evicted before its turn as a drop, not an error, and completes its message', async () => {
+    await helper.load(NODES, flow());
+    const outs = collect(helper.getNode('out'));
+    const caught = collect(helper.getNode('caught'));
+    const completed = collect(helper.getNode('completed'));
+    const old = put('det-evict');
+    for (let i = 0; i < 12; i++) put('det-evict'); // ring capacity is 8: `old` is gone
+    helper.getNode('det').receive(frameMsg(old));
+    await waitFor(() => completed.length === 1, 20000, 'done() for the evicted frame');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.strictEqual(outs.length, 0);
+    assert.strictEqual(caught.length, 0);
+    assert.strictEqual(helper.getNode('det').detectStats().dropped, 1);
+  });
+
+  it('newest frame wins per camera: older waiting frames are dropped and completed; other cameras are kept', async () => {
+    await helper.load(NODES, flow());
+    const outs = collect(helper.getNode('out'));
+    const completed = collect(helper.getNode('completed'));
+    const det = helper.getNode('det');
+    // Sent at once, before the model has loaded: all wait, so only the newest of camera A runs.
+    const a = [put('det-A'), put('det-A'), put('det-A')];
+    const b = put('det-B');
+    for (const r of a) det.receive(frameMsg(r));
+    det.receive(frameMsg(b));
+    await waitFor(() => completed.length === 4 && outs.length === 2, 20000, 'two outputs and four completions');
+    assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.seq]).sort(), [['det-A', a[2].seq], ['det-B', b.seq]].sort());
+    assert.strictEqual(det.detectStats().dropped, 2);
+  });
+
+  it('a config message changes thresholds live and shows them in the status', async () => {
+    await helper.load(NODES, flow());
+    const det = helper.getNode('det');
+    const statuses = collect(helper.getNode('statuses'));
+    const completed = collect(helper.getNode('completed'));
+    det.receive({ topic: 'config', payload: { conf: 0.99, classConf: { person: 0.97 }, classes: ['person'] } });
+    await waitFor(() => completed.length === 1, 5000, 'config done');
+    assert.ok(statuses.some((s) => /conf \.99 person≥\.97 person/.test(s.status.text)), JSON.stringify(statuses.map((s) => s.status.text)));
+    const outs = collect(helper.getNode('out'));
+    det.receive(frameMsg(put('det-cfg')));
+    await waitFor(() => outs.length === 1, 20000, 'a frame');
+    assert.deepStrictEqual(outs[0].payload.detections, [], 'no person scores 0.97 on this frame');
+    // Settings merge: a later message changes one field and keeps the others.
+    det.receive({ topic: 'config', payload: { conf: 0.2 } });
+    await waitFor(() => completed.length === 3, 5000, 'second config done');
+    assert.strictEqual(det.detectStats().filters.conf, 0.2);
+    assert.deepStrictEqual(det.detectStats().filters.classes, ['person']);
+  });
+
+  describe('with a configured context store (as a gateway that keeps context sets contextStorage)', () => {
+    let origLoadFlows;
+    before(() => {
+      helper.settings({ contextStorage: { default: { module: 'memory' } } });
+      // The real runtime loads the context stores before the flows; the test helper skips that step.
+      origLoadFlows = helper._redNodes.loadFlows;
+      helper._redNodes.loadFlows = async function (...args) {
+        await helper._redNodes.loadContextsPlugin();
+        return origLoadFlows.apply(this, args);
+      };
+    });
+    after(() => {
+      helper._redNodes.loadFlows = origLoadFlows;
+      helper.settings({ contextStorage: undefined });
+    });
+
+    it('config-message settings are read back when the node restarts; reset returns to the editor settings', async () => {
+      const f = flow();
+      await helper.load(NODES, f);
+      const det = helper.getNode('det');
+      let completed = collect(helper.getNode('completed'));
+      det.receive({ topic: 'config', payload: { conf: 0.99, classes: ['person'] } });
+      await waitFor(() => completed.length === 1, 5000, 'config done');
+      assert.deepStrictEqual(det.context().get('detectConfig'), { conf: 0.99, classes: ['person'] });
+
+      // A full deploy stops every node and creates it again from the flow: a restart of the node.
+      await helper.setFlows(f, 'full');
+      const det2 = helper.getNode('det');
+      assert.notStrictEqual(det2, det);
+      assert.strictEqual(det2.detectStats().filters.conf, 0.99);
+      assert.deepStrictEqual(det2.detectStats().filters.classes, ['person']);
+      completed = collect(helper.getNode('completed'));
+      det2.receive({ topic: 'config', payload: { reset: true } });
+      await waitFor(() => completed.length === 1, 5000, 'reset done');
+      assert.strictEqual(det2.detectStats().filters.conf, 0.5);
+      assert.deepStrictEqual(det2.detectStats().filters.classes, []);
+    });
+  });
+
+  it('refuses a bad config message with done(err) and keeps the old settings', async () => {
+    await helper.load(NODES, flow({ conf: 0.4 }));
+    const det = helper.getNode('det');
+    const caught = collect(helper.getNode('caught'));
+    det.receive({ topic: 'config', payload: { conf: 7 } });
+    det.receive({ topic: 'config', payload: { confidence: 0.3 } });
+    await waitFor(() => caught.length === 2, 5000, 'two caught errors');
+    assert.match(caught[0].error.message, /conf must be a number 0–1/);
+    assert.match(caught[1].error.message, /unknown detection setting "confidence"/);
+    assert.strictEqual(det.detectStats().filters.conf, 0.4);
+  });
+
+  it('a message without a frame reference fails with done(err) and the flow keeps going', async () => {
+    await helper.load(NODES, flow());
+    const caught = collect(helper.getNode('caught'));
+    const outs = collect(helper.getNode('out'));
+    const det = helper.getNode('det');
+    det.receive({ topic: 'x', payload: 'hello' });
+    await waitFor(() => caught.length === 1, 5000, 'a caught error');
+    assert.match(caught[0].error.message, /msg.payload.frame must be a frame reference/);
+    det.receive(frameMsg(put('det-after')));
+    await waitFor(() => outs.length === 1, 20000, 'the next frame still detected');
+  });
+
+  it('applies editor filters: include polygon and class filter', async () => {
+    // Only the left half of the frame counts; TUD frame 1 has people on both sides.
+    await helper.load(NODES, flow({ classes: 'person', include: '[[[0,0],[0.5,0],[0.5,1],[0,1]]]' }));
+    const outs = collect(helper.getNode('out'));
+    helper.getNode('det').receive(frameMsg(put('det-poly')));
+    await waitFor(() => outs.length === 1, 20000, 'a frame');
+    const dets = outs[0].payload.detections;
+    assert.ok(dets.length >= 1);
+    for (const d of dets) {
+      assert.strictEqual(d.label, 'person');
+      assert.ok((d.box[0] + d.box[2]) / 2 < tud.width / 2, `feet in the left half: ${d.box}`);
+    }
+  });
+
+  it('a bad editor setting gives a red status and done(err) for every frame', async () => {
+    await helper.load(NODES, flow({ include: '[[0,0]' }));
+    const caught = collect(helper.getNode('caught'));
+    const statuses = collect(helper.getNode('statuses'));
+    helper.getNode('det').receive(frameMsg(put('det-bad')));
+    await waitFor(() => caught.length === 1, 5000, 'a caught error');
+    assert.match(caught[0].error.message, /include polygons is not valid JSON/);
+    assert.ok(statuses.some((s) => s.status.fill === 'red'));
+  });
+});

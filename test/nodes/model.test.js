@@ -1,0 +1,169 @@
+'use strict';
+// vision-model: one shared session, lazily created, released by the last user; clear red statuses.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const helper = require('node-red-node-test-helper');
+const modelNode = require('../../dist/nodes/model/model.js');
+const detectNode = require('../../dist/nodes/detect/detect.js');
+const { sharedSessions } = require('../../dist/nodes/model/loader.js');
+const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
+const { asset } = require('../helpers/assets');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const NODES = [modelNode, detectNode, catchNode, statusNode];
+
+helper.init(require.resolve('node-red'));
+
+// A minimal valid ONNX model written by hand: ReduceMean over the channel axis turns an image
+// [1,3,64,64] into [1,64,64] — a real model whose output matches no detector's shape.
+function pb(field, wire, payload) {
+  const varint = (n) => {
+    const o = [];
+    while (n >= 0x80) { o.push((n & 0x7f) | 0x80); n >>>= 7; }
+    o.push(n);
+    return o;
+  };
+  if (wire === 0) return [...varint((field << 3) | 0), ...varint(payload)];
+  const bytes = typeof payload === 'string' ? [...Buffer.from(payload)] : payload;
+  return [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+}
+function valueInfo(name, dims) {
+  const shape = dims.flatMap((d) => pb(1, 2, pb(1, 0, d)));
+  return pb(1, 2, name).concat(pb(2, 2, pb(1, 2, [...pb(1, 0, 1), ...pb(2, 2, shape)])));
+}
+function reduceMeanModel() {
+  const attrAxes = [...pb(1, 2, 'axes'), ...pb(8, 0, 1), ...pb(20, 0, 7)];
+  const attrKeep = [...pb(1, 2, 'keepdims'), ...pb(3, 0, 0), ...pb(20, 0, 2)];
+  const node = [...pb(1, 2, 'images'), ...pb(2, 2, 'output'), ...pb(4, 2, 'ReduceMean'), ...pb(5, 2, attrAxes), ...pb(5, 2, attrKeep)];
+  const graph = [...pb(1, 2, node), ...pb(2, 2, 'g'), ...pb(11, 2, valueInfo('images', [1, 3, 64, 64])), ...pb(12, 2, valueInfo('output', [1, 64, 64]))];
+  return Buffer.from([...pb(1, 0, 7), ...pb(8, 2, [...pb(1, 2, ''), ...pb(2, 0, 13)]), ...pb(7, 2, graph)]);
+}
+
+function waitFor(pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      const v = pred();
+      if (v) {
+        clearInterval(iv);
+        resolve(v);
+      } else if (Date.now() - t0 > timeoutMs) {
+        clearInterval(iv);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, 10);
+  });
+}
+const collect = (n) => {
+  const got = [];
+  n.on('input', (m) => got.push(m));
+  return got;
+};
+
+function flow(modelProps, detectors = ['det']) {
+  const z = 'tab1';
+  const at = { x: 100, y: 100 };
+  return [
+    { id: z, type: 'tab', label: 'model' },
+    { id: 'm', type: 'vision-model', providers: 'cpu', threads: 1, ...modelProps },
+    ...detectors.map((id) => ({ id, z, ...at, type: 'vision-detect', model: 'm', wires: [['out']] })),
+    { id: 'out', z, ...at, type: 'helper' },
+    { id: 'catch', z, ...at, type: 'catch', scope: detectors, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z, ...at, type: 'helper' },
+    { id: 'stat', z, ...at, type: 'status', scope: detectors, wires: [['statuses']] },
+    { id: 'statuses', z, ...at, type: 'helper' },
+  ];
+}
+
+describe('vision-model node', function () {
+  let tmp;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgevision-model-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  const frameMsg = () => {
+    const ref = sharedFrameStore().put('model-cam', new Uint8Array(32 * 24 * 3), 32, 24, 0, 'rgb24');
+    return { topic: 'model-cam', payload: { camera: 'model-cam', frame: ref, detections: [] } };
+  };
+
+  it('shares one session among its users, by manifest name, and releases it when the last one closes', async () => {
+    await helper.load(NODES, flow({ model: 'yolox_nano' }, ['det1', 'det2']));
+    const statuses = collect(helper.getNode('statuses'));
+    await waitFor(() => statuses.filter((s) => /^ready · cpu/.test(s.status.text || '')).length === 2, 20000, 'both detectors ready');
+    const keys = sharedSessions().keys();
+    assert.strictEqual(keys.length, 1, 'one session for two users');
+    assert.strictEqual(sharedSessions().users(keys[0]), 2);
+    // The manifest entry supplies the labels and preprocessing of yolox_nano.
+    const stats = helper.getNode('det1').detectStats();
+    assert.strictEqual(stats.provider, 'cpu');
+    await helper.unload();
+    assert.deepStrictEqual(sharedSessions().keys(), [], 'released after the last user closed');
+  });
+
+  it('is lazy: no session exists until a user asks for one', async () => {
+    await helper.load(NODES, [{ id: 'm', type: 'vision-model', model: 'yolox_nano', providers: 'cpu' }]);
+    assert.deepStrictEqual(sharedSessions().keys(), []);
+  });
+
+  it('falls back from cuda to cpu and shows it (no GPU libraries here)', async () => {
+    await helper.load(NODES, flow({ model: asset('models/yolox_nano.onnx'), providers: 'cuda,cpu' }));
+    const statuses = collect(helper.getNode('statuses'));
+    const s = await waitFor(() => statuses.find((x) => /^ready/.test(x.status.text || '')), 20000, 'ready');
+    assert.match(s.status.text, /ready · cpu \(cuda unavailable\)/);
+  });
+
+  const failures = [
+    ['a missing file', () => ({ model: path.join(tmp, 'nope.onnx') }), /model file not found: .*nope\.onnx/],
+    ['a corrupt file', () => {
+      const f = path.join(tmp, 'corrupt.onnx');
+      fs.writeFileSync(f, Buffer.from('this is not an onnx model, just text'));
+      return { model: f };
+    }, /cannot load corrupt\.onnx: no execution provider could load the model \(cpu: /],
+    ['an output that matches no decoder', () => {
+      const f = path.join(tmp, 'reduce.onnx');
+      fs.writeFileSync(f, reduceMeanModel());
+      return { model: f };
+    }, /reduce\.onnx: output \[1,64,64\] matches no decoder/],
+    ['an unknown execution provider', () => ({ model: 'yolox_nano', providers: 'cuda,gpu' }), /unknown execution provider "gpu"/],
+    ['no model at all', () => ({ model: '' }), /no model/],
+    ['a labels file that is not there', () => ({ model: 'yolox_nano', labels: path.join(tmp, 'labels.txt') }), /labels file not found/],
+  ];
+  for (const [what, props, re] of failures) {
+    it(`${what} gives the user a red status with the reason and done(err) for its frames`, async () => {
+      await helper.load(NODES, flow(props()));
+      const statuses = collect(helper.getNode('statuses'));
+      const caught = collect(helper.getNode('caught'));
+      // A failure may come before this test listens; every frame then repeats the red status.
+      const send = () => helper.getNode('det').receive(frameMsg());
+      await waitFor(() => statuses.find((s) => s.status.fill === 'red') || (send(), false), 20000, 'a red status');
+      const red = statuses.find((s) => s.status.fill === 'red');
+      assert.strictEqual(red.status.shape, 'ring');
+      assert.match(red.status.text, new RegExp(re.source.slice(0, 12).replace(/\\$/, '')));
+      send();
+      const isFrameErr = (c) => c.error.source && c.error.source.id === 'det' && c.payload && c.payload.frame;
+      const msgErr = await waitFor(() => caught.find(isFrameErr), 5000, 'the frame message failing with done(err)');
+      assert.match(msgErr.error.message, re);
+      assert.deepStrictEqual(sharedSessions().keys(), [], 'a failed load holds no session');
+    });
+  }
+
+  it('a labels file replaces the manifest's class names', async () => {
+    const labels = path.join(tmp, 'coco.txt');
+    fs.writeFileSync(labels, fs.readFileSync(asset('models/coco_classes.txt'), 'utf8').replace(/^person$/m, 'worker'));
+    await helper.load(NODES, flow({ model: asset('models/yolox_nano.onnx'), labels }));
+    const outs = collect(helper.getNode('out'));
+    const sharp = require('sharp');
+    const { data, info } = await sharp(asset('images/tud/TUD-Campus_frame0001.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const ref = sharedFrameStore().put('model-labels', new Uint8Array(data), info.width, info.height, 0, 'rgb24');
+    helper.getNode('det').receive({ topic: 'model-labels', payload: { camera: 'model-labels', frame: ref, detections: [] } });
+    await waitFor(() => outs.length === 1, 20000, 'a frame');
+    assert.ok(outs[0].payload.detections.some((d) => d.label === 'worker'));
+    assert.ok(!outs[0].payload.detections.some((d) => d.label === 'person'));
+  });
+});
