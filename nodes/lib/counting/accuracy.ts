@@ -4,7 +4,11 @@
  * tracker's output. Error per line = |Δin| + |Δout|; the headline is total absolute error / total gt
  * crossings.
  */
+import { iou } from '../geometry';
+import { Tracker, TrackerOptionsInput } from '../tracking/tracker';
+import { Detection } from '../types';
 import { CountingOptions } from './config';
+import { Counter, DirectionCounts } from './counter';
 import { MotTrackFile, replayMot } from './mot';
 
 export interface LineAccuracy {
@@ -26,13 +30,8 @@ export function compareCounts(
   fps: number,
   options: Partial<Record<keyof CountingOptions, unknown>> = {},
 ): LineAccuracy[] {
-  const ref = replayMot(gt, geometry, width, height, fps, { ...options, relinkS: 0 }).counts;
   const est = replayMot(tracked, geometry, width, height, fps, options).counts;
-  return Object.keys(ref).map((line) => {
-    const g = ref[line];
-    const e = est[line];
-    return { line, gtIn: g.in, gtOut: g.out, in: e.in, out: e.out, absError: Math.abs(e.in - g.in) + Math.abs(e.out - g.out), gtTotal: g.in + g.out };
-  });
+  return compareWith(gt, est, geometry, width, height, fps, options);
 }
 
 /** Σ|error| / Σ gt crossings (0 when there were no gt crossings and no errors). */
@@ -40,4 +39,70 @@ export function relativeError(rows: readonly LineAccuracy[]): number {
   const err = rows.reduce((s, r) => s + r.absError, 0);
   const tot = rows.reduce((s, r) => s + r.gtTotal, 0);
   return tot > 0 ? err / tot : err > 0 ? Infinity : 0;
+}
+
+/**
+ * The ground truth a perfect tracker could see: gt boxes matched one-to-one (greedy, highest IoU
+ * first, IoU ≥ minIou) to a detection of the same frame. Three people walking as one blob give one
+ * detection, so only one of them stays. Counting on it separates what the detector never saw from
+ * what tracking and counting lost.
+ */
+export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou = 0.5): MotTrackFile {
+  const frames = gt.frames.map((list, f) => {
+    const dets = detections.frames[f] ?? [];
+    const pairs: [number, number, number][] = [];
+    list.forEach((g, gi) => dets.forEach((d, di) => {
+      const v = iou(g.box, d.box);
+      if (v >= minIou) pairs.push([v, gi, di]);
+    }));
+    pairs.sort((a, b) => b[0] - a[0]);
+    const gUsed = new Set<number>();
+    const dUsed = new Set<number>();
+    for (const [, gi, di] of pairs) {
+      if (gUsed.has(gi) || dUsed.has(di)) continue;
+      gUsed.add(gi);
+      dUsed.add(di);
+    }
+    return list.filter((_, gi) => gUsed.has(gi));
+  });
+  return { frames, lastFrame: gt.lastFrame, rows: frames.reduce((s, l) => s + l.length, 0) };
+}
+
+/**
+ * The pipeline as the nodes run it, without Node-RED: detections → Tracker → Counter, frame by
+ * frame, tentative tracks included (the counter waits for confirmation), track-end events evicting.
+ * Returns the counts, to compare with gt (`compareWith`).
+ */
+export function trackAndCount(
+  detections: MotTrackFile,
+  geometry: unknown,
+  width: number,
+  height: number,
+  fps: number,
+  options: Partial<Record<keyof CountingOptions, unknown>> = {},
+  trackerOptions: TrackerOptionsInput = {},
+): Record<string, DirectionCounts> {
+  const tracker = new Tracker(trackerOptions);
+  const counter = new Counter(geometry, options);
+  for (let f = 1; f <= detections.lastFrame; f++) {
+    const tMs = ((f - 1) * 1000) / fps;
+    const dets: Detection[] = detections.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
+    const u = tracker.update(dets, tMs);
+    const tracked: Detection[] = u.tracks
+      .filter((t) => t.detectionIndex >= 0)
+      .map((t) => ({ box: t.box, score: t.score, classId: t.classId, label: t.label, trackId: t.trackId, trackState: t.state }));
+    counter.update(tracked, tMs, width, height);
+    for (const e of u.ended) counter.endTrack(e.trackId, tMs);
+  }
+  return counter.counts();
+}
+
+/** Per line rows of gt counts (gt file, counted with re-link off) against given counts. */
+export function compareWith(gt: MotTrackFile, counts: Record<string, DirectionCounts>, geometry: unknown, width: number, height: number, fps: number, options: Partial<Record<keyof CountingOptions, unknown>> = {}): LineAccuracy[] {
+  const ref = replayMot(gt, geometry, width, height, fps, { ...options, relinkS: 0 }).counts;
+  return Object.keys(ref).map((line) => {
+    const g = ref[line];
+    const e = counts[line] ?? { in: 0, out: 0 };
+    return { line, gtIn: g.in, gtOut: g.out, in: e.in, out: e.out, absError: Math.abs(e.in - g.in) + Math.abs(e.out - g.out), gtTotal: g.in + g.out };
+  });
 }
