@@ -86,6 +86,8 @@ export class Forwarder {
   private replaying = false;
   private replayAbort: AbortController | null = null;
   private inFlight = new Set<AbortController>();
+  /** Settles when the submit that owns it has finished (written, spooled or rejected). */
+  private settling = new Set<Promise<unknown>>();
   private waiting: (() => void)[] = [];
   private closing = false;
   private idle: Promise<void> = Promise.resolve();
@@ -132,7 +134,14 @@ export class Forwarder {
   }
 
   /** Never rejects for server trouble: the outcome says where the batch went. Rejects only if the disk fails. */
-  async submit(batch: Batch): Promise<Outcome> {
+  submit(batch: Batch): Promise<Outcome> {
+    const p = this.submitInner(batch);
+    const settled = p.catch(() => undefined).finally(() => this.settling.delete(settled));
+    this.settling.add(settled);
+    return p;
+  }
+
+  private async submitInner(batch: Batch): Promise<Outcome> {
     if (this.closing) return this.toSpool(batch, 'closing');
     if (this.state === 'down') return this.toSpool(batch, `server down: ${this.lastError}`);
     if (this.inFlight.size >= this.o.maxInFlight) {
@@ -282,9 +291,7 @@ export class Forwarder {
       for (const ac of this.inFlight) ac.abort();
       this.replayAbort?.abort();
     }, this.o.closeGraceMs);
-    while (this.inFlight.size > 0 || this.replaying) {
-      await Promise.race([this.idle, new Promise((r) => this.o.timers.setTimeout(() => r(undefined), 20))]);
-    }
+    await Promise.all([...this.settling, this.idle.catch(() => undefined)]);
     this.o.timers.clearTimeout(grace);
     this.emit('closed', '');
     await this.o.spool.close();

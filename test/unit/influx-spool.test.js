@@ -1,0 +1,214 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { Spool, encodeRecord, decodeRecords, crc32 } = require('../../dist/nodes/lib/influx/spool.js');
+const { Batcher } = require('../../dist/nodes/lib/influx/batcher.js');
+const { backoffOptions, backoffDelay, classifyStatus } = require('../../dist/nodes/lib/influx/retry.js');
+
+const segs = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.evs')).sort();
+const body = (i, n = 3) => Array.from({ length: n }, (_, k) => `m seq=${i * n + k}i ${1000 + i * n + k}`).join('\n');
+
+async function drain(spool) {
+  const out = [];
+  for (;;) {
+    const r = await spool.peek();
+    if (!r) return out;
+    out.push(r.body);
+    await spool.ack(r);
+  }
+}
+
+describe('influx spool', function () {
+  let dir;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-spool-unit-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('crc32 matches the IEEE check value', function () {
+    assert.strictEqual(crc32(Buffer.from('123456789')), 0xcbf43926);
+  });
+
+  it('encodes and decodes records, stopping at a torn one', function () {
+    const a = encodeRecord('m v=1 1', 1, 'ms', 'node.1');
+    const b = encodeRecord('m v=2 2\nm v=3 3', 2, 'ns', 'n/2');
+    const whole = Buffer.concat([a, b]);
+    const r = decodeRecords(whole, 7);
+    assert.deepStrictEqual(r.records.map((x) => [x.body, x.points, x.precision, x.owner, x.seq]), [
+      ['m v=1 1', 1, 'ms', 'node.1', 7],
+      ['m v=2 2\nm v=3 3', 2, 'ns', 'n_2', 7],
+    ]);
+    assert.strictEqual(r.validEnd, whole.length);
+    for (const cut of [a.length + 3, whole.length - 1]) {
+      const t = decodeRecords(whole.subarray(0, cut), 7);
+      assert.strictEqual(t.records.length, 1, `cut at ${cut}`);
+      assert.strictEqual(t.validEnd, a.length);
+    }
+    const flipped = Buffer.from(whole);
+    flipped[whole.length - 3] ^= 1; // body byte of b: crc mismatch
+    assert.strictEqual(decodeRecords(flipped, 7).records.length, 1);
+  });
+
+  it('replays oldest first across segments and deletes consumed segments', async function () {
+    const s = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 256 });
+    await s.open();
+    for (let i = 0; i < 10; i++) await s.append(body(i), 3, 'ms', 'w');
+    assert.ok(segs(dir).length > 2, 'several segments');
+    assert.deepStrictEqual(s.stats().backlog, 30);
+    assert.deepStrictEqual(await drain(s), Array.from({ length: 10 }, (_, i) => body(i)));
+    assert.deepStrictEqual(segs(dir), []);
+    assert.strictEqual(s.stats().backlog, 0);
+    await s.append(body(10), 3, 'ms', 'w'); // usable after being emptied
+    assert.deepStrictEqual(await drain(s), [body(10)]);
+    await s.close();
+  });
+
+  it('survives a restart: records and the replay cursor persist', async function () {
+    const s = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 300 });
+    await s.open();
+    for (let i = 0; i < 6; i++) await s.append(body(i), 3, 'ms', 'w');
+    for (let i = 0; i < 2; i++) await s.ack(await s.peek());
+    await s.close();
+    const t = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 300 });
+    await t.open();
+    assert.strictEqual(t.stats().backlog, 12);
+    await t.append(body(6), 3, 'ms', 'w');
+    assert.deepStrictEqual(await drain(t), [2, 3, 4, 5, 6].map((i) => body(i)));
+    await t.close();
+  });
+
+  it('cuts off a torn tail on open (a crash mid-append is never acknowledged)', async function () {
+    const s = new Spool({ dir });
+    await s.open();
+    for (let i = 0; i < 3; i++) await s.append(body(i), 3, 'ms', 'w');
+    await s.close();
+    const file = path.join(dir, segs(dir)[0]);
+    const size = fs.statSync(file).size;
+    fs.appendFileSync(file, 'EVS1 999 3 ms 0 w\nm seq=');
+    const t = new Spool({ dir });
+    await t.open();
+    assert.strictEqual(fs.statSync(file).size, size);
+    assert.deepStrictEqual(await drain(t), [0, 1, 2].map((i) => body(i)));
+    await t.close();
+  });
+
+  it('drops the oldest segments beyond the cap and counts exactly the points lost', async function () {
+    const s = new Spool({ dir, maxBytes: 4096, segmentBytes: 512 });
+    await s.open();
+    let dropped = 0;
+    const n = 200;
+    for (let i = 0; i < n; i++) dropped += await s.append(body(i), 3, 'ms', 'w');
+    const st = s.stats();
+    assert.ok(dropped > 0);
+    assert.strictEqual(st.dropped, dropped);
+    assert.ok(st.bytes <= 4096, `${st.bytes} bytes`);
+    assert.strictEqual(st.backlog + dropped, n * 3);
+    const left = await drain(s);
+    const first = n - left.length;
+    assert.strictEqual(first * 3, dropped, 'the missing ones are the oldest');
+    assert.deepStrictEqual(left, Array.from({ length: left.length }, (_, k) => body(first + k)));
+    await s.close();
+    const t = new Spool({ dir, maxBytes: 4096, segmentBytes: 512 });
+    await t.open();
+    assert.strictEqual(t.stats().dropped, dropped, 'the drop counter persists');
+    await t.close();
+  });
+
+  it('counts only unreplayed points when a partly replayed segment is dropped', async function () {
+    const s = new Spool({ dir, maxBytes: 4096, segmentBytes: 1024 });
+    await s.open();
+    for (let i = 0; i < 5; i++) await s.append(body(i), 3, 'ms', 'w');
+    await s.ack(await s.peek()); // 3 points replayed from the oldest segment
+    let dropped = 0;
+    for (let i = 5; i < 80; i++) dropped += await s.append(body(i), 3, 'ms', 'w');
+    assert.strictEqual(s.stats().backlog + dropped, 80 * 3 - 3);
+    await s.close();
+  });
+
+  it('ignores an ack for a record the cap dropped meanwhile', async function () {
+    const s = new Spool({ dir, maxBytes: 4096, segmentBytes: 512 });
+    await s.open();
+    await s.append(body(0), 3, 'ms', 'w');
+    const stale = await s.peek();
+    for (let i = 1; i < 100; i++) await s.append(body(i), 3, 'ms', 'w');
+    const before = s.stats().backlog;
+    await s.ack(stale);
+    assert.strictEqual(s.stats().backlog, before);
+    await s.close();
+  });
+
+  const badOptions = [
+    [{}, /dir must be a folder path/],
+    [{ dir: '/tmp/x', maxBytes: 10 }, /maxBytes must be at least 4096/],
+    [{ dir: '/tmp/x', maxBytes: 8192, segmentBytes: 10000 }, /segmentBytes must be between 256 and maxBytes/],
+  ];
+  for (const [o, re] of badOptions) {
+    it(`refuses options ${JSON.stringify(o)}`, function () {
+      assert.throws(() => new Spool(o), re);
+    });
+  }
+
+  it('refuses to work before open and after close', async function () {
+    const s = new Spool({ dir });
+    await assert.rejects(s.append('m v=1 1', 1, 'ms', 'w'), /open\(\) it first/);
+    await s.open();
+    await s.close();
+    await assert.rejects(s.peek(), /closed/);
+  });
+});
+
+describe('influx batcher', function () {
+  it('flags a full batch and hands out everything with its tokens', function () {
+    const b = new Batcher({ maxPoints: 5 });
+    assert.strictEqual(b.add(['a', 'b'], 1), false);
+    assert.strictEqual(b.add(['c', 'd', 'e', 'f'], 2), true);
+    assert.deepStrictEqual(b.take(), { body: 'a\nb\nc\nd\ne\nf', points: 6, items: [1, 2] });
+    assert.strictEqual(b.take(), null);
+    assert.ok(b.isEmpty);
+  });
+  it('refuses a bad size', function () {
+    assert.throws(() => new Batcher({ maxPoints: 0 }), /maxPoints must be an integer >= 1/);
+  });
+});
+
+describe('influx retry policy', function () {
+  const b = backoffOptions({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 });
+  const delays = [
+    [0, 0, 100],
+    [1, 0, 200],
+    [3, 0, 800],
+    [4, 0, 1000],
+    [20, 0, 1000],
+    [1, 0.999, 100],
+  ];
+  for (const [attempt, rnd, want] of delays) {
+    it(`attempt ${attempt}, random ${rnd} → ${want} ms`, function () {
+      assert.strictEqual(backoffDelay(b, attempt, rnd), want);
+    });
+  }
+  const statuses = [
+    [undefined, 'retry'],
+    [500, 'retry'],
+    [503, 'retry'],
+    [429, 'retry'],
+    [408, 'retry'],
+    [400, 'reject'],
+    [401, 'reject'],
+    [404, 'reject'],
+    [413, 'reject'],
+  ];
+  for (const [st, want] of statuses) {
+    it(`status ${st} → ${want}`, function () {
+      assert.strictEqual(classifyStatus(st), want);
+    });
+  }
+  it('refuses bad options', function () {
+    assert.throws(() => backoffOptions({ initialMs: 0 }), /initialMs must be > 0/);
+    assert.throws(() => backoffOptions({ initialMs: 10, maxMs: 5 }), /maxMs must be >= initialMs/);
+    assert.throws(() => backoffOptions({ jitter: 2 }), /jitter must be within 0..1/);
+  });
+});
