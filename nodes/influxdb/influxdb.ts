@@ -66,7 +66,7 @@ export = function (RED: Red) {
       ? path.resolve(userDir, String(config.spoolDir))
       : path.join(userDir, 'edgevision-spool', String(node.id).replace(/[^A-Za-z0-9._-]/g, '_'));
     const spoolMaxBytes = Math.round(num(config.spoolMaxMB, 100, 0.01, 1e6) * 1024 * 1024);
-    const replayPointsPerSec = num(config.replayRate, 5000, 1, 1e7);
+    const replayPointsPerSec = num(config.replayRate, 10000, 1, 1e7);
 
     const users = new Map<string, InfluxUser>();
     let forwarder: Promise<Forwarder> | null = null;
