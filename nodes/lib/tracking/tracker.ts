@@ -55,6 +55,8 @@ export interface TrackerOptions {
   fuseScore: boolean;
   appearance: AppearanceOptions;
   kalman: Partial<KalmanParams>;
+  /** First track id; a replacement tracker continues its predecessor's count with this. */
+  firstId: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   fuseScore: false,
   appearance: Object.freeze({ enabled: false, threshold: 0.25, proximity: 0.5, momentum: 0.9 }),
   kalman: Object.freeze({}),
+  firstId: 1,
 }) as Readonly<TrackerOptions>;
 
 export type TrackerOptionsInput = Partial<Omit<TrackerOptions, 'appearance'>> & { appearance?: Partial<AppearanceOptions> };
@@ -113,6 +116,7 @@ export function resolveTrackerOptions(input: TrackerOptionsInput = {}): TrackerO
   num('appearance.threshold', o.appearance.threshold, 0, 1);
   num('appearance.proximity', o.appearance.proximity, 0, 1);
   num('appearance.momentum', o.appearance.momentum, 0, 1);
+  num('firstId', o.firstId, 1, Number.MAX_SAFE_INTEGER, true);
   return o;
 }
 
@@ -188,6 +192,7 @@ export class Tracker {
   constructor(options: TrackerOptionsInput = {}) {
     this.options = resolveTrackerOptions(options);
     this.kf = new KalmanBoxFilter(this.options.kalman);
+    this.nextId = this.options.firstId;
   }
 
   /** Number of live tracks by state (for status lines and tests). */

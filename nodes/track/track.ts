@@ -1,0 +1,304 @@
+/**
+ * vision-track: one ByteTrack-style tracker per camera (msg.topic). Sets trackId, trackState,
+ * velocity and ageMs on the frame's detections; sends a track-start event when a track is confirmed
+ * and a track-end event (first and last seen, path length) when it is removed, on output 2.
+ * `topic: "reset"` (payload: a camera id, or nothing for every camera) or `msg.reset: true` clears
+ * trackers; `topic: "config"` changes tracker options at run time, kept in node context.
+ */
+import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
+import { NodeStatusReporter } from '../shared/node-status';
+import { Detection, VisionFrame, VisionEvent } from '../lib/types';
+import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, resolveTrackerOptions } from '../lib/tracking/tracker';
+
+interface TrackConfig {
+  name?: string;
+  highThreshold?: string | number;
+  lowThreshold?: string | number;
+  newTrackThreshold?: string | number;
+  matchThreshold?: string | number;
+  minHits?: string | number;
+  lostBufferS?: string | number;
+  classAware?: boolean;
+  smoothBoxes?: boolean;
+  emit?: string;
+  appearance?: boolean;
+}
+
+type Emit = 'all' | 'tracked' | 'confirmed';
+
+interface Camera {
+  tracker: Tracker;
+  lastTMs: number;
+  lastWallMs: number;
+}
+
+const CONTEXT_KEY = 'trackConfig';
+/** A camera whose frames stopped this long ago (wall clock) has its tracks ended. */
+const IDLE_CAMERA_MS = 5 * 60 * 1000;
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function num(v: unknown, what: string): number | undefined {
+  if (blank(v)) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${what} must be a number, got "${String(v)}"`);
+  return n;
+}
+
+/** Editor config → tracker options (the engine validates ranges and says what is wrong). */
+function parseConfig(c: TrackConfig): TrackerOptionsInput {
+  const o: TrackerOptionsInput = {};
+  const set = <K extends keyof TrackerOptions>(k: K, v: TrackerOptions[K] | undefined) => {
+    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  };
+  set('highThreshold', num(c.highThreshold, 'high score threshold'));
+  set('lowThreshold', num(c.lowThreshold, 'low score threshold'));
+  set('newTrackThreshold', num(c.newTrackThreshold, 'new track threshold'));
+  set('matchThreshold', num(c.matchThreshold, 'match threshold'));
+  set('minHits', num(c.minHits, 'minimum hits'));
+  set('lostBufferS', num(c.lostBufferS, 'lost buffer'));
+  if (c.classAware !== undefined) o.classAware = !!c.classAware;
+  if (c.appearance) o.appearance = { enabled: true };
+  resolveTrackerOptions(o);
+  return o;
+}
+
+function isVisionFrame(p: unknown): p is VisionFrame {
+  const f = p as VisionFrame;
+  return !!f && typeof f === 'object' && Array.isArray(f.detections);
+}
+
+function toVisionEvent(e: TrackEvent, camera: string): VisionEvent {
+  return {
+    event: e.kind === 'start' ? 'track-start' : 'track-end',
+    camera,
+    tMs: e.tMs,
+    trackId: e.trackId,
+    classId: e.classId,
+    label: e.label,
+    firstSeenMs: e.firstSeenMs,
+    lastSeenMs: e.lastSeenMs,
+    durationMs: e.lastSeenMs - e.firstSeenMs,
+    pathLengthPx: Math.round(e.pathLengthPx * 10) / 10,
+    hits: e.hits,
+    box: e.box,
+    ...(e.reason ? { reason: e.reason } : {}),
+  };
+}
+
+export = function (RED: Red) {
+  function VisionTrackNode(this: Node, config: TrackConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const status = new NodeStatusReporter(node);
+    const emit: Emit = config.emit === 'tracked' || config.emit === 'confirmed' ? config.emit : 'all';
+    const smooth = config.smoothBoxes !== false;
+
+    let configError: string | undefined;
+    let base: TrackerOptionsInput = {};
+    let options: TrackerOptionsInput = {};
+    try {
+      base = parseConfig(config);
+      options = base;
+      const saved = node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined;
+      if (saved && typeof saved === 'object') {
+        try {
+          resolveTrackerOptions({ ...base, ...saved });
+          options = { ...base, ...saved };
+        } catch (e) {
+          node.warn(`ignoring the saved tracker settings: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      configError = (e as Error).message;
+    }
+
+    const cameras = new Map<string, Camera>();
+    let restarts = 0;
+
+    function activeText(): string {
+      let confirmed = 0;
+      let lost = 0;
+      for (const c of cameras.values()) {
+        const s = c.tracker.stats();
+        confirmed += s.confirmed;
+        lost += s.lost;
+      }
+      const cams = cameras.size === 1 ? '1 camera' : `${cameras.size} cameras`;
+      return `${confirmed} active${lost ? `, ${lost} lost` : ''} · ${cams}${restarts ? ` · ${restarts} restarts` : ''}`;
+    }
+
+    function eventMessages(events: TrackEvent[], camera: string): NodeMessage[] {
+      return events.map((e) => ({ topic: camera, payload: toVisionEvent(e, camera) }));
+    }
+
+    /**
+     * Ends one camera's tracks (or every camera's) and returns the end-event messages. The tracker
+     * instance stays, so its ids keep counting and an id never names two objects.
+     */
+    function resetCameras(camera: string | undefined): NodeMessage[] {
+      const out: NodeMessage[] = [];
+      for (const [cam, c] of cameras) {
+        if (camera !== undefined && cam !== camera) continue;
+        out.push(...eventMessages(c.tracker.reset(c.lastTMs), cam));
+        c.lastTMs = -Infinity;
+      }
+      return out;
+    }
+
+    // Cameras that stopped sending: end their tracks as the lost buffer would have (their state is
+    // freed with them; the empty tracker stays to keep counting ids).
+    const sweeper = setInterval(() => {
+      const now = Date.now();
+      const out: NodeMessage[] = [];
+      for (const [cam, c] of cameras) {
+        if (now - c.lastWallMs < IDLE_CAMERA_MS || c.tracker.stats().total === 0) continue;
+        const u = c.tracker.update([], c.lastTMs + c.tracker.options.lostBufferS * 1000 + 1);
+        out.push(...eventMessages(u.ended, cam));
+      }
+      if (out.length) {
+        node.send([null, out]);
+        status.set('running', activeText());
+      }
+    }, 30 * 1000);
+    sweeper.unref();
+
+    if (configError) status.force('error', configError);
+    else status.force('idle', 'waiting for frames');
+
+    function annotate(frame: VisionFrame, camera: string, tMs: number): { payload: VisionFrame; events: NodeMessage[] } {
+      let cam = cameras.get(camera);
+      const events: NodeMessage[] = [];
+      if (cam && tMs < cam.lastTMs) {
+        // Time went back: a looping file or a restarted source. Start again rather than fail every frame.
+        events.push(...resetCameras(camera));
+        restarts++;
+      }
+      if (!cam) {
+        cam = { tracker: new Tracker(options), lastTMs: tMs, lastWallMs: Date.now() };
+        cameras.set(camera, cam);
+      }
+      const dets = frame.detections as Detection[];
+      const u = cam.tracker.update(dets, tMs);
+      cam.lastTMs = tMs;
+      cam.lastWallMs = Date.now();
+      const byDet = new Map<number, (typeof u.tracks)[number]>();
+      for (const t of u.tracks) if (t.detectionIndex >= 0) byDet.set(t.detectionIndex, t);
+      const out: Detection[] = [];
+      dets.forEach((d, i) => {
+        const t = byDet.get(i);
+        if (!t || t.state === 'lost') {
+          if (emit === 'all') out.push(d);
+          return;
+        }
+        if (t.state === 'tentative' && emit === 'confirmed') return;
+        out.push({
+          ...d,
+          box: smooth ? t.box.map((v) => Math.round(v * 10) / 10) as Detection['box'] : d.box,
+          trackId: t.trackId,
+          trackState: t.state,
+          velocity: [Math.round(t.velocity[0] * 10) / 10, Math.round(t.velocity[1] * 10) / 10],
+          ageMs: t.ageMs,
+        });
+      });
+      events.push(...eventMessages([...u.started, ...u.ended], camera));
+      return { payload: { ...frame, detections: out }, events };
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (msg.topic === 'config') {
+        if (configError) {
+          done(new Error(configError));
+          return;
+        }
+        try {
+          const p = msg.payload as (TrackerOptionsInput & { reset?: boolean }) | undefined;
+          if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('a config message needs msg.payload as an object of tracker options, e.g. {"lostBufferS": 3}');
+          const { reset, ...rest } = p;
+          const saved = (node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined) ?? {};
+          const next = reset ? {} : { ...saved, ...rest };
+          resolveTrackerOptions({ ...base, ...next }); // throws with the reason; nothing changes then
+          options = { ...base, ...next };
+          node.context().set(CONTEXT_KEY, reset ? undefined : next);
+          // New options apply to fresh trackers: end the current tracks cleanly; ids keep counting.
+          const ended = resetCameras(undefined);
+          for (const c of cameras.values()) c.tracker = new Tracker({ ...options, firstId: c.tracker.stats().nextId });
+          if (ended.length) send([null, ended]);
+          status.force('idle', `config applied · waiting for frames`);
+          done();
+        } catch (e) {
+          status.force('warning', `config refused: ${(e as Error).message}`);
+          done(e as Error);
+        }
+        return;
+      }
+      if (msg.topic === 'reset') {
+        const p = msg.payload;
+        const camera = typeof p === 'string' && p ? p : p && typeof p === 'object' && typeof p.camera === 'string' ? p.camera : undefined;
+        const ended = resetCameras(camera);
+        if (ended.length) send([null, ended]);
+        status.force(cameras.size ? 'running' : 'idle', `reset ${camera ?? 'all cameras'}`);
+        done();
+        return;
+      }
+      if (configError) {
+        status.force('error', configError);
+        done(new Error(configError));
+        return;
+      }
+      const camera = typeof msg.topic === 'string' && msg.topic ? msg.topic : (msg.payload as VisionFrame | undefined)?.camera;
+      const resetFirst = msg.reset === true;
+      if (resetFirst && !isVisionFrame(msg.payload)) {
+        const ended = resetCameras(camera);
+        if (ended.length) send([null, ended]);
+        status.force(cameras.size ? 'running' : 'idle', `reset ${camera ?? 'all cameras'}`);
+        done();
+        return;
+      }
+      if (!isVisionFrame(msg.payload)) {
+        const reason = 'msg.payload must be a vision frame with a detections array (from vision-detect)';
+        status.force('error', 'not a vision frame');
+        done(new Error(reason));
+        return;
+      }
+      if (typeof camera !== 'string' || !camera) {
+        status.force('error', 'no camera id');
+        done(new Error('msg.topic (or msg.payload.camera) must name the camera'));
+        return;
+      }
+      const frame = msg.payload as VisionFrame;
+      const tRaw = frame.frame?.tMs;
+      // Frame time drives the lost buffer; without one, fall back to the arrival time.
+      const tMs = typeof tRaw === 'number' && Number.isFinite(tRaw) ? tRaw : Date.now();
+      try {
+        const pre = resetFirst ? resetCameras(camera) : [];
+        const { payload, events } = annotate(frame, camera, tMs);
+        msg.payload = payload;
+        const ev = [...pre, ...events];
+        send([msg, ev.length ? ev : null]);
+        status.set('running', activeText());
+        done();
+      } catch (e) {
+        const reason = (e as Error).message;
+        status.force('error', reason);
+        done(e as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(sweeper);
+      cameras.clear();
+      status.close();
+      done();
+    });
+
+    node.trackStats = () => {
+      const out: Record<string, ReturnType<Tracker['stats']>> = {};
+      for (const [cam, c] of cameras) out[cam] = c.tracker.stats();
+      return out;
+    };
+  }
+  RED.nodes.registerType('vision-track', VisionTrackNode);
+};
