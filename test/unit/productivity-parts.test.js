@@ -52,6 +52,8 @@ describe('productivity: event log ordered by event time', () => {
     assert.strictEqual(u.sum(0, 100), 3);
     assert.strictEqual(u.sum(0, 101), 6);
     assert.strictEqual(u.sum(50, 100), 2);
+    assert.strictEqual(u.sum(50, 100, true), 5);
+    assert.strictEqual(u.sum(2e12, 2e12, true), 0);
     u.prune(50);
     assert.strictEqual(u.sum(0, 1000), 5);
   });

@@ -496,7 +496,7 @@ export class ProductivityEngine {
       idleMs: st.get('idle') ?? 0,
       absentMs: st.get('absent') ?? 0,
       occupancyMs: pr.get('present') ?? 0,
-      units: s.units.sum(from, closed ? to : to + 1e-9),
+      units: s.units.sum(from, to, !closed),
     };
   }
 
@@ -504,7 +504,7 @@ export class ProductivityEngine {
     const st = w.states.integrate(from, to);
     const working = st.get('working') ?? 0;
     const idle = st.get('idle') ?? 0;
-    return { workingMs: working, idleMs: idle, absentMs: 0, occupancyMs: working + idle, units: w.units.sum(from, closed ? to : to + 1e-9) };
+    return { workingMs: working, idleMs: idle, absentMs: 0, occupancyMs: working + idle, units: w.units.sum(from, to, !closed) };
   }
 
   /** KPIs of the current shift and the rolling window, up to the engine's time (or `atMs`). */

@@ -9,3 +9,4 @@ export * from './kpi';
 export * from './options';
 export * from './engine';
 export * from './replay';
+export * from './settings';

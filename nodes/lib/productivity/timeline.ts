@@ -128,11 +128,14 @@ export class UnitLog {
     return true;
   }
 
-  /** Units with from ≤ t < to (a unit exactly at a shift boundary belongs to the new shift). */
-  sum(from: number, to: number): number {
+  /**
+   * Units with from ≤ t < to (a unit exactly at a shift boundary belongs to the new shift), or
+   * from ≤ t ≤ to with `toInclusive` (a report "up to now" includes a unit made now).
+   */
+  sum(from: number, to: number, toInclusive = false): number {
     let s = 0;
     for (const e of this.entries) {
-      if (e.tMs >= to) break;
+      if (toInclusive ? e.tMs > to : e.tMs >= to) break;
       if (e.tMs >= from) s += e.count;
     }
     return s;

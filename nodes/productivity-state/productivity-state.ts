@@ -1,0 +1,148 @@
+/**
+ * vision-productivity-state: tracks in, working / idle / absent per workstation and worker out, with
+ * KPIs per worker, station and factory. Thin glue over nodes/lib/productivity (the engine), which
+ * holds every rule; this file coerces the editor config, routes messages and reads the clock.
+ */
+import { Red, Node, NodeMessage } from '../shared/red';
+import { NodeStatusReporter } from '../shared/node-status';
+import { sharedFrameStore } from '../lib/frame-store';
+import { Frame, FrameRef, VisionFrame } from '../lib/types';
+import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
+import { DEFAULT_OPTIONS } from '../lib/productivity/options';
+import { Patch, toOptions, num } from '../lib/productivity/settings';
+
+function isVisionFrame(p: unknown): p is VisionFrame {
+  const f = p as VisionFrame;
+  return !!f && typeof f === 'object' && !!f.frame && typeof f.frame === 'object' && Array.isArray(f.detections);
+}
+
+export = function (RED: Red) {
+  function VisionProductivityStateNode(this: Node, config: Record<string, unknown>) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const status = new NodeStatusReporter(node);
+    const store = sharedFrameStore();
+    const ctx = node.context();
+    let engine: ProductivityEngine | null = null;
+    let base: Patch = {};
+    let overrides: Record<string, unknown> = {};
+    try {
+      base = toOptions(config, false);
+      engine = new ProductivityEngine(base);
+      const saved = ctx.get('config');
+      if (saved && typeof saved === 'object') {
+        try {
+          engine.configure(toOptions(saved as Record<string, unknown>, true));
+          overrides = { ...(saved as Record<string, unknown>) };
+        } catch (e) {
+          node.warn(`saved runtime settings ignored: ${(e as Error).message}`);
+        }
+      }
+      status.force('idle', `${engine.stationNames().length} stations · waiting for frames`);
+    } catch (e) {
+      status.force('error', (e as Error).message);
+      node.error(`productivity-state: ${(e as Error).message}`);
+    }
+
+    function needsPixels(): boolean {
+      const s = engine!.options.activitySource;
+      return s === 'motion' || s === 'either' || s === 'both';
+    }
+
+    function eventMsgs(events: EngineEvent[], reports: KpiReport[]): NodeMessage[] {
+      return [
+        ...events.map((ev) => ({ topic: ev.camera, payload: ev })),
+        ...reports.map((r) => ({ topic: 'kpi', payload: r })),
+      ];
+    }
+
+    function showStatus(stations: Record<string, { state: string }>) {
+      const n = { working: 0, idle: 0, absent: 0 } as Record<string, number>;
+      for (const s of Object.values(stations)) n[s.state] = (n[s.state] ?? 0) + 1;
+      const drifting = engine!.kpis(0)?.modelHealth;
+      const drift = drifting ? Object.entries(drifting).filter(([, h]) => h.drifting).map(([c]) => c) : [];
+      const text = `${n.working} working · ${n.idle} idle · ${n.absent} absent`;
+      if (drift.length) status.set('warning', `${text} · low confidence: ${drift.join(', ')}`);
+      else status.set('running', text);
+    }
+
+    node.on('input', (msg, send, done) => {
+      if (!engine) {
+        done(new Error('productivity-state is not configured: fix the node settings and deploy'));
+        return;
+      }
+      const rx = Date.now();
+      try {
+        const p = msg.payload;
+        if (msg.topic === 'config') {
+          if (p === 'reset') {
+            // Back to the editor's values; states and KPIs carry on.
+            engine.configure({ ...DEFAULT_OPTIONS, ...base });
+            overrides = {};
+            ctx.set('config', undefined);
+            status.force('idle', 'settings reset to the editor values');
+            done();
+            return;
+          }
+          if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('a config message needs payload = { setting: value, … } or "reset"');
+          engine.configure(toOptions(p as Record<string, unknown>, true));
+          overrides = { ...overrides, ...(p as Record<string, unknown>) };
+          ctx.set('config', overrides);
+          status.force('running', `settings changed: ${Object.keys(p).join(', ')}`.slice(0, 60));
+          done();
+          return;
+        }
+        if (msg.topic === 'units') {
+          const o = p && typeof p === 'object' ? (p as Record<string, unknown>) : {};
+          const count = typeof p === 'number' ? p : o.count === undefined ? (p === undefined || p === null || p === '' ? 1 : num(p, 'units payload')) : num(o.count, 'count');
+          const station = (msg.station ?? o.station) as string | undefined;
+          const tMs = (msg.tMs ?? o.tMs) as number | undefined;
+          const sourceId = (msg.unitId ?? o.unitId) as string | undefined;
+          engine.addUnits({ station, count, tMs, rxMs: rx, sourceId });
+          done();
+          return;
+        }
+        if (msg.topic === 'activity') {
+          const o = p && typeof p === 'object' ? (p as Record<string, unknown>) : null;
+          engine.setExternal((msg.station ?? o?.station) as string | undefined, o ? o.value : p);
+          done();
+          return;
+        }
+        if (msg.topic === 'kpi') {
+          const r = engine.kpis(rx);
+          if (r) send([null, { topic: 'kpi', payload: r }, { topic: 'metrics', payload: engine.kpiPoints(r) }]);
+          done();
+          return;
+        }
+        if (p && typeof p === 'object' && (p as { event?: unknown }).event === 'line-crossing') {
+          engine.addCrossing(p as Record<string, unknown>, rx);
+          done();
+          return;
+        }
+        if (!isVisionFrame(p)) {
+          throw new Error('expected a vision frame (payload.frame + payload.detections), a line-crossing event, or topic "units", "activity", "config" or "kpi"');
+        }
+        const ref = p.frame as FrameRef;
+        const camera = typeof p.camera === 'string' && p.camera ? p.camera : ref.camera;
+        // A frame that has left the store is no motion reading for this frame, not an error.
+        const pixels: Frame | undefined = needsPixels() ? store.get(ref) : undefined;
+        const res = engine.processFrame({ camera, tMs: ref.tMs, width: ref.width, height: ref.height, detections: p.detections, pixels: pixels ?? null, rxMs: rx });
+        msg.payload = { ...p, stations: res.stations };
+        const evs = eventMsgs(res.events, res.reports);
+        send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
+        showStatus(res.stations);
+        done();
+      } catch (e) {
+        status.force('error', (e as Error).message);
+        done(e as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      status.close();
+      engine = null;
+      done();
+    });
+  }
+  RED.nodes.registerType('vision-productivity-state', VisionProductivityStateNode);
+};
