@@ -231,21 +231,20 @@ export class Tracker {
   update(detections: readonly Detection[], tMs: number): TrackerUpdate {
     if (typeof tMs !== 'number' || !Number.isFinite(tMs)) throw new Error(`tracker.update: tMs must be a finite number, got ${String(tMs)}`);
     if (tMs < this.lastTMs) throw new RangeError(`tracker.update: frame time went backwards (${tMs} < ${this.lastTMs}); reset the tracker first`);
-    this.lastTMs = tMs;
     const o = this.options;
     const started: TrackEvent[] = [];
     const ended: TrackEvent[] = [];
 
-    // Predict every track to this frame's time.
+    // Predict every track to this frame's time (all Kalman states are kept at the last update's time).
+    const dtS = Number.isFinite(this.lastTMs) ? (tMs - this.lastTMs) / 1000 : 0;
+    this.lastTMs = tMs;
     for (const t of this.tracks.values()) {
-      const dtS = (tMs - this.stateTime(t)) / 1000;
       let mean = t.kf.mean;
       // A lost track's size should not keep growing or shrinking while nobody sees it (ByteTrack).
       if (t.state === 'lost') mean = [...mean.slice(0, 6), 0, 0];
       t.kf = this.kf.predict(mean, t.kf.cov, dtS);
       t.detectionIndex = -1;
     }
-    this.kfTime = tMs;
 
     const high: number[] = [];
     const low: number[] = [];
@@ -296,13 +295,6 @@ export class Tracker {
     const tracks: TrackOutput[] = [];
     for (const t of this.tracks.values()) tracks.push(this.output(t, tMs));
     return { tracks, started, ended };
-  }
-
-  private kfTime = -Infinity;
-
-  /** Every track's Kalman state is kept at the time of the last update. */
-  private stateTime(t: Track): number {
-    return Number.isFinite(this.kfTime) ? this.kfTime : t.lastSeenMs;
   }
 
   private score(d: Detection): number {
