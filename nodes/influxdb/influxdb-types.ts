@@ -1,7 +1,7 @@
 /** The contract between vision-influxdb and the writer nodes that share it. */
 import { Node } from '../shared/red';
 import { Forwarder, ForwarderStats, LinkState } from '../lib/influx/forwarder';
-import { SpoolRecord } from '../lib/influx/spool';
+import { SpoolRecord, SpoolStats } from '../lib/influx/spool';
 import { TransportError } from '../lib/influx/transport';
 
 /** What a writer node registers to hear about the shared link. */
@@ -18,6 +18,8 @@ export interface InfluxConfigNode extends Node {
   linkState(): { state: LinkState; detail: string };
   /** The shared link's counters and spool figures; null until the first writer connected. */
   stats(): ForwarderStats | null;
+  /** Pings the server now (the editor's "check connection" button). */
+  check(): Promise<{ ok: boolean; target: string; version?: string; error?: string; spool?: SpoolStats | null }>;
   spoolDir: string;
   target: string;
 }

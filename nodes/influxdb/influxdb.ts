@@ -4,6 +4,7 @@
  * Forwarder; it is created on first use and closed when the config node closes, after the writers
  * have flushed into it (MQTT broker node pattern: register / deregister, lazy connect).
  */
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Red } from '../shared/red';
@@ -36,6 +37,7 @@ export = function (RED: Red) {
     let transport: WriteTransport | null = null;
     let configError = '';
     try {
+      if (config.tlsCaFile) tls.ca = fs.readFileSync(String(config.tlsCaFile), 'utf8');
       transport =
         version === '1.x'
           ? new Influx1Transport({
@@ -75,6 +77,11 @@ export = function (RED: Red) {
     let closing = false;
 
     node.linkState = () => link;
+    node.check = async () => {
+      if (!transport) return { ok: false, target: '', error: configError };
+      const r = await transport.ping(Math.min(timeoutMs, 5000)).catch((err: Error) => ({ ok: false, error: err.message, version: undefined }));
+      return { ok: r.ok, target: transport.target, version: r.version, error: r.error, spool: current?.stats().spool ?? null };
+    };
     node.stats = (): ForwarderStats | null => current?.stats() ?? null;
 
     node.acquire = (user: InfluxUser): Promise<Forwarder> => {
@@ -130,6 +137,19 @@ export = function (RED: Red) {
           .then(() => done());
       };
       finish();
+    });
+  }
+
+  // Connection check for the editor: pings a deployed connection and says what answered.
+  if (RED.httpAdmin) {
+    const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-influxdb.read') : (_q: unknown, _s: unknown, next: () => void) => next();
+    RED.httpAdmin.get('/vision-influxdb/:id/check', perm, (req: any, res: any) => {
+      const n = RED.nodes.getNode(req.params.id) as InfluxConfigNode | null;
+      if (!n || typeof n.check !== 'function') {
+        res.status(404).json({ ok: false, error: 'deploy the connection first' });
+        return;
+      }
+      n.check().then((r) => res.json(r));
     });
   }
 

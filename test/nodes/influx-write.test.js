@@ -227,3 +227,37 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     assert.ok(statuses.some((s) => s.fill === 'red'));
   });
 });
+
+describe('vision-influxdb connection check (admin endpoint)', function () {
+  this.timeout(30000);
+  let db;
+  before(async function () {
+    db = await startInfluxd();
+  });
+  after(async function () {
+    await helper.unload();
+    if (db) await db.destroy();
+    await stopAll();
+  });
+
+  it('answers with the server it reached, and says when it cannot', async function () {
+    const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-spool-'));
+    const dead = await freePort();
+    await helper.load([influxdbNode, writeNode], [
+      { id: 'up', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: path.join(spool, 'a') },
+      { id: 'gone', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: dead, database: 'x', spoolDir: path.join(spool, 'b') },
+      { id: 'bad', type: 'vision-influxdb', version: '2.x', url: 'not a url', bucket: 'b', spoolDir: path.join(spool, 'c') },
+    ]);
+    const up = await helper.request().get('/vision-influxdb/up/check').expect(200);
+    assert.strictEqual(up.body.ok, true);
+    assert.strictEqual(up.body.target, `http://127.0.0.1:${db.port}/x`);
+    assert.match(up.body.version, /^1\./);
+    const gone = await helper.request().get('/vision-influxdb/gone/check').expect(200);
+    assert.strictEqual(gone.body.ok, false);
+    const bad = await helper.request().get('/vision-influxdb/bad/check').expect(200);
+    assert.deepStrictEqual([bad.body.ok, bad.body.error], [false, 'influx 2.x: url must be like http://host:8086, got "not a url"']);
+    await helper.request().get('/vision-influxdb/nope/check').expect(404);
+    await helper.unload();
+    fs.rmSync(spool, { recursive: true, force: true });
+  });
+});
