@@ -1,0 +1,234 @@
+/**
+ * vision-line-count: counts line crossings and zone occupancy/dwell from tracked vision frames.
+ * Thin glue over nodes/lib/counting: one Counter per camera (msg.topic), counts put on the frame
+ * (output 1), one message per crossing / enter / exit / alarm (output 2), InfluxDB points every
+ * metrics interval (output 3, "metrics"). Totals persist in node context and reset on a shift
+ * schedule or by message.
+ */
+import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
+import { NodeStatusReporter } from '../shared/node-status';
+import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
+import { VisionEvent, VisionFrame } from '../lib/types';
+
+interface LineCountConfig {
+  name?: string;
+  geometry?: string;
+  anchor?: string;
+  mode?: string;
+  minFrames?: string | number;
+  minDistance?: string | number;
+  cooldownS?: string | number;
+  confirmedOnly?: boolean | string;
+  relinkS?: string | number;
+  relinkRadius?: string | number;
+  trackTimeoutS?: string | number;
+  zoneEnterFrames?: string | number;
+  zoneExitFrames?: string | number;
+  shifts?: string;
+  metricsInterval?: string | number;
+}
+
+/** Cameras one node counts for; more is a wiring mistake (a per-frame topic), not a plant. */
+const MAX_CAMERAS = 64;
+const SHIFT_CHECK_MS = 15_000;
+
+export = function (RED: Red) {
+  function VisionLineCountNode(this: Node, config: LineCountConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const status = new NodeStatusReporter(node);
+    const ctx = node.context();
+
+    // Coerce and validate config once; a bad config leaves the node red and every message refused.
+    let configError: string | null = null;
+    let options: Omit<CountingOptions, 'camera'> = { ...DEFAULT_OPTIONS };
+    let geometryText = config.geometry || '{"lines":[],"zones":[]}';
+    let shifts: number[] = [];
+    let metricsMs = 60_000;
+    try {
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof CountingOptions)[]) {
+        if (k !== 'camera' && (config as Record<string, unknown>)[k] !== undefined) o[k] = (config as Record<string, unknown>)[k];
+      }
+      options = resolveOptions(o);
+      const stored = safeGet('geometry');
+      if (typeof stored === 'string') geometryText = stored; // replaced by a config message before a restart
+      parseGeometry(geometryText);
+      shifts = parseShifts(config.shifts || '');
+      const mi = config.metricsInterval === undefined || config.metricsInterval === '' ? 60 : Number(config.metricsInterval);
+      if (!Number.isFinite(mi) || mi < 0) throw new Error(`metrics interval must be a number of seconds ≥ 0, got "${String(config.metricsInterval)}"`);
+      metricsMs = mi * 1000;
+    } catch (e) {
+      configError = (e as Error).message;
+    }
+
+    const counters = new Map<string, Counter>();
+    const saved: Record<string, CounterSnapshot> = {};
+    const restored = safeGet('counts');
+    if (restored && typeof restored === 'object') Object.assign(saved, restored);
+    let lastResetMs = Number(safeGet('lastResetMs'));
+    if (!Number.isFinite(lastResetMs)) {
+      lastResetMs = Date.now();
+      safeSet('lastResetMs', lastResetMs);
+    }
+
+    function safeGet(key: string): unknown {
+      try {
+        return ctx.get(key);
+      } catch {
+        return undefined;
+      }
+    }
+    function safeSet(key: string, value: unknown): void {
+      try {
+        ctx.set(key, value);
+      } catch (e) {
+        node.warn(`cannot store ${key} in context: ${(e as Error).message}`);
+      }
+    }
+
+    function counterFor(camera: string): Counter {
+      let c = counters.get(camera);
+      if (c) return c;
+      if (counters.size >= MAX_CAMERAS) throw new Error(`more than ${MAX_CAMERAS} cameras on one line-count node; is msg.topic the camera id?`);
+      c = new Counter(geometryText, { ...options, camera });
+      if (saved[camera]) c.restore(saved[camera]);
+      counters.set(camera, c);
+      return c;
+    }
+
+    function persist(): void {
+      for (const [cam, c] of counters) saved[cam] = c.snapshot();
+      safeSet('counts', saved);
+    }
+
+    function eventMsgs(events: VisionEvent[], camera: string): NodeMessage[] {
+      return events.map((e) => ({ topic: camera, payload: e }));
+    }
+
+    function showCounts(camera: string, c: Counter): void {
+      const parts: string[] = [];
+      for (const [name, v] of Object.entries(c.counts()).slice(0, 2)) parts.push(`${name} ${v.in}↓ ${v.out}↑`);
+      status.set('running', `${camera}: ${parts.join(' · ') || 'no lines'}`);
+    }
+
+    function resetAll(reason: string, lines: string[] | undefined, send: SendFn): void {
+      const nowMs = Date.now();
+      const events: NodeMessage[] = [];
+      for (const [cam, c] of counters) {
+        c.resetCounts(lines);
+        events.push({ topic: cam, payload: { event: 'counts-reset', camera: cam, tMs: nowMs, reason, ...(lines ? { lines } : {}) } });
+      }
+      // Cameras not seen since the restart still have saved totals: reset those too.
+      for (const cam of Object.keys(saved)) if (!counters.has(cam)) delete saved[cam];
+      lastResetMs = nowMs;
+      safeSet('lastResetMs', lastResetMs);
+      persist();
+      if (events.length) send([null, events, null]);
+    }
+
+    if (configError) {
+      status.force('error', configError);
+      node.error(`line-count: ${configError}`);
+    } else {
+      status.force('idle', 'waiting for frames');
+    }
+
+    // Checked on a timer (no frames at night) and on frames, at most once a second.
+    let lastShiftCheck = -Infinity;
+    function checkShift(send: SendFn): void {
+      const now = Date.now();
+      if (configError || shifts.length === 0 || now - lastShiftCheck < 1000) return;
+      lastShiftCheck = now;
+      if (shiftBoundaryCrossed(shifts, lastResetMs, now)) resetAll('shift', undefined, send);
+    }
+    const shiftTimer = setInterval(() => checkShift((m) => node.send(m)), SHIFT_CHECK_MS);
+    shiftTimer.unref();
+    const metricsTimer =
+      metricsMs > 0
+        ? setInterval(() => {
+            const now = Date.now();
+            for (const [cam, c] of counters) {
+              node.send([null, null, { topic: cam, payload: c.takeMetrics(now), counts: c.counts() }]);
+            }
+          }, metricsMs)
+        : null;
+    metricsTimer?.unref();
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (configError) {
+        status.force('error', configError);
+        done(new Error(configError));
+        return;
+      }
+      try {
+        if (msg.topic === 'config') {
+          const text = typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload ?? {});
+          parseGeometry(text); // throws with the reason before anything changes
+          geometryText = text;
+          for (const c of counters.values()) c.setGeometry(text);
+          safeSet('geometry', text);
+          persist();
+          status.force('running', 'geometry replaced');
+          done();
+          return;
+        }
+        if (msg.topic === 'reset' || msg.reset === true) {
+          const lines = Array.isArray(msg.payload?.lines) ? (msg.payload.lines as unknown[]).map(String) : undefined;
+          resetAll('message', lines, send);
+          status.force('running', lines ? `reset ${lines.join(', ')}` : 'counts reset');
+          done();
+          return;
+        }
+        const p = msg.payload;
+        if (p && typeof p === 'object' && typeof p.event === 'string' && p.event !== 'track-end') {
+          // Other events from vision-track's second output (track-start): nothing to count.
+          done();
+          return;
+        }
+        if (p && typeof p === 'object' && p.event === 'track-end' && p.trackId !== undefined) {
+          const camera = String(p.camera ?? msg.topic ?? '');
+          const c = counters.get(camera);
+          const tMs = Number.isFinite(p.tMs) ? Number(p.tMs) : Date.now();
+          const events = c ? c.endTrack(Number(p.trackId), tMs) : [];
+          if (events.length) send([null, eventMsgs(events, camera), null]);
+          done();
+          return;
+        }
+        if (!p || typeof p !== 'object' || !Array.isArray(p.detections)) {
+          throw new Error('expected a vision frame (msg.payload.detections from vision-track), a track-end event, or topic "config" / "reset"');
+        }
+        const frame = p.frame ?? {};
+        const width = Number(frame.width);
+        const height = Number(frame.height);
+        if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
+        const camera = String(p.camera ?? msg.topic ?? frame.camera ?? 'camera');
+        const tMs = Number.isFinite(frame.tMs) ? Number(frame.tMs) : Date.now();
+        const c = counterFor(camera);
+        checkShift(send);
+        const r = c.update(p.detections, tMs, width, height);
+        const out: VisionFrame = { ...(p as VisionFrame), counts: r.counts, countsByClass: r.countsByClass, zones: r.zones };
+        msg.payload = out;
+        if (r.events.some((e) => e.event === 'line-crossing')) persist();
+        send([msg, r.events.length ? eventMsgs(r.events, camera) : null, null]);
+        showCounts(camera, c);
+        done();
+      } catch (e) {
+        const reason = (e as Error).message;
+        status.force('error', reason);
+        done(e as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(shiftTimer);
+      if (metricsTimer) clearInterval(metricsTimer);
+      if (!configError) persist();
+      status.close();
+      counters.clear();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('vision-line-count', VisionLineCountNode);
+};

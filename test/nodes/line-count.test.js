@@ -1,0 +1,279 @@
+'use strict';
+// vision-line-count in a Node-RED runtime: counts on the frame, one event per crossing / enter /
+// exit, track-end eviction, config and reset messages, metrics output, persistence in node context
+// across a redeploy, and errors that go to Catch with a red status while the flow keeps running.
+const assert = require('assert');
+const helper = require('node-red-node-test-helper');
+const lineCountNode = require('../../dist/nodes/line-count/line-count.js');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const NODES = [lineCountNode, catchNode, statusNode, completeNode];
+
+helper.init(require.resolve('node-red'));
+
+const W = 1000;
+const H = 1000;
+const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }], zones: [{ name: 'station', polygon: [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]] }] });
+
+function frame(camera, seq, dets) {
+  return {
+    topic: camera,
+    payload: {
+      camera,
+      frame: { camera, seq, tMs: 1000 + seq * 40, width: W, height: H, format: 'rgb24' },
+      detections: dets,
+    },
+  };
+}
+function person(id, fx, fy, state = 'confirmed') {
+  return { box: [fx * W - 20, fy * H - 100, fx * W + 20, fy * H], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: state };
+}
+/** A person walking down across the door line in n frames. */
+function crossing(camera, id, n = 20, seq0 = 0) {
+  return Array.from({ length: n }, (_, i) => frame(camera, seq0 + i, [person(id, 0.5, 0.3 + (0.4 * i) / (n - 1))]));
+}
+
+function flow(extra = {}) {
+  const z = 'tab1';
+  const at = { x: 100, y: 100 };
+  return [
+    { id: z, type: 'tab', label: 'line-count' },
+    { id: 'lc', z, ...at, type: 'vision-line-count', name: 'door counter', geometry: GEOMETRY, metricsInterval: 0, shifts: '', wires: [['frames'], ['events'], ['metrics']], ...extra },
+    { id: 'frames', z, ...at, type: 'helper' },
+    { id: 'events', z, ...at, type: 'helper' },
+    { id: 'metrics', z, ...at, type: 'helper' },
+    { id: 'catch', z, ...at, type: 'catch', scope: ['lc'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z, ...at, type: 'helper' },
+    { id: 'status', z, ...at, type: 'status', scope: ['lc'], wires: [['statuses']] },
+    { id: 'statuses', z, ...at, type: 'helper' },
+    { id: 'comp', z, ...at, type: 'complete', scope: ['lc'], wires: [['completed']] },
+    { id: 'completed', z, ...at, type: 'helper' },
+  ];
+}
+
+function collect(node) {
+  const got = [];
+  node.on('input', (m) => got.push(m));
+  return got;
+}
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms = 5000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
+
+describe('vision-line-count (node)', function () {
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('loads with its name', async function () {
+    await helper.load(NODES, flow());
+    assert.strictEqual(helper.getNode('lc').name, 'door counter');
+  });
+
+  it('puts counts on the frame and sends one event per crossing on output 2', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    for (const m of crossing('cam-1', 7)) lc.receive(m);
+    await until(() => frames.length === 20, 5000, '20 frames');
+    const last = frames[19];
+    assert.strictEqual(last.topic, 'cam-1');
+    assert.deepStrictEqual(last.payload.counts, { door: { in: 1, out: 0 } });
+    assert.deepStrictEqual(last.payload.countsByClass, { door: { person: { in: 1, out: 0 } } });
+    assert.strictEqual(last.payload.detections.length, 1, 'the frame keeps its detections');
+    assert.strictEqual(last.payload.frame.width, W);
+    await until(() => events.length === 1, 2000, 'one event');
+    const e = events[0];
+    assert.strictEqual(e.topic, 'cam-1');
+    assert.deepStrictEqual([e.payload.event, e.payload.camera, e.payload.line, e.payload.direction, e.payload.class, e.payload.trackId], ['line-crossing', 'cam-1', 'door', 'in', 'person', 7]);
+    assert.ok(e.payload.tMs > 1000 && e.payload.tMs < 1000 + 20 * 40, 'event time is the frame time');
+  });
+
+  it('counts each camera (msg.topic) separately', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    for (const m of crossing('a', 1)) lc.receive(m);
+    for (const m of crossing('b', 1)) lc.receive(m);
+    for (const m of crossing('b', 2, 20, 100)) lc.receive(m);
+    await until(() => frames.length === 60);
+    assert.deepStrictEqual(frames[19].payload.counts.door, { in: 1, out: 0 });
+    assert.deepStrictEqual(frames[59].payload.counts.door, { in: 2, out: 0 });
+  });
+
+  it('zone enter, track-end → exit with dwell, occupancy on the frame', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    for (let i = 0; i < 6; i++) lc.receive(frame('cam', i, [person(3, 0.75, 0.75)]));
+    await until(() => frames.length === 6);
+    assert.strictEqual(frames[5].payload.zones.station.occupancy, 1);
+    assert.deepStrictEqual(frames[5].payload.zones.station.objects, [{ trackId: 3, label: 'person', dwellMs: 5 * 40 }]);
+    lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 3, tMs: 1000 + 10 * 40 } });
+    await until(() => events.length === 2, 2000, 'enter and exit');
+    assert.deepStrictEqual(events.map((m) => m.payload.event), ['zone-enter', 'zone-exit']);
+    assert.strictEqual(events[1].payload.reason, 'track-end');
+    assert.strictEqual(events[1].payload.dwellMs, 5 * 40);
+  });
+
+  it('a config message replaces the geometry; a bad one goes to Catch and leaves the old one working', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const caught = collect(helper.getNode('caught'));
+    const statuses = collect(helper.getNode('statuses'));
+    lc.receive({ topic: 'config', payload: { lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }, { name: 'gate', start: [0, 0.6], end: [1, 0.6] }] } });
+    lc.receive({ topic: 'config', payload: { lines: [{ name: 'bad', start: [0, 0], end: [2, 0] }] } });
+    await until(() => caught.length === 1, 2000, 'catch');
+    assert.match(caught[0].error.message, /lines\[0\]\.end x = 2 is outside 0\.\.1/);
+    await until(() => statuses.some((s) => s.status.fill === 'red'), 2000, 'red status');
+    for (const m of crossing('cam', 1)) lc.receive(m);
+    await until(() => frames.length === 20);
+    assert.deepStrictEqual(frames[19].payload.counts, { door: { in: 1, out: 0 }, gate: { in: 1, out: 0 } });
+    assert.strictEqual(typeof lc.context().get('geometry'), 'string', 'the replacement is stored');
+  });
+
+  it('a reset message zeroes the totals and says so on output 2', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    for (const m of crossing('cam', 1)) lc.receive(m);
+    await until(() => frames.length === 20);
+    lc.receive({ topic: 'reset' });
+    await until(() => events.some((m) => m.payload.event === 'counts-reset'), 2000, 'reset event');
+    lc.receive(frame('cam', 50, []));
+    await until(() => frames.length === 21);
+    assert.deepStrictEqual(frames[20].payload.counts, { door: { in: 0, out: 0 } });
+  });
+
+  it('a frame without a size goes to Catch with the reason and a red status; the next frame is counted', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const caught = collect(helper.getNode('caught'));
+    const statuses = collect(helper.getNode('statuses'));
+    const frames = collect(helper.getNode('frames'));
+    lc.receive({ topic: 'cam', payload: { camera: 'cam', frame: { tMs: 0 }, detections: [] } });
+    lc.receive({ topic: 'cam', payload: 'hello' });
+    await until(() => caught.length === 2, 2000, 'two errors');
+    assert.match(caught[0].error.message, /no frame\.width/);
+    assert.match(caught[1].error.message, /expected a vision frame/);
+    await until(() => statuses.some((s) => s.status.fill === 'red' && /frame/.test(s.status.text)), 2000, 'red status');
+    for (const m of crossing('cam', 1)) lc.receive(m);
+    await until(() => frames.length === 20);
+    assert.deepStrictEqual(frames[19].payload.counts.door, { in: 1, out: 0 });
+  });
+
+  it('an invalid option turns the node red and refuses messages with the reason', async function () {
+    await helper.load(NODES, flow({ minFrames: '0' }));
+    const lc = helper.getNode('lc');
+    const caught = collect(helper.getNode('caught'));
+    lc.receive(frame('cam', 0, []));
+    await until(() => caught.length === 1, 2000, 'catch');
+    assert.match(caught[0].error.message, /minFrames must be a whole number in 1\.\.1000/);
+  });
+
+  it('sends InfluxDB points on the metrics output', async function () {
+    await helper.load(NODES, flow({ metricsInterval: 0.1 }));
+    const lc = helper.getNode('lc');
+    const metrics = collect(helper.getNode('metrics'));
+    for (const m of crossing('cam-9', 1)) lc.receive(m);
+    await until(() => metrics.some((m) => m.payload.some((p) => p.measurement === 'line_crossings')), 3000, 'metrics');
+    const m = metrics.find((x) => x.payload.some((p) => p.measurement === 'line_crossings'));
+    assert.strictEqual(m.topic, 'cam-9');
+    assert.deepStrictEqual(m.payload.find((p) => p.measurement === 'line_crossings' && p.tags.direction === 'in').tags, { camera: 'cam-9', line: 'door', class: 'person', direction: 'in' });
+    assert.ok(m.payload.some((p) => p.measurement === 'zone_occupancy' && p.tags.zone === 'station'));
+    assert.deepStrictEqual(m.counts, { door: { in: 1, out: 0 } });
+  });
+
+  it('totals are stored in node context on every crossing and restored when the node starts', async function () {
+    const f = flow();
+    await helper.load(NODES, f);
+    let lc = helper.getNode('lc');
+    let frames = collect(helper.getNode('frames'));
+    for (const m of crossing('cam', 1)) lc.receive(m);
+    await until(() => frames.length === 20);
+    const stored = lc.context().get('counts');
+    assert.deepStrictEqual(stored.cam.counts.door, { in: 1, out: 0, byClass: { person: { in: 1, out: 0 } } });
+    const lastReset = lc.context().get('lastResetMs');
+    assert.ok(Number.isFinite(lastReset));
+    await helper.unload();
+    // A restart with a persistent store (localfilesystem) hands the node its old context. The test
+    // helper cannot configure stores, so start the runtime without the node, put the stored values
+    // into its context, then deploy the node.
+    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
+    nodeContext.set('counts', JSON.parse(JSON.stringify(stored)));
+    nodeContext.set('lastResetMs', lastReset);
+    await helper.setFlows(f, 'full');
+    lc = helper.getNode('lc');
+    frames = collect(helper.getNode('frames'));
+    lc.receive(frame('cam', 100, []));
+    await until(() => frames.length === 1);
+    assert.deepStrictEqual(frames[0].payload.counts.door, { in: 1, out: 0 });
+    assert.deepStrictEqual(frames[0].payload.countsByClass.door, { person: { in: 1, out: 0 } });
+  });
+
+  it('resets on a shift boundary passed since the last reset (also while Node-RED was down)', async function () {
+    const f = flow({ shifts: '06:00,14:00,22:00' });
+    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
+    nodeContext.set('counts', { cam: { version: 1, counts: { door: { in: 5, out: 2, byClass: {} } } } });
+    nodeContext.set('lastResetMs', Date.now() - 9 * 3600 * 1000); // 9 h ago: a boundary lies between
+    await helper.setFlows(f, 'full');
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    lc.receive(frame('cam', 0, []));
+    await until(() => frames.length === 1);
+    assert.deepStrictEqual(frames[0].payload.counts.door, { in: 0, out: 0 });
+    await until(() => events.length === 1, 2000, 'reset event');
+    assert.deepStrictEqual([events[0].payload.event, events[0].payload.reason], ['counts-reset', 'shift']);
+    assert.ok(Date.now() - lc.context().get('lastResetMs') < 5000, 'the reset time is stored');
+  });
+
+  it('does not reset when no boundary passed', async function () {
+    const f = flow({ shifts: '06:00,14:00,22:00' });
+    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
+    nodeContext.set('counts', { cam: { version: 1, counts: { door: { in: 5, out: 2, byClass: {} } } } });
+    nodeContext.set('lastResetMs', Date.now() - 1000);
+    await helper.setFlows(f, 'full');
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    lc.receive(frame('cam', 0, []));
+    await until(() => frames.length === 1);
+    assert.deepStrictEqual(frames[0].payload.counts.door, { in: 5, out: 2 });
+  });
+
+  it('ignores other tracker events (track-start) wired to its input', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const caught = collect(helper.getNode('caught'));
+    const completed = collect(helper.getNode('completed'));
+    lc.receive({ topic: 'cam', payload: { event: 'track-start', camera: 'cam', trackId: 1, tMs: 0 } });
+    await until(() => completed.length === 1, 2000, 'done()');
+    await tick(50);
+    assert.strictEqual(caught.length, 0);
+  });
+
+  it('calls done() once per message (Complete node)', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const completed = collect(helper.getNode('completed'));
+    for (const m of crossing('cam', 1, 5)) lc.receive(m);
+    lc.receive({ topic: 'reset' });
+    lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 1, tMs: 5000 } });
+    await until(() => completed.length === 7, 2000, '7 completes');
+    await tick(50);
+    assert.strictEqual(completed.length, 7);
+  });
+});
