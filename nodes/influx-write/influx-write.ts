@@ -48,6 +48,10 @@ export = function (RED: Red) {
     let closing = false;
     let lastError = '';
     let lastWritten = 0;
+    // Points without a timestamp are stamped on arrival, strictly increasing by at least 1 µs, so that
+    // two of them in the same millisecond stay two points at µs or ns precision (at ms precision
+    // InfluxDB keeps the last one: see the help on Precision).
+    let lastStampMs = 0;
 
     const showStatus = () => {
       if (!forwarder) return;
@@ -132,7 +136,7 @@ export = function (RED: Red) {
       }
       const { points, errors } = normalisePayload(
         msg.payload,
-        { measurement, overrideMeasurement, precision, nowMs: Date.now(), integerFields },
+        { measurement, overrideMeasurement, precision, nowMs: (lastStampMs = Math.max(Date.now(), lastStampMs + 0.001)), integerFields },
         kinds,
         msg.measurement,
       );

@@ -49,6 +49,8 @@ export interface SpoolStats {
 interface Segment {
   seq: number;
   bytes: number;
+  /** Sum of the records' points, kept so that stats() is cheap. */
+  points: number;
   /** Record boundaries and point counts, in file order (kept small: one entry per batch). */
   records: { offset: number; end: number; points: number }[];
 }
@@ -160,7 +162,12 @@ export class Spool {
           await fs.promises.unlink(file);
           continue;
         }
-        this.segments.push({ seq, bytes: validEnd, records: records.map((r) => ({ offset: r.offset, end: r.end, points: r.points })) });
+        this.segments.push({
+          seq,
+          bytes: validEnd,
+          points: records.reduce((n, r) => n + r.points, 0),
+          records: records.map((r) => ({ offset: r.offset, end: r.end, points: r.points })),
+        });
         this.nextSeq = seq + 1;
       }
       const cur = await readJson(path.join(this.dir, 'cursor.json'));
@@ -188,7 +195,7 @@ export class Spool {
         const seq = this.nextSeq++;
         this.fd = await fs.promises.open(path.join(this.dir, segName(seq)), 'a');
         this.activeSeq = seq;
-        active = { seq, bytes: 0, records: [] };
+        active = { seq, bytes: 0, points: 0, records: [] };
         this.segments.push(active);
         if (this.segments.length === 1) this.cursor = { seq, offset: 0, points: 0 };
       }
@@ -196,6 +203,7 @@ export class Spool {
       await this.fd.datasync();
       active.records.push({ offset: active.bytes, end: active.bytes + rec.length, points });
       active.bytes += rec.length;
+      active.points += points;
       return this.enforceCap();
     });
   }
@@ -206,7 +214,7 @@ export class Spool {
       const seg = this.segments[0];
       if (seg.seq === this.activeSeq) await this.closeActive();
       const replayed = this.cursor.seq === seg.seq ? this.cursor.points : 0;
-      lost += seg.records.reduce((n, r) => n + r.points, 0) - replayed;
+      lost += seg.points - replayed;
       this.segments.shift();
       await fs.promises.unlink(path.join(this.dir, segName(seg.seq))).catch(() => undefined);
       this.cursor = { seq: this.segments[0]?.seq ?? 0, offset: 0, points: 0 };
@@ -262,8 +270,7 @@ export class Spool {
   }
 
   stats(): SpoolStats {
-    let backlog = 0;
-    for (const s of this.segments) for (const r of s.records) backlog += r.points;
+    const backlog = this.segments.reduce((n, s) => n + s.points, 0);
     return { segments: this.segments.length, bytes: this.totalBytes(), backlog: backlog - this.cursor.points, dropped: this.dropped };
   }
 
