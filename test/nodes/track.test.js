@@ -183,6 +183,16 @@ describe('vision-track node', function () {
     assert.strictEqual(b.trackId, undefined);
   });
 
+  it('defaults to the YOLOX-Nano score thresholds: 0.75 starts a track, 0.65 cannot (engine defaults would need 0.9)', async () => {
+    const h = await load();
+    for (let f = 0; f < 3; f++) h.trk.receive(frameMsg('a', f, [person(100, 0.75), person(300, 0.65)]));
+    await waitFor(() => h.got.out.length === 3, 2000, 'frames');
+    const [a, b] = h.got.out[2].payload.detections;
+    assert.strictEqual(a.trackState, 'confirmed');
+    assert.strictEqual(b.trackId, undefined);
+    assert.strictEqual(h.trk.trackStats().a.total, 1);
+  });
+
   it('reports a payload that is not a vision frame to Catch with a red status, and keeps running', async () => {
     const h = await load();
     h.trk.receive({ topic: 'a', payload: 'hello' });
