@@ -96,7 +96,7 @@ export function modelConfig(s: ModelSettings, file: string): ModelConfig {
 
 function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
   const out: Partial<PreprocessOptions> = {};
-  for (const k of ['channelOrder', 'padValue', 'scale', 'mean', 'std', 'align'] as const) {
+  for (const k of ['channelOrder', 'padValue', 'scale', 'mean', 'std', 'align', 'interpolation'] as const) {
     if (p[k] !== undefined && p[k] !== null) (out as Record<string, unknown>)[k] = p[k];
   }
   return out;

@@ -18,6 +18,7 @@ export interface ModelNodeConfig {
   mean?: string;
   std?: string;
   align?: string;
+  interpolation?: string;
   providers?: string;
   threads?: string | number;
   maxBatch?: string | number;
@@ -62,6 +63,8 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
   if (channelOrder && channelOrder !== 'rgb' && channelOrder !== 'bgr') throw new Error(`channel order must be rgb or bgr, got "${channelOrder}"`);
   const align = blank(c.align) || c.align === 'auto' ? undefined : String(c.align);
   if (align && align !== 'center' && align !== 'top-left') throw new Error(`padding position must be center or top-left, got "${align}"`);
+  const interpolation = blank(c.interpolation) || c.interpolation === 'auto' ? undefined : String(c.interpolation);
+  if (interpolation && interpolation !== 'bilinear' && interpolation !== 'nearest') throw new Error(`resampling must be bilinear or nearest, got "${interpolation}"`);
   const whole = (n: number) => Number.isInteger(n) && n >= 0;
   const inputWidth = optNumber(c.inputWidth, 'input width', whole, 'a whole number (0 = from the model)');
   const inputHeight = optNumber(c.inputHeight, 'input height', whole, 'a whole number (0 = from the model)');
@@ -72,6 +75,7 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
     mean: triple(c.mean, 'mean'),
     std: triple(c.std, 'std'),
     align: align as PreprocessOptions['align'] | undefined,
+    interpolation: interpolation as PreprocessOptions['interpolation'] | undefined,
   };
   const providers: ProviderName[] = blank(c.providers) ? ['cpu'] : parseProviders(String(c.providers));
   return {

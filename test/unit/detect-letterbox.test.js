@@ -32,14 +32,14 @@ describe('detect letterbox', () => {
     });
   }
 
-  for (const [sw, sh, align] of [[640, 480, 'center'], [640, 480, 'top-left'], [300, 500, 'center'], [1280, 720, 'center']]) {
-    it(`pixels and box mapping agree within 1 px: ${sw}×${sh} → 416×416 (${align})`, () => {
+  for (const [sw, sh, align, interpolation] of [[640, 480, 'center', 'bilinear'], [640, 480, 'top-left', 'bilinear'], [300, 500, 'center', 'bilinear'], [1280, 720, 'center', 'bilinear'], [640, 480, 'top-left', 'nearest'], [300, 500, 'center', 'nearest']]) {
+    it(`pixels and box mapping agree within 1 px: ${sw}×${sh} → 416×416 (${align}, ${interpolation})`, () => {
       // A white rectangle on black: where it lands in the tensor must be where letterboxBox says.
       const rect = [Math.round(sw * 0.2), Math.round(sh * 0.1), Math.round(sw * 0.55), Math.round(sh * 0.8)];
       const d = new Uint8Array(sw * sh * 3);
       for (let y = rect[1]; y < rect[3]; y++) d.fill(255, (y * sw + rect[0]) * 3, (y * sw + rect[2]) * 3);
       const out = new Float32Array(3 * 416 * 416);
-      const p = letterboxInto({ data: d, width: sw, height: sh, format: 'rgb24' }, 416, 416, validatePreprocess({ padValue: 0, align }), out);
+      const p = letterboxInto({ data: d, width: sw, height: sh, format: 'rgb24' }, 416, 416, validatePreprocess({ padValue: 0, align, interpolation }), out);
       let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
       for (let y = 0; y < 416; y++) for (let x = 0; x < 416; x++) {
         if (out[y * 416 + x] >= 127.5) { x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x + 1); y2 = Math.max(y2, y + 1); }
@@ -108,6 +108,19 @@ describe('detect letterbox', () => {
     for (let x = 0; x < 32; x++) assert.ok(Math.abs(out[x] - (8 * x + 2)) < 1e-3, `x=${x}: ${out[x]}`);
   });
 
+  it('nearest picks the nearer source pixel: a 2× downscale of a checkerboard column pattern keeps one phase', () => {
+    const w = 8, h = 2;
+    const d = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d.fill(x % 2 ? 200 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    const out = new Float32Array(3 * 4 * 1);
+    letterboxInto({ data: d, width: w, height: h, format: 'rgb24' }, 4, 1, validatePreprocess({ interpolation: 'nearest' }), out);
+    // Destination x maps to source 2x + 0.5: a tie, resolved to the right-hand pixel (odd → 200).
+    assert.deepStrictEqual(Array.from(out.slice(0, 4)), [200, 200, 200, 200]);
+    const bil = new Float32Array(12);
+    letterboxInto({ data: d, width: w, height: h, format: 'rgb24' }, 4, 1, DEFAULT_PREPROCESS, bil);
+    assert.deepStrictEqual(Array.from(bil.slice(0, 4)), [100, 100, 100, 100]);
+  });
+
   it('writes at an offset for batching and leaves the rest of the buffer alone', () => {
     const img = solid(4, 4, [9, 9, 9]);
     const out = new Float32Array(2 * 48).fill(-1);
@@ -139,6 +152,7 @@ describe('detect letterbox', () => {
     [{ mean: [0, 0] }, /mean/],
     [{ std: [1, 0, 1] }, /std must not contain 0/],
     [{ align: 'middle' }, /align/],
+    [{ interpolation: 'cubic' }, /interpolation/],
   ];
   for (const [o, re] of bad) it(`rejects preprocess ${JSON.stringify(o)}`, () => assert.throws(() => validatePreprocess(o), re));
 });

@@ -39,8 +39,11 @@ export class Detector {
   private thresholds: Float32Array;
   private readonly nmsOptions: Required<NmsOptions>;
   private readonly grid?: Grid;
-  /** Reused input buffers by batch size; a buffer in use by a run is not handed out twice. */
-  private readonly buffers = new Map<number, Float32Array>();
+  /**
+   * Reused input buffers by batch size; a buffer in use by a run is not handed out twice, so a caller
+   * may prepare the next frame while the previous one is still in the session (two buffers then).
+   */
+  private readonly buffers = new Map<number, Float32Array[]>();
   private readonly inUse = new Set<Float32Array>();
   /** Labels named in filters that this model does not have (for a warning). */
   unknownLabels: string[] = [];
@@ -80,10 +83,16 @@ export class Detector {
     // A fixed batch dimension must be filled; spare slots stay as padding and their output is ignored.
     const batch = s.dynamicBatch ? frames.length : s.maxBatch;
     const per = 3 * s.inputWidth * s.inputHeight;
-    let tensor = this.buffers.get(batch);
-    if (!tensor || this.inUse.has(tensor)) {
+    let pool = this.buffers.get(batch);
+    if (!pool) {
+      pool = [];
+      this.buffers.set(batch, pool);
+    }
+    let tensor = pool.find((b) => !this.inUse.has(b));
+    if (!tensor) {
       tensor = new Float32Array(batch * per);
-      if (!this.buffers.has(batch)) this.buffers.set(batch, tensor);
+      // Keep a few for reuse; more than that means callers overlap more than they should.
+      if (pool.length < 3) pool.push(tensor);
     }
     const params = frames.map((f, i) => letterboxInto(f, s.inputWidth, s.inputHeight, s.preprocess, tensor!, i * per));
     return { tensor, dims: [batch, 3, s.inputHeight, s.inputWidth], params };
