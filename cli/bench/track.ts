@@ -25,7 +25,7 @@ export const usage = [
   '',
   '  --assets DIR   the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  --params JSON  tracker options (default: the shipped defaults, the same for every sequence)',
-  '  --repeat N     timed passes per tracker and sequence (default 5)',
+  '  --repeat N     timed passes per tracker and sequence (default 10)',
 ].join('\n');
 
 export const SEQUENCES = ['ADL-Rundle-6', 'ETH-Sunnyday', 'KITTI-13', 'KITTI-17', 'TUD-Campus', 'TUD-Stadtmitte'];
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const root = packageRoot();
   const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
   const params = parseParams(strArg(args, 'params'));
-  const repeat = Math.max(1, Math.round(numArg(args, 'repeat', 5)));
+  const repeat = Math.max(1, Math.round(numArg(args, 'repeat', 10)));
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const nmtt = require('node-moving-things-tracker/tracker') as NmttTracker;
 
