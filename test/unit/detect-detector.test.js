@@ -102,6 +102,21 @@ describe('detect Detector', () => {
     assert.deepStrictEqual(r.detections[1][0].box.map(Math.round), [32, 8, 48, 40]);
   });
 
+  it('hands out a second input buffer while the first is in a run, and reuses them afterwards', async () => {
+    let release;
+    const runner = { run: () => new Promise((res) => (release = res)) };
+    const { runner: shape } = fakeV8({ boxes: [] });
+    const d = new Detector(runner, resolveSpec(shape));
+    const p1 = d.prepare([frame(64, 64, 1)]);
+    const running = d.infer(p1);
+    const p2 = d.prepare([frame(64, 64, 2)]);
+    assert.notStrictEqual(p2.tensor, p1.tensor, 'the buffer in the session is not overwritten');
+    assert.strictEqual(p1.tensor[0], 1);
+    release({ output0: { data: new Float32Array(6 * 84), dims: [1, 6, 84] } });
+    await running;
+    assert.strictEqual(d.prepare([frame(64, 64, 3)]).tensor, p1.tensor, 'free again after the run');
+  });
+
   it('refuses more frames than the model takes in one run', () => {
     const { runner } = fakeV8({ boxes: [] });
     const d = new Detector(runner, resolveSpec(runner));
