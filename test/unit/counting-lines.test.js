@@ -15,7 +15,8 @@ function box(fx, fy, h = 100) {
 }
 
 function det(id, fx, fy, extra = {}) {
-  return { box: box(fx, fy), score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...extra };
+  const { big, ...rest } = extra;
+  return { score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...rest, box: box(fx, fy, big ? 200 : 100) };
 }
 
 /** n frames moving one track linearly from (x0,y0) to (x1,y1), inclusive. */
@@ -89,6 +90,7 @@ const cases = [
   { name: 'id switch after the count, then back and forth: not a second in', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 1, out: 1 } } },
   { name: 'same scene, re-link off: the switch double counts', geometry: HLINE, options: { relinkS: 0 }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
   { name: 'a new track far from the lost one does not inherit', geometry: HLINE, frames: seq(walk(1, [0.3, 0.3], [0.3, 0.56], 10), walk(2, [0.7, 0.57], [0.7, 0.4], 30), walk(2, [0.7, 0.4], [0.7, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
+  { name: 'a new track of a different size (someone nearer) does not inherit', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60, { box: undefined, big: true }), walk(2, [0.5, 0.4], [0.5, 0.7], 30, { big: true })), expect: { door: { in: 2, out: 1 } } },
   { name: 'a new track after the re-link window does not inherit', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(40), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
   // Direction limits.
   { name: 'in-only line ignores out', geometry: line({ directions: 'in' }), frames: seq(walk(1, [0.4, 0.3], [0.4, 0.7], 10), walk(2, [0.6, 0.7], [0.6, 0.3], 10)), expect: { door: { in: 1, out: 0 } } },

@@ -111,6 +111,9 @@ interface DwellStat {
   max: number;
 }
 
+/** Re-link only between boxes whose heights differ by less than this factor. */
+const RELINK_MAX_SIZE_RATIO = 1.5;
+
 /** Pending crossings of one tentative track are bounded: a tentative track lives a few frames. */
 const MAX_PENDING = 16;
 
@@ -372,7 +375,7 @@ export class Counter {
     return rec;
   }
 
-  /** The nearest unseen track of the same class, lost within relinkS, near its predicted position. */
+  /** The nearest unseen track of the same class and size, lost within relinkS, near its predicted position. */
   private relinkSource(rec: TrackRec, tMs: number, anchor: Point, present: Map<number, Detection>): TrackRec | undefined {
     const o = this.options;
     if (o.relinkS <= 0) return undefined;
@@ -382,9 +385,12 @@ export class Counter {
       if (c.relinked || present.has(c.id) || !c.anchor || c.label !== rec.label) return;
       const dt = tMs - c.lastSeenMs;
       if (dt <= 0 || dt > o.relinkS * 1000) return;
+      // An identity switch keeps the object's size; a box half or twice as tall is someone nearer
+      // or farther away, whose state must not be inherited.
+      if (Math.max(c.boxH, rec.boxH) > RELINK_MAX_SIZE_RATIO * Math.min(c.boxH, rec.boxH)) return;
       // Predict with the smoothed velocity, but never further than the radius itself: a stale
       // velocity must not carry the search area away from where the track was last seen.
-      const reach = o.relinkRadius * c.boxH;
+      const reach = o.relinkRadius * Math.min(c.boxH, rec.boxH);
       let pxp = c.vel[0] * dt;
       let pyp = c.vel[1] * dt;
       const m = Math.hypot(pxp, pyp);
