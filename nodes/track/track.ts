@@ -50,7 +50,7 @@ function num(v: unknown, what: string): number | undefined {
 /**
  * Score thresholds follow the detector's calibration, so the node's defaults are those of the
  * pipeline's default detector, YOLOX-Nano, measured on TUD-Campus/Stadtmitte: its person detections
- * are ≥ 98 % right from 0.7 up but only 1 in 10 reach 0.9, so the engine's defaults (0.8 / 0.9, for
+ * are ≥ 98 % right from 0.7 up but fewer than 1 in 10 reaches 0.9, so the engine's defaults (0.8 / 0.9, for
  * two-stage detectors such as the MOT det files) would leave most people untracked (MOTA 31.7 vs
  * 74.8 with these). Everything else is the engine's default.
  */
