@@ -47,6 +47,7 @@ export = function (RED: Red) {
     const inflight = new Set<Promise<void>>();
     let closing = false;
     let lastError = '';
+    let connectError = 'no InfluxDB connection configured';
     let lastWritten = 0;
     // Points without a timestamp are stamped on arrival, strictly increasing by at least 1 µs, so that
     // two of them in the same millisecond stay two points at µs or ns precision (at ms precision
@@ -90,6 +91,7 @@ export = function (RED: Red) {
         })
         .then((f) => (forwarder = f))
         .catch((err: Error) => {
+          connectError = err.message;
           status.force('error', err.message);
           node.error(`InfluxDB connection unusable: ${err.message}`);
           return null;
@@ -103,7 +105,7 @@ export = function (RED: Red) {
       if (!batch) return;
       const p = ready
         .then((fwd) => {
-          if (!fwd) throw new Error('no usable InfluxDB connection');
+          if (!fwd) throw new Error(`no usable InfluxDB connection: ${connectError}`);
           return fwd.submit({ body: batch.body, points: batch.points, precision, owner: node.id });
         })
         .then((outcome: Outcome) => {

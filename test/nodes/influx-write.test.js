@@ -226,6 +226,16 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     assert.match(errs[0], /no usable InfluxDB connection/);
     assert.ok(statuses.some((s) => s.fill === 'red'));
   });
+  it('names the configuration problem when the connection cannot be built', async function () {
+    const f = flow();
+    Object.assign(f[0], { version: '2.x', url: 'ftp://x', bucket: 'b' });
+    await load(f);
+    const errs = [];
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
+    helper.getNode('w').receive({ payload: 1 });
+    await until(() => errs.length === 1, 5000, 'error');
+    assert.match(errs[0], /no usable InfluxDB connection: influx 2.x: url must be http or https, got ftp:/);
+  });
 });
 
 describe('vision-influxdb connection check (admin endpoint)', function () {
