@@ -47,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(usage);
     return 2;
   }
+  if (!fs.existsSync(det)) throw new Error(`--det ${det}: no such file`);
   const info = seqInfoFor(det);
   const fps = numArg(args, 'fps', info.fps ?? 30);
   if (!(fps > 0)) throw new Error(`--fps must be positive, got ${fps}`);
