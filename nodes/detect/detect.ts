@@ -166,11 +166,12 @@ export = function (RED: Red) {
       status.set('running', `${provider} ${lastInferMs.toFixed(0)}ms ${fps.toFixed(1)}fps${drops} · ${filterText(filters!)}`);
     }
 
+    let acquiring: Promise<unknown> = Promise.resolve();
     if (configError) {
       status.force('error', configError);
     } else {
       status.force('connecting', 'loading model');
-      model!
+      acquiring = model!
         .acquire(node)
         .then((m) => {
           loaded = m;
@@ -310,9 +311,8 @@ export = function (RED: Red) {
         j.done();
       }
       status.close();
-      const inflight = busy ?? Promise.resolve();
-      inflight
-        .catch(() => undefined)
+      // Release only after a load still in flight has settled, or the session it creates would leak.
+      Promise.all([acquiring.catch(() => undefined), (busy ?? Promise.resolve()).catch(() => undefined)])
         .then(() => (model && typeof model.release === 'function' ? model.release(node) : undefined))
         .catch((e: Error) => node.warn(`releasing the model: ${e.message}`))
         .then(() => done());

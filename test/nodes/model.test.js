@@ -106,6 +106,12 @@ describe('vision-model node', function () {
     assert.deepStrictEqual(sharedSessions().keys(), [], 'released after the last user closed');
   });
 
+  it('a user stopped while its model is still loading does not leak the session', async () => {
+    await helper.load(NODES, flow({ model: 'yolox_nano' }));
+    await helper.unload(); // at once: the session is still being created
+    assert.deepStrictEqual(sharedSessions().keys(), []);
+  });
+
   it('is lazy: no session exists until a user asks for one', async () => {
     await helper.load(NODES, [{ id: 'm', type: 'vision-model', model: 'yolox_nano', providers: 'cpu' }]);
     assert.deepStrictEqual(sharedSessions().keys(), []);
@@ -153,7 +159,7 @@ describe('vision-model node', function () {
     });
   }
 
-  it('a labels file replaces the manifest's class names', async () => {
+  it('a labels file replaces the manifest class names', async () => {
     const labels = path.join(tmp, 'coco.txt');
     fs.writeFileSync(labels, fs.readFileSync(asset('models/coco_classes.txt'), 'utf8').replace(/^person$/m, 'worker'));
     await helper.load(NODES, flow({ model: asset('models/yolox_nano.onnx'), labels }));
