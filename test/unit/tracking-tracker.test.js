@@ -178,6 +178,8 @@ describe('tracking/tracker', () => {
     assert.throws(() => tracker.update([], 50), /went backwards/);
     assert.throws(() => tracker.update([{ box: [0, 0, 1] }], 200), /detection 0 needs a box/);
     assert.throws(() => tracker.update([], NaN), /tMs must be a finite number/);
+    // A rejected frame changes nothing: time did not advance to 200, so 150 is still accepted.
+    assert.doesNotThrow(() => tracker.update([], 150));
   });
 
   const badOptions = [

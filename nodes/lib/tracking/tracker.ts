@@ -235,17 +235,7 @@ export class Tracker {
     const started: TrackEvent[] = [];
     const ended: TrackEvent[] = [];
 
-    // Predict every track to this frame's time (all Kalman states are kept at the last update's time).
-    const dtS = Number.isFinite(this.lastTMs) ? (tMs - this.lastTMs) / 1000 : 0;
-    this.lastTMs = tMs;
-    for (const t of this.tracks.values()) {
-      let mean = t.kf.mean;
-      // A lost track's size should not keep growing or shrinking while nobody sees it (ByteTrack).
-      if (t.state === 'lost') mean = [...mean.slice(0, 6), 0, 0];
-      t.kf = this.kf.predict(mean, t.kf.cov, dtS);
-      t.detectionIndex = -1;
-    }
-
+    // Check every detection before any state changes, so a bad frame leaves the tracker as it was.
     const high: number[] = [];
     const low: number[] = [];
     detections.forEach((d, i) => {
@@ -256,6 +246,17 @@ export class Tracker {
       if (s >= o.highThreshold) high.push(i);
       else if (s >= o.lowThreshold) low.push(i);
     });
+
+    // Predict every track to this frame's time (all Kalman states are kept at the last update's time).
+    const dtS = Number.isFinite(this.lastTMs) ? (tMs - this.lastTMs) / 1000 : 0;
+    this.lastTMs = tMs;
+    for (const t of this.tracks.values()) {
+      let mean = t.kf.mean;
+      // A lost track's size should not keep growing or shrinking while nobody sees it (ByteTrack).
+      if (t.state === 'lost') mean = [...mean.slice(0, 6), 0, 0];
+      t.kf = this.kf.predict(mean, t.kf.cov, dtS);
+      t.detectionIndex = -1;
+    }
 
     const all = [...this.tracks.values()];
     const pool = all.filter((t) => t.state !== 'tentative');
