@@ -41,6 +41,29 @@ function reduceMeanModel() {
   return Buffer.from([...pb(1, 0, 7), ...pb(8, 2, [...pb(1, 2, ''), ...pb(2, 0, 13)]), ...pb(7, 2, graph)]);
 }
 
+// A dynamic-batch "detector" [N,3,64,64] → [N,1,6]: the first six values of channel 0 (the top-left
+// pixels' red values, with scale 1) become one end-to-end row x1,y1,x2,y2,score,class. Each frame
+// thus carries its own box, and a batched run must hand each camera back its own.
+function int64s(name, values) {
+  const raw = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => raw.writeBigInt64LE(BigInt(v), 8 * i));
+  return [...pb(1, 0, values.length), ...pb(2, 0, 7), ...pb(8, 2, name), ...pb(9, 2, [...raw])];
+}
+function batchEchoModel() {
+  const dimN = pb(1, 2, pb(2, 2, 'N'));
+  const shapeOf = (dims) => dims.flatMap((d) => (d === 'N' ? dimN : pb(1, 2, pb(1, 0, d))));
+  const vi = (name, dims) => [...pb(1, 2, name), ...pb(2, 2, pb(1, 2, [...pb(1, 0, 1), ...pb(2, 2, shapeOf(dims))]))];
+  const slice = [...pb(1, 2, 'images'), ...pb(1, 2, 'starts'), ...pb(1, 2, 'ends'), ...pb(1, 2, 'axes'), ...pb(2, 2, 'row'), ...pb(4, 2, 'Slice')];
+  const reshape = [...pb(1, 2, 'row'), ...pb(1, 2, 'shape'), ...pb(2, 2, 'output'), ...pb(4, 2, 'Reshape')];
+  const graph = [
+    ...pb(1, 2, slice), ...pb(1, 2, reshape), ...pb(2, 2, 'g'),
+    ...pb(5, 2, int64s('starts', [0, 0, 0])), ...pb(5, 2, int64s('ends', [1, 1, 6])), ...pb(5, 2, int64s('axes', [1, 2, 3])),
+    ...pb(5, 2, int64s('shape', [-1, 1, 6])),
+    ...pb(11, 2, vi('images', ['N', 3, 64, 64])), ...pb(12, 2, vi('output', ['N', 1, 6])),
+  ];
+  return Buffer.from([...pb(1, 0, 7), ...pb(8, 2, [...pb(1, 2, ''), ...pb(2, 0, 13)]), ...pb(7, 2, graph)]);
+}
+
 function waitFor(pred, timeoutMs, what) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
@@ -110,6 +133,29 @@ describe('vision-model node', function () {
     await helper.load(NODES, flow({ model: 'yolox_nano' }));
     await helper.unload(); // at once: the session is still being created
     assert.deepStrictEqual(sharedSessions().keys(), []);
+  });
+
+  it('batches waiting frames of several cameras when the batch dimension is dynamic, and gives each its own detections', async () => {
+    const f = path.join(tmp, 'batch-echo.onnx');
+    fs.writeFileSync(f, batchEchoModel());
+    await helper.load(NODES, flow({ model: f, labels: '', channelOrder: 'rgb', maxBatch: 4 }));
+    const outs = collect(helper.getNode('out'));
+    const det = helper.getNode('det');
+    const store = sharedFrameStore();
+    const boxes = { 'batch-a': [5, 6, 20, 30], 'batch-b': [30, 10, 50, 60], 'batch-c': [1, 2, 3, 4] };
+    // Sent before the model has loaded, so all three wait and go in one run.
+    for (const [cam, b] of Object.entries(boxes)) {
+      const px = new Uint8Array(64 * 64 * 3);
+      [...b, 200, 0].forEach((v, i) => (px[i * 3] = v)); // red channel of the first six pixels
+      const ref = store.put(cam, px, 64, 64, 0, 'rgb24');
+      det.receive({ topic: cam, payload: { camera: cam, frame: ref, detections: [] } });
+    }
+    await waitFor(() => outs.length === 3, 20000, 'three frames');
+    for (const m of outs) {
+      assert.strictEqual(m.payload.timing.batch, 3, 'one run for the three cameras');
+      assert.deepStrictEqual(m.payload.detections.map((d) => d.box), [boxes[m.topic]]);
+      assert.strictEqual(m.payload.detections[0].label, 'class0');
+    }
   });
 
   it('is lazy: no session exists until a user asks for one', async () => {
