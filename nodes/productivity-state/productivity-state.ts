@@ -59,8 +59,7 @@ export = function (RED: Red) {
     function showStatus(stations: Record<string, { state: string }>) {
       const n = { working: 0, idle: 0, absent: 0 } as Record<string, number>;
       for (const s of Object.values(stations)) n[s.state] = (n[s.state] ?? 0) + 1;
-      const drifting = engine!.kpis(0)?.modelHealth;
-      const drift = drifting ? Object.entries(drifting).filter(([, h]) => h.drifting).map(([c]) => c) : [];
+      const drift = engine!.driftingCameras();
       const text = `${n.working} working · ${n.idle} idle · ${n.absent} absent`;
       if (drift.length) status.set('warning', `${text} · low confidence: ${drift.join(', ')}`);
       else status.set('running', text);

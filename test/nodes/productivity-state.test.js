@@ -221,6 +221,20 @@ describe('vision-productivity-state node', function () {
     }
   });
 
+  it('low detection confidence for the sustain period: a drift-warning event and a yellow status', async () => {
+    await helper.load(NODES, flow({ healthWindowS: 1, driftThreshold: 0.5, driftSustainMin: 0.05 })); // 3 s
+    const p = helper.getNode('p');
+    const events = collect(helper.getNode('events'));
+    const statuses = collect(helper.getNode('statuses'));
+    const completed = collect(helper.getNode('completed'));
+    const t0 = 8e12;
+    for (let i = 0; i <= 4; i++) p.receive(visionFrame(camera, t0 + i * 1000, 50, [{ ...person(1, 4), score: 0.3 }]));
+    await until(() => completed.length === 5, 'five completes');
+    const drift = events.filter((m) => m.payload.event === 'drift-warning');
+    assert.deepStrictEqual(drift.map((m) => [m.topic, m.payload.tMs, m.payload.meanConfidence]), [[camera, t0 + 3000, 0.3]]);
+    await until(() => statuses.some((s) => s.status.fill === 'yellow' && /low confidence/.test(s.status.text)), 'a yellow status');
+  });
+
   it('an unrecognised message goes to Catch with the reason and a red status; the node keeps running', async () => {
     await helper.load(NODES, flow());
     const p = helper.getNode('p');

@@ -139,6 +139,11 @@ export class ProductivityEngine {
     return this.nowMs;
   }
 
+  /** Cameras whose model-health monitor is in the drift-warning state. */
+  driftingCameras(): string[] {
+    return [...this.cameras].filter(([, c]) => c.health.drifting).map(([name]) => name);
+  }
+
   stationNames(): string[] {
     return [...this.stations.keys()];
   }
