@@ -1,0 +1,47 @@
+'use strict';
+const assert = require('assert');
+const { FrameStore, frameBytes } = require('../../dist/nodes/lib/frame-store.js');
+
+const px = (w, h, v = 0) => new Uint8Array(w * h * 3).fill(v);
+
+describe('FrameStore', () => {
+  it('returns stored pixels by reference and nothing once evicted, counting evictions and misses', () => {
+    const s = new FrameStore({ capacity: 3 });
+    const refs = [0, 1, 2, 3, 4].map((i) => s.put('c', px(2, 2, i), 2, 2, i * 100));
+    assert.deepStrictEqual(refs.map((r) => r.seq), [0, 1, 2, 3, 4]);
+    assert.deepStrictEqual(refs[4], { camera: 'c', seq: 4, tMs: 400, width: 2, height: 2, format: 'rgb24' });
+    assert.strictEqual(s.get(refs[0]), undefined);
+    assert.strictEqual(s.get(refs[1]), undefined);
+    assert.strictEqual(s.get(refs[2]).data[0], 2);
+    assert.strictEqual(s.get(refs[4]).data[0], 4);
+    assert.deepStrictEqual(s.stats('c'), { camera: 'c', frames: 5, evicted: 2, misses: 2, bytes: 3 * 12 });
+  });
+
+  it('keeps cameras apart and knows the latest frame', () => {
+    const s = new FrameStore({ capacity: 2 });
+    const a = s.put('a', px(1, 1, 7), 1, 1, 0);
+    s.put('b', px(1, 1, 9), 1, 1, 0);
+    const a2 = s.put('a', px(1, 1, 8), 1, 1, 1);
+    assert.strictEqual(s.latest('a').data[0], 8);
+    assert.strictEqual(s.latest('b').data[0], 9);
+    assert.strictEqual(s.hasNewer(a), true);
+    assert.strictEqual(s.hasNewer(a2), false);
+    assert.strictEqual(s.latest('nope'), undefined);
+  });
+
+  it('rejects a buffer whose size does not match, and bad capacities', () => {
+    const s = new FrameStore();
+    assert.throws(() => s.put('c', new Uint8Array(10), 2, 2, 0), /has 10 bytes; 2×2 rgb24 needs 12/);
+    assert.throws(() => new FrameStore({ capacity: 0 }), /capacity must be a whole number/);
+    assert.strictEqual(frameBytes(4, 2, 'gray8'), 8);
+  });
+
+  it('release frees pixels but never reuses a sequence number', () => {
+    const s = new FrameStore({ capacity: 2 });
+    const r0 = s.put('c', px(1, 1), 1, 1, 0);
+    s.release('c');
+    assert.strictEqual(s.get(r0), undefined);
+    assert.strictEqual(s.stats('c').bytes, 0);
+    assert.strictEqual(s.put('c', px(1, 1), 1, 1, 1).seq, 1);
+  });
+});
