@@ -7,14 +7,30 @@
  * (tentative tracks and track-end events included, as the nodes run), the same from a result file
  * (--tracks-dir, default SORT's output: the reference), and "detected gt" — gt boxes matched
  * one-to-one to a det.txt detection — which shows how much of the error the detector already made.
+ *
+ * --video: instead, the whole pipeline on the TUD clips (video frame n = MOT frame n + 1): ffmpeg
+ * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
+ * --tracker JSON passes tracker options (default: the tracker's defaults).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareCounts, compareWith, detectedOnly, LineAccuracy, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { compareCounts, compareWith, detectedOnly, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { TrackerOptionsInput } from '../../nodes/lib/tracking/tracker';
+import { Detection } from '../../nodes/lib/types';
 
-export const usage = 'usage: edgevision bench count-accuracy [--tracks-dir DIR] [--assets DIR] [--<counting option> V]';
+export const usage = [
+  'usage: edgevision bench count-accuracy [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--<counting option> V]',
+  '',
+  '  --tracks-dir DIR   result files <SEQ>.txt to compare as well (default: SORT\'s output in the assets folder)',
+  '  --assets DIR       the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
+  '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
+  '  --model M          detection model for --video (default yolox_nano)',
+  '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\'',
+].join('\n');
+
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'video', 'model', 'tracker']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const ini = fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8');
@@ -27,13 +43,16 @@ const pct = (rows: LineAccuracy[]) => `${sum(rows, 'absError')}/${sum(rows, 'gtT
 const pair = (a: number, b: number) => `${a}/${b}`.padStart(7);
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['video']);
   const root = packageRoot();
   const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
   const tracksDir = strArg(args, 'tracks-dir') ?? path.join(assets, 'mot15-reference', 'sort-output');
   const options: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(args)) if (k !== '_' && k !== 'assets' && k !== 'tracks-dir') options[k] = v;
+  for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) options[k] = v;
   const linesDir = path.join(root, 'test', 'fixtures', 'lines');
+  const trackerText = strArg(args, 'tracker');
+  const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
+  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerOptions);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
@@ -50,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, f), 'utf8'));
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const dets = parseMotTracks(fs.readFileSync(path.join(seqDir, 'det', 'det.txt'), 'utf8'));
-    const counted = trackAndCount(dets, geometry, width, height, fps, options);
+    const counted = trackAndCount(dets, geometry, width, height, fps, options, trackerOptions);
     const a = compareWith(gt, counted, geometry, width, height, fps, options);
     const trk = path.join(tracksDir, seq + '.txt');
     const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), geometry, width, height, fps, options) : [];
@@ -71,5 +90,52 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`overall, our tracker on det.txt: total absolute error / gt crossings = ${pct(ours)}`);
   console.log(`overall, result files (${path.basename(tracksDir)}): ${pct(file)}`);
   console.log(`overall, our tracker vs detected gt: ${pct(seen)}`);
+  return 0;
+}
+
+/** The whole pipeline on the TUD clips, in-process: what `edgevision run` does, measured against gt. */
+async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput): Promise<number> {
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  const { acquireModel, releaseModel } = require('../../nodes/model/loader');
+  const { Detector } = require('../../nodes/lib/detect/detector');
+  const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
+  /* eslint-enable @typescript-eslint/no-var-requires */
+  const user = `bench-count-accuracy-${process.pid}`;
+  const loaded = await acquireModel({ model, format: 'auto', providers: ['cpu'], intraOpNumThreads: 0 }, user);
+  const all: LineAccuracy[] = [];
+  try {
+    const detector = new Detector(loaded.session.runner, loaded.spec, {});
+    console.log(`model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+    console.log('clip            line     gt in/out | video in/out |err|');
+    for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
+      const clip = path.join(assets, 'video', seq + '.mp4');
+      const seqDir = path.join(assets, 'mot15', seq);
+      if (!fs.existsSync(clip) || !fs.existsSync(seqDir)) {
+        console.log(`${seq.padEnd(15)} (skipped: no clip or gt)`);
+        continue;
+      }
+      const { fps } = seqInfo(seqDir);
+      const frames: Detection[][] = [[]];
+      let width = 0;
+      let height = 0;
+      for await (const f of readFrames({ url: clip, realtime: false, loop: false })) {
+        width = f.width;
+        height = f.height;
+        const r = await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }]);
+        frames[f.index + 1] = r.detections[0];
+      }
+      for (let i = 0; i < frames.length; i++) frames[i] = frames[i] ?? [];
+      const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, seq + '.json'), 'utf8'));
+      const file: MotTrackFile = { frames, lastFrame: frames.length - 1, rows: 0 };
+      const counted = trackAndCount(file, geometry, width, height, fps, options, trackerOptions);
+      const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
+      const rows = compareWith(gt, counted, geometry, width, height, fps, options);
+      for (const r of rows) console.log(`${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)}  ${String(r.absError).padStart(3)}`);
+      all.push(...rows);
+    }
+  } finally {
+    await releaseModel(loaded.key, user);
+  }
+  console.log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
   return 0;
 }
