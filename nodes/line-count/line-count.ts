@@ -108,21 +108,25 @@ export = function (RED: Red) {
 
     function showCounts(camera: string, c: Counter): void {
       const parts: string[] = [];
-      for (const [name, v] of Object.entries(c.counts()).slice(0, 2)) parts.push(`${name} ${v.in}↓ ${v.out}↑`);
+      for (const [name, v] of Object.entries(c.counts()).slice(0, 2)) parts.push(`${name} in ${v.in} out ${v.out}`);
       status.set('running', `${camera}: ${parts.join(' · ') || 'no lines'}`);
     }
 
-    function resetAll(reason: string, lines: string[] | undefined, send: SendFn): void {
+    /** Zeroes totals: all cameras or one, all lines or some. A shift reset is all of them. */
+    function resetAll(reason: string, lines: string[] | undefined, send: SendFn, camera?: string): void {
       const nowMs = Date.now();
       const events: NodeMessage[] = [];
       for (const [cam, c] of counters) {
+        if (camera !== undefined && cam !== camera) continue;
         c.resetCounts(lines);
         events.push({ topic: cam, payload: { event: 'counts-reset', camera: cam, tMs: nowMs, reason, ...(lines ? { lines } : {}) } });
       }
       // Cameras not seen since the restart still have saved totals: reset those too.
-      for (const cam of Object.keys(saved)) if (!counters.has(cam)) delete saved[cam];
-      lastResetMs = nowMs;
-      safeSet('lastResetMs', lastResetMs);
+      if (camera === undefined && lines === undefined) for (const cam of Object.keys(saved)) if (!counters.has(cam)) delete saved[cam];
+      if (camera === undefined && lines === undefined) {
+        lastResetMs = nowMs;
+        safeSet('lastResetMs', lastResetMs);
+      }
       persist();
       if (events.length) send([null, events, null]);
     }
@@ -173,14 +177,22 @@ export = function (RED: Red) {
           done();
           return;
         }
-        if (msg.topic === 'reset' || msg.reset === true) {
-          const lines = Array.isArray(msg.payload?.lines) ? (msg.payload.lines as unknown[]).map(String) : undefined;
-          resetAll('message', lines, send);
-          status.force('running', lines ? `reset ${lines.join(', ')}` : 'counts reset');
+        if (msg.topic === 'reset') {
+          const arg = msg.payload && typeof msg.payload === 'object' ? msg.payload : {};
+          const lines = Array.isArray(arg.lines) ? (arg.lines as unknown[]).map(String) : undefined;
+          const camera = typeof arg.camera === 'string' ? arg.camera : typeof msg.payload === 'string' && msg.payload ? msg.payload : undefined;
+          resetAll('message', lines, send, camera);
+          status.force('running', `counts reset${camera ? ' for ' + camera : ''}${lines ? ': ' + lines.join(', ') : ''}`);
           done();
           return;
         }
         const p = msg.payload;
+        // msg.reset = true on a frame: reset that camera's totals, then count the frame.
+        if (msg.reset === true && p && typeof p === 'object' && Array.isArray(p.detections)) {
+          const cam = String(p.camera ?? msg.topic ?? '');
+          counterFor(cam);
+          resetAll('message', undefined, send, cam);
+        }
         if (p && typeof p === 'object' && typeof p.event === 'string' && p.event !== 'track-end') {
           // Other events from vision-track's second output (track-start): nothing to count.
           done();

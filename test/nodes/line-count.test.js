@@ -155,6 +155,21 @@ describe('vision-line-count (node)', function () {
     assert.deepStrictEqual(frames[20].payload.counts, { door: { in: 0, out: 0 } });
   });
 
+  it('a reset for one camera leaves the others', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    for (const m of crossing('a', 1)) lc.receive(m);
+    for (const m of crossing('b', 1)) lc.receive(m);
+    await until(() => frames.length === 40);
+    lc.receive({ topic: 'reset', payload: { camera: 'a' } });
+    lc.receive(frame('a', 50, []));
+    lc.receive(frame('b', 50, []));
+    await until(() => frames.length === 42);
+    assert.deepStrictEqual(frames[40].payload.counts.door, { in: 0, out: 0 });
+    assert.deepStrictEqual(frames[41].payload.counts.door, { in: 1, out: 0 });
+  });
+
   it('a frame without a size goes to Catch with the reason and a red status; the next frame is counted', async function () {
     await helper.load(NODES, flow());
     const lc = helper.getNode('lc');

@@ -132,6 +132,16 @@ describe('counting: metrics and persistence', function () {
     assert.deepStrictEqual(b.counts(), { door: { in: 0, out: 0 } });
   });
 
+  it('after a restore, the first metrics delta counts only new crossings', function () {
+    const a = new Counter(LINE);
+    crossDown(a, 1, 0);
+    const b = new Counter(LINE);
+    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    crossDown(b, 2, 5000);
+    const p = b.takeMetrics(9000).find((x) => x.measurement === 'line_crossings' && x.tags.direction === 'in');
+    assert.deepStrictEqual(p.fields, { count: 2, delta: 1 });
+  });
+
   it('restore ignores malformed snapshots and lines that no longer exist', function () {
     const c = new Counter(LINE);
     for (const bad of [null, 'x', { version: 2, counts: {} }, { version: 1, counts: { door: { in: -1, out: 0 } } }, { version: 1, counts: { gone: { in: 5, out: 5 } } }]) c.restore(bad);

@@ -195,6 +195,12 @@ export class Counter {
         for (const [k, v] of Object.entries(t.byClass)) if (v && isCount(v.in) && isCount(v.out)) byClass[k] = { in: v.in, out: v.out };
       }
       this.totals.set(name, { in: t.in, out: t.out, byClass });
+      // Restored totals were reported before the restart: the next metrics delta starts from them,
+      // so a sum() over deltas in the database does not count them twice.
+      for (const [cls, c] of Object.entries(byClass)) {
+        this.reported.set(`${name}\u0000${cls}\u0000in`, c.in);
+        this.reported.set(`${name}\u0000${cls}\u0000out`, c.out);
+      }
     }
   }
 
