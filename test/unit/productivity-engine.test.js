@@ -133,3 +133,18 @@ describe('productivity engine', () => {
     assert.strictEqual(r.stations.a.shift.elapsed_s, 3600 - 1);
   });
 });
+
+describe('productivity: the CLI function (computeStationKpis)', () => {
+  const { computeStationKpis } = require('../../dist/nodes/lib/productivity');
+  it('returns {stations: {name: {working_s, idle_s, absent_s, utilisation, units}}} over the whole run', () => {
+    // 100 s at 1 fps; a worker at station "a" from 10 s to 59 s; without pixels presence is activity.
+    const frames = [];
+    for (let t = 0; t <= 100; t++) {
+      frames.push({ tMs: t * 1000, width: W, height: H, detections: t >= 10 && t < 60 ? [det(1, 5)] : [], units: t === 30 ? [{ station: 'a', count: 4 }] : [] });
+    }
+    const r = computeStationKpis({ zones: [ZONES.zones[0]] }, frames, { absenceTimeoutMs: 20000 });
+    // present 11 (on after 1 s) → last seen 59, gone at 61; working until 61 + 30 (idle delay) = 91 > 81
+    // (absent at 61 + 20), so working 11–81, then absent: working 70, absent 11 + 19.
+    assert.deepStrictEqual(r, { stations: { a: { working_s: 70, idle_s: 0, absent_s: 30, utilisation: 70, units: 4 } } });
+  });
+});

@@ -316,6 +316,7 @@ export class ProductivityEngine {
         w.states.insert(f.tMs, 'absent', rx);
       }
       w.station = seen.station;
+      w.camera = f.camera; // a worker with a global id may move between cameras
       w.lastMs = f.tMs;
       const act = this.combine(this.stations.get(seen.station)!, true, seen.activity);
       this.recordWorker(w, w.machine.step(f.tMs, { raw: true, active: act }));
@@ -474,6 +475,8 @@ export class ProductivityEngine {
   private prune(): void {
     const h = this.horizon();
     if (h === -Infinity) return;
+    // A camera that stopped sending cannot be differenced against any more: let its last frame go.
+    for (const c of this.cameras.values()) if (c.prev && this.nowMs! - c.lastMs > this.opts.maxFrameGapMs) c.prev = null;
     for (const s of this.stations.values()) {
       s.states.prune(h);
       s.presence.prune(h);
