@@ -269,7 +269,8 @@ export = function (RED: Red) {
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      if (msg.topic === 'config') {
+      // A camera may be called "config" too: a message that carries a frame is always a frame.
+      if (msg.topic === 'config' && !isFrameRef((msg.payload as VisionFrame | undefined)?.frame)) {
         if (configError) {
           done(new Error(configError));
           return;
