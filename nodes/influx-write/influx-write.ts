@@ -7,8 +7,8 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { normalisePayload, FieldKinds } from '../lib/influx/points';
-import { formatLine, Precision, PRECISIONS } from '../lib/influx/line-protocol';
+import { payloadToLines, FieldKinds } from '../lib/influx/points';
+import { Precision, PRECISIONS } from '../lib/influx/line-protocol';
 import { Batcher } from '../lib/influx/batcher';
 import { Forwarder, LinkState, Outcome } from '../lib/influx/forwarder';
 import type { InfluxConfigNode } from '../influxdb/influxdb-types';
@@ -136,7 +136,7 @@ export = function (RED: Red) {
         done(new Error('node is closing'));
         return;
       }
-      const { points, errors } = normalisePayload(
+      const { lines, errors } = payloadToLines(
         msg.payload,
         { measurement, overrideMeasurement, precision, nowMs: (lastStampMs = Math.max(Date.now(), lastStampMs + 0.001)), integerFields },
         kinds,
@@ -150,14 +150,11 @@ export = function (RED: Red) {
         lastError = shown[0];
         status.set('error', shown[0]);
       }
-      if (points.length === 0) {
+      if (lines.length === 0) {
         done(err);
         return;
       }
-      const full = batcher.add(
-        points.map(formatLine),
-        { done: () => done(err), fail: (e: Error) => done(e) },
-      );
+      const full = batcher.add(lines, { done: () => done(err), fail: (e: Error) => done(e) });
       if (full) flush();
       else if (!flushTimer) flushTimer = setTimeout(flush, flushMs);
     });

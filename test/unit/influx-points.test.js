@@ -1,14 +1,14 @@
 'use strict';
 const assert = require('assert');
-const { normalisePayload, FieldKinds, checkName } = require('../../dist/nodes/lib/influx/points.js');
-const { formatLine, msToPrecision, escapeMeasurement, escapeKey, escapeString } = require('../../dist/nodes/lib/influx/line-protocol.js');
+const { payloadToLines, FieldKinds, checkName } = require('../../dist/nodes/lib/influx/points.js');
+const { msToPrecision, escapeMeasurement, escapeKey, escapeString } = require('../../dist/nodes/lib/influx/line-protocol.js');
 
 const T0 = Date.UTC(2026, 0, 1); // 1767225600000
 const base = { precision: 'ms', nowMs: T0 + 999 };
 
 function lines(payload, opts = {}, msgMeasurement, kinds = new FieldKinds()) {
-  const r = normalisePayload(payload, { ...base, ...opts }, kinds, msgMeasurement);
-  return { lines: r.points.map(formatLine), errors: r.errors.map((e) => e.reason) };
+  const r = payloadToLines(payload, { ...base, ...opts }, kinds, msgMeasurement);
+  return { lines: r.lines, errors: r.errors.map((e) => e.reason) };
 }
 
 describe('influx line protocol', function () {
@@ -56,7 +56,8 @@ describe('influx point normalisation (payload shapes)', function () {
     ['one batch point', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, {}, [`p a=1 ${T0}`]],
     ['a batch point, measurement overridden', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, { measurement: 'o', overrideMeasurement: true }, [`o a=1 ${T0}`]],
     ['a batch point, override off', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, { measurement: 'o' }, [`p a=1 ${T0}`]],
-    ['a bigint field', { n: 12345678901234567890n, time: T0 }, { measurement: 'm' }, [`m n=12345678901234567890i ${T0}`]],
+    ['a bigint field', { n: 1234567890123456789n, time: T0 }, { measurement: 'm' }, [`m n=1234567890123456789i ${T0}`]],
+    ['int64 extremes as strings', { a: '-9223372036854775808i', b: '9223372036854775807i', time: T0 }, { measurement: 'm' }, [`m a=-9223372036854775808i,b=9223372036854775807i ${T0}`]],
     ['an integer-listed field', { n: 7, f: 7, time: T0 }, { measurement: 'm', integerFields: new Set(['n']) }, [`m n=7i,f=7 ${T0}`]],
     ['null fields skipped', { a: null, b: 1, time: T0 }, { measurement: 'm' }, [`m b=1 ${T0}`]],
     ['empty tag values skipped', [{ a: 1, time: T0 }, { t: '', u: null, v: 'x' }], { measurement: 'm' }, [`m,v=x a=1 ${T0}`]],
@@ -98,6 +99,8 @@ describe('influx point normalisation (bad input)', function () {
     ['a field name with "_"', { _v: 1 }, /field name "_v" starts with "_"/],
     ['a field name with a newline', { 'a\nb': 1 }, /contains a control character/],
     ['a bad time', { v: 1, time: 'yesterday' }, /timestamp "yesterday"/],
+    ['a bigint beyond int64', { v: 2n ** 63n }, /outside InfluxDB's 64-bit integer range/],
+    ['an integer string beyond int64', { v: '9223372036854775808i' }, /outside InfluxDB's 64-bit integer range/],
   ];
   for (const [name, fields, re] of bad) {
     it(`rejects ${name} with a clear reason`, function () {

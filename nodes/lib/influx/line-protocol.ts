@@ -1,5 +1,5 @@
 /**
- * InfluxDB line protocol: escaping, field formatting and timestamp conversion. Pure and exact: a
+ * InfluxDB line protocol: escaping and timestamp conversion (points.ts builds the lines). Pure and exact: a
  * nanosecond timestamp does not fit a double, so conversions go through BigInt.
  * Reference: https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/
  */
@@ -7,60 +7,24 @@
 export type Precision = 'ns' | 'us' | 'ms' | 's';
 export const PRECISIONS: readonly Precision[] = ['ns', 'us', 'ms', 's'];
 
-/** A field value after normalisation: the kind decides the line-protocol spelling. */
-export type TypedField =
-  | { kind: 'float'; value: number }
-  | { kind: 'integer'; value: bigint }
-  | { kind: 'string'; value: string }
-  | { kind: 'boolean'; value: boolean };
+/** The four field types of line protocol; a field keeps one type per measurement. */
+export type FieldKind = 'float' | 'integer' | 'string' | 'boolean';
 
-export type FieldKind = TypedField['kind'];
+const M_SPECIAL = /[\\, ]/;
+const K_SPECIAL = /[\\,= ]/;
 
-/** A validated point, ready to serialise. `time` is in the batch's precision (a decimal integer string). */
-export interface LinePoint {
-  measurement: string;
-  /** Sorted by key (InfluxDB's preferred order; it also makes identical points serialise identically). */
-  tags: [string, string][];
-  fields: [string, TypedField][];
-  time: string;
-}
-
+// The test first: most names need no escaping, and a failed test is cheaper than a replace.
 export function escapeMeasurement(s: string): string {
-  return s.replace(/[\\, ]/g, (c) => '\\' + c);
+  return M_SPECIAL.test(s) ? s.replace(/[\\, ]/g, (c) => '\\' + c) : s;
 }
 
 /** Tag keys, tag values and field keys escape commas, equals signs and spaces. */
 export function escapeKey(s: string): string {
-  return s.replace(/[\\,= ]/g, (c) => '\\' + c);
+  return K_SPECIAL.test(s) ? s.replace(/[\\,= ]/g, (c) => '\\' + c) : s;
 }
 
 export function escapeString(s: string): string {
   return '"' + s.replace(/[\\"]/g, (c) => '\\' + c) + '"';
-}
-
-export function formatField(f: TypedField): string {
-  switch (f.kind) {
-    case 'float':
-      // String() gives the shortest exact round-trip spelling; InfluxDB parses exponents too.
-      return String(f.value);
-    case 'integer':
-      return f.value.toString() + 'i';
-    case 'string':
-      return escapeString(f.value);
-    case 'boolean':
-      return f.value ? 'true' : 'false';
-  }
-}
-
-export function formatLine(p: LinePoint): string {
-  let s = escapeMeasurement(p.measurement);
-  for (const [k, v] of p.tags) s += ',' + escapeKey(k) + '=' + escapeKey(v);
-  let sep = ' ';
-  for (const [k, f] of p.fields) {
-    s += sep + escapeKey(k) + '=' + formatField(f);
-    sep = ',';
-  }
-  return s + ' ' + p.time;
 }
 
 const NS_PER: Record<Precision, bigint> = { ns: 1n, us: 1000n, ms: 1000000n, s: 1000000000n };
@@ -71,6 +35,19 @@ const NS_PER: Record<Precision, bigint> = { ns: 1n, us: 1000n, ms: 1000000n, s: 
  */
 export function msToPrecision(ms: number, precision: Precision): string {
   if (!Number.isFinite(ms)) throw new Error(`timestamp ${ms} is not a finite number`);
+  // Fast path for whole, non-negative milliseconds (the usual case): exact without BigInt.
+  if (Number.isSafeInteger(ms) && ms >= 0) {
+    switch (precision) {
+      case 'ms':
+        return String(ms);
+      case 'us':
+        return ms === 0 ? '0' : ms + '000';
+      case 'ns':
+        return ms === 0 ? '0' : ms + '000000';
+      case 's':
+        return String(Math.floor(ms / 1000));
+    }
+  }
   const whole = Math.floor(ms);
   const fracNs = Math.round((ms - whole) * 1e6);
   const ns = BigInt(whole) * 1000000n + BigInt(fracNs);

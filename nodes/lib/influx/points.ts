@@ -1,7 +1,8 @@
 /**
  * Turns every payload shape node-red-contrib-influxdb accepts (and the InfluxPoint arrays our own
- * nodes emit) into validated line-protocol points. A bad point gets a clear reason of its own; the
- * good points of the same message go on.
+ * nodes emit) into validated lines of line protocol. A bad point gets a clear reason of its own; the
+ * good points of the same message go on. Validation and serialisation are one pass, with no
+ * intermediate objects per point: this is the writer's hot path (see `edgevision bench influx`).
  *
  * Number typing rule (kept compatible with node-red-contrib-influxdb and stable between points):
  *  - a JS number is a float, unless the field is listed in `integerFields` (then it must be an integer);
@@ -11,7 +12,7 @@
  *    kind (a string into a numeric field, 2.5 into an integer field) is rejected before the server
  *    sees it, because InfluxDB refuses a whole batch with a field type conflict.
  */
-import { LinePoint, Precision, TypedField, FieldKind, msToPrecision } from './line-protocol';
+import { Precision, FieldKind, msToPrecision, escapeMeasurement, escapeKey, escapeString } from './line-protocol';
 
 export interface PointError {
   /** Index of the point within the message (0 for single-point shapes). */
@@ -33,13 +34,16 @@ export interface NormaliseOptions {
   defaultTags?: Record<string, string>;
 }
 
-export interface NormaliseResult {
-  points: LinePoint[];
+export interface LinesResult {
+  /** One line of line protocol per accepted point, tags sorted by key. */
+  lines: string[];
   errors: PointError[];
 }
 
 const INT_STRING = /^-?\d+i$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 type Obj = Record<string, unknown>;
 
@@ -57,49 +61,10 @@ function isFieldsTags(v: unknown): v is [Obj, Obj] {
   return Array.isArray(v) && v.length === 2 && isObj(v[0]) && isObj(v[1]) && !isBatchPoint(v[0]) && !isBatchPoint(v[1]);
 }
 
-interface RawPoint {
-  measurement: unknown;
-  tags: Obj;
-  fields: Obj;
-  time: unknown;
-}
-
-/** Splits a payload into raw points; the shape decides where measurement and time come from. */
-function explode(payload: unknown, opts: NormaliseOptions, msgMeasurement: unknown): RawPoint[] | string {
-  const simpleMeasurement = opts.measurement || msgMeasurement;
-  const fromFields = (fields: Obj, tags: Obj): RawPoint => {
-    // node-red-contrib-influxdb takes the time from a field named `time`.
-    const { time, ...rest } = fields;
-    return { measurement: simpleMeasurement, tags, fields: rest, time };
-  };
-  if (typeof payload === 'number' || typeof payload === 'boolean' || typeof payload === 'bigint' || typeof payload === 'string') {
-    return [{ measurement: simpleMeasurement, tags: {}, fields: { value: payload }, time: undefined }];
-  }
-  if (isBatchPoint(payload)) return [fromBatch(payload, opts)];
-  if (isFieldsTags(payload)) return [fromFields(payload[0], payload[1])];
-  if (isObj(payload)) return [fromFields(payload, {})];
-  if (Array.isArray(payload)) {
-    if (payload.length === 0) return 'payload is an empty array';
-    return payload.map((p): RawPoint => {
-      if (isBatchPoint(p)) return fromBatch(p, opts);
-      if (isFieldsTags(p)) return fromFields(p[0], p[1]);
-      if (isObj(p)) return fromFields(p, {});
-      return { measurement: simpleMeasurement, tags: {}, fields: {}, time: undefined, bad: describe(p) } as RawPoint;
-    });
-  }
-  return `payload must be a number, an object of fields, [fields, tags], an array of those or of {measurement, fields, tags, timestamp}; got ${describe(payload)}`;
-}
-
-function fromBatch(p: Obj, opts: NormaliseOptions): RawPoint {
-  const measurement = opts.overrideMeasurement && opts.measurement ? opts.measurement : p.measurement;
-  const tags = p.tags === undefined || p.tags === null ? {} : p.tags;
-  return { measurement, tags: isObj(tags) ? tags : { '': tags }, fields: p.fields as Obj, time: p.timestamp ?? p.time };
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   return typeof v;
 }
@@ -112,67 +77,74 @@ export function checkName(what: string, name: unknown): string | null {
   return null;
 }
 
-function typeField(name: string, v: unknown, integerFields: ReadonlySet<string> | undefined): TypedField | string | null {
-  if (v === null || v === undefined) return null; // skipped, like an absent field
-  if (typeof v === 'bigint') return { kind: 'integer', value: v };
-  if (typeof v === 'boolean') return { kind: 'boolean', value: v };
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return `field "${name}" is ${v}; InfluxDB stores only finite numbers`;
-    if (integerFields?.has(name)) {
-      if (!Number.isSafeInteger(v)) return `field "${name}" is listed as an integer field but got ${v}`;
-      return { kind: 'integer', value: BigInt(v) };
-    }
-    return { kind: 'float', value: v };
-  }
-  if (typeof v === 'string') {
-    if (INT_STRING.test(v)) return { kind: 'integer', value: BigInt(v.slice(0, -1)) };
-    if (integerFields?.has(name)) return `field "${name}" is listed as an integer field but got the string ${describe(v)}`;
-    return { kind: 'string', value: v };
-  }
-  return `field "${name}" is ${describe(v)}; a field must be a number, a string or a boolean`;
-}
-
 /**
- * Remembers the kind each measurement's field was first written with, so a field never flips type
- * between points. Bounded: the oldest entries go first when `maxEntries` is reached (a schema is small;
- * a flow inventing field names forever must not grow memory forever).
+ * Per-writer memory: the kind each measurement's field was first written with, so a field never flips
+ * type between points, and the names already validated (validation is the hot path). Bounded: when
+ * `maxEntries` is reached the oldest entries go first (a schema is small; a flow inventing names
+ * forever must not grow memory forever).
  */
 export class FieldKinds {
-  private readonly kinds = new Map<string, FieldKind>();
+  private readonly kinds = new Map<string, Map<string, FieldKind>>();
+  private count = 0;
+  private readonly goodNames = new Set<string>();
+
   constructor(private readonly maxEntries = 10000) {}
 
-  /** Coerces `f` to the remembered kind, or explains why it cannot. Records new fields. */
-  reconcile(measurement: string, name: string, f: TypedField): TypedField | string {
-    const key = measurement + '\u0000' + name;
-    const known = this.kinds.get(key);
-    if (known === undefined || known === f.kind) return f;
-    if (known === 'float' && f.kind === 'integer') return { kind: 'float', value: Number(f.value) };
-    if (known === 'integer' && f.kind === 'float' && Number.isSafeInteger(f.value)) return { kind: 'integer', value: BigInt(f.value) };
-    return `field "${name}" of measurement "${measurement}" was written as ${known}; got ${f.kind} ${describe(f.value as unknown)}`;
+  /** The kinds known for one measurement (read-only use), or undefined. */
+  of(measurement: string): ReadonlyMap<string, FieldKind> | undefined {
+    return this.kinds.get(measurement);
   }
 
-  commit(measurement: string, fields: [string, TypedField][]): void {
-    for (const [name, f] of fields) {
-      const key = measurement + '\u0000' + name;
-      if (this.kinds.has(key)) continue;
-      if (this.kinds.size >= this.maxEntries) this.kinds.delete(this.kinds.keys().next().value as string);
-      this.kinds.set(key, f.kind);
+  /** Records the kinds of an accepted point's new fields (`pairs`: name, kind, name, kind…). */
+  commit(measurement: string, pairs: readonly (string | FieldKind)[]): void {
+    let m = this.kinds.get(measurement);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const name = pairs[i];
+      if (m?.has(name)) continue;
+      if (this.count >= this.maxEntries) this.evictOne();
+      if (!m || !this.kinds.has(measurement)) {
+        m = new Map();
+        this.kinds.set(measurement, m);
+      }
+      m.set(name, pairs[i + 1] as FieldKind);
+      this.count++;
     }
+  }
+
+  private evictOne(): void {
+    const first = this.kinds.entries().next().value;
+    if (!first) return;
+    const [meas, m] = first;
+    const key = m.keys().next().value;
+    if (key !== undefined) m.delete(key);
+    if (m.size === 0) this.kinds.delete(meas);
+    this.count--;
+  }
+
+  /** checkName with memory of names that passed. */
+  checkName(what: string, name: unknown): string | null {
+    if (typeof name === 'string' && this.goodNames.has(name)) return null;
+    const e = checkName(what, name);
+    if (e === null) {
+      if (this.goodNames.size >= this.maxEntries) this.goodNames.clear();
+      this.goodNames.add(name as string);
+    }
+    return e;
   }
 
   get size(): number {
-    return this.kinds.size;
+    return this.count;
   }
 }
 
 function timeOf(t: unknown, opts: NormaliseOptions): string {
   if (t === undefined || t === null) return msToPrecision(opts.nowMs, opts.precision);
+  if (typeof t === 'number') return msToPrecision(t, opts.precision);
   if (t instanceof Date) {
     const ms = t.getTime();
     if (!Number.isFinite(ms)) throw new Error('timestamp is an invalid Date');
     return msToPrecision(ms, opts.precision);
   }
-  if (typeof t === 'number') return msToPrecision(t, opts.precision);
   // An integer string or bigint is already in the configured precision: the exact way to give nanoseconds.
   if (typeof t === 'bigint') return t.toString();
   if (typeof t === 'string' && /^-?\d+$/.test(t)) return t;
@@ -183,67 +155,172 @@ function timeOf(t: unknown, opts: NormaliseOptions): string {
   throw new Error(`timestamp ${describe(t)} is neither epoch ms, a Date, an ISO date nor an integer string in the precision`);
 }
 
-/**
- * Validates one message's payload. Pure apart from `kinds`, which the caller owns (one per writer) and
- * which only learns from points that were accepted.
- */
-export function normalisePayload(payload: unknown, opts: NormaliseOptions, kinds: FieldKinds, msgMeasurement?: unknown): NormaliseResult {
-  const raw = explode(payload, opts, msgMeasurement);
-  if (typeof raw === 'string') return { points: [], errors: [{ index: 0, reason: raw }] };
-  const points: LinePoint[] = [];
-  const errors: PointError[] = [];
-  raw.forEach((r, index) => {
-    const bad = (r as RawPoint & { bad?: string }).bad;
-    if (bad !== undefined) {
-      errors.push({ index, reason: `point ${index} is ${bad}, not a fields object or a {measurement, fields} point` });
-      return;
-    }
-    const reason = checkPoint(r, opts, kinds, points);
-    if (reason) errors.push({ index, reason: raw.length > 1 ? `point ${index}: ${reason}` : reason });
-  });
-  return { points, errors };
+/** An integer field value as line protocol ("42i"), or an error; int64 is InfluxDB's range. */
+function intText(name: string, v: bigint): string {
+  if (v < INT64_MIN || v > INT64_MAX) throw new Error(`field "${name}" is ${v}, outside InfluxDB's 64-bit integer range`);
+  return v.toString() + 'i';
 }
 
-function checkPoint(r: RawPoint, opts: NormaliseOptions, kinds: FieldKinds, out: LinePoint[]): string | null {
-  const mErr = checkName('measurement', r.measurement);
-  if (mErr) return r.measurement === undefined || r.measurement === '' ? 'no measurement: set one on the node or in msg.measurement' : mErr;
-  const measurement = r.measurement as string;
-  const tagMap = new Map<string, string>();
-  for (const [k, v] of Object.entries(opts.defaultTags ?? {})) tagMap.set(k, v);
-  for (const [k, v] of Object.entries(r.tags)) {
-    const e = checkName('tag name', k);
-    if (e) return e;
-    if (k === 'time') return 'tag name "time" is reserved by InfluxDB';
-    if (v === undefined || v === null || v === '') {
-      tagMap.delete(k); // InfluxDB has no empty tag values: an absent tag is what it stores anyway
-      continue;
+/**
+ * One field as `value text` in the kind the measurement already uses, or throws the reason.
+ * `pending` collects (name, kind) of fields the measurement has not seen yet.
+ */
+function fieldText(
+  name: string,
+  v: unknown,
+  known: FieldKind | undefined,
+  intFields: ReadonlySet<string> | undefined,
+  measurement: string,
+  pending: (string | FieldKind)[],
+): string {
+  let kind: FieldKind;
+  let text: string;
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error(`field "${name}" is ${v}; InfluxDB stores only finite numbers`);
+      if (intFields !== undefined && intFields.has(name)) {
+        if (!Number.isSafeInteger(v)) throw new Error(`field "${name}" is listed as an integer field but got ${v}`);
+        kind = 'integer';
+        text = v + 'i';
+      } else {
+        kind = 'float';
+        text = String(v);
+      }
+      break;
+    case 'string':
+      if (INT_STRING.test(v)) {
+        kind = 'integer';
+        text = v.length > 19 ? intText(name, BigInt(v.slice(0, -1))) : v;
+      } else {
+        if (intFields !== undefined && intFields.has(name)) throw new Error(`field "${name}" is listed as an integer field but got the string ${describe(v)}`);
+        kind = 'string';
+        text = escapeString(v);
+      }
+      break;
+    case 'bigint':
+      kind = 'integer';
+      text = intText(name, v);
+      break;
+    case 'boolean':
+      kind = 'boolean';
+      text = v ? 'true' : 'false';
+      break;
+    default:
+      throw new Error(`field "${name}" is ${describe(v)}; a field must be a number, a string or a boolean`);
+  }
+  if (known === undefined) {
+    pending.push(name, kind);
+    return text;
+  }
+  if (known === kind) return text;
+  // Keep the kind the measurement already has where the value allows it.
+  if (known === 'float' && kind === 'integer') return String(Number(text.slice(0, -1)));
+  if (known === 'integer' && kind === 'float' && Number.isSafeInteger(v)) return v + 'i';
+  throw new Error(`field "${name}" of measurement "${measurement}" was written as ${known}; got ${kind} ${describe(v)}`);
+}
+
+/** One point as a line, or throws the reason it cannot be written. */
+function pointLine(measurement: unknown, tags: Obj, fields: Obj, time: unknown, skipTimeField: boolean, opts: NormaliseOptions, kinds: FieldKinds): string {
+  const mErr = kinds.checkName('measurement', measurement);
+  if (mErr) throw new Error(measurement === undefined || measurement === '' ? 'no measurement: set one on the node or in msg.measurement' : mErr);
+  const m = measurement as string;
+
+  // Tags: validated, empty values left out (InfluxDB has no empty tag value), sorted by key.
+  const keys: string[] = [];
+  for (const k in tags) {
+    const v = tags[k];
+    const e = kinds.checkName('tag name', k);
+    if (e) throw new Error(e);
+    if (k === 'time') throw new Error('tag name "time" is reserved by InfluxDB');
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string') {
+      if (typeof v !== 'number' && typeof v !== 'boolean') throw new Error(`tag "${k}" is ${describe(v)}; a tag value must be a string`);
+    } else {
+      if (CONTROL.test(v)) throw new Error(`tag "${k}" value contains a control character`);
+      if (v.endsWith('\\')) throw new Error(`tag "${k}" value ends with a backslash`);
     }
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return `tag "${k}" is ${describe(v)}; a tag value must be a string`;
-    const s = String(v);
-    if (CONTROL.test(s)) return `tag "${k}" value contains a control character`;
-    if (s.endsWith('\\')) return `tag "${k}" value ends with a backslash`;
-    tagMap.set(k, s);
+    keys.push(k);
   }
-  const fields: [string, TypedField][] = [];
-  for (const [k, v] of Object.entries(r.fields)) {
-    const e = checkName('field name', k);
-    if (e) return e;
-    const typed = typeField(k, v, opts.integerFields);
-    if (typed === null) continue;
-    if (typeof typed === 'string') return typed;
-    const kept = kinds.reconcile(measurement, k, typed);
-    if (typeof kept === 'string') return kept;
-    fields.push([k, kept]);
+  const defaults = opts.defaultTags;
+  if (defaults) for (const k in defaults) if (!(k in tags) && defaults[k] !== '') keys.push(k);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] >= keys[i]) sorted = false;
+  if (!sorted) keys.sort();
+  let line = escapeMeasurement(m);
+  for (const k of keys) {
+    const v = k in tags ? tags[k] : defaults![k];
+    line += ',' + escapeKey(k) + '=' + escapeKey(typeof v === 'string' ? v : String(v));
   }
-  if (fields.length === 0) return `measurement "${measurement}" has no fields to write (empty fields object, or all null)`;
-  let time: string;
-  try {
-    time = timeOf(r.time, opts);
-  } catch (err) {
-    return (err as Error).message;
+
+  const known = kinds.of(m);
+  const pending: (string | FieldKind)[] = [];
+  let sep = ' ';
+  for (const k in fields) {
+    if (skipTimeField && k === 'time') continue;
+    const v = fields[k];
+    if (v === null || v === undefined) continue; // like an absent field
+    const e = kinds.checkName('field name', k);
+    if (e) throw new Error(e);
+    line += sep + escapeKey(k) + '=' + fieldText(k, v, known?.get(k), opts.integerFields, m, pending);
+    sep = ',';
   }
-  kinds.commit(measurement, fields);
-  const tags = [...tagMap.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  out.push({ measurement, tags, fields, time });
-  return null;
+  if (sep === ' ') throw new Error(`measurement "${m}" has no fields to write (empty fields object, or all null)`);
+  line += ' ' + timeOf(time, opts);
+  if (pending.length > 0) kinds.commit(m, pending);
+  return line;
+}
+
+/**
+ * Validates and serialises one message's payload. Pure apart from `kinds`, which the caller owns
+ * (one per writer) and which only learns from points that were accepted.
+ */
+export function payloadToLines(payload: unknown, opts: NormaliseOptions, kinds: FieldKinds, msgMeasurement?: unknown): LinesResult {
+  const lines: string[] = [];
+  const errors: PointError[] = [];
+  const simple = opts.measurement || msgMeasurement;
+  const override = opts.overrideMeasurement && opts.measurement;
+  let many = false;
+
+  const add = (index: number, measurement: unknown, tags: Obj, fields: Obj, time: unknown, skipTimeField: boolean) => {
+    try {
+      lines.push(pointLine(measurement, tags, fields, time, skipTimeField, opts, kinds));
+    } catch (err) {
+      const reason = (err as Error).message;
+      errors.push({ index, reason: many ? `point ${index}: ${reason}` : reason });
+    }
+  };
+  // node-red-contrib-influxdb takes the time of the simple shapes from a field named `time`.
+  const one = (p: unknown, index: number): boolean => {
+    if (isBatchPoint(p)) {
+      const tags = p.tags === undefined || p.tags === null ? {} : p.tags;
+      if (!isObj(tags)) {
+        errors.push({ index, reason: `${many ? `point ${index}: ` : ''}tags must be an object, got ${describe(tags)}` });
+        return true;
+      }
+      add(index, override ? opts.measurement : p.measurement, tags, p.fields as Obj, p.timestamp ?? p.time, false);
+    } else if (isFieldsTags(p)) {
+      add(index, simple, p[1], p[0], p[0].time, true);
+    } else if (isObj(p)) {
+      add(index, simple, {}, p, p.time, true);
+    } else {
+      return false;
+    }
+    return true;
+  };
+
+  if (typeof payload === 'number' || typeof payload === 'boolean' || typeof payload === 'bigint' || typeof payload === 'string') {
+    add(0, simple, {}, { value: payload }, undefined, false);
+  } else if (Array.isArray(payload) && !isFieldsTags(payload)) {
+    if (payload.length === 0) errors.push({ index: 0, reason: 'payload is an empty array' });
+    many = payload.length > 1;
+    for (let i = 0; i < payload.length; i++) {
+      if (!one(payload[i], i)) errors.push({ index: i, reason: `point ${i} is ${describe(payload[i])}, not a fields object or a {measurement, fields} point` });
+    }
+  } else if (!one(payload, 0)) {
+    errors.push({
+      index: 0,
+      reason: `payload must be a number, an object of fields, [fields, tags], an array of those or of {measurement, fields, tags, timestamp}; got ${describe(payload)}`,
+    });
+  }
+  return { lines, errors };
 }
