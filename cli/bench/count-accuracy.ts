@@ -10,7 +10,7 @@
  *
  * --video: instead, the whole pipeline on the TUD clips (video frame n = MOT frame n + 1): ffmpeg
  * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
- * --tracker JSON passes tracker options (default: the tracker's defaults).
+ * --tracker JSON passes tracker options (default: the vision-track node's defaults).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,8 +27,14 @@ export const usage = [
   '  --assets DIR       the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
   '  --model M          detection model for --video (default yolox_nano)',
-  '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\'',
+  '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
 ].join('\n');
+
+/**
+ * What the vision-track node runs with when its editor fields are left empty (its NODE_DEFAULTS,
+ * calibrated for yolox_nano): `edgevision run` uses the nodes' defaults, so --video does too.
+ */
+const VISION_TRACK_NODE_DEFAULTS: TrackerOptionsInput = { highThreshold: 0.6, newTrackThreshold: 0.7 };
 
 const OWN = new Set(['_', 'assets', 'tracks-dir', 'video', 'model', 'tracker']);
 
@@ -52,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const linesDir = path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
-  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerOptions);
+  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? trackerOptions : VISION_TRACK_NODE_DEFAULTS);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];

@@ -9,6 +9,10 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const NODES = [lineCountNode, catchNode, statusNode, completeNode];
+const fs = require('fs');
+const path = require('path');
+const { asset } = require('../helpers/assets');
+const { parseMotTracks, trackAndCount } = require('../../dist/nodes/lib/counting');
 
 helper.init(require.resolve('node-red'));
 
@@ -290,5 +294,31 @@ describe('vision-line-count (node)', function () {
     await until(() => completed.length === 7, 2000, '7 completes');
     await tick(50);
     assert.strictEqual(completed.length, 7);
+  });
+
+  it('behind a real vision-track (frames on input, track-end events wired in too) counts what the engine counts', async function () {
+    const trackNode = require('../../dist/nodes/track/track.js');
+    const z = 'tab1';
+    const at = { x: 100, y: 100 };
+    const geometry = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'lines', 'TUD-Campus.json'), 'utf8');
+    await helper.load([trackNode, ...NODES], [
+      { id: z, type: 'tab', label: 'pipeline' },
+      { id: 'trk', z, ...at, type: 'vision-track', wires: [['lc'], ['lc']] },
+      { id: 'lc', z, ...at, type: 'vision-line-count', geometry, metricsInterval: 0, shifts: '', wires: [['frames'], ['events'], []] },
+      { id: 'frames', z, ...at, type: 'helper' },
+      { id: 'events', z, ...at, type: 'helper' },
+    ]);
+    const frames = collect(helper.getNode('frames'));
+    const dets = parseMotTracks(fs.readFileSync(asset('mot15/TUD-Campus/det/det.txt'), 'utf8'));
+    const trk = helper.getNode('trk');
+    for (let f = 1; f <= dets.lastFrame; f++) {
+      const detections = dets.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
+      trk.receive({ topic: 'tud', payload: { camera: 'tud', frame: { camera: 'tud', seq: f, tMs: ((f - 1) * 1000) / 25, width: 640, height: 480, format: 'rgb24' }, detections } });
+    }
+    await until(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
+    // vision-track's node defaults are calibrated for yolox_nano (nodes/track/track.ts NODE_DEFAULTS).
+    const expected = trackAndCount(dets, JSON.parse(geometry), 640, 480, 25, {}, { highThreshold: 0.6, newTrackThreshold: 0.7 });
+    assert.deepStrictEqual(frames[frames.length - 1].payload.counts, expected);
+    assert.ok(Object.values(expected).reduce((s, c) => s + c.in + c.out, 0) >= 8, 'people were counted');
   });
 });
