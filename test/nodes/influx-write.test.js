@@ -250,6 +250,23 @@ describe('vision-influxdb connection check (admin endpoint)', function () {
     await stopAll();
   });
 
+  it('keeps its spool under <userDir>/edgevision-spool/<connection id> unless told otherwise', async function () {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-userdir-'));
+    helper.settings({ userDir });
+    try {
+      await helper.load([influxdbNode, writeNode], [
+        { id: 'c1', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x' },
+        { id: 'c2', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: 'my-spool' },
+      ]);
+      assert.strictEqual(helper.getNode('c1').spoolDir, path.join(userDir, 'edgevision-spool', 'c1'));
+      assert.strictEqual(helper.getNode('c2').spoolDir, path.join(userDir, 'my-spool'));
+    } finally {
+      await helper.unload();
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+
   it('answers with the server it reached, and says when it cannot', async function () {
     const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-spool-'));
     const dead = await freePort();
