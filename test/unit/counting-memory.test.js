@@ -61,4 +61,48 @@ describe('counting: memory over a long run', function () {
     assert.ok(entered >= finished, `every person enters the zone once (${entered} enters, ${finished} people): no double enter at the switch`);
     assert.ok(entered <= persons, `${entered} enters for ${persons} people: an id switch made a second enter`);
   });
+
+  it('random walks with id churn: never throws, once means once, and state drains when the scene empties', function () {
+    // Seeded PRNG (mulberry32) so a failure replays exactly.
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const c = new Counter({ lines: [{ name: 'a', start: [0.1, 0.5], end: [0.9, 0.5] }, { name: 'b', start: [0.5, 0], end: [0.5, 1] }], zones: [{ name: 'z', polygon: [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]], capacity: 2 }] });
+    const walkers = new Map();
+    let nextId = 1;
+    const seen = new Set();
+    for (let f = 0; f < 20000; f++) {
+      if (f < 19000 && walkers.size < 8 && rnd() < 0.05) walkers.set(nextId++, { x: rnd(), y: rnd(), h: 40 + rnd() * 120, state: 'tentative', age: 0 });
+      const dets = [];
+      for (const [id, w] of walkers) {
+        w.x = Math.min(1, Math.max(0, w.x + (rnd() - 0.5) * 0.03));
+        w.y = Math.min(1, Math.max(0, w.y + (rnd() - 0.5) * 0.03));
+        if (++w.age > 2) w.state = 'confirmed';
+        if (rnd() < 0.1) continue; // missed detection
+        dets.push({ box: [w.x * 640 - 15, w.y * 480 - w.h, w.x * 640 + 15, w.y * 480], score: rnd(), classId: 0, label: rnd() < 0.9 ? 'person' : 'cart', trackId: id, trackState: w.state });
+        if (rnd() < 0.002) dets.push({ box: [NaN, 0, 1, 1], score: 1, classId: 0, label: 'person', trackId: id }); // garbage is skipped
+      }
+      const r = c.update(dets, f * 40, 640, 480);
+      for (const e of r.events) {
+        if (e.event !== 'line-crossing') continue;
+        const key = `${e.trackId}/${e.line}/${e.direction}`;
+        assert.ok(!seen.has(key), `${key} counted twice`);
+        seen.add(key);
+      }
+      for (const id of [...walkers.keys()]) {
+        if (rnd() < 0.01) {
+          walkers.delete(id);
+          if (rnd() < 0.5) c.endTrack(id, f * 40); // half end with a track-end signal, half time out
+        }
+      }
+    }
+    assert.ok(seen.size > 50, `the random walk should cross lines (${seen.size} crossings)`);
+    c.update([], 20000 * 40 + 10000, 640, 480);
+    assert.deepStrictEqual(c.stateSize(), { tracks: 0, ended: 0 });
+    assert.strictEqual(c.update([], 20000 * 40 + 10040, 640, 480).zones.z.occupancy, 0);
+  });
 });
