@@ -6,7 +6,7 @@
  *  - InfluxDB 2.x / 3.x (and VictoriaMetrics): `@influxdata/influxdb-client`'s transport,
  *    POST /api/v2/write?org=&bucket=&precision=.
  */
-import { Pool } from 'influx/lib/src/pool';
+import { Pool, ServiceNotAvailableError } from 'influx/lib/src/pool';
 import { InfluxDB, HttpError } from '@influxdata/influxdb-client';
 import { Precision } from './line-protocol';
 import { FailureKind, classifyStatus } from './retry';
@@ -125,9 +125,8 @@ export class Influx1Transport implements WriteTransport {
         const body = /error occurred: ([\s\S]*)$/.exec(e.message ?? '')?.[1];
         throw new TransportError(`${status}: ${serverMessage(body, e.message ?? 'error')}`, classifyStatus(status), status);
       }
-      if ((e.message ?? '').length && (err as Error).name === 'ServiceNotAvailableError') {
-        throw new TransportError(`server unavailable: ${e.message}`, 'retry', 503);
-      }
+      // The pool reports a 5xx (status text only), a timeout and "no host" alike; all are worth a retry.
+      if (err instanceof ServiceNotAvailableError) throw new TransportError(`server unavailable: ${e.message}`, 'retry');
       throw networkError(err);
     }
   }
