@@ -105,6 +105,7 @@ export = function (RED: Red) {
             if (owner) owner.onReplayRejected(rec, err);
             else node.error(`InfluxDB rejected ${rec.points} spooled points on replay: ${err.message}`);
           },
+          onError: (err) => node.error(`spool replay failed in ${node.spoolDir}: ${err.message}`),
           onDropped: (points) => {
             node.warn(`spool full (${Math.round(spoolMaxBytes / 1048576)} MiB): dropped the ${points} oldest points`);
             for (const u of users.values()) u.onDropped(points);

@@ -210,6 +210,29 @@ describe('influx forwarder (store and forward)', function () {
     await again.close();
   });
 
+  it('reports a disk failure during replay instead of throwing it', async function () {
+    const t = scriptedTransport();
+    const errors = [];
+    const brokenSpool = {
+      open: async () => {},
+      append: async () => 0,
+      peek: async () => {
+        throw new Error('EIO: i/o error, read');
+      },
+      ack: async () => {},
+      stats: () => ({ segments: 1, bytes: 100, backlog: 10, dropped: 0 }),
+      get isEmpty() {
+        return false;
+      },
+      close: async () => {},
+    };
+    fwd = new Forwarder({ transport: t, spool: brokenSpool, timers: recordingTimers(), onError: (e) => errors.push(e.message) });
+    await fwd.start();
+    await until(() => errors.length === 1, 'the error reported');
+    assert.deepStrictEqual(errors, ['EIO: i/o error, read']);
+    assert.match(fwd.stats().lastError, /^spool: EIO/);
+  });
+
   it('refuses bad options with a reason', function () {
     const t = scriptedTransport();
     const spool = new Spool({ dir });

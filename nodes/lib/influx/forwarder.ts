@@ -61,6 +61,8 @@ export interface ForwarderOptions {
   onReplayRejected?(rec: SpoolRecord, err: TransportError): void;
   /** Points the spool's size cap dropped (oldest first). */
   onDropped?(points: number): void;
+  /** A failure outside any submit (the spool's disk during replay): reported, never thrown. */
+  onError?(err: Error): void;
 }
 
 export interface ForwarderStats {
@@ -77,7 +79,8 @@ export interface ForwarderStats {
 
 export class Forwarder {
   private state: LinkState = 'connecting';
-  private readonly o: Required<Omit<ForwarderOptions, 'onState' | 'onReplayRejected' | 'onDropped' | 'backoff'>> & Pick<ForwarderOptions, 'onState' | 'onReplayRejected' | 'onDropped'>;
+  private readonly o: Required<Omit<ForwarderOptions, 'onState' | 'onReplayRejected' | 'onDropped' | 'onError' | 'backoff'>> &
+    Pick<ForwarderOptions, 'onState' | 'onReplayRejected' | 'onDropped' | 'onError'>;
   private readonly backoff: Backoff;
   private attempt = 0;
   private probeTimer: unknown = null;
@@ -237,9 +240,15 @@ export class Forwarder {
     if (this.replaying || this.replayTimer !== null || this.closing) return;
     if (this.o.spool.isEmpty) return;
     this.replaying = true;
-    this.idle = this.replayOne().finally(() => {
-      this.replaying = false;
-    });
+    this.idle = this.replayOne()
+      .catch((err: Error) => {
+        // The disk failed under the spool: stop replaying until the next reconnect, say why.
+        this.lastError = `spool: ${err.message}`;
+        this.o.onError?.(err);
+      })
+      .finally(() => {
+        this.replaying = false;
+      });
   }
 
   private async replayOne(): Promise<void> {
