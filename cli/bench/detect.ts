@@ -3,8 +3,9 @@
  *   (a) session.run alone on a prepared tensor   — the floor set by the model and ONNX Runtime
  *   (b) preprocessing alone: our letterbox loops, and sharp resize + our CHW packing, side by side
  *   (c) decode + NMS + mapping + filters alone on saved model outputs
- *   (d) the full detect path (b + a + c) as vision-detect runs it
- * and the ratio d/a: how much our code adds on top of the model.
+ *   (d) the full detect path (b + a + c), one frame after another
+ *   (e) a stream as vision-detect runs it: the next frame is letterboxed while the session runs
+ * and the ratios d/a and e/(a as a stream): how much our code adds on top of the model.
  */
 import * as os from 'os';
 import { parseArgs, numArg, strArg } from '../args';
@@ -114,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const f of frames) {
       const p = detector.prepare([f]);
       const res = await loaded.session.runner.run(p.tensor, dims);
+      detector.release(p);
       const o = res[spec.outputName] ?? Object.values(res)[0];
       outputs.push({ out: { data: Float32Array.from(o.data), dims: o.dims }, params: p.params });
     }
@@ -138,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
         let t0 = performance.now();
         await loaded.session.runner.run(p.tensor, dims);
         runs.push(performance.now() - t0);
+        detector.release(p);
         t0 = performance.now();
         await detector.detect([f]);
         full.push(performance.now() - t0);
@@ -154,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
       let t0 = performance.now();
       for (let i = 0; i < frames.length; i++) await loaded.session.runner.run(prepared.tensor, dims);
       bareTotal += performance.now() - t0;
+      detector.release(prepared);
       t0 = performance.now();
       let cur = detector.prepare([frames[0]]);
       for (let i = 0; i < frames.length; i++) {

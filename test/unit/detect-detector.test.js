@@ -102,7 +102,7 @@ describe('detect Detector', () => {
     assert.deepStrictEqual(r.detections[1][0].box.map(Math.round), [32, 8, 48, 40]);
   });
 
-  it('hands out a second input buffer while the first is in a run, and reuses them afterwards', async () => {
+  it('reserves an input buffer from prepare until its run ends or it is released, then reuses it', async () => {
     let release;
     const runner = { run: () => new Promise((res) => (release = res)) };
     const { runner: shape } = fakeV8({ boxes: [] });
@@ -114,7 +114,12 @@ describe('detect Detector', () => {
     assert.strictEqual(p1.tensor[0], 1);
     release({ output0: { data: new Float32Array(6 * 84), dims: [1, 6, 84] } });
     await running;
-    assert.strictEqual(d.prepare([frame(64, 64, 3)]).tensor, p1.tensor, 'free again after the run');
+    const p3 = d.prepare([frame(64, 64, 3)]);
+    assert.strictEqual(p3.tensor, p1.tensor, 'free again after the run');
+    // p2 and p3 are both reserved now: a fourth gets its own buffer; a released one is reused.
+    assert.notStrictEqual(d.prepare([frame(64, 64, 4)]).tensor, p2.tensor);
+    d.release(p2);
+    assert.strictEqual(d.prepare([frame(64, 64, 5)]).tensor, p2.tensor);
   });
 
   it('refuses more frames than the model takes in one run', () => {

@@ -40,8 +40,8 @@ export class Detector {
   private readonly nmsOptions: Required<NmsOptions>;
   private readonly grid?: Grid;
   /**
-   * Reused input buffers by batch size; a buffer in use by a run is not handed out twice, so a caller
-   * may prepare the next frame while the previous one is still in the session (two buffers then).
+   * Reused input buffers by batch size. A buffer is reserved from prepare() until its run ends (or
+   * release()), so a caller may prepare the next frame while the previous one is still in the session.
    */
   private readonly buffers = new Map<number, Float32Array[]>();
   private readonly inUse = new Set<Float32Array>();
@@ -95,9 +95,17 @@ export class Detector {
       if (pool.length < 3) pool.push(tensor);
     }
     const params = frames.map((f, i) => letterboxInto(f, s.inputWidth, s.inputHeight, s.preprocess, tensor!, i * per));
+    // Reserved until infer() has run it or release() gives it back.
+    this.inUse.add(tensor);
     return { tensor, dims: [batch, 3, s.inputHeight, s.inputWidth], params };
   }
 
+  /** Gives back the buffer of a prepared input that will not be run (its frame was superseded). */
+  release(p: Prepared): void {
+    this.inUse.delete(p.tensor);
+  }
+
+  /** Runs a prepared input; its buffer is free again afterwards. */
   async infer(p: Prepared): Promise<OutputTensor> {
     this.inUse.add(p.tensor);
     try {
