@@ -9,10 +9,10 @@ import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FrameRef, VisionFrame } from '../lib/types';
-import { Detector, Prepared } from '../lib/detect/detector';
-import { SourceImage } from '../lib/detect/letterbox';
+import { Detector } from '../lib/detect/detector';
 import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
 import { NmsOptions, validateNms } from '../lib/detect/nms';
+import { SourceImage } from '../lib/detect/letterbox';
 import { LoadedModel } from '../model/loader';
 import { VisionModelNode } from '../model/settings';
 
@@ -158,7 +158,6 @@ export = function (RED: Red) {
         pending.delete(cam);
         j.done(new Error(reason));
       }
-      dropNext(new Error(reason));
     }
 
     function showRunning() {
@@ -230,67 +229,25 @@ export = function (RED: Red) {
       return { jobs, frames };
     }
 
-    /**
-     * The next frame, letterboxed while the session is busy with the current one: ONNX Runtime runs
-     * off the JS thread, so preprocessing then costs no wall time (see `edgevision bench detect`, e).
-     * At most one per run, so a camera faster than the detector never costs more than one wasted
-     * letterbox per run.
-     */
-    let next: { jobs: Job[]; prepared: Prepared; preMs: number } | null = null;
-    let prefetchedThisRun = false;
-    let prefetched = 0;
-
-    function dropNext(reason?: Error) {
-      if (!next) return;
-      detector?.release(next.prepared);
-      for (const j of next.jobs) {
-        if (!reason) dropped++;
-        j.done(reason);
-      }
-      next = null;
-    }
-
-    function prepareBatch(): { jobs: Job[]; prepared: Prepared; preMs: number } | null {
-      const { jobs, frames } = takeBatch();
-      if (!jobs.length) return null;
-      const t0 = performance.now();
-      const prepared = detector!.prepare(frames);
-      return { jobs, prepared, preMs: performance.now() - t0 };
-    }
-
-    function prefetch(): void {
-      if (!busy || next || prefetchedThisRun || closed || !detector || pending.size === 0) return;
-      prefetchedThisRun = true;
-      next = prepareBatch();
-      if (next) prefetched++;
-    }
-
     function pump(): void {
-      if (busy || closed || !detector) return;
-      const batch = next ?? (pending.size ? prepareBatch() : null);
-      next = null;
-      if (!batch) {
-        if (dropped) showRunning();
+      if (busy || closed || !detector || pending.size === 0) return;
+      const { jobs, frames } = takeBatch();
+      if (!jobs.length) {
+        showRunning();
         return;
       }
       const d = detector;
-      const { jobs, prepared, preMs } = batch;
-      const t0 = performance.now();
-      prefetchedThisRun = false;
       busy = d
-        .infer(prepared)
-        .then((out) => {
-          const t1 = performance.now();
-          const detections = d.finish(out, prepared.params);
-          const timing = { preprocessMs: preMs, inferenceMs: t1 - t0, postprocessMs: performance.now() - t1 };
-          lastInferMs = timing.inferenceMs;
+        .detect(frames, () => performance.now())
+        .then((r) => {
+          lastInferMs = r.timing!.inferenceMs;
           const now = Date.now();
           jobs.forEach((j, i) => {
             const payload = j.msg.payload as VisionFrame;
             j.msg.payload = {
               ...payload,
-              detections: detections[i],
-              timing: { ...(payload.timing ?? {}), ...timing, batch: jobs.length },
+              detections: r.detections[i],
+              timing: { ...(payload.timing ?? {}), ...r.timing, batch: jobs.length },
             };
             processed++;
             outTimes.push(now);
@@ -309,7 +266,6 @@ export = function (RED: Red) {
           busy = null;
           pump();
         });
-      prefetch();
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
@@ -339,18 +295,6 @@ export = function (RED: Red) {
         done(new Error('msg.payload.frame must be a frame reference {camera, seq, width, height, …} from vision-camera-source'));
         return;
       }
-      if (next && next.jobs.some((j) => j.ref.camera === ref.camera)) {
-        // Newest frame wins, prefetched or not: the batch goes back (its other cameras wait again).
-        const keep = next.jobs.filter((j) => j.ref.camera !== ref.camera);
-        const superseded = next.jobs.filter((j) => j.ref.camera === ref.camera);
-        detector?.release(next.prepared);
-        next = null;
-        for (const j of superseded) {
-          dropped++;
-          j.done();
-        }
-        for (const j of keep) if (!pending.has(j.ref.camera)) pending.set(j.ref.camera, j);
-      }
       const prev = pending.get(ref.camera);
       if (prev) {
         // Newest frame wins: the older waiting frame of this camera is dropped, its message completed.
@@ -359,7 +303,6 @@ export = function (RED: Red) {
       }
       pending.set(ref.camera, { msg, ref, send, done });
       pump();
-      prefetch();
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -367,10 +310,6 @@ export = function (RED: Red) {
       for (const [cam, j] of pending) {
         pending.delete(cam);
         j.done();
-      }
-      if (next) {
-        for (const j of next.jobs) j.done();
-        next = null;
       }
       status.close();
       // Release only after a load still in flight has settled, or the session it creates would leak.
@@ -381,7 +320,7 @@ export = function (RED: Red) {
     });
 
     // Stats for tests and dashboards that look at the node object.
-    node.detectStats = () => ({ processed, dropped, prefetched, pending: pending.size + (next ? next.jobs.length : 0), provider, filters, loaded: !!loaded });
+    node.detectStats = () => ({ processed, dropped, pending: pending.size, provider, filters, loaded: !!loaded });
   }
   RED.nodes.registerType('vision-detect', VisionDetectNode);
 };

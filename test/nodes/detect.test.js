@@ -130,45 +130,6 @@ describe('vision-detect node', function () {
     assert.strictEqual(det.detectStats().dropped, 2);
   });
 
-  async function loadReady() {
-    await helper.load(NODES, flow());
-    await waitFor(() => helper.getNode('det').detectStats().loaded, 20000, 'the model');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-
-  it('letterboxes the next camera\'s frame while the session runs the current one', async () => {
-    await loadReady();
-    const outs = collect(helper.getNode('out'));
-    const det = helper.getNode('det');
-    const a = put('pf-A');
-    const b = put('pf-B');
-    det.receive(frameMsg(a));
-    det.receive(frameMsg(b));
-    await waitFor(() => outs.length === 2, 20000, 'two frames');
-    assert.deepStrictEqual(outs.map((m) => m.topic), ['pf-A', 'pf-B']);
-    assert.strictEqual(det.detectStats().prefetched, 1);
-    assert.ok(outs[1].payload.detections.length >= 4, 'the prefetched frame is detected like any other');
-    assert.ok(outs[1].payload.timing.preprocessMs > 0);
-    assert.strictEqual(det.detectStats().dropped, 0);
-  });
-
-  it('a newer frame supersedes a prefetched one of the same camera: dropped, completed, the newer one runs', async () => {
-    await loadReady();
-    const outs = collect(helper.getNode('out'));
-    const completed = collect(helper.getNode('completed'));
-    const det = helper.getNode('det');
-    const a = put('pf2-A');
-    const b1 = put('pf2-B');
-    const b2 = put('pf2-B');
-    det.receive(frameMsg(a));
-    det.receive(frameMsg(b1)); // prefetched while A runs
-    det.receive(frameMsg(b2)); // supersedes it
-    await waitFor(() => outs.length === 2 && completed.length === 3, 20000, 'two frames out, three completed');
-    assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.seq]), [['pf2-A', a.seq], ['pf2-B', b2.seq]]);
-    assert.strictEqual(det.detectStats().dropped, 1);
-    assert.strictEqual(det.detectStats().prefetched, 1);
-  });
-
   it('a config message changes thresholds live and shows them in the status', async () => {
     await helper.load(NODES, flow());
     const det = helper.getNode('det');
