@@ -98,6 +98,24 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
     });
   }
 
+  it('nearest resampling (the cheaper preprocessing option) keeps the same bar on TUD-Campus', async () => {
+    const near = await acquireModel({ model: 'yolox_nano', providers: ['cpu'], intraOpNumThreads: 1, preprocess: { interpolation: 'nearest' } }, 'detect-accuracy-nearest');
+    try {
+      assert.strictEqual(near.spec.preprocess.interpolation, 'nearest');
+      const d = new Detector(near.session.runner, near.spec);
+      const gt = readGt(asset('mot15/TUD-Campus/gt/gt.txt'));
+      const acc = { tp: 0, fp: 0, gt: 0, tpAll: 0, fpAll: 0, gtAll: 0 };
+      for await (const f of readFrames({ url: asset('video/TUD-Campus.mp4'), realtime: false, loop: false })) {
+        score((await d.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }])).detections[0], gt.get(f.index + 1) || [], acc);
+      }
+      const recall = acc.tp / acc.gt, precision = acc.tp / (acc.tp + acc.fp);
+      console.log(`      TUD-Campus, nearest: reasonable subset recall ${fmt(recall)} precision ${fmt(precision)}`);
+      assert.ok(recall >= 0.9 && precision >= 0.8, `recall ${fmt(recall)} precision ${fmt(precision)}`);
+    } finally {
+      await releaseModel(near.key, 'detect-accuracy-nearest');
+    }
+  });
+
   async function detectImage(file) {
     const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return (await detector.detect([{ data: new Uint8Array(data), width: info.width, height: info.height, format: 'rgb24' }])).detections[0];
