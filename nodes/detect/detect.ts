@@ -122,8 +122,9 @@ export = function (RED: Red) {
       configError = (e as Error).message;
     }
 
-    // Runtime overrides from config messages, kept in node context (persistent when a persistent
-    // context store is configured; the default memory store survives redeploys, not restarts).
+    // Runtime overrides from config messages, kept in node context. With a configured context store
+    // they survive redeploys (and restarts, if the store is localfilesystem); without one Node-RED
+    // drops a node's context whenever the node stops.
     let overrides: FilterOptions = {};
     let filters: ResolvedFilters | undefined = base;
     if (base) {
