@@ -9,9 +9,11 @@ import * as path from 'path';
 import { manifestEntry, readLabels, resolveAsset } from '../lib/assets';
 import { CreatedSession, OrtModuleLike, ProviderName, SessionOptions, createSession, describeAttempts, validateSessionOptions } from '../lib/onnx/session';
 import { SharedRegistry } from '../lib/onnx/registry';
+import { createWorkerSession } from '../lib/onnx/worker-session';
 import { ModelConfig, DetectorSpec, resolveSpec } from '../lib/detect/spec';
 import { PreprocessOptions } from '../lib/detect/letterbox';
 import { OutputFormat } from '../lib/detect/decode';
+import { EmbeddingSpec, resolveEmbeddingSpec } from '../lib/reid/spec';
 
 export interface ModelSettings {
   /** A manifest name ("yolox_nano") or a path to an .onnx file. */
@@ -20,12 +22,18 @@ export interface ModelSettings {
   labels?: string;
   inputWidth?: number;
   inputHeight?: number;
-  format?: OutputFormat | 'auto';
+  /** 'embedding' for a re-identification model (used by vision-reid, refused by the detector). */
+  format?: OutputFormat | 'auto' | 'embedding';
   /** Unset fields come from the manifest entry (if the model is one), else the usual YOLO defaults. */
   preprocess?: Partial<PreprocessOptions>;
   providers?: ProviderName[];
   intraOpNumThreads?: number;
   maxBatch?: number;
+  /**
+   * Run the session in a worker thread (default). onnxruntime-node runs inference synchronously on
+   * the calling thread; in Node-RED's thread that would stall every flow for each inference.
+   */
+  inWorker?: boolean;
   /** Base folder for relative paths (Node-RED's userDir). */
   baseDir?: string;
 }
@@ -83,7 +91,7 @@ export function modelConfig(s: ModelSettings, file: string): ModelConfig {
   const entry = manifestEntry(s.model) ?? manifestEntry(path.basename(file));
   const mp = (entry?.preprocess ?? {}) as Partial<PreprocessOptions>;
   const size = Array.isArray(entry?.inputSize) ? (entry!.inputSize as number[]) : [];
-  const fmt = s.format && s.format !== 'auto' ? s.format : (entry?.format as OutputFormat | undefined);
+  const fmt = (s.format && s.format !== 'auto' ? s.format : entry?.format) as OutputFormat | undefined;
   return {
     inputWidth: s.inputWidth || size[0] || undefined,
     inputHeight: s.inputHeight || size[1] || undefined,
@@ -102,8 +110,8 @@ function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
   return out;
 }
 
-export function sessionKey(file: string, o: Required<SessionOptions>): string {
-  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}`;
+export function sessionKey(file: string, o: Required<SessionOptions>, inWorker = true): string {
+  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}|${inWorker ? 'worker' : 'main'}`;
 }
 
 /**
@@ -113,14 +121,18 @@ export function sessionKey(file: string, o: Required<SessionOptions>): string {
 export async function acquireModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedModel> {
   const file = resolveModelFile(s.model, s.baseDir);
   const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
-  const key = sessionKey(file, so);
+  const inWorker = s.inWorker !== false;
+  const key = sessionKey(file, so, inWorker);
   const registry = sharedSessions();
   let session: CreatedSession;
   try {
     session = await registry.acquire(
       key,
       user,
-      async () => createSession(ort, await fs.promises.readFile(file), so),
+      async () => {
+        const bytes = await fs.promises.readFile(file);
+        return inWorker ? createWorkerSession(bytes, so) : createSession(ort, bytes, so);
+      },
       (v) => v.runner.release(),
     );
   } catch (e) {
@@ -128,7 +140,55 @@ export async function acquireModel(s: ModelSettings, user: string, ort: OrtModul
     throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
   }
   try {
+    if (isEmbeddingModel(s, file)) throw new Error('this is an embedding (re-identification) model: use it in vision-reid, not for detection');
     const spec = resolveSpec(session.runner, modelConfig(s, file));
+    return { file, key, session, spec, providerText: describeAttempts(session.attempts) };
+  } catch (e) {
+    await registry.release(key, user);
+    throw new Error(`${path.basename(file)}: ${(e as Error).message}`);
+  }
+}
+
+export interface LoadedEmbeddingModel {
+  file: string;
+  key: string;
+  session: CreatedSession;
+  spec: EmbeddingSpec;
+  providerText: string;
+}
+
+/** True when the settings (or the manifest entry) say the model is an embedding model. */
+export function isEmbeddingModel(s: ModelSettings, file: string): boolean {
+  return (modelConfig(s, file).format as string) === 'embedding';
+}
+
+/**
+ * As acquireModel, for an embedding model (vision-reid): the same shared session registry, with an
+ * embedding spec (input size, normalisation, vector length) instead of a detector spec. Defaults are
+ * torchreid's (256×128, RGB, /255, ImageNet mean/std) under the manifest and the user's settings.
+ */
+export async function acquireEmbeddingModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedEmbeddingModel> {
+  const file = resolveModelFile(s.model, s.baseDir);
+  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
+  const key = sessionKey(file, so);
+  const registry = sharedSessions();
+  let session: CreatedSession;
+  try {
+    session = await registry.acquire(key, user, async () => createSession(ort, await fs.promises.readFile(file), so), (v) => v.runner.release());
+  } catch (e) {
+    await registry.release(key, user);
+    throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
+  }
+  try {
+    const cfg = modelConfig(s, file);
+    if (!isEmbeddingModel(s, file)) throw new Error('not an embedding model: set the vision-model output format to "embedding (re-id)"');
+    const p = cfg.preprocess ?? {};
+    const spec = resolveEmbeddingSpec(session.runner, {
+      inputWidth: cfg.inputWidth,
+      inputHeight: cfg.inputHeight,
+      maxBatch: cfg.maxBatch,
+      normalisation: { ...(p.channelOrder ? { channelOrder: p.channelOrder } : {}), ...(p.scale !== undefined ? { scale: p.scale } : {}), ...(p.mean ? { mean: p.mean } : {}), ...(p.std ? { std: p.std } : {}) },
+    });
     return { file, key, session, spec, providerText: describeAttempts(session.attempts) };
   } catch (e) {
     await registry.release(key, user);

@@ -5,7 +5,7 @@
  * have no status of their own: users show the active provider, and failures, in theirs.
  */
 import { Red, Node } from '../shared/red';
-import { LoadedModel, ModelSettings, acquireModel, releaseModel } from './loader';
+import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from './loader';
 import { ModelNodeConfig, VisionModelNode, settingsFromConfig } from './settings';
 
 export = function (RED: Red) {
@@ -33,6 +33,15 @@ export = function (RED: Red) {
       holders.set(user.id, loaded.key);
       for (const w of loaded.spec.warnings) node.warn(`${loaded.file}: ${w}`);
       node.log(`${loaded.file}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, ${loaded.spec.labels.length} classes, provider ${loaded.providerText}`);
+      return loaded;
+    };
+
+    node.acquireEmbedding = async (user: Node): Promise<LoadedEmbeddingModel> => {
+      if (closed) throw new Error('the vision-model node is closing');
+      if (configError) throw new Error(configError);
+      const loaded = await acquireEmbeddingModel(settings!, user.id);
+      holders.set(user.id, loaded.key);
+      node.log(`${loaded.file}: embedding ${loaded.spec.inputWidth}×${loaded.spec.inputHeight} → ${loaded.spec.dim}-d, provider ${loaded.providerText}`);
       return loaded;
     };
 

@@ -1,6 +1,6 @@
 /** The vision-model editor config → loader settings, with validation that names the field. */
 import { Node } from '../shared/red';
-import { LoadedModel, ModelSettings } from './loader';
+import { LoadedEmbeddingModel, LoadedModel, ModelSettings } from './loader';
 import { parseProviders, ProviderName } from '../lib/onnx/session';
 import { OutputFormat, OUTPUT_FORMATS } from '../lib/detect/decode';
 import { PreprocessOptions } from '../lib/detect/letterbox';
@@ -29,6 +29,8 @@ export interface VisionModelNode extends Node {
   acquire(user: Node): Promise<LoadedModel>;
   /** `user` is done with it; the last user to leave releases the session. */
   release(user: Node): Promise<void>;
+  /** As acquire, for an embedding (re-id) model: the session and its embedding spec. */
+  acquireEmbedding(user: Node): Promise<LoadedEmbeddingModel>;
   /** What the model is, for labels and logs. */
   describe(): string;
 }
@@ -58,7 +60,8 @@ function triple(v: unknown, what: string): [number, number, number] | undefined 
 /** Editor config → loader settings; throws with the field and the rule when something is wrong. */
 export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelSettings {
   const format = blank(c.format) ? 'auto' : String(c.format);
-  if (format !== 'auto' && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new Error(`output format must be auto or ${OUTPUT_FORMATS.join(', ')}, got "${format}"`);
+  // 'embedding' marks a re-identification model (vision-reid): [N,3,H,W] crops in, [N,D] vectors out.
+  if (format !== 'auto' && format !== 'embedding' && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new Error(`output format must be auto, ${OUTPUT_FORMATS.join(', ')} or embedding, got "${format}"`);
   const channelOrder = blank(c.channelOrder) || c.channelOrder === 'auto' ? undefined : String(c.channelOrder);
   if (channelOrder && channelOrder !== 'rgb' && channelOrder !== 'bgr') throw new Error(`channel order must be rgb or bgr, got "${channelOrder}"`);
   const align = blank(c.align) || c.align === 'auto' ? undefined : String(c.align);
@@ -83,7 +86,7 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
     labels: String(c.labels ?? '').trim(),
     inputWidth: inputWidth || undefined,
     inputHeight: inputHeight || undefined,
-    format: format as OutputFormat | 'auto',
+    format: format as OutputFormat | 'auto' | 'embedding',
     preprocess,
     providers,
     intraOpNumThreads: optNumber(c.threads, 'threads', whole, 'a whole number (0 = one per core)') ?? 0,

@@ -1,0 +1,131 @@
+/**
+ * The cross-camera gallery: identities whose track ended, kept for a time-to-live so a new track in
+ * any camera can be matched to them. Bounded: at capacity the entry that ended longest ago goes.
+ * Embeddings live in one flat Float32Array (capacity × dim) so a search is a tight dot-product loop
+ * over contiguous memory; slots are reused.
+ */
+import { Point } from '../types';
+
+export interface GalleryEntry {
+  globalId: string;
+  camera: string;
+  /** Frame time the track was last seen. */
+  endMs: number;
+  /** Floor position (homography units) where it was last seen, when its camera has a homography. */
+  floor?: Point;
+}
+
+export interface GalleryOptions {
+  capacity: number;
+  ttlMs: number;
+}
+
+export interface GalleryMatch {
+  entry: GalleryEntry;
+  similarity: number;
+  /** Similarity of the second-best candidate (−1 when there was none). */
+  second: number;
+}
+
+export class Gallery {
+  readonly dim: number;
+  readonly options: GalleryOptions;
+  private readonly matrix: Float32Array;
+  private readonly slots = new Map<string, number>();
+  private readonly entries: (GalleryEntry | undefined)[];
+  private readonly free: number[] = [];
+
+  constructor(dim: number, options: GalleryOptions) {
+    if (!Number.isInteger(dim) || dim < 1) throw new Error(`gallery dimension must be a whole number ≥ 1, got ${dim}`);
+    if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new Error(`gallery capacity must be a whole number ≥ 1, got ${options.capacity}`);
+    if (!(options.ttlMs > 0)) throw new Error(`gallery time-to-live must be > 0 ms, got ${options.ttlMs}`);
+    this.dim = dim;
+    this.options = { ...options };
+    this.matrix = new Float32Array(options.capacity * dim);
+    this.entries = new Array(options.capacity).fill(undefined);
+    for (let i = options.capacity - 1; i >= 0; i--) this.free.push(i);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Bytes held: the embedding matrix plus a rough per-entry overhead for ids and maps. */
+  bytes(): number {
+    return this.matrix.byteLength + this.slots.size * 160;
+  }
+
+  has(globalId: string): boolean {
+    return this.slots.has(globalId);
+  }
+
+  /** Adds (or replaces) an identity; evicts the oldest entry when full. Copies the embedding. */
+  add(entry: GalleryEntry, embedding: ArrayLike<number>): void {
+    if (embedding.length !== this.dim) throw new Error(`embedding has ${embedding.length} values; the gallery holds ${this.dim}`);
+    this.remove(entry.globalId);
+    if (!this.free.length) this.evictOldest();
+    const slot = this.free.pop()!;
+    this.matrix.set(embedding, slot * this.dim);
+    this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined };
+    this.slots.set(entry.globalId, slot);
+  }
+
+  remove(globalId: string): boolean {
+    const slot = this.slots.get(globalId);
+    if (slot === undefined) return false;
+    this.slots.delete(globalId);
+    this.entries[slot] = undefined;
+    this.free.push(slot);
+    return true;
+  }
+
+  private evictOldest(): void {
+    // Map order is insertion order; entries are added as tracks end, so this is nearly oldest-first,
+    // but the end times decide (several cameras' clocks interleave).
+    let oldest: GalleryEntry | undefined;
+    for (const slot of this.slots.values()) {
+      const e = this.entries[slot]!;
+      if (!oldest || e.endMs < oldest.endMs) oldest = e;
+    }
+    if (oldest) this.remove(oldest.globalId);
+  }
+
+  /** Drops entries that ended more than the TTL before `nowMs`; returns their ids. */
+  expire(nowMs: number): string[] {
+    const gone: string[] = [];
+    for (const [id, slot] of this.slots) if (nowMs - this.entries[slot]!.endMs > this.options.ttlMs) gone.push(id);
+    for (const id of gone) this.remove(id);
+    return gone;
+  }
+
+  /**
+   * The best and second-best entries by cosine similarity (embeddings are L2-normalised) among
+   * those `allow` accepts. Undefined when none is allowed.
+   */
+  search(query: ArrayLike<number>, allow?: (e: GalleryEntry) => boolean): GalleryMatch | undefined {
+    if (query.length !== this.dim) throw new Error(`query has ${query.length} values; the gallery holds ${this.dim}`);
+    const d = this.dim;
+    const m = this.matrix;
+    let best = -Infinity;
+    let second = -Infinity;
+    let bestSlot = -1;
+    for (const slot of this.slots.values()) {
+      if (allow && !allow(this.entries[slot]!)) continue;
+      let s = 0;
+      const o = slot * d;
+      for (let i = 0; i < d; i++) s += m[o + i] * query[i];
+      if (s > best) {
+        second = best;
+        best = s;
+        bestSlot = slot;
+      } else if (s > second) second = s;
+    }
+    if (bestSlot < 0) return undefined;
+    const e = this.entries[bestSlot]!;
+    return { entry: { ...e }, similarity: best, second: Number.isFinite(second) ? second : -1 };
+  }
+
+  list(): GalleryEntry[] {
+    return [...this.slots.values()].map((s) => ({ ...this.entries[s]! }));
+  }
+}
