@@ -4,6 +4,7 @@ const fs = require('fs');
 const ort = require('onnxruntime-node');
 const { createSession, parseProviders, validateSessionOptions, describeAttempts } = require('../../dist/nodes/lib/onnx/session');
 const { SharedRegistry } = require('../../dist/nodes/lib/onnx/registry');
+const { createWorkerSession } = require('../../dist/nodes/lib/onnx/worker-session');
 const { readOnnxMetadata, classNamesFromMetadata } = require('../../dist/nodes/lib/onnx/metadata');
 const { asset } = require('../helpers/assets');
 
@@ -78,6 +79,56 @@ describe('detect ONNX sessions', () => {
 
   it('a corrupt model file is refused with ONNX Runtime\'s reason', async () => {
     await assert.rejects(createSession(ort, Buffer.from('not a model at all'), { providers: ['cpu'] }), /cpu: .*(protobuf|parsing|Failed)/i);
+  });
+
+  describe('worker session', () => {
+    const input = new Float32Array(3 * 416 * 416).map((_, i) => (i * 31) % 255);
+    it('runs the real model in a worker with the same results, falls back like the in-process one, and keeps the event loop free', async () => {
+      const bytes = fs.readFileSync(asset('models/yolox_nano.onnx'));
+      const w = await createWorkerSession(bytes, { providers: ['cuda', 'cpu'], intraOpNumThreads: 1 });
+      const m = await createSession(ort, bytes, { providers: ['cpu'], intraOpNumThreads: 1 });
+      try {
+        assert.deepStrictEqual(w.attempts.map((a) => a.provider), w.runner.provider === 'cpu' ? ['cuda', 'cpu'] : ['cuda']);
+        assert.deepStrictEqual(w.runner.inputs, m.runner.inputs);
+        assert.deepStrictEqual(w.runner.outputs, m.runner.outputs);
+        const a = await w.runner.run(input, [1, 3, 416, 416]);
+        const b = await m.runner.run(input, [1, 3, 416, 416]);
+        assert.deepStrictEqual(a.output.dims, [1, 3549, 85]);
+        assert.ok(a.output.data instanceof Float32Array);
+        assert.deepStrictEqual(Array.from(a.output.data.slice(0, 850)), Array.from(b.output.data.slice(0, 850)));
+        // Ordering, not timing: a callback queued after run() fires before a worker run resolves,
+        // and only after an in-process run (which holds the JS thread for the whole inference).
+        const order = async (runner) => {
+          const seen = [];
+          const p = runner.run(input, [1, 3, 416, 416]).then(() => seen.push('run'));
+          setImmediate(() => seen.push('tick'));
+          await p;
+          await new Promise((r) => setImmediate(r));
+          return seen;
+        };
+        assert.deepStrictEqual(await order(w.runner), ['tick', 'run']);
+        assert.deepStrictEqual(await order(m.runner), ['run', 'tick']);
+      } finally {
+        await w.runner.release();
+        await m.runner.release();
+      }
+      await assert.rejects(w.runner.run(input, [1, 3, 416, 416]), /released/);
+    });
+
+    it('reports a corrupt model with the same reason as the in-process session', async () => {
+      await assert.rejects(createWorkerSession(Buffer.from('not a model'), { providers: ['cpu'] }), /no execution provider could load the model \(cpu: .*(protobuf|parsing|Failed)/i);
+    });
+
+    it('turns a failing run into a rejected promise, not a dead worker', async () => {
+      const w = await createWorkerSession(fs.readFileSync(asset('models/yolox_nano.onnx')), { providers: ['cpu'], intraOpNumThreads: 1 });
+      try {
+        await assert.rejects(w.runner.run(new Float32Array(10), [1, 3, 416, 416]), /.+/);
+        const ok = await w.runner.run(input, [1, 3, 416, 416]);
+        assert.deepStrictEqual(ok.output.dims, [1, 3549, 85]);
+      } finally {
+        await w.runner.release();
+      }
+    });
   });
 
   describe('metadata', () => {

@@ -1,0 +1,53 @@
+/**
+ * Worker-thread side of a worker session (see worker-session.ts). onnxruntime-node runs
+ * `session.run` synchronously on the calling thread, so a session in the Node-RED thread stalls every
+ * flow for the length of each inference; here it stalls only this thread.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { createSession, CreatedSession, OrtModuleLike, SessionOptions } from './session';
+
+interface InitData {
+  bytes: Uint8Array;
+  options: SessionOptions;
+}
+
+type Request = { id: number; kind: 'run'; input: Float32Array; dims: number[] } | { id: number; kind: 'release' };
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  const { bytes, options } = workerData as InitData;
+  let created: CreatedSession;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ort = require('onnxruntime-node') as OrtModuleLike;
+    created = await createSession(ort, bytes, options);
+  } catch (e) {
+    port.postMessage({ kind: 'init-error', message: (e as Error).message });
+    return;
+  }
+  const r = created.runner;
+  port.postMessage({
+    kind: 'ready',
+    inputs: r.inputs,
+    outputs: r.outputs,
+    metadata: r.metadata,
+    provider: r.provider,
+    attempts: created.attempts,
+  });
+  port.on('message', async (m: Request) => {
+    if (m.kind === 'release') {
+      await r.release().catch(() => undefined);
+      port.postMessage({ id: m.id, kind: 'released' });
+      return;
+    }
+    try {
+      const out = await r.run(m.input, m.dims);
+      port.postMessage({ id: m.id, kind: 'result', out });
+    } catch (e) {
+      port.postMessage({ id: m.id, kind: 'error', message: (e as Error).message });
+    }
+  });
+}
+
+void main();
