@@ -170,11 +170,20 @@ export function isEmbeddingModel(s: ModelSettings, file: string): boolean {
 export async function acquireEmbeddingModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedEmbeddingModel> {
   const file = resolveModelFile(s.model, s.baseDir);
   const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
-  const key = sessionKey(file, so);
+  const inWorker = s.inWorker !== false;
+  const key = sessionKey(file, so, inWorker);
   const registry = sharedSessions();
   let session: CreatedSession;
   try {
-    session = await registry.acquire(key, user, async () => createSession(ort, await fs.promises.readFile(file), so), (v) => v.runner.release());
+    session = await registry.acquire(
+      key,
+      user,
+      async () => {
+        const bytes = await fs.promises.readFile(file);
+        return inWorker ? createWorkerSession(bytes, so) : createSession(ort, bytes, so);
+      },
+      (v) => v.runner.release(),
+    );
   } catch (e) {
     await registry.release(key, user);
     throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
