@@ -1,0 +1,57 @@
+/**
+ * vision-view's settings and its frame → JPEG path (also used by `edgevision bench app`).
+ */
+import sharp from 'sharp';
+import { FrameRef } from '../lib/types';
+import { OverlayFrame, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from '../lib/view/overlay';
+import { Canvas } from '../lib/view/raster';
+import { fontFor } from './glyphs';
+
+export interface ViewSettings {
+  maxWidth: number;
+  maxFps: number;
+  quality: number;
+  showTentative: boolean;
+  caption: boolean;
+  geometry: ViewGeometry;
+}
+
+function num(v: unknown, def: number, min: number, max: number, what: string): number {
+  if (v === '' || v === undefined || v === null) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${what} must be a number ${min}–${max}, got "${String(v)}"`);
+  return n;
+}
+
+export const SETTING_KEYS = ['geometry', 'stations', 'maxWidth', 'maxFps', 'quality', 'showTentative', 'caption'];
+
+export function toSettings(c: Record<string, unknown>): ViewSettings {
+  return {
+    maxWidth: Math.round(num(c.maxWidth, 960, 0, 8192, 'max width')),
+    maxFps: num(c.maxFps, 5, 0, 60, 'max fps'),
+    quality: Math.round(num(c.quality, 75, 10, 100, 'JPEG quality')),
+    showTentative: c.showTentative !== false && c.showTentative !== 'false',
+    caption: c.caption !== false && c.caption !== 'false',
+    geometry: parseViewGeometry(c.geometry, c.stations),
+  };
+}
+
+/** Resize (sharp) → overlay (our loops, on a copy) → JPEG (sharp). */
+export async function renderView(data: Uint8Array, ref: FrameRef, frame: OverlayFrame, s: ViewSettings, caption: string): Promise<Buffer> {
+  const { width, height } = viewSize(ref.width, ref.height, s.maxWidth);
+  let px: Buffer;
+  if (ref.format === 'rgb24' && width === ref.width && height === ref.height) {
+    px = Buffer.from(data); // a copy: the frame store's pixels are never written
+  } else {
+    const channels = ref.format === 'gray8' ? 1 : 3;
+    let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: ref.width, height: ref.height, channels } });
+    if (ref.format === 'bgr24') img = img.recomb([[0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+    if (channels === 1) img = img.toColourspace('srgb');
+    if (width !== ref.width || height !== ref.height) img = img.resize(width, height, { fit: 'fill', kernel: 'linear' });
+    px = await img.raw().toBuffer();
+  }
+  const font = await fontFor(labelSize(height));
+  drawOverlay(new Canvas(px, width, height), frame, s.geometry, { showTentative: s.showTentative, caption: s.caption ? caption : undefined, font: font ?? undefined });
+  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: s.quality }).toBuffer();
+}
+

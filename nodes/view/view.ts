@@ -1,0 +1,326 @@
+/**
+ * vision-view: the annotated picture for people — boxes, track ids, lines with their counts, zones with
+ * their occupancy, stations coloured by state — drawn over the frame store's pixels, resized for the
+ * browser and served over HTTP (Node-RED's httpNode):
+ *   /vision-view/<camera>.mjpg  MJPEG stream (multipart/x-mixed-replace), for <img src=…>
+ *   /vision-view/<camera>.jpg   one JPEG of the latest frame
+ * Frames are encoded only while someone watches (or asks for a snapshot), at most `maxFps` a second,
+ * and never more than one at a time per camera: the newest frame wins, so a slow browser or a busy
+ * gateway never queues frames. Resizing and JPEG encoding run in sharp's worker threads; the overlay
+ * is painted into the resized RGB pixels on the event loop (a few ms per encoded frame: see raster.ts).
+ */
+import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
+import { NodeStatusReporter } from '../shared/node-status';
+import { sharedFrameStore } from '../lib/frame-store';
+import { VisionFrame } from '../lib/types';
+import { OverlayFrame, RateGate, mjpegPartHeader } from '../lib/view/overlay';
+import { SETTING_KEYS, ViewSettings, renderView, toSettings } from './render';
+
+const BOUNDARY = 'edgevisionframe';
+/** Cameras one node serves; more is a wiring mistake (a per-frame topic), not a plant. */
+const MAX_CAMERAS = 64;
+
+interface Client {
+  res: any;
+  /** The socket buffer is full: skip frames for this viewer until it drains. */
+  busy: boolean;
+}
+
+/** One camera's view, owned by one vision-view node. */
+interface CameraView {
+  camera: string;
+  owner: string;
+  latest: VisionFrame | null;
+  clients: Set<Client>;
+  gate: RateGate;
+  encoding: boolean;
+  /** A frame arrived while encoding: encode again when done (newest wins). */
+  again: boolean;
+  lastJpeg: Buffer | null;
+  encoded: number;
+  /** Frames drawn on a newer frame than their boxes because theirs had left the store. */
+  approx: number;
+  encodeMsEma: number;
+  fpsEma: number;
+  lastEncodeAt: number;
+  encode(): Promise<Buffer | null>;
+}
+
+interface Registry {
+  cameras: Map<string, CameraView>;
+}
+
+// One registry per HTTP app: the route is added once, views come and go with deploys.
+const registries = new WeakMap<object, Registry>();
+
+function registryFor(RED: Red): Registry | null {
+  const app = RED.httpNode;
+  if (!app || typeof app.get !== 'function') return null;
+  let reg = registries.get(app);
+  if (reg) return reg;
+  const r: Registry = { cameras: new Map() };
+  registries.set(app, r);
+  app.get('/vision-view/:file', (req: any, res: any) => {
+    const m = /^(.+)\.(mjpg|jpg)$/.exec(String(req.params.file || ''));
+    const cv = m ? r.cameras.get(m[1]) : undefined;
+    if (!m || !cv) {
+      res.status(404).type('text/plain').send(`no vision-view node serves camera "${m ? m[1] : req.params.file}" (use /vision-view/<camera>.mjpg or .jpg)`);
+      return;
+    }
+    if (m[2] === 'jpg') {
+      cv.encode().then(
+        (jpeg) => {
+          if (!jpeg) res.status(503).type('text/plain').send(`no frame from camera "${cv.camera}" yet`);
+          else res.set({ 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-cache, no-store' }).send(jpeg);
+        },
+        (err: Error) => res.status(500).type('text/plain').send(err.message),
+      );
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+      Connection: 'close',
+    });
+    const client: Client = { res, busy: false };
+    cv.clients.add(client);
+    res.on('drain', () => (client.busy = false));
+    req.on('close', () => cv.clients.delete(client));
+    // Show the last picture at once rather than a blank box until the next frame.
+    if (cv.lastJpeg) writePart(client, cv.lastJpeg);
+  });
+  return r;
+}
+
+function writePart(c: Client, jpeg: Buffer): void {
+  if (c.busy) return;
+  c.res.write(mjpegPartHeader(BOUNDARY, jpeg.length));
+  c.res.write(jpeg);
+  if (!c.res.write('\r\n')) c.busy = true;
+}
+
+export = function (RED: Red) {
+  function VisionViewNode(this: Node, config: any) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const store = sharedFrameStore();
+    const status = new NodeStatusReporter(node);
+    const fixedCamera = String(config.camera || '').trim();
+    const reg = registryFor(RED);
+    const ctx = node.context();
+    const editor: Record<string, unknown> = {};
+    for (const k of SETTING_KEYS) editor[k] = config[k];
+
+    let overrides: Record<string, unknown> = {};
+    let settings: ViewSettings | null = null;
+    let configError = '';
+    try {
+      const saved = ctx.get('viewConfig');
+      if (saved && typeof saved === 'object') {
+        try {
+          settings = toSettings({ ...editor, ...saved });
+          overrides = saved;
+        } catch (e) {
+          node.warn(`saved view settings ignored: ${(e as Error).message}`);
+        }
+      }
+      if (!settings) settings = toSettings(editor);
+    } catch (e) {
+      configError = (e as Error).message;
+      status.force('error', configError);
+    }
+    const views = new Map<string, CameraView>();
+
+    function makeView(camera: string): CameraView {
+      const cv: CameraView = {
+        camera,
+        owner: node.id,
+        latest: null,
+        clients: new Set(),
+        gate: new RateGate(settings!.maxFps),
+        encoding: false,
+        again: false,
+        lastJpeg: null,
+        encoded: 0,
+        approx: 0,
+        encodeMsEma: 0,
+        fpsEma: 0,
+        lastEncodeAt: 0,
+        async encode() {
+          const p = cv.latest;
+          if (!p || !settings) return cv.lastJpeg;
+          let f = store.get(p.frame);
+          if (!f) {
+            // Its frame already left the ring (the source runs ahead of the detector): draw on the
+            // newest pixels of the same size rather than show nothing.
+            const l = store.latest(camera);
+            if (!l || l.ref.width !== p.frame.width || l.ref.height !== p.frame.height) return cv.lastJpeg;
+            f = l;
+            cv.approx++;
+          }
+          const t0 = performance.now();
+          const caption = `${camera}${cv.fpsEma ? ` · ${cv.fpsEma.toFixed(1)} fps` : ''}`;
+          const overlay: OverlayFrame = {
+            camera,
+            width: p.frame.width,
+            height: p.frame.height,
+            detections: Array.isArray(p.detections) ? p.detections : [],
+            counts: p.counts as OverlayFrame['counts'],
+            zones: p.zones as OverlayFrame['zones'],
+            stations: p.stations as OverlayFrame['stations'],
+          };
+          const jpeg = await renderView(f.data, f.ref, overlay, settings, caption);
+          const ms = performance.now() - t0;
+          cv.encodeMsEma = cv.encodeMsEma ? cv.encodeMsEma * 0.9 + ms * 0.1 : ms;
+          cv.lastJpeg = jpeg;
+          cv.encoded++;
+          return jpeg;
+        },
+      };
+      return cv;
+    }
+
+    function viewFor(camera: string): CameraView | null {
+      let cv = views.get(camera);
+      if (cv) return cv;
+      if (views.size >= MAX_CAMERAS) throw new Error(`more than ${MAX_CAMERAS} cameras: is msg.topic set to the camera id?`);
+      if (reg) {
+        const other = reg.cameras.get(camera);
+        if (other && other.owner !== node.id) node.warn(`camera "${camera}" was served by another vision-view node; this one serves it now`);
+      }
+      cv = makeView(camera);
+      views.set(camera, cv);
+      reg?.cameras.set(camera, cv);
+      return cv;
+    }
+    if (fixedCamera && !configError) viewFor(fixedCamera);
+
+    function pump(cv: CameraView): void {
+      if (cv.clients.size === 0 || cv.encoding) {
+        if (cv.encoding) cv.again = true;
+        return;
+      }
+      const now = Date.now();
+      if (!cv.gate.ready(now)) return;
+      cv.gate.mark(now);
+      cv.encoding = true;
+      cv.again = false;
+      cv.encode().then(
+        (jpeg) => {
+          cv.encoding = false;
+          if (jpeg) {
+            if (cv.lastEncodeAt) {
+              const inst = 1000 / Math.max(1, now - cv.lastEncodeAt);
+              cv.fpsEma = cv.fpsEma ? cv.fpsEma * 0.8 + inst * 0.2 : inst;
+            }
+            cv.lastEncodeAt = now;
+            for (const c of cv.clients) writePart(c, jpeg);
+          }
+          showStatus();
+          if (cv.again) setImmediate(() => pump(cv));
+        },
+        (err: Error) => {
+          cv.encoding = false;
+          status.set('error', `encoding failed: ${err.message}`);
+          node.error(`camera "${cv.camera}": encoding failed: ${err.message}`, { topic: cv.camera });
+        },
+      );
+    }
+
+    function showStatus(): void {
+      let viewers = 0;
+      let fps = 0;
+      let ms = 0;
+      for (const cv of views.values()) {
+        viewers += cv.clients.size;
+        fps += cv.clients.size ? cv.fpsEma : 0;
+        ms = Math.max(ms, cv.encodeMsEma);
+      }
+      if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers`);
+      else status.set('running', `${viewers} viewer${viewers === 1 ? '' : 's'} · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms`);
+    }
+    if (!configError) status.force('idle', fixedCamera ? `/vision-view/${fixedCamera}.mjpg · no viewers` : 'waiting for frames');
+    const statusTimer = setInterval(showStatus, 2000);
+    statusTimer.unref();
+
+    function applyConfig(payload: unknown): void {
+      if (payload === 'reset' || (payload && typeof payload === 'object' && (payload as any).reset === true)) {
+        settings = toSettings(editor);
+        overrides = {};
+      } else {
+        if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('config payload must be an object of settings');
+        for (const k of Object.keys(payload)) {
+          if (!SETTING_KEYS.includes(k)) throw new Error(`unknown view setting "${k}" (settings: ${SETTING_KEYS.join(', ')})`);
+        }
+        const next = { ...overrides, ...(payload as object) };
+        settings = toSettings({ ...editor, ...next });
+        overrides = next;
+      }
+      configError = '';
+      for (const cv of views.values()) cv.gate = new RateGate(settings.maxFps);
+      ctx.set('viewConfig', overrides);
+    }
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      try {
+        if (msg.topic === 'config') {
+          applyConfig(msg.payload);
+          status.force('idle', 'settings updated');
+          done();
+          return;
+        }
+        if (configError) throw new Error(configError);
+        if (msg.topic === 'snapshot') {
+          const cam = String((msg.payload && msg.payload.camera) || (typeof msg.payload === 'string' && msg.payload) || fixedCamera || [...views.keys()][0] || '');
+          const cv = views.get(cam);
+          if (!cv) throw new Error(`no frames seen for camera "${cam}"`);
+          cv.encode().then(
+            (jpeg) => {
+              if (!jpeg) return done(new Error(`no frame from camera "${cam}" yet`));
+              send({ ...msg, topic: cam, payload: jpeg, contentType: 'image/jpeg' });
+              done();
+            },
+            (err: Error) => done(err),
+          );
+          return;
+        }
+        const p = msg.payload as VisionFrame;
+        if (!p || typeof p !== 'object' || !p.frame || typeof p.frame !== 'object' || !(p.frame.width > 0) || !(p.frame.height > 0)) {
+          throw new Error('expected a vision frame (msg.payload.frame), topic "snapshot" or topic "config"');
+        }
+        const camera = String(p.frame.camera || p.camera || msg.topic || '');
+        if (fixedCamera && camera !== fixedCamera) {
+          done();
+          return;
+        }
+        const cv = viewFor(camera)!;
+        cv.latest = p;
+        pump(cv);
+        done();
+      } catch (e) {
+        status.force('error', (e as Error).message);
+        done(e as Error);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      status.close();
+      for (const cv of views.values()) {
+        for (const c of cv.clients) {
+          try {
+            c.res.end();
+          } catch {
+            /* the viewer went away */
+          }
+        }
+        cv.clients.clear();
+        if (reg && reg.cameras.get(cv.camera) === cv) reg.cameras.delete(cv.camera);
+      }
+      views.clear();
+      done();
+    });
+  }
+  RED.nodes.registerType('vision-view', VisionViewNode);
+};
