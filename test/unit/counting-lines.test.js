@@ -110,6 +110,17 @@ const cases = [
   { name: 'a crossing made while tentative counts on confirmation', geometry: HLINE, frames: seq(walk(1, [0.5, 0.45], [0.5, 0.6], 5, { trackState: 'tentative' }), walk(1, [0.5, 0.62], [0.5, 0.7], 5)), expect: { door: { in: 1, out: 0 } } },
   { name: 'confirmedOnly off counts tentative tracks', geometry: HLINE, options: { confirmedOnly: false }, frames: walk(1, [0.5, 0.3], [0.5, 0.7], 10, { trackState: 'tentative' }), expect: { door: { in: 1, out: 0 } } },
   { name: 'lost-state detections (predictions) are ignored', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.45], 5), walk(1, [0.5, 0.5], [0.5, 0.7], 5, { trackState: 'lost' })), expect: { door: { in: 0, out: 0 } } },
+  // A track that ends just past the line (walks out of view, or out of the clip) before its hysteresis frames.
+  { name: 'a track ending past the dead band before minFrames is completed', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.52], 12), gap(60)), expect: { door: { in: 1, out: 0 } } },
+  { name: 'completeAtEnd off: that crossing is lost', geometry: HLINE, options: { completeAtEnd: false }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.52], 12), gap(60)), expect: { door: { in: 0, out: 0 } } },
+  { name: 'a track ending inside the dead band is not completed', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.503], 12), gap(60)), expect: { door: { in: 0, out: 0 } } },
+  { name: 'a tentative track ending past the line is not completed', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.52], 12, { trackState: 'tentative' }), gap(60)), expect: { door: { in: 0, out: 0 } } },
+  { name: 'a track that handed its state to a re-linked successor is completed once, by the successor', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.52], 12), walk(2, [0.5, 0.54], [0.5, 0.7], 10), gap(60)), expect: { door: { in: 1, out: 0 } } },
+  // A chain of one-frame tentative tracks, each re-linked to the last: a fast mover the tracker could not confirm.
+  { name: 'a re-linked chain of tentative tracks counts once it has chainConfirmHits frames', geometry: HLINE, frames: Array.from({ length: 10 }, (_, i) => [det(i + 1, 0.5, 0.34 + 0.04 * i, { trackState: 'tentative' })]), expect: { door: { in: 1, out: 0 } } },
+  { name: 'a crossing made early in a chain (before chainConfirmHits) counts when the chain is confirmed', geometry: HLINE, options: { chainConfirmHits: 6, minFrames: 1 }, frames: Array.from({ length: 10 }, (_, i) => [det(i + 1, 0.5, 0.42 + 0.04 * i, { trackState: 'tentative' })]), expect: { door: { in: 1, out: 0 } } },
+  { name: 'chainConfirmHits 0: the chain never counts', geometry: HLINE, options: { chainConfirmHits: 0 }, frames: Array.from({ length: 10 }, (_, i) => [det(i + 1, 0.5, 0.34 + 0.04 * i, { trackState: 'tentative' })]), expect: { door: { in: 0, out: 0 } } },
+  { name: 'one-frame tentative tracks far apart are no chain', geometry: HLINE, frames: Array.from({ length: 10 }, (_, i) => [det(i + 1, 0.1 + 0.09 * i, i % 2 ? 0.3 : 0.7, { trackState: 'tentative' })]), expect: { door: { in: 0, out: 0 } } },
   // Anchor point: feet cross, the box centre (50 px higher) does not.
   { name: 'bottom-center anchor follows the feet', geometry: HLINE, frames: walk(1, [0.5, 0.4], [0.5, 0.54], 10), expect: { door: { in: 1, out: 0 } } },
   { name: 'center anchor follows the box centre', geometry: HLINE, options: { anchor: 'center' }, frames: walk(1, [0.5, 0.4], [0.5, 0.54], 10), expect: { door: { in: 0, out: 0 } } },

@@ -94,6 +94,7 @@ export function trackAndCount(
     counter.update(tracked, tMs, width, height);
     for (const e of u.ended) counter.endTrack(e.trackId, tMs);
   }
+  counter.endAll(((detections.lastFrame - 1) * 1000) / fps);
   return counter.counts();
 }
 

@@ -143,6 +143,10 @@ export interface CountingOptions {
   relinkS: number;
   /** Re-link: how near (in box heights of the lost track) the new track must appear to its predicted position. */
   relinkRadius: number;
+  /** A track that ends past the dead band with fewer than minFrames frames there still counts (it walked out of view just after the line). */
+  completeAtEnd: boolean;
+  /** A tentative track re-linked to earlier tentative tracks counts once the chain was seen this many frames; 0 = off. */
+  chainConfirmHits: number;
   /** A track not seen for this long (s) is ended even without a track-end signal. */
   trackTimeoutS: number;
   /** Zone inertia: frames inside before an object has entered. */
@@ -161,6 +165,8 @@ export const DEFAULT_OPTIONS: Readonly<CountingOptions> = Object.freeze({
   confirmedOnly: true,
   relinkS: 1.5,
   relinkRadius: 0.75,
+  chainConfirmHits: 3,
+  completeAtEnd: true,
   trackTimeoutS: 2,
   zoneEnterFrames: 3,
   zoneExitFrames: 3,
@@ -174,6 +180,7 @@ const RANGES: Record<string, [number, number, boolean]> = {
   relinkS: [0, 600, false],
   relinkRadius: [0, 100, false],
   trackTimeoutS: [0.001, 86400, false],
+  chainConfirmHits: [0, 1000, true],
   zoneEnterFrames: [1, 1000, true],
   zoneExitFrames: [1, 1000, true],
 };
@@ -201,6 +208,12 @@ export function resolveOptions(partial: Partial<Record<keyof CountingOptions, un
     if (v === true || v === 'true') o.confirmedOnly = true;
     else if (v === false || v === 'false') o.confirmedOnly = false;
     else throw new Error(`counting option confirmedOnly must be true or false, got ${JSON.stringify(v)}`);
+  }
+  if (given('completeAtEnd')) {
+    const v = p.completeAtEnd;
+    if (v === true || v === 'true') o.completeAtEnd = true;
+    else if (v === false || v === 'false') o.completeAtEnd = false;
+    else throw new Error(`counting option completeAtEnd must be true or false, got ${JSON.stringify(v)}`);
   }
   for (const [k, [min, max, int]] of Object.entries(RANGES)) {
     if (!given(k)) continue;

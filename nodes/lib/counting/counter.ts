@@ -62,6 +62,8 @@ interface LineState {
   /** Where along the segment (0..1) the anchor last crossed the infinite line; NaN when unknown. */
   crossT: number;
   streak: number;
+  /** Frame time of the first frame of the current streak: when the anchor got past the dead band. */
+  streakMs: number;
   /** Bit 1 = in counted, bit 2 = out counted (mode "once"). */
   counted: number;
   lastCountMs: number;
@@ -95,6 +97,8 @@ interface TrackRec {
   zones: ZoneState[];
   pending: Pending[];
   inheritedFrom?: number;
+  /** Frames this track was seen, plus those of the re-linked tracks it inherited from. */
+  hits: number;
   /** Already handed its state to a successor: a source is inherited at most once. */
   relinked: boolean;
 }
@@ -118,7 +122,7 @@ const RELINK_MAX_SIZE_RATIO = 1.5;
 const MAX_PENDING = 16;
 
 function newLineState(): LineState {
-  return { side: 0, rawSide: 0, crossT: NaN, streak: 0, counted: 0, lastCountMs: -Infinity };
+  return { side: 0, rawSide: 0, crossT: NaN, streak: 0, streakMs: 0, counted: 0, lastCountMs: -Infinity };
 }
 
 function newZoneState(): ZoneState {
@@ -267,7 +271,11 @@ export class Counter {
       rec.label = label;
       rec.classId = d.classId;
       const wasConfirmed = rec.confirmed;
+      rec.hits++;
       if (!o.confirmedOnly || d.trackState === undefined || d.trackState === 'confirmed') rec.confirmed = true;
+      // A chain of short tentative tracks re-linked one to the next is one object the tracker could
+      // not hold (boxes overlapping too little from frame to frame: fast, near, or a low frame rate).
+      else if (o.chainConfirmHits > 0 && rec.inheritedFrom !== undefined && rec.hits >= o.chainConfirmHits) rec.confirmed = true;
 
       for (let i = 0; i < px.lines.length; i++) this.stepLine(rec, i, rec.anchor, anchor, boxH, tMs, px, events);
       if (rec.confirmed && !wasConfirmed) {
@@ -303,6 +311,16 @@ export class Counter {
     const events: VisionEvent[] = [];
     const rec = this.tracks.get(trackId);
     if (rec) this.finish(rec, Math.max(tMs, rec.lastSeenMs), 'track-end', events);
+    return events;
+  }
+
+  /**
+   * The stream is over (end of a recording): every track ends now, as if the tracker had ended it,
+   * so crossings made in the last frames are completed (`completeAtEnd`) and zone dwell is closed.
+   */
+  endAll(tMs: number): VisionEvent[] {
+    const events: VisionEvent[] = [];
+    for (const rec of [...this.tracks.values()]) this.finish(rec, Math.max(tMs, rec.lastSeenMs), 'end-of-stream', events);
     return events;
   }
 
@@ -368,14 +386,20 @@ export class Counter {
       zones: this.geometry.zones.map(newZoneState),
       pending: [],
       relinked: false,
+      hits: 0,
     };
     const src = this.relinkSource(rec, tMs, anchor, present);
     if (src) {
-      // Identity switch: carry the line state over, and start the trajectory at the old track's last
-      // anchor so that a crossing made across the switch is seen (once) with its true crossing point.
+      // Identity switch: carry the line state over (hysteresis streak included: it is one
+      // trajectory), and start the trajectory at the old track's last anchor so that a crossing made
+      // across the switch is seen (once) with its true crossing point. Crossings the old track made
+      // while tentative move over with it, so they count when the chain is confirmed, and only once.
       src.relinked = true;
       rec.inheritedFrom = src.id;
-      rec.lines = src.lines.map((s) => ({ ...s, streak: 0 }));
+      rec.hits = src.hits;
+      rec.pending = src.pending;
+      src.pending = [];
+      rec.lines = src.lines.map((s) => ({ ...s }));
       rec.anchor = src.anchor;
     }
     return rec;
@@ -452,8 +476,16 @@ export class Counter {
       st.streak = 0;
       return;
     }
+    if (st.streak === 0) st.streakMs = tMs;
     st.streak++;
     if (st.streak < this.options.minFrames) return;
+    this.settle(rec, i, tMs, events);
+  }
+
+  /** Hysteresis satisfied (or the track ended past the band): the side changes, and the crossing counts if it was a crossing. */
+  private settle(rec: TrackRec, i: number, tMs: number, events: VisionEvent[]): void {
+    const st = rec.lines[i];
+    const raw = -st.side;
     st.side = raw;
     st.streak = 0;
     const inSegment = st.crossT >= 0 && st.crossT <= 1;
@@ -523,6 +555,12 @@ export class Counter {
   }
 
   private finish(rec: TrackRec, tMs: number, reason: string, events: VisionEvent[]): void {
+    // A track that ends past the dead band, before its hysteresis frames were seen, crossed: the
+    // object walked out of view (or out of the clip) just after the line. Counted at the time it got
+    // past the band. Not when a successor inherited the state: that one completes it.
+    if (this.options.completeAtEnd && !rec.relinked && rec.confirmed) {
+      for (let i = 0; i < rec.lines.length; i++) if (rec.lines[i].streak > 0) this.settle(rec, i, rec.lines[i].streakMs, events);
+    }
     for (let i = 0; i < rec.zones.length; i++) if (rec.zones[i].inside) this.exitZone(rec, i, rec.lastSeenMs, reason, events);
     this.tracks.delete(rec.id);
     rec.pending = [];
