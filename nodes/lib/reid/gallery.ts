@@ -106,14 +106,14 @@ export class Gallery {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} values; the gallery holds ${this.dim}`);
     const d = this.dim;
     const m = this.matrix;
+    // A typed copy of the query keeps the inner loop monomorphic (number[] or Float32Array callers).
+    const q = query instanceof Float32Array ? query : Float32Array.from(query);
     let best = -Infinity;
     let second = -Infinity;
     let bestSlot = -1;
     for (const slot of this.slots.values()) {
       if (allow && !allow(this.entries[slot]!)) continue;
-      let s = 0;
-      const o = slot * d;
-      for (let i = 0; i < d; i++) s += m[o + i] * query[i];
+      const s = dotAt(m, slot * d, q, d);
       if (s > best) {
         second = best;
         best = s;
@@ -128,4 +128,18 @@ export class Gallery {
   list(): GalleryEntry[] {
     return [...this.slots.values()].map((s) => ({ ...this.entries[s]! }));
   }
+}
+
+/** Dot product of q with m[o .. o+d), unrolled by four. */
+function dotAt(m: Float32Array, o: number, q: Float32Array, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < d; i += 4) {
+    s0 += m[o + i] * q[i];
+    s1 += m[o + i + 1] * q[i + 1];
+    s2 += m[o + i + 2] * q[i + 2];
+    s3 += m[o + i + 3] * q[i + 3];
+  }
+  for (; i < d; i++) s0 += m[o + i] * q[i];
+  return s0 + s1 + s2 + s3;
 }
