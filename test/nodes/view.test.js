@@ -1,0 +1,218 @@
+'use strict';
+// vision-view in a real Node-RED runtime: a real vtest.avi frame in the shared frame store, the
+// annotated JPEG fetched over HTTP (snapshot and MJPEG stream), decoded with sharp and checked where
+// the overlay must be; errors go to Catch with a red status; encoding happens only while watched.
+const assert = require('assert');
+const http = require('http');
+const sharp = require('sharp');
+const helper = require('node-red-node-test-helper');
+const viewNode = require('../../dist/nodes/view/view.js');
+const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
+const { asset } = require('../helpers/assets');
+const { trackColour } = require('../../dist/nodes/lib/view/overlay.js');
+const { parseColour } = require('../../dist/nodes/lib/view/raster.js');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+
+helper.init(require.resolve('node-red'));
+
+// Captures the runtime's httpNode app, so the test can serve it on a real port.
+let httpNode = null;
+function captureNode(RED) {
+  httpNode = RED.httpNode;
+  RED.nodes.registerType('capture-http', function (n) {
+    RED.nodes.createNode(this, n);
+  });
+}
+const NODES = [viewNode, catchNode, statusNode, captureNode];
+
+const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.1, 0.75], end: [0.9, 0.75] }], zones: [] });
+const STATIONS = JSON.stringify({ zones: [{ name: 'bench', polygon: [[0.0, 0.0], [0.2, 0.0], [0.2, 0.2], [0.0, 0.2]] }] });
+
+function flow(props = {}) {
+  const z = 'tab1';
+  const at = { x: 100, y: 100 };
+  return [
+    { id: z, type: 'tab', label: 'view' },
+    { id: 'v', z, ...at, type: 'vision-view', camera: 'vcam', geometry: GEOMETRY, stations: STATIONS, maxWidth: 960, maxFps: 0, quality: 80, wires: [['out']], ...props },
+    { id: 'out', z, ...at, type: 'helper' },
+    { id: 'cap', z, ...at, type: 'capture-http' },
+    { id: 'catch', z, ...at, type: 'catch', scope: ['v'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z, ...at, type: 'helper' },
+    { id: 'stat', z, ...at, type: 'status', scope: ['v'], wires: [['statuses']] },
+    { id: 'statuses', z, ...at, type: 'helper' },
+  ];
+}
+
+const collect = (node) => {
+  const got = [];
+  node.on('input', (m) => got.push(m));
+  return got;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function get(port, path) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
+let pixels;
+let seq = 0;
+function putFrame(camera = 'vcam') {
+  return sharedFrameStore().put(camera, new Uint8Array(pixels.data), pixels.info.width, pixels.info.height, 1000 + seq++ * 100, 'rgb24');
+}
+const frameMsg = (ref, extra = {}) => ({
+  topic: ref.camera,
+  payload: {
+    camera: ref.camera,
+    frame: ref,
+    detections: [{ box: [300, 100, 360, 260], score: 0.9, classId: 0, label: 'person', trackId: 7, trackState: 'confirmed' }],
+    counts: { door: { in: 4, out: 2 } },
+    stations: { bench: { state: 'working' } },
+    ...extra,
+  },
+});
+
+describe('vision-view node', function () {
+  this.timeout(20000);
+  let server, port;
+
+  before(async () => {
+    const { data, info } = await sharp(asset('images/vtest/vtest_frame0201.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    pixels = { data, info };
+  });
+
+  async function load(props) {
+    await helper.load(NODES, flow(props));
+    server = http.createServer(httpNode);
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    port = server.address().port;
+  }
+
+  afterEach(async () => {
+    await helper.unload();
+    if (server) await new Promise((r) => server.close(r));
+    server = null;
+  });
+
+  it('serves the annotated frame as a JPEG: source size up to max width, line, station and box drawn', async () => {
+    await load();
+    helper.getNode('v').receive(frameMsg(putFrame()));
+    const r = await until(async () => {
+      const x = await get(port, '/vision-view/vcam.jpg');
+      return x.status === 200 ? x : null;
+    }, 5000, 'a snapshot');
+    assert.strictEqual(r.type, 'image/jpeg');
+    const { data, info } = await sharp(r.body).raw().toBuffer({ resolveWithObject: true });
+    assert.deepStrictEqual([info.width, info.height], [768, 576]);
+    const at = (x, y) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+    const [lr, lg, lb] = at(384, 432); // on the door line (y = 0.75 × 576): yellow
+    assert.ok(lr > 200 && lg > 200 && lb < 120, `line pixel ${[lr, lg, lb]}`);
+    const raw = (x, y) => [...pixels.data.subarray((y * 768 + x) * 3, (y * 768 + x) * 3 + 3)];
+    const [sr, sg] = at(40, 100); // inside the working station: greener than the clip there
+    assert.ok(sg - sr > raw(40, 100)[1] - raw(40, 100)[0] + 15, `station pixel ${at(40, 100)} vs ${raw(40, 100)}`);
+    const want = parseColour(trackColour(7)); // the left edge of track 7's box
+    const got = at(301, 180);
+    assert.ok(got.every((c, i) => Math.abs(c - want[i]) < 50), `box pixel ${got} vs ${want}`);
+  });
+
+  it('scales to max width', async () => {
+    await load({ maxWidth: 384 });
+    helper.getNode('v').receive(frameMsg(putFrame()));
+    const r = await until(async () => {
+      const x = await get(port, '/vision-view/vcam.jpg');
+      return x.status === 200 ? x : null;
+    }, 5000, 'a snapshot');
+    const meta = await sharp(r.body).metadata();
+    assert.deepStrictEqual([meta.width, meta.height], [384, 288]);
+  });
+
+  it('streams MJPEG to a viewer, and encodes nothing while nobody watches', async () => {
+    await load({ maxFps: 0 });
+    const statuses = collect(helper.getNode('statuses'));
+    const v = helper.getNode('v');
+    for (let i = 0; i < 5; i++) v.receive(frameMsg(putFrame()));
+    await until(() => statuses.some((m) => /no viewers/.test(m.status.text)), 5000, 'the idle status');
+    const parts = [];
+    let contentType;
+    const req = http.get({ host: '127.0.0.1', port, path: '/vision-view/vcam.mjpg' }, (res) => {
+      contentType = res.headers['content-type'];
+      let buf = Buffer.alloc(0);
+      res.on('data', (c) => {
+        buf = Buffer.concat([buf, c]);
+        for (;;) {
+          const h = buf.indexOf('\r\n\r\n');
+          if (h < 0) break;
+          const len = Number(/Content-Length: (\d+)/.exec(buf.subarray(0, h).toString())[1]);
+          if (buf.length < h + 4 + len + 2) break;
+          parts.push(buf.subarray(h + 4, h + 4 + len));
+          buf = buf.subarray(h + 4 + len + 2);
+        }
+      });
+    });
+    try {
+      // Nothing was encoded before the viewer came: the first part comes from a frame sent now.
+      await sleep(100);
+      assert.strictEqual(parts.length, 0, 'no picture encoded before anyone watched');
+      for (let i = 0; i < 3; i++) {
+        v.receive(frameMsg(putFrame()));
+        await until(() => parts.length > i, 5000, `part ${i + 1}`);
+      }
+      assert.match(contentType, /^multipart\/x-mixed-replace; boundary=/);
+      for (const p of parts) assert.strictEqual((await sharp(p).metadata()).format, 'jpeg');
+      await until(() => statuses.some((m) => /1 viewer/.test(m.status.text)), 5000, 'the viewer in the status');
+    } finally {
+      req.destroy();
+    }
+  });
+
+  it('answers 404 for a camera no view serves', async () => {
+    await load();
+    const r = await get(port, '/vision-view/nope.mjpg');
+    assert.strictEqual(r.status, 404);
+    assert.match(r.body.toString(), /no vision-view node serves camera "nope"/);
+  });
+
+  it('sends a JPEG on topic "snapshot"', async () => {
+    await load();
+    const out = collect(helper.getNode('out'));
+    const v = helper.getNode('v');
+    v.receive(frameMsg(putFrame()));
+    v.receive({ topic: 'snapshot' });
+    await until(() => out.length === 1, 5000, 'the snapshot');
+    assert.strictEqual(out[0].topic, 'vcam');
+    assert.ok(Buffer.isBuffer(out[0].payload));
+    assert.strictEqual((await sharp(out[0].payload).metadata()).width, 768);
+  });
+
+  it('a bad message and a bad config go to Catch with a red status; a good config is kept in context', async () => {
+    await load();
+    const caught = collect(helper.getNode('caught'));
+    const statuses = collect(helper.getNode('statuses'));
+    const v = helper.getNode('v');
+    v.receive({ topic: 'vcam', payload: { detections: [] } });
+    v.receive({ topic: 'config', payload: { geometry: { lines: [{ name: 'd', start: [0, 0], end: [2, 0] }] } } });
+    v.receive({ topic: 'config', payload: { colour: 'red' } });
+    await until(() => caught.length === 3, 5000, 'three errors');
+    assert.match(caught[0].error.message, /expected a vision frame/);
+    assert.match(caught[1].error.message, /lines\[0\]\.end x = 2 is outside 0\.\.1/);
+    assert.match(caught[2].error.message, /unknown view setting "colour"/);
+    assert.ok(statuses.some((m) => m.status.fill === 'red'));
+    v.receive({ topic: 'config', payload: { maxFps: 2 } });
+    await until(() => v.context().get('viewConfig') && v.context().get('viewConfig').maxFps === 2, 5000, 'the saved config');
+  });
+});
