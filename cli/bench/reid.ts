@@ -22,7 +22,7 @@ import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
 import { judgeQuality } from '../../nodes/lib/reid/quality';
 import { LabelledCrop, randomEmbeddings, retrieval, RetrievalResult } from '../../nodes/lib/reid/eval';
-import { ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
+import { EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
 import { Gallery } from '../../nodes/lib/reid/gallery';
 
 export const usage = [
@@ -229,11 +229,6 @@ export class CachingEmbedder implements Embedder {
 
 export const SPLITS = [1 / 3, 1 / 2, 2 / 3];
 
-/** Engine defaults per embedder kind: the colour descriptor's similarities sit higher and closer. */
-export const ENGINE_DEFAULTS: Record<'onnx' | 'colour', ReidOptionsInput> = {
-  onnx: { threshold: 0.6, margin: 0.05 },
-  colour: { threshold: 0.8, margin: 0.02 },
-};
 
 const f3 = (v: number) => v.toFixed(3);
 
@@ -316,7 +311,7 @@ export async function run(argv: string[]): Promise<number> {
       let h = 0, same = 0, det = 0, pure = 0, frag = 0, runs = 0;
       for (const c of clips) {
         for (const at of SPLITS) {
-          const r = await twoCameraRun(c, e, ENGINE_DEFAULTS[e.kind], walk, at);
+          const r = await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind] }, walk, at);
           h += r.handovers;
           same += r.sameId;
           det += r.detections;

@@ -83,6 +83,16 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
   idPrefix: 'p',
 }) as Readonly<ReidOptions>;
 
+/**
+ * Matching defaults per embedder kind. Measured on the TUD crops (edgevision bench reid): OSNet puts
+ * the same person at cosine ≈ 0.81 and different people at ≈ 0.47; the colour descriptor at ≈ 0.94
+ * and ≈ 0.70, so it needs a higher threshold and gets a smaller margin.
+ */
+export const EMBEDDER_DEFAULTS: Readonly<Record<'onnx' | 'colour', { threshold: number; margin: number }>> = Object.freeze({
+  onnx: Object.freeze({ threshold: 0.6, margin: 0.05 }),
+  colour: Object.freeze({ threshold: 0.8, margin: 0.02 }),
+});
+
 export type ReidOptionsInput = Partial<Omit<ReidOptions, 'quality'>> & { quality?: Partial<QualityOptions> };
 
 function num(name: string, v: unknown, lo: number, hi: number, integer = false): number {

@@ -1,0 +1,267 @@
+'use strict';
+// The re-id engine on synthetic data: gallery bounds and expiry, matching rules, per-track state
+// eviction, transitions, homography, quality gate, crops, colour descriptor, option validation.
+const assert = require('assert');
+const { Gallery } = require('../../dist/nodes/lib/reid/gallery.js');
+const { ReidEngine, resolveReidOptions } = require('../../dist/nodes/lib/reid/engine.js');
+const { homographyFromPairs, applyHomography } = require('../../dist/nodes/lib/reid/homography.js');
+const { judgeQuality } = require('../../dist/nodes/lib/reid/quality.js');
+const { cropResizeInto } = require('../../dist/nodes/lib/reid/crop.js');
+const { colourDescriptor, DEFAULT_COLOUR, colourDimension } = require('../../dist/nodes/lib/reid/colour.js');
+const { l2normalise, emaUpdate, dot } = require('../../dist/nodes/lib/reid/vector.js');
+const { retrieval } = require('../../dist/nodes/lib/reid/eval.js');
+
+/** A unit vector along axis k (dim 8), optionally mixed with axis j. */
+function unit(k, j = -1, w = 0, dim = 8) {
+  const v = new Array(dim).fill(0);
+  v[k] = 1;
+  if (j >= 0) v[j] = w;
+  return Array.from(l2normalise(v));
+}
+const det = (trackId, x = 100, extra = {}) => ({ box: [x, 100, x + 50, 250], score: 0.9, classId: 0, label: 'person', trackId, ...extra });
+
+describe('reid: vectors', () => {
+  it('normalises, keeps zero vectors zero, and averages with momentum', () => {
+    assert.deepStrictEqual(Array.from(l2normalise([3, 4])), [0.6000000238418579, 0.800000011920929]);
+    assert.deepStrictEqual(Array.from(l2normalise([0, 0])), [0, 0]);
+    const a = [1, 0];
+    const m = emaUpdate(a, [0, 1], 0.9);
+    assert.ok(m[0] > 0.99 && m[1] > 0.09 && m[1] < 0.12, `ema moved too far: ${Array.from(m)}`);
+    assert.deepStrictEqual(a, [1, 0], 'argument mutated');
+    assert.throws(() => dot([1], [1, 2]), /lengths differ/);
+  });
+});
+
+describe('reid: gallery', () => {
+  it('is bounded: at capacity the entry that ended first is evicted', () => {
+    const g = new Gallery(8, { capacity: 3, ttlMs: 1e9 });
+    for (let i = 0; i < 5; i++) g.add({ globalId: `p${i}`, camera: 'a', endMs: i * 10 }, unit(i));
+    assert.strictEqual(g.size, 3);
+    assert.deepStrictEqual(g.list().map((e) => e.globalId).sort(), ['p2', 'p3', 'p4']);
+    assert.strictEqual(g.search(unit(0)).entry.globalId === 'p0', false);
+  });
+  it('expires entries older than the TTL and frees their slots', () => {
+    const g = new Gallery(8, { capacity: 4, ttlMs: 1000 });
+    g.add({ globalId: 'old', camera: 'a', endMs: 0 }, unit(0));
+    g.add({ globalId: 'new', camera: 'a', endMs: 900 }, unit(1));
+    assert.deepStrictEqual(g.expire(1500), ['old']);
+    assert.strictEqual(g.size, 1);
+    for (let i = 0; i < 3; i++) g.add({ globalId: `q${i}`, camera: 'a', endMs: 1500 }, unit(i + 2));
+    assert.strictEqual(g.size, 4);
+    assert.strictEqual(g.search(unit(1)).entry.globalId, 'new');
+  });
+  it('returns the best and second-best similarity among allowed entries', () => {
+    const g = new Gallery(8, { capacity: 10, ttlMs: 1e9 });
+    g.add({ globalId: 'a', camera: 'c1', endMs: 0 }, unit(0));
+    g.add({ globalId: 'b', camera: 'c2', endMs: 0 }, unit(0, 1, 1));
+    g.add({ globalId: 'c', camera: 'c1', endMs: 0 }, unit(2));
+    const m = g.search(unit(0));
+    assert.strictEqual(m.entry.globalId, 'a');
+    assert.ok(Math.abs(m.similarity - 1) < 1e-6 && Math.abs(m.second - Math.SQRT1_2) < 1e-6);
+    assert.strictEqual(g.search(unit(0), (e) => e.camera === 'c2').entry.globalId, 'b');
+    assert.strictEqual(g.search(unit(0), () => false), undefined);
+    assert.throws(() => g.add({ globalId: 'x', camera: 'c', endMs: 0 }, [1, 0]), /2 values; the gallery holds 8/);
+  });
+});
+
+describe('reid: engine', () => {
+  const opts = { sampleEvery: 1, minSamples: 1, threshold: 0.8, margin: 0.05, trackTimeoutMs: 500, galleryTtlMs: 60000 };
+  function step(e, camera, tMs, dets, vecs) {
+    return e.update(camera, tMs, dets, new Map(vecs.map((v, i) => [i, v])), 640, 480);
+  }
+
+  it('gives a returning person the same global id in another camera, with one join event', () => {
+    const e = new ReidEngine(8, opts);
+    const a = step(e, 'cam-1', 0, [det(1)], [unit(0)]);
+    assert.strictEqual(a.globalIds[0], 'p1');
+    step(e, 'cam-1', 2000, [], []); // track 1 ends (unseen > 500 ms) → gallery
+    assert.strictEqual(e.stats().gallery, 1);
+    const b = step(e, 'cam-2', 2100, [det(7)], [unit(0, 1, 0.2)]);
+    assert.strictEqual(b.globalIds[0], 'p1');
+    assert.strictEqual(b.joins.length, 1);
+    assert.deepStrictEqual({ ...b.joins[0], similarity: undefined, second: undefined }, {
+      event: 'identity-join', globalId: 'p1', camera: 'cam-2', trackId: 7, tMs: 2100, fromCamera: 'cam-1', gapMs: 2100, similarity: undefined, second: undefined,
+    });
+    assert.strictEqual(e.stats().gallery, 0, 'a joined identity leaves the gallery');
+  });
+
+  it('mints a new id below the threshold and when the margin over the second best is too small', () => {
+    const e = new ReidEngine(8, opts);
+    step(e, 'c', 0, [det(1, 10), det(2, 300)], [unit(0, 1, 0.9), unit(1, 0, 0.9)]);
+    e.sweep(1000);
+    assert.strictEqual(e.stats().gallery, 2);
+    // Equally close to both: ambiguous → new id, nobody is joined.
+    const amb = step(e, 'c', 1100, [det(3)], [unit(0, 1, 1)]);
+    assert.strictEqual(amb.joins.length, 0);
+    assert.strictEqual(amb.globalIds[0], 'p3');
+    // Far from both: new id.
+    const far = step(e, 'c', 1100, [det(4, 400)], [unit(5)]);
+    assert.strictEqual(far.globalIds[0], 'p4');
+    assert.strictEqual(e.stats().gallery, 2);
+  });
+
+  it('forgets per-track state when tracks end, and bounds live tracks by maxTracks', () => {
+    const e = new ReidEngine(8, { ...opts, maxTracks: 3 });
+    for (let t = 1; t <= 6; t++) step(e, 'c', t, [det(t, 10 + t * 60)], [unit(t % 8)]);
+    assert.strictEqual(e.stats().tracks, 3, 'live tracks bounded');
+    e.sweep(10000);
+    assert.strictEqual(e.stats().tracks, 0, 'ended tracks forgotten');
+    assert.ok(e.stats().gallery <= 6);
+  });
+
+  it('endTrack and endCamera move identities to the gallery at once', () => {
+    const e = new ReidEngine(8, opts);
+    step(e, 'a', 0, [det(1, 10), det(2, 300)], [unit(0), unit(1)]);
+    step(e, 'b', 0, [det(1, 10)], [unit(2)]);
+    assert.strictEqual(e.endTrack('a', 1), true);
+    assert.strictEqual(e.endTrack('a', 1), false);
+    assert.strictEqual(e.endCamera('b'), 1);
+    assert.deepStrictEqual(e.stats(), { tracks: 1, gallery: 2, galleryBytes: e.stats().galleryBytes, identities: 3, joins: 0 });
+  });
+
+  it('samples a new track every frame until minSamples, then every N frames; never a cut crop', () => {
+    const e = new ReidEngine(8, { ...opts, sampleEvery: 3, minSamples: 2 });
+    const sampled = { 1: [], 2: [] };
+    for (let f = 0; f < 9; f++) {
+      const dets = [det(1, 100), det(2, 1)]; // track 2 is cut by the left edge
+      const want = e.select('c', dets, 640, 480);
+      want.forEach((i) => sampled[dets[i].trackId].push(f));
+      e.update('c', f * 40, dets, new Map(want.map((i) => [i, unit(0)])), 640, 480);
+    }
+    assert.deepStrictEqual(sampled, { 1: [0, 1, 4, 7], 2: [] });
+  });
+
+  it('uses an embedding that arrives on the detection instead of asking for one', () => {
+    const e = new ReidEngine(8, opts);
+    const d = det(1, 100, { embedding: unit(3) });
+    assert.deepStrictEqual(e.select('c', [d], 640, 480), []);
+    const u = e.update('c', 0, [d], new Map(), 640, 480);
+    assert.deepStrictEqual(u.sampled, [0]);
+    assert.strictEqual(u.globalIds[0], 'p1');
+  });
+
+  it('decides a track without good crops after decideAfterMs, with a new id', () => {
+    const e = new ReidEngine(8, { ...opts, decideAfterMs: 1000 });
+    const small = { box: [10, 10, 20, 20], score: 0.9, classId: 0, label: 'person', trackId: 1 };
+    for (const t of [0, 400, 800]) assert.strictEqual(e.update('c', t, [small], new Map(), 640, 480).globalIds[0], undefined);
+    assert.strictEqual(e.update('c', 1000, [small], new Map(), 640, 480).globalIds[0], 'p1');
+  });
+
+  // Table: transition windows decide which gallery entries a new track may take.
+  const table = [
+    { name: 'inside the window', windows: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }], gapS: 5, join: true },
+    { name: 'too soon', windows: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }], gapS: 1, join: false },
+    { name: 'too late', windows: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }], gapS: 11, join: false },
+    { name: 'window for the other direction only, unlisted allowed', windows: [{ from: 'b', to: 'a', minS: 100, maxS: 200 }], gapS: 5, join: true },
+    { name: 'no window, unlisted denied', windows: [], unlisted: 'deny', gapS: 5, join: false },
+  ];
+  for (const row of table) {
+    it(`transition a → b: ${row.name}`, () => {
+      const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 0, transitions: row.windows, unlistedTransitions: row.unlisted || 'allow' });
+      step(e, 'a', 0, [det(1)], [unit(0)]);
+      e.sweep(1);
+      const u = step(e, 'b', row.gapS * 1000, [det(9)], [unit(0)]);
+      assert.strictEqual(u.joins.length, row.join ? 1 : 0);
+    });
+  }
+
+  it('floor gate: a match needs a walkable distance between calibrated cameras', () => {
+    // Both cameras see the same 10 × 10 floor square, camera b's image is mirrored left-right.
+    const image = [[0, 0], [640, 0], [640, 480], [0, 480]];
+    const cal = { a: { image, floor: [[0, 0], [10, 0], [10, 10], [0, 10]] }, b: { image, floor: [[10, 0], [0, 0], [0, 10], [10, 10]] } };
+    const run = (xB) => {
+      const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 0, calibrations: cal, maxSpeed: 1, floorTolerance: 0.5 });
+      step(e, 'a', 0, [{ box: [0, 380, 64, 480 - 5], score: 1, classId: 0, label: 'p', trackId: 1 }], [unit(0)]);
+      e.sweep(1);
+      return step(e, 'b', 1000, [{ box: [xB, 380, xB + 64, 475], score: 1, classId: 0, label: 'p', trackId: 2 }], [unit(0)]).joins.length;
+    };
+    assert.strictEqual(run(640 - 64 - 3), 1, 'same floor spot seen from b');
+    assert.strictEqual(run(3), 0, '10 units away in 1 s at ≤ 1 unit/s');
+  });
+
+  it('validates options with messages that say what is wrong', () => {
+    assert.throws(() => resolveReidOptions({ threshold: 2 }), /threshold must be a number in \[-1, 1\]/);
+    assert.throws(() => resolveReidOptions({ sampleEvery: 0 }), /sampleEvery/);
+    assert.throws(() => resolveReidOptions({ bogus: 1 }), /unknown reid option "bogus"/);
+    assert.throws(() => resolveReidOptions({ transitions: [{ from: 'a', to: 'b', minS: 5, maxS: 1 }] }), /maxS \(1\) is below minS \(5\)/);
+    assert.throws(() => resolveReidOptions({ quality: { maxOverlap: 3 } }), /maxOverlap/);
+    assert.throws(() => new ReidEngine(8, { calibrations: { a: { image: [[0, 0]], floor: [[0, 0]] } } }), /camera a: homography needs at least 4 point pairs/);
+  });
+});
+
+describe('reid: homography', () => {
+  it('recovers a known projective map from 4 and from 6 (noisy-free) pairs', () => {
+    const H = [0.02, 0.001, -1, 0.0005, 0.03, -2, 0.0001, 0.0008, 1];
+    const img = [[10, 20], [600, 30], [620, 460], [30, 470], [300, 240], [100, 400]];
+    const floor = img.map((p) => applyHomography(H, p));
+    for (const n of [4, 6]) {
+      const h = homographyFromPairs(img.slice(0, n), floor.slice(0, n));
+      for (const p of [[50, 50], [320, 200], [500, 440]]) {
+        const a = applyHomography(h, p);
+        const b = applyHomography(H, p);
+        assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-6, `n=${n}: ${a} vs ${b}`);
+      }
+    }
+  });
+  it('refuses degenerate or short input', () => {
+    assert.throws(() => homographyFromPairs([[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0], [1, 0], [1, 1], [0, 1]]), /do not define a homography/);
+    assert.throws(() => homographyFromPairs([[0, 0]], [[0, 0], [1, 1]]), /as many floor points/);
+  });
+});
+
+describe('reid: quality gate', () => {
+  const rows = [
+    { name: 'good', boxes: [[100, 100, 150, 250]], want: ['ok'] },
+    { name: 'too short', boxes: [[100, 100, 150, 150]], want: ['small'] },
+    { name: 'too narrow', boxes: [[100, 100, 110, 250]], want: ['small'] },
+    { name: 'cut by the left edge', boxes: [[0, 100, 50, 250]], want: ['edge'] },
+    { name: 'cut by the bottom edge', boxes: [[100, 400, 150, 480]], want: ['edge'] },
+    { name: 'half covered by a neighbour (the neighbour is fine)', boxes: [[100, 100, 150, 250], [125, 50, 300, 300]], want: ['overlapped', 'ok'] },
+    { name: 'touching neighbours', boxes: [[100, 100, 150, 250], [150, 100, 200, 250]], want: ['ok', 'ok'] },
+  ];
+  for (const r of rows) it(r.name, () => assert.deepStrictEqual(judgeQuality(r.boxes, 640, 480), r.want));
+});
+
+describe('reid: crops and the colour descriptor', () => {
+  /** 4×H rgb image: left half red, right half blue. */
+  function img(h = 4) {
+    const data = new Uint8Array(4 * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < 4; x++) data.set(x < 2 ? [255, 0, 0] : [0, 0, 255], (y * 4 + x) * 3);
+    return { data, width: 4, height: h, format: 'rgb24' };
+  }
+  it('crops and stretches into planar floats with normalisation and channel order', () => {
+    const out = new Float32Array(3 * 2 * 2);
+    cropResizeInto(img(), [0, 0, 2, 4], 2, 2, { channelOrder: 'rgb', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] }, out);
+    assert.deepStrictEqual(Array.from(out), [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    cropResizeInto(img(), [2, 0, 4, 4], 2, 2, { channelOrder: 'bgr', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }, out);
+    assert.deepStrictEqual(Array.from(out.subarray(0, 4)), [255, 255, 255, 255], 'blue first in bgr');
+    assert.throws(() => cropResizeInto(img(), [10, 10, 20, 20], 2, 2, { channelOrder: 'rgb', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }, out), /outside/);
+  });
+  it('tells red from blue clothes and is L2-normalised', () => {
+    const red = colourDescriptor(img(), [0, 0, 2, 4], { ...DEFAULT_COLOUR, trimX: 0 });
+    const blue = colourDescriptor(img(), [2, 0, 4, 4], { ...DEFAULT_COLOUR, trimX: 0 });
+    assert.strictEqual(red.length, colourDimension(DEFAULT_COLOUR));
+    assert.ok(Math.abs(dot(red, red) - 1) < 1e-5);
+    assert.ok(dot(red, blue) < 0.01, `red·blue = ${dot(red, blue)}`);
+    // A shorter crop of the same red: every stripe still red.
+    assert.ok(dot(colourDescriptor(img(12), [0, 0, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 }), colourDescriptor(img(12), [0, 3, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 })) > 0.99);
+  });
+});
+
+describe('reid: retrieval metrics', () => {
+  it('rank-1 and mAP on a hand-checked ranking, near-duplicates left out', () => {
+    const crops = [
+      { identity: 'a', sequence: 's', frame: 0 },
+      { identity: 'a', sequence: 's', frame: 1 }, // near-duplicate of the first (gap 5)
+      { identity: 'a', sequence: 's', frame: 20 },
+      { identity: 'b', sequence: 's', frame: 0 },
+    ];
+    const v = [unit(0), unit(0), unit(0, 1, 1), unit(1, 0, 0.5)];
+    const r = retrieval(crops, v, 5);
+    // Queries a@0 and a@1: a@20 (0.71) above b (0.45) → hit, AP 1. Query a@20: b (0.95) above a@0 and
+    // a@1 (0.71 each) → miss, AP (1/2 + 2/3)/2. Query b has no true match and is not counted.
+    assert.strictEqual(r.queries, 3);
+    assert.ok(Math.abs(r.rank1 - 2 / 3) < 1e-9);
+    assert.ok(Math.abs(r.mAP - (2 + 7 / 12) / 3) < 1e-6, String(r.mAP));
+  });
+});
