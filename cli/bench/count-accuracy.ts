@@ -10,15 +10,16 @@
  *
  * --video: instead, the whole pipeline on the TUD clips (video frame n = MOT frame n + 1): ffmpeg
  * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
- * --tracker JSON passes tracker options (default: the vision-track node's defaults).
+ * --tracker JSON passes tracker options (with --video over the vision-track node's defaults). Both
+ * modes run `CountingPipeline`; --video runs `runRecording`, the function behind `edgevision run`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareCounts, compareWith, detectedOnly, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
-import { TrackerOptionsInput } from '../../nodes/lib/tracking/tracker';
-import { Detection } from '../../nodes/lib/types';
+import { compareCounts, compareWith, detectedOnly, LineAccuracy, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { runRecording } from '../../nodes/lib/pipeline';
+import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 
 export const usage = [
   'usage: edgevision bench count-accuracy [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--<counting option> V]',
@@ -29,12 +30,6 @@ export const usage = [
   '  --model M          detection model for --video (default yolox_nano)',
   '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
 ].join('\n');
-
-/**
- * What the vision-track node runs with when its editor fields are left empty (its NODE_DEFAULTS,
- * calibrated for yolox_nano): `edgevision run` uses the nodes' defaults, so --video does too.
- */
-const VISION_TRACK_NODE_DEFAULTS: TrackerOptionsInput = { highThreshold: 0.6, newTrackThreshold: 0.7 };
 
 const OWN = new Set(['_', 'assets', 'tracks-dir', 'video', 'model', 'tracker']);
 
@@ -58,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   const linesDir = path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
-  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? trackerOptions : VISION_TRACK_NODE_DEFAULTS);
+  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
@@ -99,48 +94,25 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The whole pipeline on the TUD clips, in-process: what `edgevision run` does, measured against gt. */
+/** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
 async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput): Promise<number> {
-  /* eslint-disable @typescript-eslint/no-var-requires */
-  const { acquireModel, releaseModel } = require('../../nodes/model/loader');
-  const { Detector } = require('../../nodes/lib/detect/detector');
-  const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
-  /* eslint-enable @typescript-eslint/no-var-requires */
-  const user = `bench-count-accuracy-${process.pid}`;
-  const loaded = await acquireModel({ model, format: 'auto', providers: ['cpu'], intraOpNumThreads: 0 }, user);
   const all: LineAccuracy[] = [];
-  try {
-    const detector = new Detector(loaded.session.runner, loaded.spec, {});
-    console.log(`model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
-    console.log('clip            line     gt in/out | video in/out |err|');
-    for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
-      const clip = path.join(assets, 'video', seq + '.mp4');
-      const seqDir = path.join(assets, 'mot15', seq);
-      if (!fs.existsSync(clip) || !fs.existsSync(seqDir)) {
-        console.log(`${seq.padEnd(15)} (skipped: no clip or gt)`);
-        continue;
-      }
-      const { fps } = seqInfo(seqDir);
-      const frames: Detection[][] = [[]];
-      let width = 0;
-      let height = 0;
-      for await (const f of readFrames({ url: clip, realtime: false, loop: false })) {
-        width = f.width;
-        height = f.height;
-        const r = await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }]);
-        frames[f.index + 1] = r.detections[0];
-      }
-      for (let i = 0; i < frames.length; i++) frames[i] = frames[i] ?? [];
-      const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, seq + '.json'), 'utf8'));
-      const file: MotTrackFile = { frames, lastFrame: frames.length - 1, rows: 0 };
-      const counted = trackAndCount(file, geometry, width, height, fps, options, trackerOptions);
-      const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
-      const rows = compareWith(gt, counted, geometry, width, height, fps, options);
-      for (const r of rows) console.log(`${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)}  ${String(r.absError).padStart(3)}`);
-      all.push(...rows);
+  console.log(`model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+  console.log('clip            line     gt in/out | video in/out |err|');
+  for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
+    const clip = path.join(assets, 'video', seq + '.mp4');
+    const seqDir = path.join(assets, 'mot15', seq);
+    if (!fs.existsSync(clip) || !fs.existsSync(seqDir)) {
+      console.log(`${seq.padEnd(15)} (skipped: no clip or gt)`);
+      continue;
     }
-  } finally {
-    await releaseModel(loaded.key, user);
+    const { width, height, fps } = seqInfo(seqDir);
+    const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, seq + '.json'), 'utf8'));
+    const r = await runRecording({ source: clip, model, geometry, counting: options, tracker: trackerOptions });
+    const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
+    const rows = compareWith(gt, r.counts, geometry, width, height, fps, options);
+    for (const row of rows) console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)}`);
+    all.push(...rows);
   }
   console.log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
   return 0;

@@ -8,7 +8,7 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
-import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, resolveTrackerOptions } from '../lib/tracking/tracker';
+import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
 
 interface TrackConfig {
   name?: string;
@@ -47,14 +47,8 @@ function num(v: unknown, what: string): number | undefined {
   return n;
 }
 
-/**
- * Score thresholds follow the detector's calibration, so the node's defaults are those of the
- * pipeline's default detector, YOLOX-Nano, measured on TUD-Campus/Stadtmitte: its person detections
- * are ≥ 98 % right from 0.7 up but fewer than 1 in 10 reaches 0.9, so the engine's defaults (0.8 / 0.9, for
- * two-stage detectors such as the MOT det files) would leave most people untracked (MOTA 31.7 vs
- * 74.8 with these). Everything else is the engine's default.
- */
-const NODE_DEFAULTS: Readonly<TrackerOptionsInput> = Object.freeze({ highThreshold: 0.6, newTrackThreshold: 0.7 });
+/** Calibrated for the default detector (YOLOX-Nano); shared with `edgevision run` and the benchmarks. */
+const NODE_DEFAULTS: Readonly<TrackerOptionsInput> = VISION_TRACK_DEFAULTS;
 
 /** Editor config → tracker options (the engine validates ranges and says what is wrong). */
 function parseConfig(c: TrackConfig): TrackerOptionsInput {

@@ -5,7 +5,8 @@
  * crossings.
  */
 import { iou } from '../geometry';
-import { Tracker, TrackerOptionsInput } from '../tracking/tracker';
+import { CountingPipeline } from '../pipeline';
+import { TrackerOptionsInput } from '../tracking/tracker';
 import { Detection } from '../types';
 import { CountingOptions } from './config';
 import { Counter, DirectionCounts } from './counter';
@@ -70,8 +71,9 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
 
 /**
  * The pipeline as the nodes run it, without Node-RED: detections → Tracker → Counter, frame by
- * frame, tentative tracks included (the counter waits for confirmation), track-end events evicting.
- * Returns the counts, to compare with gt (`compareWith`).
+ * frame (`CountingPipeline`: tentative tracks included, the counter waits for confirmation;
+ * track-end events evicting; tracks ended at the last frame). Every frame 1 … lastFrame is fed at
+ * (n − 1) / fps, empty ones too. `trackerOptions` default to the engine's (for the MOT det files).
  */
 export function trackAndCount(
   detections: MotTrackFile,
@@ -82,20 +84,12 @@ export function trackAndCount(
   options: Partial<Record<keyof CountingOptions, unknown>> = {},
   trackerOptions: TrackerOptionsInput = {},
 ): Record<string, DirectionCounts> {
-  const tracker = new Tracker(trackerOptions);
-  const counter = new Counter(geometry, options);
+  const pipeline = new CountingPipeline({ geometry, counting: options, tracker: trackerOptions });
   for (let f = 1; f <= detections.lastFrame; f++) {
-    const tMs = ((f - 1) * 1000) / fps;
     const dets: Detection[] = detections.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
-    const u = tracker.update(dets, tMs);
-    const tracked: Detection[] = u.tracks
-      .filter((t) => t.detectionIndex >= 0)
-      .map((t) => ({ box: t.box, score: t.score, classId: t.classId, label: t.label, trackId: t.trackId, trackState: t.state }));
-    counter.update(tracked, tMs, width, height);
-    for (const e of u.ended) counter.endTrack(e.trackId, tMs);
+    pipeline.step(dets, ((f - 1) * 1000) / fps, width, height);
   }
-  counter.endAll(((detections.lastFrame - 1) * 1000) / fps);
-  return counter.counts();
+  return pipeline.finish().counts;
 }
 
 /** Per line rows of gt counts (gt file, counted with re-link off) against given counts. */

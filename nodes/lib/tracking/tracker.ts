@@ -88,6 +88,16 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
 
 export type TrackerOptionsInput = Partial<Omit<TrackerOptions, 'appearance'>> & { appearance?: Partial<AppearanceOptions> };
 
+/**
+ * What the vision-track node runs with when its editor fields are left empty, on top of
+ * DEFAULT_TRACKER_OPTIONS. Score thresholds follow the detector's calibration, so these are those of
+ * the pipeline's default detector, YOLOX-Nano, measured on TUD-Campus/Stadtmitte: its person
+ * detections are ≥ 98 % right from 0.7 up but fewer than 1 in 10 reaches 0.9, so the engine's 0.8 /
+ * 0.9 (for two-stage detectors such as the MOT det files) would leave most people untracked (MOTA
+ * 31.7 vs 74.8 with these). One definition for the node, `edgevision run` and the benchmarks.
+ */
+export const VISION_TRACK_DEFAULTS: Readonly<TrackerOptionsInput> = Object.freeze({ highThreshold: 0.6, newTrackThreshold: 0.7 });
+
 function num(name: string, v: unknown, lo: number, hi: number, integer = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
     throw new Error(`tracker option ${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);

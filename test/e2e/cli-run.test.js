@@ -1,0 +1,106 @@
+'use strict';
+// `edgevision run` (issues 5 and 6): the real CLI on a real clip — ffmpeg decoding TUD-Campus.mp4,
+// yolox_nano on the CPU, the tracker and the counter with the nodes' defaults — against the clip's
+// ground truth counted under the same rules; with --stations, per-station time that adds up.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const { asset } = require('../helpers/assets');
+const { parseMotTracks, compareWith, relativeError } = require('../../dist/nodes/lib/counting');
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');
+const LINES = path.join(__dirname, '..', 'fixtures', 'lines', 'TUD-Campus.json');
+
+function cli(args) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, 'run', ...args], { env: process.env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('edgevision run (e2e: TUD-Campus.mp4 → yolox_nano → tracker → counter)', function () {
+  this.timeout(180000);
+  let dir;
+  let clip;
+  let model;
+  before(function () {
+    clip = asset('video/TUD-Campus.mp4');
+    model = asset('models/yolox_nano.onnx');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-run-'));
+    // Two stations covering the walkway (left and right half) and one corner nobody enters.
+    const rect = (x1, y1, x2, y2) => [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
+    fs.writeFileSync(path.join(dir, 'stations.json'), JSON.stringify({ zones: [{ name: 's1', polygon: rect(0, 0.3, 0.5, 1) }, { name: 's2', polygon: rect(0.5, 0.3, 1, 1) }, { name: 'corner', polygon: rect(0, 0, 0.2, 0.1) }] }));
+    fs.writeFileSync(path.join(dir, 'bad-lines.json'), JSON.stringify({ lines: [{ name: 'door', start: [0, 0.5], end: [640, 0.5] }] }));
+  });
+  after(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--json prints {"counts":{…}} within 10 % of the gt crossings (the issue\'s target for the video pipeline)', async function () {
+    const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--json']);
+    assert.strictEqual(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepStrictEqual(Object.keys(out), ['counts']);
+    const geometry = JSON.parse(fs.readFileSync(LINES, 'utf8'));
+    assert.deepStrictEqual(Object.keys(out.counts), geometry.lines.map((l) => l.name));
+    for (const c of Object.values(out.counts)) assert.ok(Number.isInteger(c.in) && Number.isInteger(c.out), JSON.stringify(c));
+    // gt: the clip's frame n is MOT frame n + 1, 640×480 at 25 fps; same rules, re-link off.
+    const gt = parseMotTracks(fs.readFileSync(asset('mot15/TUD-Campus/gt/gt.txt'), 'utf8'), { gt: true });
+    const rows = compareWith(gt, out.counts, geometry, 640, 480, 25);
+    const e = relativeError(rows);
+    for (const row of rows) console.log(`      ${row.line}: gt ${row.gtIn}/${row.gtOut}  run ${row.in}/${row.out}`);
+    console.log(`      total |error| / gt crossings = ${rows.reduce((s, x) => s + x.absError, 0)}/${rows.reduce((s, x) => s + x.gtTotal, 0)}`);
+    assert.ok(rows.reduce((s, x) => s + x.gtTotal, 0) >= 8, 'people cross the fixture lines');
+    assert.ok(e <= 0.1, `error ${(100 * e).toFixed(1)} % of the gt crossings exceeds 10 %`);
+  });
+
+  it('--stations adds per-station working/idle/absent that add up to the elapsed time', async function () {
+    const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--stations', path.join(dir, 'stations.json'), '--json']);
+    assert.strictEqual(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepStrictEqual(Object.keys(out), ['counts', 'stations']);
+    assert.deepStrictEqual(Object.keys(out.stations), ['s1', 's2', 'corner']);
+    const elapsedMs = (71 - 1) * 40; // 71 frames at 25 fps, first to last
+    for (const [name, s] of Object.entries(out.stations)) {
+      assert.deepStrictEqual(Object.keys(s).sort(), ['absent_s', 'idle_s', 'units', 'utilisation', 'working_s'], name);
+      assert.strictEqual(Math.round(s.working_s * 1000) + Math.round(s.idle_s * 1000) + Math.round(s.absent_s * 1000), elapsedMs, `${name}: ${JSON.stringify(s)}`);
+    }
+    // People walk through both halves; nobody is in the corner.
+    assert.ok(out.stations.s1.working_s + out.stations.s1.idle_s > 0, JSON.stringify(out.stations.s1));
+    assert.ok(out.stations.s2.working_s + out.stations.s2.idle_s > 0, JSON.stringify(out.stations.s2));
+    assert.strictEqual(out.stations.corner.absent_s * 1000, elapsedMs);
+  });
+
+  it('--fps samples the clip and still counts the same people', async function () {
+    const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--fps', '10', '--stations', path.join(dir, 'stations.json')]);
+    assert.strictEqual(r.code, 0, r.err);
+    const frames = Number(/^(\d+) frames/.exec(r.out)[1]);
+    assert.ok(frames >= 27 && frames <= 30, `${frames} frames at 10 fps from a 2.84 s clip`);
+    assert.match(r.out, /x50\s+in\s+0\s+out\s+4/);
+    assert.match(r.out, /s1\s+working [\d.]+ s\s+idle [\d.]+ s\s+absent [\d.]+ s/);
+  });
+
+  it('exit 2 with usage when an argument is missing; exit 1 with the reason for bad input', async function () {
+    const a = await cli(['--source', clip, '--lines', LINES]);
+    assert.strictEqual(a.code, 2);
+    assert.match(a.err, /--source, --model and --lines are required/);
+    const b = await cli(['--source', clip, '--model', model, '--lines', path.join(dir, 'bad-lines.json'), '--json']);
+    assert.strictEqual(b.code, 1);
+    assert.match(b.err, /lines\[0\]\.end x = 640 is outside 0\.\.1/);
+    const c = await cli(['--source', path.join(dir, 'nope.mp4'), '--model', model, '--lines', LINES]);
+    assert.strictEqual(c.code, 1);
+    assert.match(c.err, /no such source file/);
+    const d = await cli(['--source', clip, '--model', model, '--lines', LINES, '--minFrames', 'x']);
+    assert.strictEqual(d.code, 1);
+    assert.match(d.err, /counting option minFrames must be a whole number/);
+    const e = await cli(['--source', clip, '--model', model, '--lines', path.join(dir, 'missing.json')]);
+    assert.strictEqual(e.code, 1);
+    assert.match(e.err, /cannot read the lines file/);
+  });
+});
