@@ -1,0 +1,180 @@
+'use strict';
+// vision-reid in a real Node-RED runtime (node-red-node-test-helper): real TUD-Campus frames in the
+// frame store, gt boxes as the tracks of two cameras (split in time), both embedders.
+const assert = require('assert');
+const helper = require('node-red-node-test-helper');
+const reidNode = require('../../dist/nodes/reid/reid.js');
+const modelNode = require('../../dist/nodes/model/model.js');
+const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
+const { sharedSessions } = require('../../dist/nodes/model/loader.js');
+const { loadClip } = require('../../dist/cli/bench/reid.js');
+const { asset, assetsDir } = require('../helpers/assets');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const NODES = [reidNode, modelNode, catchNode, statusNode];
+
+helper.init(require.resolve('node-red'));
+
+function flow(props = {}) {
+  const z = 'tab1';
+  const at = { x: 100, y: 100 };
+  return [
+    { id: z, type: 'tab', label: 'reid' },
+    { id: 'm', type: 'vision-model', model: asset('models/osnet_x0_25_msmt17.onnx'), format: 'embedding', providers: 'cpu', threads: 1 },
+    { id: 'reid', z, ...at, type: 'vision-reid', wires: [['out'], ['events']], ...props },
+    { id: 'out', z, ...at, type: 'helper' },
+    { id: 'events', z, ...at, type: 'helper' },
+    { id: 'catch', z, ...at, type: 'catch', scope: ['reid'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z, ...at, type: 'helper' },
+    { id: 'stat', z, ...at, type: 'status', scope: ['reid'], wires: [['statuses']] },
+    { id: 'statuses', z, ...at, type: 'helper' },
+  ];
+}
+
+function collect(node) {
+  const got = [];
+  node.on('input', (m) => got.push(m));
+  return got;
+}
+
+function waitFor(pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      const v = pred();
+      if (v) {
+        clearInterval(iv);
+        resolve(v);
+      } else if (Date.now() - t0 > timeoutMs) {
+        clearInterval(iv);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, 5);
+  });
+}
+
+async function load(props) {
+  await helper.load(NODES, flow(props));
+  const h = {};
+  for (const id of ['reid', 'out', 'events', 'caught', 'statuses']) h[id] = helper.getNode(id);
+  h.got = { out: collect(h.out), events: collect(h.events), caught: collect(h.caught), statuses: collect(h.statuses) };
+  return h;
+}
+
+let clip;
+const store = sharedFrameStore();
+
+/** Puts video frame f into the store as `camera` and sends its vision frame; resolves with the output. */
+async function feed(h, camera, f, tMs, { tracked = true, idOffset = 0 } = {}) {
+  const img = clip.frames[f];
+  const ref = store.put(camera, img.data, img.width, img.height, tMs);
+  const detections = (clip.gt.get(f) || []).map((r) => ({ box: r.box, score: 1, classId: 0, label: 'person', ...(tracked ? { trackId: r.id + idOffset } : {}) }));
+  const before = h.got.out.length;
+  h.reid.receive({ topic: camera, payload: { camera, frame: ref, detections }, keep: f });
+  await waitFor(() => h.got.out.length > before, 20000, `output for frame ${f}`);
+  return h.got.out[h.got.out.length - 1];
+}
+
+/** cam-1 sees frames [0, 35), cam-2 sees [35, 71) 3 s later with other track ids. */
+async function twoCameras(h) {
+  for (let f = 0; f < 35; f++) await feed(h, 'cam-1', f, f * 40);
+  for (let f = 35; f < 71; f++) await feed(h, 'cam-2', f, f * 40 + 3000, { idOffset: 1000 });
+}
+
+describe('vision-reid node', function () {
+  this.timeout(120000);
+  before(async () => {
+    clip = await loadClip(assetsDir(), 'TUD-Campus');
+  });
+  afterEach(async () => {
+    await helper.unload();
+    store.release('cam-1');
+    store.release('cam-2');
+  });
+
+  it('built-in colour: status says so; global ids on tracks, joins across cameras on output 2', async () => {
+    const h = await load({ embedder: 'colour' });
+    await twoCameras(h);
+    await waitFor(() => h.got.statuses.some((m) => /built-in colour/.test(m.status.text)), 3000, 'colour status');
+    const last = h.got.out[h.got.out.length - 1];
+    assert.strictEqual(last.keep, 70, 'other msg properties kept');
+    // Every track with two good crops (minSamples) has a global id by its last frame; tracks whose
+    // crops never pass the quality gate get one only after decideAfterMs (2 s).
+    const lastDet = new Map();
+    const sampled = new Map();
+    for (const m of h.got.out) for (const d of m.payload.detections) {
+      lastDet.set(d.trackId, d);
+      if (d.embedding) sampled.set(d.trackId, (sampled.get(d.trackId) || 0) + 1);
+    }
+    const long = [...sampled].filter(([, n]) => n >= 2).map(([t]) => t);
+    assert.ok(long.length >= 8, `${long.length} tracks`);
+    assert.deepStrictEqual(long.filter((t) => typeof lastDet.get(t).globalId !== 'string'), [], 'tracks without a global id');
+    const withEmb = h.got.out.flatMap((m) => m.payload.detections).filter((d) => d.embedding);
+    assert.ok(withEmb.length > 0 && withEmb.every((d) => d.embedding.length === 168));
+    const joins = h.got.events.map((m) => m.payload);
+    assert.ok(joins.length >= 3, `${joins.length} joins`);
+    for (const j of joins) {
+      assert.strictEqual(j.event, 'identity-join');
+      assert.strictEqual(j.camera, 'cam-2');
+      assert.strictEqual(j.fromCamera, 'cam-1');
+    }
+    // A join's global id is the one cam-1 gave that person.
+    const cam1Ids = new Set(h.got.out.filter((m) => m.topic === 'cam-1').flatMap((m) => m.payload.detections.map((d) => d.globalId)));
+    assert.ok(joins.every((j) => cam1Ids.has(j.globalId)));
+    assert.ok(h.got.statuses.some((m) => m.status.fill === 'green'));
+  });
+
+  it('ONNX model through vision-model: 512-d embeddings, status names it, the session is released on close', async () => {
+    const h = await load({ embedder: 'model', model: 'm' });
+    await waitFor(() => h.got.statuses.some((m) => /onnx, 512-d/.test(m.status.text)), 30000, 'onnx status');
+    await twoCameras(h);
+    const emb = h.got.out.flatMap((m) => m.payload.detections).filter((d) => d.embedding);
+    assert.ok(emb.length > 0 && emb.every((d) => d.embedding.length === 512));
+    const norm = Math.hypot(...emb[0].embedding);
+    assert.ok(Math.abs(norm - 1) < 1e-3, `embedding norm ${norm}`);
+    assert.ok(h.got.events.length >= 3, `${h.got.events.length} joins`);
+    const key = sharedSessions().keys().find((k) => k.includes('osnet'));
+    assert.ok(key && sharedSessions().users(key) >= 1);
+    await helper.unload();
+    assert.strictEqual(sharedSessions().keys().filter((k) => k.includes('osnet')).length, 0, 'session released');
+  });
+
+  it('untracked detections (before vision-track) get embeddings but no global id', async () => {
+    const h = await load({ embedder: 'colour' });
+    const m = await feed(h, 'cam-1', 10, 400, { tracked: false });
+    const d = m.payload.detections;
+    assert.ok(d.some((x) => Array.isArray(x.embedding)));
+    assert.ok(d.every((x) => x.globalId === undefined));
+  });
+
+  it('a track-end event from vision-track sends the identity to the gallery at once', async () => {
+    const h = await load({ embedder: 'colour', trackTimeoutS: 100 });
+    for (let f = 0; f < 4; f++) await feed(h, 'cam-1', f, f * 40);
+    const id = (clip.gt.get(3) || [])[0].id;
+    assert.strictEqual(h.reid.reidStats().gallery, 0);
+    h.reid.receive({ topic: 'cam-1', payload: { event: 'track-end', camera: 'cam-1', tMs: 200, trackId: id } });
+    await waitFor(() => h.reid.reidStats().gallery === 1, 2000, 'gallery entry');
+  });
+
+  it('a message that is not a vision frame is an error a Catch node sees, with a red status', async () => {
+    const h = await load({ embedder: 'colour' });
+    h.reid.receive({ topic: 'cam-1', payload: 'hello' });
+    await waitFor(() => h.got.caught.length === 1, 2000, 'catch');
+    assert.match(h.got.caught[0].error.message, /vision frame/);
+    await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red'), 2000, 'red status');
+  });
+
+  it('the model embedder without a vision-model: red status with the reason, frames fail', async () => {
+    const h = await load({ embedder: 'model', model: '' });
+    h.reid.receive({ topic: 'cam-1', payload: { camera: 'cam-1', detections: [] } });
+    await waitFor(() => h.got.caught.length === 1, 2000, 'catch');
+    assert.match(h.got.caught[0].error.message, /no vision-model selected/);
+    await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red' && /no vision-model selected/.test(m.status.text)), 2000, 'red status');
+  });
+
+  it('bad JSON in the transitions is reported by field', async () => {
+    const h = await load({ embedder: 'colour', transitions: '[{from' });
+    h.reid.receive({ topic: 'cam-1', payload: { camera: 'cam-1', detections: [] } });
+    await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red' && /camera transitions is not valid JSON/.test(m.status.text)), 2000, 'red status');
+  });
+});
