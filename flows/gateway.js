@@ -30,12 +30,44 @@ function linkPackage(userDir) {
   }
 }
 
-/** Seeds the user dir's flow file from flows/<flowName> when it has none (or when asked to reset). */
-function seedFlows(userDir, flowFile, reset) {
+/**
+ * Seeds the user dir's flow file from flowFile when it has none (or when asked to reset). With
+ * realtime false, file sources in the seeded flow decode as fast as the pipeline takes them (tests,
+ * benchmarks, replaying a recording) instead of at the clip's own rate.
+ */
+function seedFlows(userDir, flowFile, reset, realtime) {
   const target = path.join(userDir, 'flows.json');
   if (fs.existsSync(target) && !reset) return target;
-  fs.copyFileSync(flowFile, target);
+  const flows = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+  if (realtime === false) {
+    for (const n of flows) if (n.type === 'vision-camera-source') n.realtime = false;
+  }
+  fs.writeFileSync(target, JSON.stringify(flows, null, 2));
   return target;
+}
+
+/**
+ * EDGEVISION_INFLUX_URL (default http://127.0.0.1:8086) is split into the host, port and protocol the
+ * 1.x connection takes; the 2.x connection takes the URL itself.
+ */
+function influxDefaults(env) {
+  const set = (k, v) => {
+    if (env[k] === undefined || env[k] === '') env[k] = v;
+  };
+  set('EDGEVISION_INFLUX_URL', 'http://127.0.0.1:8086');
+  set('EDGEVISION_INFLUX_VERSION', '1.x');
+  set('EDGEVISION_INFLUX_DB', 'edgevision');
+  set('EDGEVISION_INFLUX_ORG', '');
+  set('EDGEVISION_INFLUX_BUCKET', 'edgevision');
+  let u;
+  try {
+    u = new URL(env.EDGEVISION_INFLUX_URL);
+  } catch {
+    throw new Error(`EDGEVISION_INFLUX_URL is not a URL: ${env.EDGEVISION_INFLUX_URL}`);
+  }
+  set('EDGEVISION_INFLUX_HOST', u.hostname);
+  set('EDGEVISION_INFLUX_PROTOCOL', u.protocol === 'https:' ? 'https' : 'http');
+  set('EDGEVISION_INFLUX_PORT', u.port || (u.protocol === 'https:' ? '443' : '8086'));
 }
 
 /**
@@ -56,12 +88,16 @@ function applyDemoDefaults(env = process.env) {
   if (!env.EDGEVISION_MODEL) env.EDGEVISION_MODEL = orMissing('yolox_nano');
   if (env.EDGEVISION_FPS === undefined) env.EDGEVISION_FPS = '7';
   if (env.EDGEVISION_CAMERA === undefined) env.EDGEVISION_CAMERA = 'cam1';
+  // CUDA first where the gateway has it; the model node falls back to the CPU when it cannot load.
+  if (!env.EDGEVISION_PROVIDERS) env.EDGEVISION_PROVIDERS = 'cuda,cpu';
+  influxDefaults(env);
 }
 
 /**
  * Starts the gateway. Options: port (0 = any free port), host, userDir, flowFile (default
- * flows/demo.json), resetFlows, settings (merged over flows/settings.js). Resolves to
- * { RED, server, port, url, stop() }.
+ * flows/demo.json), resetFlows, realtime (false: seed file sources to run at full speed; also
+ * EDGEVISION_REALTIME=0), settings (merged over flows/settings.js). Resolves to
+ * { RED, server, port, url, userDir, stop() }.
  */
 async function startGateway(opts = {}) {
   applyDemoDefaults();
@@ -70,7 +106,8 @@ async function startGateway(opts = {}) {
   const userDir = path.resolve(opts.userDir || process.env.EDGEVISION_USER_DIR || path.join(ROOT, '.node-red'));
   fs.mkdirSync(userDir, { recursive: true });
   linkPackage(userDir);
-  const flowFile = seedFlows(userDir, opts.flowFile || path.join(__dirname, 'demo.json'), !!opts.resetFlows);
+  const realtime = opts.realtime !== undefined ? opts.realtime : !['0', 'false', 'no'].includes(String(process.env.EDGEVISION_REALTIME || '').toLowerCase());
+  const flowFile = seedFlows(userDir, opts.flowFile || path.join(__dirname, 'demo.json'), !!opts.resetFlows, realtime);
   const base = require('./settings.js');
   const settings = { ...base, userDir, flowFile, ...(opts.settings || {}) };
   const app = express();
@@ -92,6 +129,7 @@ async function startGateway(opts = {}) {
     server,
     port: actual,
     url,
+    userDir,
     async stop() {
       await RED.stop();
       await new Promise((r) => server.close(() => r()));
