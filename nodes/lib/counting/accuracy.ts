@@ -8,7 +8,7 @@ import { iou } from '../geometry';
 import { CountingPipeline } from '../pipeline';
 import { TrackerOptionsInput } from '../tracking/tracker';
 import { Detection } from '../types';
-import { CountingOptions } from './config';
+import { CountingOptions, Direction } from './config';
 import { Counter, DirectionCounts } from './counter';
 import { MotTrackFile, replayMot } from './mot';
 
@@ -67,6 +67,40 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
     return list.filter((_, gi) => gUsed.has(gi));
   });
   return { frames, lastFrame: gt.lastFrame, rows: frames.reduce((s, l) => s + l.length, 0) };
+}
+
+/**
+ * The gt crossings a tracker could have seen: those whose person was detected near the line — the
+ * gt box matched one-to-one (greedy, highest IoU first, IoU ≥ minIou) to a detection of the same frame
+ * in at least one frame of the `windowS` before the crossing was counted and one from then on.
+ * People inside a group detected as one box, or hidden while they crossed, drop out. Counted per
+ * line and direction, under the same rules as `compareWith` counts the gt (re-link off).
+ */
+export function detectedCrossings(
+  gt: MotTrackFile,
+  detections: MotTrackFile,
+  geometry: unknown,
+  width: number,
+  height: number,
+  fps: number,
+  options: Partial<Record<keyof CountingOptions, unknown>> = {},
+  windowS = 0.5,
+  minIou = 0.5,
+): Record<string, DirectionCounts> {
+  const seen = detectedOnly(gt, detections, minIou);
+  const matched = (f: number, id: number) => f >= 1 && f <= seen.lastFrame && seen.frames[f].some((d) => d.trackId === id);
+  const k = Math.max(1, Math.round(windowS * fps));
+  const r = replayMot(gt, geometry, width, height, fps, { ...options, relinkS: 0 });
+  const out: Record<string, DirectionCounts> = {};
+  for (const line of Object.keys(r.counts)) out[line] = { in: 0, out: 0 };
+  for (const c of r.crossings) {
+    let before = false;
+    let after = false;
+    for (let f = c.frame - k; f < c.frame && !before; f++) before = matched(f, c.trackId);
+    for (let f = c.frame; f <= c.frame + k && !after; f++) after = matched(f, c.trackId);
+    if (before && after) out[c.line][c.direction as Direction]++;
+  }
+  return out;
 }
 
 /**
