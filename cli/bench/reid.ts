@@ -271,6 +271,8 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const root = packageRoot();
   const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
+  // The model loader finds manifest models through EDGEVISION_ASSETS.
+  process.env.EDGEVISION_ASSETS = assets;
   const every = numArg(args, 'every', 5);
   const gap = numArg(args, 'gap', 10);
   const walk = numArg(args, 'walk', 3);
