@@ -8,6 +8,7 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
+import { annotateDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
 
 interface TrackConfig {
@@ -187,25 +188,7 @@ export = function (RED: Red) {
       const u = cam.tracker.update(dets, tMs);
       cam.lastTMs = tMs;
       cam.lastWallMs = Date.now();
-      const byDet = new Map<number, (typeof u.tracks)[number]>();
-      for (const t of u.tracks) if (t.detectionIndex >= 0) byDet.set(t.detectionIndex, t);
-      const out: Detection[] = [];
-      dets.forEach((d, i) => {
-        const t = byDet.get(i);
-        if (!t || t.state === 'lost') {
-          if (emit === 'all') out.push(d);
-          return;
-        }
-        if (t.state === 'tentative' && emit === 'confirmed') return;
-        out.push({
-          ...d,
-          box: smooth ? t.box.map((v) => Math.round(v * 10) / 10) as Detection['box'] : d.box,
-          trackId: t.trackId,
-          trackState: t.state,
-          velocity: [Math.round(t.velocity[0] * 10) / 10, Math.round(t.velocity[1] * 10) / 10],
-          ageMs: t.ageMs,
-        });
-      });
+      const out = annotateDetections(dets, u.tracks, { emit, smooth });
       events.push(...eventMessages([...u.started, ...u.ended], camera));
       return { payload: { ...frame, detections: out }, events };
     }
