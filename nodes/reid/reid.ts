@@ -45,7 +45,8 @@ export = function (RED: Red) {
     const store = sharedFrameStore();
     const status = new NodeStatusReporter(node);
     const kind: 'onnx' | 'colour' = config.embedder === 'model' ? 'onnx' : 'colour';
-    const embedUntracked = config.embedUntracked !== false;
+    // Off by default: after vision-track, untracked boxes (emit "all") would be embedded for nothing.
+    const embedUntracked = config.embedUntracked === true;
     const outputEmbeddings = config.outputEmbeddings !== false;
     const modelNode = kind === 'onnx' ? (RED.nodes.getNode(config.model ?? '') as VisionModelNode | null) : null;
 

@@ -139,12 +139,15 @@ describe('vision-reid node', function () {
     assert.strictEqual(sharedSessions().keys().filter((k) => k.includes('osnet')).length, 0, 'session released');
   });
 
-  it('untracked detections (before vision-track) get embeddings but no global id', async () => {
-    const h = await load({ embedder: 'colour' });
-    const m = await feed(h, 'cam-1', 10, 400, { tracked: false });
-    const d = m.payload.detections;
+  it('with embedUntracked, untracked detections (before vision-track) get embeddings but no global id; without, nothing', async () => {
+    let h = await load({ embedder: 'colour', embedUntracked: true });
+    let d = (await feed(h, 'cam-1', 10, 400, { tracked: false })).payload.detections;
     assert.ok(d.some((x) => Array.isArray(x.embedding)));
     assert.ok(d.every((x) => x.globalId === undefined));
+    await helper.unload();
+    h = await load({ embedder: 'colour' });
+    d = (await feed(h, 'cam-1', 10, 400, { tracked: false })).payload.detections;
+    assert.ok(d.length > 0 && d.every((x) => x.embedding === undefined && x.globalId === undefined));
   });
 
   it('a track-end event from vision-track sends the identity to the gallery at once', async () => {
