@@ -109,6 +109,27 @@ describe('reid: engine', () => {
     assert.ok(e.stats().gallery <= 6);
   });
 
+  it('a track the tracker resumes after reid ended it keeps its identity, without a join event', () => {
+    const e = new ReidEngine(8, opts);
+    step(e, 'c', 0, [det(1)], [unit(0)]);
+    step(e, 'c', 1000, [], []); // ended: unseen > 500 ms
+    assert.strictEqual(e.stats().gallery, 1);
+    const u = step(e, 'c', 1500, [det(1, 300)], []); // same track id, no new sample yet
+    assert.deepStrictEqual({ id: u.globalIds[0], joins: u.joins.length, gallery: e.stats().gallery }, { id: 'p1', joins: 0, gallery: 0 });
+  });
+
+  it('same camera: a look-alike far from where the person was lost is not joined', () => {
+    const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 0 });
+    step(e, 'c', 0, [det(1, 10)], [unit(0)]);
+    e.sweep(1);
+    // 150 px tall boxes; 0.5 s later at 580 px: (1.5 × 0.5 + 1) × 150 = 262 px allowed, 570 px away.
+    assert.strictEqual(step(e, 'c', 500, [det(2, 580)], [unit(0)]).joins.length, 0);
+    const e2 = new ReidEngine(8, { ...opts, trackTimeoutMs: 0 });
+    step(e2, 'c', 0, [det(1, 10)], [unit(0)]);
+    e2.sweep(1);
+    assert.strictEqual(step(e2, 'c', 500, [det(2, 200)], [unit(0)]).joins.length, 1);
+  });
+
   it('endTrack and endCamera move identities to the gallery at once', () => {
     const e = new ReidEngine(8, opts);
     step(e, 'a', 0, [det(1, 10), det(2, 300)], [unit(0), unit(1)]);

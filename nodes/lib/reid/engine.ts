@@ -9,7 +9,7 @@
  * Time is passed in (frame times); cameras are assumed to share a clock (live sources stamp epoch ms).
  * Every per-track entry is deleted when the track ends, and the track map is bounded by maxTracks.
  */
-import { Detection, Point } from '../types';
+import { Box, Detection, Point } from '../types';
 import { Gallery, GalleryEntry } from './gallery';
 import { QualityOptions, QualityVerdict, judgeQuality, resolveQualityOptions } from './quality';
 import { Matrix3, applyHomography, homographyFromPairs } from './homography';
@@ -59,6 +59,11 @@ export interface ReidOptions {
   maxSpeed: number;
   /** Slack added to the floor gate distance (floor units; calibration error, stepping). */
   floorTolerance: number;
+  /**
+   * Same camera: a returning person reappears near where they were lost. A match needs the new box
+   * centre within (sameCameraSpeed × gap s + 1) box heights of the last one; 0 turns the gate off.
+   */
+  sameCameraSpeed: number;
   /** Prefix of minted global ids. */
   idPrefix: string;
 }
@@ -80,6 +85,7 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
   calibrations: {},
   maxSpeed: 3,
   floorTolerance: 1,
+  sameCameraSpeed: 1.5,
   idPrefix: 'p',
 }) as Readonly<ReidOptions>;
 
@@ -118,6 +124,7 @@ export function resolveReidOptions(input: ReidOptionsInput = {}): ReidOptions {
   num('maxTracks', o.maxTracks, 1, 10000000, true);
   num('maxSpeed', o.maxSpeed, 0, 1e6);
   num('floorTolerance', o.floorTolerance, 0, 1e6);
+  num('sameCameraSpeed', o.sameCameraSpeed, 0, 1e6);
   if (o.unlistedTransitions !== 'allow' && o.unlistedTransitions !== 'deny') throw new Error(`reid option unlistedTransitions must be "allow" or "deny", got ${JSON.stringify(o.unlistedTransitions)}`);
   if (!Array.isArray(o.transitions)) throw new Error('reid option transitions must be a list of {from, to, minS, maxS}');
   o.transitions = o.transitions.map((t, i) => {
@@ -142,6 +149,8 @@ interface TrackState {
   framesSinceSample: number;
   globalId?: string;
   floor?: Point;
+  firstBox: Box;
+  lastBox: Box;
 }
 
 export interface JoinEvent {
@@ -237,7 +246,16 @@ export class ReidEngine {
       const k = this.key(camera, d.trackId);
       let t = this.tracks.get(k);
       if (!t) {
-        t = { camera, trackId: d.trackId, firstMs: tMs, lastMs: tMs, samples: 0, framesSinceSample: 0 };
+        t = { camera, trackId: d.trackId, firstMs: tMs, lastMs: tMs, samples: 0, framesSinceSample: 0, firstBox: d.box, lastBox: d.box };
+        // The tracker resumed a track we had ended (its lost buffer outlasts trackTimeoutMs): it is
+        // the same person by the tracker's own judgement, so it keeps its identity and average.
+        const resumed = this.gallery.findTrack(camera, d.trackId);
+        if (resumed) {
+          t.globalId = resumed.globalId;
+          t.embedding = this.gallery.embedding(resumed.globalId);
+          t.samples = o.minSamples;
+          this.gallery.remove(resumed.globalId);
+        }
         this.tracks.set(k, t);
       } else {
         // Re-insert so map order is last-seen order (the bound below evicts from the front).
@@ -245,6 +263,7 @@ export class ReidEngine {
         this.tracks.set(k, t);
       }
       t.lastMs = tMs;
+      t.lastBox = d.box;
       t.framesSinceSample++;
       if (h) t.floor = applyHomography(h, [(d.box[0] + d.box[2]) / 2, d.box[3]]);
       let e = embeddings.get(i);
@@ -322,7 +341,7 @@ export class ReidEngine {
 
   private finish(k: string, t: TrackState): void {
     this.tracks.delete(k);
-    if (t.globalId && t.embedding) this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor }, t.embedding);
+    if (t.globalId && t.embedding) this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor, box: t.lastBox, trackId: t.trackId }, t.embedding);
   }
 
   private transitionAllowed(from: string, to: string, gapMs: number): boolean {
@@ -339,11 +358,20 @@ export class ReidEngine {
     return dist <= this.options.maxSpeed * (gapMs / 1000) + this.options.floorTolerance;
   }
 
+  private nearEnough(e: GalleryEntry, t: TrackState, gapMs: number): boolean {
+    const k = this.options.sameCameraSpeed;
+    if (!k || e.camera !== t.camera || !e.box) return true;
+    const h = Math.max(e.box[3] - e.box[1], t.firstBox[3] - t.firstBox[1], 1);
+    const dx = (e.box[0] + e.box[2]) / 2 - (t.firstBox[0] + t.firstBox[2]) / 2;
+    const dy = (e.box[1] + e.box[3]) / 2 - (t.firstBox[1] + t.firstBox[3]) / 2;
+    return Math.hypot(dx, dy) <= (k * (gapMs / 1000) + 1) * h;
+  }
+
   private decide(t: TrackState, tMs: number): JoinEvent | undefined {
     const o = this.options;
     const m = this.gallery.search(t.embedding!, (e) => {
       const gap = t.firstMs - e.endMs;
-      return this.transitionAllowed(e.camera, t.camera, gap) && this.floorAllowed(e, t, gap);
+      return this.transitionAllowed(e.camera, t.camera, gap) && this.floorAllowed(e, t, gap) && this.nearEnough(e, t, gap);
     });
     if (m && m.similarity >= o.threshold && m.similarity - m.second >= o.margin) {
       this.gallery.remove(m.entry.globalId);

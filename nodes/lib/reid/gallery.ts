@@ -4,7 +4,7 @@
  * Embeddings live in one flat Float32Array (capacity × dim) so a search is a tight dot-product loop
  * over contiguous memory; slots are reused.
  */
-import { Point } from '../types';
+import { Box, Point } from '../types';
 
 export interface GalleryEntry {
   globalId: string;
@@ -13,6 +13,10 @@ export interface GalleryEntry {
   endMs: number;
   /** Floor position (homography units) where it was last seen, when its camera has a homography. */
   floor?: Point;
+  /** Last box (pixels in its camera), for the same-camera position gate. */
+  box?: Box;
+  /** The per-camera track id it ended as (a tracker may resume a lost track under the same id). */
+  trackId?: number;
 }
 
 export interface GalleryOptions {
@@ -66,8 +70,23 @@ export class Gallery {
     if (!this.free.length) this.evictOldest();
     const slot = this.free.pop()!;
     this.matrix.set(embedding, slot * this.dim);
-    this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined };
+    this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined, box: entry.box ? [...entry.box] as Box : undefined };
     this.slots.set(entry.globalId, slot);
+  }
+
+  /** The entry that ended as this camera's track, if it is still here. */
+  findTrack(camera: string, trackId: number): GalleryEntry | undefined {
+    for (const slot of this.slots.values()) {
+      const e = this.entries[slot]!;
+      if (e.trackId === trackId && e.camera === camera) return { ...e };
+    }
+    return undefined;
+  }
+
+  /** A copy of an entry's embedding. */
+  embedding(globalId: string): Float32Array | undefined {
+    const slot = this.slots.get(globalId);
+    return slot === undefined ? undefined : this.matrix.slice(slot * this.dim, (slot + 1) * this.dim);
   }
 
   remove(globalId: string): boolean {
