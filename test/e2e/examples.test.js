@@ -1,26 +1,23 @@
 'use strict';
-// Every example flow in examples/ deployed into a real Node-RED (the gateway app, a temp user dir)
-// and run: its nodes start without errors (nothing logged at error level, no red status on our
-// nodes), and each of its debug nodes receives messages. Assets come through env vars, as the
+// Every example flow in examples/ loaded into a real Node-RED (the gateway app in a child process,
+// a temp user dir, the example as its flow file) and run: its nodes start without errors (nothing
+// logged at error level, no red status), and each of its debug nodes receives messages (seen on the
+// editor's websocket, as the debug sidebar sees them). Assets come through env vars, as the
 // examples' comments tell users: EDGEVISION_SOURCE (the demo clip) and EDGEVISION_INFLUX_* (a real
 // influxd started here, which must then hold the influx example's points). The view example's
-// picture is fetched over HTTP.
+// picture is fetched over HTTP. One child per example: a fresh runtime each, as after an import.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawn } = require('child_process');
 const sharp = require('sharp');
+const WebSocket = require('ws');
 const { asset } = require('../helpers/assets');
 const { startInfluxd, stopAll, sleep } = require('../helpers/influx-servers');
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIR = path.join(ROOT, 'examples');
-const LEVEL = { fatal: 10, error: 20, warn: 30 };
-
-function extraSettings() {
-  const listed = require('../../package.json')['node-red'].nodes['vision-view'];
-  return listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
-}
 
 async function until(fn, ms, what) {
   const end = Date.now() + ms;
@@ -32,58 +29,74 @@ async function until(fn, ms, what) {
   }
 }
 
+function startChild(userDir, flowFile, env) {
+  const listed = require('../../package.json')['node-red'].nodes['vision-view'];
+  const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
+  const opts = { port: 0, userDir, flowFile, resetFlows: true, settings: { ...extra, logging: { console: { level: 'warn', metrics: false, audit: false } } } };
+  const script = `require(${JSON.stringify(path.join(ROOT, 'flows', 'gateway.js'))}).startGateway(${JSON.stringify(opts)}).then((g) => {
+    console.log('URL ' + g.url);
+    process.on('SIGTERM', () => g.stop().then(() => process.exit(0)));
+  }, (e) => { console.error(e); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  child.url = () => (/URL (\S+)/.exec(out) || [])[1];
+  child.log = () => out;
+  return child;
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Debug messages and node statuses from the editor's websocket. */
+function watch(url) {
+  const debug = new Map();
+  const statuses = new Map();
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/comms');
+  ws.on('open', () => {
+    ws.send(JSON.stringify({ subscribe: 'debug' }));
+    ws.send(JSON.stringify({ subscribe: 'status/#' }));
+  });
+  ws.on('message', (data) => {
+    for (const m of [].concat(JSON.parse(data))) {
+      if (m.topic === 'debug' && m.data) debug.set(m.data.id, (debug.get(m.data.id) || 0) + 1);
+      else if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
+    }
+  });
+  return { debug, statuses, close: () => ws.close() };
+}
+
 describe('examples: every flow loads into Node-RED and runs', function () {
   this.timeout(240000);
-  let gw, db, userDir;
-  const logs = [];
-  const delivered = new Map(); // destination node id → messages received
-  const statuses = new Map(); // node id → last status
+  let db, userDir, env;
 
   before(async function () {
     db = await startInfluxd();
     await db.createDatabase('examples');
-    Object.assign(process.env, {
+    env = {
       EDGEVISION_SOURCE: asset('video/vtest.avi'),
       EDGEVISION_INFLUX_HOST: '127.0.0.1',
       EDGEVISION_INFLUX_PORT: String(db.port),
       EDGEVISION_INFLUX_DB: 'examples',
-    });
+    };
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-examples-'));
-    const empty = path.join(userDir, 'empty.json');
-    fs.writeFileSync(empty, '[]');
-    const capture = { level: 'warn', metrics: false, audit: false, handler: () => (m) => logs.push(m) };
-    gw = await require('../../flows/gateway.js').startGateway({
-      port: 0,
-      userDir,
-      flowFile: empty,
-      resetFlows: true,
-      settings: { ...extraSettings(), logging: { console: { level: 'off' }, capture } },
-    });
-    gw.RED.hooks.add('postDeliver.examples-test', (ev) => {
-      const id = ev.destination && ev.destination.id;
-      if (id) delivered.set(id, (delivered.get(id) || 0) + 1);
-    });
-    gw.RED.events.on('node-status', (s) => statuses.set(s.id, s.status || {}));
   });
 
   after(async function () {
-    if (gw) {
-      gw.RED.hooks.remove('*.examples-test');
-      await gw.stop();
-    }
     if (db) await db.destroy();
     await stopAll();
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
-
-  async function deploy(flow) {
-    const r = await fetch(`${gw.url}/flows`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify(flow),
-    });
-    assert.strictEqual(r.status, 204, `deploy: ${r.status} ${await r.text()}`);
-  }
 
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
@@ -106,29 +119,32 @@ describe('examples: every flow loads into Node-RED and runs', function () {
     it(`${file}: starts without errors and every debug node receives messages`, async () => {
       const flow = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
       const ids = new Set(flow.map((n) => n.id));
-      const debugs = flow.filter((n) => n.type === 'debug' && n.name !== 'rejected by the server' && n.name !== 'InfluxDB points');
-      const from = logs.length;
-      for (const id of ids) {
-        delivered.delete(id);
-        statuses.delete(id);
+      const debugs = flow.filter((n) => n.type === 'debug' && n.name !== 'rejected by the server');
+      const child = startChild(path.join(userDir, file.replace(/\.json$/, '')), path.join(DIR, file), env);
+      let w = null;
+      try {
+        const url = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.log()))), 60000, 'Node-RED to start');
+        w = watch(url);
+        await until(() => debugs.every((d) => w.debug.get(d.id) > 0), 45000, `messages at ${debugs.map((d) => d.name).join(', ')}`);
+        if (file.includes('view')) {
+          const r = await until(async () => {
+            const x = await fetch(`${url}/vision-view/cam1.jpg`);
+            return x.status === 200 ? x : null;
+          }, 10000, 'the view snapshot');
+          assert.strictEqual(r.headers.get('content-type'), 'image/jpeg');
+          assert.strictEqual((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).width, 768);
+        }
+        if (file.includes('influx')) {
+          await until(async () => (await db.scalar('SELECT COUNT("celsius") FROM "example_temperature"', 'examples')) > 0, 15000, 'the example points in InfluxDB');
+        }
+        const errors = child.log().split('\n').filter((l) => /\[(error|fatal)\]/.test(l));
+        assert.deepStrictEqual(errors, [], 'nothing logged at error level');
+        const red = [...ids].filter((id) => w.statuses.get(id) && w.statuses.get(id).fill === 'red');
+        assert.deepStrictEqual(red.map((id) => `${id}: ${w.statuses.get(id).text}`), [], 'no red status');
+      } finally {
+        if (w) w.close();
+        await stopChild(child);
       }
-      await deploy(flow);
-      await until(() => debugs.every((d) => delivered.get(d.id) > 0), 45000, `messages at ${debugs.map((d) => d.name).join(', ')}`);
-      if (file.includes('view')) {
-        const r = await until(async () => {
-          const x = await fetch(`${gw.url}/vision-view/cam1.jpg`);
-          return x.status === 200 ? x : null;
-        }, 10000, 'the view snapshot');
-        assert.strictEqual(r.headers.get('content-type'), 'image/jpeg');
-        assert.strictEqual((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).width, 768);
-      }
-      if (file.includes('influx')) {
-        await until(async () => (await db.scalar('SELECT COUNT("celsius") FROM "example_temperature"', 'examples')) > 0, 15000, 'the example points in InfluxDB');
-      }
-      const errors = logs.slice(from).filter((m) => m.level <= LEVEL.error && (!m.id || ids.has(m.id)));
-      assert.deepStrictEqual(errors.map((m) => `${m.type}: ${m.msg}`), []);
-      const red = [...ids].filter((id) => statuses.get(id) && statuses.get(id).fill === 'red');
-      assert.deepStrictEqual(red.map((id) => `${id}: ${statuses.get(id).text}`), [], 'no red status');
     });
   }
 });

@@ -1,5 +1,6 @@
 'use strict';
 // The gateway app end to end: startGateway() on a free port with a temp user dir and the demo flow
+// (in a child process, stopped with SIGTERM, so that nothing it leaves behind touches this one)
 // (vtest.avi at full speed, looping) → the real yolox_nano, tracker, counter, stations → a real
 // InfluxDB 1.x (influxd) and the dashboard, opened in headless Chromium (playwright-core driving
 // Debian's chromium). It fails if the page shows no video, if the counters never move, or if the
@@ -9,6 +10,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { spawn } = require('child_process');
 const sharp = require('sharp');
 const { startInfluxd, stopAll, sleep, which } = require('../helpers/influx-servers');
 require('../helpers/assets');
@@ -18,10 +20,34 @@ const DB = 'edgevision';
 // The demo runs this long in all (the brief: a short CI run at full speed instead of minutes in real time).
 const DEMO_MS = Number(process.env.EDGEVISION_E2E_DEMO_MS || 75000);
 
-/** vision-view is loaded from dist/ directly until package.json lists it. */
-function extraSettings() {
+/** The gateway in a child process; vision-view is loaded from dist/ directly until package.json lists it. */
+function startChild(opts, env) {
   const listed = require('../../package.json')['node-red'].nodes['vision-view'];
-  return listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
+  const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
+  const o = { ...opts, settings: { ...extra, logging: { console: { level: 'warn', metrics: false, audit: false } } } };
+  const script = `require(${JSON.stringify(path.join(ROOT, 'flows', 'gateway.js'))}).startGateway(${JSON.stringify(o)}).then((g) => {
+    console.log('URL ' + g.url);
+    process.on('SIGTERM', () => g.stop().then(() => process.exit(0)));
+  }, (e) => { console.error(e); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  child.url = () => (/URL (\S+)/.exec(out) || [])[1];
+  child.log = () => out;
+  return child;
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 async function until(fn, ms, what) {
@@ -37,7 +63,7 @@ async function until(fn, ms, what) {
 
 describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', function () {
   this.timeout(300000);
-  let db, gw, browser, page, userDir;
+  let db, gw, url, browser, page, userDir;
   const t0 = Date.now();
   const seen = {};
 
@@ -46,7 +72,7 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
     if (!chromium) throw new Error('chromium not found on PATH (apt package chromium)');
     db = await startInfluxd();
     await db.createDatabase(DB);
-    Object.assign(process.env, {
+    const env = {
       EDGEVISION_INFLUX_URL: db.url,
       EDGEVISION_INFLUX_HOST: '127.0.0.1',
       EDGEVISION_INFLUX_PORT: String(db.port),
@@ -54,28 +80,23 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
       EDGEVISION_INFLUX_VERSION: '1.x',
       EDGEVISION_INFLUX_DB: DB,
       EDGEVISION_PROVIDERS: 'cpu',
-    });
-    // At full speed the clip decodes far ahead of the detector; a deeper frame store keeps each
-    // frame's own pixels around until the view draws its boxes (only if this process has no store yet).
-    if (!process.env.EDGEVISION_FRAME_STORE_CAPACITY) process.env.EDGEVISION_FRAME_STORE_CAPACITY = '64';
+      // At full speed the clip decodes far ahead of the detector; a deeper frame store keeps each
+      // frame's own pixels until the view draws its boxes on them.
+      EDGEVISION_FRAME_STORE_CAPACITY: '64',
+    };
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-gateway-'));
-    gw = await require('../../flows/gateway.js').startGateway({
-      port: 0,
-      userDir,
-      resetFlows: true,
-      realtime: false,
-      settings: { ...extraSettings(), logging: { console: { level: 'warn', metrics: false, audit: false } } },
-    });
+    gw = startChild({ port: 0, userDir, resetFlows: true, realtime: false }, env);
+    url = await until(() => gw.url() || (gw.exitCode !== null && Promise.reject(new Error(gw.log()))), 60000, 'the gateway to start');
     const { chromium: pw } = require('playwright-core');
     browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1080 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('pageerror', (e) => console.log(`      page error: ${e.message}`));
-    await page.goto(`${gw.url}/ui/`, { waitUntil: 'domcontentloaded' });
+    await page.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });
   });
 
   after(async function () {
     if (browser) await browser.close();
-    if (gw) await gw.stop();
+    if (gw) await stopChild(gw);
     if (db) await db.destroy();
     await stopAll();
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
@@ -123,7 +144,22 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
   it('saves a screenshot of the whole dashboard (docs/images/dashboard.png, < 500 kB)', async () => {
     // Let the charts, timeline and event table fill a little before the picture.
     await sleep(Math.max(0, Math.min(20000, t0 + 45000 - Date.now())));
-    const png = await page.screenshot({ fullPage: true });
+    // The dashboard lays its groups out in columns once the page has its size: wait until no two
+    // group cards overlap (a picture taken mid-layout shows them stacked on each other).
+    const overlaps = () =>
+      page.evaluate(() => {
+        const r = [...document.querySelectorAll('ui-card-panel')].map((e) => e.getBoundingClientRect()).filter((b) => b.width > 0 && b.height > 0);
+        let n = 0;
+        for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 && r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) n++;
+        return { groups: r.length, overlaps: n };
+      });
+    const layout = await until(async () => {
+      const o = await overlaps();
+      return o.groups >= 7 && o.overlaps === 0 ? o : null;
+    }, 20000, 'the seven dashboard groups laid out without overlapping');
+    assert.strictEqual(layout.overlaps, 0);
+    await sleep(500);
+    const png = await page.screenshot();
     const small = await sharp(png).png({ palette: true, quality: 90, compressionLevel: 9 }).toBuffer();
     for (const dir of [path.join(ROOT, 'docs', 'images'), path.join(ROOT, 'test', 'output')]) {
       fs.mkdirSync(dir, { recursive: true });
