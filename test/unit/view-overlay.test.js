@@ -159,6 +159,9 @@ describe('view: sizes, rate and stream framing', () => {
     const passed = [];
     for (let t = 0; t <= 1000; t += 50) if (g.ready(t)) (g.mark(t), passed.push(t));
     assert.deepStrictEqual(passed, [0, 200, 400, 600, 800, 1000]);
+    const w = new RateGate(5);
+    w.mark(1000);
+    assert.deepStrictEqual([w.waitMs(1000), w.waitMs(1143), w.waitMs(1200), w.waitMs(1500)], [200, 57, 0, 0]);
     const free = new RateGate(0);
     free.mark(0);
     assert.ok(free.ready(0));

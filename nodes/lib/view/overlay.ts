@@ -318,6 +318,10 @@ export class RateGate {
   mark(nowMs: number): void {
     this.last = nowMs;
   }
+  /** ms until ready() turns true (0 when it is). */
+  waitMs(nowMs: number): number {
+    return this.maxFps <= 0 ? 0 : Math.max(0, this.last + 1000 / this.maxFps - nowMs);
+  }
 }
 
 /** One part of a multipart/x-mixed-replace (MJPEG) stream: the header to write before the JPEG. */
