@@ -48,7 +48,7 @@ export class Detector {
   /** Labels named in filters that this model does not have (for a warning). */
   unknownLabels: string[] = [];
 
-  constructor(private readonly runner: Pick<ModelRunner, 'run'>, readonly spec: DetectorSpec, options: DetectorOptions = {}) {
+  constructor(private readonly runner: Pick<ModelRunner, 'run'> & Partial<Pick<ModelRunner, 'allocInput'>>, readonly spec: DetectorSpec, options: DetectorOptions = {}) {
     this.nmsOptions = validateNms(options.nms);
     this.filters = resolveFilters(options.filters);
     this.thresholds = this.buildThresholds();
@@ -90,7 +90,7 @@ export class Detector {
     }
     let tensor = pool.find((b) => !this.inUse.has(b));
     if (!tensor) {
-      tensor = new Float32Array(batch * per);
+      tensor = this.runner.allocInput ? this.runner.allocInput(batch * per) : new Float32Array(batch * per);
       // Keep a few for reuse; more than that means callers overlap more than they should.
       if (pool.length < 3) pool.push(tensor);
     }

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     provider: r.provider,
     attempts: created.attempts,
   });
+  let local: Float32Array | undefined;
   port.on('message', async (m: Request) => {
     if (m.kind === 'release') {
       await r.release().catch(() => undefined);
@@ -42,8 +43,22 @@ async function main(): Promise<void> {
       return;
     }
     try {
-      const out = await r.run(m.input, m.dims);
-      port.postMessage({ id: m.id, kind: 'result', out });
+      // ONNX Runtime refuses tensors on shared memory: copy into a local buffer here, off the main thread.
+      let input = m.input;
+      if (input.buffer instanceof SharedArrayBuffer) {
+        if (!local || local.length !== input.length) local = new Float32Array(input.length);
+        local.set(input);
+        input = local;
+      }
+      const out = await r.run(input, m.dims);
+      // Hand the output buffers over instead of copying them; fall back to a copy when a buffer
+      // cannot be transferred (shared, or owned by native code).
+      const buffers = [...new Set(Object.values(out).map((t) => t.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+      try {
+        port.postMessage({ id: m.id, kind: 'result', out }, buffers);
+      } catch {
+        port.postMessage({ id: m.id, kind: 'result', out });
+      }
     } catch (e) {
       port.postMessage({ id: m.id, kind: 'error', message: (e as Error).message });
     }

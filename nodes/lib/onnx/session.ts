@@ -58,6 +58,11 @@ export interface ModelRunner {
   readonly provider: ProviderName;
   run(input: Float32Array, dims: readonly number[]): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
   release(): Promise<void>;
+  /**
+   * Input buffers this runner can take without a copy (shared memory for a worker session). Callers
+   * that reuse input buffers should get them here; any Float32Array still works.
+   */
+  allocInput?(length: number): Float32Array;
 }
 
 export interface CreatedSession {
