@@ -96,6 +96,12 @@ describe('detect ONNX sessions', () => {
         assert.deepStrictEqual(a.output.dims, [1, 3549, 85]);
         assert.ok(a.output.data instanceof Float32Array);
         assert.deepStrictEqual(Array.from(a.output.data.slice(0, 850)), Array.from(b.output.data.slice(0, 850)));
+        // Its own input buffers are shared memory (no copy on the way in) and give the same result.
+        const shared = w.runner.allocInput(input.length);
+        assert.ok(shared.buffer instanceof SharedArrayBuffer);
+        shared.set(input);
+        const c = await w.runner.run(shared, [1, 3, 416, 416]);
+        assert.deepStrictEqual(Array.from(c.output.data.slice(0, 850)), Array.from(b.output.data.slice(0, 850)));
         // Ordering, not timing: a callback queued after run() fires before a worker run resolves,
         // and only after an in-process run (which holds the JS thread for the whole inference).
         const order = async (runner) => {
