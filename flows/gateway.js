@@ -63,7 +63,10 @@ function influxDefaults(env) {
   try {
     u = new URL(env.EDGEVISION_INFLUX_URL);
   } catch {
-    throw new Error(`EDGEVISION_INFLUX_URL is not a URL: ${env.EDGEVISION_INFLUX_URL}`);
+    u = null;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    throw new Error(`EDGEVISION_INFLUX_URL must be an http:// or https:// URL, got "${env.EDGEVISION_INFLUX_URL}"`);
   }
   set('EDGEVISION_INFLUX_HOST', u.hostname);
   set('EDGEVISION_INFLUX_PROTOCOL', u.protocol === 'https:' ? 'https' : 'http');
