@@ -215,4 +215,36 @@ describe('vision-view node', function () {
     v.receive({ topic: 'config', payload: { maxFps: 2 } });
     await until(() => v.context().get('viewConfig') && v.context().get('viewConfig').maxFps === 2, 5000, 'the saved config');
   });
+
+  it('with no camera set it serves every camera it is sent (msg.topic), and ignores none', async () => {
+    await load({ camera: '' });
+    const v = helper.getNode('v');
+    v.receive(frameMsg(putFrame('dock-a')));
+    v.receive(frameMsg(putFrame('dock-b')));
+    for (const cam of ['dock-a', 'dock-b']) {
+      const r = await until(async () => {
+        const x = await get(port, `/vision-view/${cam}.jpg`);
+        return x.status === 200 ? x : null;
+      }, 5000, `a snapshot of ${cam}`);
+      assert.strictEqual(r.type, 'image/jpeg');
+    }
+  });
+
+  it('a camera other than the one set is not served; closing the node ends its viewers and its route', async () => {
+    await load();
+    const v = helper.getNode('v');
+    v.receive(frameMsg(putFrame('other-cam')));
+    v.receive(frameMsg(putFrame()));
+    assert.strictEqual((await get(port, '/vision-view/other-cam.jpg')).status, 404);
+    let ended = false;
+    const req = http.get({ host: '127.0.0.1', port, path: '/vision-view/vcam.mjpg' }, (res) => {
+      res.resume();
+      res.on('end', () => (ended = true));
+    });
+    await sleep(200);
+    await helper.unload();
+    await until(() => ended, 5000, 'the stream to end when the node closes');
+    req.destroy();
+    assert.strictEqual((await get(port, '/vision-view/vcam.jpg')).status, 404);
+  });
 });
