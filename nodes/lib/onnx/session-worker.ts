@@ -14,8 +14,8 @@ interface InitData {
 type Request = { id: number; kind: 'run'; input: Float32Array; dims: number[] } | { id: number; kind: 'release' };
 
 async function main(): Promise<void> {
+  if (!parentPort) return;
   const port = parentPort;
-  if (!port) return;
   const { bytes, options } = workerData as InitData;
   let created: CreatedSession;
   try {
@@ -36,7 +36,14 @@ async function main(): Promise<void> {
     attempts: created.attempts,
   });
   let local: Float32Array | undefined;
-  port.on('message', async (m: Request) => {
+  // Requests run one after another: a release must never free the session under a run in flight
+  // (ONNX Runtime would abort the whole process), so each waits for the one before it.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (m: Request) => {
+    chain = chain.then(() => handle(m));
+  });
+
+  async function handle(m: Request): Promise<void> {
     if (m.kind === 'release') {
       await r.release().catch(() => undefined);
       port.postMessage({ id: m.id, kind: 'released' });
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     } catch (e) {
       port.postMessage({ id: m.id, kind: 'error', message: (e as Error).message });
     }
-  });
+  }
 }
 
 void main();

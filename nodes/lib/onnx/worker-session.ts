@@ -42,6 +42,7 @@ class WorkerRunner implements ModelRunner {
       this.waiting.delete(m.id);
       if (m.kind === 'result') w.resolve(m.out);
       else if (m.kind === 'error') w.reject(new Error(m.message));
+      else if (m.kind === 'released') w.resolve({});
     });
     const fail = (e: Error) => {
       this.dead = e;
@@ -69,10 +70,33 @@ class WorkerRunner implements ModelRunner {
     });
   }
 
-  release(): Promise<void> {
-    if (!this.released) {
+  /**
+   * Asks the worker to release its session after any run in flight (it handles requests in order),
+   * then stops the thread. Terminating the thread during a run aborts the whole process inside
+   * ONNX Runtime, so termination waits for the worker's answer (or a timeout if it is stuck).
+   */
+  release(timeoutMs = 10000): Promise<void> {
+    if (this.released) return this.released;
+    if (this.dead) {
       this.released = this.worker.terminate().then(() => undefined);
+      return this.released;
     }
+    const id = this.nextId++;
+    const answered = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiting.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      this.worker.postMessage({ id, kind: 'release' });
+    });
+    this.released = answered.then(() => this.worker.terminate()).then(() => undefined);
     return this.released;
   }
 }
