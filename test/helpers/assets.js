@@ -1,7 +1,10 @@
 'use strict';
-// Where tests find real data: the folder named by EDGEVISION_ASSETS (see test/setup.js).
+// Where tests find real data: the folder named by EDGEVISION_ASSETS (see test/setup.js). Files the
+// manifest names (models, the demo clip) are found by the same resolver the nodes and the CLI use;
+// data sets that no user downloads (MOTChallenge, test images) are read from the folder directly.
 const fs = require('fs');
 const path = require('path');
+const { loadManifest, resolveAsset } = require('../../dist/nodes/lib/assets.js');
 
 function assetsDir() {
   const dir = process.env.EDGEVISION_ASSETS;
@@ -13,7 +16,10 @@ function assetsDir() {
 
 /** Absolute path of a file under the assets folder, e.g. asset('video/vtest.avi'). */
 function asset(rel) {
-  const p = path.join(assetsDir(), rel);
+  const dir = assetsDir();
+  const entry = loadManifest().assets.find((a) => a.sharedPath === rel);
+  if (entry) return resolveAsset(entry.name);
+  const p = path.join(dir, rel);
   if (!fs.existsSync(p)) throw new Error(`test asset missing: ${p}`);
   return p;
 }
