@@ -187,6 +187,12 @@ export = function (RED: Red) {
         done();
         return;
       }
+      if (p && typeof p === 'object' && typeof p.event === 'string' && !Array.isArray(p.detections)) {
+        // Other events from the same wire (track-start, …) carry nothing reid needs: ignore them,
+        // so vision-track's whole events output can be wired in.
+        done();
+        return;
+      }
       if (!isVisionFrame(p)) {
         status.force('error', 'not a vision frame');
         done(new Error('msg.payload must be a vision frame with a detections array (from vision-track), or a track-end event'));

@@ -159,6 +159,18 @@ describe('vision-reid node', function () {
     await waitFor(() => h.reid.reidStats().gallery === 1, 2000, 'gallery entry');
   });
 
+  it('other vision-track events on the same wire (track-start) are completed quietly, not errors', async () => {
+    const h = await load({ embedder: 'colour' });
+    let completed = 0;
+    h.reid.receive({ topic: 'cam-1', payload: { event: 'track-start', camera: 'cam-1', tMs: 0, trackId: 1 } });
+    h.reid.receive({ topic: 'cam-1', payload: 'hello' }); // the control: an error does reach Catch
+    await waitFor(() => h.got.caught.length === 1, 2000, 'catch');
+    await new Promise((r) => setTimeout(r, 100));
+    completed = h.got.caught.length;
+    assert.strictEqual(completed, 1, 'only the bad message is an error');
+    assert.match(h.got.caught[0].error.message, /vision frame/);
+  });
+
   it('a message that is not a vision frame is an error a Catch node sees, with a red status', async () => {
     const h = await load({ embedder: 'colour' });
     h.reid.receive({ topic: 'cam-1', payload: 'hello' });
