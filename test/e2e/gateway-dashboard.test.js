@@ -10,9 +10,9 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
 const sharp = require('sharp');
 const { startInfluxd, stopAll, sleep, which } = require('../helpers/influx-servers');
+const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 require('../helpers/assets');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -20,35 +20,10 @@ const DB = 'edgevision';
 // The demo runs this long in all (the brief: a short CI run at full speed instead of minutes in real time).
 const DEMO_MS = Number(process.env.EDGEVISION_E2E_DEMO_MS || 75000);
 
-/** The gateway in a child process; vision-view is loaded from dist/ directly until package.json lists it. */
 function startChild(opts, env) {
-  const listed = require('../../package.json')['node-red'].nodes['vision-view'];
-  const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
-  const o = { ...opts, settings: { ...extra, logging: { console: { level: 'warn', metrics: false, audit: false } } } };
-  const script = `require(${JSON.stringify(path.join(ROOT, 'flows', 'gateway.js'))}).startGateway(${JSON.stringify(o)}).then((g) => {
-    console.log('URL ' + g.url);
-    process.on('SIGTERM', () => g.stop().then(() => process.exit(0)));
-  }, (e) => { console.error(e); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  child.url = () => (/URL (\S+)/.exec(out) || [])[1];
-  child.log = () => out;
-  return child;
+  return startGatewayChild(opts, env, 'warn');
 }
 
-function stopChild(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 async function until(fn, ms, what) {
   const end = Date.now() + ms;

@@ -8,8 +8,8 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
 const WebSocket = require('ws');
+const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 const { asset } = require('../helpers/assets');
 const { freePort, sleep, which } = require('../helpers/influx-servers');
 
@@ -26,33 +26,11 @@ async function until(fn, ms, what) {
 }
 
 function startChild(userDir, reset, env) {
-  const listed = require('../../package.json')['node-red'].nodes['vision-view'];
-  const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
-  const opts = { port: 0, userDir, resetFlows: reset, realtime: true, settings: { ...extra, logging: { console: { level: 'error', metrics: false, audit: false } } } };
-  const script = `require(${JSON.stringify(path.join(ROOT, 'flows', 'gateway.js'))}).startGateway(${JSON.stringify(opts)}).then((g) => {
-    console.log('URL ' + g.url);
-    process.on('SIGTERM', () => g.stop().then(() => process.exit(0)));
-  }, (e) => { console.error(e); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  child.url = () => (/URL (\S+)/.exec(out) || [])[1];
-  child.output = () => out.slice(-2000);
+  const child = startGatewayChild({ port: 0, userDir, resetFlows: reset, realtime: true }, env, 'error');
+  child.output = () => child.log().slice(-2000);
   return child;
 }
 
-function stopChild(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 /** Node statuses from the editor's websocket (what the editor shows under each node). */
 function watchStatuses(url) {
