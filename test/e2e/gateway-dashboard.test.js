@@ -14,6 +14,9 @@ const sharp = require('sharp');
 const { startInfluxd, stopAll, sleep, which } = require('../helpers/influx-servers');
 const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 require('../helpers/assets');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 const ROOT = path.join(__dirname, '..', '..');
 const DB = 'edgevision';
@@ -25,16 +28,6 @@ function startChild(opts, env) {
 }
 
 
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', function () {
   this.timeout(300000);

@@ -12,18 +12,12 @@ const WebSocket = require('ws');
 const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 const { asset } = require('../helpers/assets');
 const { freePort, sleep, which } = require('../helpers/influx-servers');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 const ROOT = path.join(__dirname, '..', '..');
 
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 function startChild(userDir, reset, env) {
   const child = startGatewayChild({ port: 0, userDir, resetFlows: reset, realtime: true }, env, 'error');

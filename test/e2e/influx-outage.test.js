@@ -11,6 +11,9 @@ const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const { startInfluxd, stopAll, sleep } = require('../helpers/influx-servers');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 helper.init(require.resolve('node-red'));
 
@@ -20,15 +23,6 @@ const RATE = 400; // points/s: 10 000 points take 25 s
 const OUTAGE_AT_MS = 3000;
 const OUTAGE_MS = 20000;
 
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('vision-influx-write store-and-forward (e2e, real InfluxDB 1.x)', function () {
   this.timeout(120000);

@@ -9,20 +9,14 @@ const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const { startInfluxd, startVictoria, stopAll, sleep } = require('../helpers/influx-servers');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 helper.init(require.resolve('node-red'));
 
 const T0 = Date.UTC(2026, 0, 1);
 
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('vision-influx-write round trip (e2e, real servers)', function () {
   this.timeout(60000);

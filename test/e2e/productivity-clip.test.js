@@ -25,6 +25,9 @@ const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 helper.init(require.resolve('node-red'));
 
@@ -44,15 +47,6 @@ const SETTINGS = {
   kpiIntervalS: 10, shifts: '', utcOffsetMin: '0',
 };
 
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('productivity on a real clip (vtest.avi → yolox_nano → tracker → node → InfluxDB)', function () {
   this.timeout(600000);

@@ -12,6 +12,7 @@ const cameraNode = [
 ];
 const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const { asset } = require('../helpers/assets');
+const { waitFor } = require('../helpers/wait');
 
 helper.init(require.resolve('node-red'));
 
@@ -48,28 +49,6 @@ function flow(props) {
   ].map((n) => (n.type === 'tab' ? n : { z: 'f1', ...n }));
 }
 
-function waitFor(pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      let v;
-      try {
-        v = pred();
-      } catch (e) {
-        clearInterval(iv);
-        reject(e);
-        return;
-      }
-      if (v) {
-        clearInterval(iv);
-        resolve(v);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 50);
-  });
-}
 
 describe('vision-camera-source (real ffmpeg)', function () {
   this.timeout(60000);

@@ -11,6 +11,7 @@ const { asset } = require('../helpers/assets');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const { waitFor } = require('../helpers/wait');
 const NODES = [modelNode, detectNode, catchNode, statusNode, completeNode];
 
 helper.init(require.resolve('node-red'));
@@ -34,28 +35,6 @@ function flow(detectProps = {}, modelProps = {}) {
   ];
 }
 
-function waitFor(pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      let v;
-      try {
-        v = pred();
-      } catch (e) {
-        clearInterval(iv);
-        reject(e);
-        return;
-      }
-      if (v) {
-        clearInterval(iv);
-        resolve(v);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
-}
 
 function collect(node) {
   const got = [];

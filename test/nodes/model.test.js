@@ -12,6 +12,7 @@ const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const { asset } = require('../helpers/assets');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const { waitFor } = require('../helpers/wait');
 const NODES = [modelNode, detectNode, catchNode, statusNode];
 // Tests that expect CUDA to be missing are skipped where its provider library is installed.
 const ortBin = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
@@ -67,21 +68,6 @@ function batchEchoModel() {
   return Buffer.from([...pb(1, 0, 7), ...pb(8, 2, [...pb(1, 2, ''), ...pb(2, 0, 13)]), ...pb(7, 2, graph)]);
 }
 
-function waitFor(pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      const v = pred();
-      if (v) {
-        clearInterval(iv);
-        resolve(v);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
-}
 const collect = (n) => {
   const got = [];
   n.on('input', (m) => got.push(m));

@@ -11,6 +11,7 @@ const { loadClip } = require('../../dist/cli/bench/reid.js');
 const { asset, assetsDir } = require('../helpers/assets');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const { waitFor } = require('../helpers/wait');
 const NODES = [reidNode, modelNode, catchNode, statusNode];
 
 helper.init(require.resolve('node-red'));
@@ -37,21 +38,6 @@ function collect(node) {
   return got;
 }
 
-function waitFor(pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      const v = pred();
-      if (v) {
-        clearInterval(iv);
-        resolve(v);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 5);
-  });
-}
 
 async function load(props) {
   await helper.load(NODES, flow(props));

@@ -9,6 +9,7 @@ const { asset } = require('../helpers/assets');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const { waitFor } = require('../helpers/wait');
 const NODES = [trackNode, catchNode, statusNode, completeNode];
 
 helper.init(require.resolve('node-red'));
@@ -36,21 +37,6 @@ function collect(node) {
   return got;
 }
 
-function waitFor(pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      const v = pred();
-      if (v) {
-        clearInterval(iv);
-        resolve(v);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 5);
-  });
-}
 
 const FPS = 25;
 let tud; // TUD-Campus detections per frame

@@ -13,6 +13,9 @@ const { trackColour } = require('../../dist/nodes/lib/view/overlay.js');
 const { parseColour } = require('../../dist/nodes/lib/view/raster.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const { waitFor } = require('../helpers/wait');
+// Polls servers and browsers: every 200 ms is plenty.
+const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 helper.init(require.resolve('node-red'));
 
@@ -50,15 +53,6 @@ const collect = (node) => {
   return got;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
