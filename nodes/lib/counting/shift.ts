@@ -6,18 +6,9 @@
  * even on the day a wall-clock hour is skipped or repeated.
  */
 
-/** Minutes east of UTC at an instant (e.g. +60 for CET, +120 for CEST). */
-export type OffsetFn = (epochMs: number) => number;
+import { DAY_MS as DAY, MINUTE_MS as MIN, OffsetFn, localOffset, localToUtc, parseClockTime } from '../local-time';
 
-/** The process's own time zone (TZ): what "local time" means on the gateway. */
-export const localOffset: OffsetFn = (ms) => -new Date(ms).getTimezoneOffset();
-
-export function fixedOffset(minutes: number): OffsetFn {
-  return () => minutes;
-}
-
-const DAY = 86_400_000;
-const MIN = 60_000;
+export { OffsetFn, localOffset, fixedOffset } from '../local-time';
 
 /** "06:00,14:00,22:00" → minutes after local midnight, sorted, unique. Empty text = no schedule. */
 export function parseShifts(text: string): number[] {
@@ -25,17 +16,11 @@ export function parseShifts(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(/[,;\s]+/)) {
     if (part === '') continue;
-    const m = /^(\d{1,2}):(\d{2})$/.exec(part);
-    if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new Error(`shift schedule: "${part}" is not a time HH:MM (00:00..23:59)`);
-    out.add(Number(m[1]) * 60 + Number(m[2]));
+    const min = parseClockTime(part);
+    if (min === null) throw new Error(`shift schedule: "${part}" is not a time HH:MM (00:00..23:59)`);
+    out.add(min);
   }
   return [...out].sort((a, b) => a - b);
-}
-
-/** The instant a local wall-clock time (ms since the epoch, read as local) happens; in a DST gap, the instant an hour-shifted clock would show it. */
-function localToUtc(localMs: number, offset: OffsetFn): number {
-  const guess = localMs - offset(localMs) * MIN;
-  return localMs - offset(guess) * MIN;
 }
 
 /** The latest boundary instant at or before nowMs, or undefined for an empty schedule. */

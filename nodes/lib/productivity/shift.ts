@@ -5,6 +5,10 @@
  * "Local" is the gateway's time zone unless a fixed UTC offset is given. Pure: time is passed in.
  */
 
+import { DAY_MS as DAY, MINUTE_MS as MIN, OffsetFn, localOffset, localToUtc, parseClockTime } from '../local-time';
+
+export { OffsetFn, localOffset } from '../local-time';
+
 export interface ShiftDef {
   name: string;
   /** Minutes after local midnight. */
@@ -17,18 +21,9 @@ export interface Shift {
   endMs: number;
 }
 
-/** Minutes east of UTC at an instant. */
-export type OffsetFn = (epochMs: number) => number;
-
-/** The process's time zone (TZ): what "local time" means on the gateway, as in line-count. */
-export const localOffset: OffsetFn = (ms) => -new Date(ms).getTimezoneOffset();
-
 export function offsetFn(utcOffsetMin: number | 'local'): OffsetFn {
   return utcOffsetMin === 'local' ? localOffset : () => utcOffsetMin;
 }
-
-const DAY = 86400000;
-const MIN = 60000;
 
 export function parseShifts(spec: string | undefined): ShiftDef[] {
   if (spec !== undefined && typeof spec !== 'string') throw new Error('shifts must be text like "06:00,14:00,22:00"');
@@ -37,10 +32,10 @@ export function parseShifts(spec: string | undefined): ShiftDef[] {
     const eq = part.indexOf('=');
     const name = eq >= 0 ? part.slice(0, eq).trim() : part;
     const hhmm = eq >= 0 ? part.slice(eq + 1).trim() : part;
-    const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
-    if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new Error(`shift start "${part}" must be HH:MM (00:00–23:59), optionally name=HH:MM`);
+    const startMin = parseClockTime(hhmm);
+    if (startMin === null) throw new Error(`shift start "${part}" must be HH:MM (00:00–23:59), optionally name=HH:MM`);
     if (!name) throw new Error(`shift "${part}" has an empty name`);
-    defs.push({ name, startMin: Number(m[1]) * 60 + Number(m[2]) });
+    defs.push({ name, startMin });
   }
   if (!defs.length) return [{ name: '00:00', startMin: 0 }];
   defs.sort((a, b) => a.startMin - b.startMin);
@@ -48,12 +43,6 @@ export function parseShifts(spec: string | undefined): ShiftDef[] {
     if (defs[i].startMin === defs[i - 1].startMin) throw new Error(`two shifts start at the same time (${defs[i - 1].name}, ${defs[i].name})`);
   }
   return defs;
-}
-
-/** The instant a local wall-clock time happens (in a DST gap: the instant an hour-shifted clock shows it). */
-function localToUtc(localMs: number, off: OffsetFn): number {
-  const guess = localMs - off(localMs) * MIN;
-  return localMs - off(guess) * MIN;
 }
 
 /** The shift that contains time t (epoch ms). */
