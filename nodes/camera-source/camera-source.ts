@@ -25,6 +25,16 @@ interface CameraSourceConfig {
 }
 
 const COMMANDS = ['start', 'stop', 'restart'] as const;
+
+/**
+ * Replaying a file as fast as possible: decode at most this many frames ahead of the newest frame a
+ * stage has read pixels of (detect, say), so a replay processes every frame instead of outrunning
+ * the pipeline and dropping most of them. A reader silent for PACE_GIVE_UP_MS (it stopped, or
+ * errors) no longer holds the source back.
+ */
+const PACE_MAX_AHEAD = 2;
+const PACE_POLL_MS = 5;
+const PACE_GIVE_UP_MS = 2000;
 type Command = (typeof COMMANDS)[number];
 
 function nonNegative(v: unknown, what: string): number {
@@ -76,6 +86,26 @@ export = function (RED: Red) {
       status.set('running', `${fpsEma.toFixed(1)} fps · ${frames} frames · ${drops} dropped`);
     }
 
+    let paceTimer: NodeJS.Timeout | null = null;
+
+    function clearPace() {
+      if (paceTimer) clearInterval(paceTimer);
+      paceTimer = null;
+    }
+
+    /** Files at full speed: hold ffmpeg while the readers of this camera's pixels catch up. */
+    function paceAfter(src: FfmpegSource, seq: number) {
+      if (paceTimer || store.lastReadSeq(camera) < 0 || seq - store.lastReadSeq(camera) <= PACE_MAX_AHEAD) return;
+      src.pause();
+      const since = Date.now();
+      paceTimer = setInterval(() => {
+        if (source !== src || seq - store.lastReadSeq(camera) <= 1 || Date.now() - since > PACE_GIVE_UP_MS) {
+          clearPace();
+          src.resume();
+        }
+      }, PACE_POLL_MS);
+    }
+
     function clearRetry() {
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
@@ -115,6 +145,7 @@ export = function (RED: Red) {
         const payload: VisionFrame = { camera, frame: ref, detections: [] };
         node.send({ topic: camera, payload });
         showRunning();
+        if (src.isFile && config.realtime === false) paceAfter(src, ref.seq);
       });
       src.on('spawn-error', (err) => {
         if (source !== src) return;
@@ -129,6 +160,7 @@ export = function (RED: Red) {
 
     function onExit(src: FfmpegSource, e: SourceExit) {
       if (source !== src) return;
+      clearPace();
       source = null;
       lastWallMs = 0;
       if (e.requested || closed) {
@@ -157,6 +189,7 @@ export = function (RED: Red) {
 
     async function stop(): Promise<void> {
       clearRetry();
+      clearPace();
       attempt = 0;
       const src = source;
       if (src) await src.stop();

@@ -31,6 +31,8 @@ export function frameBytes(width: number, height: number, format: PixelFormat): 
 class CameraRing {
   readonly slots: (Frame | undefined)[];
   nextSeq = 0;
+  /** Highest seq any reader has fetched; -1 while nobody has read pixels of this camera. */
+  lastRead = -1;
   evicted = 0;
   misses = 0;
   bytes = 0;
@@ -82,7 +84,10 @@ export class FrameStore {
   get(ref: FrameRef): Frame | undefined {
     const ring = this.cameras.get(ref.camera);
     const f = ring?.slots[ref.seq % this.capacity];
-    if (f && f.ref.seq === ref.seq) return f;
+    if (f && f.ref.seq === ref.seq) {
+      if (ref.seq > ring!.lastRead) ring!.lastRead = ref.seq;
+      return f;
+    }
     if (ring) ring.misses++;
     return undefined;
   }
@@ -98,6 +103,14 @@ export class FrameStore {
   hasNewer(ref: FrameRef): boolean {
     const ring = this.cameras.get(ref.camera);
     return !!ring && ring.nextSeq - 1 > ref.seq;
+  }
+
+  /**
+   * The newest seq whose pixels some stage has read, or -1 when none has (yet). A source that can go
+   * faster than real time (a file replay) uses it to wait for its readers instead of outrunning them.
+   */
+  lastReadSeq(camera: string): number {
+    return this.cameras.get(camera)?.lastRead ?? -1;
   }
 
   stats(camera: string): CameraStoreStats | undefined {

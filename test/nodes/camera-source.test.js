@@ -116,6 +116,53 @@ describe('vision-camera-source (real ffmpeg)', function () {
     });
   });
 
+  it('replays a file at full speed no faster than the stage reading its pixels: no frame is lost', function (done) {
+    // A reader that takes 15 ms a frame, far slower than ffmpeg decodes vtest.avi. Without pacing the
+    // 8-frame store would have evicted most frames before the reader got to them.
+    const store = sharedFrameStore();
+    let hits = 0;
+    let misses = 0;
+    function slowReader(RED) {
+      RED.nodes.registerType('test-slow-reader', function (cfg) {
+        RED.nodes.createNode(this, cfg);
+        // One frame at a time, like a detector: the next waits until this one is done.
+        const queue = [];
+        let busy = false;
+        const next = () => {
+          if (busy || !queue.length) return;
+          busy = true;
+          const { msg, d } = queue.shift();
+          setTimeout(() => {
+            if (store.get(msg.payload.frame)) hits++;
+            else misses++;
+            busy = false;
+            d();
+            next();
+          }, 15);
+        };
+        this.on('input', (msg, send, d) => {
+          queue.push({ msg, d });
+          next();
+        });
+      });
+    }
+    const f = flow({ camera: 'paced', url: asset('video/vtest.avi'), realtime: false, loop: false });
+    f.find((n) => n.id === 'cam').wires = [['reader']];
+    f.push({ id: 'reader', z: 'f1', type: 'test-slow-reader' });
+    helper.load([...cameraNode, slowReader], f, function () {
+      const iv = setInterval(() => {
+        if (hits + misses < 100) return;
+        clearInterval(iv);
+        try {
+          assert.strictEqual(misses, 0, `${misses} of ${hits + misses} frames were evicted before the reader got to them`);
+          done();
+        } catch (e) {
+          done(e);
+        }
+      }, 20);
+    });
+  });
+
   it('reports an unreachable source in red, retries with back-off, and keeps the flow running', function (done) {
     const srv = http.createServer();
     srv.listen(0, '127.0.0.1', () => {

@@ -29,6 +29,22 @@ describe('FrameStore', () => {
     assert.strictEqual(s.latest('nope'), undefined);
   });
 
+  it('knows the newest frame a reader fetched (for sources that pace themselves to their readers)', () => {
+    const s = new FrameStore({ capacity: 4 });
+    const refs = [0, 1, 2].map((i) => s.put('c', px(1, 1), 1, 1, i));
+    assert.strictEqual(s.lastReadSeq('c'), -1);
+    s.get(refs[1]);
+    s.get(refs[0]); // an older read never moves it back
+    assert.strictEqual(s.lastReadSeq('c'), 1);
+    s.put('c', px(1, 1), 1, 1, 3);
+    s.put('c', px(1, 1), 1, 1, 4);
+    s.put('c', px(1, 1), 1, 1, 5);
+    s.put('c', px(1, 1), 1, 1, 6);
+    s.get(refs[2]); // evicted: a miss does not count as a read
+    assert.strictEqual(s.lastReadSeq('c'), 1);
+    assert.strictEqual(s.lastReadSeq('other'), -1);
+  });
+
   it('rejects a buffer whose size does not match, and bad capacities', () => {
     const s = new FrameStore();
     assert.throws(() => s.put('c', new Uint8Array(10), 2, 2, 0), /has 10 bytes; 2×2 rgb24 needs 12/);
