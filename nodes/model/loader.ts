@@ -115,18 +115,18 @@ export function sessionKey(file: string, o: Required<SessionOptions>, inWorker =
 }
 
 /**
- * Acquires the shared session for `user` and resolves the spec. On failure the session is released
- * again, so a user that failed holds nothing. Errors say which step failed and why.
+ * The shared session for a model file and its session options, acquired for `user`: loaded once
+ * (in a worker thread unless `inWorker` is false) and shared by every user with the same key. A
+ * load that fails leaves the user holding nothing.
  */
-export async function acquireModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedModel> {
+async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike): Promise<{ file: string; key: string; session: CreatedSession }> {
   const file = resolveModelFile(s.model, s.baseDir);
   const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
   const inWorker = s.inWorker !== false;
   const key = sessionKey(file, so, inWorker);
   const registry = sharedSessions();
-  let session: CreatedSession;
   try {
-    session = await registry.acquire(
+    const session = await registry.acquire(
       key,
       user,
       async () => {
@@ -135,10 +135,20 @@ export async function acquireModel(s: ModelSettings, user: string, ort: OrtModul
       },
       (v) => v.runner.release(),
     );
+    return { file, key, session };
   } catch (e) {
     await registry.release(key, user);
     throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Acquires the shared session for `user` and resolves the spec. On failure the session is released
+ * again, so a user that failed holds nothing. Errors say which step failed and why.
+ */
+export async function acquireModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedModel> {
+  const { file, key, session } = await acquireSession(s, user, ort);
+  const registry = sharedSessions();
   try {
     if (isEmbeddingModel(s, file)) throw new Error('this is an embedding (re-identification) model: use it in vision-reid, not for detection');
     const spec = resolveSpec(session.runner, modelConfig(s, file));
@@ -168,26 +178,8 @@ export function isEmbeddingModel(s: ModelSettings, file: string): boolean {
  * torchreid's (256×128, RGB, /255, ImageNet mean/std) under the manifest and the user's settings.
  */
 export async function acquireEmbeddingModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedEmbeddingModel> {
-  const file = resolveModelFile(s.model, s.baseDir);
-  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
-  const inWorker = s.inWorker !== false;
-  const key = sessionKey(file, so, inWorker);
+  const { file, key, session } = await acquireSession(s, user, ort);
   const registry = sharedSessions();
-  let session: CreatedSession;
-  try {
-    session = await registry.acquire(
-      key,
-      user,
-      async () => {
-        const bytes = await fs.promises.readFile(file);
-        return inWorker ? createWorkerSession(bytes, so) : createSession(ort, bytes, so);
-      },
-      (v) => v.runner.release(),
-    );
-  } catch (e) {
-    await registry.release(key, user);
-    throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
-  }
   try {
     const cfg = modelConfig(s, file);
     if (!isEmbeddingModel(s, file)) throw new Error('not an embedding model: set the vision-model output format to "embedding (re-id)"');
