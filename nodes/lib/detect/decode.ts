@@ -90,6 +90,23 @@ function checkBatch(b: number, batch: number): void {
   if (!Number.isInteger(batch) || batch < 0 || batch >= b) throw new Error(`batch index ${batch} outside the output's batch of ${b}`);
 }
 
+/**
+ * For a row laid out [cx, cy, w, h, obj, cls0…] at `base`: the class whose obj·cls is highest among
+ * those that clear their own threshold, or -1. Shared by the YOLOX and YOLOv5 layouts.
+ */
+function bestClass(d: Float32Array, base: number, obj: number, nc: number, thr: ArrayLike<number>): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let c = 0; c < nc; c++) {
+    const s = obj * d[base + 5 + c];
+    if (s >= thr[c] && s > bestScore) {
+      bestScore = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
 /** YOLOX raw grid: rows [cx,cy,w,h,obj,cls…] before decoding; obj and cls already sigmoided. */
 export function decodeYolox(t: OutputTensor, batch: number, ctx: DecodeContext): Candidates {
   const [b, n, k] = expect3(t, 'YOLOX');
@@ -106,18 +123,10 @@ export function decodeYolox(t: OutputTensor, batch: number, ctx: DecodeContext):
     const obj = d[base + 4];
     // cls ≤ 1, so score = obj·cls ≤ obj: most rows stop here.
     if (!(obj >= floor)) continue;
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let c = 0; c < nc; c++) {
-      const s = obj * d[base + 5 + c];
-      if (s >= thr[c] && s > bestScore) {
-        bestScore = s;
-        best = c;
-      }
-    }
+    const best = bestClass(d, base, obj, nc, thr);
     if (best < 0) continue;
     const s = g.stride[r];
-    push(out, (d[base] + g.gx[r]) * s, (d[base + 1] + g.gy[r]) * s, Math.exp(d[base + 2]) * s, Math.exp(d[base + 3]) * s, bestScore, best);
+    push(out, (d[base] + g.gx[r]) * s, (d[base + 1] + g.gy[r]) * s, Math.exp(d[base + 2]) * s, Math.exp(d[base + 3]) * s, obj * d[base + 5 + best], best);
   }
   return out;
 }
@@ -135,16 +144,8 @@ export function decodeYolov5(t: OutputTensor, batch: number, ctx: DecodeContext)
   for (let r = 0, base = batch * n * k; r < n; r++, base += k) {
     const obj = d[base + 4];
     if (!(obj >= floor)) continue;
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let c = 0; c < nc; c++) {
-      const s = obj * d[base + 5 + c];
-      if (s >= thr[c] && s > bestScore) {
-        bestScore = s;
-        best = c;
-      }
-    }
-    if (best >= 0) push(out, d[base], d[base + 1], d[base + 2], d[base + 3], bestScore, best);
+    const best = bestClass(d, base, obj, nc, thr);
+    if (best >= 0) push(out, d[base], d[base + 1], d[base + 2], d[base + 3], obj * d[base + 5 + best], best);
   }
   return out;
 }
