@@ -13,7 +13,7 @@ import { parseArgs, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
 import { MotRow, parseMot } from '../../nodes/lib/mot/io';
 import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/mot/evaluate';
-import { Tracker, TrackerOptionsInput } from '../../nodes/lib/tracking/tracker';
+import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
 import { judgeQuality } from '../../nodes/lib/reid/quality';
@@ -28,7 +28,7 @@ export const usage = [
 ].join('\n');
 
 /** vision-track's node defaults for the YOLOX-Nano detector (nodes/track/track.ts). */
-const NODE_DEFAULTS: TrackerOptionsInput = { highThreshold: 0.6, newTrackThreshold: 0.7 };
+const NODE_DEFAULTS: TrackerOptionsInput = VISION_TRACK_DEFAULTS;
 
 interface Prepared {
   sequence: string;

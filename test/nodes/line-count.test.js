@@ -13,6 +13,7 @@ const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
 const { parseMotTracks, trackAndCount } = require('../../dist/nodes/lib/counting');
+const { VISION_TRACK_DEFAULTS } = require('../../dist/nodes/lib/tracking/tracker');
 
 helper.init(require.resolve('node-red'));
 
@@ -316,8 +317,8 @@ describe('vision-line-count (node)', function () {
       trk.receive({ topic: 'tud', payload: { camera: 'tud', frame: { camera: 'tud', seq: f, tMs: ((f - 1) * 1000) / 25, width: 640, height: 480, format: 'rgb24' }, detections } });
     }
     await until(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
-    // vision-track's node defaults are calibrated for yolox_nano (nodes/track/track.ts NODE_DEFAULTS).
-    const expected = trackAndCount(dets, JSON.parse(geometry), 640, 480, 25, {}, { highThreshold: 0.6, newTrackThreshold: 0.7 });
+    // The same tracker settings the vision-track node runs with.
+    const expected = trackAndCount(dets, JSON.parse(geometry), 640, 480, 25, {}, VISION_TRACK_DEFAULTS);
     assert.deepStrictEqual(frames[frames.length - 1].payload.counts, expected);
     assert.ok(Object.values(expected).reduce((s, c) => s + c.in + c.out, 0) >= 8, 'people were counted');
   });
