@@ -25,6 +25,7 @@ export const usage = [
   '  --seconds N  measuring time per phase (default 20)',
   '  --warmup S   seconds between start and measuring: model load, first frames (default 10)',
   '  --realtime   run the clip at its own rate instead of full speed',
+  '  --spin       the demo\'s vision-model with spin-wait on (ONNX Runtime\'s default; the demo has it off)',
   '  --resolution MS  sampling period of the event-loop delay histogram (default 10, Node\'s default;',
   '               a finer period adds samples from quiet moments and lowers the percentiles)',
   '  InfluxDB: as the demo (EDGEVISION_INFLUX_URL …); with none reachable the points are spooled.',
@@ -117,7 +118,7 @@ async function encodeComparison(): Promise<string[]> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['realtime']);
+  const args = parseArgs(argv, ['realtime', 'spin']);
   const seconds = numArg(args, 'seconds', 20);
   const warmup = numArg(args, 'warmup', 10);
   RESOLUTION_MS = numArg(args, 'resolution', 10);
@@ -126,9 +127,17 @@ export async function run(argv: string[]): Promise<number> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-bench-app-'));
   const listed = require(path.join(ROOT, 'package.json'))['node-red'].nodes['vision-view'];
   const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
+  let flowFile: string | undefined;
+  if (args.spin) {
+    const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
+    for (const n of demo) if (n.type === 'vision-model') n.spinWait = true;
+    flowFile = path.join(userDir, 'demo-spin.json');
+    fs.writeFileSync(flowFile, JSON.stringify(demo));
+  }
   const gw = await startGateway({
     port: 0,
     userDir,
+    flowFile,
     resetFlows: true,
     realtime: !!args.realtime,
     settings: { ...extra, logging: { console: { level: 'error', metrics: false, audit: false } } },
@@ -143,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
   let parts = 0;
   let viewer: http.ClientRequest | null = null;
   try {
-    console.log(`gateway ${gw.url}, demo flow ${args.realtime ? 'in real time' : 'at full speed (realtime off, loop on)'}, ${os.cpus().length} CPUs; warm-up ${warmup} s, ${seconds} s per phase; lag sampled every ${RESOLUTION_MS} ms`);
+    console.log(`gateway ${gw.url}, demo flow ${args.realtime ? 'in real time' : 'at full speed (realtime off, loop on)'}, spin-wait ${args.spin ? 'on' : 'off'}, ${os.cpus().length} CPUs; warm-up ${warmup} s, ${seconds} s per phase; lag sampled every ${RESOLUTION_MS} ms`);
     await sleep(warmup * 1000);
     const phases: Phase[] = [];
     phases.push(await phase('no viewer', seconds, counters, () => parts));

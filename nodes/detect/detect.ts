@@ -8,8 +8,9 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
-import { FrameRef, VisionFrame } from '../lib/types';
-import { Detector } from '../lib/detect/detector';
+import { Detection, FrameRef, VisionFrame } from '../lib/types';
+import { DetectTiming, Detector } from '../lib/detect/detector';
+import { DetectScheduler } from '../lib/detect/scheduler';
 import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
 import { NmsOptions, validateNms } from '../lib/detect/nms';
 import { SourceImage } from '../lib/detect/letterbox';
@@ -144,7 +145,8 @@ export = function (RED: Red) {
     let loadError: string | undefined = configError;
     let provider = '';
     const pending = new Map<string, Job>();
-    let busy: Promise<void> | null = null;
+    // Overlaps letterboxing the next frame with inference of the current one (see DetectScheduler).
+    let scheduler: DetectScheduler<Job> | undefined;
     let closed = false;
     let processed = 0;
     let dropped = 0;
@@ -178,6 +180,7 @@ export = function (RED: Red) {
           loaded = m;
           if (closed) return;
           detector = new Detector(m.session.runner, m.spec, { filters: filters!, nms: nmsOptions });
+          scheduler = new DetectScheduler<Job>(detector, { take: takeBatch, deliver, fail: failBatch, now: () => performance.now() });
           if (detector.unknownLabels.length) node.warn(`labels not in the model: ${detector.unknownLabels.join(', ')}`);
           provider = m.session.runner.provider;
           const fellBack = m.session.attempts.filter((a) => a.error);
@@ -210,8 +213,7 @@ export = function (RED: Red) {
       return resolved;
     }
 
-    function takeBatch(): { jobs: Job[]; frames: SourceImage[] } {
-      const max = detector!.maxBatch;
+    function takeBatch(max: number): { jobs: Job[]; frames: SourceImage[] } | null {
       const jobs: Job[] = [];
       const frames: SourceImage[] = [];
       for (const [cam, j] of pending) {
@@ -227,46 +229,42 @@ export = function (RED: Red) {
         jobs.push(j);
         frames.push({ data: frame.data, width: frame.ref.width, height: frame.ref.height, format: frame.ref.format });
       }
-      return { jobs, frames };
+      if (!jobs.length && pending.size === 0) showRunningIfReady();
+      return jobs.length ? { jobs, frames } : null;
+    }
+
+    function showRunningIfReady() {
+      if (detector && !loadError) showRunning();
+    }
+
+    function deliver(jobs: Job[], detections: Detection[][], timing: DetectTiming) {
+      lastInferMs = timing.inferenceMs;
+      const now = Date.now();
+      jobs.forEach((j, i) => {
+        const payload = j.msg.payload as VisionFrame;
+        j.msg.payload = {
+          ...payload,
+          detections: detections[i],
+          timing: { ...(payload.timing ?? {}), ...timing, batch: jobs.length },
+        };
+        processed++;
+        outTimes.push(now);
+        j.send(j.msg);
+        j.done();
+      });
+      while (outTimes.length > 20) outTimes.shift();
+      showRunning();
+    }
+
+    function failBatch(jobs: Job[], e: Error) {
+      const reason = `inference failed: ${e.message}`;
+      status.force('error', reason);
+      for (const j of jobs) j.done(new Error(reason));
     }
 
     function pump(): void {
-      if (busy || closed || !detector || pending.size === 0) return;
-      const { jobs, frames } = takeBatch();
-      if (!jobs.length) {
-        showRunning();
-        return;
-      }
-      const d = detector;
-      busy = d
-        .detect(frames, () => performance.now())
-        .then((r) => {
-          lastInferMs = r.timing!.inferenceMs;
-          const now = Date.now();
-          jobs.forEach((j, i) => {
-            const payload = j.msg.payload as VisionFrame;
-            j.msg.payload = {
-              ...payload,
-              detections: r.detections[i],
-              timing: { ...(payload.timing ?? {}), ...r.timing, batch: jobs.length },
-            };
-            processed++;
-            outTimes.push(now);
-            j.send(j.msg);
-            j.done();
-          });
-          while (outTimes.length > 20) outTimes.shift();
-          showRunning();
-        })
-        .catch((e: Error) => {
-          const reason = `inference failed: ${e.message}`;
-          status.force('error', reason);
-          for (const j of jobs) j.done(new Error(reason));
-        })
-        .finally(() => {
-          busy = null;
-          pump();
-        });
+      if (closed || !scheduler) return;
+      scheduler.kick();
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
@@ -314,7 +312,9 @@ export = function (RED: Red) {
       }
       status.close();
       // Release only after a load still in flight has settled, or the session it creates would leak.
-      Promise.all([acquiring.catch(() => undefined), (busy ?? Promise.resolve()).catch(() => undefined)])
+      const idle = acquiring.catch(() => undefined).then(() => scheduler?.stop((jobs) => jobs.forEach((j) => j.done())));
+      idle
+        .catch(() => undefined)
         .then(() => (model && typeof model.release === 'function' ? model.release(node) : undefined))
         .catch((e: Error) => node.warn(`releasing the model: ${e.message}`))
         .then(() => done());

@@ -28,6 +28,8 @@ export interface ModelSettings {
   preprocess?: Partial<PreprocessOptions>;
   providers?: ProviderName[];
   intraOpNumThreads?: number;
+  /** Let ONNX Runtime's idle threads spin (see SessionOptions.spinWait). */
+  spinWait?: boolean;
   maxBatch?: number;
   /**
    * Run the session in a worker thread (default). onnxruntime-node runs inference synchronously on
@@ -111,7 +113,7 @@ function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
 }
 
 export function sessionKey(file: string, o: Required<SessionOptions>, inWorker = true): string {
-  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}|${inWorker ? 'worker' : 'main'}`;
+  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}|${o.spinWait ? 'spin' : 'nospin'}|${inWorker ? 'worker' : 'main'}`;
 }
 
 /**
@@ -121,7 +123,7 @@ export function sessionKey(file: string, o: Required<SessionOptions>, inWorker =
  */
 async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike): Promise<{ file: string; key: string; session: CreatedSession }> {
   const file = resolveModelFile(s.model, s.baseDir);
-  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads });
+  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait });
   const inWorker = s.inWorker !== false;
   const key = sessionKey(file, so, inWorker);
   const registry = sharedSessions();

@@ -21,6 +21,7 @@ export interface ModelNodeConfig {
   interpolation?: string;
   providers?: string;
   threads?: string | number;
+  spinWait?: boolean | string;
   maxBatch?: string | number;
 }
 
@@ -90,6 +91,7 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
     preprocess,
     providers,
     intraOpNumThreads: optNumber(c.threads, 'threads', whole, 'a whole number (0 = one per core)') ?? 0,
+    spinWait: c.spinWait === true || c.spinWait === 'true',
     maxBatch: optNumber(c.maxBatch, 'maximum batch', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1'),
     baseDir,
   };

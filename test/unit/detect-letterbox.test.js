@@ -121,6 +121,22 @@ describe('detect letterbox', () => {
     assert.deepStrictEqual(Array.from(bil.slice(0, 4)), [100, 100, 100, 100]);
   });
 
+  it('a reused buffer holds no trace of the previous frame: only the padding is filled, and all of it', () => {
+    // A wide frame, then a tall one (padding moves from top/bottom to left/right), then a square one.
+    for (const align of ['center', 'top-left']) {
+      for (const interpolation of ['bilinear', 'nearest']) {
+        const opts = { ...DEFAULT_PREPROCESS, align, interpolation };
+        const reused = new Float32Array(3 * 32 * 32).fill(-7);
+        for (const [w, h, v] of [[64, 16, 200], [10, 40, 30], [32, 32, 5]]) {
+          const fresh = new Float32Array(3 * 32 * 32);
+          letterboxInto(solid(w, h, [v, v + 1, v + 2]), 32, 32, opts, reused);
+          letterboxInto(solid(w, h, [v, v + 1, v + 2]), 32, 32, opts, fresh);
+          assert.deepStrictEqual(reused, fresh, `${align} ${interpolation} ${w}×${h}`);
+        }
+      }
+    }
+  });
+
   it('writes at an offset for batching and leaves the rest of the buffer alone', () => {
     const img = solid(4, 4, [9, 9, 9]);
     const out = new Float32Array(2 * 48).fill(-1);

@@ -138,6 +138,23 @@ export interface SourceImage {
   format: PixelFormat;
 }
 
+/** Fills the part of each plane outside the inner rectangle (the rest is overwritten anyway). */
+function fillPadding(out: Float32Array, p: LetterboxParams, planes: readonly number[], values: readonly number[]): void {
+  const w = p.dstWidth, top = p.padY, bottom = p.padY + p.innerHeight;
+  const right = p.padX + p.innerWidth;
+  planes.forEach((o, c) => {
+    const v = values[c];
+    out.fill(v, o, o + top * w);
+    out.fill(v, o + bottom * w, o + p.dstHeight * w);
+    if (p.padX > 0 || right < w) {
+      for (let y = top; y < bottom; y++) {
+        out.fill(v, o + y * w, o + y * w + p.padX);
+        out.fill(v, o + y * w + right, o + (y + 1) * w);
+      }
+    }
+  });
+}
+
 /**
  * Letterboxes `img` into `out` (length 3·dstH·dstW, at `offset` for batching) and returns the mapping.
  * `out` is the caller's reusable buffer: this is the one function here that writes to an argument.
@@ -163,12 +180,8 @@ export function letterboxInto(
   const a2 = opts.scale / opts.std[2], b2 = -opts.mean[2] / opts.std[2];
   const o0 = offset, o1 = offset + plane, o2 = offset + 2 * plane;
 
-  // Padding: fill all three planes, then overwrite the inner rectangle.
-  out.fill(opts.padValue * a0 + b0, o0, o0 + plane);
-  out.fill(opts.padValue * a1 + b1, o1, o1 + plane);
-  out.fill(opts.padValue * a2 + b2, o2, o2 + plane);
-
   const iw = p.innerWidth, ih = p.innerHeight;
+  fillPadding(out, p, [o0, o1, o2], [opts.padValue * a0 + b0, opts.padValue * a1 + b1, opts.padValue * a2 + b2]);
   const xt = axisTable(sw, iw, bpp);
   const yt = axisTable(sh, ih, sw * bpp);
   const x0 = xt.i0, x1 = xt.i1, wx = xt.w1;
@@ -222,9 +235,7 @@ export function packResizedInto(
   const a1 = opts.scale / opts.std[1], b1 = -opts.mean[1] / opts.std[1];
   const a2 = opts.scale / opts.std[2], b2 = -opts.mean[2] / opts.std[2];
   const o0 = offset, o1 = offset + plane, o2 = offset + 2 * plane;
-  out.fill(opts.padValue * a0 + b0, o0, o0 + plane);
-  out.fill(opts.padValue * a1 + b1, o1, o1 + plane);
-  out.fill(opts.padValue * a2 + b2, o2, o2 + plane);
+  fillPadding(out, p, [o0, o1, o2], [opts.padValue * a0 + b0, opts.padValue * a1 + b1, opts.padValue * a2 + b2]);
   const bpp = format === 'gray8' ? 1 : 3;
   let s = 0;
   for (let dy = 0; dy < p.innerHeight; dy++) {

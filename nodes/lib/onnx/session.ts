@@ -40,6 +40,12 @@ export interface SessionOptions {
   providers?: readonly ProviderName[];
   /** Intra-op threads; 0 lets ONNX Runtime choose (one per core). */
   intraOpNumThreads?: number;
+  /**
+   * Let idle intra-op threads spin between operators (ONNX Runtime's default). Spinning saves a
+   * little latency per operator but keeps every core busy for the whole run, so on a small gateway
+   * our preprocessing of the next frame cannot use the gaps. Default false.
+   */
+  spinWait?: boolean;
 }
 
 export interface ProviderAttempt {
@@ -79,7 +85,9 @@ export function validateSessionOptions(o: SessionOptions = {}): Required<Session
   }
   const threads = o.intraOpNumThreads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`intraOpNumThreads must be a whole number ≥ 0, got ${threads}`);
-  return { providers: [...providers], intraOpNumThreads: threads };
+  const spinWait = o.spinWait ?? false;
+  if (typeof spinWait !== 'boolean') throw new Error(`spinWait must be true or false, got ${JSON.stringify(spinWait)}`);
+  return { providers: [...providers], intraOpNumThreads: threads, spinWait };
 }
 
 /** "cuda, tensorrt ,cpu" → ['cuda','tensorrt','cpu'] with validation. */
@@ -155,6 +163,8 @@ export async function createSession(ort: OrtModuleLike, bytes: Uint8Array, optio
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
         ...(o.intraOpNumThreads > 0 ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
+        // Flattened by the binding to ONNX Runtime's config keys ("session.intra_op.allow_spinning").
+        extra: { session: { intra_op: { allow_spinning: o.spinWait ? '1' : '0' }, inter_op: { allow_spinning: o.spinWait ? '1' : '0' } } },
         // Our own message says why a provider failed; ONNX Runtime's red log lines would only add noise.
         logSeverityLevel: 4,
       });
