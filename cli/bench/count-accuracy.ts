@@ -1,7 +1,7 @@
 /**
  * `edgevision bench count-accuracy`: per line and overall, gt crossings vs. crossings counted from
  * tracker output on the shared MOT15 sequences (det.txt), with the default rules. Lines come from
- * test/fixtures/lines/<SEQ>.json. Prints figures; the e2e test asserts the bound.
+ * test/fixtures/lines/<SEQ>.json (--lines-dir: another set, e.g. the held-out test/fixtures/lines-heldout). Prints figures; the e2e test asserts the bound.
  *
  * Three columns of counts: our tracker run in-process on det.txt feeding the counter frame by frame
  * (tentative tracks and track-end events included, as the nodes run), the same from a result file
@@ -23,8 +23,9 @@ import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 
 export const usage = [
-  'usage: edgevision bench count-accuracy [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--<counting option> V]',
+  'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--<counting option> V]',
   '',
+  '  --lines-dir DIR    line files <SEQ>.json (default test/fixtures/lines; test/fixtures/lines-heldout is the held-out set)',
   '  --tracks-dir DIR   result files <SEQ>.txt to compare as well (default: SORT\'s output in the assets folder)',
   '  --assets DIR       the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
@@ -32,7 +33,7 @@ export const usage = [
   '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
 ].join('\n');
 
-const OWN = new Set(['_', 'assets', 'tracks-dir', 'video', 'model', 'tracker']);
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const ini = fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8');
@@ -51,14 +52,15 @@ export async function run(argv: string[]): Promise<number> {
   const tracksDir = strArg(args, 'tracks-dir') ?? path.join(assets, 'mot15-reference', 'sort-output');
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) options[k] = v;
-  const linesDir = path.join(root, 'test', 'fixtures', 'lines');
+  const linesArg = strArg(args, 'lines-dir');
+  const linesDir = linesArg ? path.resolve(linesArg) : path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
   if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
-  console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); result files: ${tracksDir}`);
+  console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${linesDir}; result files: ${tracksDir}`);
   console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err|');
   for (const f of fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).sort()) {
     const seq = f.slice(0, -5);
@@ -102,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
 /** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
 async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput): Promise<number> {
   const all: LineAccuracy[] = [];
-  console.log(`model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+  console.log(`lines ${linesDir}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
   console.log('clip            line     gt in/out | video in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
@@ -112,7 +114,12 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
       continue;
     }
     const { width, height, fps } = seqInfo(seqDir);
-    const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, seq + '.json'), 'utf8'));
+    const linesFile = path.join(linesDir, seq + '.json');
+    if (!fs.existsSync(linesFile)) {
+      console.log(`${seq.padEnd(15)} (skipped: no ${linesFile})`);
+      continue;
+    }
+    const geometry = JSON.parse(fs.readFileSync(linesFile, 'utf8'));
     const r = await runRecording({ source: clip, model, geometry, counting: options, tracker: trackerOptions });
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const rows = compareWith(gt, r.counts, geometry, width, height, fps, options);
