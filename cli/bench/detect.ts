@@ -1,7 +1,8 @@
 /**
  * `edgevision bench detect`: where the time of one detection goes, on decoded frames of a real source.
  *   (a) session.run alone on a prepared tensor, back to back: the floor set by the model and ONNX Runtime
- *   (b) preprocessing alone: our letterbox loops, and sharp resize + our CHW packing, side by side
+ *   (b) preprocessing alone: our letterbox (WebAssembly SIMD; its JS fallback; sharp resize + our CHW
+ *       packing), side by side
  *   (c) decode + NMS + mapping + filters alone on saved model outputs
  *   (d) the full detect path as vision-detect runs it (DetectScheduler: the next frame is letterboxed
  *       while the session, in its worker thread, infers the current one), frames back to back
@@ -20,6 +21,7 @@ import { Detector } from '../../nodes/lib/detect/detector';
 import { DetectScheduler } from '../../nodes/lib/detect/scheduler';
 import { OutputTensor } from '../../nodes/lib/detect/decode';
 import { LetterboxParams, SourceImage, letterboxInto, letterboxParams, packResizedInto } from '../../nodes/lib/detect/letterbox';
+import { wasmLetterbox } from '../../nodes/lib/detect/letterbox-wasm';
 import { sourceFrames } from '../commands/detect';
 
 export const usage = `usage: edgevision bench detect --model M --source V [options]
@@ -136,7 +138,8 @@ export async function run(argv: string[]): Promise<number> {
   const { width, height } = frames[0];
 
   const figures = new Map<boolean, Figures>();
-  let post: Stat | undefined, pre: Stat | undefined, preSharp: Stat | undefined, preNearest: Stat | undefined;
+  let post: Stat | undefined, pre: Stat | undefined, preJs: Stat | undefined, preSharp: Stat | undefined, preNearest: Stat | undefined;
+  let wasm = false;
   for (const spinWait of modes) {
     const loaded = await acquireModel({ model, providers, intraOpNumThreads: threads, spinWait, inWorker }, user);
     try {
@@ -144,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
       if (!pre) {
         console.log(`model ${model}: ${spec.format} ${spec.inputWidth}×${spec.inputHeight}, provider ${loaded.providerText}, threads ${threads || 'auto'}, session ${inWorker ? 'in a worker thread' : 'on the JS thread'}`);
         console.log(`source ${source}: ${frames.length} frames ${width}×${height}; ${rounds} rounds; ${os.cpus().length} cores, load average before ${load0.map((l) => l.toFixed(2)).join(' ')}`);
-        ({ pre, preSharp, preNearest, post } = await measureStages(loaded, frames, rounds));
+        ({ pre, preJs, preSharp, preNearest, post, wasm } = await measureStages(loaded, frames, rounds));
       }
       figures.set(spinWait, await measureSession(loaded, frames, rounds));
     } finally {
@@ -152,11 +155,13 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  console.log(line('(b) preprocessing, letterbox loops (in use)', pre!));
+  const impl = wasm ? 'WebAssembly SIMD' : 'JS loops (no WebAssembly SIMD here)';
+  console.log(line(`(b) preprocessing, letterbox in use: ${wasm ? 'WebAssembly' : 'JS'}`, pre!));
+  if (wasm) console.log(line('(b1) preprocessing, letterbox JS loops', preJs!));
   console.log(line('(b\') preprocessing, sharp resize + CHW packing', preSharp!));
-  console.log(line('(b") preprocessing, letterbox loops, nearest', preNearest!));
+  console.log(line('(b") preprocessing, nearest (same kernel)', preNearest!));
   console.log(line('(c) decode + NMS + map back + filters', post!));
-  console.log(`letterbox loops vs sharp: ${(preSharp!.mean / pre!.mean).toFixed(2)}× (${pre!.mean <= preSharp!.mean ? 'loops faster' : 'sharp faster'})`);
+  console.log(`letterbox ${impl} vs sharp: ${(preSharp!.median / pre!.median).toFixed(2)}× faster${wasm ? `; vs the JS loops: ${(preJs!.median / pre!.median).toFixed(2)}× faster` : ''} (medians)`);
   for (const [spinWait, f] of figures) {
     console.log(`\nsession threads ${spinWait ? 'spinning (ONNX Runtime default, --spin only)' : 'not spinning (our default)'}:`);
     console.log(line('(a) session.run, back to back (per frame, by chunk)', f.a));
@@ -174,18 +179,24 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** (b) preprocessing variants and (c) postprocessing, which do not depend on the session's threads. */
-async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[], rounds: number): Promise<{ pre: Stat; preSharp: Stat; preNearest: Stat; post: Stat }> {
+async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[], rounds: number): Promise<{ pre: Stat; preJs: Stat; preSharp: Stat; preNearest: Stat; post: Stat; wasm: boolean }> {
   const spec = loaded.spec;
   const detector = new Detector(loaded.session.runner, spec);
   const tensor = new Float32Array(3 * spec.inputWidth * spec.inputHeight);
   const dims = [1, 3, spec.inputHeight, spec.inputWidth];
   for (let i = 0; i < 5; i++) letterboxInto(frames[i % frames.length], spec.inputWidth, spec.inputHeight, spec.preprocess, tensor);
-  const pre: number[] = [];
+  const wasm = wasmLetterbox();
+  const pre: number[] = [], preJs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const f of frames) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       letterboxInto(f, spec.inputWidth, spec.inputHeight, spec.preprocess, tensor);
-      pre.push(performance.now() - t0);
+      preJs.push(performance.now() - t0);
+      if (wasm) {
+        t0 = performance.now();
+        wasm.letterboxInto(f, spec.inputWidth, spec.inputHeight, spec.preprocess, tensor);
+        pre.push(performance.now() - t0);
+      }
     }
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -209,7 +220,7 @@ async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[]
   for (let r = 0; r < rounds; r++) {
     for (const f of frames) {
       const t0 = performance.now();
-      letterboxInto(f, spec.inputWidth, spec.inputHeight, nearestOpts, tensor);
+      (wasm ?? { letterboxInto }).letterboxInto(f, spec.inputWidth, spec.inputHeight, nearestOpts, tensor);
       preNearest.push(performance.now() - t0);
     }
   }
@@ -230,5 +241,5 @@ async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[]
       post.push(performance.now() - t0);
     }
   }
-  return { pre: stat(pre), preSharp: stat(preSharp), preNearest: stat(preNearest), post: stat(post) };
+  return { pre: stat(wasm ? pre : preJs), preJs: stat(preJs), preSharp: stat(preSharp), preNearest: stat(preNearest), post: stat(post), wasm: !!wasm };
 }

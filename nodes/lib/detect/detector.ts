@@ -7,7 +7,8 @@ import { Detection } from '../types';
 import { ModelRunner } from '../onnx/session';
 import { Candidates, DecodeContext, Grid, OutputTensor, decode, makeGrid } from './decode';
 import { FilterOptions, ResolvedFilters, applyGeometryFilters, classThresholds, resolveFilters } from './filters';
-import { LetterboxParams, SourceImage, letterboxInto, unletterboxBox } from './letterbox';
+import { LetterboxParams, SourceImage, unletterboxBox } from './letterbox';
+import { letterboxAuto } from './letterbox-wasm';
 import { NmsOptions, nms, validateNms } from './nms';
 import { DetectorSpec } from './spec';
 
@@ -94,7 +95,7 @@ export class Detector {
       // Keep a few for reuse; more than that means callers overlap more than they should.
       if (pool.length < 3) pool.push(tensor);
     }
-    const params = frames.map((f, i) => letterboxInto(f, s.inputWidth, s.inputHeight, s.preprocess, tensor!, i * per));
+    const params = frames.map((f, i) => letterboxAuto(f, s.inputWidth, s.inputHeight, s.preprocess, tensor!, i * per));
     // Reserved until infer() has run it or release() gives it back.
     this.inUse.add(tensor);
     return { tensor, dims: [batch, 3, s.inputHeight, s.inputWidth], params };

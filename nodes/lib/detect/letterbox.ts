@@ -100,13 +100,13 @@ export function letterboxBox(b: Box, p: LetterboxParams): Box {
 }
 
 /** Source offsets and weights for one axis (pixel-centre aligned, edge-clamped). */
-interface AxisTable {
+export interface AxisTable {
   i0: Int32Array;
   i1: Int32Array;
   w1: Float32Array;
 }
 
-function axisTable(src: number, dst: number, stride: number): AxisTable {
+export function axisTable(src: number, dst: number, stride: number): AxisTable {
   const i0 = new Int32Array(dst);
   const i1 = new Int32Array(dst);
   const w1 = new Float32Array(dst);
@@ -125,7 +125,7 @@ function axisTable(src: number, dst: number, stride: number): AxisTable {
 }
 
 /** Input channel (0..2) feeding each output plane, for the source format and the model's order. */
-function channelMap(format: PixelFormat, order: PreprocessOptions['channelOrder']): [number, number, number] {
+export function channelMap(format: PixelFormat, order: PreprocessOptions['channelOrder']): [number, number, number] {
   if (format === 'rgb24') return order === 'rgb' ? [0, 1, 2] : [2, 1, 0];
   if (format === 'bgr24') return order === 'bgr' ? [0, 1, 2] : [2, 1, 0];
   return [0, 0, 0];
@@ -136,6 +136,16 @@ export interface SourceImage {
   width: number;
   height: number;
   format: PixelFormat;
+}
+
+/** Checks a frame against its size and the output buffer's room; returns bytes per pixel. */
+export function checkLetterboxArgs(img: SourceImage, dstWidth: number, dstHeight: number, out: Float32Array, offset: number): number {
+  const { data, width: sw, height: sh, format } = img;
+  const bpp = format === 'gray8' ? 1 : 3;
+  if (data.length !== sw * sh * bpp) throw new Error(`frame has ${data.length} bytes; ${sw}×${sh} ${format} needs ${sw * sh * bpp}`);
+  const plane = dstWidth * dstHeight;
+  if (out.length < offset + 3 * plane) throw new Error(`output buffer too small: needs ${offset + 3 * plane} floats`);
+  return bpp;
 }
 
 /** Fills the part of each plane outside the inner rectangle (the rest is overwritten anyway). */
@@ -168,10 +178,8 @@ export function letterboxInto(
   offset = 0,
 ): LetterboxParams {
   const { data, width: sw, height: sh, format } = img;
-  const bpp = format === 'gray8' ? 1 : 3;
-  if (data.length !== sw * sh * bpp) throw new Error(`frame has ${data.length} bytes; ${sw}×${sh} ${format} needs ${sw * sh * bpp}`);
+  const bpp = checkLetterboxArgs(img, dstWidth, dstHeight, out, offset);
   const plane = dstWidth * dstHeight;
-  if (out.length < offset + 3 * plane) throw new Error(`output buffer too small: needs ${offset + 3 * plane} floats`);
   const p = letterboxParams(sw, sh, dstWidth, dstHeight, opts.align);
   const [c0, c1, c2] = channelMap(format, opts.channelOrder);
   // out = v·scale/std − mean/std, folded into one multiply-add per value.

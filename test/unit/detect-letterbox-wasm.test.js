@@ -1,0 +1,110 @@
+'use strict';
+// The WebAssembly SIMD letterbox against the JS loops (the reference, tested in detect-letterbox):
+// the same tensor, to float rounding, for every pixel format, channel order, interpolation, alignment
+// and scale/mean/std, at odd sizes, upscaling and downscaling, at a batch offset, and across a change
+// of frame size in one module.
+const assert = require('assert');
+const { letterboxInto, DEFAULT_PREPROCESS } = require('../../dist/nodes/lib/detect/letterbox');
+const { WasmLetterbox, wasmLetterbox, letterboxAuto } = require('../../dist/nodes/lib/detect/letterbox-wasm');
+
+function noise(w, h, format, seed) {
+  const bpp = format === 'gray8' ? 1 : 3;
+  const data = new Uint8Array(w * h * bpp);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
+  return { data, width: w, height: h, format };
+}
+
+function maxDiff(a, b) {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('detect letterbox, WebAssembly SIMD kernel', () => {
+  const wasm = wasmLetterbox();
+
+  it('compiles on this Node (WebAssembly SIMD is in every Node ≥ 16.4)', () => {
+    assert.ok(wasm, 'the WebAssembly letterbox could not be created');
+  });
+
+  const sizes = [[768, 576], [640, 480], [1920, 1080], [480, 640], [7, 3], [1, 1], [100, 100], [2, 999]];
+  const variants = [];
+  for (const format of ['rgb24', 'bgr24', 'gray8']) {
+    for (const channelOrder of ['rgb', 'bgr']) {
+      for (const interpolation of ['bilinear', 'nearest']) {
+        for (const align of ['center', 'top-left']) variants.push({ format, channelOrder, interpolation, align });
+      }
+    }
+  }
+
+  it(`matches the JS loops within 1e-4 on ${sizes.length} sizes × ${variants.length} option sets`, () => {
+    let seed = 1;
+    for (const [w, h] of sizes) {
+      for (const v of variants) {
+        const opts = { ...DEFAULT_PREPROCESS, channelOrder: v.channelOrder, interpolation: v.interpolation, align: v.align, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], padValue: 114 };
+        const img = noise(w, h, v.format, seed++);
+        const ref = new Float32Array(3 * 64 * 48);
+        const got = new Float32Array(3 * 64 * 48).fill(NaN);
+        const p1 = letterboxInto(img, 64, 48, opts, ref);
+        const p2 = wasm.letterboxInto(img, 64, 48, opts, got);
+        assert.deepStrictEqual(p2, p1);
+        const d = maxDiff(ref, got);
+        assert.ok(d <= 1e-4, `${w}×${h} ${JSON.stringify(v)}: max difference ${d}`);
+      }
+    }
+  });
+
+  it('matches at the real model size, raw 0–255 BGR (yolox_nano preprocessing)', () => {
+    const opts = { ...DEFAULT_PREPROCESS, channelOrder: 'bgr', align: 'top-left' };
+    for (const [w, h] of [[768, 576], [640, 480], [1280, 720]]) {
+      const img = noise(w, h, 'rgb24', w);
+      const ref = new Float32Array(3 * 416 * 416);
+      const got = new Float32Array(3 * 416 * 416);
+      letterboxInto(img, 416, 416, opts, ref);
+      wasm.letterboxInto(img, 416, 416, opts, got);
+      assert.ok(maxDiff(ref, got) <= 1e-3, `${w}×${h}: ${maxDiff(ref, got)}`);
+    }
+  });
+
+  it('writes at a batch offset and leaves the rest of the buffer alone', () => {
+    const img = noise(30, 20, 'rgb24', 9);
+    const per = 3 * 16 * 16;
+    const ref = new Float32Array(per);
+    letterboxInto(img, 16, 16, DEFAULT_PREPROCESS, ref);
+    const out = new Float32Array(3 * per).fill(-1);
+    wasm.letterboxInto(img, 16, 16, DEFAULT_PREPROCESS, out, per);
+    assert.ok(out.subarray(0, per).every((x) => x === -1));
+    assert.ok(out.subarray(2 * per).every((x) => x === -1));
+    assert.ok(maxDiff(out.subarray(per, 2 * per), ref) <= 1e-4);
+  });
+
+  it('one module serves frames of changing sizes, growing its memory for a 4K frame', () => {
+    const w = WasmLetterbox.create();
+    for (const [fw, fh] of [[64, 48], [3840, 2160], [64, 48], [33, 77]]) {
+      const img = noise(fw, fh, 'rgb24', fw + fh);
+      const ref = new Float32Array(3 * 320 * 320);
+      const got = new Float32Array(3 * 320 * 320);
+      letterboxInto(img, 320, 320, DEFAULT_PREPROCESS, ref);
+      w.letterboxInto(img, 320, 320, DEFAULT_PREPROCESS, got);
+      assert.ok(maxDiff(ref, got) <= 1e-3, `${fw}×${fh}`);
+    }
+  });
+
+  it('refuses what the JS loops refuse: wrong byte count, too small an output', () => {
+    assert.throws(() => wasm.letterboxInto({ data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' }, 8, 8, DEFAULT_PREPROCESS, new Float32Array(192)), /bytes/);
+    assert.throws(() => wasm.letterboxInto(noise(4, 4, 'rgb24', 1), 8, 8, DEFAULT_PREPROCESS, new Float32Array(10)), /too small/);
+  });
+
+  it('letterboxAuto (what vision-detect calls) gives the same tensor as the JS loops', () => {
+    const img = noise(640, 480, 'rgb24', 5);
+    const ref = new Float32Array(3 * 416 * 416);
+    const got = new Float32Array(3 * 416 * 416);
+    letterboxInto(img, 416, 416, DEFAULT_PREPROCESS, ref);
+    letterboxAuto(img, 416, 416, DEFAULT_PREPROCESS, got);
+    assert.ok(maxDiff(ref, got) <= 1e-3);
+  });
+});
