@@ -41,6 +41,8 @@ interface Layout {
   lanes: number;
   coef: number;
   pad: number;
+  /** Every column's second tap is the next pixel (rgb/bgr): the kernel's faster row pass applies. */
+  adjacent: boolean;
 }
 
 const PAGE = 65536;
@@ -95,10 +97,11 @@ export class WasmLetterbox {
       lanes: take(16),
       coef: take(32),
       pad: take(16),
-      // The kernel reads 4 bytes per pixel: 3 bytes of slack after the frame.
-      srcPtr: take(img.width * img.height * bpp + 4),
+      // The kernel reads up to 8 bytes at a pixel: slack after the frame.
+      srcPtr: take(img.width * img.height * bpp + 8),
       outPtr: take(4 * 3 * p.dstWidth * p.dstHeight),
       end: 0,
+      adjacent: false,
     };
     l.end = at;
     if (l.end > this.memory.buffer.byteLength) {
@@ -112,11 +115,21 @@ export class WasmLetterbox {
     const yt = axisTable(img.height, ih, 1);
     // Nearest is the same kernel with 0/1 weights: the nearer of the two bilinear taps, exactly.
     const weight = (w: number) => (nearest ? (w < 0.5 ? 0 : 1) : w);
+    // A column whose two taps are the same edge pixel is rewritten as (previous pixel, edge pixel,
+    // weight 1): the same value, and then every second tap is the next pixel.
+    let adjacent = bpp === 3 && img.width >= 2;
     for (let i = 0; i < iw; i++) {
-      this.i32[l.x0 / 4 + i] = xt.i0[i];
-      this.i32[l.x1 / 4 + i] = xt.i1[i];
-      this.f32[l.wx / 4 + i] = weight(xt.w1[i]);
+      let a = xt.i0[i], b = xt.i1[i], w = weight(xt.w1[i]);
+      if (a === b && a >= bpp) {
+        a -= bpp;
+        w = 1;
+      }
+      if (b !== a + bpp) adjacent = false;
+      this.i32[l.x0 / 4 + i] = a;
+      this.i32[l.x1 / 4 + i] = b;
+      this.f32[l.wx / 4 + i] = w;
     }
+    l.adjacent = adjacent;
     for (let i = 0; i < ih; i++) {
       this.i32[l.y0 / 4 + i] = yt.i0[i];
       this.i32[l.y1 / 4 + i] = yt.i1[i];
@@ -146,7 +159,7 @@ export class WasmLetterbox {
       l.y0, l.y1, l.wy,
       p.innerWidth, p.innerHeight, l.rows,
       l.outPtr, dstWidth, dstHeight, p.padX, p.padY,
-      l.lanes, l.coef, l.pad,
+      l.lanes, l.coef, l.pad, l.adjacent ? 1 : 0,
     );
     const n = 3 * dstWidth * dstHeight;
     out.set(this.f32.subarray(l.outPtr / 4, l.outPtr / 4 + n), offset);

@@ -13,7 +13,8 @@
 #include <wasm_simd128.h>
 
 /*
- * One pixel's channels as four floats; reads 4 bytes, so the source needs 3 bytes of slack at the end.
+ * One pixel's channels as four floats. Reads 4 bytes (the rgb row pass reads 8): the source needs 8
+ * bytes of slack at its end.
  * Bytes → floats by the 2^23 trick (OR the integer into the mantissa of 8388608.0f, subtract it): exact
  * for 0..255, and it stays in SIMD, where a plain int → float conversion is scalarised by clang here.
  */
@@ -27,6 +28,25 @@ static void resample_row(const uint8_t *row, const int32_t *x0, const int32_t *x
   for (int x = 0; x < iw; x++) {
     v128_t p = pixel(row + x0[x]);
     v128_t q = pixel(row + x1[x]);
+    v128_t w = wasm_f32x4_splat(wx[x]);
+    wasm_v128_store(dst + 4 * x, wasm_f32x4_add(p, wasm_f32x4_mul(wasm_f32x4_sub(q, p), w)));
+  }
+}
+
+/*
+ * The same for packed 3-byte pixels whose second tap is always the next pixel (x1 = x0 + 3; the
+ * JS side arranges the tables so): one 8-byte load holds both taps, and one shuffle each spreads a
+ * tap's bytes into the mantissas of 2^23-biased floats (the bias bytes come from the constant).
+ */
+static void resample_row_rgb(const uint8_t *row, const int32_t *x0, const float *wx, int iw, float *dst) {
+  const v128_t bias = wasm_i32x4_splat(0x4B000000);
+  const v128_t big = wasm_f32x4_splat(8388608.0f);
+  for (int x = 0; x < iw; x++) {
+    v128_t v = wasm_v128_load64_zero(row + x0[x]);
+    v128_t p = wasm_i8x16_shuffle(v, bias, 0, 16, 16, 19, 1, 16, 16, 19, 2, 16, 16, 19, 3, 16, 16, 19);
+    v128_t q = wasm_i8x16_shuffle(v, bias, 3, 16, 16, 19, 4, 16, 16, 19, 5, 16, 16, 19, 6, 16, 16, 19);
+    p = wasm_f32x4_sub(p, big);
+    q = wasm_f32x4_sub(q, big);
     v128_t w = wasm_f32x4_splat(wx[x]);
     wasm_v128_store(dst + 4 * x, wasm_f32x4_add(p, wasm_f32x4_mul(wasm_f32x4_sub(q, p), w)));
   }
@@ -50,6 +70,7 @@ static void resample_row(const uint8_t *row, const int32_t *x0, const int32_t *x
  * y0/y1/wy: per output row, the two source rows and the weight of the second.
  * rows: scratch, 2 × iw × 4 floats. out: 3 planes of dw × dh floats.
  * lanes[k]: the source channel (0..2) that plane k takes. coef: a0,a1,a2,b0,b1,b2 per plane k; pad[k].
+ * adjacent: bpp is 3 and x1[x] == x0[x] + 3 for every column (the faster row pass applies).
  */
 __attribute__((export_name("letterbox")))
 void letterbox(const uint8_t *src, int sw, int bpp,
@@ -57,7 +78,7 @@ void letterbox(const uint8_t *src, int sw, int bpp,
                const int32_t *y0, const int32_t *y1, const float *wy_,
                int iw, int ih, float *rows,
                float *out, int dw, int dh, int padX, int padY,
-               const int32_t *lanes, const float *coef, const float *pad) {
+               const int32_t *lanes, const float *coef, const float *pad, int adjacent) {
   const int plane = dw * dh;
   const int stride = sw * bpp;
   /* Padding: rows above and below, then the columns beside the image. */
@@ -86,10 +107,15 @@ void letterbox(const uint8_t *src, int sw, int bpp,
     const int r0 = y0[dy], r1 = y1[dy];
     if (rowA != r0) {
       if (rowB == r0) { float *t = ra; ra = rb; rb = t; rowA = r0; rowB = -1; }
-      else { resample_row(src + (long)r0 * stride, x0, x1, wx, iw, ra); rowA = r0; }
+      else {
+        if (adjacent) resample_row_rgb(src + (long)r0 * stride, x0, wx, iw, ra);
+        else resample_row(src + (long)r0 * stride, x0, x1, wx, iw, ra);
+        rowA = r0;
+      }
     }
     if (rowB != r1) {
-      resample_row(src + (long)r1 * stride, x0, x1, wx, iw, rb);
+      if (adjacent) resample_row_rgb(src + (long)r1 * stride, x0, wx, iw, rb);
+      else resample_row(src + (long)r1 * stride, x0, x1, wx, iw, rb);
       rowB = r1;
     }
     const v128_t wy = wasm_f32x4_splat(wy_[dy]);
