@@ -85,3 +85,28 @@ export function pointSegmentDistance(p: Point, a: Point, b: Point): number {
   t = Math.max(0, Math.min(1, t));
   return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
 }
+
+/**
+ * One point of normalised geometry (`[x, y]`, both 0..1, y down), as every geometry JSON here stores
+ * it (line-count lines and zones, productivity stations, detect include/exclude, the view). `where`
+ * names the element in the error: `geometry: lines[0].end x = 640 is outside 0..1 (…)`.
+ */
+export function parseUnitPoint(v: unknown, where: string): Point {
+  if (!Array.isArray(v) || v.length !== 2) throw new Error(`${where} must be [x, y], got ${JSON.stringify(v)}`);
+  for (const [i, c] of (v as unknown[]).entries()) {
+    const n = i ? 'y' : 'x';
+    if (typeof c !== 'number' || !Number.isFinite(c)) throw new Error(`${where} ${n} must be a number, got ${JSON.stringify(c)}`);
+    if (c < 0 || c > 1) throw new Error(`${where} ${n} = ${c} is outside 0..1 (geometry is normalised to the frame size)`);
+  }
+  return [v[0] as number, v[1] as number];
+}
+
+/** A normalised polygon: at least three points (parseUnitPoint), enclosing some area. */
+export function parseUnitPolygon(v: unknown, where: string): Point[] {
+  if (!Array.isArray(v) || v.length < 3) throw new Error(`${where} must have at least 3 points`);
+  const poly = v.map((p, j) => parseUnitPoint(p, `${where}[${j}]`));
+  let area = 0;
+  for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) area += poly[b][0] * poly[a][1] - poly[a][0] * poly[b][1];
+  if (Math.abs(area) < 1e-6) throw new Error(`${where} has no area (its points lie on one line)`);
+  return poly;
+}

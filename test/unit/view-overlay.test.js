@@ -97,8 +97,8 @@ describe('view: geometry', () => {
     ['{', '', /geometry: not JSON/],
     ['{"lines":[{"name":"door","start":[0.1,0.5],"end":[640,0.5]}]}', '', /lines\[0\]\.end x = 640 is outside 0\.\.1/],
     ['{"lines":[{"start":[0,0],"end":[1,1]}]}', '', /lines\[0\]\.name must be a non-empty string/],
-    ['', '{"zones":[{"name":"s","polygon":[[0,0],[1,1]]}]}', /stations: zones\[0\]\.polygon needs at least 3 points/],
-    ['{"zones":[{"name":"z","polygon":[[0,0],[1,0],[1,"a"]]}]}', '', /zones\[0\]\.polygon\[2\] must be \[x, y\]/],
+    ['', '{"zones":[{"name":"s","polygon":[[0,0],[1,1]]}]}', /stations: zones\[0\]\.polygon must have at least 3 points/],
+    ['{"zones":[{"name":"z","polygon":[[0,0],[1,0],[1,"a"]]}]}', '', /zones\[0\]\.polygon\[2\] y must be a number, got "a"/],
     ['{"lines":5}', '', /lines must be an array/],
   ]) {
     it(`says what is wrong: ${re.source}`, () => assert.throws(() => parseViewGeometry(geometry, stations), re));

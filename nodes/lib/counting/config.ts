@@ -3,7 +3,7 @@
  * (normalised 0..1, y down) and the tuning knobs of the crossing and zone rules, both validated with
  * errors that say which field is wrong and why.
  */
-import { Anchor } from '../geometry';
+import { Anchor, parseUnitPoint, parseUnitPolygon } from '../geometry';
 import { Point } from '../types';
 
 export type Direction = 'in' | 'out';
@@ -40,16 +40,7 @@ function fail(path: string, what: string): never {
 }
 
 function parsePoint(v: unknown, path: string): Point {
-  if (!Array.isArray(v) || v.length !== 2) fail(path, `must be [x, y], got ${JSON.stringify(v)}`);
-  const [px, py] = v as unknown[];
-  for (const [c, n] of [
-    [px, 'x'],
-    [py, 'y'],
-  ] as const) {
-    if (typeof c !== 'number' || !Number.isFinite(c)) fail(path, `${n} must be a number, got ${JSON.stringify(c)}`);
-    if (c < 0 || c > 1) fail(path, `${n} = ${c} is outside 0..1 (geometry is normalised to the frame size)`);
-  }
-  return [px as number, py as number];
+  return parseUnitPoint(v, `geometry: ${path}`);
 }
 
 function parseName(v: unknown, path: string, seen: Set<string>): string {
@@ -108,11 +99,7 @@ export function parseGeometry(input: unknown): Geometry {
     if (!z || typeof z !== 'object') fail(p, 'must be an object {name, polygon}');
     const r = z as Record<string, unknown>;
     const name = parseName(r.name, `${p}.name`, zoneNames);
-    if (!Array.isArray(r.polygon) || r.polygon.length < 3) fail(`${p}.polygon`, 'must have at least 3 points');
-    const polygon = r.polygon.map((pt: unknown, j: number) => parsePoint(pt, `${p}.polygon[${j}]`));
-    let area = 0;
-    for (let a = 0, b = polygon.length - 1; a < polygon.length; b = a++) area += polygon[b][0] * polygon[a][1] - polygon[a][0] * polygon[b][1];
-    if (Math.abs(area) < 1e-6) fail(`${p}.polygon`, `"${name}" has no area`);
+    const polygon = parseUnitPolygon(r.polygon, `geometry: ${p}.polygon`);
     let capacity: number | undefined;
     if (r.capacity !== undefined && r.capacity !== null && r.capacity !== '') {
       capacity = Number(r.capacity);

@@ -3,7 +3,7 @@
  * thresholds, the class filter by name, box area and aspect limits, and include/exclude polygons in
  * normalised (0..1) frame coordinates. What the runtime `config` message changes.
  */
-import { Anchor, anchorPoint, boxArea, pointInPolygon } from '../geometry';
+import { Anchor, anchorPoint, boxArea, parseUnitPolygon, pointInPolygon } from '../geometry';
 import { Detection, Point } from '../types';
 
 export interface FilterOptions {
@@ -53,15 +53,7 @@ function unit(name: string, v: unknown): number {
 
 function polygons(name: string, v: unknown): Point[][] {
   if (!Array.isArray(v)) throw new Error(`${name} must be a list of polygons, each a list of [x, y] points 0–1`);
-  return v.map((poly, i) => {
-    if (!Array.isArray(poly) || poly.length < 3) throw new Error(`${name}[${i}] must have at least 3 points`);
-    return poly.map((pt, j) => {
-      if (!Array.isArray(pt) || pt.length !== 2 || !pt.every((n) => typeof n === 'number' && n >= 0 && n <= 1)) {
-        throw new Error(`${name}[${i}][${j}] must be [x, y] with both 0–1, got ${JSON.stringify(pt)}`);
-      }
-      return [pt[0], pt[1]] as Point;
-    });
-  });
+  return v.map((poly, i) => parseUnitPolygon(poly, `${name}[${i}]`));
 }
 
 /** Merges `o` over `base` (defaults) and validates; errors say which field is wrong and why. */

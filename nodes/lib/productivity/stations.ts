@@ -3,10 +3,9 @@
  * `{"zones":[{"name":"station-1","camera":"cam1","polygon":[[x,y],...]}]}` (0..1 coordinates). `camera`
  * is optional: a zone without one applies to every camera the node sees. Other keys (`lines`, …) are
  * ignored so that one geometry file can feed both nodes.
- *
- * Kept here as a small parser of our own because the counting library was being written in parallel;
- * it accepts the same shape, so the two can be unified without changing any saved flow.
+ * Points and polygons are checked by the same parser as line-count's zones (geometry.ts).
  */
+import { parseUnitPolygon } from '../geometry';
 import { Point } from '../types';
 
 export interface StationZone {
@@ -44,14 +43,7 @@ export function parseStations(input: unknown): StationZone[] {
     if (seen.has(name)) fail(`zone name "${name}" is used twice`);
     seen.add(name);
     if (camera !== undefined && camera !== null && typeof camera !== 'string') fail(`zone "${name}": "camera" must be a string`);
-    if (!Array.isArray(polygon) || polygon.length < 3) fail(`zone "${name}": "polygon" needs at least 3 points`);
-    const pts: Point[] = polygon.map((p, j) => {
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-        fail(`zone "${name}": point ${j} must be [x, y] numbers`);
-      }
-      if (p[0] < 0 || p[0] > 1 || p[1] < 0 || p[1] > 1) fail(`zone "${name}": point ${j} [${p[0]}, ${p[1]}] is outside 0..1 (coordinates are normalised)`);
-      return [p[0], p[1]] as Point;
-    });
+    const pts = parseUnitPolygon(polygon, `stations: zone "${name}" polygon`);
     const out: StationZone = { name, polygon: pts };
     if (typeof camera === 'string' && camera !== '') out.camera = camera;
     return out;

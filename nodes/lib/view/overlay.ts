@@ -5,6 +5,7 @@
  * composite, kept as the baseline the benchmark measures the canvas against (raster.ts says why).
  * Pure: no clock, no Node-RED.
  */
+import { parseUnitPoint, parseUnitPolygon } from '../geometry';
 import { Detection, Point } from '../types';
 import { BitmapFont, Canvas, parseColour } from './raster';
 
@@ -76,15 +77,6 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-function point(v: unknown, where: string): Point {
-  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-    throw new Error(`${where} must be [x, y], got ${JSON.stringify(v)}`);
-  }
-  for (const [i, n] of (v as number[]).entries()) {
-    if (n < 0 || n > 1) throw new Error(`${where} ${i ? 'y' : 'x'} = ${n} is outside 0..1 (geometry is normalised to the frame size)`);
-  }
-  return [v[0], v[1]];
-}
 
 function parseJson(v: unknown, what: string): Record<string, unknown> {
   if (v === undefined || v === null || v === '') return {};
@@ -107,8 +99,7 @@ function parseZones(v: unknown, what: string): ViewZone[] {
   return v.map((z, i) => {
     const w = `${what}[${i}]`;
     if (!z || typeof z.name !== 'string' || !z.name) throw new Error(`${w}.name must be a non-empty string`);
-    if (!Array.isArray(z.polygon) || z.polygon.length < 3) throw new Error(`${w}.polygon needs at least 3 points`);
-    const polygon = z.polygon.map((p: unknown, j: number) => point(p, `${w}.polygon[${j}]`));
+    const polygon = parseUnitPolygon(z.polygon, `${w}.polygon`);
     return { name: z.name, polygon, ...(typeof z.camera === 'string' && z.camera ? { camera: z.camera } : {}) };
   });
 }
@@ -124,7 +115,7 @@ export function parseViewGeometry(geometry: unknown, stations?: unknown): ViewGe
   if (!Array.isArray(linesIn)) throw new Error('geometry: lines must be an array');
   const lines = linesIn.map((l, i) => {
     if (!l || typeof l.name !== 'string' || !l.name) throw new Error(`geometry: lines[${i}].name must be a non-empty string`);
-    return { name: l.name, start: point(l.start, `geometry: lines[${i}].start`), end: point(l.end, `geometry: lines[${i}].end`) };
+    return { name: l.name, start: parseUnitPoint(l.start, `geometry: lines[${i}].start`), end: parseUnitPoint(l.end, `geometry: lines[${i}].end`) };
   });
   return { lines, zones: parseZones(g.zones, 'geometry: zones'), stations: parseZones(s.zones, 'stations: zones') };
 }
