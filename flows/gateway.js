@@ -37,13 +37,34 @@ function linkPackage(userDir) {
  */
 function seedFlows(userDir, flowFile, reset, realtime) {
   const target = path.join(userDir, 'flows.json');
-  if (fs.existsSync(target) && !reset) return target;
+  if (fs.existsSync(target) && !reset) return { target, seeded: false };
   const flows = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
   if (realtime === false) {
     for (const n of flows) if (n.type === 'vision-camera-source') n.realtime = false;
   }
   fs.writeFileSync(target, JSON.stringify(flows, null, 2));
-  return target;
+  return { target, seeded: true };
+}
+
+/** The demo's database secrets: environment variables, referenced from the connection's credentials. */
+const INFLUX_SECRET_REFS = {
+  username: '${EDGEVISION_INFLUX_USER}',
+  password: '${EDGEVISION_INFLUX_PASSWORD}',
+  token: '${EDGEVISION_INFLUX_TOKEN}',
+};
+
+/**
+ * Node-RED resolves ${VAR} in a node's credentials when the node starts, but reads credentials only
+ * from its credentials store, which a flow file cannot fill. So the start that seeds the demo flow
+ * deploys its InfluxDB connections once more with the references above as their credentials (a
+ * "nodes" deploy: only those connections and their writers restart). The store keeps the variable
+ * names, never the secrets; a secret changed in the environment applies at the next start.
+ */
+async function seedInfluxSecretRefs(RED) {
+  const { flows } = await RED.runtime.flows.getFlows({});
+  if (!flows.some((n) => n.type === 'vision-influxdb')) return;
+  const next = flows.map((n) => (n.type === 'vision-influxdb' ? { ...n, credentials: { ...INFLUX_SECRET_REFS } } : n));
+  await RED.runtime.flows.setFlows({ flows: { flows: next }, deploymentType: 'nodes' });
 }
 
 /**
@@ -58,6 +79,8 @@ function influxDefaults(env) {
   set('EDGEVISION_INFLUX_VERSION', '1.x');
   set('EDGEVISION_INFLUX_DB', 'edgevision');
   set('EDGEVISION_INFLUX_ORG', '');
+  // Secrets: unset means none (Node-RED would otherwise leave "${EDGEVISION_INFLUX_TOKEN}" as the value).
+  for (const k of ['EDGEVISION_INFLUX_USER', 'EDGEVISION_INFLUX_PASSWORD', 'EDGEVISION_INFLUX_TOKEN']) if (env[k] === undefined) env[k] = '';
   set('EDGEVISION_INFLUX_BUCKET', 'edgevision');
   let u;
   try {
@@ -110,7 +133,7 @@ async function startGateway(opts = {}) {
   fs.mkdirSync(userDir, { recursive: true });
   linkPackage(userDir);
   const realtime = opts.realtime !== undefined ? opts.realtime : !['0', 'false', 'no'].includes(String(process.env.EDGEVISION_REALTIME || '').toLowerCase());
-  const flowFile = seedFlows(userDir, opts.flowFile || path.join(__dirname, 'demo.json'), !!opts.resetFlows, realtime);
+  const { target: flowFile, seeded } = seedFlows(userDir, opts.flowFile || path.join(__dirname, 'demo.json'), !!opts.resetFlows, realtime);
   const base = require('./settings.js');
   const settings = { ...base, userDir, flowFile, ...(opts.settings || {}) };
   const app = express();
@@ -125,6 +148,7 @@ async function startGateway(opts = {}) {
     server.listen(port, host, resolve);
   });
   await RED.start();
+  if (seeded) await seedInfluxSecretRefs(RED);
   const actual = server.address().port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`;
   return {

@@ -89,7 +89,8 @@ function stopProc(proc) {
 }
 
 /** InfluxDB 1.x. `stop()` and `start()` keep the data dir, so a restart keeps what was written. */
-async function startInfluxd() {
+/** influxd 1.x on free ports in a temp dir; `auth: {username, password}` turns authentication on with that admin. */
+async function startInfluxd(opts = {}) {
   const bin = which('influxd');
   if (!bin) throw new Error('influxd not found on PATH (apt package influxdb)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-influxd-'));
@@ -110,6 +111,7 @@ async function startInfluxd() {
       '[http]',
       `  bind-address = "127.0.0.1:${port}"`,
       '  log-enabled = false',
+      ...(opts.auth ? ['  auth-enabled = true'] : []),
       '[monitor]',
       '  store-enabled = false',
       '[continuous_queries]',
@@ -137,7 +139,8 @@ async function startInfluxd() {
       return proc ? proc.pid : null;
     },
     async query(q, db) {
-      const qs = new URLSearchParams({ q, ...(db ? { db } : {}), epoch: 'ms' });
+      const who = opts.auth ? { u: opts.auth.username, p: opts.auth.password } : {};
+      const qs = new URLSearchParams({ q, ...(db ? { db } : {}), epoch: 'ms', ...who });
       const r = await request('POST', `${url}/query?${qs}`);
       if (r.status >= 300) throw new Error(`query ${q}: ${r.status} ${r.body}`);
       const j = JSON.parse(r.body);
@@ -160,6 +163,12 @@ async function startInfluxd() {
     },
   };
   await server.start();
+  if (opts.auth) {
+    // With authentication on and no users yet, influxd takes this one statement without credentials.
+    const q = `CREATE USER "${opts.auth.username}" WITH PASSWORD '${opts.auth.password}' WITH ALL PRIVILEGES`;
+    const r = await request('POST', `${url}/query?${new URLSearchParams({ q })}`);
+    if (r.status >= 300) throw new Error(`creating the admin user: ${r.status} ${r.body}`);
+  }
   return server;
 }
 
