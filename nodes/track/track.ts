@@ -161,6 +161,8 @@ export = function (RED: Red) {
         if (now - c.lastWallMs < IDLE_CAMERA_MS || c.tracker.stats().total === 0) continue;
         const u = c.tracker.update([], c.lastTMs + c.tracker.options.lostBufferS * 1000 + 1);
         out.push(...eventMessages(u.ended, cam));
+        // That made-up time must not hold the source back: it may resume from its last frame time.
+        c.tracker.reset(c.lastTMs);
       }
       if (out.length) {
         node.send([null, out]);

@@ -150,6 +150,44 @@ describe('vision-track node', function () {
     await waitFor(() => h.got.statuses.some((s) => /1 restarts/.test(s.status.text)), 2500, 'restart in status');
   });
 
+  it('a camera silent for 5 minutes has its tracks ended (reason lost) and may then carry on from its last frame time', async () => {
+    // Catch the node's idle-camera sweeper (a 30 s interval) so the test can run it at will.
+    const realSetInterval = global.setInterval;
+    let sweep;
+    global.setInterval = (fn, ms, ...rest) => {
+      if (ms === 30 * 1000 && /track\.js/.test(new Error().stack)) sweep = fn;
+      return realSetInterval(fn, ms, ...rest);
+    };
+    let h;
+    try {
+      h = await load();
+    } finally {
+      global.setInterval = realSetInterval;
+    }
+    assert.strictEqual(typeof sweep, 'function', 'the sweeper interval was set');
+    for (let f = 0; f < 3; f++) h.trk.receive(frameMsg('a', f, [person(100)]));
+    await waitFor(() => h.got.completed.length === 3, 2000, 'frames');
+    sweep(); // not idle yet: nothing ends
+    assert.strictEqual(h.trk.trackStats().a.total, 1);
+    const realNow = Date.now;
+    Date.now = () => realNow() + 6 * 60 * 1000;
+    try {
+      sweep();
+    } finally {
+      Date.now = realNow;
+    }
+    await waitFor(() => h.got.events.some((m) => m.payload.event === 'track-end'), 2000, 'end event');
+    const end = h.got.events.find((m) => m.payload.event === 'track-end');
+    assert.deepStrictEqual([end.topic, end.payload.reason, end.payload.trackId, end.payload.lastSeenMs], ['a', 'lost', 1, 80]);
+    assert.strictEqual(h.trk.trackStats().a.total, 0);
+    // The source resumes where it stopped (a paused replay): frames are tracked, not refused, and ids keep counting.
+    h.trk.receive(frameMsg('a', 3, [person(100)]));
+    h.trk.receive(frameMsg('a', 4, [person(100)]));
+    await waitFor(() => h.got.completed.length === 5, 2000, 'frames after the sweep');
+    assert.strictEqual(h.got.caught.length, 0, h.got.caught.map((m) => m.error.message).join('; '));
+    assert.deepStrictEqual([h.got.out[4].payload.detections[0].trackId, h.got.out[4].payload.detections[0].trackState], [2, 'confirmed']);
+  });
+
   it('"confirmed only" drops untracked and tentative detections', async () => {
     const h = await load({ emit: 'confirmed' });
     h.trk.receive(frameMsg('a', 0, [person(100), person(300, 0.3)]));
