@@ -21,7 +21,7 @@ import { Detector } from '../../nodes/lib/detect/detector';
 import { DetectScheduler } from '../../nodes/lib/detect/scheduler';
 import { OutputTensor } from '../../nodes/lib/detect/decode';
 import { LetterboxParams, SourceImage, letterboxInto, letterboxParams, packResizedInto } from '../../nodes/lib/detect/letterbox';
-import { wasmLetterbox } from '../../nodes/lib/detect/letterbox-wasm';
+import { letterboxAuto, wasmLetterbox } from '../../nodes/lib/detect/letterbox-wasm';
 import { sourceFrames } from '../commands/detect';
 
 export const usage = `usage: edgevision bench detect --model M --source V [options]
@@ -220,7 +220,7 @@ async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[]
   for (let r = 0; r < rounds; r++) {
     for (const f of frames) {
       const t0 = performance.now();
-      (wasm ?? { letterboxInto }).letterboxInto(f, spec.inputWidth, spec.inputHeight, nearestOpts, tensor);
+      letterboxAuto(f, spec.inputWidth, spec.inputHeight, nearestOpts, tensor);
       preNearest.push(performance.now() - t0);
     }
   }

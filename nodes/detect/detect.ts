@@ -7,6 +7,7 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
+import { blank, optJson, optNumber } from '../shared/config-fields';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, FrameRef, VisionFrame } from '../lib/types';
 import { DetectTiming, Detector } from '../lib/detect/detector';
@@ -44,27 +45,6 @@ interface Job {
 
 const CONTEXT_KEY = 'detectConfig';
 
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-}
-
-function num(v: unknown, fallback: number | undefined, what: string): number | undefined {
-  if (blank(v)) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${what} must be a number, got "${String(v)}"`);
-  return n;
-}
-
-function json<T>(v: unknown, what: string): T | undefined {
-  if (blank(v)) return undefined;
-  if (typeof v !== 'string') return v as T;
-  try {
-    return JSON.parse(v) as T;
-  } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** Editor config → filter options and NMS options (validated by the engine). */
 function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required<NmsOptions> } {
   const classes = blank(c.classes)
@@ -74,20 +54,20 @@ function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
   const f: FilterOptions = {
-    conf: num(c.conf, undefined, 'score threshold'),
-    classConf: json<Record<string, number>>(c.classConf, 'per-class thresholds'),
+    conf: optNumber(c.conf, 'score threshold'),
+    classConf: optJson<Record<string, number>>(c.classConf, 'per-class thresholds'),
     classes,
-    minArea: num(c.minArea, undefined, 'minimum area'),
-    maxArea: num(c.maxArea, undefined, 'maximum area'),
-    minAspect: num(c.minAspect, undefined, 'minimum aspect'),
-    maxAspect: blank(c.maxAspect) || Number(c.maxAspect) === 0 ? undefined : num(c.maxAspect, undefined, 'maximum aspect'),
-    include: json(c.include, 'include polygons'),
-    exclude: json(c.exclude, 'exclude polygons'),
+    minArea: optNumber(c.minArea, 'minimum area'),
+    maxArea: optNumber(c.maxArea, 'maximum area'),
+    minAspect: optNumber(c.minAspect, 'minimum aspect'),
+    maxAspect: blank(c.maxAspect) || Number(c.maxAspect) === 0 ? undefined : optNumber(c.maxAspect, 'maximum aspect'),
+    include: optJson(c.include, 'include polygons'),
+    exclude: optJson(c.exclude, 'exclude polygons'),
     anchor: blank(c.anchor) ? undefined : (String(c.anchor) as FilterOptions['anchor']),
   };
   const nms = validateNms({
-    iouThreshold: num(c.iou, undefined, 'NMS IoU'),
-    maxDetections: num(c.maxDetections, undefined, 'maximum detections'),
+    iouThreshold: optNumber(c.iou, 'NMS IoU'),
+    maxDetections: optNumber(c.maxDetections, 'maximum detections'),
     classAgnostic: !!c.classAgnostic,
   });
   return { filters: resolveFilters(f), nms };
@@ -216,6 +196,7 @@ export = function (RED: Red) {
     function takeBatch(max: number): { jobs: Job[]; frames: SourceImage[] } | null {
       const jobs: Job[] = [];
       const frames: SourceImage[] = [];
+      const droppedBefore = dropped;
       for (const [cam, j] of pending) {
         if (jobs.length >= max) break;
         pending.delete(cam);
@@ -229,12 +210,10 @@ export = function (RED: Red) {
         jobs.push(j);
         frames.push({ data: frame.data, width: frame.ref.width, height: frame.ref.height, format: frame.ref.format });
       }
-      if (!jobs.length && pending.size === 0) showRunningIfReady();
-      return jobs.length ? { jobs, frames } : null;
-    }
-
-    function showRunningIfReady() {
-      if (detector && !loadError) showRunning();
+      if (jobs.length) return { jobs, frames };
+      // Every waiting frame was evicted: nothing will be delivered, so show the drops now.
+      if (dropped > droppedBefore) showRunning();
+      return null;
     }
 
     function deliver(jobs: Job[], detections: Detection[][], timing: DetectTiming) {

@@ -1,5 +1,6 @@
 /** The vision-model editor config → loader settings, with validation that names the field. */
 import { Node } from '../shared/red';
+import { blank } from '../shared/config-fields';
 import { LoadedEmbeddingModel, LoadedModel, ModelSettings } from './loader';
 import { parseProviders, ProviderName } from '../lib/onnx/session';
 import { OutputFormat, OUTPUT_FORMATS } from '../lib/detect/decode';
@@ -34,10 +35,6 @@ export interface VisionModelNode extends Node {
   acquireEmbedding(user: Node): Promise<LoadedEmbeddingModel>;
   /** What the model is, for labels and logs. */
   describe(): string;
-}
-
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
 
 function optNumber(v: unknown, what: string, check: (n: number) => boolean, rule: string): number | undefined {

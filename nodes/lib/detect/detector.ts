@@ -120,8 +120,8 @@ export class Detector {
     }
   }
 
-  /** Candidates for one batch item, in model-input pixels (exposed for the benchmark). */
-  decodeOne(out: OutputTensor, batch: number): Candidates {
+  /** Candidates for one batch item, in model-input pixels. */
+  private decodeOne(out: OutputTensor, batch: number): Candidates {
     const ctx: DecodeContext = { thresholds: this.thresholds, grid: this.grid };
     return decode(this.spec.format, out, batch, ctx);
   }
