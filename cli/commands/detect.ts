@@ -7,7 +7,8 @@ import { parseArgs, numArg, strArg } from '../args';
 import { acquireModel, releaseModel } from '../../nodes/model/loader';
 import { parseProviders } from '../../nodes/lib/onnx/session';
 import { Detector } from '../../nodes/lib/detect/detector';
-import { FilterOptions } from '../../nodes/lib/detect/filters';
+import { DEFAULT_CONF, FilterOptions } from '../../nodes/lib/detect/filters';
+import { DEFAULT_IOU } from '../../nodes/lib/detect/nms';
 import { OutputFormat } from '../../nodes/lib/detect/decode';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
 
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(usage);
     return 2;
   }
-  const filters: FilterOptions = { conf: numArg(args, 'conf', 0.5) };
+  const filters: FilterOptions = { conf: numArg(args, 'conf', DEFAULT_CONF) };
   const classes = strArg(args, 'classes');
   if (classes) filters.classes = classes.split(',').map((s) => s.trim()).filter((s) => s);
   const user = `cli-detect-${process.pid}`;
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   try {
     if (!args.json) console.error(`model ${path.basename(loaded.file)}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, provider ${loaded.providerText}`);
-    const detector = new Detector(loaded.session.runner, loaded.spec, { filters, nms: { iouThreshold: numArg(args, 'iou', 0.45) } });
+    const detector = new Detector(loaded.session.runner, loaded.spec, { filters, nms: { iouThreshold: numArg(args, 'iou', DEFAULT_IOU) } });
     if (detector.unknownLabels.length) console.error(`warning: labels not in the model: ${detector.unknownLabels.join(', ')}`);
     const fps = numArg(args, 'fps', 0);
     const maxFrames = args['max-frames'] !== undefined ? numArg(args, 'max-frames', 0) : undefined;

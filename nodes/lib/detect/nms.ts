@@ -14,8 +14,11 @@ export interface NmsOptions {
   maxDetections?: number;
 }
 
+/** NMS IoU threshold unless set: the usual YOLO value (see docs/nodes/detect.md, default thresholds). */
+export const DEFAULT_IOU = 0.45;
+
 export function validateNms(o: NmsOptions = {}): Required<NmsOptions> {
-  const iouThreshold = o.iouThreshold ?? 0.45;
+  const iouThreshold = o.iouThreshold ?? DEFAULT_IOU;
   const maxDetections = o.maxDetections ?? 300;
   if (!(iouThreshold >= 0 && iouThreshold <= 1)) throw new Error(`iouThreshold must be 0–1, got ${iouThreshold}`);
   if (!Number.isInteger(maxDetections) || maxDetections < 1) throw new Error(`maxDetections must be a whole number ≥ 1, got ${maxDetections}`);
