@@ -7,23 +7,13 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
+import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
 import { VisionEvent, VisionFrame } from '../lib/types';
 
-interface LineCountConfig {
+/** The editor's fields: the counting options (strings from the form) plus these. */
+interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>> {
   name?: string;
   geometry?: string;
-  anchor?: string;
-  mode?: string;
-  minFrames?: string | number;
-  minDistance?: string | number;
-  cooldownS?: string | number;
-  confirmedOnly?: boolean | string;
-  relinkS?: string | number;
-  relinkRadius?: string | number;
-  trackTimeoutS?: string | number;
-  zoneEnterFrames?: string | number;
-  zoneExitFrames?: string | number;
   shifts?: string;
   metricsInterval?: string | number;
 }
@@ -48,7 +38,7 @@ export = function (RED: Red) {
     try {
       const o: Record<string, unknown> = {};
       for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof CountingOptions)[]) {
-        if (k !== 'camera' && (config as Record<string, unknown>)[k] !== undefined) o[k] = (config as Record<string, unknown>)[k];
+        if (k !== 'camera' && config[k] !== undefined) o[k] = config[k];
       }
       options = resolveOptions(o);
       const stored = safeGet('geometry');
@@ -106,9 +96,9 @@ export = function (RED: Red) {
       return events.map((e) => ({ topic: camera, payload: e }));
     }
 
-    function showCounts(camera: string, c: Counter): void {
+    function showCounts(camera: string, counts: Record<string, DirectionCounts>): void {
       const parts: string[] = [];
-      for (const [name, v] of Object.entries(c.counts()).slice(0, 2)) parts.push(`${name} in ${v.in} out ${v.out}`);
+      for (const [name, v] of Object.entries(counts).slice(0, 2)) parts.push(`${name} in ${v.in} out ${v.out}`);
       status.set('running', `${camera}: ${parts.join(' · ') || 'no lines'}`);
     }
 
@@ -121,9 +111,9 @@ export = function (RED: Red) {
         c.resetCounts(lines);
         events.push({ topic: cam, payload: { event: 'counts-reset', camera: cam, tMs: nowMs, reason, ...(lines ? { lines } : {}) } });
       }
-      // Cameras not seen since the restart still have saved totals: reset those too.
-      if (camera === undefined && lines === undefined) for (const cam of Object.keys(saved)) if (!counters.has(cam)) delete saved[cam];
       if (camera === undefined && lines === undefined) {
+        // Cameras not seen since the restart still have saved totals: reset those too.
+        for (const cam of Object.keys(saved)) if (!counters.has(cam)) delete saved[cam];
         lastResetMs = nowMs;
         safeSet('lastResetMs', lastResetMs);
       }
@@ -187,12 +177,6 @@ export = function (RED: Red) {
           return;
         }
         const p = msg.payload;
-        // msg.reset = true on a frame: reset that camera's totals, then count the frame.
-        if (msg.reset === true && p && typeof p === 'object' && Array.isArray(p.detections)) {
-          const cam = String(p.camera ?? msg.topic ?? '');
-          counterFor(cam);
-          resetAll('message', undefined, send, cam);
-        }
         if (p && typeof p === 'object' && typeof p.event === 'string' && p.event !== 'track-end') {
           // Other events from vision-track's second output (track-start): nothing to count.
           done();
@@ -211,10 +195,15 @@ export = function (RED: Red) {
           throw new Error('expected a vision frame (msg.payload.detections from vision-track), a track-end event, or topic "config" / "reset"');
         }
         const frame = p.frame ?? {};
+        const camera = String(p.camera ?? msg.topic ?? frame.camera ?? 'camera');
+        // msg.reset = true on a frame: reset that camera's totals, then count the frame.
+        if (msg.reset === true) {
+          counterFor(camera);
+          resetAll('message', undefined, send, camera);
+        }
         const width = Number(frame.width);
         const height = Number(frame.height);
         if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
-        const camera = String(p.camera ?? msg.topic ?? frame.camera ?? 'camera');
         const tMs = Number.isFinite(frame.tMs) ? Number(frame.tMs) : Date.now();
         const c = counterFor(camera);
         checkShift(send);
@@ -223,7 +212,7 @@ export = function (RED: Red) {
         msg.payload = out;
         if (r.events.some((e) => e.event === 'line-crossing')) persist();
         send([msg, r.events.length ? eventMsgs(r.events, camera) : null, null]);
-        showCounts(camera, c);
+        showCounts(camera, r.counts);
         done();
       } catch (e) {
         const reason = (e as Error).message;

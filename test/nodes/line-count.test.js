@@ -12,6 +12,7 @@ const NODES = [lineCountNode, catchNode, statusNode, completeNode];
 const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
+const { waitFor, sleep } = require('../helpers/wait');
 const { parseMotTracks, trackAndCount } = require('../../dist/nodes/lib/counting');
 const { VISION_TRACK_DEFAULTS } = require('../../dist/nodes/lib/tracking/tracker');
 
@@ -62,14 +63,6 @@ function collect(node) {
   node.on('input', (m) => got.push(m));
   return got;
 }
-const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 5000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await tick();
-  }
-}
 
 describe('vision-line-count (node)', function () {
   afterEach(async function () {
@@ -87,14 +80,14 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     const events = collect(helper.getNode('events'));
     for (const m of crossing('cam-1', 7)) lc.receive(m);
-    await until(() => frames.length === 20, 5000, '20 frames');
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
     const last = frames[19];
     assert.strictEqual(last.topic, 'cam-1');
     assert.deepStrictEqual(last.payload.counts, { door: { in: 1, out: 0 } });
     assert.deepStrictEqual(last.payload.countsByClass, { door: { person: { in: 1, out: 0 } } });
     assert.strictEqual(last.payload.detections.length, 1, 'the frame keeps its detections');
     assert.strictEqual(last.payload.frame.width, W);
-    await until(() => events.length === 1, 2000, 'one event');
+    await waitFor(() => events.length === 1, 2000, 'one event');
     const e = events[0];
     assert.strictEqual(e.topic, 'cam-1');
     assert.deepStrictEqual([e.payload.event, e.payload.camera, e.payload.line, e.payload.direction, e.payload.class, e.payload.trackId], ['line-crossing', 'cam-1', 'door', 'in', 'person', 7]);
@@ -108,7 +101,7 @@ describe('vision-line-count (node)', function () {
     for (const m of crossing('a', 1)) lc.receive(m);
     for (const m of crossing('b', 1)) lc.receive(m);
     for (const m of crossing('b', 2, 20, 100)) lc.receive(m);
-    await until(() => frames.length === 60);
+    await waitFor(() => frames.length === 60, 5000, '60 frames');
     assert.deepStrictEqual(frames[19].payload.counts.door, { in: 1, out: 0 });
     assert.deepStrictEqual(frames[59].payload.counts.door, { in: 2, out: 0 });
   });
@@ -119,11 +112,11 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     const events = collect(helper.getNode('events'));
     for (let i = 0; i < 6; i++) lc.receive(frame('cam', i, [person(3, 0.75, 0.75)]));
-    await until(() => frames.length === 6);
+    await waitFor(() => frames.length === 6, 5000, '6 frames');
     assert.strictEqual(frames[5].payload.zones.station.occupancy, 1);
     assert.deepStrictEqual(frames[5].payload.zones.station.objects, [{ trackId: 3, label: 'person', dwellMs: 5 * 40 }]);
     lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 3, tMs: 1000 + 10 * 40 } });
-    await until(() => events.length === 2, 2000, 'enter and exit');
+    await waitFor(() => events.length === 2, 2000, 'enter and exit');
     assert.deepStrictEqual(events.map((m) => m.payload.event), ['zone-enter', 'zone-exit']);
     assert.strictEqual(events[1].payload.reason, 'track-end');
     assert.strictEqual(events[1].payload.dwellMs, 5 * 40);
@@ -137,11 +130,11 @@ describe('vision-line-count (node)', function () {
     const statuses = collect(helper.getNode('statuses'));
     lc.receive({ topic: 'config', payload: { lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }, { name: 'gate', start: [0, 0.6], end: [1, 0.6] }] } });
     lc.receive({ topic: 'config', payload: { lines: [{ name: 'bad', start: [0, 0], end: [2, 0] }] } });
-    await until(() => caught.length === 1, 2000, 'catch');
+    await waitFor(() => caught.length === 1, 2000, 'catch');
     assert.match(caught[0].error.message, /lines\[0\]\.end x = 2 is outside 0\.\.1/);
-    await until(() => statuses.some((s) => s.status.fill === 'red'), 2000, 'red status');
+    await waitFor(() => statuses.some((s) => s.status.fill === 'red'), 2000, 'red status');
     for (const m of crossing('cam', 1)) lc.receive(m);
-    await until(() => frames.length === 20);
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
     assert.deepStrictEqual(frames[19].payload.counts, { door: { in: 1, out: 0 }, gate: { in: 1, out: 0 } });
     assert.strictEqual(typeof lc.context().get('geometry'), 'string', 'the replacement is stored');
   });
@@ -152,11 +145,11 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     const events = collect(helper.getNode('events'));
     for (const m of crossing('cam', 1)) lc.receive(m);
-    await until(() => frames.length === 20);
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
     lc.receive({ topic: 'reset' });
-    await until(() => events.some((m) => m.payload.event === 'counts-reset'), 2000, 'reset event');
+    await waitFor(() => events.some((m) => m.payload.event === 'counts-reset'), 2000, 'reset event');
     lc.receive(frame('cam', 50, []));
-    await until(() => frames.length === 21);
+    await waitFor(() => frames.length === 21, 5000, '21 frames');
     assert.deepStrictEqual(frames[20].payload.counts, { door: { in: 0, out: 0 } });
   });
 
@@ -166,13 +159,33 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     for (const m of crossing('a', 1)) lc.receive(m);
     for (const m of crossing('b', 1)) lc.receive(m);
-    await until(() => frames.length === 40);
+    await waitFor(() => frames.length === 40, 5000, '40 frames');
     lc.receive({ topic: 'reset', payload: { camera: 'a' } });
     lc.receive(frame('a', 50, []));
     lc.receive(frame('b', 50, []));
-    await until(() => frames.length === 42);
+    await waitFor(() => frames.length === 42, 5000, '42 frames');
     assert.deepStrictEqual(frames[40].payload.counts.door, { in: 0, out: 0 });
     assert.deepStrictEqual(frames[41].payload.counts.door, { in: 1, out: 0 });
+  });
+
+  it('msg.reset on a frame resets that camera (however the frame names it), then counts the frame', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    // Frames that name their camera only in payload.frame.camera (no msg.topic, no payload.camera).
+    const bare = (m) => ({ payload: { frame: m.payload.frame, detections: m.payload.detections } });
+    for (const m of crossing('a', 1)) lc.receive(bare(m));
+    for (const m of crossing('b', 1)) lc.receive(m);
+    await waitFor(() => frames.length === 40, 5000, '40 frames');
+    assert.deepStrictEqual(frames[19].payload.counts.door, { in: 1, out: 0 });
+    lc.receive({ ...bare(frame('a', 50, [])), reset: true });
+    lc.receive(frame('b', 50, []));
+    await waitFor(() => frames.length === 42, 5000, '42 frames');
+    assert.deepStrictEqual(frames[40].payload.counts.door, { in: 0, out: 0 }, 'camera a was reset before its frame was counted');
+    assert.deepStrictEqual(frames[41].payload.counts.door, { in: 1, out: 0 }, 'camera b kept its totals');
+    const resets = events.filter((m) => m.payload.event === 'counts-reset');
+    assert.deepStrictEqual(resets.map((m) => [m.topic, m.payload.camera, m.payload.reason]), [['a', 'a', 'message']]);
   });
 
   it('a frame without a size goes to Catch with the reason and a red status; the next frame is counted', async function () {
@@ -183,12 +196,12 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     lc.receive({ topic: 'cam', payload: { camera: 'cam', frame: { tMs: 0 }, detections: [] } });
     lc.receive({ topic: 'cam', payload: 'hello' });
-    await until(() => caught.length === 2, 2000, 'two errors');
+    await waitFor(() => caught.length === 2, 2000, 'two errors');
     assert.match(caught[0].error.message, /no frame\.width/);
     assert.match(caught[1].error.message, /expected a vision frame/);
-    await until(() => statuses.some((s) => s.status.fill === 'red' && /frame/.test(s.status.text)), 2000, 'red status');
+    await waitFor(() => statuses.some((s) => s.status.fill === 'red' && /frame/.test(s.status.text)), 2000, 'red status');
     for (const m of crossing('cam', 1)) lc.receive(m);
-    await until(() => frames.length === 20);
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
     assert.deepStrictEqual(frames[19].payload.counts.door, { in: 1, out: 0 });
   });
 
@@ -197,7 +210,7 @@ describe('vision-line-count (node)', function () {
     const lc = helper.getNode('lc');
     const caught = collect(helper.getNode('caught'));
     lc.receive(frame('cam', 0, []));
-    await until(() => caught.length === 1, 2000, 'catch');
+    await waitFor(() => caught.length === 1, 2000, 'catch');
     assert.match(caught[0].error.message, /minFrames must be a whole number in 1\.\.1000/);
   });
 
@@ -206,7 +219,7 @@ describe('vision-line-count (node)', function () {
     const lc = helper.getNode('lc');
     const metrics = collect(helper.getNode('metrics'));
     for (const m of crossing('cam-9', 1)) lc.receive(m);
-    await until(() => metrics.some((m) => m.payload.some((p) => p.measurement === 'line_crossings')), 3000, 'metrics');
+    await waitFor(() => metrics.some((m) => m.payload.some((p) => p.measurement === 'line_crossings')), 3000, 'metrics');
     const m = metrics.find((x) => x.payload.some((p) => p.measurement === 'line_crossings'));
     assert.strictEqual(m.topic, 'cam-9');
     assert.deepStrictEqual(m.payload.find((p) => p.measurement === 'line_crossings' && p.tags.direction === 'in').tags, { camera: 'cam-9', line: 'door', class: 'person', direction: 'in' });
@@ -220,7 +233,7 @@ describe('vision-line-count (node)', function () {
     let lc = helper.getNode('lc');
     let frames = collect(helper.getNode('frames'));
     for (const m of crossing('cam', 1)) lc.receive(m);
-    await until(() => frames.length === 20);
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
     const stored = lc.context().get('counts');
     assert.deepStrictEqual(stored.cam.counts.door, { in: 1, out: 0, byClass: { person: { in: 1, out: 0 } } });
     const lastReset = lc.context().get('lastResetMs');
@@ -237,7 +250,7 @@ describe('vision-line-count (node)', function () {
     lc = helper.getNode('lc');
     frames = collect(helper.getNode('frames'));
     lc.receive(frame('cam', 100, []));
-    await until(() => frames.length === 1);
+    await waitFor(() => frames.length === 1, 5000, '1 frame');
     assert.deepStrictEqual(frames[0].payload.counts.door, { in: 1, out: 0 });
     assert.deepStrictEqual(frames[0].payload.countsByClass.door, { person: { in: 1, out: 0 } });
   });
@@ -253,9 +266,9 @@ describe('vision-line-count (node)', function () {
     const frames = collect(helper.getNode('frames'));
     const events = collect(helper.getNode('events'));
     lc.receive(frame('cam', 0, []));
-    await until(() => frames.length === 1);
+    await waitFor(() => frames.length === 1, 5000, '1 frame');
     assert.deepStrictEqual(frames[0].payload.counts.door, { in: 0, out: 0 });
-    await until(() => events.length === 1, 2000, 'reset event');
+    await waitFor(() => events.length === 1, 2000, 'reset event');
     assert.deepStrictEqual([events[0].payload.event, events[0].payload.reason], ['counts-reset', 'shift']);
     assert.ok(Date.now() - lc.context().get('lastResetMs') < 5000, 'the reset time is stored');
   });
@@ -270,7 +283,7 @@ describe('vision-line-count (node)', function () {
     const lc = helper.getNode('lc');
     const frames = collect(helper.getNode('frames'));
     lc.receive(frame('cam', 0, []));
-    await until(() => frames.length === 1);
+    await waitFor(() => frames.length === 1, 5000, '1 frame');
     assert.deepStrictEqual(frames[0].payload.counts.door, { in: 5, out: 2 });
   });
 
@@ -280,8 +293,8 @@ describe('vision-line-count (node)', function () {
     const caught = collect(helper.getNode('caught'));
     const completed = collect(helper.getNode('completed'));
     lc.receive({ topic: 'cam', payload: { event: 'track-start', camera: 'cam', trackId: 1, tMs: 0 } });
-    await until(() => completed.length === 1, 2000, 'done()');
-    await tick(50);
+    await waitFor(() => completed.length === 1, 2000, 'done()');
+    await sleep(50);
     assert.strictEqual(caught.length, 0);
   });
 
@@ -292,8 +305,8 @@ describe('vision-line-count (node)', function () {
     for (const m of crossing('cam', 1, 5)) lc.receive(m);
     lc.receive({ topic: 'reset' });
     lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 1, tMs: 5000 } });
-    await until(() => completed.length === 7, 2000, '7 completes');
-    await tick(50);
+    await waitFor(() => completed.length === 7, 2000, '7 completes');
+    await sleep(50);
     assert.strictEqual(completed.length, 7);
   });
 
@@ -316,7 +329,7 @@ describe('vision-line-count (node)', function () {
       const detections = dets.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
       trk.receive({ topic: 'tud', payload: { camera: 'tud', frame: { camera: 'tud', seq: f, tMs: ((f - 1) * 1000) / 25, width: 640, height: 480, format: 'rgb24' }, detections } });
     }
-    await until(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
+    await waitFor(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
     // The same tracker settings the vision-track node runs with.
     const expected = trackAndCount(dets, JSON.parse(geometry), 640, 480, 25, {}, VISION_TRACK_DEFAULTS);
     assert.deepStrictEqual(frames[frames.length - 1].payload.counts, expected);
