@@ -190,17 +190,12 @@ export function resolveOptions(partial: Partial<Record<keyof CountingOptions, un
     if (p.mode !== 'once' && p.mode !== 'every') throw new Error(`counting option mode must be "once" or "every", got ${JSON.stringify(p.mode)}`);
     o.mode = p.mode;
   }
-  if (given('confirmedOnly')) {
-    const v = p.confirmedOnly;
-    if (v === true || v === 'true') o.confirmedOnly = true;
-    else if (v === false || v === 'false') o.confirmedOnly = false;
-    else throw new Error(`counting option confirmedOnly must be true or false, got ${JSON.stringify(v)}`);
-  }
-  if (given('completeAtEnd')) {
-    const v = p.completeAtEnd;
-    if (v === true || v === 'true') o.completeAtEnd = true;
-    else if (v === false || v === 'false') o.completeAtEnd = false;
-    else throw new Error(`counting option completeAtEnd must be true or false, got ${JSON.stringify(v)}`);
+  for (const k of ['confirmedOnly', 'completeAtEnd'] as const) {
+    if (!given(k)) continue;
+    const v = p[k];
+    if (v === true || v === 'true') o[k] = true;
+    else if (v === false || v === 'false') o[k] = false;
+    else throw new Error(`counting option ${k} must be true or false, got ${JSON.stringify(v)}`);
   }
   for (const [k, [min, max, int]] of Object.entries(RANGES)) {
     if (!given(k)) continue;

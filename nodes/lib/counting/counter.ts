@@ -160,10 +160,6 @@ export class Counter {
     this.resetState(this.totals);
   }
 
-  getGeometry(): Geometry {
-    return parseGeometry(this.geometry);
-  }
-
   private resetState(old: Map<string, LineTotals>): void {
     this.tracks.clear();
     this.ended.clear();
