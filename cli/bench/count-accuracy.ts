@@ -19,6 +19,7 @@ import * as path from 'path';
 import { parseArgs, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
 import { compareCounts, compareWith, detectedCrossings, LineAccuracy, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { parseSeqInfo } from '../../nodes/lib/mot/io';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 
@@ -36,9 +37,8 @@ export const usage = [
 const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
-  const ini = fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8');
-  const num = (k: string) => Number(new RegExp(`^${k}=(\\S+)`, 'm').exec(ini)?.[1]);
-  return { width: num('imWidth'), height: num('imHeight'), fps: num('frameRate') };
+  const info = parseSeqInfo(fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8'));
+  return { width: Number(info.imWidth), height: Number(info.imHeight), fps: Number(info.frameRate) };
 }
 
 const sum = (rows: LineAccuracy[], k: 'absError' | 'gtTotal') => rows.reduce((s, r) => s + r[k], 0);

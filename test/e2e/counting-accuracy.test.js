@@ -9,18 +9,13 @@ const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
 const { parseMotTracks, trackAndCount, compareWith, compareCounts, relativeError } = require('../../dist/nodes/lib/counting');
+const { parseSeqInfo } = require('../../dist/nodes/lib/mot/io');
 
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines');
 const SEQS = fs.readdirSync(LINES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 
-function seqInfo(seq) {
-  const ini = fs.readFileSync(asset(`mot15/${seq}/seqinfo.ini`), 'utf8');
-  const num = (k) => Number(new RegExp(`^${k}=(\\S+)`, 'm').exec(ini)[1]);
-  return { width: num('imWidth'), height: num('imHeight'), fps: num('frameRate') };
-}
-
 function load(seq) {
-  const { width, height, fps } = seqInfo(seq);
+  const { imWidth: width, imHeight: height, frameRate: fps } = parseSeqInfo(fs.readFileSync(asset(`mot15/${seq}/seqinfo.ini`), 'utf8'));
   const geometry = JSON.parse(fs.readFileSync(path.join(LINES, seq + '.json'), 'utf8'));
   const gt = parseMotTracks(fs.readFileSync(asset(`mot15/${seq}/gt/gt.txt`), 'utf8'), { gt: true });
   const dets = parseMotTracks(fs.readFileSync(asset(`mot15/${seq}/det/det.txt`), 'utf8'));
