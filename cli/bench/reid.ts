@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, numArg, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { parseMot, MotRow } from '../../nodes/lib/mot/io';
+import { parseMot, parseSeqInfo, MotRow } from '../../nodes/lib/mot/io';
 import { Box, Detection } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
@@ -24,6 +24,7 @@ import { judgeQuality } from '../../nodes/lib/reid/quality';
 import { LabelledCrop, randomEmbeddings, retrieval, RetrievalResult } from '../../nodes/lib/reid/eval';
 import { EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
 import { Gallery } from '../../nodes/lib/reid/gallery';
+import { dot } from '../../nodes/lib/reid/vector';
 
 export const usage = [
   'usage: edgevision bench reid [--assets DIR] [--every N] [--gap N] [--walk S] [--identities N]',
@@ -62,8 +63,7 @@ export async function loadClip(assets: string, sequence: string): Promise<Clip> 
     list.push(r);
     gt.set(r.frame - 1, list);
   }
-  const ini = fs.readFileSync(path.join(assets, 'mot15', sequence, 'seqinfo.ini'), 'utf8');
-  const fps = Number(/frameRate\s*=\s*([\d.]+)/.exec(ini)?.[1] ?? 25);
+  const fps = parseSeqInfo(fs.readFileSync(path.join(assets, 'mot15', sequence, 'seqinfo.ini'), 'utf8')).frameRate ?? 25;
   return { sequence, frames, gt, fps };
 }
 
@@ -229,14 +229,12 @@ export class CachingEmbedder implements Embedder {
 
 export const SPLITS = [1 / 3, 1 / 2, 2 / 3];
 
-
 const f3 = (v: number) => v.toFixed(3);
 
 function similarityStats(set: CropSet, vs: Float32Array[]): string {
   let same = 0, ns = 0, diff = 0, nd = 0;
   for (let a = 0; a < vs.length; a++) for (let b = a + 1; b < vs.length; b++) {
-    let s = 0;
-    for (let i = 0; i < vs[a].length; i++) s += vs[a][i] * vs[b][i];
+    const s = dot(vs[a], vs[b]);
     if (set.crops[a].identity === set.crops[b].identity) { same += s; ns++; } else { diff += s; nd++; }
   }
   return `mean cosine same person ${f3(same / ns)}, different ${f3(diff / nd)}`;

@@ -17,7 +17,6 @@ import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
 import { ReidConfig, parseReidConfig } from './config';
 import { toMessageArray } from '../lib/reid/vector';
 import type { VisionModelNode } from '../model/settings';
-import type { LoadedEmbeddingModel } from '../model/loader';
 
 /** Frames waiting for embeddings beyond this are passed on with ids only (latency stays bounded). */
 const MAX_QUEUE = 4;
@@ -61,7 +60,6 @@ export = function (RED: Red) {
 
     let embedder: Embedder | undefined;
     let engine: ReidEngine | undefined;
-    let loaded: LoadedEmbeddingModel | undefined;
     let loadError: string | undefined = configError;
     let closed = false;
     let dropped = 0;
@@ -92,7 +90,6 @@ export = function (RED: Red) {
       modelNode!
         .acquireEmbedding(node)
         .then((m) => {
-          loaded = m;
           if (closed) return;
           const name = m.file.split(/[\\/]/).pop()!.replace(/\.onnx$/, '');
           ready(new OnnxEmbedder(m.session.runner, m.spec, `${name} ${m.session.runner.provider}`));
@@ -215,7 +212,6 @@ export = function (RED: Red) {
       Promise.resolve(release)
         .catch((e) => node.warn(`releasing the re-id model: ${(e as Error).message}`))
         .then(() => {
-          loaded = undefined;
           engine = undefined;
           done();
         });

@@ -10,10 +10,11 @@
  * Every per-track entry is deleted when the track ends, and the track map is bounded by maxTracks.
  */
 import { Box, Detection, Point } from '../types';
+import { anchorPoint, boxCenter, boxHeight } from '../geometry';
 import { Gallery, GalleryEntry } from './gallery';
 import { QualityOptions, QualityVerdict, judgeQuality, resolveQualityOptions } from './quality';
 import { Matrix3, applyHomography, homographyFromPairs } from './homography';
-import { dot, emaUpdate } from './vector';
+import { emaUpdate } from './vector';
 
 export interface TransitionWindow {
   from: string;
@@ -265,7 +266,7 @@ export class ReidEngine {
       t.lastMs = tMs;
       t.lastBox = d.box;
       t.framesSinceSample++;
-      if (h) t.floor = applyHomography(h, [(d.box[0] + d.box[2]) / 2, d.box[3]]);
+      if (h) t.floor = applyHomography(h, anchorPoint(d.box));
       let e = embeddings.get(i);
       if (!e && Array.isArray(d.embedding) && d.embedding.length === this.dim && verdicts[i] === 'ok') e = d.embedding;
       if (e) {
@@ -361,10 +362,10 @@ export class ReidEngine {
   private nearEnough(e: GalleryEntry, t: TrackState, gapMs: number): boolean {
     const k = this.options.sameCameraSpeed;
     if (!k || e.camera !== t.camera || !e.box) return true;
-    const h = Math.max(e.box[3] - e.box[1], t.firstBox[3] - t.firstBox[1], 1);
-    const dx = (e.box[0] + e.box[2]) / 2 - (t.firstBox[0] + t.firstBox[2]) / 2;
-    const dy = (e.box[1] + e.box[3]) / 2 - (t.firstBox[1] + t.firstBox[3]) / 2;
-    return Math.hypot(dx, dy) <= (k * (gapMs / 1000) + 1) * h;
+    const h = Math.max(boxHeight(e.box), boxHeight(t.firstBox), 1);
+    const [ex, ey] = boxCenter(e.box);
+    const [tx, ty] = boxCenter(t.firstBox);
+    return Math.hypot(ex - tx, ey - ty) <= (k * (gapMs / 1000) + 1) * h;
   }
 
   private decide(t: TrackState, tMs: number): JoinEvent | undefined {
@@ -393,6 +394,3 @@ export class ReidEngine {
     return undefined;
   }
 }
-
-/** Cosine similarity of two L2-normalised vectors (re-exported for callers). */
-export const similarity = dot;
