@@ -164,4 +164,4 @@ async function startGateway(opts = {}) {
   };
 }
 
-module.exports = { startGateway, linkPackage, applyDemoDefaults };
+module.exports = { startGateway, applyDemoDefaults };

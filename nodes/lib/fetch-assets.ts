@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as https from 'https';
 import * as http from 'http';
-import { AssetEntry, AssetManifest, loadManifest, modelsDir, sha256File } from './assets';
+import { AssetEntry, AssetManifest, loadManifest, manifestEntry, modelsDir, sha256File } from './assets';
 
 export interface FetchOptions {
   /** Copy from this folder (a ../shared/assets-style tree or a flat folder) instead of downloading. */
@@ -72,7 +72,7 @@ export async function fetchAssets(opts: FetchOptions = {}): Promise<FetchResult[
   const manifest = opts.manifest ?? loadManifest();
   const wanted = opts.names?.length
     ? opts.names.map((n) => {
-        const e = manifest.assets.find((a) => a.name === n || a.file === n);
+        const e = manifestEntry(n, manifest);
         if (!e) throw new Error(`no asset "${n}" in models/manifest.json (have: ${manifest.assets.map((a) => a.name).join(', ')})`);
         return e;
       })

@@ -184,7 +184,7 @@ export = function (RED: Red) {
       return cv;
     }
 
-    function viewFor(camera: string): CameraView | null {
+    function viewFor(camera: string): CameraView {
       let cv = views.get(camera);
       if (cv) return cv;
       if (views.size >= MAX_CAMERAS) throw new Error(`more than ${MAX_CAMERAS} cameras: is msg.topic set to the camera id?`);
@@ -306,7 +306,7 @@ export = function (RED: Red) {
           done();
           return;
         }
-        const cv = viewFor(camera)!;
+        const cv = viewFor(camera);
         cv.latest = p;
         pump(cv);
         done();
