@@ -12,14 +12,13 @@ const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
 const WebSocket = require('ws');
-const { startGatewayChild, stopChild: stopGatewayChild } = require('../helpers/gateway-child');
+const { startGatewayChild, stopChild: stopGatewayChild, ROOT } = require('../helpers/gateway-child');
 const { asset } = require('../helpers/assets');
-const { startInfluxd, stopAll, sleep } = require('../helpers/influx-servers');
+const { startInfluxd, stopAll } = require('../helpers/influx-servers');
 const { waitFor } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
-const ROOT = path.join(__dirname, '..', '..');
 const DIR = path.join(ROOT, 'examples');
 
 

@@ -11,14 +11,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
-const { startInfluxd, stopAll, sleep, which } = require('../helpers/influx-servers');
-const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
+const { startInfluxd, stopAll, which } = require('../helpers/influx-servers');
+const { startGatewayChild, stopChild, ROOT } = require('../helpers/gateway-child');
 require('../helpers/assets');
-const { waitFor } = require('../helpers/wait');
+const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
-const ROOT = path.join(__dirname, '..', '..');
 const DB = 'edgevision';
 // The demo runs this long in all (the brief: a short CI run at full speed instead of minutes in real time).
 const DEMO_MS = Number(process.env.EDGEVISION_E2E_DEMO_MS || 75000);

@@ -11,13 +11,10 @@ const path = require('path');
 const WebSocket = require('ws');
 const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 const { asset } = require('../helpers/assets');
-const { freePort, sleep, which } = require('../helpers/influx-servers');
-const { waitFor } = require('../helpers/wait');
+const { freePort, which } = require('../helpers/influx-servers');
+const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
-
-const ROOT = path.join(__dirname, '..', '..');
-
 
 function startChild(userDir, reset, env) {
   const child = startGatewayChild({ port: 0, userDir, resetFlows: reset, realtime: true }, env, 'error');

@@ -13,7 +13,7 @@ const { trackColour } = require('../../dist/nodes/lib/view/overlay.js');
 const { parseColour } = require('../../dist/nodes/lib/view/raster.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
-const { waitFor } = require('../helpers/wait');
+const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
@@ -52,7 +52,6 @@ const collect = (node) => {
   node.on('input', (m) => got.push(m));
   return got;
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
