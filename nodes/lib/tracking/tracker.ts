@@ -17,7 +17,8 @@
  * track is removed, so memory is bounded by the number of live tracks.
  */
 import { Box, Detection, Point, TrackState } from '../types';
-import { iou } from '../geometry';
+import { boxCenter, iou } from '../geometry';
+import { Vec, emaUpdate, l2normalise } from '../reid/vector';
 import { solveAssignment } from './assignment';
 import { KalmanBoxFilter, KalmanParams, KalmanState, boxToMeasurement, meanToBox } from './kalman';
 
@@ -185,9 +186,9 @@ interface Track {
   /** Votes per class id, so a class-agnostic track takes its most frequent class. Small, per track. */
   classVotes: Map<number, number>;
   pathLengthPx: number;
-  lastCenter: Point;
   lastBox: Box;
-  embedding: number[] | null;
+  /** L2-normalised, smoothed by EMA (appearance only). */
+  embedding: Float32Array | null;
   detectionIndex: number;
   everConfirmed: boolean;
 }
@@ -252,7 +253,7 @@ export class Tracker {
       if (!d || !Array.isArray(d.box) || d.box.length !== 4 || !d.box.every(Number.isFinite)) {
         throw new Error(`tracker.update: detection ${i} needs a box [x1, y1, x2, y2] of finite numbers`);
       }
-      const s = typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 1;
+      const s = score(d);
       if (s >= o.highThreshold) high.push(i);
       else if (s >= o.lowThreshold) low.push(i);
     });
@@ -291,13 +292,13 @@ export class Tracker {
     // 4. New tentative tracks.
     for (const i of m3.unmatchedDets) {
       const di = restHigh[i];
-      if (this.score(detections[di]) >= o.newTrackThreshold) this.start(detections, di, tMs, started);
+      if (score(detections[di]) >= o.newTrackThreshold) this.start(detections, di, tMs, started);
     }
 
     // 5. Lost tracks past the buffer are removed, and all their state with them.
     const bufferMs = o.lostBufferS * 1000;
     for (const t of all) {
-      if (t.state === 'lost' && tMs - t.lastSeenMs > bufferMs && this.tracks.has(t.id)) {
+      if (t.state === 'lost' && tMs - t.lastSeenMs > bufferMs) {
         this.tracks.delete(t.id);
         if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'lost'));
       }
@@ -306,10 +307,6 @@ export class Tracker {
     const tracks: TrackOutput[] = [];
     for (const t of this.tracks.values()) tracks.push(this.output(t, tMs));
     return { tracks, started, ended };
-  }
-
-  private score(d: Detection): number {
-    return typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 1;
   }
 
   private associate(
@@ -336,7 +333,7 @@ export class Tracker {
           continue;
         }
         const ov = iou(boxes[r], d.box);
-        let cst = fuseScore ? 1 - ov * this.score(d) : 1 - ov;
+        let cst = fuseScore ? 1 - ov * score(d) : 1 - ov;
         if (useAppearance && t.embedding && Array.isArray(d.embedding) && d.embedding.length === t.embedding.length) {
           // BoT-SORT's fusion: appearance can only lower the cost, and only for nearby, similar boxes.
           const emb = cosineDistance(t.embedding, d.embedding) / 2;
@@ -368,14 +365,13 @@ export class Tracker {
       firstSeenMs: tMs,
       lastSeenMs: tMs,
       hits: 1,
-      score: this.score(d),
+      score: score(d),
       classId: d.classId ?? 0,
       label: d.label ?? '',
       classVotes: new Map([[d.classId ?? 0, 1]]),
       pathLengthPx: 0,
-      lastCenter: [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2],
       lastBox: box,
-      embedding: this.options.appearance.enabled && Array.isArray(d.embedding) ? normalise(d.embedding) : null,
+      embedding: this.options.appearance.enabled && Array.isArray(d.embedding) ? l2normalise(d.embedding) : null,
       detectionIndex: di,
       everConfirmed: false,
     };
@@ -386,13 +382,13 @@ export class Tracker {
   private matched(t: Track, detections: readonly Detection[], di: number, tMs: number, started: TrackEvent[]): void {
     const d = detections[di];
     t.kf = this.kf.update(t.kf.mean, t.kf.cov, boxToMeasurement(d.box));
-    const c: Point = [(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2];
-    t.pathLengthPx += Math.hypot(c[0] - t.lastCenter[0], c[1] - t.lastCenter[1]);
-    t.lastCenter = c;
+    const c = boxCenter(d.box);
+    const last = boxCenter(t.lastBox);
+    t.pathLengthPx += Math.hypot(c[0] - last[0], c[1] - last[1]);
     t.lastBox = [...d.box] as Box;
     t.lastSeenMs = tMs;
     t.hits++;
-    t.score = this.score(d);
+    t.score = score(d);
     t.detectionIndex = di;
     const cls = d.classId ?? 0;
     t.classVotes.set(cls, (t.classVotes.get(cls) ?? 0) + 1);
@@ -401,9 +397,7 @@ export class Tracker {
       t.label = d.label ?? '';
     }
     if (this.options.appearance.enabled && Array.isArray(d.embedding)) {
-      const e = normalise(d.embedding);
-      const m = this.options.appearance.momentum;
-      t.embedding = t.embedding && t.embedding.length === e.length ? normalise(t.embedding.map((v, i) => m * v + (1 - m) * e[i])) : e;
+      t.embedding = emaUpdate(t.embedding ?? undefined, l2normalise(d.embedding), this.options.appearance.momentum);
     }
     if (t.state === 'lost') t.state = 'confirmed';
     else if (t.state === 'tentative' && t.hits >= this.options.minHits) this.confirm(t, tMs, started);
@@ -452,15 +446,13 @@ export class Tracker {
   }
 }
 
-function normalise(v: readonly number[]): number[] {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const n = Math.sqrt(s) || 1;
-  return v.map((x) => x / n);
+/** A detection's score; a detector that gives none is taken as sure. */
+function score(d: Detection): number {
+  return typeof d.score === 'number' && Number.isFinite(d.score) ? d.score : 1;
 }
 
 /** 1 − cos(a, b), in [0, 2]. */
-export function cosineDistance(a: readonly number[], b: readonly number[]): number {
+export function cosineDistance(a: Vec, b: Vec): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
