@@ -8,7 +8,7 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
-import { annotateDetections } from '../lib/tracking/annotate';
+import { TrackEmit, annotateDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
 
 interface TrackConfig {
@@ -24,8 +24,6 @@ interface TrackConfig {
   emit?: string;
   appearance?: boolean;
 }
-
-type Emit = 'all' | 'tracked' | 'confirmed';
 
 interface Camera {
   tracker: Tracker;
@@ -48,12 +46,12 @@ function num(v: unknown, what: string): number | undefined {
   return n;
 }
 
-/** Calibrated for the default detector (YOLOX-Nano); shared with `edgevision run` and the benchmarks. */
-const NODE_DEFAULTS: Readonly<TrackerOptionsInput> = VISION_TRACK_DEFAULTS;
-
-/** Editor config → tracker options (the engine validates ranges and says what is wrong). */
+/**
+ * Editor config → tracker options, on top of VISION_TRACK_DEFAULTS (calibrated for the default
+ * detector, YOLOX-Nano). The engine validates ranges and says what is wrong.
+ */
 function parseConfig(c: TrackConfig): TrackerOptionsInput {
-  const o: TrackerOptionsInput = { ...NODE_DEFAULTS };
+  const o: TrackerOptionsInput = { ...VISION_TRACK_DEFAULTS };
   const set = <K extends keyof TrackerOptions>(k: K, v: TrackerOptions[K] | undefined) => {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   };
@@ -97,7 +95,7 @@ export = function (RED: Red) {
     RED.nodes.createNode(this, config);
     const node = this;
     const status = new NodeStatusReporter(node);
-    const emit: Emit = config.emit === 'tracked' || config.emit === 'confirmed' ? config.emit : 'all';
+    const emit: TrackEmit = config.emit === 'tracked' || config.emit === 'confirmed' ? config.emit : 'all';
     const smooth = config.smoothBoxes !== false;
 
     let configError: string | undefined;
@@ -150,6 +148,14 @@ export = function (RED: Red) {
         c.lastTMs = -Infinity;
       }
       return out;
+    }
+
+    /** A reset message (no frame): ends the camera's tracks (every camera's without one) and acknowledges. */
+    function resetOnly(camera: string | undefined, send: SendFn, done: DoneFn): void {
+      const ended = resetCameras(camera);
+      if (ended.length) send([null, ended]);
+      status.force(cameras.size ? 'running' : 'idle', `reset ${camera ?? 'all cameras'}`);
+      done();
     }
 
     // Cameras that stopped sending: end their tracks as the lost buffer would have (their state is
@@ -225,10 +231,7 @@ export = function (RED: Red) {
       if (msg.topic === 'reset') {
         const p = msg.payload;
         const camera = typeof p === 'string' && p ? p : p && typeof p === 'object' && typeof p.camera === 'string' ? p.camera : undefined;
-        const ended = resetCameras(camera);
-        if (ended.length) send([null, ended]);
-        status.force(cameras.size ? 'running' : 'idle', `reset ${camera ?? 'all cameras'}`);
-        done();
+        resetOnly(camera, send, done);
         return;
       }
       if (configError) {
@@ -239,10 +242,7 @@ export = function (RED: Red) {
       const camera = typeof msg.topic === 'string' && msg.topic ? msg.topic : (msg.payload as VisionFrame | undefined)?.camera;
       const resetFirst = msg.reset === true;
       if (resetFirst && !isVisionFrame(msg.payload)) {
-        const ended = resetCameras(camera);
-        if (ended.length) send([null, ended]);
-        status.force(cameras.size ? 'running' : 'idle', `reset ${camera ?? 'all cameras'}`);
-        done();
+        resetOnly(camera, send, done);
         return;
       }
       if (!isVisionFrame(msg.payload)) {
