@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { MotRow, parseMot } from '../../nodes/lib/mot/io';
+import { MotRow, parseMot, parseSeqInfo } from '../../nodes/lib/mot/io';
 import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/mot/evaluate';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
@@ -27,7 +27,7 @@ export const usage = [
   '  --all-boxes    embed every person box ≥ the high score, not only the quality-gated ones',
 ].join('\n');
 
-/** vision-track's node defaults for the YOLOX-Nano detector (nodes/track/track.ts). */
+/** vision-track's node defaults for the YOLOX-Nano detector (VISION_TRACK_DEFAULTS, nodes/lib/tracking/tracker.ts). */
 const NODE_DEFAULTS: TrackerOptionsInput = VISION_TRACK_DEFAULTS;
 
 interface Prepared {
@@ -94,8 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const detector = new Detector(det.session.runner, det.spec, { filters: { classes: ['person'] } });
     for (const seq of TUD) {
-      const ini = fs.readFileSync(path.join(assets, 'mot15', seq, 'seqinfo.ini'), 'utf8');
-      const fps = Number(/frameRate\s*=\s*([\d.]+)/.exec(ini)?.[1] ?? 25);
+      const fps = parseSeqInfo(fs.readFileSync(path.join(assets, 'mot15', seq, 'seqinfo.ini'), 'utf8')).frameRate ?? 25;
       const p: Prepared = { sequence: seq, fps, frames: [], embedded: {}, gt: parseMot(fs.readFileSync(path.join(assets, 'mot15', seq, 'gt', 'gt.txt'), 'utf8')) };
       for (const e of embedders) p.embedded[e.kind] = [];
       for await (const f of readFrames({ url: path.join(assets, 'video', seq + '.mp4'), realtime: false, loop: false })) {
