@@ -12,3 +12,4 @@ export * as tracking from './tracking/tracker';
 export * as mot from './mot/evaluate';
 export * as counting from './counting';
 export * as productivity from './productivity';
+export * as reid from './reid';
