@@ -1,4 +1,5 @@
 /** vision-reid editor config → engine options, with validation that names the field. */
+import { blank, optJson, optNumber } from '../shared/config-fields';
 import { CameraCalibration, EMBEDDER_DEFAULTS, ReidOptionsInput, TransitionWindow, resolveReidOptions } from '../lib/reid/engine';
 
 export interface ReidConfig {
@@ -23,53 +24,31 @@ export interface ReidConfig {
   outputEmbeddings?: boolean;
 }
 
-
-
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-}
-
-function num(v: unknown, what: string): number | undefined {
-  if (blank(v)) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${what} must be a number, got "${String(v)}"`);
-  return n;
-}
-
-function json<T>(v: unknown, what: string): T | undefined {
-  if (blank(v)) return undefined;
-  try {
-    return JSON.parse(String(v)) as T;
-  } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** Editor config → engine options (validated by the engine, which names what is wrong). */
 export function parseReidConfig(c: ReidConfig, kind: 'onnx' | 'colour'): ReidOptionsInput {
   const o: ReidOptionsInput = { ...EMBEDDER_DEFAULTS[kind] };
   const set = (k: keyof ReidOptionsInput, v: unknown) => {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   };
-  set('sampleEvery', num(c.sampleEvery, 'sample every'));
-  set('minSamples', num(c.minSamples, 'samples before matching'));
-  set('threshold', num(c.threshold, 'match threshold'));
-  set('margin', num(c.margin, 'margin'));
-  const timeout = num(c.trackTimeoutS, 'track timeout');
+  set('sampleEvery', optNumber(c.sampleEvery, 'sample every'));
+  set('minSamples', optNumber(c.minSamples, 'samples before matching'));
+  set('threshold', optNumber(c.threshold, 'match threshold'));
+  set('margin', optNumber(c.margin, 'margin'));
+  const timeout = optNumber(c.trackTimeoutS, 'track timeout');
   set('trackTimeoutMs', timeout === undefined ? undefined : timeout * 1000);
-  const ttl = num(c.galleryTtlS, 'gallery time-to-live');
+  const ttl = optNumber(c.galleryTtlS, 'gallery time-to-live');
   set('galleryTtlMs', ttl === undefined ? undefined : ttl * 1000);
-  set('galleryCapacity', num(c.galleryCapacity, 'gallery size'));
-  set('maxSpeed', num(c.maxSpeed, 'walking speed'));
+  set('galleryCapacity', optNumber(c.galleryCapacity, 'gallery size'));
+  set('maxSpeed', optNumber(c.maxSpeed, 'walking speed'));
   if (!blank(c.unlisted)) set('unlistedTransitions', c.unlisted);
   const quality: Record<string, number> = {};
   for (const [k, label] of [['minHeight', 'minimum height'], ['maxOverlap', 'maximum overlap'], ['edgeMargin', 'edge margin']] as const) {
-    const v = num(c[k], label);
+    const v = optNumber(c[k], label);
     if (v !== undefined) quality[k] = v;
   }
   if (Object.keys(quality).length) o.quality = quality;
-  set('transitions', json<TransitionWindow[]>(c.transitions, 'camera transitions'));
-  set('calibrations', json<Record<string, CameraCalibration>>(c.calibrations, 'floor calibration'));
+  set('transitions', optJson<TransitionWindow[]>(c.transitions, 'camera transitions'));
+  set('calibrations', optJson<Record<string, CameraCalibration>>(c.calibrations, 'floor calibration'));
   resolveReidOptions(o);
   return o;
 }

@@ -7,6 +7,7 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
+import { blank, optNumber } from '../shared/config-fields';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
 import { TrackEmit, annotateDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
@@ -35,17 +36,6 @@ const CONTEXT_KEY = 'trackConfig';
 /** A camera whose frames stopped this long ago (wall clock) has its tracks ended. */
 const IDLE_CAMERA_MS = 5 * 60 * 1000;
 
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-}
-
-function num(v: unknown, what: string): number | undefined {
-  if (blank(v)) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${what} must be a number, got "${String(v)}"`);
-  return n;
-}
-
 /**
  * Editor config → tracker options, on top of VISION_TRACK_DEFAULTS (calibrated for the default
  * detector, YOLOX-Nano). The engine validates ranges and says what is wrong.
@@ -55,12 +45,12 @@ function parseConfig(c: TrackConfig): TrackerOptionsInput {
   const set = <K extends keyof TrackerOptions>(k: K, v: TrackerOptions[K] | undefined) => {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   };
-  set('highThreshold', num(c.highThreshold, 'high score threshold'));
-  set('lowThreshold', num(c.lowThreshold, 'low score threshold'));
-  set('newTrackThreshold', num(c.newTrackThreshold, 'new track threshold'));
-  set('matchThreshold', num(c.matchThreshold, 'match threshold'));
-  set('minHits', num(c.minHits, 'minimum hits'));
-  set('lostBufferS', num(c.lostBufferS, 'lost buffer'));
+  set('highThreshold', optNumber(c.highThreshold, 'high score threshold'));
+  set('lowThreshold', optNumber(c.lowThreshold, 'low score threshold'));
+  set('newTrackThreshold', optNumber(c.newTrackThreshold, 'new track threshold'));
+  set('matchThreshold', optNumber(c.matchThreshold, 'match threshold'));
+  set('minHits', optNumber(c.minHits, 'minimum hits'));
+  set('lostBufferS', optNumber(c.lostBufferS, 'lost buffer'));
   if (c.classAware !== undefined) o.classAware = !!c.classAware;
   if (c.appearance) o.appearance = { enabled: true };
   resolveTrackerOptions(o);
