@@ -44,11 +44,6 @@ export = function (RED: Red) {
       node.error(`productivity-state: ${(e as Error).message}`);
     }
 
-    function needsPixels(): boolean {
-      const s = engine!.options.activitySource;
-      return s === 'motion' || s === 'either' || s === 'both';
-    }
-
     function eventMsgs(events: EngineEvent[], reports: KpiReport[]): NodeMessage[] {
       return [
         ...events.map((ev) => ({ topic: ev.camera, payload: ev })),
@@ -124,7 +119,7 @@ export = function (RED: Red) {
         const ref = p.frame as FrameRef;
         const camera = typeof p.camera === 'string' && p.camera ? p.camera : ref.camera;
         // A frame that has left the store is no motion reading for this frame, not an error.
-        const pixels: Frame | undefined = needsPixels() ? store.get(ref) : undefined;
+        const pixels: Frame | undefined = engine.needsPixels ? store.get(ref) : undefined;
         const res = engine.processFrame({ camera, tMs: ref.tMs, width: ref.width, height: ref.height, detections: p.detections, pixels: pixels ?? null, rxMs: rx });
         msg.payload = { ...p, stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);

@@ -96,7 +96,6 @@ interface CameraRec {
   prev: Frame | null;
   tracks: Map<string, TrackRec>;
   health: ConfidenceMonitor;
-  late: number;
 }
 
 interface WorkerRec {
@@ -146,6 +145,12 @@ export class ProductivityEngine {
 
   stationNames(): string[] {
     return [...this.stations.keys()];
+  }
+
+  /** Whether activity comes from frame differencing, so frames need their pixels. */
+  get needsPixels(): boolean {
+    const s = this.opts.activitySource;
+    return s !== 'presence' && s !== 'external';
   }
 
   /** Changes options at run time. Timing and thresholds keep all state; new stations start afresh. */
@@ -227,12 +232,11 @@ export class ProductivityEngine {
     const res: FrameResult = { stations: {}, events: [], reports: [], points: [], late: false };
     let cam = this.cameras.get(f.camera);
     if (!cam) {
-      cam = { lastMs: -Infinity, prev: null, tracks: new Map(), health: new ConfidenceMonitor(this.healthOpts()), late: 0 };
+      cam = { lastMs: -Infinity, prev: null, tracks: new Map(), health: new ConfidenceMonitor(this.healthOpts()) };
       this.cameras.set(f.camera, cam);
     }
     if (f.tMs < cam.lastMs) {
       this.counters.lateFrames++;
-      cam.late++;
       res.late = true;
       for (const [name, s] of this.stations) if (s.view && this.onCamera(s, f.camera)) res.stations[name] = s.view;
       return res;
@@ -354,7 +358,7 @@ export class ProductivityEngine {
 
   /** The smoothed motion of one track (null: no reading this frame). */
   private activity(cam: CameraRec, wid: string | null, d: Detection, f: FrameInput, canDiff: boolean): number | null {
-    if (this.opts.activitySource === 'presence' || this.opts.activitySource === 'external') return null;
+    if (!this.needsPixels) return null;
     const raw = canDiff ? motionFraction(cam.prev!, f.pixels!, d.box, { step: this.opts.motionStep, pixelThreshold: this.opts.motionPixelThreshold }) : null;
     if (wid === null) return raw;
     const t = cam.tracks.get(wid);

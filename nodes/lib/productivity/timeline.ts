@@ -13,7 +13,7 @@ export interface LogEntry<V> {
 }
 
 /** Index of the first entry with tMs > t (entries sorted by tMs). */
-function upperBound<V>(a: readonly LogEntry<V>[], t: number): number {
+function upperBound(a: readonly { tMs: number }[], t: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -117,14 +117,7 @@ export class UnitLog {
     }
     const e: UnitEntry = { tMs, count, rxMs };
     if (sourceId !== undefined) e.sourceId = sourceId;
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.entries[mid].tMs <= tMs) lo = mid + 1;
-      else hi = mid;
-    }
-    this.entries.splice(lo, 0, e);
+    this.entries.splice(upperBound(this.entries, tMs), 0, e);
     return true;
   }
 
