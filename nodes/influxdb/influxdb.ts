@@ -14,10 +14,7 @@ import { Influx1Transport, Influx2Transport, WriteTransport, TlsOptions } from '
 import { InfluxUser, InfluxConfigNode } from './influxdb-types';
 
 const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

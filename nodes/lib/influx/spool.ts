@@ -212,12 +212,8 @@ export class Spool {
     let lost = 0;
     while (this.totalBytes() > this.maxBytes && this.segments.length > 0) {
       const seg = this.segments[0];
-      if (seg.seq === this.activeSeq) await this.closeActive();
-      const replayed = this.cursor.seq === seg.seq ? this.cursor.points : 0;
-      lost += seg.points - replayed;
-      this.segments.shift();
-      await fs.promises.unlink(path.join(this.dir, segName(seg.seq))).catch(() => undefined);
-      this.cursor = { seq: this.segments[0]?.seq ?? 0, offset: 0, points: 0 };
+      lost += seg.points - (this.cursor.seq === seg.seq ? this.cursor.points : 0);
+      await this.removeOldest();
     }
     if (lost > 0) {
       this.dropped += lost;
@@ -259,12 +255,7 @@ export class Spool {
       const seg = this.segments[0];
       if (!seg || seg.seq !== rec.seq || this.cursor.seq !== rec.seq || this.cursor.offset !== rec.offset) return;
       this.cursor = { seq: seg.seq, offset: rec.end, points: this.cursor.points + rec.points };
-      if (rec.end >= seg.bytes) {
-        if (seg.seq === this.activeSeq) await this.closeActive();
-        this.segments.shift();
-        await fs.promises.unlink(path.join(this.dir, segName(seg.seq))).catch(() => undefined);
-        this.cursor = { seq: this.segments[0]?.seq ?? 0, offset: 0, points: 0 };
-      }
+      if (rec.end >= seg.bytes) await this.removeOldest();
       await writeJson(path.join(this.dir, 'cursor.json'), this.cursor);
     });
   }
@@ -284,6 +275,15 @@ export class Spool {
       this.closed = true;
       await this.closeActive();
     });
+  }
+
+  /** Deletes the oldest segment (closing it first if it is the active one); the cursor moves to the next. */
+  private async removeOldest(): Promise<void> {
+    const seg = this.segments[0];
+    if (seg.seq === this.activeSeq) await this.closeActive();
+    this.segments.shift();
+    await fs.promises.unlink(path.join(this.dir, segName(seg.seq))).catch(() => undefined);
+    this.cursor = { seq: this.segments[0]?.seq ?? 0, offset: 0, points: 0 };
   }
 
   private totalBytes(): number {
