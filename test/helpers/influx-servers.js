@@ -9,6 +9,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const http = require('http');
+const { sleep } = require('./wait');
 
 const running = new Set();
 
@@ -47,9 +48,7 @@ function request(method, url, body, headers = {}) {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(url, proc, ms = 30000) {
+async function waitUntilUp(url, proc, ms = 30000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (proc.exitCode !== null) throw new Error(`${proc.spawnargs[0]} exited with ${proc.exitCode}: ${proc.stderrTail()}`);
@@ -88,8 +87,10 @@ function stopProc(proc) {
   });
 }
 
-/** InfluxDB 1.x. `stop()` and `start()` keep the data dir, so a restart keeps what was written. */
-/** influxd 1.x on free ports in a temp dir; `auth: {username, password}` turns authentication on with that admin. */
+/**
+ * influxd 1.x on free ports in a temp dir; `auth: {username, password}` turns authentication on with
+ * that admin. `stop()` and `start()` keep the data dir, so a restart keeps what was written.
+ */
 async function startInfluxd(opts = {}) {
   const bin = which('influxd');
   if (!bin) throw new Error('influxd not found on PATH (apt package influxdb)');
@@ -129,7 +130,7 @@ async function startInfluxd(opts = {}) {
     async start() {
       if (proc && proc.exitCode === null) return;
       proc = spawnServer(bin, ['run', '-config', conf]);
-      await waitFor(`${url}/ping`, proc);
+      await waitUntilUp(`${url}/ping`, proc);
     },
     async stop() {
       await stopProc(proc);
@@ -193,7 +194,7 @@ async function startVictoria() {
         '-loggerLevel=ERROR',
         '-retentionPeriod=100y',
       ]);
-      await waitFor(`${url}/health`, proc);
+      await waitUntilUp(`${url}/health`, proc);
     },
     async stop() {
       await stopProc(proc);

@@ -8,21 +8,14 @@ const path = require('path');
 const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
-const { startInfluxd, stopAll, freePort, sleep } = require('../helpers/influx-servers');
+const { startInfluxd, stopAll, freePort } = require('../helpers/influx-servers');
+const { waitFor, sleep } = require('../helpers/wait');
 
 helper.init(require.resolve('node-red'));
 
 const T0 = Date.UTC(2026, 0, 1);
 
-async function until(fn, ms = 20000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = (fn, ms = 20000, what = 'condition') => waitFor(fn, ms, what, 50);
 
 describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
   this.timeout(60000);

@@ -6,6 +6,7 @@ const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const prodNode = require('../../dist/nodes/productivity-state/productivity-state.js');
 const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
+const { waitFor } = require('../helpers/wait');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
@@ -44,20 +45,7 @@ function collect(node) {
   return got;
 }
 
-function until(pred, what, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const iv = setInterval(() => {
-      if (pred()) {
-        clearInterval(iv);
-        resolve();
-      } else if (Date.now() - t0 > ms) {
-        clearInterval(iv);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 5);
-  });
-}
+const until = (pred, what, ms = 5000) => waitFor(pred, ms, what, 5);
 
 let cam = 0;
 /** Puts a grey frame in the shared store and returns the vision frame message for it. */

@@ -8,6 +8,7 @@ const path = require('path');
 const { Forwarder } = require('../../dist/nodes/lib/influx/forwarder.js');
 const { Spool } = require('../../dist/nodes/lib/influx/spool.js');
 const { TransportError } = require('../../dist/nodes/lib/influx/transport.js');
+const { waitFor, sleep } = require('../helpers/wait');
 
 /** Timers that fire on the next turn of the event loop but remember the delay asked for. */
 function recordingTimers() {
@@ -50,14 +51,7 @@ function scriptedTransport() {
   return t;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, what) {
-  for (let i = 0; i < 2000; i++) {
-    if (await fn()) return;
-    await sleep(2);
-  }
-  throw new Error(`never: ${what}`);
-}
+const until = (fn, what) => waitFor(fn, 4000, what, 2);
 
 describe('influx forwarder (store and forward)', function () {
   let dir;
