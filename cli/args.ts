@@ -1,3 +1,6 @@
+import * as path from 'path';
+import { packageRoot } from '../nodes/lib/assets';
+
 /** A small argv parser: `--key value`, `--flag`, `--key=value`, and positionals. */
 export interface ParsedArgs {
   _: string[];
@@ -34,4 +37,9 @@ export function strArg(args: ParsedArgs, key: string): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new Error(`--${key} needs a value`);
   return v;
+}
+
+/** The shared assets folder for a benchmark: --assets, else $EDGEVISION_ASSETS, else ../shared/assets beside the package. */
+export function assetsArg(args: ParsedArgs): string {
+  return strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(packageRoot(), '..', 'shared', 'assets');
 }

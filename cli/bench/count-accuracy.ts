@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, strArg } from '../args';
+import { parseArgs, strArg, assetsArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
 import { compareCounts, compareWith, detectedCrossings, LineAccuracy, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
@@ -48,7 +48,7 @@ const pair = (a: number, b: number) => `${a}/${b}`.padStart(7);
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['video']);
   const root = packageRoot();
-  const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
+  const assets = assetsArg(args);
   const tracksDir = strArg(args, 'tracks-dir') ?? path.join(assets, 'mot15-reference', 'sort-output');
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) options[k] = v;

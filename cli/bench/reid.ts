@@ -14,8 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, numArg, strArg } from '../args';
-import { packageRoot } from '../../nodes/lib/assets';
+import { parseArgs, numArg, strArg, assetsArg } from '../args';
 import { parseMot, parseSeqInfo, MotRow } from '../../nodes/lib/mot/io';
 import { Box, Detection } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
@@ -266,8 +265,7 @@ function searchCost(dim: number, identities: number, queries: number): { ms: num
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const root = packageRoot();
-  const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
+  const assets = assetsArg(args);
   // The model loader finds manifest models through EDGEVISION_ASSETS.
   process.env.EDGEVISION_ASSETS = assets;
   const every = numArg(args, 'every', 5);

@@ -9,8 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, strArg } from '../args';
-import { packageRoot } from '../../nodes/lib/assets';
+import { parseArgs, strArg, assetsArg } from '../args';
 import { MotRow, parseMot, parseSeqInfo } from '../../nodes/lib/mot/io';
 import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/mot/evaluate';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -74,8 +73,7 @@ function track(frames: Detection[][], fps: number, options: TrackerOptionsInput,
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['all-boxes']);
-  const root = packageRoot();
-  const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
+  const assets = assetsArg(args);
   // The model loader finds manifest models through EDGEVISION_ASSETS.
   process.env.EDGEVISION_ASSETS = assets;
   const allBoxes = args['all-boxes'] === true;

@@ -12,8 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, numArg, strArg } from '../args';
-import { packageRoot } from '../../nodes/lib/assets';
+import { parseArgs, numArg, strArg, assetsArg } from '../args';
 
 import { MotRow, parseMot, parseSeqInfo, groupByFrame, rowsToDetections } from '../../nodes/lib/mot/io';
 import { accumulate, metricsFrom, sumCounts, MotCounts, MotMetrics } from '../../nodes/lib/mot/evaluate';
@@ -86,8 +85,7 @@ const pct = (v: number) => (100 * v).toFixed(1).padStart(5);
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const root = packageRoot();
-  const assets = strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(root, '..', 'shared', 'assets');
+  const assets = assetsArg(args);
   const params = parseParams(strArg(args, 'params'));
   const repeat = Math.max(1, Math.round(numArg(args, 'repeat', 10)));
   // eslint-disable-next-line @typescript-eslint/no-var-requires
