@@ -7,7 +7,9 @@
  * (tentative tracks and track-end events included, as the nodes run), the same from a result file
  * (--tracks-dir, default SORT's output: the reference), and "detected gt" — the gt crossings whose
  * person was detected (det.txt box matched one-to-one at IoU ≥ 0.5) within 0.5 s before and after
- * the crossing — which shows how much of the error the detector already made.
+ * the crossing — which shows how much of the error the detector already made. A fourth, "bound":
+ * what a perfect tracker could count from the same detections (`detectionBound`: gt boxes and
+ * identities in the frames where the detector found the person), the floor the detections set.
  *
  * --video: instead, the whole pipeline on the TUD clips (video frame n = MOT frame n + 1): ffmpeg
  * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
@@ -18,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareCounts, compareWith, detectedCrossings, LineAccuracy, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { compareCounts, compareWith, detectedCrossings, detectionBound, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -60,8 +62,9 @@ export async function run(argv: string[]): Promise<number> {
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
+  const bound: LineAccuracy[] = [];
   console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${linesDir}; result files: ${tracksDir}`);
-  console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err|');
+  console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
   for (const f of fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).sort()) {
     const seq = f.slice(0, -5);
     const seqDir = path.join(assets, 'mot15', seq);
@@ -78,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     const trk = path.join(tracksDir, seq + '.txt');
     const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), geometry, width, height, fps, options) : [];
     const reach = detectedCrossings(gt, dets, geometry, width, height, fps, options);
+    const d = compareWith(gt, detectionBound(gt, dets, geometry, width, height, fps, options), geometry, width, height, fps, options);
     const c: LineAccuracy[] = a.map((r) => {
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
@@ -87,25 +91,29 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)} ${String(r.absError).padStart(3)} | ` +
           (rb ? `${pair(rb.in, rb.out)} ${String(rb.absError).padStart(3)}` : '     (no file)') +
-          ` | ${pair(c[i].gtIn, c[i].gtOut).padStart(18)} ${String(c[i].absError).padStart(3)}`,
+          ` | ${pair(c[i].gtIn, c[i].gtOut).padStart(18)} ${String(c[i].absError).padStart(3)}` +
+          ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}`,
       );
     });
-    console.log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}`);
+    console.log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}`);
     ours.push(...a);
     file.push(...b);
     seen.push(...c);
+    bound.push(...d);
   }
   console.log(`overall, our tracker on det.txt: total absolute error / gt crossings = ${pct(ours)}`);
   console.log(`overall, result files (${path.basename(tracksDir)}): ${pct(file)}`);
   console.log(`overall, gt crossings whose person was detected near the line: ${sum(seen, 'gtTotal')} of ${sum(ours, 'gtTotal')}; our counts vs those: ${pct(seen)}`);
+  console.log(`overall, bound (a perfect tracker on these detections: gt boxes and ids where detected): ${pct(bound)}`);
   return 0;
 }
 
 /** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
 async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput): Promise<number> {
   const all: LineAccuracy[] = [];
+  const bound: LineAccuracy[] = [];
   console.log(`lines ${linesDir}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
-  console.log('clip            line     gt in/out | video in/out |err|');
+  console.log('clip            line     gt in/out | video in/out |err| | bound in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
     const seqDir = path.join(assets, 'mot15', seq);
@@ -120,12 +128,22 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
       continue;
     }
     const geometry = JSON.parse(fs.readFileSync(linesFile, 'utf8'));
-    const r = await runRecording({ source: clip, model, geometry, counting: options, tracker: trackerOptions });
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
+    // The detector's person boxes per MOT frame (video frame n = MOT frame n + 1), for the bound.
+    const found: MotTrackFile = { frames: gt.frames.map(() => []), lastFrame: gt.lastFrame, rows: 0 };
+    const r = await runRecording({
+      source: clip, model, geometry, counting: options, tracker: trackerOptions,
+      onFrame: (index, _tMs, _step, raw) => {
+        if (index + 1 <= found.lastFrame) found.frames[index + 1] = raw.filter((d) => d.label === 'person');
+      },
+    });
     const rows = compareWith(gt, r.counts, geometry, width, height, fps, options);
-    for (const row of rows) console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)}`);
+    const b = compareWith(gt, detectionBound(gt, found, geometry, width, height, fps, options), geometry, width, height, fps, options);
+    rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
     all.push(...rows);
+    bound.push(...b);
   }
   console.log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
+  console.log(`overall, bound (a perfect tracker on the detector's person boxes): ${pct(bound)}`);
   return 0;
 }

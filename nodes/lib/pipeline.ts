@@ -89,8 +89,8 @@ export interface RecordingOptions extends PipelineSettings {
   providers?: string;
   /** ONNX Runtime intra-op threads (default 0 = one per core). */
   threads?: number;
-  /** Called after each frame (progress, per-frame output). */
-  onFrame?: (index: number, tMs: number, step: { detections: Detection[]; counter: CounterUpdate }) => void;
+  /** Called after each frame (progress, per-frame output); `raw` is the detector's output before tracking. */
+  onFrame?: (index: number, tMs: number, step: { detections: Detection[]; counter: CounterUpdate }, raw: Detection[]) => void;
 }
 
 /**
@@ -114,7 +114,7 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
     for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false })) {
       const r = await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }]);
       const s = pipeline.step(r.detections[0], f.tMs, f.width, f.height, f.data);
-      o.onFrame?.(f.index, f.tMs, s);
+      o.onFrame?.(f.index, f.tMs, s, r.detections[0]);
     }
   } finally {
     await releaseModel(loaded.key, user);

@@ -104,6 +104,28 @@ export function detectedCrossings(
 }
 
 /**
+ * What a perfect tracker could count from these detections: the gt boxes and identities, kept only
+ * in the frames where the detector found that person (`detectedOnly`), counted under the same rules
+ * with re-link off and no timeout (a perfect tracker never loses an identity, however long the gap).
+ * It separates what the detections decide from what tracking decides. It is an estimate, not a hard
+ * floor: perfect identities re-find a person after any gap (a group box, an occlusion), which no
+ * real tracker does reliably, while a person whose box overlaps the gt box by less than `minIou`
+ * is missing from it though a tracker can still follow that box.
+ */
+export function detectionBound(
+  gt: MotTrackFile,
+  detections: MotTrackFile,
+  geometry: unknown,
+  width: number,
+  height: number,
+  fps: number,
+  options: Partial<Record<keyof CountingOptions, unknown>> = {},
+  minIou = 0.5,
+): Record<string, DirectionCounts> {
+  return replayMot(detectedOnly(gt, detections, minIou), geometry, width, height, fps, { ...options, relinkS: 0, trackTimeoutS: 86400 }).counts;
+}
+
+/**
  * The pipeline as the nodes run it, without Node-RED: detections → Tracker → Counter, frame by
  * frame (`CountingPipeline`: tentative tracks included, the counter waits for confirmation;
  * track-end events evicting; tracks ended at the last frame). Every frame 1 … lastFrame is fed at
