@@ -18,7 +18,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, strArg, assetsArg } from '../args';
+import { parseArgs, strArg, assetsArg, numArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
 import { compareCounts, compareWith, detectedCrossings, detectionBound, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
@@ -26,7 +26,7 @@ import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 
 export const usage = [
-  'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--<counting option> V]',
+  'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--bound-iou X] [--<counting option> V]',
   '',
   '  --lines-dir DIR    line files <SEQ>.json (default test/fixtures/lines; test/fixtures/lines-heldout is the held-out set)',
   '  --tracks-dir DIR   result files <SEQ>.txt to compare as well (default: SORT\'s output in the assets folder)',
@@ -34,9 +34,10 @@ export const usage = [
   '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
   '  --model M          detection model for --video (default yolox_nano)',
   '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
+  '  --bound-iou X      IoU at which a detection stands for a gt person in the bound column (default 0.5)',
 ].join('\n');
 
-const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker']);
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const info = parseSeqInfo(fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8'));
@@ -58,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
   const linesDir = linesArg ? path.resolve(linesArg) : path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
-  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS);
+  const boundIou = numArg(args, 'bound-iou', 0.5);
+  if (!(boundIou > 0 && boundIou <= 1)) throw new Error(`--bound-iou must be in (0, 1], got ${boundIou}`);
+  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS, boundIou);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
@@ -81,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const trk = path.join(tracksDir, seq + '.txt');
     const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), geometry, width, height, fps, options) : [];
     const reach = detectedCrossings(gt, dets, geometry, width, height, fps, options);
-    const d = compareWith(gt, detectionBound(gt, dets, geometry, width, height, fps, options), geometry, width, height, fps, options);
+    const d = compareWith(gt, detectionBound(gt, dets, geometry, width, height, fps, options, boundIou), geometry, width, height, fps, options);
     const c: LineAccuracy[] = a.map((r) => {
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
@@ -109,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
-async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput): Promise<number> {
+async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number): Promise<number> {
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
   console.log(`lines ${linesDir}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
@@ -138,7 +141,7 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
       },
     });
     const rows = compareWith(gt, r.counts, geometry, width, height, fps, options);
-    const b = compareWith(gt, detectionBound(gt, found, geometry, width, height, fps, options), geometry, width, height, fps, options);
+    const b = compareWith(gt, detectionBound(gt, found, geometry, width, height, fps, options, boundIou), geometry, width, height, fps, options);
     rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
     all.push(...rows);
     bound.push(...b);
