@@ -3,6 +3,7 @@
  * replay of such a file through a Counter: the CLI's `count` and the accuracy check use it.
  */
 import { Detection } from '../types';
+import { parseMot } from '../mot/io';
 import { Counter, DirectionCounts } from './counter';
 import { CountingOptions } from './config';
 
@@ -14,32 +15,19 @@ export interface MotTrackFile {
 }
 
 /**
- * Parses a MOT track file. With `gt`, column 7 is the ground-truth flag and rows flagged 0 (ignore)
- * are dropped. Every track is reported as a confirmed person (MOT files hold people and no states).
+ * Parses a MOT track file into per-frame tracked detections. With `gt`, column 7 is the
+ * ground-truth flag and rows flagged 0 (ignore) are dropped. Every track is reported as a confirmed
+ * person (MOT files hold people and no states); column 7 above 0 is its score (capped at 1), else 1.
  */
 export function parseMotTracks(text: string, opts: { gt?: boolean } = {}): MotTrackFile {
-  const byFrame = new Map<number, Detection[]>();
+  const rows = parseMot(text).filter((r) => !(opts.gt && r.conf === 0));
   let lastFrame = 0;
-  let rows = 0;
-  const lines = text.split(/\r?\n/);
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n].trim();
-    if (line === '') continue;
-    const c = line.split(/[,\s]+/).map(Number);
-    if (c.length < 6 || c.slice(0, 6).some((v) => !Number.isFinite(v))) throw new Error(`MOT file line ${n + 1}: expected frame,id,x,y,w,h,…, got "${line.slice(0, 80)}"`);
-    const [frame, id, bx, by, bw, bh] = c;
-    if (!Number.isInteger(frame) || frame < 1) throw new Error(`MOT file line ${n + 1}: frame must be a whole number ≥ 1, got ${frame}`);
-    if (opts.gt && c.length > 6 && c[6] === 0) continue;
-    const det: Detection = { box: [bx, by, bx + bw, by + bh], score: c.length > 6 && c[6] > 0 ? Math.min(1, c[6]) : 1, classId: 0, label: 'person', trackId: id, trackState: 'confirmed' };
-    let list = byFrame.get(frame);
-    if (!list) byFrame.set(frame, (list = []));
-    list.push(det);
-    lastFrame = Math.max(lastFrame, frame);
-    rows++;
+  for (const r of rows) lastFrame = Math.max(lastFrame, r.frame);
+  const frames: Detection[][] = Array.from({ length: lastFrame + 1 }, () => []);
+  for (const r of rows) {
+    frames[r.frame].push({ box: r.box, score: r.conf > 0 ? Math.min(1, r.conf) : 1, classId: 0, label: 'person', trackId: r.id, trackState: 'confirmed' });
   }
-  const frames: Detection[][] = [];
-  for (let f = 0; f <= lastFrame; f++) frames.push(byFrame.get(f) ?? []);
-  return { frames, lastFrame, rows };
+  return { frames, lastFrame, rows: rows.length };
 }
 
 export interface ReplayResult {

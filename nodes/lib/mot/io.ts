@@ -29,6 +29,7 @@ export function parseMot(text: string, source = 'MOT file'): MotRow[] {
       throw new Error(`${source} line ${i + 1}: expected frame,id,left,top,width,height[,conf,…], got "${line.slice(0, 80)}"`);
     }
     const [frame, id, x, y, w, h] = f;
+    if (!Number.isInteger(frame) || frame < 1) throw new Error(`${source} line ${i + 1}: frame must be a whole number ≥ 1, got ${frame}`);
     rows.push({
       frame,
       id,
