@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg, numArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareCounts, compareWith, detectedCrossings, detectionBound, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { compareCounts, compareWith, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -79,12 +79,13 @@ export async function run(argv: string[]): Promise<number> {
     const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, f), 'utf8'));
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const dets = parseMotTracks(fs.readFileSync(path.join(seqDir, 'det', 'det.txt'), 'utf8'));
-    const counted = trackAndCount(dets, geometry, width, height, fps, options, trackerOptions);
-    const a = compareWith(gt, counted, geometry, width, height, fps, options);
+    const scene: CountingScene = { geometry, width, height, fps, counting: options };
+    const reference = gtCounts(gt, scene).counts;
+    const a = compareWith(reference, trackAndCount(dets, scene, trackerOptions));
     const trk = path.join(tracksDir, seq + '.txt');
-    const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), geometry, width, height, fps, options) : [];
-    const reach = detectedCrossings(gt, dets, geometry, width, height, fps, options);
-    const d = compareWith(gt, detectionBound(gt, dets, geometry, width, height, fps, options, boundIou), geometry, width, height, fps, options);
+    const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), scene) : [];
+    const reach = detectedCrossings(gt, dets, scene);
+    const d = compareWith(reference, detectionBound(gt, dets, scene, boundIou));
     const c: LineAccuracy[] = a.map((r) => {
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
@@ -140,8 +141,10 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
         if (index + 1 <= found.lastFrame) found.frames[index + 1] = raw.filter((d) => d.label === 'person');
       },
     });
-    const rows = compareWith(gt, r.counts, geometry, width, height, fps, options);
-    const b = compareWith(gt, detectionBound(gt, found, geometry, width, height, fps, options, boundIou), geometry, width, height, fps, options);
+    const scene: CountingScene = { geometry, width, height, fps, counting: options };
+    const reference = gtCounts(gt, scene).counts;
+    const rows = compareWith(reference, r.counts);
+    const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
     rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
     all.push(...rows);
     bound.push(...b);

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseArgs, numArg, strArg } from '../args';
-import { parseMotTracks, replayMot } from '../../nodes/lib/counting';
+import { parseMotTracks, countMotTracks } from '../../nodes/lib/counting';
 
 export const usage = [
   'usage: edgevision count --tracks res.txt --lines lines.json --width W --height H [--fps N] [--gt] [--json]',
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     if (gt && options.relinkS === undefined) options.relinkS = 0;
     const file = parseMotTracks(fs.readFileSync(tracks, 'utf8'), { gt });
     const geometry = JSON.parse(fs.readFileSync(lines, 'utf8'));
-    const r = replayMot(file, geometry, width, height, fps, options);
+    const r = countMotTracks(file, { geometry, width, height, fps, counting: options });
     if (args.json === true) {
       console.log(JSON.stringify({ counts: r.counts }));
     } else {

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const { asset } = require('../helpers/assets');
-const { parseMotTracks, compareWith, relativeError } = require('../../dist/nodes/lib/counting');
+const { parseMotTracks, compareWith, gtCounts, relativeError } = require('../../dist/nodes/lib/counting');
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines', 'TUD-Campus.json');
@@ -52,7 +52,7 @@ describe('edgevision run (e2e: TUD-Campus.mp4 → yolox_nano → tracker → cou
     for (const c of Object.values(out.counts)) assert.ok(Number.isInteger(c.in) && Number.isInteger(c.out), JSON.stringify(c));
     // gt: the clip's frame n is MOT frame n + 1, 640×480 at 25 fps; same rules, re-link off.
     const gt = parseMotTracks(fs.readFileSync(asset('mot15/TUD-Campus/gt/gt.txt'), 'utf8'), { gt: true });
-    const rows = compareWith(gt, out.counts, geometry, 640, 480, 25);
+    const rows = compareWith(gtCounts(gt, { geometry, width: 640, height: 480, fps: 25 }).counts, out.counts);
     const e = relativeError(rows);
     for (const row of rows) console.log(`      ${row.line}: gt ${row.gtIn}/${row.gtOut}  run ${row.in}/${row.out}`);
     console.log(`      total |error| / gt crossings = ${rows.reduce((s, x) => s + x.absError, 0)}/${rows.reduce((s, x) => s + x.gtTotal, 0)}`);

@@ -331,7 +331,7 @@ describe('vision-line-count (node)', function () {
     }
     await waitFor(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
     // The same tracker settings the vision-track node runs with.
-    const expected = trackAndCount(dets, JSON.parse(geometry), 640, 480, 25, {}, VISION_TRACK_DEFAULTS);
+    const expected = trackAndCount(dets, { geometry: JSON.parse(geometry), width: 640, height: 480, fps: 25 }, VISION_TRACK_DEFAULTS);
     assert.deepStrictEqual(frames[frames.length - 1].payload.counts, expected);
     assert.ok(Object.values(expected).reduce((s, c) => s + c.in + c.out, 0) >= 8, 'people were counted');
   });

@@ -2,12 +2,13 @@
 // The accuracy helpers behind `bench count-accuracy`: the gt kept only where the detector found the
 // person (detectedOnly) and the perfect-tracker bound counted from it (detectionBound).
 const assert = require('assert');
-const { detectedOnly, detectionBound, compareWith, relativeError, replayMot } = require('../../dist/nodes/lib/counting');
+const { detectedOnly, detectionBound, compareWith, gtCounts, relativeError, countMotTracks } = require('../../dist/nodes/lib/counting');
 
 const W = 640;
 const H = 480;
 const FPS = 10;
 const LINES = { lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] };
+const SCENE = { geometry: LINES, width: W, height: H, fps: FPS };
 
 /** A 40×100 px box whose feet are at (x, y). */
 const box = (x, y) => [x - 20, y - 100, x + 20, y];
@@ -43,20 +44,20 @@ describe('counting accuracy helpers', function () {
     // Person 2 is not detected from frame 8 to frame 25 (1.8 s at 10 fps) and crosses meanwhile; the
     // 1-s track timeout passed in would end its track during the gap, the bound keeps the identity.
     const dets = file(N, (f) => (f >= 8 && f <= 25 ? [row(-1, 150, feet(f))] : [row(-1, 150, feet(f)), row(-1, 450, feet(f))]));
-    const bound = detectionBound(gt, dets, LINES, W, H, FPS, { trackTimeoutS: 1 });
+    const bound = detectionBound(gt, dets, { ...SCENE, counting: { trackTimeoutS: 1 } });
     assert.deepStrictEqual(bound, { door: { in: 2, out: 0 } });
     // The same boxes counted as they are, with that timeout, lose the hidden crossing.
-    assert.deepStrictEqual(replayMot(detectedOnly(gt, dets), LINES, W, H, FPS, { relinkS: 0, trackTimeoutS: 1 }).counts, { door: { in: 1, out: 0 } });
-    const rows = compareWith(gt, bound, LINES, W, H, FPS);
+    assert.deepStrictEqual(countMotTracks(detectedOnly(gt, dets), { ...SCENE, counting: { relinkS: 0, trackTimeoutS: 1 } }).counts, { door: { in: 1, out: 0 } });
+    const rows = compareWith(gtCounts(gt, SCENE).counts, bound);
     assert.strictEqual(relativeError(rows), 0);
   });
 
   it('detectionBound misses a person the detector never found near the line', function () {
     // Person 2 is only detected far above the line, then never again.
     const dets = file(N, (f) => (f <= 5 ? [row(-1, 150, feet(f)), row(-1, 450, feet(f))] : [row(-1, 150, feet(f))]));
-    const bound = detectionBound(gt, dets, LINES, W, H, FPS);
+    const bound = detectionBound(gt, dets, SCENE);
     assert.deepStrictEqual(bound, { door: { in: 1, out: 0 } });
-    const rows = compareWith(gt, bound, LINES, W, H, FPS);
+    const rows = compareWith(gtCounts(gt, SCENE).counts, bound);
     assert.strictEqual(rows[0].absError, 1);
     assert.strictEqual(rows[0].gtTotal, 2);
   });

@@ -8,9 +8,9 @@ import { iou } from '../geometry';
 import { CountingPipeline } from '../pipeline';
 import { TrackerOptionsInput } from '../tracking/tracker';
 import { Detection } from '../types';
-import { CountingOptions, Direction } from './config';
-import { Counter, DirectionCounts } from './counter';
-import { MotTrackFile, replayMot } from './mot';
+import { Direction } from './config';
+import { DirectionCounts } from './counter';
+import { CountingScene, countMotTracks, MotTrackFile, TrackCountResult } from './mot';
 
 export interface LineAccuracy {
   line: string;
@@ -22,17 +22,23 @@ export interface LineAccuracy {
   gtTotal: number;
 }
 
-export function compareCounts(
-  gt: MotTrackFile,
-  tracked: MotTrackFile,
-  geometry: unknown,
-  width: number,
-  height: number,
-  fps: number,
-  options: Partial<Record<keyof CountingOptions, unknown>> = {},
-): LineAccuracy[] {
-  const est = replayMot(tracked, geometry, width, height, fps, options).counts;
-  return compareWith(gt, est, geometry, width, height, fps, options);
+/** The reference: the gt tracks' crossings under the scene's rules, with re-link off (gt ids never switch). */
+export function gtCounts(gt: MotTrackFile, scene: CountingScene): TrackCountResult {
+  return countMotTracks(gt, { ...scene, counting: { ...scene.counting, relinkS: 0 } });
+}
+
+/** Per line rows of reference counts (`gtCounts`) against counts to judge. */
+export function compareWith(reference: Record<string, DirectionCounts>, counts: Record<string, DirectionCounts>): LineAccuracy[] {
+  return Object.keys(reference).map((line) => {
+    const g = reference[line];
+    const e = counts[line] ?? { in: 0, out: 0 };
+    return { line, gtIn: g.in, gtOut: g.out, in: e.in, out: e.out, absError: Math.abs(e.in - g.in) + Math.abs(e.out - g.out), gtTotal: g.in + g.out };
+  });
+}
+
+/** A track file (a tracker's MOT output) counted under the scene's rules, against the gt. */
+export function compareCounts(gt: MotTrackFile, tracked: MotTrackFile, scene: CountingScene): LineAccuracy[] {
+  return compareWith(gtCounts(gt, scene).counts, countMotTracks(tracked, scene).counts);
 }
 
 /** Σ|error| / Σ gt crossings (0 when there were no gt crossings and no errors). */
@@ -74,23 +80,18 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
  * gt box matched one-to-one (greedy, highest IoU first, IoU ≥ minIou) to a detection of the same frame
  * in at least one frame of the `windowS` before the crossing was counted and one from then on.
  * People inside a group detected as one box, or hidden while they crossed, drop out. Counted per
- * line and direction, under the same rules as `compareWith` counts the gt (re-link off).
+ * line and direction, under the same rules as `gtCounts` (re-link off).
  */
 export function detectedCrossings(
   gt: MotTrackFile,
   detections: MotTrackFile,
-  geometry: unknown,
-  width: number,
-  height: number,
-  fps: number,
-  options: Partial<Record<keyof CountingOptions, unknown>> = {},
-  windowS = 0.5,
-  minIou = 0.5,
+  scene: CountingScene,
+  { windowS = 0.5, minIou = 0.5 }: { windowS?: number; minIou?: number } = {},
 ): Record<string, DirectionCounts> {
   const seen = detectedOnly(gt, detections, minIou);
   const matched = (f: number, id: number) => f >= 1 && f <= seen.lastFrame && seen.frames[f].some((d) => d.trackId === id);
-  const k = Math.max(1, Math.round(windowS * fps));
-  const r = replayMot(gt, geometry, width, height, fps, { ...options, relinkS: 0 });
+  const k = Math.max(1, Math.round(windowS * scene.fps));
+  const r = gtCounts(gt, scene);
   const out: Record<string, DirectionCounts> = {};
   for (const line of Object.keys(r.counts)) out[line] = { in: 0, out: 0 };
   for (const c of r.crossings) {
@@ -112,17 +113,8 @@ export function detectedCrossings(
  * real tracker does reliably, while a person whose box overlaps the gt box by less than `minIou`
  * is missing from it though a tracker can still follow that box.
  */
-export function detectionBound(
-  gt: MotTrackFile,
-  detections: MotTrackFile,
-  geometry: unknown,
-  width: number,
-  height: number,
-  fps: number,
-  options: Partial<Record<keyof CountingOptions, unknown>> = {},
-  minIou = 0.5,
-): Record<string, DirectionCounts> {
-  return replayMot(detectedOnly(gt, detections, minIou), geometry, width, height, fps, { ...options, relinkS: 0, trackTimeoutS: 86400 }).counts;
+export function detectionBound(gt: MotTrackFile, detections: MotTrackFile, scene: CountingScene, minIou = 0.5): Record<string, DirectionCounts> {
+  return countMotTracks(detectedOnly(gt, detections, minIou), { ...scene, counting: { ...scene.counting, relinkS: 0, trackTimeoutS: 86400 } }).counts;
 }
 
 /**
@@ -131,29 +123,12 @@ export function detectionBound(
  * track-end events evicting; tracks ended at the last frame). Every frame 1 … lastFrame is fed at
  * (n − 1) / fps, empty ones too. `trackerOptions` default to the engine's (for the MOT det files).
  */
-export function trackAndCount(
-  detections: MotTrackFile,
-  geometry: unknown,
-  width: number,
-  height: number,
-  fps: number,
-  options: Partial<Record<keyof CountingOptions, unknown>> = {},
-  trackerOptions: TrackerOptionsInput = {},
-): Record<string, DirectionCounts> {
-  const pipeline = new CountingPipeline({ geometry, counting: options, tracker: trackerOptions });
+export function trackAndCount(detections: MotTrackFile, scene: CountingScene, trackerOptions: TrackerOptionsInput = {}): Record<string, DirectionCounts> {
+  const { geometry, width, height, fps } = scene;
+  const pipeline = new CountingPipeline({ geometry, counting: scene.counting ?? {}, tracker: trackerOptions });
   for (let f = 1; f <= detections.lastFrame; f++) {
     const dets: Detection[] = detections.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
     pipeline.step(dets, ((f - 1) * 1000) / fps, width, height);
   }
   return pipeline.finish().counts;
-}
-
-/** Per line rows of gt counts (gt file, counted with re-link off) against given counts. */
-export function compareWith(gt: MotTrackFile, counts: Record<string, DirectionCounts>, geometry: unknown, width: number, height: number, fps: number, options: Partial<Record<keyof CountingOptions, unknown>> = {}): LineAccuracy[] {
-  const ref = replayMot(gt, geometry, width, height, fps, { ...options, relinkS: 0 }).counts;
-  return Object.keys(ref).map((line) => {
-    const g = ref[line];
-    const e = counts[line] ?? { in: 0, out: 0 };
-    return { line, gtIn: g.in, gtOut: g.out, in: e.in, out: e.out, absError: Math.abs(e.in - g.in) + Math.abs(e.out - g.out), gtTotal: g.in + g.out };
-  });
 }

@@ -1,6 +1,6 @@
 /**
  * MOTChallenge track files (`frame,id,x,y,w,h,conf|flag,…`) as per-frame tracked detections, and a
- * replay of such a file through a Counter: the CLI's `count` and the accuracy check use it.
+ * count of the crossings in such a file: the CLI's `count` and the accuracy check use it.
  */
 import { Detection } from '../types';
 import { parseMot } from '../mot/io';
@@ -30,23 +30,33 @@ export function parseMotTracks(text: string, opts: { gt?: boolean } = {}): MotTr
   return { frames, lastFrame, rows: rows.length };
 }
 
-export interface ReplayResult {
+/** One camera's counting setup, as a recording or MOT sequence is counted: lines, frame size and rate, rules. */
+export interface CountingScene {
+  /** The node's geometry JSON (lines, zones), normalised 0..1. */
+  geometry: unknown;
+  /** Frame size in pixels. */
+  width: number;
+  height: number;
+  /** Frame n (1-based) is at (n − 1) / fps seconds. */
+  fps: number;
+  /** Counting options; unset ones take the defaults. */
+  counting?: Partial<Record<keyof CountingOptions, unknown>>;
+}
+
+export interface TrackCountResult {
   counts: Record<string, DirectionCounts>;
   crossings: { frame: number; line: string; direction: string; trackId: number }[];
 }
 
-/** Feeds every frame (empty ones too, so time and eviction advance) through a fresh Counter. */
-export function replayMot(
-  file: MotTrackFile,
-  geometry: unknown,
-  width: number,
-  height: number,
-  fps: number,
-  options: Partial<Record<keyof CountingOptions, unknown>> = {},
-): ReplayResult {
+/**
+ * Counts the crossings in a MOT track file: every frame (empty ones too, so time and eviction
+ * advance) through a fresh Counter, then every track ends at the last frame.
+ */
+export function countMotTracks(file: MotTrackFile, scene: CountingScene): TrackCountResult {
+  const { geometry, width, height, fps } = scene;
   if (!(fps > 0)) throw new Error(`fps must be > 0, got ${fps}`);
-  const counter = new Counter(geometry, options);
-  const crossings: ReplayResult['crossings'] = [];
+  const counter = new Counter(geometry, scene.counting ?? {});
+  const crossings: TrackCountResult['crossings'] = [];
   for (let f = 1; f <= file.lastFrame; f++) {
     const tMs = ((f - 1) * 1000) / fps;
     const r = counter.update(file.frames[f], tMs, width, height);
