@@ -9,15 +9,11 @@
  * The node modules run under a minimal stand-in for the Node-RED runtime (no editor, no flows file),
  * so the figures are the node's own cost.
  */
-import { spawn, ChildProcess } from 'child_process';
 import { EventEmitter } from 'events';
-import * as fs from 'fs';
-import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
-import * as http from 'http';
 import { InfluxDB, IPoint } from 'influx';
 import { parseArgs, numArg, strArg } from '../args';
+import { startInfluxd } from '../local-servers';
 
 export const usage = `usage: edgevision bench influx [options]
 
@@ -35,72 +31,6 @@ same run) and the spool replay rate after an outage.
   --influxd PATH    influxd binary (default: influxd on PATH)`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as net.AddressInfo;
-      s.close(() => resolve(a.port));
-    });
-  });
-}
-
-function get(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
-}
-
-class Influxd {
-  proc: ChildProcess | null = null;
-  constructor(readonly bin: string, readonly conf: string, readonly url: string) {}
-
-  async start(): Promise<void> {
-    this.proc = spawn(this.bin, ['run', '-config', this.conf], { stdio: 'ignore' });
-    const until = Date.now() + 30000;
-    while (Date.now() < until) {
-      if (this.proc.exitCode !== null) throw new Error(`influxd exited with ${this.proc.exitCode}`);
-      if ((await get(`${this.url}/ping`)) === 204) return;
-      await sleep(100);
-    }
-    throw new Error('influxd did not answer /ping within 30 s');
-  }
-
-  stop(): Promise<void> {
-    const p = this.proc;
-    this.proc = null;
-    if (!p || p.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const k = setTimeout(() => p.kill('SIGKILL'), 5000);
-      p.once('exit', () => {
-        clearTimeout(k);
-        resolve();
-      });
-      p.kill('SIGTERM');
-    });
-  }
-}
-
-async function startInfluxd(bin: string): Promise<{ server: Influxd; dir: string; port: number }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-bench-influx-'));
-  const port = await freePort();
-  const rpc = await freePort();
-  const conf = path.join(dir, 'influxd.conf');
-  fs.writeFileSync(
-    conf,
-    `reporting-disabled = true\nbind-address = "127.0.0.1:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n[http]\n  bind-address = "127.0.0.1:${port}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n`,
-  );
-  const server = new Influxd(bin, conf, `http://127.0.0.1:${port}`);
-  await server.start();
-  return { server, dir, port };
-}
 
 /** Just enough of the Node-RED runtime for our two nodes: createNode, registerType, getNode, send. */
 function fakeRed(userDir: string) {
@@ -219,11 +149,10 @@ export async function run(argv: string[]): Promise<number> {
   const rounds = numArg(a, 'rounds', 3);
   const replayN = numArg(a, 'replay', 100000);
   const replayRate = numArg(a, 'replay-rate', 1000000);
-  const bin = strArg(a, 'influxd') ?? 'influxd';
-
-  const { server, dir, port } = await startInfluxd(bin);
+  const server = await startInfluxd({ bin: strArg(a, 'influxd') });
+  const { dir, port } = server;
   const onSignal = () => {
-    void server.stop().then(() => process.exit(130));
+    void server.destroy().then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   try {
@@ -308,7 +237,6 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     process.removeListener('SIGINT', onSignal);
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await server.destroy();
   }
 }
