@@ -20,6 +20,11 @@ type ServerProc = ChildProcess & { stderrTail(): string };
 // The server processes this Node process has running: they are the process's own, so one set per
 // process is the right scope; stopAll() stops them from a test's after-hook.
 const running = new Set<ServerProc>();
+// If this process dies without stopping them (an uncaught error, EPIPE on a closed stdout), its
+// servers must not outlive it. 'exit' handlers run synchronously, so only a signal can be sent.
+process.once('exit', () => {
+  for (const p of running) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
 
 /** The path of `bin` as the shell finds it, or null (for skipping a test or naming the apt package). */
 export function which(bin: string): string | null {
