@@ -32,14 +32,23 @@ describe('mot/replay (tracker on MOT15 det files)', () => {
   });
 
   it('edgevision track writes frame,id,x,y,w,h,score,-1,-1,-1 rows that mot-eval scores', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ev-track-')), 'res.txt');
-    const bin = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');
-    execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out]);
-    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
-    assert.ok(lines.length > 100);
-    for (const l of lines) assert.match(l, /^\d+,\d+,(-?[\d.]+,){4}[\d.]+,-1,-1,-1$/);
-    const json = JSON.parse(execFileSync(process.execPath, [bin, 'mot-eval', '--gt', asset('mot15/TUD-Campus/gt/gt.txt'), '--res', out, '--json'], { encoding: 'utf8' }));
-    assert.ok(json.mota > 0.5 && json.idf1 > 0.5, JSON.stringify(json));
-    assert.throws(() => execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out, '--params', '{"minHit":3}'], { stdio: 'pipe' }), /unknown tracker option "minHit"/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-track-'));
+    try {
+      trackAndScore(path.join(dir, 'res.txt'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
+
+/** `edgevision track` into `out`, then `mot-eval` on it, then a bad option. */
+function trackAndScore(out) {
+  const bin = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');
+  execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out]);
+  const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+  assert.ok(lines.length > 100);
+  for (const l of lines) assert.match(l, /^\d+,\d+,(-?[\d.]+,){4}[\d.]+,-1,-1,-1$/);
+  const json = JSON.parse(execFileSync(process.execPath, [bin, 'mot-eval', '--gt', asset('mot15/TUD-Campus/gt/gt.txt'), '--res', out, '--json'], { encoding: 'utf8' }));
+  assert.ok(json.mota > 0.5 && json.idf1 > 0.5, JSON.stringify(json));
+  assert.throws(() => execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out, '--params', '{"minHit":3}'], { stdio: 'pipe' }), /unknown tracker option "minHit"/);
+}
