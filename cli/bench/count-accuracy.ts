@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg, numArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareCounts, compareWith, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -80,11 +80,12 @@ export async function run(argv: string[]): Promise<number> {
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const dets = parseMotTracks(fs.readFileSync(path.join(seqDir, 'det', 'det.txt'), 'utf8'));
     const scene: CountingScene = { geometry, width, height, fps, counting: options };
-    const reference = gtCounts(gt, scene).counts;
+    const gtCrossings = gtCounts(gt, scene);
+    const reference = gtCrossings.counts;
     const a = compareWith(reference, trackAndCount(dets, scene, trackerOptions));
     const trk = path.join(tracksDir, seq + '.txt');
-    const b = fs.existsSync(trk) ? compareCounts(gt, parseMotTracks(fs.readFileSync(trk, 'utf8')), scene) : [];
-    const reach = detectedCrossings(gt, dets, scene);
+    const b = fs.existsSync(trk) ? compareWith(reference, countMotTracks(parseMotTracks(fs.readFileSync(trk, 'utf8')), scene).counts) : [];
+    const reach = detectedCrossings(gtCrossings, gt, dets, fps);
     const d = compareWith(reference, detectionBound(gt, dets, scene, boundIou));
     const c: LineAccuracy[] = a.map((r) => {
       const g = reach[r.line];

@@ -8,7 +8,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
-const { parseMotTracks, trackAndCount, compareWith, compareCounts, gtCounts, relativeError } = require('../../dist/nodes/lib/counting');
+const { parseMotTracks, trackAndCount, compareWith, countMotTracks, gtCounts, relativeError } = require('../../dist/nodes/lib/counting');
 const { parseSeqInfo } = require('../../dist/nodes/lib/mot/io');
 
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines');
@@ -35,13 +35,14 @@ describe('counting accuracy on MOT15 (e2e: det.txt → tracker → counter)', fu
     it(`${seq}: every line is crossed by gt tracks; pipeline counts per line`, function () {
       const s = load(seq);
       assert.ok(s.geometry.lines.length >= 3, `${seq}: ${s.geometry.lines.length} lines`);
-      const rows = compareWith(gtCounts(s.gt, s.scene).counts, trackAndCount(s.dets, s.scene));
+      const reference = gtCounts(s.gt, s.scene).counts;
+      const rows = compareWith(reference, trackAndCount(s.dets, s.scene));
       for (const r of rows) {
         assert.ok(r.gtTotal > 0, `${seq}/${r.line}: no gt crossing — the line is not where people cross`);
         console.log(`      ${seq.padEnd(15)} ${r.line.padEnd(5)} gt ${r.gtIn}/${r.gtOut}  counted ${r.in}/${r.out}  |err| ${r.absError}`);
       }
       ours.push(...rows);
-      sort.push(...compareCounts(s.gt, parseMotTracks(fs.readFileSync(asset(`mot15-reference/sort-output/${seq}.txt`), 'utf8')), s.scene));
+      sort.push(...compareWith(reference, countMotTracks(parseMotTracks(fs.readFileSync(asset(`mot15-reference/sort-output/${seq}.txt`), 'utf8')), s.scene).counts));
     });
   }
 
@@ -58,7 +59,7 @@ describe('counting accuracy on MOT15 (e2e: det.txt → tracker → counter)', fu
 
   it('gt counted against itself has no error (the comparison is sound)', function () {
     const s = load('TUD-Campus');
-    const rows = compareCounts(s.gt, s.gt, { ...s.scene, counting: { relinkS: 0 } });
+    const rows = compareWith(gtCounts(s.gt, s.scene).counts, countMotTracks(s.gt, { ...s.scene, counting: { relinkS: 0 } }).counts);
     assert.strictEqual(relativeError(rows), 0);
     assert.ok(rows.every((r) => r.gtTotal > 0));
   });

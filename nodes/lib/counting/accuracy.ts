@@ -36,11 +36,6 @@ export function compareWith(reference: Record<string, DirectionCounts>, counts: 
   });
 }
 
-/** A track file (a tracker's MOT output) counted under the scene's rules, against the gt. */
-export function compareCounts(gt: MotTrackFile, tracked: MotTrackFile, scene: CountingScene): LineAccuracy[] {
-  return compareWith(gtCounts(gt, scene).counts, countMotTracks(tracked, scene).counts);
-}
-
 /** Σ|error| / Σ gt crossings (0 when there were no gt crossings and no errors). */
 export function relativeError(rows: readonly LineAccuracy[]): number {
   const err = rows.reduce((s, r) => s + r.absError, 0);
@@ -80,18 +75,20 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
  * gt box matched one-to-one (greedy, highest IoU first, IoU ≥ minIou) to a detection of the same frame
  * in at least one frame of the `windowS` before the crossing was counted and one from then on.
  * People inside a group detected as one box, or hidden while they crossed, drop out. Counted per
- * line and direction, under the same rules as `gtCounts` (re-link off).
+ * line and direction from `reference`, the gt's own crossings (`gtCounts(gt, scene)`, which the
+ * caller already has).
  */
 export function detectedCrossings(
+  reference: TrackCountResult,
   gt: MotTrackFile,
   detections: MotTrackFile,
-  scene: CountingScene,
+  fps: number,
   { windowS = 0.5, minIou = 0.5 }: { windowS?: number; minIou?: number } = {},
 ): Record<string, DirectionCounts> {
   const seen = detectedOnly(gt, detections, minIou);
   const matched = (f: number, id: number) => f >= 1 && f <= seen.lastFrame && seen.frames[f].some((d) => d.trackId === id);
-  const k = Math.max(1, Math.round(windowS * scene.fps));
-  const r = gtCounts(gt, scene);
+  const k = Math.max(1, Math.round(windowS * fps));
+  const r = reference;
   const out: Record<string, DirectionCounts> = {};
   for (const line of Object.keys(r.counts)) out[line] = { in: 0, out: 0 };
   for (const c of r.crossings) {
