@@ -11,8 +11,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'timers/promises';
 
 /** A child process with the last 2000 characters of its stderr, for the error when it dies early. */
 type ServerProc = ChildProcess & { stderrTail(): string };

@@ -13,6 +13,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import { setTimeout as sleep } from 'timers/promises';
 import sharp from 'sharp';
 import { parseArgs, numArg } from '../args';
 import { overlaySvg, parseViewGeometry } from '../../nodes/lib/view/overlay';
@@ -33,7 +34,6 @@ export const usage = [
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const ROOT = path.join(__dirname, '..', '..', '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Phase {
   name: string;

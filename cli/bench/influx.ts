@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'events';
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
 import { InfluxDB, IPoint } from 'influx';
 import { parseArgs, numArg, strArg } from '../args';
 import { startInfluxd } from '../local-servers';
@@ -29,8 +30,6 @@ same run) and the spool replay rate after an outage.
   --replay N        points spooled during the outage (default 100000)
   --replay-rate N   replay pace limit, points/s (default 1000000: measure capacity)
   --influxd PATH    influxd binary (default: influxd on PATH)`;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Just enough of the Node-RED runtime for our two nodes: createNode, registerType, getNode, send. */
 function fakeRed(userDir: string) {
