@@ -155,10 +155,9 @@ export = function (RED: Red) {
       const out: NodeMessage[] = [];
       for (const [cam, c] of cameras) {
         if (now - c.lastWallMs < IDLE_CAMERA_MS || c.tracker.stats().total === 0) continue;
-        const u = c.tracker.update([], c.lastTMs + c.tracker.options.lostBufferS * 1000 + 1);
-        out.push(...eventMessages(u.ended, cam));
-        // That made-up time must not hold the source back: it may resume from its last frame time.
-        c.tracker.reset(c.lastTMs);
+        // Ended as lost, at the time the lost buffer would have run out; the tracker's clock is not
+        // moved, so the source may resume from its last frame time.
+        out.push(...eventMessages(c.tracker.reset(c.lastTMs + c.tracker.options.lostBufferS * 1000 + 1, 'lost'), cam));
       }
       if (out.length) {
         node.send([null, out]);

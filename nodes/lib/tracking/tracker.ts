@@ -227,12 +227,13 @@ export class Tracker {
   }
 
   /**
-   * Ends every track (end events with reason 'reset') and forgets them. Ids keep counting, so an id
-   * never names two objects for downstream stages that remember ids.
+   * Ends every track (end events at tMs with `reason`, 'reset' unless the caller ends them as lost)
+   * and forgets them; the next frame may have any time. Ids keep counting, so an id never names two
+   * objects for downstream stages that remember ids.
    */
-  reset(tMs: number): TrackEvent[] {
+  reset(tMs: number, reason: 'reset' | 'lost' = 'reset'): TrackEvent[] {
     const ended: TrackEvent[] = [];
-    for (const t of this.tracks.values()) if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'reset'));
+    for (const t of this.tracks.values()) if (t.everConfirmed) ended.push(this.event('end', t, tMs, reason));
     this.tracks.clear();
     this.lastTMs = -Infinity;
     return ended;
