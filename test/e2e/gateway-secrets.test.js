@@ -29,13 +29,8 @@ describe('gateway: InfluxDB secrets from the environment', function () {
 
   it('an authenticated influxd receives the demo\'s points; the stored credentials are references', async () => {
     // Without credentials the server refuses writes: the check below can only pass through them.
-    await assert.rejects(
-      fetch(`${influx.url}/write?db=edgevision`, { method: 'POST', body: 'probe v=1' }).then((r) => {
-        if (r.status !== 401) throw new Error(`expected 401, got ${r.status}`);
-        throw new Error('refused');
-      }),
-      /refused/,
-    );
+    const probe = await fetch(`${influx.url}/write?db=edgevision`, { method: 'POST', body: 'probe v=1' });
+    assert.strictEqual(probe.status, 401, 'a write without credentials is refused');
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-secrets-'));
     gw = startGatewayChild(
       { port: 0, userDir, resetFlows: true, realtime: false },
