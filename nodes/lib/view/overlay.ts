@@ -77,7 +77,6 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-
 function parseJson(v: unknown, what: string): Record<string, unknown> {
   if (v === undefined || v === null || v === '') return {};
   let o = v;
