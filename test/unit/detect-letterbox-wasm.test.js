@@ -4,6 +4,9 @@
 // and scale/mean/std, at odd sizes, upscaling and downscaling, at a batch offset, and across a change
 // of frame size in one module.
 const assert = require('assert');
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
 const { letterboxInto, DEFAULT_PREPROCESS } = require('../../dist/nodes/lib/detect/letterbox');
 const { WasmLetterbox, wasmLetterbox, letterboxAuto } = require('../../dist/nodes/lib/detect/letterbox-wasm');
 const { Detector } = require('../../dist/nodes/lib/detect/detector');
@@ -124,5 +127,13 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
     const prepared = new Detector(runner, spec).prepare([img]);
     wasm.letterboxInto(img, 416, 416, spec.preprocess, kernel);
     assert.deepStrictEqual(prepared.tensor, kernel);
+  });
+
+  it('the committed module was built from the committed letterbox.c (run scripts/build-wasm.sh after editing it)', function () {
+    const dir = path.join(__dirname, '..', '..', 'nodes', 'lib', 'detect', 'wasm');
+    const header = fs.readFileSync(path.join(dir, 'letterbox.generated.ts'), 'utf8').split('\n')[0];
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'letterbox.c'))).digest('hex');
+    assert.match(header, /sha256 ([0-9a-f]{64})/);
+    assert.strictEqual(/sha256 ([0-9a-f]{64})/.exec(header)[1], sha);
   });
 });
