@@ -61,6 +61,15 @@ describe('detect ONNX sessions', () => {
     assert.deepStrictEqual(parseProviders('CUDA, tensorrt > cpu'), ['cuda', 'tensorrt', 'cpu']);
   });
 
+  it('idle ONNX Runtime threads do not spin unless spinWait is set (the session config keys it sets)', async () => {
+    const spinning = (o) => [o.extra.session.intra_op.allow_spinning, o.extra.session.inter_op.allow_spinning];
+    const f = fakeOrt({});
+    await createSession(f, new Uint8Array([]), {});
+    await createSession(f, new Uint8Array([]), { spinWait: true });
+    assert.deepStrictEqual(f.created.map(spinning), [['0', '0'], ['1', '1']]);
+    assert.throws(() => validateSessionOptions({ spinWait: 'yes' }), /spinWait must be true or false/);
+  });
+
   it('loads the real yolox_nano: cuda is absent here, so it falls back to cpu with the reason', async function () {
     const bytes = fs.readFileSync(asset('models/yolox_nano.onnx'));
     const { runner, attempts } = await createSession(ort, bytes, { providers: ['cuda', 'cpu'], intraOpNumThreads: 1 });
