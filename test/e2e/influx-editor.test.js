@@ -6,7 +6,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { freePort, request, sleep, which } = require('../helpers/influx-servers');
+const { freePort, request, which } = require('../helpers/influx-servers');
+const { sleep } = require('../helpers/wait');
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -8,8 +8,8 @@ const path = require('path');
 const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
-const { startInfluxd, startVictoria, stopAll, sleep } = require('../helpers/influx-servers');
-const { waitFor } = require('../helpers/wait');
+const { startInfluxd, startVictoria, stopAll } = require('../helpers/influx-servers');
+const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 

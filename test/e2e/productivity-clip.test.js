@@ -13,7 +13,7 @@ const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { asset } = require('../helpers/assets');
-const { startInfluxd, stopAll, sleep } = require('../helpers/influx-servers');
+const { startInfluxd, stopAll } = require('../helpers/influx-servers');
 const { acquireModel, releaseModel } = require('../../dist/nodes/model/loader.js');
 const { Detector } = require('../../dist/nodes/lib/detect/detector.js');
 const { Tracker } = require('../../dist/nodes/lib/tracking/tracker.js');
@@ -25,7 +25,7 @@ const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
-const { waitFor } = require('../helpers/wait');
+const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 

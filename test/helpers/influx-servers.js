@@ -5,7 +5,6 @@
 // queries tests read back with. Call stopAll() in an after-hook: no process is left behind.
 const servers = require('../../dist/cli/local-servers');
 const { freePort, request, stopAll, which } = servers;
-const { sleep } = require('./wait');
 
 /**
  * influxd 1.x on free ports in a temp dir; `auth: {username, password}` turns authentication on with
@@ -53,4 +52,4 @@ async function startVictoria() {
   });
 }
 
-module.exports = { startInfluxd, startVictoria, stopAll, freePort, request, sleep, which };
+module.exports = { startInfluxd, startVictoria, stopAll, freePort, request, which };
