@@ -8,6 +8,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
 import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
+import { ReplayPacer } from '../lib/video/replay-pacer';
 import { VisionFrame } from '../lib/types';
 
 interface CameraSourceConfig {
@@ -26,15 +27,8 @@ interface CameraSourceConfig {
 
 const COMMANDS = ['start', 'stop', 'restart'] as const;
 
-/**
- * Replaying a file as fast as possible: decode at most this many frames ahead of the newest frame a
- * stage has read pixels of (detect, say), so a replay processes every frame instead of outrunning
- * the pipeline and dropping most of them. A reader silent for PACE_GIVE_UP_MS (it stopped, or
- * errors) no longer holds the source back.
- */
-const PACE_MAX_AHEAD = 2;
+/** Replaying a file as fast as possible: how often a paused source looks whether its readers caught up. */
 const PACE_POLL_MS = 5;
-const PACE_GIVE_UP_MS = 2000;
 type Command = (typeof COMMANDS)[number];
 
 function nonNegative(v: unknown, what: string): number {
@@ -87,19 +81,19 @@ export = function (RED: Red) {
     }
 
     let paceTimer: NodeJS.Timeout | null = null;
+    const pacer = new ReplayPacer();
 
     function clearPace() {
       if (paceTimer) clearInterval(paceTimer);
       paceTimer = null;
     }
 
-    /** Files at full speed: hold ffmpeg while the readers of this camera's pixels catch up. */
+    /** Files at full speed: hold ffmpeg while the slowest reader of this camera's pixels catches up. */
     function paceAfter(src: FfmpegSource, seq: number) {
-      if (paceTimer || store.lastReadSeq(camera) < 0 || seq - store.lastReadSeq(camera) <= PACE_MAX_AHEAD) return;
+      if (paceTimer || !pacer.shouldWait(seq, store.readPositions(camera), Date.now())) return;
       src.pause();
-      const since = Date.now();
       paceTimer = setInterval(() => {
-        if (source !== src || seq - store.lastReadSeq(camera) <= 1 || Date.now() - since > PACE_GIVE_UP_MS) {
+        if (source !== src || pacer.mayResume(seq, store.readPositions(camera), Date.now())) {
           clearPace();
           src.resume();
         }

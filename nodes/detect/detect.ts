@@ -200,7 +200,8 @@ export = function (RED: Red) {
       for (const [cam, j] of pending) {
         if (jobs.length >= max) break;
         pending.delete(cam);
-        const frame = store.get(j.ref);
+        // Named: a file replayed at full speed waits for detect (the slowest stage that needs every frame).
+        const frame = store.get(j.ref, node.id);
         if (!frame) {
           // Evicted before its turn: a dropped frame, not an error (DESIGN.md, frame store).
           dropped++;
@@ -285,6 +286,7 @@ export = function (RED: Red) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      store.forgetReader(node.id);
       for (const [cam, j] of pending) {
         pending.delete(cam);
         j.done();

@@ -31,8 +31,8 @@ export function frameBytes(width: number, height: number, format: PixelFormat): 
 class CameraRing {
   readonly slots: (Frame | undefined)[];
   nextSeq = 0;
-  /** Highest seq any reader has fetched; -1 while nobody has read pixels of this camera. */
-  lastRead = -1;
+  /** Newest seq each named reader has fetched (readers that must see every frame they are sent). */
+  readonly readers = new Map<string, number>();
   evicted = 0;
   misses = 0;
   bytes = 0;
@@ -80,12 +80,19 @@ export class FrameStore {
     return ref;
   }
 
-  /** The frame's pixels, or undefined once evicted (or never stored). A miss is counted. */
-  get(ref: FrameRef): Frame | undefined {
+  /**
+   * The frame's pixels, or undefined once evicted (or never stored). A miss is counted.
+   *
+   * `reader`: a stage that must see the pixels of every frame it is sent (detect, a motion reading)
+   * names itself (its node id), and a file replayed at full speed paces itself to the slowest such
+   * reader (`readPositions`). A sampler that only wants the newest pixels now and then (a view, a
+   * busy re-id) leaves it out: it must not hold the replay back, nor hurry it past the others.
+   */
+  get(ref: FrameRef, reader?: string): Frame | undefined {
     const ring = this.cameras.get(ref.camera);
     const f = ring?.slots[ref.seq % this.capacity];
     if (f && f.ref.seq === ref.seq) {
-      if (ref.seq > ring!.lastRead) ring!.lastRead = ref.seq;
+      if (reader !== undefined && ref.seq > (ring!.readers.get(reader) ?? -1)) ring!.readers.set(reader, ref.seq);
       return f;
     }
     if (ring) ring.misses++;
@@ -106,11 +113,17 @@ export class FrameStore {
   }
 
   /**
-   * The newest seq whose pixels some stage has read, or -1 when none has (yet). A source that can go
-   * faster than real time (a file replay) uses it to wait for its readers instead of outrunning them.
+   * The newest seq each named reader has fetched from this camera (empty when none has). A source
+   * that can go faster than real time (a file replay) uses it to wait for its readers instead of
+   * outrunning them (video/replay-pacer.ts).
    */
-  lastReadSeq(camera: string): number {
-    return this.cameras.get(camera)?.lastRead ?? -1;
+  readPositions(camera: string): ReadonlyMap<string, number> {
+    return new Map(this.cameras.get(camera)?.readers ?? []);
+  }
+
+  /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */
+  forgetReader(reader: string): void {
+    for (const ring of this.cameras.values()) ring.readers.delete(reader);
   }
 
   stats(camera: string): CameraStoreStats | undefined {

@@ -118,8 +118,9 @@ export = function (RED: Red) {
         }
         const ref = p.frame as FrameRef;
         const camera = typeof p.camera === 'string' && p.camera ? p.camera : ref.camera;
-        // A frame that has left the store is no motion reading for this frame, not an error.
-        const pixels: Frame | undefined = engine.needsPixels ? store.get(ref) : undefined;
+        // A frame that has left the store is no motion reading for this frame, not an error. Named:
+        // a motion reading wants every frame, so a full-speed file replay waits for it too.
+        const pixels: Frame | undefined = engine.needsPixels ? store.get(ref, node.id) : undefined;
         const res = engine.processFrame({ camera, tMs: ref.tMs, width: ref.width, height: ref.height, detections: p.detections, pixels: pixels ?? null, rxMs: rx });
         msg.payload = { ...p, stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
@@ -134,6 +135,7 @@ export = function (RED: Red) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       status.close();
+      store.forgetReader(node.id);
       engine = null;
       done();
     });

@@ -109,6 +109,7 @@ export = function (RED: Red) {
       const dets = frame.detections as Detection[];
       const tRaw = frame.frame?.tMs;
       const tMs = typeof tRaw === 'number' && Number.isFinite(tRaw) ? tRaw : Date.now();
+      // Unnamed: re-id skips frames while busy, so it must not pace a replay (detect does).
       const pixels = frame.frame && withEmbeddings ? store.get(frame.frame) : undefined;
       if (frame.frame && withEmbeddings && !pixels) dropped++;
       const width = frame.frame?.width ?? pixels?.ref.width ?? 0;

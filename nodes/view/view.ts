@@ -153,6 +153,7 @@ export = function (RED: Red) {
         async encode() {
           const p = cv.latest;
           if (!p || !settings) return cv.lastJpeg;
+          // Unnamed: a view samples the newest pixels at its own rate and must not pace a replay.
           let f = store.get(p.frame);
           if (!f) {
             // Its frame already left the ring (the source runs ahead of the detector): draw on the

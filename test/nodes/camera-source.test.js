@@ -116,13 +116,16 @@ describe('vision-camera-source (real ffmpeg)', function () {
     });
   });
 
-  it('replays a file at full speed no faster than the stage reading its pixels: no frame is lost', function (done) {
-    // A reader that takes 15 ms a frame, far slower than ffmpeg decodes vtest.avi. Without pacing the
-    // 8-frame store would have evicted most frames before the reader got to them.
+  it('replays a file at full speed no faster than the slowest stage reading its pixels: no frame is lost', function (done) {
+    // A reader that takes 15 ms a frame, far slower than ffmpeg decodes vtest.avi, named like detect.
+    // Beside it a sampler that reads every frame at once, unnamed like a view wired off the camera:
+    // it must not hurry the source past the slow one. Without pacing the 8-frame store would have
+    // evicted most frames before the slow reader got to them.
     const store = sharedFrameStore();
     let hits = 0;
     let misses = 0;
-    function slowReader(RED) {
+    let sampled = 0;
+    function readers(RED) {
       RED.nodes.registerType('test-slow-reader', function (cfg) {
         RED.nodes.createNode(this, cfg);
         // One frame at a time, like a detector: the next waits until this one is done.
@@ -133,7 +136,7 @@ describe('vision-camera-source (real ffmpeg)', function () {
           busy = true;
           const { msg, d } = queue.shift();
           setTimeout(() => {
-            if (store.get(msg.payload.frame)) hits++;
+            if (store.get(msg.payload.frame, this.id)) hits++;
             else misses++;
             busy = false;
             d();
@@ -145,21 +148,60 @@ describe('vision-camera-source (real ffmpeg)', function () {
           next();
         });
       });
+      RED.nodes.registerType('test-sampler', function (cfg) {
+        RED.nodes.createNode(this, cfg);
+        this.on('input', (msg, send, d) => {
+          if (store.get(msg.payload.frame)) sampled++;
+          d();
+        });
+      });
     }
     const f = flow({ camera: 'paced', url: asset('video/vtest.avi'), realtime: false, loop: false });
-    f.find((n) => n.id === 'cam').wires = [['reader']];
-    f.push({ id: 'reader', z: 'f1', type: 'test-slow-reader' });
-    helper.load([...cameraNode, slowReader], f, function () {
+    f.find((n) => n.id === 'cam').wires = [['reader', 'sampler']];
+    f.push({ id: 'reader', z: 'f1', type: 'test-slow-reader' }, { id: 'sampler', z: 'f1', type: 'test-sampler' });
+    helper.load([...cameraNode, readers], f, function () {
       const iv = setInterval(() => {
         if (hits + misses < 100) return;
         clearInterval(iv);
         try {
-          assert.strictEqual(misses, 0, `${misses} of ${hits + misses} frames were evicted before the reader got to them`);
+          assert.strictEqual(misses, 0, `${misses} of ${hits + misses} frames were evicted before the slow reader got to them`);
+          assert.ok(sampled >= 100, `the sampler saw ${sampled} frames`);
           done();
         } catch (e) {
           done(e);
         }
       }, 20);
+    });
+  });
+
+  it('a reader that stops reading no longer holds a full-speed replay back', function (done) {
+    // A detect-like reader that reads the first 5 frames, then stops (as a failing stage would). The
+    // replay waits for it at most the 2 s give-up once, not once per frame: the clip still flows.
+    this.timeout(30000);
+    const store = sharedFrameStore();
+    let read = 0;
+    let delivered = 0;
+    function reader(RED) {
+      RED.nodes.registerType('test-stopping-reader', function (cfg) {
+        RED.nodes.createNode(this, cfg);
+        this.on('input', (msg, send, d) => {
+          delivered++;
+          if (read < 5 && store.get(msg.payload.frame, this.id)) read++;
+          d();
+        });
+      });
+    }
+    const f = flow({ camera: 'stopped-reader', url: asset('video/vtest.avi'), realtime: false, loop: false });
+    f.find((n) => n.id === 'cam').wires = [['reader']];
+    f.push({ id: 'reader', z: 'f1', type: 'test-stopping-reader' });
+    helper.load([...cameraNode, reader], f, function () {
+      // At one frame per 2 s give-up, 200 frames would take over 6 minutes.
+      waitFor(() => delivered >= 200, 20000, '200 frames delivered after the reader stopped')
+        .then(() => {
+          assert.strictEqual(read, 5);
+          done();
+        })
+        .catch(done);
     });
   });
 

@@ -29,20 +29,25 @@ describe('FrameStore', () => {
     assert.strictEqual(s.latest('nope'), undefined);
   });
 
-  it('knows the newest frame a reader fetched (for sources that pace themselves to their readers)', () => {
+  it('knows the newest frame each named reader fetched; unnamed reads and misses move nothing', () => {
     const s = new FrameStore({ capacity: 4 });
     const refs = [0, 1, 2].map((i) => s.put('c', px(1, 1), 1, 1, i));
-    assert.strictEqual(s.lastReadSeq('c'), -1);
-    s.get(refs[1]);
-    s.get(refs[0]); // an older read never moves it back
-    assert.strictEqual(s.lastReadSeq('c'), 1);
+    assert.deepStrictEqual([...s.readPositions('c')], []);
+    s.get(refs[2]); // a sampler (a view): not a reader to wait for
+    assert.deepStrictEqual([...s.readPositions('c')], []);
+    s.get(refs[1], 'detect');
+    s.get(refs[0], 'detect'); // an older read never moves it back
+    s.get(refs[0], 'motion');
+    assert.deepStrictEqual([...s.readPositions('c')], [['detect', 1], ['motion', 0]]);
     s.put('c', px(1, 1), 1, 1, 3);
     s.put('c', px(1, 1), 1, 1, 4);
     s.put('c', px(1, 1), 1, 1, 5);
     s.put('c', px(1, 1), 1, 1, 6);
-    s.get(refs[2]); // evicted: a miss does not count as a read
-    assert.strictEqual(s.lastReadSeq('c'), 1);
-    assert.strictEqual(s.lastReadSeq('other'), -1);
+    s.get(refs[2], 'motion'); // evicted: a miss does not count as a read
+    assert.strictEqual(s.readPositions('c').get('motion'), 0);
+    assert.deepStrictEqual([...s.readPositions('other')], []);
+    s.forgetReader('detect');
+    assert.deepStrictEqual([...s.readPositions('c')], [['motion', 0]]);
   });
 
   it('rejects a buffer whose size does not match, and bad capacities', () => {
