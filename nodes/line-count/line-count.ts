@@ -196,14 +196,15 @@ export = function (RED: Red) {
         }
         const frame = p.frame ?? {};
         const camera = String(p.camera ?? msg.topic ?? frame.camera ?? 'camera');
-        // msg.reset = true on a frame: reset that camera's totals, then count the frame.
+        const width = Number(frame.width);
+        const height = Number(frame.height);
+        if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
+        // msg.reset = true on a frame: reset that camera's totals, then count the frame. Only on a
+        // frame that is accepted: a refused message changes nothing.
         if (msg.reset === true) {
           counterFor(camera);
           resetAll('message', undefined, send, camera);
         }
-        const width = Number(frame.width);
-        const height = Number(frame.height);
-        if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
         const tMs = Number.isFinite(frame.tMs) ? Number(frame.tMs) : Date.now();
         const c = counterFor(camera);
         checkShift(send);

@@ -188,6 +188,23 @@ describe('vision-line-count (node)', function () {
     assert.deepStrictEqual(resets.map((m) => [m.topic, m.payload.camera, m.payload.reason]), [['a', 'a', 'message']]);
   });
 
+  it('msg.reset on a frame that is refused (no size) resets nothing', async function () {
+    await helper.load(NODES, flow());
+    const lc = helper.getNode('lc');
+    const frames = collect(helper.getNode('frames'));
+    const events = collect(helper.getNode('events'));
+    const caught = collect(helper.getNode('caught'));
+    for (const m of crossing('cam', 1)) lc.receive(m);
+    await waitFor(() => frames.length === 20, 5000, '20 frames');
+    lc.receive({ topic: 'cam', reset: true, payload: { camera: 'cam', frame: { tMs: 5000 }, detections: [] } });
+    await waitFor(() => caught.length === 1, 2000, 'the refused frame reaches Catch');
+    assert.match(caught[0].error.message, /no frame\.width/);
+    lc.receive(frame('cam', 50, []));
+    await waitFor(() => frames.length === 21, 5000, '21 frames');
+    assert.deepStrictEqual(frames[20].payload.counts.door, { in: 1, out: 0 }, 'the totals were kept');
+    assert.ok(!events.some((m) => m.payload.event === 'counts-reset'), 'no counts-reset event');
+  });
+
   it('a frame without a size goes to Catch with the reason and a red status; the next frame is counted', async function () {
     await helper.load(NODES, flow());
     const lc = helper.getNode('lc');
