@@ -89,7 +89,7 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
 
   it('one module serves frames of changing sizes, growing its memory for a 4K frame', () => {
     const w = WasmLetterbox.create();
-    for (const [fw, fh] of [[64, 48], [3840, 2160], [64, 48], [33, 77]]) {
+    for (const [fw, fh] of [[64, 48], [3840, 2160], [64, 48], [33, 77], [1920, 1080]]) {
       const img = noise(fw, fh, 'rgb24', fw + fh);
       const ref = new Float32Array(3 * 320 * 320);
       const got = new Float32Array(3 * 320 * 320);
@@ -97,6 +97,32 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
       w.letterboxInto(img, 320, 320, DEFAULT_PREPROCESS, got);
       assert.ok(maxDiff(ref, got) <= 1e-3, `${fw}×${fh}`);
     }
+  });
+
+  it('gives the memory of a 4K frame back once 250 frames went by without one, not while sizes alternate', () => {
+    const MB = 1024 * 1024;
+    const w = WasmLetterbox.create();
+    const big = noise(3840, 2160, 'rgb24', 1);
+    const small = noise(640, 480, 'rgb24', 2);
+    const out = new Float32Array(3 * 160 * 160);
+    w.letterboxInto(big, 160, 160, DEFAULT_PREPROCESS, out);
+    assert.ok(w.memoryBytes() > 20 * MB, `4K frame: ${w.memoryBytes()} bytes`);
+    // Two cameras, 4K and VGA, through one module: the memory stays (starting over each switch is slow).
+    for (let i = 0; i < 300; i++) w.letterboxInto(i % 2 ? big : small, 160, 160, DEFAULT_PREPROCESS, out);
+    assert.ok(w.memoryBytes() > 20 * MB, 'kept while 4K frames keep coming');
+    for (let i = 0; i < 250; i++) w.letterboxInto(small, 160, 160, DEFAULT_PREPROCESS, out);
+    assert.ok(w.memoryBytes() > 20 * MB, 'kept for 250 frames');
+    w.letterboxInto(small, 160, 160, DEFAULT_PREPROCESS, out);
+    assert.ok(w.memoryBytes() < 4 * MB, `given back after 250 VGA frames: ${w.memoryBytes()} bytes held`);
+    // The fresh module gives the same tensor, and grows again for the next 4K frame.
+    const ref = new Float32Array(out.length);
+    letterboxInto(small, 160, 160, DEFAULT_PREPROCESS, ref);
+    w.letterboxInto(small, 160, 160, DEFAULT_PREPROCESS, out);
+    assert.ok(maxDiff(ref, out) <= 1e-3);
+    w.letterboxInto(big, 160, 160, DEFAULT_PREPROCESS, out);
+    letterboxInto(big, 160, 160, DEFAULT_PREPROCESS, ref);
+    assert.ok(maxDiff(ref, out) <= 1e-3);
+    assert.ok(w.memoryBytes() > 20 * MB);
   });
 
   it('refuses what the JS loops refuse: wrong byte count, too small an output', () => {

@@ -46,16 +46,30 @@ interface Layout {
 }
 
 const PAGE = 65536;
+/** Memory below this is never given back (the initial 2 MiB plus a VGA frame fit in it). */
+const SHRINK_ABOVE = 8 * 1024 * 1024;
+/** Frames (all cameras together) without a large one before the memory is given back: ~10 s at 25 fps. */
+const SHRINK_AFTER_FRAMES = 250;
+
+function instantiate(module: object): { memory: WasmMemory; kernel: KernelExports } {
+  const memory = new WebAssembly.Memory({ initial: 32 });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { memory, kernel: instance.exports as unknown as KernelExports };
+}
 
 export class WasmLetterbox {
   private layout: Layout | null = null;
+  /** Frames letterboxed, and the last one that needed at least half of the memory held. */
+  private frames = 0;
+  private lastLargeFrame = 0;
   private u8: Uint8Array;
   private i32: Int32Array;
   private f32: Float32Array;
 
   private constructor(
-    private readonly memory: WasmMemory,
-    private readonly kernel: KernelExports,
+    private readonly module: object,
+    private memory: WasmMemory,
+    private kernel: KernelExports,
   ) {
     this.u8 = new Uint8Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
@@ -65,13 +79,44 @@ export class WasmLetterbox {
   /** Null where this runtime cannot compile the module (no WebAssembly SIMD). */
   static create(): WasmLetterbox | null {
     try {
-      const bytes = Buffer.from(LETTERBOX_WASM_BASE64, 'base64');
-      const memory = new WebAssembly.Memory({ initial: 32 });
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      return new WasmLetterbox(memory, instance.exports as unknown as KernelExports);
+      const module = new WebAssembly.Module(Buffer.from(LETTERBOX_WASM_BASE64, 'base64'));
+      const { memory, kernel } = instantiate(module);
+      return new WasmLetterbox(module, memory, kernel);
     } catch {
       return null;
     }
+  }
+
+  /** Bytes of WebAssembly memory held now (it grows for a larger frame, and shrinks back: shrinkIfIdle). */
+  memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Grows the memory to hold `end` bytes; typed-array views are remade over the (new) buffer. */
+  private fitMemory(end: number): void {
+    if (end > this.memory.buffer.byteLength) this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / PAGE));
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * WebAssembly memory can only grow: after one 4K frame it would hold ~27 MB for good. Once no frame
+   * in SHRINK_AFTER_FRAMES has needed even half of what is held (and more than SHRINK_ABOVE is held),
+   * the kernel starts over in a fresh instance sized for the frames it gets now. The wait matters: one
+   * module serves every camera of the process, so a 4K and a VGA camera alternate frame by frame, and
+   * starting over at each switch would cost ~10 ms a frame.
+   */
+  private shrinkIfIdle(end: number): boolean {
+    const held = this.memory.buffer.byteLength;
+    if (2 * end >= held) this.lastLargeFrame = this.frames;
+    if (held <= SHRINK_ABOVE || this.frames - this.lastLargeFrame <= SHRINK_AFTER_FRAMES) return false;
+    const fresh = instantiate(this.module);
+    this.memory = fresh.memory;
+    this.kernel = fresh.kernel;
+    this.layout = null;
+    this.lastLargeFrame = this.frames;
+    return true;
   }
 
   private ensureLayout(img: SourceImage, p: LetterboxParams, bpp: number, opts: PreprocessOptions): Layout {
@@ -104,12 +149,7 @@ export class WasmLetterbox {
       adjacent: false,
     };
     l.end = at;
-    if (l.end > this.memory.buffer.byteLength) {
-      this.memory.grow(Math.ceil((l.end - this.memory.buffer.byteLength) / PAGE));
-      this.u8 = new Uint8Array(this.memory.buffer);
-      this.i32 = new Int32Array(this.memory.buffer);
-      this.f32 = new Float32Array(this.memory.buffer);
-    }
+    this.fitMemory(l.end);
     const nearest = opts.interpolation === 'nearest';
     const xt = axisTable(img.width, iw, bpp);
     const yt = axisTable(img.height, ih, 1);
@@ -143,7 +183,9 @@ export class WasmLetterbox {
   letterboxInto(img: SourceImage, dstWidth: number, dstHeight: number, opts: PreprocessOptions, out: Float32Array, offset = 0): LetterboxParams {
     const bpp = checkLetterboxArgs(img, dstWidth, dstHeight, out, offset);
     const p = letterboxParams(img.width, img.height, dstWidth, dstHeight, opts.align);
-    const l = this.ensureLayout(img, p, bpp, opts);
+    this.frames++;
+    let l = this.ensureLayout(img, p, bpp, opts);
+    if (this.shrinkIfIdle(l.end)) l = this.ensureLayout(img, p, bpp, opts);
     const lanes = channelMap(img.format, opts.channelOrder);
     for (let k = 0; k < 3; k++) {
       const a = opts.scale / opts.std[k], b = -opts.mean[k] / opts.std[k];
