@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
-const { which } = require('../helpers/influx-servers');
+const { chromiumPath, launchChromium } = require('../helpers/browser');
 const { waitFor } = require('../helpers/wait');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,15 +22,13 @@ describe('editor: every vision node of the demo and the examples survives Edit â
   const seen = new Set(); // a node the same as one already checked (the examples share their sources) is skipped
 
   before(async function () {
-    const chromium = which('chromium') || which('chromium-browser');
-    if (!chromium) throw new Error('chromium not found on PATH (apt package chromium)');
+    chromiumPath(); // fails now, before any server starts, when chromium is missing
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-editor-'));
     const empty = path.join(userDir, 'empty.json');
     fs.writeFileSync(empty, '[]');
     gw = startGatewayChild({ port: 0, userDir, flowFile: empty, resetFlows: true }, {}, 'warn');
     const url = await waitFor(() => gw.url() || (gw.exitCode !== null && Promise.reject(new Error(gw.log()))), 60000, 'Node-RED to start', 200);
-    const { chromium: pw } = require('playwright-core');
-    browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(url + '/');

@@ -11,7 +11,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
-const { startInfluxd, stopAll, which } = require('../helpers/influx-servers');
+const { startInfluxd, stopAll } = require('../helpers/influx-servers');
+const { chromiumPath, launchChromium } = require('../helpers/browser');
 const { startGatewayChild, stopChild, ROOT } = require('../helpers/gateway-child');
 require('../helpers/assets');
 const { waitFor, sleep } = require('../helpers/wait');
@@ -35,8 +36,7 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
   const seen = {};
 
   before(async function () {
-    const chromium = which('chromium') || which('chromium-browser');
-    if (!chromium) throw new Error('chromium not found on PATH (apt package chromium)');
+    chromiumPath(); // fails now, before any server starts, when chromium is missing
     db = await startInfluxd();
     await db.createDatabase(DB);
     const env = {
@@ -54,8 +54,7 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-gateway-'));
     gw = startChild({ port: 0, userDir, resetFlows: true, realtime: false }, env);
     url = await until(() => gw.url() || (gw.exitCode !== null && Promise.reject(new Error(gw.log()))), 60000, 'the gateway to start');
-    const { chromium: pw } = require('playwright-core');
-    browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('pageerror', (e) => console.log(`      page error: ${e.message}`));
     await page.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });

@@ -11,7 +11,8 @@ const path = require('path');
 const WebSocket = require('ws');
 const { startGatewayChild, stopChild } = require('../helpers/gateway-child');
 const { asset } = require('../helpers/assets');
-const { freePort, which } = require('../helpers/influx-servers');
+const { freePort } = require('../helpers/influx-servers');
+const { chromiumPath, launchChromium } = require('../helpers/browser');
 const { waitFor, sleep } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
@@ -41,8 +42,7 @@ describe('gateway app: spooling without a database, dashboard settings across a 
   let browser, child, userDir, env;
 
   before(async function () {
-    const chromium = which('chromium') || which('chromium-browser');
-    if (!chromium) throw new Error('chromium not found on PATH (apt package chromium)');
+    chromiumPath(); // fails now, before any server starts, when chromium is missing
     const nobody = await freePort(); // nothing listens here
     env = {
       EDGEVISION_SOURCE: asset('video/vtest.avi'),
@@ -55,8 +55,7 @@ describe('gateway app: spooling without a database, dashboard settings across a 
       EDGEVISION_PROVIDERS: 'cpu',
     };
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-gateway-restart-'));
-    const { chromium: pw } = require('playwright-core');
-    browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async function () {

@@ -6,7 +6,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { freePort, request, which } = require('../helpers/influx-servers');
+const { freePort, request } = require('../helpers/influx-servers');
+const { chromiumPath, launchChromium } = require('../helpers/browser');
 const { sleep } = require('../helpers/wait');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -19,8 +20,7 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
   let url;
 
   before(async function () {
-    const chromium = which('chromium') || which('chromium-browser');
-    if (!chromium) throw new Error('chromium not found on PATH (apt package chromium)');
+    chromiumPath(); // fails now, before any server starts, when chromium is missing
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-nr-'));
     const pkg = path.join(dir, 'node_modules', 'ev-influx-under-test');
     fs.mkdirSync(pkg, { recursive: true });
@@ -45,8 +45,7 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
       if (r && r.status === 200) break;
       await sleep(100);
     }
-    const { chromium: pw } = require('playwright-core');
-    browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   after(async function () {

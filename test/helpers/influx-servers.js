@@ -4,7 +4,7 @@
 // shipped cli/local-servers.ts (`edgevision bench influx` uses the same code); this file adds the
 // queries tests read back with. Call stopAll() in an after-hook: no process is left behind.
 const servers = require('../../dist/cli/local-servers');
-const { freePort, request, stopAll, which } = servers;
+const { freePort, request, stopAll } = servers;
 
 /**
  * influxd 1.x on free ports in a temp dir; `auth: {username, password}` turns authentication on with
@@ -52,4 +52,4 @@ async function startVictoria() {
   });
 }
 
-module.exports = { startInfluxd, startVictoria, stopAll, freePort, request, which };
+module.exports = { startInfluxd, startVictoria, stopAll, freePort, request };
