@@ -4,7 +4,8 @@
 # Node-RED 4, so `npm test` (Node 20) is unchanged. Node 22, Node-RED 5 and the dashboard are installed
 # from the npm registry into a prefix beside the checkout (EDGEVISION_NR5_PREFIX, default
 # $TMPDIR/edgevision-nr5), and reused for a week while it was installed for the same ranges (so a
-# new 5.x release is tested within a week).
+# new 5.x release is tested within a week). Other versions: EDGEVISION_NR5_NODE_RED and
+# EDGEVISION_NR5_NODE (`npm run test:nr3` sets 3 and 20, with its own prefix).
 # test/helpers/node-red-override.js makes `node-red` and `@node-red/*` resolve from that prefix.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
