@@ -98,8 +98,7 @@ export class DetectScheduler<J> {
           const t2 = this.time();
           // The session is free: hand it the next batch before decoding this one.
           this.running = null;
-          this.stage();
-          this.start();
+          this.kick();
           let detections: Detection[][];
           try {
             detections = this.detector.finish(out, s.prepared.params);
