@@ -15,7 +15,7 @@ import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { setTimeout as sleep } from 'timers/promises';
 import sharp from 'sharp';
-import { parseArgs, numArg } from '../args';
+import { parseArgs, numArg, assetsArg } from '../args';
 import { overlaySvg, parseViewGeometry } from '../../nodes/lib/view/overlay';
 import { renderView, toSettings } from '../../nodes/view/render';
 
@@ -29,6 +29,8 @@ export const usage = [
   '  --spin       the demo\'s vision-model with spin-wait on (ONNX Runtime\'s default; the demo has it off)',
   '  --resolution MS  sampling period of the event-loop delay histogram (default 10, Node\'s default;',
   '               a finer period adds samples from quiet moments and lowers the percentiles)',
+  '  --assets DIR the shared assets folder, for the still the view encode comparison draws on',
+  '               (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  InfluxDB: as the demo (EDGEVISION_INFLUX_URL …); with none reachable the points are spooled.',
 ].join('\n');
 
@@ -76,15 +78,18 @@ async function phase(name: string, seconds: number, counters: { pipeline: number
 }
 
 /** Frame → JPEG per frame: our canvas path (what vision-view runs) and an SVG composited by sharp. */
-async function encodeComparison(): Promise<string[]> {
+async function encodeComparison(assets: string): Promise<string[]> {
   const { resolveAsset } = require('../../nodes/lib/assets');
-  let file: string;
+  const still = path.join('images', 'vtest', 'vtest_frame0201.jpg');
+  // The shared assets folder holds the still; a fetched clip in models/ has none beside it.
+  const candidates = [path.join(assets, still)];
   try {
-    file = path.join(path.dirname(resolveAsset('vtest')), '..', 'images', 'vtest', 'vtest_frame0201.jpg');
-    if (!fs.existsSync(file)) throw new Error('no still');
+    candidates.push(path.join(path.dirname(resolveAsset('vtest')), '..', still));
   } catch {
-    return ['(view encode comparison skipped: images/vtest/vtest_frame0201.jpg not found next to the demo clip)'];
+    // no demo clip either: only the assets folder can have it
   }
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file) return [`(view encode comparison skipped: ${still} not found in ${candidates.join(' or ')})`];
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
   const view = demo.find((n) => n.type === 'vision-view');
@@ -179,6 +184,6 @@ export async function run(argv: string[]): Promise<number> {
     await gw.stop();
     fs.rmSync(userDir, { recursive: true, force: true });
   }
-  for (const line of await encodeComparison()) console.log(line);
+  for (const line of await encodeComparison(assetsArg(args))) console.log(line);
   return 0;
 }
