@@ -3,7 +3,7 @@
 // Chromium) and closed with Done, keeps its settings: a value the dialog cannot show (a ${VAR} in a
 // number field) or a setting the flow predates (a checkbox whose default is on) must not come back
 // changed. The flows are imported, not deployed, so nothing runs. Also opens every dialog without a
-// script error. Runs on Node-RED 4 (npm test) and 5 (npm run test:nr5), whose editors differ.
+// script error. Runs on Node-RED 4 (npm test), 5 and 3.1 (npm run test:nr5, test:nr3), whose editors differ.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');

@@ -1,10 +1,11 @@
 'use strict';
-// Runs the tests against another Node-RED than the devDependency (`npm run test:nr5`: Node-RED 5 on
-// Node 22; `npm run test:nr3`: Node-RED 3.1 on Node 20). With EDGEVISION_NODE_RED set to an npm prefix (a folder whose node_modules holds
-// node-red), `node-red`, `node-red/…` and `@node-red/…` resolve from that prefix, wherever they are
-// required or require.resolve'd: helper.init(require.resolve('node-red')), the core nodes the tests
-// wire in, the gateway app (flows/gateway.js) and the child processes the tests start (NODE_OPTIONS
-// carries this file). Without the variable it does nothing, so `npm test` is unchanged.
+// Runs the tests against another Node-RED than the devDependency (`npm run test:nr5`,
+// `test:nr4-node22`, `test:nr3`: test/helpers/other-node-red.sh). With EDGEVISION_NODE_RED set to an
+// npm prefix (a folder whose node_modules holds node-red), `node-red`, `node-red/…` and `@node-red/…`
+// resolve from that prefix, wherever they are required or require.resolve'd:
+// helper.init(require.resolve('node-red')), the core nodes the tests wire in, the gateway app
+// (flows/gateway.js) and the child processes the tests start (NODE_OPTIONS carries this file).
+// Without the variable it does nothing, so `npm test` is unchanged.
 const path = require('path');
 
 const prefix = process.env.EDGEVISION_NODE_RED;
