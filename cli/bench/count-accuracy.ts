@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg, numArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, relativeError, trackAndCount } from '../../nodes/lib/counting';
+import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, randomLines, relativeError, trackAndCount } from '../../nodes/lib/counting';
 import { parseSeqInfo } from '../../nodes/lib/mot/io';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -35,14 +35,29 @@ export const usage = [
   '  --model M          detection model for --video (default yolox_nano)',
   '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
   '  --bound-iou X      IoU at which a detection stands for a gt person in the bound column (default 0.5)',
+  '  --random-lines N   instead of the line files, N seeded random lines per sequence (chords of the whole',
+  '                     frame: lines nobody placed); prints per-sequence and overall figures only',
+  '  --seed S           seed for --random-lines (default 1; sequence k uses S + k)',
 ].join('\n');
 
-const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou']);
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou', 'random-lines', 'seed']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const info = parseSeqInfo(fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8'));
   return { width: Number(info.imWidth), height: Number(info.imHeight), fps: Number(info.frameRate) };
 }
+
+/** Where a run's lines come from: the line files of a folder, or seeded random lines. */
+interface LineSource {
+  describe: string;
+  /** The geometry for a sequence (k: its index in MOT_SEQUENCES order), or null when there is none. */
+  geometry(seq: string, k: number): unknown;
+  /** Print a row per line (line files) or only per-sequence figures (random lines: too many). */
+  perLine: boolean;
+}
+
+/** The shared MOT15 sequences, in the order random-line seeds are given out. */
+const MOT_SEQUENCES = ['ADL-Rundle-6', 'ETH-Sunnyday', 'KITTI-13', 'KITTI-17', 'TUD-Campus', 'TUD-Stadtmitte'];
 
 const sum = (rows: LineAccuracy[], k: 'absError' | 'gtTotal') => rows.reduce((s, r) => s + r[k], 0);
 const pct = (rows: LineAccuracy[]) => `${sum(rows, 'absError')}/${sum(rows, 'gtTotal')} = ${(100 * relativeError(rows)).toFixed(1)} %`;
@@ -61,22 +76,35 @@ export async function run(argv: string[]): Promise<number> {
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
   const boundIou = numArg(args, 'bound-iou', 0.5);
   if (!(boundIou > 0 && boundIou <= 1)) throw new Error(`--bound-iou must be in (0, 1], got ${boundIou}`);
-  if (args.video === true) return videoAccuracy(assets, linesDir, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS, boundIou);
+  const randomCount = args['random-lines'] === undefined ? 0 : numArg(args, 'random-lines', 0);
+  if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1)) throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
+  const seed = numArg(args, 'seed', 1);
+  const lines: LineSource = randomCount
+    ? { describe: `${randomCount} random lines per sequence (seed ${seed})`, geometry: (_seq, k) => randomLines(randomCount, seed + k), perLine: false }
+    : {
+        describe: linesDir,
+        geometry: (seq) => {
+          const f = path.join(linesDir, seq + '.json');
+          return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
+        },
+        perLine: true,
+      };
+  if (args.video === true) return videoAccuracy(assets, lines, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS, boundIou);
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
-  console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${linesDir}; result files: ${tracksDir}`);
-  console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
-  for (const f of fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).sort()) {
-    const seq = f.slice(0, -5);
+  console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${lines.describe}; result files: ${tracksDir}`);
+  if (lines.perLine) console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
+  const sequences = randomCount ? MOT_SEQUENCES : fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  for (const [k, seq] of sequences.entries()) {
     const seqDir = path.join(assets, 'mot15', seq);
     if (!fs.existsSync(seqDir)) {
       console.log(`${seq.padEnd(15)} (skipped: no ${seqDir})`);
       continue;
     }
     const { width, height, fps } = seqInfo(seqDir);
-    const geometry = JSON.parse(fs.readFileSync(path.join(linesDir, f), 'utf8'));
+    const geometry = lines.geometry(seq, k);
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const dets = parseMotTracks(fs.readFileSync(path.join(seqDir, 'det', 'det.txt'), 'utf8'));
     const scene: CountingScene = { geometry, width, height, fps, counting: options };
@@ -91,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
     });
-    a.forEach((r, i) => {
+    if (lines.perLine) a.forEach((r, i) => {
       const rb = b[i];
       console.log(
         `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)} ${String(r.absError).padStart(3)} | ` +
@@ -100,7 +128,8 @@ export async function run(argv: string[]): Promise<number> {
           ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}`,
       );
     });
-    console.log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}`);
+    const crossed = randomCount ? ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)` : '';
+    console.log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}${crossed}`);
     ours.push(...a);
     file.push(...b);
     seen.push(...c);
@@ -114,10 +143,10 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
-async function videoAccuracy(assets: string, linesDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number): Promise<number> {
+async function videoAccuracy(assets: string, lines: LineSource, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number): Promise<number> {
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
-  console.log(`lines ${linesDir}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+  console.log(`lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
   console.log('clip            line     gt in/out | video in/out |err| | bound in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
@@ -127,12 +156,12 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
       continue;
     }
     const { width, height, fps } = seqInfo(seqDir);
-    const linesFile = path.join(linesDir, seq + '.json');
-    if (!fs.existsSync(linesFile)) {
-      console.log(`${seq.padEnd(15)} (skipped: no ${linesFile})`);
+    // The same seed offset as on det.txt: a sequence gets the same random lines in both modes.
+    const geometry = lines.geometry(seq, MOT_SEQUENCES.indexOf(seq));
+    if (!geometry) {
+      console.log(`${seq.padEnd(15)} (skipped: no line file for it)`);
       continue;
     }
-    const geometry = JSON.parse(fs.readFileSync(linesFile, 'utf8'));
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     // The detector's person boxes per MOT frame (video frame n = MOT frame n + 1), for the bound.
     const found: MotTrackFile = { frames: gt.frames.map(() => []), lastFrame: gt.lastFrame, rows: 0 };
@@ -146,7 +175,8 @@ async function videoAccuracy(assets: string, linesDir: string, model: string, op
     const reference = gtCounts(gt, scene).counts;
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
-    rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
+    if (lines.perLine) rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
+    if (!lines.perLine) console.log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
     all.push(...rows);
     bound.push(...b);
   }

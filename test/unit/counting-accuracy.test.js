@@ -2,7 +2,7 @@
 // The accuracy helpers behind `bench count-accuracy`: the gt kept only where the detector found the
 // person (detectedOnly) and the perfect-tracker bound counted from it (detectionBound).
 const assert = require('assert');
-const { detectedOnly, detectionBound, compareWith, gtCounts, relativeError, countMotTracks } = require('../../dist/nodes/lib/counting');
+const { detectedOnly, detectionBound, compareWith, gtCounts, relativeError, countMotTracks, randomLines, parseGeometry } = require('../../dist/nodes/lib/counting');
 
 const W = 640;
 const H = 480;
@@ -60,5 +60,24 @@ describe('counting accuracy helpers', function () {
     const rows = compareWith(gtCounts(gt, SCENE).counts, bound);
     assert.strictEqual(rows[0].absError, 1);
     assert.strictEqual(rows[0].gtTotal, 2);
+  });
+
+  it('randomLines: seeded chords of the whole frame through its middle, valid geometry, same seed same lines', () => {
+    const g = randomLines(200, 7);
+    assert.strictEqual(g.lines.length, 200);
+    assert.deepStrictEqual(randomLines(200, 7), g, 'the same seed gives the same lines');
+    assert.notDeepStrictEqual(randomLines(200, 8), g);
+    parseGeometry(g); // accepted as it is by the counter
+    const onBorder = (p) => p.some((v) => v === 0 || v === 1);
+    let steep = 0;
+    for (const l of g.lines) {
+      assert.ok(onBorder(l.start) && onBorder(l.end), `${l.name} ends on the frame's border: ${JSON.stringify(l)}`);
+      const len = Math.hypot(l.end[0] - l.start[0], l.end[1] - l.start[1]);
+      assert.ok(len > 0.1, `${l.name} is a chord, not a stub: ${len}`);
+      if (Math.abs(l.end[1] - l.start[1]) > Math.abs(l.end[0] - l.start[0])) steep++;
+    }
+    assert.ok(steep > 60 && steep < 140, `angles are spread: ${steep} of 200 steeper than 45°`);
+    assert.deepStrictEqual(randomLines(0, 1), { lines: [] });
+    assert.throws(() => randomLines(-1, 1), /count must be a whole number/);
   });
 });

@@ -129,3 +129,45 @@ export function trackAndCount(detections: MotTrackFile, scene: CountingScene, tr
   }
   return pipeline.finish().counts;
 }
+
+/**
+ * `count` lines for judging counting on lines nobody chose: each a chord of the whole frame, through
+ * a point drawn uniformly from the middle 80 % of it, at a uniformly drawn angle (normalised 0..1
+ * coordinates, named r1, r2, …). Seeded (mulberry32), so a run can be repeated exactly; the fixture
+ * and held-out line sets are few and were placed by hand, this is many and placed by nobody.
+ */
+export function randomLines(count: number, seed: number): { lines: { name: string; start: [number, number]; end: [number, number] }[] } {
+  if (!Number.isInteger(count) || count < 0) throw new Error(`randomLines: count must be a whole number ≥ 0, got ${count}`);
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const lines = [];
+  for (let i = 1; i <= count; i++) {
+    const px = 0.1 + 0.8 * rand();
+    const py = 0.1 + 0.8 * rand();
+    const a = Math.PI * rand();
+    const dx = Math.cos(a);
+    const dy = Math.sin(a);
+    // Where the line through p leaves the unit square, both ways: the nearer border on each axis.
+    const reach = (sign: number) => {
+      let t = Infinity;
+      if (dx !== 0) t = Math.min(t, ((sign * dx > 0 ? 1 : 0) - px) / (sign * dx));
+      if (dy !== 0) t = Math.min(t, ((sign * dy > 0 ? 1 : 0) - py) / (sign * dy));
+      return t;
+    };
+    const clamp = (v: number) => Math.min(1, Math.max(0, Math.round(v * 1e6) / 1e6));
+    const tf = reach(1);
+    const tb = reach(-1);
+    lines.push({
+      name: `r${i}`,
+      start: [clamp(px - tb * dx), clamp(py - tb * dy)] as [number, number],
+      end: [clamp(px + tf * dx), clamp(py + tf * dy)] as [number, number],
+    });
+  }
+  return { lines };
+}
