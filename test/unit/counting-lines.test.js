@@ -39,6 +39,15 @@ function together(a, b) {
   for (let i = 0; i < n; i++) out.push([...(a[i] || []), ...(b[i] || [])]);
   return out;
 }
+/** n frames of one track whose feet are at (fx, fy) but whose box shows only its top `h` px (legs hidden). */
+function legsHidden(id, fx, fy, n, h = 60) {
+  const top = fy * H - 100;
+  return Array.from({ length: n }, () => [{ score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', box: [fx * W - 20, top, fx * W + 20, top + h] }]);
+}
+/** A walk from (x, y0) to (x, y1) over n frames whose boxes show only their top `h` px. */
+function walkLegsHidden(id, x, y0, y1, n, h = 60) {
+  return Array.from({ length: n }, (_, i) => legsHidden(id, x, y0 + ((y1 - y0) * i) / Math.max(1, n - 1), 1, h)[0]);
+}
 function gap(n) {
   return Array.from({ length: n }, () => []);
 }
@@ -85,6 +94,10 @@ const cases = [
   { name: 'stop on the line, then turn back', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.5], 10), wobble(1, 0.5, 0.004, 60), walk(1, [0.5, 0.5], [0.5, 0.3], 10)), expect: { door: { in: 0, out: 0 } } },
   { name: 'stop on the line without the dead band counts the wobble', geometry: HLINE, options: { minDistance: 0, cooldownS: 0 }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.5], 10), wobble(1, 0.5, 0.004, 60)), expect: { door: { in: 1, out: 1 } } },
   // An id switch at the line: the tracker loses id 1 at the line and starts id 2 just past it.
+  { name: 'legs hidden just past the line: the short box does not carry the feet across it', geometry: HLINE, frames: seq(walk(1, [0.5, 0.7], [0.5, 0.53], 10), legsHidden(1, 0.5, 0.53, 5), walk(1, [0.5, 0.53], [0.5, 0.7], 10)), expect: { door: { in: 0, out: 0 } } },
+  { name: 'same scene, partialBoxRatio 0: the hidden legs count an out (the failure it prevents)', geometry: HLINE, options: { partialBoxRatio: 0 }, frames: seq(walk(1, [0.5, 0.7], [0.5, 0.53], 10), legsHidden(1, 0.5, 0.53, 5), walk(1, [0.5, 0.53], [0.5, 0.7], 10)), expect: { door: { in: 0, out: 1 } } },
+  { name: 'a crossing made while the legs are hidden counts once the whole box is back', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.45], 8), walkLegsHidden(1, 0.5, 0.47, 0.55, 5), walk(1, [0.5, 0.56], [0.5, 0.7], 8)), expect: { door: { in: 1, out: 0 } } },
+  { name: 'a person walking away shrinks slowly: every box is whole, the crossing counts', geometry: HLINE, frames: Array.from({ length: 20 }, (_, i) => [{ score: 0.9, classId: 0, label: 'person', trackId: 1, trackState: 'confirmed', box: [480, 300 + 20 * i - (100 - 2 * i), 520, 300 + 20 * i] }]), expect: { door: { in: 1, out: 0 } } },
   { name: 'id switch at the line counts once', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.503], [0.5, 0.7], 10)), expect: { door: { in: 1, out: 0 } } },
   { name: 'id switch at the line, re-link off: the crossing is lost', geometry: HLINE, options: { relinkS: 0 }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.503], [0.5, 0.7], 10)), expect: { door: { in: 0, out: 0 } } },
   { name: 'id switch after the count, then back and forth: not a second in', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 1, out: 1 } } },

@@ -122,6 +122,12 @@ export interface CountingOptions {
   minFrames: number;
   /** Hysteresis: half-width of the dead band around the line, as a fraction of the box height. */
   minDistance: number;
+  /**
+   * A box shorter than this fraction of its track's recent height has lost part of the object (legs
+   * hidden behind something, the box cut short): its anchor does not move the track across a line.
+   * 0 = off.
+   */
+  partialBoxRatio: number;
   /** After a counted crossing, further crossings of the same line by the same track are ignored for this long (s). */
   cooldownS: number;
   /** Only tracks the tracker has confirmed count; crossings of a tentative track wait for its confirmation. */
@@ -148,6 +154,7 @@ export const DEFAULT_OPTIONS: Readonly<CountingOptions> = Object.freeze({
   mode: 'once',
   minFrames: 2,
   minDistance: 0.05,
+  partialBoxRatio: 0.7,
   cooldownS: 1,
   confirmedOnly: true,
   relinkS: 1.5,
@@ -163,6 +170,7 @@ const RANGES: Record<string, [number, number, boolean]> = {
   // name: [min, max, integer]
   minFrames: [1, 1000, true],
   minDistance: [0, 10, false],
+  partialBoxRatio: [0, 1, false],
   cooldownS: [0, 86400, false],
   relinkS: [0, 600, false],
   relinkRadius: [0, 100, false],

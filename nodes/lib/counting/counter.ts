@@ -90,7 +90,11 @@ interface TrackRec {
   lastSeenMs: number;
   confirmed: boolean;
   anchor: Point | undefined;
+  /** Frame time of `anchor` (a partial box leaves both as they were). */
+  anchorMs: number;
   boxH: number;
+  /** Smoothed height of the track's whole boxes, against which a partial box is told (partialBoxRatio). */
+  fullH: number;
   /** Anchor velocity in px/ms (smoothed), to predict where a lost track would be. */
   vel: Point;
   lines: LineState[];
@@ -273,7 +277,14 @@ export class Counter {
       // not hold (boxes overlapping too little from frame to frame: fast, near, or a low frame rate).
       else if (o.chainConfirmHits > 0 && rec.inheritedFrom !== undefined && rec.hits >= o.chainConfirmHits) rec.confirmed = true;
 
-      for (let i = 0; i < px.lines.length; i++) this.stepLine(rec, i, rec.anchor, anchor, boxH, tMs, px, events);
+      // A box far shorter than the track's boxes so far is part of the object (its legs hidden, say):
+      // its bottom is not the feet, and stepping it would carry the anchor over a line nobody crossed.
+      // Such a frame neither moves the track across lines nor becomes the trajectory's last point.
+      const partial = o.partialBoxRatio > 0 && boxH < o.partialBoxRatio * rec.fullH;
+      if (!partial) {
+        for (let i = 0; i < px.lines.length; i++) this.stepLine(rec, i, rec.anchor, anchor, boxH, tMs, px, events);
+        rec.fullH = 0.7 * rec.fullH + 0.3 * boxH;
+      }
       if (rec.confirmed && !wasConfirmed) {
         for (const p of rec.pending) this.count(rec, p.line, p.dir, p.tMs, events);
         rec.pending = [];
@@ -281,14 +292,17 @@ export class Counter {
       }
       if (rec.confirmed) this.stepZones(rec, anchor, tMs, px, events);
 
-      if (rec.anchor && tMs > rec.lastSeenMs) {
-        const dt = tMs - rec.lastSeenMs;
-        const vx = (anchor[0] - rec.anchor[0]) / dt;
-        const vy = (anchor[1] - rec.anchor[1]) / dt;
-        rec.vel = [0.5 * rec.vel[0] + 0.5 * vx, 0.5 * rec.vel[1] + 0.5 * vy];
+      if (!partial) {
+        if (rec.anchor && tMs > rec.anchorMs) {
+          const dt = tMs - rec.anchorMs;
+          const vx = (anchor[0] - rec.anchor[0]) / dt;
+          const vy = (anchor[1] - rec.anchor[1]) / dt;
+          rec.vel = [0.5 * rec.vel[0] + 0.5 * vx, 0.5 * rec.vel[1] + 0.5 * vy];
+        }
+        rec.anchor = anchor;
+        rec.anchorMs = tMs;
+        rec.boxH = boxH;
       }
-      rec.anchor = anchor;
-      rec.boxH = boxH;
       rec.lastSeenMs = tMs;
     }
 
@@ -376,7 +390,9 @@ export class Counter {
       lastSeenMs: tMs,
       confirmed: false,
       anchor: undefined,
+      anchorMs: tMs,
       boxH,
+      fullH: boxH,
       vel: [0, 0],
       lines: px.lines.map(newLineState),
       zones: this.geometry.zones.map(newZoneState),
