@@ -5,6 +5,7 @@
  * crossings.
  */
 import { iou } from '../geometry';
+import { mulberry32 } from '../random';
 import { CountingPipeline } from '../pipeline';
 import { TrackerOptionsInput } from '../tracking/tracker';
 import { Detection } from '../types';
@@ -133,19 +134,12 @@ export function trackAndCount(detections: MotTrackFile, scene: CountingScene, tr
 /**
  * `count` lines for judging counting on lines nobody chose: each a chord of the whole frame, through
  * a point drawn uniformly from the middle 80 % of it, at a uniformly drawn angle (normalised 0..1
- * coordinates, named r1, r2, …). Seeded (mulberry32), so a run can be repeated exactly; the fixture
+ * coordinates, named r1, r2, …). Seeded (`mulberry32`), so a run can be repeated exactly; the fixture
  * and held-out line sets are few and were placed by hand, this is many and placed by nobody.
  */
 export function randomLines(count: number, seed: number): { lines: { name: string; start: [number, number]; end: [number, number] }[] } {
   if (!Number.isInteger(count) || count < 0) throw new Error(`randomLines: count must be a whole number ≥ 0, got ${count}`);
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const lines = [];
   for (let i = 1; i <= count; i++) {
     const px = 0.1 + 0.8 * rand();

@@ -5,6 +5,7 @@
  * AP = average precision of the ranking; mAP = mean over queries that have a true match.
  */
 import { dot } from './vector';
+import { mulberry32 } from '../random';
 
 export interface LabelledCrop {
   /** Identity key, unique across sequences ("TUD-Campus:3"). */
@@ -55,14 +56,7 @@ export function retrieval(crops: readonly LabelledCrop[], embeddings: readonly A
 
 /** Deterministic pseudo-random unit vectors (mulberry32): the chance baseline for retrieval(). */
 export function randomEmbeddings(count: number, dim: number, seed = 1): Float32Array[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const v = new Float32Array(dim);
     let s = 0;
