@@ -10,6 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const http = require('http');
+const { setTimeout: sleep } = require('timers/promises');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -61,7 +62,14 @@ const INFLUX_SECRET_REFS = {
  * names, never the secrets; a secret changed in the environment applies at the next start.
  */
 async function seedInfluxSecretRefs(RED) {
-  const { flows } = await RED.runtime.flows.getFlows({});
+  // RED.start() can resolve before the flow file is loaded (getFlows answers null meanwhile).
+  let loaded = null;
+  for (let waited = 0; !(loaded = await RED.runtime.flows.getFlows({})) && waited < 30000; waited += 50) await sleep(50);
+  if (!loaded) {
+    console.warn('[edgevision] flows not loaded after 30 s: the InfluxDB connections keep their stored credentials');
+    return;
+  }
+  const { flows } = loaded;
   if (!flows.some((n) => n.type === 'vision-influxdb')) return;
   const next = flows.map((n) => (n.type === 'vision-influxdb' ? { ...n, credentials: { ...INFLUX_SECRET_REFS } } : n));
   await RED.runtime.flows.setFlows({ flows: { flows: next }, deploymentType: 'nodes' });
