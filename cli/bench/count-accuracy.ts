@@ -176,7 +176,7 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
     if (lines.perLine) rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
-    if (!lines.perLine) console.log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
+    else console.log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
     all.push(...rows);
     bound.push(...b);
   }

@@ -22,6 +22,8 @@ export interface CameraStoreStats {
   bytes: number;
 }
 
+const NO_READERS: ReadonlyMap<string, number> = new Map();
+
 const BYTES_PER_PIXEL: Record<PixelFormat, number> = { rgb24: 3, bgr24: 3, gray8: 1 };
 
 export function frameBytes(width: number, height: number, format: PixelFormat): number {
@@ -113,12 +115,13 @@ export class FrameStore {
   }
 
   /**
-   * The newest seq each named reader has fetched from this camera (empty when none has). A source
-   * that can go faster than real time (a file replay) uses it to wait for its readers instead of
-   * outrunning them (video/replay-pacer.ts).
+   * The newest seq each named reader has fetched from this camera (empty when none has): a live,
+   * read-only view, not a copy, since a file replay asks after every frame. A source that can go
+   * faster than real time uses it to wait for its readers instead of outrunning them
+   * (video/replay-pacer.ts).
    */
   readPositions(camera: string): ReadonlyMap<string, number> {
-    return new Map(this.cameras.get(camera)?.readers ?? []);
+    return this.cameras.get(camera)?.readers ?? NO_READERS;
   }
 
   /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */

@@ -89,10 +89,9 @@ export function detectedCrossings(
   const seen = detectedOnly(gt, detections, minIou);
   const matched = (f: number, id: number) => f >= 1 && f <= seen.lastFrame && seen.frames[f].some((d) => d.trackId === id);
   const k = Math.max(1, Math.round(windowS * fps));
-  const r = reference;
   const out: Record<string, DirectionCounts> = {};
-  for (const line of Object.keys(r.counts)) out[line] = { in: 0, out: 0 };
-  for (const c of r.crossings) {
+  for (const line of Object.keys(reference.counts)) out[line] = { in: 0, out: 0 };
+  for (const c of reference.crossings) {
     let before = false;
     let after = false;
     for (let f = c.frame - k; f < c.frame && !before; f++) before = matched(f, c.trackId);

@@ -92,9 +92,10 @@ export class WasmLetterbox {
     return this.memory.buffer.byteLength;
   }
 
-  /** Grows the memory to hold `end` bytes; typed-array views are remade over the (new) buffer. */
+  /** Grows the memory to hold `end` bytes; the typed-array views follow when the buffer changed (grown, or a fresh instance). */
   private fitMemory(end: number): void {
     if (end > this.memory.buffer.byteLength) this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / PAGE));
+    if (this.u8.buffer === this.memory.buffer) return;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
     this.f32 = new Float32Array(this.memory.buffer);
