@@ -15,6 +15,7 @@
  * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
  * --tracker JSON passes tracker options (with --video over the vision-track node's defaults). Both
  * modes run `CountingPipeline`; --video runs `runRecording`, the function behind `edgevision run`.
+ * --all-sets runs both modes on every line set and prints one row per set (ours, bound).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -38,9 +39,12 @@ export const usage = [
   '  --random-lines N   instead of the line files, N seeded random lines per sequence (chords of the whole',
   '                     frame: lines nobody placed); prints per-sequence and overall figures only',
   '  --seed S           seed for --random-lines (default 1; sequence k uses S + k)',
+  '  --all-sets         one summary of every set at once, for judging a change: det.txt on the fixture,',
+  '                     held-out and random lines (seeds 1, 101, 202), and the video on the fixture,',
+  '                     held-out and random lines (seeds 1, 101); counting and tracker options apply to all',
 ].join('\n');
 
-const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou', 'random-lines', 'seed']);
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou', 'random-lines', 'seed', 'all-sets']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const info = parseSeqInfo(fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8'));
@@ -63,8 +67,29 @@ const sum = (rows: LineAccuracy[], k: 'absError' | 'gtTotal') => rows.reduce((s,
 const pct = (rows: LineAccuracy[]) => `${sum(rows, 'absError')}/${sum(rows, 'gtTotal')} = ${(100 * relativeError(rows)).toFixed(1)} %`;
 const pair = (a: number, b: number) => `${a}/${b}`.padStart(7);
 
+/** Overall rows of one run: ours and the bound (what a perfect tracker could count from the same detections). */
+interface SetResult {
+  ours: LineAccuracy[];
+  bound: LineAccuracy[];
+}
+
+function lineFiles(linesDir: string): LineSource {
+  return {
+    describe: linesDir,
+    geometry: (seq) => {
+      const f = path.join(linesDir, seq + '.json');
+      return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
+    },
+    perLine: true,
+  };
+}
+
+function randomLineSource(count: number, seed: number): LineSource {
+  return { describe: `${count} random lines per sequence (seed ${seed})`, geometry: (_seq, k) => randomLines(count, seed + k), perLine: false };
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['video']);
+  const args = parseArgs(argv, ['video', 'all-sets']);
   const root = packageRoot();
   const assets = assetsArg(args);
   const tracksDir = strArg(args, 'tracks-dir') ?? path.join(assets, 'mot15-reference', 'sort-output');
@@ -74,37 +99,67 @@ export async function run(argv: string[]): Promise<number> {
   const linesDir = linesArg ? path.resolve(linesArg) : path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');
   const trackerOptions = trackerText ? JSON.parse(trackerText) : {};
+  const videoTracker = trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS;
+  const model = strArg(args, 'model') ?? 'yolox_nano';
   const boundIou = numArg(args, 'bound-iou', 0.5);
   if (!(boundIou > 0 && boundIou <= 1)) throw new Error(`--bound-iou must be in (0, 1], got ${boundIou}`);
+  if (args['all-sets'] === true) return allSets(root, assets, tracksDir, model, options, trackerOptions, videoTracker, boundIou);
   const randomCount = args['random-lines'] === undefined ? 0 : numArg(args, 'random-lines', 0);
   if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1)) throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
   const seed = numArg(args, 'seed', 1);
-  const lines: LineSource = randomCount
-    ? { describe: `${randomCount} random lines per sequence (seed ${seed})`, geometry: (_seq, k) => randomLines(randomCount, seed + k), perLine: false }
-    : {
-        describe: linesDir,
-        geometry: (seq) => {
-          const f = path.join(linesDir, seq + '.json');
-          return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : null;
-        },
-        perLine: true,
-      };
-  if (args.video === true) return videoAccuracy(assets, lines, strArg(args, 'model') ?? 'yolox_nano', options, trackerText ? { ...VISION_TRACK_DEFAULTS, ...trackerOptions } : VISION_TRACK_DEFAULTS, boundIou);
+  const lines = randomCount ? randomLineSource(randomCount, seed) : lineFiles(linesDir);
+  const sequences = randomCount ? MOT_SEQUENCES : fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  if (args.video === true) await videoAccuracy(assets, lines, model, options, videoTracker, boundIou, true);
+  else detAccuracy(assets, lines, sequences, tracksDir, options, trackerOptions, boundIou, true);
+  return 0;
+}
+
+/**
+ * --all-sets: every set in one table, so that a change is judged on all of them at once (a rule that
+ * helps the hand-placed lines and hurts the random ones, or the video, shows at a glance).
+ */
+async function allSets(root: string, assets: string, tracksDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, videoTracker: TrackerOptionsInput, boundIou: number): Promise<number> {
+  const fixture = lineFiles(path.join(root, 'test', 'fixtures', 'lines'));
+  const heldOut = lineFiles(path.join(root, 'test', 'fixtures', 'lines-heldout'));
+  const filesOf = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  const sets: Array<{ name: string; result: () => Promise<SetResult> }> = [
+    { name: 'det.txt, fixture lines', result: async () => detAccuracy(assets, fixture, filesOf(fixture.describe), tracksDir, options, trackerOptions, boundIou, false) },
+    { name: 'det.txt, held-out lines', result: async () => detAccuracy(assets, heldOut, filesOf(heldOut.describe), tracksDir, options, trackerOptions, boundIou, false) },
+    ...[1, 101, 202].map((seed) => ({ name: `det.txt, random lines seed ${seed}`, result: async () => detAccuracy(assets, randomLineSource(100, seed), MOT_SEQUENCES, tracksDir, options, trackerOptions, boundIou, false) })),
+    { name: 'video, fixture lines', result: () => videoAccuracy(assets, fixture, model, options, videoTracker, boundIou, false) },
+    { name: 'video, held-out lines', result: () => videoAccuracy(assets, heldOut, model, options, videoTracker, boundIou, false) },
+    ...[1, 101].map((seed) => ({ name: `video, random lines seed ${seed}`, result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false) })),
+  ];
+  console.log(`counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}); random sets: 100 lines per sequence`);
+  console.log('set                               ours                  bound');
+  for (const set of sets) {
+    const r = await set.result();
+    console.log(`${set.name.padEnd(33)} ${pct(r.ours).padEnd(21)} ${pct(r.bound)}`);
+  }
+  return 0;
+}
+
+/** Our tracker on det.txt (and SORT's result files, the detected-gt column and the bound) against the gt crossings. */
+function detAccuracy(assets: string, lines: LineSource, sequences: string[], tracksDir: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number, print: boolean): SetResult {
+  const log = print ? console.log : () => undefined;
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
-  console.log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${lines.describe}; result files: ${tracksDir}`);
-  if (lines.perLine) console.log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
-  const sequences = randomCount ? MOT_SEQUENCES : fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
-  for (const [k, seq] of sequences.entries()) {
+  log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${lines.describe}; result files: ${tracksDir}`);
+  if (lines.perLine) log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
+  for (const seq of sequences) {
     const seqDir = path.join(assets, 'mot15', seq);
     if (!fs.existsSync(seqDir)) {
-      console.log(`${seq.padEnd(15)} (skipped: no ${seqDir})`);
+      log(`${seq.padEnd(15)} (skipped: no ${seqDir})`);
       continue;
     }
     const { width, height, fps } = seqInfo(seqDir);
-    const geometry = lines.geometry(seq, k);
+    const geometry = lines.geometry(seq, MOT_SEQUENCES.indexOf(seq));
+    if (!geometry) {
+      log(`${seq.padEnd(15)} (skipped: no line file for it)`);
+      continue;
+    }
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
     const dets = parseMotTracks(fs.readFileSync(path.join(seqDir, 'det', 'det.txt'), 'utf8'));
     const scene: CountingScene = { geometry, width, height, fps, counting: options };
@@ -121,45 +176,46 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (lines.perLine) a.forEach((r, i) => {
       const rb = b[i];
-      console.log(
+      log(
         `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)} ${String(r.absError).padStart(3)} | ` +
           (rb ? `${pair(rb.in, rb.out)} ${String(rb.absError).padStart(3)}` : '     (no file)') +
           ` | ${pair(c[i].gtIn, c[i].gtOut).padStart(18)} ${String(c[i].absError).padStart(3)}` +
           ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}`,
       );
     });
-    const crossed = randomCount ? ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)` : '';
-    console.log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}${crossed}`);
+    const crossed = lines.perLine ? '' : ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)`;
+    log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}${crossed}`);
     ours.push(...a);
     file.push(...b);
     seen.push(...c);
     bound.push(...d);
   }
-  console.log(`overall, our tracker on det.txt: total absolute error / gt crossings = ${pct(ours)}`);
-  console.log(`overall, result files (${path.basename(tracksDir)}): ${pct(file)}`);
-  console.log(`overall, gt crossings whose person was detected near the line: ${sum(seen, 'gtTotal')} of ${sum(ours, 'gtTotal')}; our counts vs those: ${pct(seen)}`);
-  console.log(`overall, bound (a perfect tracker on these detections: gt boxes and ids where detected): ${pct(bound)}`);
-  return 0;
+  log(`overall, our tracker on det.txt: total absolute error / gt crossings = ${pct(ours)}`);
+  log(`overall, result files (${path.basename(tracksDir)}): ${pct(file)}`);
+  log(`overall, gt crossings whose person was detected near the line: ${sum(seen, 'gtTotal')} of ${sum(ours, 'gtTotal')}; our counts vs those: ${pct(seen)}`);
+  log(`overall, bound (a perfect tracker on these detections: gt boxes and ids where detected): ${pct(bound)}`);
+  return { ours, bound };
 }
 
 /** The whole pipeline on the TUD clips, in-process: the same function as `edgevision run`, measured against gt. */
-async function videoAccuracy(assets: string, lines: LineSource, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number): Promise<number> {
+async function videoAccuracy(assets: string, lines: LineSource, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number, print: boolean): Promise<SetResult> {
+  const log = print ? console.log : () => undefined;
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
-  console.log(`lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
-  console.log('clip            line     gt in/out | video in/out |err| | bound in/out |err|');
+  log(`lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+  log('clip            line     gt in/out | video in/out |err| | bound in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
     const seqDir = path.join(assets, 'mot15', seq);
     if (!fs.existsSync(clip) || !fs.existsSync(seqDir)) {
-      console.log(`${seq.padEnd(15)} (skipped: no clip or gt)`);
+      log(`${seq.padEnd(15)} (skipped: no clip or gt)`);
       continue;
     }
     const { width, height, fps } = seqInfo(seqDir);
     // The same seed offset as on det.txt: a sequence gets the same random lines in both modes.
     const geometry = lines.geometry(seq, MOT_SEQUENCES.indexOf(seq));
     if (!geometry) {
-      console.log(`${seq.padEnd(15)} (skipped: no line file for it)`);
+      log(`${seq.padEnd(15)} (skipped: no line file for it)`);
       continue;
     }
     const gt = parseMotTracks(fs.readFileSync(path.join(seqDir, 'gt', 'gt.txt'), 'utf8'), { gt: true });
@@ -175,12 +231,12 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     const reference = gtCounts(gt, scene).counts;
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
-    if (lines.perLine) rows.forEach((row, i) => console.log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
-    else console.log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
+    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
+    else log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
     all.push(...rows);
     bound.push(...b);
   }
-  console.log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
-  console.log(`overall, bound (a perfect tracker on the detector's person boxes): ${pct(bound)}`);
-  return 0;
+  log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
+  log(`overall, bound (a perfect tracker on the detector's person boxes): ${pct(bound)}`);
+  return { ours: all, bound };
 }
