@@ -174,6 +174,49 @@ describe('vision-camera-source (real ffmpeg)', function () {
     });
   });
 
+  it('a full-speed replay waits for a reader slower than the 2 s give-up (a large model on a small CPU)', function (done) {
+    // A detect-like reader taking 2.3 s a frame, one frame at a time. It is slow, not stopped: the
+    // replay must keep waiting for it instead of running ahead and evicting the frames it has queued.
+    this.timeout(30000);
+    const store = sharedFrameStore();
+    let hits = 0;
+    let misses = 0;
+    function reader(RED) {
+      RED.nodes.registerType('test-very-slow-reader', function (cfg) {
+        RED.nodes.createNode(this, cfg);
+        const queue = [];
+        let busy = false;
+        const next = () => {
+          if (busy || !queue.length || hits + misses >= 4) return;
+          busy = true;
+          const { msg, d } = queue.shift();
+          if (store.get(msg.payload.frame, this.id)) hits++;
+          else misses++;
+          setTimeout(() => {
+            busy = false;
+            d();
+            next();
+          }, 2300);
+        };
+        this.on('input', (msg, send, d) => {
+          queue.push({ msg, d });
+          next();
+        });
+      });
+    }
+    const f = flow({ camera: 'very-slow-reader', url: asset('video/vtest.avi'), realtime: false, loop: false });
+    f.find((n) => n.id === 'cam').wires = [['reader']];
+    f.push({ id: 'reader', z: 'f1', type: 'test-very-slow-reader' });
+    helper.load([...cameraNode, reader], f, function () {
+      waitFor(() => hits + misses >= 4, 20000, 'four frames read')
+        .then(() => {
+          assert.strictEqual(misses, 0, `${misses} of 4 frames were evicted before the slow reader got to them`);
+          done();
+        })
+        .catch(done);
+    });
+  });
+
   it('a reader that stops reading no longer holds a full-speed replay back', function (done) {
     // A detect-like reader that reads the first 5 frames, then stops (as a failing stage would). The
     // replay waits for it at most the 2 s give-up once, not once per frame: the clip still flows.

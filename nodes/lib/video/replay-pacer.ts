@@ -6,23 +6,41 @@
  * them. Following the fastest reader instead would let a view wired beside detect hurry the source
  * past detect. A reader whose position has not moved for `giveUpMs` has stopped (disabled, failing,
  * sent nothing) and no longer holds the source back until it reads again; otherwise one silent
- * reader would slow the replay to a frame per give-up period.
+ * reader would slow the replay to a frame per give-up period. A reader that is merely slow (a large
+ * model on a small CPU, seconds a frame) must not be taken for a stopped one, so the give-up time
+ * stretches to `slowFactor` times its own recent time between reads, up to `maxGiveUpMs` (and is
+ * `firstStepGiveUpMs` before a reader's second read, when its pace is not known yet).
  *
  * Pure: the store's positions and the wall-clock time are passed in.
  */
 export interface ReplayPacerOptions {
   /** Frames the source may decode ahead of the slowest active reader before it waits. */
   maxAhead: number;
-  /** A reader whose position has not moved for this long (ms) is not waited for. */
+  /** A reader whose position has not moved for this long (ms) is not waited for, unless it is slow (below). */
   giveUpMs: number;
+  /** A slow reader is waited for up to this many times its recent time between reads... */
+  slowFactor: number;
+  /** ...but never longer than this (ms). */
+  maxGiveUpMs: number;
+  /**
+   * A reader that has read only one frame has no pace yet; it is waited for this long (ms), so a
+   * detector slower than giveUpMs is not outrun between its first and second frame.
+   */
+  firstStepGiveUpMs: number;
 }
 
-export const REPLAY_PACER_DEFAULTS: Readonly<ReplayPacerOptions> = Object.freeze({ maxAhead: 2, giveUpMs: 2000 });
+export const REPLAY_PACER_DEFAULTS: Readonly<ReplayPacerOptions> = Object.freeze({ maxAhead: 2, giveUpMs: 2000, slowFactor: 4, maxGiveUpMs: 60000, firstStepGiveUpMs: 10000 });
+
+/** Weight of a reader's newest time between reads in its running figure: a few reads settle it. */
+const STEP_WEIGHT = 0.3;
 
 export class ReplayPacer {
   private readonly options: ReplayPacerOptions;
-  /** Each reader's last known position and when (wall clock) it last moved. */
-  private readonly readers = new Map<string, { seq: number; movedMs: number }>();
+  /**
+   * Each reader's last known position, when (wall clock) it last moved, and its smoothed time
+   * between moves (NaN until it has moved twice).
+   */
+  private readonly readers = new Map<string, { seq: number; movedMs: number; stepMs: number }>();
 
   constructor(options: Partial<ReplayPacerOptions> = {}) {
     this.options = { ...REPLAY_PACER_DEFAULTS, ...options };
@@ -32,14 +50,31 @@ export class ReplayPacer {
   slowest(positions: ReadonlyMap<string, number>, nowMs: number): number | undefined {
     for (const [reader, seq] of positions) {
       const known = this.readers.get(reader);
-      if (!known || seq > known.seq) this.readers.set(reader, { seq, movedMs: nowMs });
+      if (!known) this.readers.set(reader, { seq, movedMs: nowMs, stepMs: NaN });
+      else if (seq > known.seq) {
+        const step = nowMs - known.movedMs;
+        // A reader back after a silence longer than its give-up time was stopped, not slow: the
+        // silence says nothing about its pace. (Its first step always counts: a reader slower than
+        // giveUpMs from the start must still learn its pace.)
+        const wasStopped = !Number.isNaN(known.stepMs) && step > this.giveUpAfter(known.stepMs);
+        if (!wasStopped) known.stepMs = Number.isNaN(known.stepMs) ? step : (1 - STEP_WEIGHT) * known.stepMs + STEP_WEIGHT * step;
+        known.seq = seq;
+        known.movedMs = nowMs;
+      }
     }
     for (const reader of this.readers.keys()) if (!positions.has(reader)) this.readers.delete(reader);
     let min: number | undefined;
     for (const r of this.readers.values()) {
-      if (nowMs - r.movedMs <= this.options.giveUpMs && (min === undefined || r.seq < min)) min = r.seq;
+      if (nowMs - r.movedMs <= this.giveUpAfter(r.stepMs) && (min === undefined || r.seq < min)) min = r.seq;
     }
     return min;
+  }
+
+  /** How long a reader with this time between reads may be silent before it counts as stopped. */
+  private giveUpAfter(stepMs: number): number {
+    const o = this.options;
+    if (Number.isNaN(stepMs)) return Math.max(o.giveUpMs, o.firstStepGiveUpMs);
+    return Math.max(o.giveUpMs, Math.min(o.maxGiveUpMs, o.slowFactor * stepMs));
   }
 
   /** After storing frame `seq`: should the source pause? */
