@@ -36,6 +36,37 @@ function alive(pid) {
   }
 }
 
+/**
+ * A node type that reads frames like vision-detect: one at a time, reading the pixels (named, so it
+ * paces a full-speed replay) when it starts on a frame and taking `ms` over it; later frames queue.
+ * `onRead(found)` says whether the frame was still in the store; it stops reading once `more()` is false.
+ */
+function detectLikeReader(type, ms, onRead, more = () => true) {
+  const store = sharedFrameStore();
+  return function (RED) {
+    RED.nodes.registerType(type, function (cfg) {
+      RED.nodes.createNode(this, cfg);
+      const queue = [];
+      let busy = false;
+      const next = () => {
+        if (busy || !queue.length || !more()) return;
+        busy = true;
+        const { msg, d } = queue.shift();
+        onRead(!!store.get(msg.payload.frame, this.id));
+        setTimeout(() => {
+          busy = false;
+          d();
+          next();
+        }, ms);
+      };
+      this.on('input', (msg, send, d) => {
+        queue.push({ msg, d });
+        next();
+      });
+    });
+  };
+}
+
 function flow(props) {
   // Every node sits on a tab: nodes without `z` are taken for config nodes.
   return [
@@ -125,29 +156,9 @@ describe('vision-camera-source (real ffmpeg)', function () {
     let hits = 0;
     let misses = 0;
     let sampled = 0;
+    const slowReader = detectLikeReader('test-slow-reader', 15, (found) => (found ? hits++ : misses++));
     function readers(RED) {
-      RED.nodes.registerType('test-slow-reader', function (cfg) {
-        RED.nodes.createNode(this, cfg);
-        // One frame at a time, like a detector: the next waits until this one is done.
-        const queue = [];
-        let busy = false;
-        const next = () => {
-          if (busy || !queue.length) return;
-          busy = true;
-          const { msg, d } = queue.shift();
-          setTimeout(() => {
-            if (store.get(msg.payload.frame, this.id)) hits++;
-            else misses++;
-            busy = false;
-            d();
-            next();
-          }, 15);
-        };
-        this.on('input', (msg, send, d) => {
-          queue.push({ msg, d });
-          next();
-        });
-      });
+      slowReader(RED);
       RED.nodes.registerType('test-sampler', function (cfg) {
         RED.nodes.createNode(this, cfg);
         this.on('input', (msg, send, d) => {
@@ -178,32 +189,9 @@ describe('vision-camera-source (real ffmpeg)', function () {
     // A detect-like reader taking 2.3 s a frame, one frame at a time. It is slow, not stopped: the
     // replay must keep waiting for it instead of running ahead and evicting the frames it has queued.
     this.timeout(30000);
-    const store = sharedFrameStore();
     let hits = 0;
     let misses = 0;
-    function reader(RED) {
-      RED.nodes.registerType('test-very-slow-reader', function (cfg) {
-        RED.nodes.createNode(this, cfg);
-        const queue = [];
-        let busy = false;
-        const next = () => {
-          if (busy || !queue.length || hits + misses >= 4) return;
-          busy = true;
-          const { msg, d } = queue.shift();
-          if (store.get(msg.payload.frame, this.id)) hits++;
-          else misses++;
-          setTimeout(() => {
-            busy = false;
-            d();
-            next();
-          }, 2300);
-        };
-        this.on('input', (msg, send, d) => {
-          queue.push({ msg, d });
-          next();
-        });
-      });
-    }
+    const reader = detectLikeReader('test-very-slow-reader', 2300, (found) => (found ? hits++ : misses++), () => hits + misses < 4);
     const f = flow({ camera: 'very-slow-reader', url: asset('video/vtest.avi'), realtime: false, loop: false });
     f.find((n) => n.id === 'cam').wires = [['reader']];
     f.push({ id: 'reader', z: 'f1', type: 'test-very-slow-reader' });
