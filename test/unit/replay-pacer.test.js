@@ -62,6 +62,16 @@ describe('ReplayPacer', () => {
     assert.strictEqual(p.mayResume(10, at({ detect: 0 }), 10100), true);
   });
 
+  it('a reader that gets only some frames (filtered before it) is not taken for a slow one', () => {
+    // It reads frame 0, then nothing until the replay gives up on it and runs on; its next read is
+    // frame 50. That long step is starvation, not its pace: the give-up stays 2 s, not 4 × 10 s.
+    const p = new ReplayPacer({ maxAhead: 2, giveUpMs: 2000, firstStepGiveUpMs: 10000 });
+    p.slowest(at({ motion: 0 }), 0);
+    assert.strictEqual(p.mayResume(3, at({ motion: 0 }), 10100), true, 'first-step give-up');
+    assert.strictEqual(p.shouldWait(53, at({ motion: 50 }), 10500), true);
+    assert.strictEqual(p.mayResume(53, at({ motion: 50 }), 10500 + 2100), true, 'after 2 s, as for any stage');
+  });
+
   it('never waits longer than maxGiveUpMs', () => {
     const p = new ReplayPacer({ maxAhead: 2, giveUpMs: 2000, maxGiveUpMs: 10000 });
     p.slowest(at({ detect: 0 }), 0);

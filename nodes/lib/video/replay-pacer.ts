@@ -34,13 +34,20 @@ export const REPLAY_PACER_DEFAULTS: Readonly<ReplayPacerOptions> = Object.freeze
 /** Weight of a reader's newest time between reads in its running figure: a few reads settle it. */
 const STEP_WEIGHT = 0.3;
 
+interface ReaderPace {
+  seq: number;
+  movedMs: number;
+  moved: boolean;
+  stepMs: number;
+}
+
 export class ReplayPacer {
   private readonly options: ReplayPacerOptions;
   /**
-   * Each reader's last known position, when (wall clock) it last moved, and its smoothed time
-   * between moves (NaN until it has moved twice).
+   * Each reader's last known position, when (wall clock) it last moved, whether it has moved since
+   * it was first seen, and its smoothed time between in-order reads (NaN while unknown).
    */
-  private readonly readers = new Map<string, { seq: number; movedMs: number; stepMs: number }>();
+  private readonly readers = new Map<string, ReaderPace>();
 
   constructor(options: Partial<ReplayPacerOptions> = {}) {
     this.options = { ...REPLAY_PACER_DEFAULTS, ...options };
@@ -50,31 +57,36 @@ export class ReplayPacer {
   slowest(positions: ReadonlyMap<string, number>, nowMs: number): number | undefined {
     for (const [reader, seq] of positions) {
       const known = this.readers.get(reader);
-      if (!known) this.readers.set(reader, { seq, movedMs: nowMs, stepMs: NaN });
+      if (!known) this.readers.set(reader, { seq, movedMs: nowMs, moved: false, stepMs: NaN });
       else if (seq > known.seq) {
         const step = nowMs - known.movedMs;
-        // A reader back after a silence longer than its give-up time was stopped, not slow: the
-        // silence says nothing about its pace. (Its first step always counts: a reader slower than
-        // giveUpMs from the start must still learn its pace.)
-        const wasStopped = !Number.isNaN(known.stepMs) && step > this.giveUpAfter(known.stepMs);
-        if (!wasStopped) known.stepMs = Number.isNaN(known.stepMs) ? step : (1 - STEP_WEIGHT) * known.stepMs + STEP_WEIGHT * step;
+        // Only a step to one of the next frames is the reader's pace: it was held to within maxAhead
+        // of them and took this long. A jump further means it was not reading in order (frames
+        // filtered out before it, or the replay ran on without it), and a silence past its give-up
+        // time means it had stopped; neither may stretch how long the replay waits for it. (Its
+        // first step counts even past giveUpMs: a reader slow from the start must learn its pace.)
+        const inOrder = seq - known.seq <= this.options.maxAhead + 1;
+        const wasStopped = !Number.isNaN(known.stepMs) && step > this.giveUpAfter(known);
+        if (inOrder && !wasStopped) known.stepMs = Number.isNaN(known.stepMs) ? step : (1 - STEP_WEIGHT) * known.stepMs + STEP_WEIGHT * step;
         known.seq = seq;
         known.movedMs = nowMs;
+        known.moved = true;
       }
     }
     for (const reader of this.readers.keys()) if (!positions.has(reader)) this.readers.delete(reader);
     let min: number | undefined;
     for (const r of this.readers.values()) {
-      if (nowMs - r.movedMs <= this.giveUpAfter(r.stepMs) && (min === undefined || r.seq < min)) min = r.seq;
+      if (nowMs - r.movedMs <= this.giveUpAfter(r) && (min === undefined || r.seq < min)) min = r.seq;
     }
     return min;
   }
 
-  /** How long a reader with this time between reads may be silent before it counts as stopped. */
-  private giveUpAfter(stepMs: number): number {
+  /** How long this reader may be silent before it counts as stopped. */
+  private giveUpAfter(r: ReaderPace): number {
     const o = this.options;
-    if (Number.isNaN(stepMs)) return Math.max(o.giveUpMs, o.firstStepGiveUpMs);
-    return Math.max(o.giveUpMs, Math.min(o.maxGiveUpMs, o.slowFactor * stepMs));
+    if (!r.moved) return Math.max(o.giveUpMs, o.firstStepGiveUpMs);
+    if (Number.isNaN(r.stepMs)) return o.giveUpMs;
+    return Math.max(o.giveUpMs, Math.min(o.maxGiveUpMs, o.slowFactor * r.stepMs));
   }
 
   /** After storing frame `seq`: should the source pause? */
