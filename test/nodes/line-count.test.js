@@ -64,6 +64,14 @@ function collect(node) {
   return got;
 }
 
+/** Loads a flow and returns the line-count node and what reached each helper node (frames, events, metrics, caught, statuses, completed). */
+async function loadLineCount(f) {
+  await helper.load(NODES, f);
+  const got = { lc: helper.getNode('lc') };
+  for (const id of ['frames', 'events', 'metrics', 'caught', 'statuses', 'completed']) got[id] = collect(helper.getNode(id));
+  return got;
+}
+
 describe('vision-line-count (node)', function () {
   afterEach(async function () {
     await helper.unload();
@@ -75,10 +83,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('puts counts on the frame and sends one event per crossing on output 2', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const events = collect(helper.getNode('events'));
+    const { lc, frames, events } = await loadLineCount(flow());
     for (const m of crossing('cam-1', 7)) lc.receive(m);
     await waitFor(() => frames.length === 20, 5000, '20 frames');
     const last = frames[19];
@@ -95,9 +100,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('counts each camera (msg.topic) separately', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
+    const { lc, frames } = await loadLineCount(flow());
     for (const m of crossing('a', 1)) lc.receive(m);
     for (const m of crossing('b', 1)) lc.receive(m);
     for (const m of crossing('b', 2, 20, 100)) lc.receive(m);
@@ -107,10 +110,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('zone enter, track-end → exit with dwell, occupancy on the frame', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const events = collect(helper.getNode('events'));
+    const { lc, frames, events } = await loadLineCount(flow());
     for (let i = 0; i < 6; i++) lc.receive(frame('cam', i, [person(3, 0.75, 0.75)]));
     await waitFor(() => frames.length === 6, 5000, '6 frames');
     assert.strictEqual(frames[5].payload.zones.station.occupancy, 1);
@@ -123,11 +123,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('a config message replaces the geometry; a bad one goes to Catch and leaves the old one working', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const caught = collect(helper.getNode('caught'));
-    const statuses = collect(helper.getNode('statuses'));
+    const { lc, frames, caught, statuses } = await loadLineCount(flow());
     lc.receive({ topic: 'config', payload: { lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }, { name: 'gate', start: [0, 0.6], end: [1, 0.6] }] } });
     lc.receive({ topic: 'config', payload: { lines: [{ name: 'bad', start: [0, 0], end: [2, 0] }] } });
     await waitFor(() => caught.length === 1, 2000, 'catch');
@@ -140,10 +136,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('a reset message zeroes the totals and says so on output 2', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const events = collect(helper.getNode('events'));
+    const { lc, frames, events } = await loadLineCount(flow());
     for (const m of crossing('cam', 1)) lc.receive(m);
     await waitFor(() => frames.length === 20, 5000, '20 frames');
     lc.receive({ topic: 'reset' });
@@ -154,9 +147,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('a reset for one camera leaves the others', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
+    const { lc, frames } = await loadLineCount(flow());
     for (const m of crossing('a', 1)) lc.receive(m);
     for (const m of crossing('b', 1)) lc.receive(m);
     await waitFor(() => frames.length === 40, 5000, '40 frames');
@@ -169,10 +160,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('msg.reset on a frame resets that camera (however the frame names it), then counts the frame', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const events = collect(helper.getNode('events'));
+    const { lc, frames, events } = await loadLineCount(flow());
     // Frames that name their camera only in payload.frame.camera (no msg.topic, no payload.camera).
     const bare = (m) => ({ payload: { frame: m.payload.frame, detections: m.payload.detections } });
     for (const m of crossing('a', 1)) lc.receive(bare(m));
@@ -189,11 +177,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('msg.reset on a frame that is refused (no size) resets nothing', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const frames = collect(helper.getNode('frames'));
-    const events = collect(helper.getNode('events'));
-    const caught = collect(helper.getNode('caught'));
+    const { lc, frames, events, caught } = await loadLineCount(flow());
     for (const m of crossing('cam', 1)) lc.receive(m);
     await waitFor(() => frames.length === 20, 5000, '20 frames');
     lc.receive({ topic: 'cam', reset: true, payload: { camera: 'cam', frame: { tMs: 5000 }, detections: [] } });
@@ -206,11 +190,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('a frame without a size goes to Catch with the reason and a red status; the next frame is counted', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const caught = collect(helper.getNode('caught'));
-    const statuses = collect(helper.getNode('statuses'));
-    const frames = collect(helper.getNode('frames'));
+    const { lc, caught, statuses, frames } = await loadLineCount(flow());
     lc.receive({ topic: 'cam', payload: { camera: 'cam', frame: { tMs: 0 }, detections: [] } });
     lc.receive({ topic: 'cam', payload: 'hello' });
     await waitFor(() => caught.length === 2, 2000, 'two errors');
@@ -223,18 +203,14 @@ describe('vision-line-count (node)', function () {
   });
 
   it('an invalid option turns the node red and refuses messages with the reason', async function () {
-    await helper.load(NODES, flow({ minFrames: '0' }));
-    const lc = helper.getNode('lc');
-    const caught = collect(helper.getNode('caught'));
+    const { lc, caught } = await loadLineCount(flow({ minFrames: '0' }));
     lc.receive(frame('cam', 0, []));
     await waitFor(() => caught.length === 1, 2000, 'catch');
     assert.match(caught[0].error.message, /minFrames must be a whole number in 1\.\.1000/);
   });
 
   it('sends InfluxDB points on the metrics output', async function () {
-    await helper.load(NODES, flow({ metricsInterval: 0.1 }));
-    const lc = helper.getNode('lc');
-    const metrics = collect(helper.getNode('metrics'));
+    const { lc, metrics } = await loadLineCount(flow({ metricsInterval: 0.1 }));
     for (const m of crossing('cam-9', 1)) lc.receive(m);
     await waitFor(() => metrics.some((m) => m.payload.some((p) => p.measurement === 'line_crossings')), 3000, 'metrics');
     const m = metrics.find((x) => x.payload.some((p) => p.measurement === 'line_crossings'));
@@ -305,10 +281,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('ignores other tracker events (track-start) wired to its input', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const caught = collect(helper.getNode('caught'));
-    const completed = collect(helper.getNode('completed'));
+    const { lc, caught, completed } = await loadLineCount(flow());
     lc.receive({ topic: 'cam', payload: { event: 'track-start', camera: 'cam', trackId: 1, tMs: 0 } });
     await waitFor(() => completed.length === 1, 2000, 'done()');
     await sleep(50);
@@ -316,9 +289,7 @@ describe('vision-line-count (node)', function () {
   });
 
   it('calls done() once per message (Complete node)', async function () {
-    await helper.load(NODES, flow());
-    const lc = helper.getNode('lc');
-    const completed = collect(helper.getNode('completed'));
+    const { lc, completed } = await loadLineCount(flow());
     for (const m of crossing('cam', 1, 5)) lc.receive(m);
     lc.receive({ topic: 'reset' });
     lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 1, tMs: 5000 } });
