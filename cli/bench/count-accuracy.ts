@@ -10,12 +10,15 @@
  * the crossing — which shows how much of the error the detector already made. A fourth, "bound":
  * what a perfect tracker could count from the same detections (`detectionBound`: gt boxes and
  * identities in the frames where the detector found the person), the floor the detections set.
+ * A fifth, "ids": the same perfect identities on the detector's own boxes (`detectionBound` with
+ * boxes 'detector'), so the detector's box geometry costs what it costs us; what is left between it
+ * and ours is identity alone.
  *
  * --video: instead, the whole pipeline on the TUD clips (video frame n = MOT frame n + 1): ffmpeg
  * decoding → yolox_nano (the detect node's defaults) → tracker → counter, against the clips' gt.
  * --tracker JSON passes tracker options (with --video over the vision-track node's defaults). Both
  * modes run `CountingPipeline`; --video runs `runRecording`, the function behind `edgevision run`.
- * --all-sets runs both modes on every line set and prints one row per set (ours, bound); each clip is
+ * --all-sets runs both modes on every line set and prints one row per set (ours, bound, ids); each clip is
  * decoded and detected once, and its detections replayed through `CountingPipeline` for the other sets.
  */
 import * as fs from 'fs';
@@ -37,7 +40,7 @@ export const usage = [
   '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
   '  --model M          detection model for --video (default yolox_nano)',
   '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
-  '  --bound-iou X      IoU at which a detection stands for a gt person in the bound column (default 0.5)',
+  '  --bound-iou X      IoU at which a detection stands for a gt person in the bound and ids columns (default 0.5)',
   '  --random-lines N   instead of the line files, N seeded random lines per sequence (chords of the whole',
   '                     frame: lines nobody placed); prints per-sequence and overall figures only',
   '  --seed S           seed for --random-lines (default 1; sequence k uses S + k)',
@@ -69,10 +72,14 @@ const sum = (rows: LineAccuracy[], k: 'absError' | 'gtTotal') => rows.reduce((s,
 const pct = (rows: LineAccuracy[]) => `${sum(rows, 'absError')}/${sum(rows, 'gtTotal')} = ${(100 * relativeError(rows)).toFixed(1)} %`;
 const pair = (a: number, b: number) => `${a}/${b}`.padStart(7);
 
-/** Overall rows of one run: ours and the bound (what a perfect tracker could count from the same detections). */
+/**
+ * Overall rows of one run: ours, the bound (what a perfect tracker could count from the same
+ * detections, on gt boxes) and ids (perfect identities on the detector's own boxes).
+ */
 interface SetResult {
   ours: LineAccuracy[];
   bound: LineAccuracy[];
+  ids: LineAccuracy[];
 }
 
 /** A clip's detector output, frame by frame: what `runRecording` fed its pipeline, kept to replay. */
@@ -138,10 +145,10 @@ async function allSets(root: string, assets: string, tracksDir: string, model: s
     ...[1, 101].map((seed) => ({ name: `video, random lines seed ${seed}`, result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false, clips) })),
   ];
   console.log(`counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}); random sets: 100 lines per sequence`);
-  console.log('set                               ours                  bound');
+  console.log('set                               ours                  bound (gt boxes)      ids (detector boxes)');
   for (const set of sets) {
     const r = await set.result();
-    console.log(`${set.name.padEnd(33)} ${pct(r.ours).padEnd(21)} ${pct(r.bound)}`);
+    console.log(`${set.name.padEnd(33)} ${pct(r.ours).padEnd(21)} ${pct(r.bound).padEnd(21)} ${pct(r.ids)}`);
   }
   return 0;
 }
@@ -153,8 +160,9 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
   const file: LineAccuracy[] = [];
   const seen: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
+  const ids: LineAccuracy[] = [];
   log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${lines.describe}; result files: ${tracksDir}`);
-  if (lines.perLine) log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err|');
+  if (lines.perLine) log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err| | ids in/out |err|');
   for (const seq of sequences) {
     const seqDir = path.join(assets, 'mot15', seq);
     if (!fs.existsSync(seqDir)) {
@@ -177,6 +185,7 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
     const b = fs.existsSync(trk) ? compareWith(reference, countMotTracks(parseMotTracks(fs.readFileSync(trk, 'utf8')), scene).counts) : [];
     const reach = detectedCrossings(gtCrossings, gt, dets, fps);
     const d = compareWith(reference, detectionBound(gt, dets, scene, boundIou));
+    const e = compareWith(reference, detectionBound(gt, dets, scene, boundIou, 'detector'));
     const c: LineAccuracy[] = a.map((r) => {
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
@@ -187,21 +196,24 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
         `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)} ${String(r.absError).padStart(3)} | ` +
           (rb ? `${pair(rb.in, rb.out)} ${String(rb.absError).padStart(3)}` : '     (no file)') +
           ` | ${pair(c[i].gtIn, c[i].gtOut).padStart(18)} ${String(c[i].absError).padStart(3)}` +
-          ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}`,
+          ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}` +
+          ` | ${pair(e[i].in, e[i].out).padStart(10)} ${String(e[i].absError).padStart(3)}`,
       );
     });
     const crossed = lines.perLine ? '' : ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)`;
-    log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}${crossed}`);
+    log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}; ids ${pct(e)}${crossed}`);
     ours.push(...a);
     file.push(...b);
     seen.push(...c);
     bound.push(...d);
+    ids.push(...e);
   }
   log(`overall, our tracker on det.txt: total absolute error / gt crossings = ${pct(ours)}`);
   log(`overall, result files (${path.basename(tracksDir)}): ${pct(file)}`);
   log(`overall, gt crossings whose person was detected near the line: ${sum(seen, 'gtTotal')} of ${sum(ours, 'gtTotal')}; our counts vs those: ${pct(seen)}`);
   log(`overall, bound (a perfect tracker on these detections: gt boxes and ids where detected): ${pct(bound)}`);
-  return { ours, bound };
+  log(`overall, ids (the same perfect identities on the detector's own boxes): ${pct(ids)}`);
+  return { ours, bound, ids };
 }
 
 /**
@@ -213,8 +225,9 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
   const log = print ? console.log : () => undefined;
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
+  const ids: LineAccuracy[] = [];
   log(`lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
-  log('clip            line     gt in/out | video in/out |err| | bound in/out |err|');
+  log('clip            line     gt in/out | video in/out |err| | bound in/out |err| | ids in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
     const seqDir = path.join(assets, 'mot15', seq);
@@ -260,12 +273,15 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     const reference = gtCounts(gt, scene).counts;
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
-    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)}`));
-    else log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
+    const e = compareWith(reference, detectionBound(gt, found, scene, boundIou, 'detector'));
+    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)} | ${pair(e[i].in, e[i].out).padStart(10)} ${String(e[i].absError).padStart(3)}`));
+    else log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)}; ids ${pct(e)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
     all.push(...rows);
     bound.push(...b);
+    ids.push(...e);
   }
   log(`overall, full video pipeline: total absolute error / gt crossings = ${pct(all)}`);
   log(`overall, bound (a perfect tracker on the detector's person boxes): ${pct(bound)}`);
-  return { ours: all, bound };
+  log(`overall, ids (the same perfect identities on the detector's own boxes): ${pct(ids)}`);
+  return { ours: all, bound, ids };
 }

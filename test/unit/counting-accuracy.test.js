@@ -62,6 +62,19 @@ describe('counting accuracy helpers', function () {
     assert.strictEqual(rows[0].gtTotal, 2);
   });
 
+  it("detectionBound on the detector's boxes: the same perfect identities, the detector's box geometry", function () {
+    // Person 2 stops 20 px past the line; the detector sees only their upper 60 px (legs hidden), so
+    // its box bottom stays 40 px above the feet and never reaches the line. IoU 0.6: still matched.
+    const stop = (f) => Math.min(260, feet(f));
+    const gtStop = file(N, (f) => [row(1, 150, feet(f)), row(2, 450, stop(f))]);
+    const upper = (x, y) => ({ ...row(-1, x, y), box: [x - 20, y - 100, x + 20, y - 40] });
+    const dets = file(N, (f) => [row(-1, 150, feet(f)), upper(450, stop(f))]);
+    const kept = detectedOnly(gtStop, dets, 0.5, 'detector');
+    assert.deepStrictEqual(kept.frames[10].map((d) => [d.trackId, d.box]), [[1, box(150, 200)], [2, [430, 100, 470, 160]]]);
+    assert.deepStrictEqual(detectionBound(gtStop, dets, SCENE), { door: { in: 2, out: 0 } }, 'on gt boxes both cross');
+    assert.deepStrictEqual(detectionBound(gtStop, dets, SCENE, 0.5, 'detector'), { door: { in: 1, out: 0 } }, "on the detector's boxes person 2 never reaches the line");
+  });
+
   it('randomLines: seeded chords of the whole frame through its middle, valid geometry, same seed same lines', () => {
     const g = randomLines(200, 7);
     assert.strictEqual(g.lines.length, 200);

@@ -45,12 +45,19 @@ export function relativeError(rows: readonly LineAccuracy[]): number {
 }
 
 /**
+ * Whose boxes a bound counts on: the gt's (where the detector found that person), or the detector's
+ * own box for that person, carrying the gt identity.
+ */
+export type BoundBoxes = 'gt' | 'detector';
+
+/**
  * The ground truth a perfect tracker could see: gt boxes matched one-to-one (greedy, highest IoU
  * first, IoU ≥ minIou) to a detection of the same frame. Three people walking as one blob give one
  * detection, so only one of them stays. Counting on it separates what the detector never saw from
- * what tracking and counting lost.
+ * what tracking and counting lost. With `boxes` 'detector', each kept row has the matched detection's
+ * box instead of the gt box (same gt identity, same frames).
  */
-export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou = 0.5): MotTrackFile {
+export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou = 0.5, boxes: BoundBoxes = 'gt'): MotTrackFile {
   const frames = gt.frames.map((list, f) => {
     const dets = detections.frames[f] ?? [];
     const pairs: [number, number, number][] = [];
@@ -61,12 +68,14 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
     pairs.sort((a, b) => b[0] - a[0]);
     const gUsed = new Set<number>();
     const dUsed = new Set<number>();
+    const kept: Detection[] = [];
     for (const [, gi, di] of pairs) {
       if (gUsed.has(gi) || dUsed.has(di)) continue;
       gUsed.add(gi);
       dUsed.add(di);
+      kept.push(boxes === 'gt' ? list[gi] : { ...list[gi], box: dets[di].box });
     }
-    return list.filter((_, gi) => gUsed.has(gi));
+    return kept;
   });
   return { frames, lastFrame: gt.lastFrame, rows: frames.reduce((s, l) => s + l.length, 0) };
 }
@@ -108,10 +117,13 @@ export function detectedCrossings(
  * It separates what the detections decide from what tracking decides. It is an estimate, not a hard
  * floor: perfect identities re-find a person after any gap (a group box, an occlusion), which no
  * real tracker does reliably, while a person whose box overlaps the gt box by less than `minIou`
- * is missing from it though a tracker can still follow that box.
+ * is missing from it though a tracker can still follow that box. With `boxes` 'detector' it counts
+ * the detector's own boxes under the perfect identities: the detector's box geometry (feet a few
+ * pixels off, a box cut short) then costs what it costs any tracker, and what is left between it and
+ * a tracker's figure is identity alone.
  */
-export function detectionBound(gt: MotTrackFile, detections: MotTrackFile, scene: CountingScene, minIou = 0.5): Record<string, DirectionCounts> {
-  return countMotTracks(detectedOnly(gt, detections, minIou), { ...scene, counting: { ...scene.counting, relinkS: 0, trackTimeoutS: 86400 } }).counts;
+export function detectionBound(gt: MotTrackFile, detections: MotTrackFile, scene: CountingScene, minIou = 0.5, boxes: BoundBoxes = 'gt'): Record<string, DirectionCounts> {
+  return countMotTracks(detectedOnly(gt, detections, minIou, boxes), { ...scene, counting: { ...scene.counting, relinkS: 0, trackTimeoutS: 86400 } }).counts;
 }
 
 /**
