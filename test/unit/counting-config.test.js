@@ -73,6 +73,17 @@ describe('counting: options', function () {
       assert.throws(() => new Counter({}, opts), re);
     });
   }
+
+  it("the editor's defaults are the engine's (a new option gets its field with the same default)", function () {
+    const html = require('fs').readFileSync(require('path').join(__dirname, '..', '..', 'nodes', 'line-count', 'line-count.html'), 'utf8');
+    const { DEFAULT_OPTIONS } = require('../../dist/nodes/lib/counting');
+    for (const [k, v] of Object.entries(DEFAULT_OPTIONS)) {
+      if (k === 'camera') continue; // set per message, not in the editor
+      const m = new RegExp(`\\b${k}: \\{ value: ([^,}]+)`).exec(html);
+      assert.ok(m, `line-count.html has no editor default for ${k}`);
+      assert.deepStrictEqual(JSON.parse(m[1].trim().replace(/'/g, '"')), v, `editor default of ${k}`);
+    }
+  });
 });
 
 describe('counting: shift schedule', function () {

@@ -104,6 +104,12 @@ const cases = [
   { name: 'same scene, re-link off: the switch double counts', geometry: HLINE, options: { relinkS: 0 }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
   { name: 'a new track far from the lost one does not inherit', geometry: HLINE, frames: seq(walk(1, [0.3, 0.3], [0.3, 0.56], 10), walk(2, [0.7, 0.57], [0.7, 0.4], 30), walk(2, [0.7, 0.4], [0.7, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
   { name: 'a new track of a different size (someone nearer) does not inherit', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(3), walk(2, [0.5, 0.57], [0.5, 0.4], 60, { box: undefined, big: true }), walk(2, [0.5, 0.4], [0.5, 0.7], 30, { big: true })), expect: { door: { in: 2, out: 1 } } },
+  // Re-link check: the step from a lost track's last point to its successor's first (the bridge)
+  // crosses a line; it counts only if the successor does not then move back against it.
+  { name: 'someone else appears just past the line where a track was lost and walks back: the bridge counts nothing', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.47], 10), walk(2, [0.5, 0.53], [0.5, 0.3], 20)), expect: { door: { in: 0, out: 1 } } },
+  { name: 'same scene, relinkCheckFrames 0: the bridge counts an in nobody made, and its cooldown drops the real out', geometry: HLINE, options: { relinkCheckFrames: 0 }, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.47], 10), walk(2, [0.5, 0.53], [0.5, 0.3], 20)), expect: { door: { in: 1, out: 0 } } },
+  { name: 'an id switch at the line whose new track then stands still counts once', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.52], [0.5, 0.52], 20)), expect: { door: { in: 1, out: 0 } } },
+  { name: 'an id switch at the line whose new track ends before the check counts once', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.52], [0.5, 0.54], 3), gap(60)), expect: { door: { in: 1, out: 0 } } },
   { name: 'a new track after the re-link window does not inherit', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(40), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
   // Direction limits.
   { name: 'in-only line ignores out', geometry: line({ directions: 'in' }), frames: seq(walk(1, [0.4, 0.3], [0.4, 0.7], 10), walk(2, [0.6, 0.7], [0.6, 0.3], 10)), expect: { door: { in: 1, out: 0 } } },

@@ -136,6 +136,12 @@ export interface CountingOptions {
   relinkS: number;
   /** Re-link: how near (in box heights of the lost track) the new track must appear to its predicted position. */
   relinkRadius: number;
+  /**
+   * Re-link check: a crossing made on a re-link's bridge (from the lost track's last point to the new
+   * track's first) counts only if the new track's next this-many frames do not move back against the
+   * bridge: someone else who appeared nearby walks their own way. 0 = off (bridge crossings count at once).
+   */
+  relinkCheckFrames: number;
   /** A track that ends past the dead band with fewer than minFrames frames there still counts (it walked out of view just after the line). */
   completeAtEnd: boolean;
   /** A tentative track re-linked to earlier tentative tracks counts once the chain was seen this many frames; 0 = off. */
@@ -159,6 +165,7 @@ export const DEFAULT_OPTIONS: Readonly<CountingOptions> = Object.freeze({
   confirmedOnly: true,
   relinkS: 1.5,
   relinkRadius: 0.75,
+  relinkCheckFrames: 5,
   chainConfirmHits: 3,
   completeAtEnd: true,
   trackTimeoutS: 2,
@@ -174,6 +181,7 @@ const RANGES: Record<string, [number, number, boolean]> = {
   cooldownS: [0, 86400, false],
   relinkS: [0, 600, false],
   relinkRadius: [0, 100, false],
+  relinkCheckFrames: [0, 1000, true],
   trackTimeoutS: [0.001, 86400, false],
   chainConfirmHits: [0, 1000, true],
   zoneEnterFrames: [1, 1000, true],

@@ -67,6 +67,8 @@ interface LineState {
   /** Bit 1 = in counted, bit 2 = out counted (mode "once"). */
   counted: number;
   lastCountMs: number;
+  /** `crossT` was found on a re-link's bridge (the step from the predecessor's last point). */
+  bridged: boolean;
 }
 
 interface ZoneState {
@@ -80,6 +82,22 @@ interface Pending {
   line: number;
   dir: Direction;
   tMs: number;
+}
+
+/**
+ * A re-link's bridge: the predecessor's last anchor → this track's first. Crossings made on it are held
+ * until this track has been seen `relinkCheckFrames` more frames: moving back against the bridge, it is
+ * someone else who appeared nearby (they are dropped), otherwise the same object (they count).
+ */
+interface Bridge {
+  from: Point;
+  to?: Point;
+  /** This track's own (whole-box) frames so far: 0 until its first, whose step is the bridge. */
+  seen: number;
+  /** Whole-box frames since the bridge, along a chain of re-linked tracks (the check's clock). */
+  frames: number;
+  held: Pending[];
+  verdict?: 'along' | 'against';
 }
 
 interface TrackRec {
@@ -105,6 +123,7 @@ interface TrackRec {
   hits: number;
   /** Already handed its state to a successor: a source is inherited at most once. */
   relinked: boolean;
+  bridge?: Bridge;
 }
 
 interface PixelGeometry {
@@ -126,7 +145,7 @@ const RELINK_MAX_SIZE_RATIO = 1.5;
 const MAX_PENDING = 16;
 
 function newLineState(): LineState {
-  return { side: 0, rawSide: 0, crossT: NaN, streak: 0, streakMs: 0, counted: 0, lastCountMs: -Infinity };
+  return { side: 0, rawSide: 0, crossT: NaN, streak: 0, streakMs: 0, counted: 0, lastCountMs: -Infinity, bridged: false };
 }
 
 function newZoneState(): ZoneState {
@@ -302,6 +321,12 @@ export class Counter {
         rec.anchor = anchor;
         rec.anchorMs = tMs;
         rec.boxH = boxH;
+        const br = rec.bridge;
+        if (br && !br.verdict) {
+          if (!br.to) br.to = anchor;
+          br.seen++;
+          if (++br.frames > o.relinkCheckFrames) this.judgeBridge(rec, events);
+        }
       }
       rec.lastSeenMs = tMs;
     }
@@ -411,8 +436,14 @@ export class Counter {
       rec.hits = src.hits;
       rec.pending = src.pending;
       src.pending = [];
-      rec.lines = src.lines.map((s) => ({ ...s }));
+      rec.lines = src.lines.map((s) => ({ ...s, bridged: false }));
       rec.anchor = src.anchor;
+      if (this.options.relinkCheckFrames > 0 && src.anchor) {
+        // A source still under check (a chain of short tracks) hands on its bridge and held crossings.
+        const open = src.bridge && !src.bridge.verdict ? src.bridge : undefined;
+        rec.bridge = open ? { from: open.from, to: open.to, seen: 0, frames: open.frames, held: open.held } : { from: src.anchor, seen: 0, frames: 0, held: [] };
+        if (open) open.held = [];
+      }
     }
     return rec;
   }
@@ -478,6 +509,7 @@ export class Counter {
         const cx = prev[0] + (cur[0] - prev[0]) * f;
         const cy = prev[1] + (cur[1] - prev[1]) * f;
         st.crossT = ((cx - a[0]) * (b[0] - a[0]) + (cy - a[1]) * (b[1] - a[1])) / (len * len);
+        st.bridged = rec.bridge !== undefined && rec.bridge.seen === 0;
       }
       st.rawSide = raw;
     }
@@ -501,17 +533,50 @@ export class Counter {
     st.side = raw;
     st.streak = 0;
     const inSegment = st.crossT >= 0 && st.crossT <= 1;
+    const bridged = st.bridged;
     st.crossT = NaN;
+    st.bridged = false;
     if (!inSegment) return; // passed beside the segment: the side changed, nothing was crossed
     const dir: Direction = raw > 0 ? 'in' : 'out';
     const line = this.geometry.lines[i];
     if (line.directions !== 'both' && line.directions !== dir) return;
     if (!classAllowed(line.classes, rec.label, rec.classId)) return;
+    if (bridged && rec.bridge) {
+      if (rec.bridge.verdict === 'against') return;
+      if (!rec.bridge.verdict) {
+        rec.bridge.held.push({ line: i, dir, tMs });
+        return;
+      }
+    }
+    this.release(rec, { line: i, dir, tMs }, events);
+  }
+
+  /** A settled crossing counts now, or, while the track is tentative, when it is confirmed. */
+  private release(rec: TrackRec, p: Pending, events: VisionEvent[]): void {
     if (!rec.confirmed) {
-      if (rec.pending.length < MAX_PENDING) rec.pending.push({ line: i, dir, tMs });
+      if (rec.pending.length < MAX_PENDING) rec.pending.push(p);
       return;
     }
-    this.count(rec, i, dir, tMs, events);
+    this.count(rec, p.line, p.dir, p.tMs, events);
+  }
+
+  /**
+   * The re-link check: has this track moved back against its bridge since it appeared? The bridge
+   * of a true identity switch points the way the object was going, and it goes on that way (or
+   * stands); a bridge to someone else who appeared nearby points anywhere, often against their own
+   * walk (a person entering the view beside where another was lost). Only a move back drops the
+   * held crossings: a standing object keeps them.
+   */
+  private judgeBridge(rec: TrackRec, events: VisionEvent[]): void {
+    const br = rec.bridge;
+    if (!br || br.verdict) return;
+    const to = br.to ?? br.from;
+    const now = rec.anchor ?? to;
+    const along = (to[0] - br.from[0]) * (now[0] - to[0]) + (to[1] - br.from[1]) * (now[1] - to[1]) >= 0;
+    br.verdict = along ? 'along' : 'against';
+    const held = br.held;
+    br.held = [];
+    if (along) for (const p of held) this.release(rec, p, events);
   }
 
   private count(rec: TrackRec, i: number, dir: Direction, tMs: number, events: VisionEvent[]): void {
@@ -567,6 +632,8 @@ export class Counter {
   }
 
   private finish(rec: TrackRec, tMs: number, reason: string, events: VisionEvent[]): void {
+    // Judged on the frames there were: a track ending before the check had its frames.
+    this.judgeBridge(rec, events);
     // A track that ends past the dead band, before its hysteresis frames were seen, crossed: the
     // object walked out of view (or out of the clip) just after the line. Counted at the time it got
     // past the band. Not when a successor inherited the state: that one completes it.
