@@ -71,6 +71,13 @@ const MOT_SEQUENCES = ['ADL-Rundle-6', 'ETH-Sunnyday', 'KITTI-13', 'KITTI-17', '
 const sum = (rows: LineAccuracy[], k: 'absError' | 'gtTotal') => rows.reduce((s, r) => s + r[k], 0);
 const pct = (rows: LineAccuracy[]) => `${sum(rows, 'absError')}/${sum(rows, 'gtTotal')} = ${(100 * relativeError(rows)).toFixed(1)} %`;
 const pair = (a: number, b: number) => `${a}/${b}`.padStart(7);
+/** One column of a per-line row: in/out right-aligned to `width`, then |err|. */
+const cell = (a: number, b: number, err: number, width = 7, gap = ' ') => `${pair(a, b).padStart(width)}${gap}${String(err).padStart(3)}`;
+
+/** The sequences a folder of line files covers (<SEQ>.json), sorted. */
+function lineFileSequences(dir: string): string[] {
+  return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+}
 
 /**
  * Overall rows of one run: ours, the bound (what a perfect tracker could count from the same
@@ -120,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1)) throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
   const seed = numArg(args, 'seed', 1);
   const lines = randomCount ? randomLineSource(randomCount, seed) : lineFiles(linesDir);
-  const sequences = randomCount ? MOT_SEQUENCES : fs.readdirSync(linesDir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  const sequences = randomCount ? MOT_SEQUENCES : lineFileSequences(linesDir);
   if (args.video === true) await videoAccuracy(assets, lines, model, options, videoTracker, boundIou, true);
   else detAccuracy(assets, lines, sequences, tracksDir, options, trackerOptions, boundIou, true);
   return 0;
@@ -133,12 +140,11 @@ export async function run(argv: string[]): Promise<number> {
 async function allSets(root: string, assets: string, tracksDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, videoTracker: TrackerOptionsInput, boundIou: number): Promise<number> {
   const fixture = lineFiles(path.join(root, 'test', 'fixtures', 'lines'));
   const heldOut = lineFiles(path.join(root, 'test', 'fixtures', 'lines-heldout'));
-  const filesOf = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
   // Decoding and detecting a clip is most of a video set's time, and the same for every line set.
   const clips = new Map<string, ClipDetections>();
   const sets: Array<{ name: string; result: () => Promise<SetResult> }> = [
-    { name: 'det.txt, fixture lines', result: async () => detAccuracy(assets, fixture, filesOf(fixture.describe), tracksDir, options, trackerOptions, boundIou, false) },
-    { name: 'det.txt, held-out lines', result: async () => detAccuracy(assets, heldOut, filesOf(heldOut.describe), tracksDir, options, trackerOptions, boundIou, false) },
+    { name: 'det.txt, fixture lines', result: async () => detAccuracy(assets, fixture, lineFileSequences(fixture.describe), tracksDir, options, trackerOptions, boundIou, false) },
+    { name: 'det.txt, held-out lines', result: async () => detAccuracy(assets, heldOut, lineFileSequences(heldOut.describe), tracksDir, options, trackerOptions, boundIou, false) },
     ...[1, 101, 202].map((seed) => ({ name: `det.txt, random lines seed ${seed}`, result: async () => detAccuracy(assets, randomLineSource(100, seed), MOT_SEQUENCES, tracksDir, options, trackerOptions, boundIou, false) })),
     { name: 'video, fixture lines', result: () => videoAccuracy(assets, fixture, model, options, videoTracker, boundIou, false, clips) },
     { name: 'video, held-out lines', result: () => videoAccuracy(assets, heldOut, model, options, videoTracker, boundIou, false, clips) },
@@ -193,11 +199,9 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
     if (lines.perLine) a.forEach((r, i) => {
       const rb = b[i];
       log(
-        `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${pair(r.in, r.out)} ${String(r.absError).padStart(3)} | ` +
-          (rb ? `${pair(rb.in, rb.out)} ${String(rb.absError).padStart(3)}` : '     (no file)') +
-          ` | ${pair(c[i].gtIn, c[i].gtOut).padStart(18)} ${String(c[i].absError).padStart(3)}` +
-          ` | ${pair(d[i].in, d[i].out).padStart(12)} ${String(d[i].absError).padStart(3)}` +
-          ` | ${pair(e[i].in, e[i].out).padStart(10)} ${String(e[i].absError).padStart(3)}`,
+        `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${cell(r.in, r.out, r.absError)} | ` +
+          (rb ? cell(rb.in, rb.out, rb.absError) : '     (no file)') +
+          ` | ${cell(c[i].gtIn, c[i].gtOut, c[i].absError, 18)} | ${cell(d[i].in, d[i].out, d[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`,
       );
     });
     const crossed = lines.perLine ? '' : ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)`;
@@ -274,7 +278,7 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
     const e = compareWith(reference, detectionBound(gt, found, scene, boundIou, 'detector'));
-    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${pair(row.in, row.out)}  ${String(row.absError).padStart(3)} | ${pair(b[i].in, b[i].out).padStart(12)} ${String(b[i].absError).padStart(3)} | ${pair(e[i].in, e[i].out).padStart(10)} ${String(e[i].absError).padStart(3)}`));
+    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${cell(row.in, row.out, row.absError, 7, '  ')} | ${cell(b[i].in, b[i].out, b[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`));
     else log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)}; ids ${pct(e)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
     all.push(...rows);
     bound.push(...b);
