@@ -92,8 +92,8 @@ interface Pending {
 interface Bridge {
   from: Point;
   to?: Point;
-  /** This track's own (whole-box) frames so far: 0 until its first, whose step is the bridge. */
-  seen: number;
+  /** This track has had its first own (whole-box) frame: the step to it from the predecessor's last anchor was the bridge. */
+  stepped: boolean;
   /** Whole-box frames since the bridge, along a chain of re-linked tracks (the check's clock). */
   frames: number;
   held: Pending[];
@@ -324,7 +324,7 @@ export class Counter {
         const br = rec.bridge;
         if (br && !br.verdict) {
           if (!br.to) br.to = anchor;
-          br.seen++;
+          br.stepped = true;
           if (++br.frames > o.relinkCheckFrames) this.judgeBridge(rec, events);
         }
       }
@@ -441,7 +441,7 @@ export class Counter {
       if (this.options.relinkCheckFrames > 0 && src.anchor) {
         // A source still under check (a chain of short tracks) hands on its bridge and held crossings.
         const open = src.bridge && !src.bridge.verdict ? src.bridge : undefined;
-        rec.bridge = open ? { from: open.from, to: open.to, seen: 0, frames: open.frames, held: open.held } : { from: src.anchor, seen: 0, frames: 0, held: [] };
+        rec.bridge = open ? { from: open.from, to: open.to, stepped: false, frames: open.frames, held: open.held } : { from: src.anchor, stepped: false, frames: 0, held: [] };
         if (open) open.held = [];
       }
     }
@@ -509,7 +509,7 @@ export class Counter {
         const cx = prev[0] + (cur[0] - prev[0]) * f;
         const cy = prev[1] + (cur[1] - prev[1]) * f;
         st.crossT = ((cx - a[0]) * (b[0] - a[0]) + (cy - a[1]) * (b[1] - a[1])) / (len * len);
-        st.bridged = rec.bridge !== undefined && rec.bridge.seen === 0;
+        st.bridged = rec.bridge !== undefined && !rec.bridge.stepped;
       }
       st.rawSide = raw;
     }
