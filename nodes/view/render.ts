@@ -39,19 +39,29 @@ export function toSettings(c: Record<string, unknown>): ViewSettings {
 /** Resize (sharp) → overlay (our loops, on a copy) → JPEG (sharp). */
 export async function renderView(data: Uint8Array, ref: FrameRef, frame: OverlayFrame, s: ViewSettings, caption: string): Promise<Buffer> {
   const { width, height } = viewSize(ref.width, ref.height, s.maxWidth);
-  let px: Buffer;
-  if (ref.format === 'rgb24' && width === ref.width && height === ref.height) {
-    px = Buffer.from(data); // a copy: the frame store's pixels are never written
-  } else {
-    const channels = ref.format === 'gray8' ? 1 : 3;
-    let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: ref.width, height: ref.height, channels } });
-    if (ref.format === 'bgr24') img = img.recomb([[0, 0, 1], [0, 1, 0], [1, 0, 0]]);
-    if (channels === 1) img = img.toColourspace('srgb');
-    if (width !== ref.width || height !== ref.height) img = img.resize(width, height, { fit: 'fill', kernel: 'linear' });
-    px = await img.raw().toBuffer();
-  }
+  const px = await rgbAt(data, ref, width, height);
   const font = await fontFor(labelSize(height));
   drawOverlay(new Canvas(px, width, height), frame, s.geometry, { showTentative: s.showTentative, caption: s.caption ? caption : undefined, font: font ?? undefined });
   return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: s.quality }).toBuffer();
 }
 
+/**
+ * The bare picture, no overlay, at most `maxWidth` wide: what an editor draws lines and zones on
+ * (vision-line-count's snapshot). Returns the JPEG and its size.
+ */
+export async function renderPicture(data: Uint8Array, ref: FrameRef, maxWidth: number, quality = 80): Promise<{ jpeg: Buffer; width: number; height: number }> {
+  const { width, height } = viewSize(ref.width, ref.height, maxWidth);
+  const px = await rgbAt(data, ref, width, height);
+  return { jpeg: await sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer(), width, height };
+}
+
+/** The frame's pixels as rgb24 at width × height, always a fresh buffer: the frame store's pixels are never written. */
+async function rgbAt(data: Uint8Array, ref: FrameRef, width: number, height: number): Promise<Buffer> {
+  if (ref.format === 'rgb24' && width === ref.width && height === ref.height) return Buffer.from(data);
+  const channels = ref.format === 'gray8' ? 1 : 3;
+  let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: ref.width, height: ref.height, channels } });
+  if (ref.format === 'bgr24') img = img.recomb([[0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+  if (channels === 1) img = img.toColourspace('srgb');
+  if (width !== ref.width || height !== ref.height) img = img.resize(width, height, { fit: 'fill', kernel: 'linear' });
+  return img.raw().toBuffer();
+}
