@@ -191,4 +191,29 @@ describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromi
     assert.deepStrictEqual(deployed, want);
     assert.deepStrictEqual(problems, []);
   });
+
+  it('draws with a finger too (a touch screen on the shop floor)', async function () {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, hasTouch: true });
+    const tablet = await context.newPage();
+    tablet.on('pageerror', (e) => problems.push(e.message));
+    await tablet.goto(url + '/');
+    await tablet.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('lc'), null, { timeout: 60000 });
+    await tablet.evaluate(() => RED.editor.edit(RED.nodes.node('lc')));
+    await tablet.waitForSelector('#node-line-count-board', { state: 'visible' });
+    const before = await tablet.evaluate(() => JSON.parse(RED.nodes.node('lc').editor.getValue()).lines.length);
+    await tablet.tap('#node-line-count-tools [data-mode="line"]');
+    const box = await tablet.locator('#node-line-count-board').boundingBox();
+    const at = (x, y) => ({ x: Math.round(box.x + x * box.width), y: Math.round(box.y + y * box.height) });
+    const cdp = await context.newCDPSession(tablet);
+    const touch = (type, p) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: p ? [{ ...p, id: 1 }] : [] });
+    await touch('touchStart', at(0.2, 0.6));
+    for (let i = 1; i <= 5; i++) await touch('touchMove', at(0.2 + 0.12 * i, 0.6));
+    await touch('touchEnd');
+    const g = await tablet.evaluate(() => JSON.parse(RED.nodes.node('lc').editor.getValue()));
+    assert.strictEqual(g.lines.length, before + 1, 'a line drawn by touch');
+    const l = g.lines[g.lines.length - 1];
+    assert.ok(Math.abs(l.start[0] - 0.2) <= 0.01 && Math.abs(l.end[0] - 0.8) <= 0.01 && Math.abs(l.end[1] - 0.6) <= 0.01, JSON.stringify(l));
+    await context.close();
+    assert.deepStrictEqual(problems, []);
+  });
 });
