@@ -161,6 +161,14 @@ describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromi
     g = await geometry();
     assert.deepStrictEqual(g.zones.map((z) => [z.name, z.polygon.length]), [['zone-1', 4], ['zone-2', 3]]);
 
+    // Esc abandons a zone half drawn, and only that: the dialog stays open.
+    await page.click('#node-line-count-tools [data-mode="zone"]');
+    for (const p of [[0.4, 0.1], [0.5, 0.1]]) await page.mouse.click(...at(...p));
+    await page.keyboard.press('Escape');
+    assert.ok(await page.isVisible('#node-line-count-board'), 'the dialog is still open');
+    assert.strictEqual((await geometry()).zones.length, 2);
+    assert.ok(await page.evaluate(() => $('#node-line-count-tools [data-mode="select"]').hasClass('selected')), 'back to Select');
+
     // Select the door line by clicking on it, and delete it with the keyboard.
     await page.mouse.click(...at(0.4, 0.7));
     assert.strictEqual(await page.inputValue('#node-line-count-name'), 'door');
