@@ -8,9 +8,8 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
-import { sharedFrameStore } from '../lib/frame-store';
 import { VisionEvent, VisionFrame } from '../lib/types';
-import { renderPicture } from '../view/render';
+import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
 
 /** The editor's fields: the counting options (strings from the form) plus these. */
 interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>> {
@@ -23,17 +22,6 @@ interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>
 /** Cameras one node counts for; more is a wiring mistake (a per-frame topic), not a plant. */
 const MAX_CAMERAS = 64;
 const SHIFT_CHECK_MS = 15_000;
-/** Width of the picture the editor draws on: enough to place a line, small enough to load at once. */
-const SNAPSHOT_WIDTH = 960;
-
-/** What the editor's snapshot route asks of a deployed node. */
-interface SnapshotSource {
-  /** The frame-store camera of the newest frame counted for `camera` (any camera when none is named). */
-  snapshotCamera(camera?: string): string | undefined;
-  /** Cameras this node has counted frames for, newest last. */
-  snapshotCameras(): string[];
-}
-
 export = function (RED: Red) {
   function VisionLineCountNode(this: Node, config: LineCountConfig) {
     RED.nodes.createNode(this, config);
@@ -65,13 +53,8 @@ export = function (RED: Red) {
     }
 
     const counters = new Map<string, Counter>();
-    // Counting camera → frame-store camera of its newest frame, for the editor's picture (newest last).
-    const pictures = new Map<string, string>();
-    const source: SnapshotSource = {
-      snapshotCamera: (camera) => (camera !== undefined ? pictures.get(camera) : [...pictures.values()].pop()),
-      snapshotCameras: () => [...pictures.keys()],
-    };
-    Object.assign(node, source);
+    // The cameras whose newest frame the editor's drawing board may show.
+    const pictures = new PictureCameras(node);
     const saved: Record<string, CounterSnapshot> = {};
     const restored = safeGet('counts');
     if (restored && typeof restored === 'object') Object.assign(saved, restored);
@@ -228,10 +211,7 @@ export = function (RED: Red) {
         const c = counterFor(camera);
         checkShift(send);
         const r = c.update(p.detections, tMs, width, height);
-        if (typeof frame.camera === 'string') {
-          pictures.delete(camera);
-          pictures.set(camera, frame.camera);
-        }
+        pictures.seen(camera, frame.camera);
         const out: VisionFrame = { ...(p as VisionFrame), counts: r.counts, countsByClass: r.countsByClass, zones: r.zones };
         msg.payload = out;
         if (r.events.some((e) => e.event === 'line-crossing')) persist();
@@ -256,39 +236,7 @@ export = function (RED: Red) {
     });
   }
 
-  // The editor's drawing board: the newest frame this node counted, as a JPEG to draw lines and
-  // zones on. Served to editor users only (admin API, read permission); pixels never leave otherwise.
-  if (RED.httpAdmin) {
-    const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-line-count.read') : (_q: unknown, _s: unknown, next: () => void) => next();
-    RED.httpAdmin.get('/vision-line-count/:id/snapshot', perm, (req: any, res: any) => {
-      const n = RED.nodes.getNode(req.params.id) as (Node & Partial<SnapshotSource>) | null;
-      if (!n || typeof n.snapshotCamera !== 'function') {
-        res.status(404).json({ error: 'this node is not deployed yet: deploy the flow, let frames reach it, then load the picture' });
-        return;
-      }
-      const want = typeof req.query?.camera === 'string' && req.query.camera ? req.query.camera : undefined;
-      const storeCamera = n.snapshotCamera(want);
-      const f = storeCamera === undefined ? undefined : sharedFrameStore().latest(storeCamera);
-      if (!f) {
-        const seen = n.snapshotCameras!();
-        const why = want !== undefined && seen.length ? `no frame of camera "${want}" has reached this node (cameras seen: ${seen.join(', ')})` : 'no frame has reached this node yet: start the camera and check the wiring to it';
-        res.status(404).json({ error: why });
-        return;
-      }
-      renderPicture(f.data, f.ref, SNAPSHOT_WIDTH)
-        .then((p) => {
-          res.set('Cache-Control', 'no-store');
-          // The editor asks for JSON (its requests carry the admin token; an <img> could not).
-          if (typeof req.accepts === 'function' && req.accepts(['image/jpeg', 'application/json']) === 'application/json') {
-            res.json({ camera: f.ref.camera, width: f.ref.width, height: f.ref.height, tMs: f.ref.tMs, image: 'data:image/jpeg;base64,' + p.jpeg.toString('base64') });
-            return;
-          }
-          res.set({ 'Content-Type': 'image/jpeg', 'X-Frame-Width': String(f.ref.width), 'X-Frame-Height': String(f.ref.height), 'X-Camera': encodeURIComponent(f.ref.camera) });
-          res.send(p.jpeg);
-        })
-        .catch((e: Error) => res.status(500).json({ error: `cannot encode the picture: ${e.message}` }));
-    });
-  }
+  registerSnapshotRoute(RED, 'vision-line-count');
 
   RED.nodes.registerType('vision-line-count', VisionLineCountNode);
 };

@@ -5,6 +5,7 @@
  */
 import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
+import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Frame, FrameRef, VisionFrame } from '../lib/types';
 import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
@@ -59,6 +60,9 @@ export = function (RED: Red) {
       if (drift.length) status.set('warning', `${text} · low confidence: ${drift.join(', ')}`);
       else status.set('running', text);
     }
+
+    // The cameras whose newest frame the editor's drawing board may show (to draw stations on).
+    const pictures = new PictureCameras(node);
 
     node.on('input', (msg, send, done) => {
       if (!engine) {
@@ -122,6 +126,7 @@ export = function (RED: Red) {
         // a motion reading wants every frame, so a full-speed file replay waits for it too.
         const pixels: Frame | undefined = engine.needsPixels ? store.get(ref, node.id) : undefined;
         const res = engine.processFrame({ camera, tMs: ref.tMs, width: ref.width, height: ref.height, detections: p.detections, pixels: pixels ?? null, rxMs: rx });
+        pictures.seen(camera, ref.camera);
         msg.payload = { ...p, stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
         send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
@@ -135,10 +140,12 @@ export = function (RED: Red) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       status.close();
+      pictures.clear();
       store.forgetReader(node.id);
       engine = null;
       done();
     });
   }
+  registerSnapshotRoute(RED, 'vision-productivity-state');
   RED.nodes.registerType('vision-productivity-state', VisionProductivityStateNode);
 };

@@ -51,6 +51,6 @@ node -e "
 if [ $# -eq 0 ]; then
   # Each node in the runtime, every example flow, the editor's dialogs, and the gateway app with the
   # dashboard in Chromium across a restart. (gateway-dashboard.test.js, the 75 s demo, on request.)
-  set -- 'test/nodes/**/*.test.js' test/e2e/examples.test.js test/e2e/influx-editor.test.js test/e2e/editor-roundtrip.test.js test/e2e/line-count-board.test.js test/e2e/gateway-restart.test.js
+  set -- 'test/nodes/**/*.test.js' test/e2e/examples.test.js test/e2e/influx-editor.test.js test/e2e/editor-roundtrip.test.js test/e2e/drawing-board.test.js test/e2e/gateway-restart.test.js
 fi
 exec node node_modules/mocha/bin/mocha.js "$@"

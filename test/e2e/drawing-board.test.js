@@ -1,8 +1,9 @@
 'use strict';
-// vision-line-count's drawing board in a real editor: a deployed flow decodes a real clip (ffmpeg)
-// into a line-count node, the node serves its newest frame to the editor, and lines and zones are
-// drawn, moved, flipped, renamed and deleted with the mouse in headless Chromium. What the board
-// writes is checked in the JSON editor, in the node after Done, and in the runtime after Deploy.
+// The editors' drawing board (resources/geometry-board.js) in a real editor: a deployed flow decodes
+// a real clip (ffmpeg) into a line-count and a productivity-state node, each serves its newest frame
+// to the editor, and lines, zones and stations are drawn, moved, flipped, renamed and deleted with
+// the mouse (and a finger) in headless Chromium. What the board writes is checked in the JSON editor,
+// in the node after Done, and in the runtime after Deploy.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -30,9 +31,10 @@ function get(url, headers = {}) {
   });
 }
 
+const STATIONS = { zones: [{ name: 'bench', camera: 'gate', polygon: [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]] }] };
 const DOOR = { name: 'door', start: [0.2, 0.8], end: [0.8, 0.8] };
 
-describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromium)', function () {
+describe('drawing board of line-count and productivity-state (e2e, camera picture + mouse in Chromium)', function () {
   this.timeout(120000);
   let gw, browser, page, userDir, url;
   const problems = [];
@@ -45,7 +47,8 @@ describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromi
       flowFile,
       JSON.stringify([
         { id: 'tab', type: 'tab', label: 'board' },
-        { id: 'cam', z: 'tab', type: 'vision-camera-source', name: 'clip', camera: 'gate', url: asset('video/TUD-Campus.mp4'), fps: 5, maxWidth: 0, realtime: true, loop: true, autoStart: true, reconnect: true, x: 120, y: 80, wires: [['lc']] },
+        { id: 'cam', z: 'tab', type: 'vision-camera-source', name: 'clip', camera: 'gate', url: asset('video/TUD-Campus.mp4'), fps: 5, maxWidth: 0, realtime: true, loop: true, autoStart: true, reconnect: true, x: 120, y: 80, wires: [['lc', 'ps']] },
+        { id: 'ps', z: 'tab', type: 'vision-productivity-state', name: 'stations', stations: JSON.stringify(STATIONS), kpiIntervalS: 0, x: 320, y: 160, wires: [[], [], []] },
         { id: 'lc', z: 'tab', type: 'vision-line-count', name: 'gate counter', geometry: JSON.stringify({ lines: [DOOR], zones: [] }), metricsInterval: 0, x: 320, y: 80, wires: [[], [], []] },
       ]),
     );
@@ -74,6 +77,13 @@ describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromi
     assert.deepStrictEqual([meta.format, meta.width, meta.height], ['jpeg', 640, 480]);
     const stats = await sharp(snap.buffer).stats();
     assert.ok(stats.channels[0].stdev > 20, `a real picture, not a flat one (stdev ${stats.channels[0].stdev})`);
+
+    // productivity-state serves its frames the same way (its stations are drawn on them).
+    const ps = await waitFor(async () => {
+      const r = await get(`${url}/vision-productivity-state/ps/snapshot`);
+      return r.status === 200 && r;
+    }, 30000, 'a frame to reach the productivity-state node', 200);
+    assert.deepStrictEqual([ps.headers['content-type'], (await sharp(ps.buffer).metadata()).width], ['image/jpeg', 640]);
 
     const unknown = await get(`${url}/vision-line-count/nope/snapshot`);
     assert.strictEqual(unknown.status, 404);
@@ -197,6 +207,30 @@ describe('vision-line-count drawing board (e2e, camera picture + mouse in Chromi
       return lc && JSON.parse(lc.geometry).zones.length === 2 && JSON.parse(lc.geometry);
     }, 15000, 'the deploy to reach the runtime', 200);
     assert.deepStrictEqual(deployed, want);
+    assert.deepStrictEqual(problems, []);
+  });
+
+  it('draws workstation zones for productivity-state the same way (zones only; other keys kept)', async function () {
+    await page.goto(url + '/');
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('ps'), null, { timeout: 60000 });
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('ps')));
+    await page.waitForSelector('#node-productivity-board', { state: 'visible' });
+    const stations = () => page.evaluate(() => JSON.parse(RED.nodes.node('ps').editor.getValue()));
+    assert.deepStrictEqual(await stations(), STATIONS);
+    assert.deepStrictEqual(await page.evaluate(() => $('#node-productivity-tools [data-mode]').map((_, b) => $(b).attr('data-mode')).get()), ['select', 'zone'], 'no line tool');
+    await page.click('#node-productivity-picture');
+    await page.waitForFunction(() => /640×480/.test($('#node-productivity-picture-note').text()), null, { timeout: 15000 });
+    const box = await page.locator('#node-productivity-board').boundingBox();
+    const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+    await page.click('#node-productivity-tools [data-mode="zone"]');
+    for (const p of [[0.5, 0.5], [0.8, 0.5], [0.8, 0.9], [0.5, 0.9], [0.5, 0.5]]) await page.mouse.click(...at(...p));
+    const g = await stations();
+    assert.deepStrictEqual(g.zones[0], STATIONS.zones[0], 'the existing station, camera and all, is untouched');
+    assert.strictEqual(g.zones[1].name, 'station-2');
+    assert.deepStrictEqual(g.zones[1].polygon.map((p) => p.map((v) => Math.round(v * 10) / 10)), [[0.5, 0.5], [0.8, 0.5], [0.8, 0.9], [0.5, 0.9]]);
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-productivity-board', { state: 'detached' });
+    assert.deepStrictEqual(JSON.parse(await page.evaluate(() => RED.nodes.node('ps').stations)), g);
     assert.deepStrictEqual(problems, []);
   });
 
