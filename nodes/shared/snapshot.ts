@@ -1,5 +1,5 @@
 /**
- * The editors' drawing board (resources/geometry-board.js) shows a camera's newest frame, so lines
+ * The editors' drawing board (nodes/shared/editor/geometry-board.js) shows a camera's newest frame, so lines
  * and zones are drawn on the real floor. A node that sees frames records which cameras it has seen
  * (PictureCameras); one admin route per node type serves the newest of them as a JPEG (or as JSON
  * with a data URL, which is what the editor asks for: its requests carry the admin login token).

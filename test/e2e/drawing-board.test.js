@@ -1,5 +1,5 @@
 'use strict';
-// The editors' drawing board (resources/geometry-board.js) in a real editor: a deployed flow decodes
+// The editors' drawing board (nodes/shared/editor/geometry-board.js) in a real editor: a deployed flow decodes
 // a real clip (ffmpeg) into a line-count and a productivity-state node, each serves its newest frame
 // to the editor, and lines, zones and stations are drawn, moved, flipped, renamed and deleted with
 // the mouse (and a finger) in headless Chromium. What the board writes is checked in the JSON editor,

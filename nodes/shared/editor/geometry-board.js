@@ -1,9 +1,9 @@
 /*
  * The drawing board of the vision node editors: lines and zones (vision-line-count), workstation zones
  * (vision-productivity-state), drawn and edited with mouse, pen or touch over the camera's newest
- * frame. Served by Node-RED from this package's resources folder; each node's edit dialog loads it
- * with <script src="resources/@edgevision/node-red-vision/geometry-board.js">. The JSON in the
- * dialog's code editor stays the truth: the board draws it and writes it back.
+ * frame. Browser code: the build (scripts/copy-node-assets.js) writes it into each dialog's HTML that
+ * asks for it, so no node depends on an extra request. The JSON in the dialog's code editor stays
+ * the truth: the board draws it and writes it back.
  */
 /* global $ */
 (function () {
