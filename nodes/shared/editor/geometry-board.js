@@ -5,7 +5,7 @@
  * asks for it, so no node depends on an extra request. The JSON in the dialog's code editor stays
  * the truth: the board draws it and writes it back.
  */
-/* global $ */
+/* global $, RED */
 (function () {
   'use strict';
 
@@ -387,5 +387,27 @@
     return board;
   }
 
-  window.EdgeVisionBoard = { GeometryBoard: GeometryBoard, formatGeometry: formatGeometry, rows: rows, mount: mount };
+  /**
+   * A dialog opens: the JSON of `opts.input` (one item per row when it is valid; as it is otherwise,
+   * for the validator to explain) in a code editor at `opts.editorId`, and the board under it.
+   * Sets node.editor and node.board. opts: as mount's, plus input and editorId.
+   */
+  function open(node, opts) {
+    var text = $(opts.input).val();
+    var g = null;
+    try { g = opts.parse(text); } catch (e) { g = null; }
+    if (g) text = opts.format(g);
+    node.editor = RED.editor.createEditor({ id: opts.editorId, mode: 'ace/mode/json', value: text });
+    node.board = mount($.extend({}, opts, { editor: node.editor }));
+  }
+
+  /** The dialog closes: on Done (`save`) its JSON goes back into the input; the code editor is freed. */
+  function close(node, opts, save) {
+    if (save) $(opts.input).val(node.editor.getValue());
+    node.editor.destroy();
+    delete node.editor;
+    delete node.board;
+  }
+
+  window.EdgeVisionBoard = { GeometryBoard: GeometryBoard, formatGeometry: formatGeometry, rows: rows, mount: mount, open: open, close: close };
 })();
