@@ -22,6 +22,7 @@ interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>
 /** Cameras one node counts for; more is a wiring mistake (a per-frame topic), not a plant. */
 const MAX_CAMERAS = 64;
 const SHIFT_CHECK_MS = 15_000;
+
 export = function (RED: Red) {
   function VisionLineCountNode(this: Node, config: LineCountConfig) {
     RED.nodes.createNode(this, config);

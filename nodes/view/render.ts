@@ -46,8 +46,8 @@ export async function renderView(data: Uint8Array, ref: FrameRef, frame: Overlay
 }
 
 /**
- * The bare picture, no overlay, at most `maxWidth` wide: what an editor draws lines and zones on
- * (vision-line-count's snapshot). Returns the JPEG and its size.
+ * The bare picture, no overlay, at most `maxWidth` wide: what the editors' drawing board draws lines
+ * and zones on (nodes/shared/snapshot.ts). Returns the JPEG and its size.
  */
 export async function renderPicture(data: Uint8Array, ref: FrameRef, maxWidth: number, quality = 80): Promise<{ jpeg: Buffer; width: number; height: number }> {
   const { width, height } = viewSize(ref.width, ref.height, maxWidth);
