@@ -183,8 +183,7 @@
       }
     });
     canvas.addEventListener('dblclick', function () { if (mode === 'zone') finishZone(); });
-    // Keys the board uses stop here: Node-RED's own shortcuts (Esc closes the dialog, Delete
-    // deletes flow nodes) must not act on them too.
+    // Keys the board uses stop here: Node-RED's own shortcuts (Delete, Esc) must not act on them too.
     canvas.addEventListener('keydown', function (e) {
       var used = true;
       if (e.key === 'Escape' && (draft || mode !== 'select')) { draft = null; self.setMode('select'); }
