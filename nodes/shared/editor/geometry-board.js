@@ -9,6 +9,27 @@
 (function () {
   'use strict';
 
+  /** [x, y] with both in 0..1. */
+  function isUnitPoint(p) {
+    return Array.isArray(p) && p.length === 2 && p.every(function (c) { return typeof c === 'number' && c >= 0 && c <= 1; });
+  }
+
+  /**
+   * The runtime's checks of zones (named, unique names, polygons of 3 or more points in 0..1), for the
+   * dialogs' validators: null when they pass, else the reason.
+   */
+  function checkZones(zones) {
+    var names = {};
+    for (var j = 0; j < zones.length; j++) {
+      var z = zones[j];
+      if (!z || typeof z.name !== 'string' || !z.name) return 'zones[' + j + '] needs a name';
+      if (names[z.name]) return 'zone "' + z.name + '" is used twice';
+      names[z.name] = true;
+      if (!Array.isArray(z.polygon) || z.polygon.length < 3 || !z.polygon.every(isUnitPoint)) return 'zone "' + z.name + '": polygon needs 3 or more [x, y] points in 0..1';
+    }
+    return null;
+  }
+
   /** One item per row: readable in the editor, and still plain JSON. */
   function rows(a, indent) {
     return (a || []).map(function (o) { return indent + JSON.stringify(o); }).join(',\n');
@@ -408,5 +429,5 @@
     delete node.board;
   }
 
-  window.EdgeVisionBoard = { GeometryBoard: GeometryBoard, formatGeometry: formatGeometry, rows: rows, mount: mount, open: open, close: close };
+  window.EdgeVisionBoard = { isUnitPoint: isUnitPoint, checkZones: checkZones, formatGeometry: formatGeometry, rows: rows, open: open, close: close };
 })();
