@@ -31,6 +31,15 @@ function get(url, headers = {}) {
   });
 }
 
+/** Loads the editor in `p`, opens node `id`'s dialog, waits for its board; returns the dialog's JSON reader. */
+async function openDialog(p, url, id, board) {
+  await p.goto(url + '/');
+  await p.waitForFunction((id) => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node(id), id, { timeout: 60000 });
+  await p.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), id);
+  await p.waitForSelector(board, { state: 'visible' });
+  return () => p.evaluate((id) => JSON.parse(RED.nodes.node(id).editor.getValue()), id);
+}
+
 const STATIONS = { zones: [{ name: 'bench', camera: 'gate', polygon: [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]] }] };
 const DOOR = { name: 'door', start: [0.2, 0.8], end: [0.8, 0.8] };
 
@@ -94,11 +103,7 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
   });
 
   it('draws, moves, flips, renames and deletes lines and zones by mouse, and deploys them', async function () {
-    await page.goto(url + '/');
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('lc'), null, { timeout: 60000 });
-    await page.evaluate(() => RED.editor.edit(RED.nodes.node('lc')));
-    await page.waitForSelector('#node-line-count-board', { state: 'visible' });
-    const geometry = () => page.evaluate(() => JSON.parse(RED.nodes.node('lc').editor.getValue()));
+    const geometry = await openDialog(page, url, 'lc', '#node-line-count-board');
     assert.deepStrictEqual(await geometry(), { lines: [DOOR], zones: [] });
 
     // The camera's picture under the drawing; the board takes its 4:3 shape.
@@ -211,11 +216,7 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
   });
 
   it('draws workstation zones for productivity-state the same way (zones only; other keys kept)', async function () {
-    await page.goto(url + '/');
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('ps'), null, { timeout: 60000 });
-    await page.evaluate(() => RED.editor.edit(RED.nodes.node('ps')));
-    await page.waitForSelector('#node-productivity-board', { state: 'visible' });
-    const stations = () => page.evaluate(() => JSON.parse(RED.nodes.node('ps').editor.getValue()));
+    const stations = await openDialog(page, url, 'ps', '#node-productivity-board');
     assert.deepStrictEqual(await stations(), STATIONS);
     assert.deepStrictEqual(await page.evaluate(() => $('#node-productivity-tools [data-mode]').map((_, b) => $(b).attr('data-mode')).get()), ['select', 'zone'], 'no line tool');
     await page.click('#node-productivity-picture');
@@ -238,11 +239,8 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, hasTouch: true });
     const tablet = await context.newPage();
     tablet.on('pageerror', (e) => problems.push(e.message));
-    await tablet.goto(url + '/');
-    await tablet.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('lc'), null, { timeout: 60000 });
-    await tablet.evaluate(() => RED.editor.edit(RED.nodes.node('lc')));
-    await tablet.waitForSelector('#node-line-count-board', { state: 'visible' });
-    const before = await tablet.evaluate(() => JSON.parse(RED.nodes.node('lc').editor.getValue()).lines.length);
+    const geometry = await openDialog(tablet, url, 'lc', '#node-line-count-board');
+    const before = (await geometry()).lines.length;
     await tablet.tap('#node-line-count-tools [data-mode="line"]');
     const box = await tablet.locator('#node-line-count-board').boundingBox();
     const at = (x, y) => ({ x: Math.round(box.x + x * box.width), y: Math.round(box.y + y * box.height) });
@@ -251,7 +249,7 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     await touch('touchStart', at(0.2, 0.6));
     for (let i = 1; i <= 5; i++) await touch('touchMove', at(0.2 + 0.12 * i, 0.6));
     await touch('touchEnd');
-    const g = await tablet.evaluate(() => JSON.parse(RED.nodes.node('lc').editor.getValue()));
+    const g = await geometry();
     assert.strictEqual(g.lines.length, before + 1, 'a line drawn by touch');
     const l = g.lines[g.lines.length - 1];
     assert.ok(Math.abs(l.start[0] - 0.2) <= 0.01 && Math.abs(l.end[0] - 0.8) <= 0.01 && Math.abs(l.end[1] - 0.6) <= 0.01, JSON.stringify(l));
