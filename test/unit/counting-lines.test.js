@@ -111,6 +111,11 @@ const cases = [
   { name: 'an id switch at the line whose new track then stands still counts once', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.52], [0.5, 0.52], 20)), expect: { door: { in: 1, out: 0 } } },
   { name: 'an id switch at the line whose new track ends before the check counts once', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.497], 10), walk(2, [0.5, 0.52], [0.5, 0.54], 3), gap(60)), expect: { door: { in: 1, out: 0 } } },
   { name: 'a new track after the re-link window does not inherit', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.56], 10), gap(40), walk(2, [0.5, 0.57], [0.5, 0.4], 60), walk(2, [0.5, 0.4], [0.5, 0.7], 30)), expect: { door: { in: 2, out: 1 } } },
+  // Stand-in: the tracker hands a hidden person's lost track to someone nearer (a taller box) who walked
+  // in front of them; the hidden person comes back, past the line, as a new track.
+  { name: 'a lost track re-found on a nearer person leaves a stand-in: the hidden person, back past the line, counts', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.45], 10), gap(15), together(walk(1, [0.5, 0.42], [0.4, 0.42], 20, { big: true }), seq(gap(2), walk(2, [0.5, 0.56], [0.5, 0.7], 18)))), expect: { door: { in: 1, out: 0 } } },
+  { name: 'a lost track re-found on a box of its own size leaves none: a newcomer past the line starts afresh', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.45], 10), gap(15), together(walk(1, [0.5, 0.45], [0.4, 0.45], 20), seq(gap(2), walk(2, [0.5, 0.56], [0.5, 0.7], 18)))), expect: { door: { in: 0, out: 0 } } },
+  { name: 'a lost track re-found on a nearer person after a short gap leaves none', geometry: HLINE, frames: seq(walk(1, [0.5, 0.3], [0.5, 0.45], 10), gap(5), together(walk(1, [0.5, 0.42], [0.4, 0.42], 20, { big: true }), seq(gap(2), walk(2, [0.5, 0.56], [0.5, 0.7], 18)))), expect: { door: { in: 0, out: 0 } } },
   // Direction limits.
   { name: 'in-only line ignores out', geometry: line({ directions: 'in' }), frames: seq(walk(1, [0.4, 0.3], [0.4, 0.7], 10), walk(2, [0.6, 0.7], [0.6, 0.3], 10)), expect: { door: { in: 1, out: 0 } } },
   { name: 'out-only line ignores in', geometry: line({ directions: 'out' }), frames: seq(walk(1, [0.4, 0.3], [0.4, 0.7], 10), walk(2, [0.6, 0.7], [0.6, 0.3], 10)), expect: { door: { in: 0, out: 1 } } },

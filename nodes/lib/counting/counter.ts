@@ -141,6 +141,20 @@ interface DwellStat {
 /** Re-link only between boxes whose heights differ by less than this factor. */
 const RELINK_MAX_SIZE_RATIO = 1.5;
 
+/**
+ * A lost track's smoothed velocity is predicted forward for at most this long: it was measured over
+ * the few frames before the loss, often while an occluder cut the box, and does not hold for longer.
+ */
+const RELINK_MAX_PREDICT_S = 1;
+
+/**
+ * A track the tracker re-finds after being unseen at least this long, on a box whose height differs
+ * from its own by at least STAND_IN_SIZE_RATIO, may be someone else: typically a nearer person who
+ * walked in front of the hidden one, whose box covers the hidden one's predicted box.
+ */
+const STAND_IN_MIN_GAP_S = 0.5;
+const STAND_IN_SIZE_RATIO = 1.3;
+
 /** Pending crossings of one tentative track are bounded: a tentative track lives a few frames. */
 const MAX_PENDING = 16;
 
@@ -161,8 +175,9 @@ export class Counter {
   private geometry: Geometry;
   private px: PixelGeometry | undefined;
   private readonly tracks = new Map<number, TrackRec>();
-  /** Ended tracks kept for re-link until relinkS after their last sighting. */
+  /** Ended tracks (and stand-ins, negative ids) kept for re-link until relinkS after their last sighting. */
   private readonly ended = new Map<number, TrackRec>();
+  private standIns = 0;
   private totals = new Map<string, LineTotals>();
   private alarms: boolean[] = [];
   private lastTMs = -Infinity;
@@ -275,7 +290,8 @@ export class Counter {
       const boxH = Math.max(1, d.box[3] - d.box[1]);
       const label = d.label ?? String(d.classId);
       let rec = this.tracks.get(id);
-      if (!rec) {
+      if (rec) this.keepStandIn(rec, boxH, tMs);
+      else {
         rec = this.ended.get(id);
         if (rec) {
           // The same id back after we timed it out: keep its line state (it is the same object).
@@ -448,6 +464,31 @@ export class Counter {
     return rec;
   }
 
+  /**
+   * The tracker re-found a lost track on a box of another size, after a long gap: it may have handed
+   * the hidden person's track to someone who walked in front of them. The track goes on as the
+   * tracker says (it may well be the same object), and a copy of its state as last seen stays behind
+   * as a re-link source (a stand-in), so that if the hidden person reappears as a new track within
+   * relinkS of being lost, they inherit their own crossing state instead of starting afresh (a line
+   * they crossed while hidden would otherwise go uncounted). Nothing is counted twice: the stand-in
+   * carries the same "already counted" flags, and is inherited at most once, by a new track only.
+   */
+  private keepStandIn(rec: TrackRec, boxH: number, tMs: number): void {
+    if (this.options.relinkS <= 0 || !rec.confirmed || !rec.anchor) return;
+    if (tMs - rec.lastSeenMs < STAND_IN_MIN_GAP_S * 1000) return;
+    if (Math.max(rec.fullH, boxH) < STAND_IN_SIZE_RATIO * Math.min(rec.fullH, boxH)) return;
+    const id = -++this.standIns;
+    this.ended.set(id, {
+      ...rec,
+      id,
+      lines: rec.lines.map((l) => ({ ...l })),
+      zones: this.geometry.zones.map(newZoneState),
+      pending: [],
+      relinked: false,
+      bridge: undefined,
+    });
+  }
+
   /** The nearest unseen track of the same class and size, lost within relinkS, near its predicted position. */
   private relinkSource(rec: TrackRec, tMs: number, anchor: Point, present: Map<number, Detection>): TrackRec | undefined {
     const o = this.options;
@@ -461,11 +502,13 @@ export class Counter {
       // An identity switch keeps the object's size; a box half or twice as tall is someone nearer
       // or farther away, whose state must not be inherited.
       if (Math.max(c.boxH, rec.boxH) > RELINK_MAX_SIZE_RATIO * Math.min(c.boxH, rec.boxH)) return;
-      // Predict with the smoothed velocity, but never further than the radius itself: a stale
-      // velocity must not carry the search area away from where the track was last seen.
+      // Predict with the smoothed velocity, for at most RELINK_MAX_PREDICT_S and never further than
+      // the radius itself: a stale velocity must not carry the search area away from where the track
+      // was last seen.
       const reach = o.relinkRadius * Math.min(c.boxH, rec.boxH);
-      let pxp = c.vel[0] * dt;
-      let pyp = c.vel[1] * dt;
+      const horizon = Math.min(dt, RELINK_MAX_PREDICT_S * 1000);
+      let pxp = c.vel[0] * horizon;
+      let pyp = c.vel[1] * horizon;
       const m = Math.hypot(pxp, pyp);
       if (m > reach && m > 0) {
         pxp *= reach / m;
