@@ -475,7 +475,9 @@ export class Counter {
    */
   private keepStandIn(rec: TrackRec, boxH: number, tMs: number): void {
     if (this.options.relinkS <= 0 || !rec.confirmed || !rec.anchor) return;
-    if (tMs - rec.lastSeenMs < STAND_IN_MIN_GAP_S * 1000) return;
+    const gapMs = tMs - rec.lastSeenMs;
+    // (A gap longer than relinkS: the stand-in would be out of the pool before anyone could inherit it.)
+    if (gapMs < STAND_IN_MIN_GAP_S * 1000 || gapMs > this.options.relinkS * 1000) return;
     if (Math.max(rec.fullH, boxH) < STAND_IN_SIZE_RATIO * Math.min(rec.fullH, boxH)) return;
     const id = -++this.standIns;
     this.ended.set(id, {
