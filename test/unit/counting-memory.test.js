@@ -62,7 +62,7 @@ describe('counting: memory over a long run', function () {
     assert.ok(entered <= persons, `${entered} enters for ${persons} people: an id switch made a second enter`);
   });
 
-  it('random walks with id churn: never throws, once means once, and state drains when the scene empties', function () {
+  it('random walks with id churn and stand-ins: never throws, once means once, and state drains when the scene empties', function () {
     // Seeded PRNG (mulberry32) so a failure replays exactly.
     let seed = 12345;
     const rnd = () => {
@@ -75,6 +75,7 @@ describe('counting: memory over a long run', function () {
     const walkers = new Map();
     let nextId = 1;
     const seen = new Set();
+    let resized = 0;
     for (let f = 0; f < 20000; f++) {
       if (f < 19000 && walkers.size < 8 && rnd() < 0.05) walkers.set(nextId++, { x: rnd(), y: rnd(), h: 40 + rnd() * 120, state: 'tentative', age: 0 });
       const dets = [];
@@ -82,6 +83,16 @@ describe('counting: memory over a long run', function () {
         w.x = Math.min(1, Math.max(0, w.x + (rnd() - 0.5) * 0.03));
         w.y = Math.min(1, Math.max(0, w.y + (rnd() - 0.5) * 0.03));
         if (++w.age > 2) w.state = 'confirmed';
+        // Now and then hidden for 0.5–1.2 s, and half of those come back on a box 1.6× taller (the
+        // tracker gave the track to someone nearer): the counter leaves stand-ins in its re-link pool.
+        if (w.hidden > 0) {
+          if (--w.hidden === 0 && rnd() < 0.5) {
+            w.h = Math.min(300, w.h * 1.6);
+            resized++;
+          }
+          continue;
+        }
+        if (w.state === 'confirmed' && rnd() < 0.003) w.hidden = 13 + Math.floor(rnd() * 18);
         if (rnd() < 0.1) continue; // missed detection
         dets.push({ box: [w.x * 640 - 15, w.y * 480 - w.h, w.x * 640 + 15, w.y * 480], score: rnd(), classId: 0, label: rnd() < 0.9 ? 'person' : 'cart', trackId: id, trackState: w.state });
         if (rnd() < 0.002) dets.push({ box: [NaN, 0, 1, 1], score: 1, classId: 0, label: 'person', trackId: id }); // garbage is skipped
@@ -101,6 +112,7 @@ describe('counting: memory over a long run', function () {
       }
     }
     assert.ok(seen.size > 50, `the random walk should cross lines (${seen.size} crossings)`);
+    assert.ok(resized > 20, `tracks re-found on a resized box after a gap: ${resized}`);
     c.update([], 20000 * 40 + 10000, 640, 480);
     assert.deepStrictEqual(c.stateSize(), { tracks: 0, ended: 0 });
     assert.strictEqual(c.update([], 20000 * 40 + 10040, 640, 480).zones.z.occupancy, 0);
