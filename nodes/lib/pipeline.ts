@@ -11,7 +11,7 @@ import { ProductivityOptions } from './productivity/options';
 import { StationKpiRun, StationTotals } from './productivity/replay';
 import { annotateDetections } from './tracking/annotate';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from './tracking/tracker';
-import { Detection } from './types';
+import { Detection, VisionEvent } from './types';
 
 export interface PipelineSettings {
   /** Lines (and zones) as the line-count node stores them: `{"lines":[{"name","start","end"}]}`, normalised. */
@@ -33,6 +33,8 @@ export interface PipelineResult {
   frames: number;
   firstMs: number;
   lastMs: number;
+  /** Events of the end of the stream (crossings completed as the last tracks end, zone exits). */
+  endEvents: VisionEvent[];
 }
 
 export class CountingPipeline {
@@ -68,11 +70,16 @@ export class CountingPipeline {
     return { detections: tracked, counter };
   }
 
+  /** Each station's state now (with `stations`): what vision-view colours a station by. */
+  stationStates(): Record<string, { state: string }> | undefined {
+    return this.kpis?.report()?.stations;
+  }
+
   /** The stream is over: tracks end at the last frame (crossings in its last frames complete) and totals are read. */
   finish(): PipelineResult {
-    if (!this.finished && this.frames > 0) this.counter.endAll(this.lastMs);
+    const endEvents = !this.finished && this.frames > 0 ? this.counter.endAll(this.lastMs) : [];
     this.finished = true;
-    const r: PipelineResult = { counts: this.counter.counts(), frames: this.frames, firstMs: this.firstMs, lastMs: this.lastMs };
+    const r: PipelineResult = { counts: this.counter.counts(), frames: this.frames, firstMs: this.firstMs, lastMs: this.lastMs, endEvents };
     if (this.kpis) r.stations = this.kpis.result().stations;
     return r;
   }
@@ -89,8 +96,19 @@ export interface RecordingOptions extends PipelineSettings {
   providers?: string;
   /** ONNX Runtime intra-op threads (default 0 = one per core). */
   threads?: number;
-  /** Called after each frame (progress, per-frame output); `raw` is the detector's output before tracking. */
-  onFrame?: (index: number, tMs: number, step: { detections: Detection[]; counter: CounterUpdate }, raw: Detection[]) => void;
+  /**
+   * Called after each frame (progress, per-frame output); `raw` is the detector's output before
+   * tracking, `frame` the decoded rgb24 picture, `pipeline` the pipeline (station states). The next
+   * frame waits for a returned promise (an encoder's back-pressure).
+   */
+  onFrame?: (
+    index: number,
+    tMs: number,
+    step: { detections: Detection[]; counter: CounterUpdate },
+    raw: Detection[],
+    frame: { data: Uint8Array; width: number; height: number },
+    pipeline: CountingPipeline,
+  ) => void | Promise<void>;
 }
 
 /**
@@ -114,7 +132,7 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
     for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false })) {
       const r = await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }]);
       const s = pipeline.step(r.detections[0], f.tMs, f.width, f.height, f.data);
-      o.onFrame?.(f.index, f.tMs, s, r.detections[0]);
+      await o.onFrame?.(f.index, f.tMs, s, r.detections[0], f, pipeline);
     }
   } finally {
     await releaseModel(loaded.key, user);

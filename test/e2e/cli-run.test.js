@@ -10,6 +10,7 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { asset } = require('../helpers/assets');
 const { parseMotTracks, compareWith, gtCounts, relativeError } = require('../../dist/nodes/lib/counting');
+const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source');
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines', 'TUD-Campus.json');
@@ -65,6 +66,44 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
     }
     console.log(`      total |error| / gt crossings = ${err}/${total}`);
     assert.ok(err / total <= 0.1, `error ${err}/${total} = ${((100 * err) / total).toFixed(1)} % of the gt crossings exceeds 10 %`);
+  });
+
+  it('--events lists every counted crossing with its time and track; --annotate writes the recording with the lines, boxes and counts drawn', async function () {
+    const file = path.join(dir, 'annotated.mp4');
+    const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--events', '--annotate', file, '--json']);
+    assert.strictEqual(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepStrictEqual(Object.keys(out), ['counts', 'events']);
+    // The events add up to the counts, line by line and direction by direction.
+    const tally = {};
+    for (const e of out.events) {
+      assert.strictEqual(e.event, 'line-crossing', JSON.stringify(e)); // the fixture has no zones
+      assert.ok(Number.isInteger(e.frame) && e.frame >= 0 && e.frame < 71, JSON.stringify(e));
+      assert.ok(e.t_s >= 0 && e.t_s <= e.frame * 0.04 + 1e-9, `counted at or after the crossing: ${JSON.stringify(e)}`);
+      assert.ok(Number.isInteger(e.trackId) && e.class === 'person', JSON.stringify(e));
+      const t = (tally[e.line] ??= { in: 0, out: 0 });
+      t[e.direction]++;
+    }
+    assert.deepStrictEqual(tally, Object.fromEntries(Object.entries(out.counts).filter(([, c]) => c.in + c.out > 0)));
+    // Every frame is in the file, at the source's size; the lines are drawn on it (x25 is the vertical at x = 160).
+    const annotated = [];
+    for await (const f of readFrames({ url: file, realtime: false, loop: false })) annotated.push(f);
+    assert.strictEqual(annotated.length, 71);
+    assert.deepStrictEqual([annotated[0].width, annotated[0].height], [640, 480]);
+    let source;
+    for await (const f of readFrames({ url: clip, realtime: false, loop: false, maxFrames: 1 })) source = f;
+    const px = (f, x, y) => Array.from(f.data.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3));
+    const yellow = ([r, g, b]) => r > 200 && g > 190 && b < 120;
+    for (const y of [100, 240, 400]) {
+      assert.ok(yellow(px(annotated[0], 160, y)), `line x25 drawn at (160, ${y}): ${px(annotated[0], 160, y)}`);
+      assert.ok(!yellow(px(source, 160, y)), `the source itself is not yellow there: ${px(source, 160, y)}`);
+    }
+  });
+
+  it('--annotate to a file ffmpeg cannot write: exit 1 with ffmpeg\'s reason', async function () {
+    const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--annotate', path.join(dir, 'no-such-dir', 'x.mp4')]);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.err, /ffmpeg could not write .*x\.mp4: .*No such file or directory/);
   });
 
   it('--stations adds per-station working/idle/absent that add up to the elapsed time', async function () {

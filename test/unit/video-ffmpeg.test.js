@@ -72,3 +72,38 @@ describe('ffmpeg arguments and helpers', () => {
     assert.deepStrictEqual([1, 2, 3, 4, 5, 6, 7].map((n) => a.backoffDelayMs(n)), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
 });
+
+describe('VideoWriter (ffmpeg sink)', () => {
+  const { VideoWriter, sinkArgs } = require('../../dist/nodes/lib/video/ffmpeg-sink.js');
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+
+  it('raw rgb24 on stdin; 4:2:0 with even sides for video files, not for GIF', () => {
+    const mp4 = sinkArgs({ file: 'a.mp4', width: 641, height: 481, fps: 12.5 });
+    assert.deepStrictEqual(mp4.slice(mp4.indexOf('-f'), mp4.indexOf('-i') + 2), ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '641x481', '-framerate', '12.5', '-i', '-']);
+    assert.ok(mp4.includes('yuv420p') && mp4.includes('pad=ceil(iw/2)*2:ceil(ih/2)*2'));
+    assert.strictEqual(mp4[mp4.length - 1], 'a.mp4');
+    assert.ok(!sinkArgs({ file: 'a.GIF', width: 4, height: 4, fps: 5 }).includes('yuv420p'));
+  });
+
+  it('writes frames that read back with their size, count and colours; refuses a frame of the wrong size', async function () {
+    this.timeout(20000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-sink-'));
+    try {
+      const file = path.join(dir, 'out.mkv');
+      const w = new VideoWriter({ file, width: 64, height: 48, fps: 10 });
+      for (let i = 0; i < 5; i++) await w.write(Buffer.alloc(64 * 48 * 3, i % 2 ? 200 : 30));
+      await assert.rejects(w.write(Buffer.alloc(10)), /frame has 10 bytes, expected 9216 \(64×48 rgb24\)/);
+      await w.close();
+      const back = [];
+      for await (const f of readFrames({ url: file, realtime: false, loop: false })) back.push(f);
+      assert.deepStrictEqual(back.map((f) => [f.width, f.height]), Array(5).fill([64, 48]));
+      // Lossy, but grey stays grey: dark, light, dark, light, dark.
+      assert.deepStrictEqual(back.map((f) => f.data[64 * 24 * 3 + 96] > 115), [false, true, false, true, false]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
