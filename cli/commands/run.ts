@@ -109,7 +109,7 @@ class Annotator {
 
   private async open(dtMs: number): Promise<void> {
     const f = this.first!;
-    const fps = dtMs > 0 ? Math.round((100000 / dtMs)) / 100 : 25;
+    const fps = dtMs > 0 ? Math.round(100000 / dtMs) / 100 : 25;
     this.writer = new VideoWriter({ file: this.file, width: f.width, height: f.height, fps });
     await this.writer.write(f.rgb);
     this.first = null;
