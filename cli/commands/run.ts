@@ -9,10 +9,9 @@ import { parseArgs, numArg, strArg } from '../args';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { VisionEvent } from '../../nodes/lib/types';
-import { drawOverlay, labelSize, parseViewGeometry } from '../../nodes/lib/view/overlay';
-import { Canvas } from '../../nodes/lib/view/raster';
+import { OverlayFrame, ViewGeometry, parseViewGeometry } from '../../nodes/lib/view/overlay';
 import { VideoWriter } from '../../nodes/lib/video/ffmpeg-sink';
-import { fontFor } from '../../nodes/view/glyphs';
+import { overlaid } from '../../nodes/view/render';
 
 export const usage = [
   'usage: edgevision run --source <video> --model <onnx|manifest name> --lines lines.json [--stations stations.json] [--fps N] [--events] [--annotate out.mp4] [--json]',
@@ -77,19 +76,18 @@ function eventLine(e: RunEvent): string {
  */
 class Annotator {
   private writer: VideoWriter | null = null;
-  private first: { rgb: Uint8Array; tMs: number; width: number; height: number } | null = null;
+  private first: { rgb: Buffer; tMs: number; width: number; height: number } | null = null;
   private startMs = NaN;
 
   constructor(
     private readonly file: string,
-    private readonly geometry: ReturnType<typeof parseViewGeometry>,
+    private readonly geometry: ViewGeometry,
   ) {}
 
-  async frame(rgb: Uint8Array, width: number, height: number, tMs: number, overlay: Parameters<typeof drawOverlay>[1]): Promise<void> {
+  async frame(rgb: Uint8Array, width: number, height: number, tMs: number, overlay: OverlayFrame): Promise<void> {
     if (Number.isNaN(this.startMs)) this.startMs = tMs;
-    const px = Buffer.from(rgb); // the decoder's buffer is not ours to draw on
-    const font = await fontFor(labelSize(height));
-    drawOverlay(new Canvas(px, width, height), overlay, this.geometry, { caption: `t ${((tMs - this.startMs) / 1000).toFixed(2)} s`, font: font ?? undefined });
+    const ref = { camera: '', seq: 0, tMs, width, height, format: 'rgb24' as const };
+    const px = await overlaid(rgb, ref, width, height, overlay, this.geometry, { caption: `t ${((tMs - this.startMs) / 1000).toFixed(2)} s` });
     if (!this.writer && !this.first) {
       this.first = { rgb: px, tMs, width, height };
       return;

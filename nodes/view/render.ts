@@ -3,7 +3,7 @@
  */
 import sharp from 'sharp';
 import { FrameRef } from '../lib/types';
-import { OverlayFrame, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from '../lib/view/overlay';
+import { OverlayFrame, OverlayOptions, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from '../lib/view/overlay';
 import { Canvas } from '../lib/view/raster';
 import { fontFor } from './glyphs';
 
@@ -39,10 +39,27 @@ export function toSettings(c: Record<string, unknown>): ViewSettings {
 /** Resize (sharp) → overlay (our loops, on a copy) → JPEG (sharp). */
 export async function renderView(data: Uint8Array, ref: FrameRef, frame: OverlayFrame, s: ViewSettings, caption: string): Promise<Buffer> {
   const { width, height } = viewSize(ref.width, ref.height, s.maxWidth);
+  const px = await overlaid(data, ref, width, height, frame, s.geometry, { showTentative: s.showTentative, caption: s.caption ? caption : undefined });
+  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: s.quality }).toBuffer();
+}
+
+/**
+ * The frame as rgb24 at width × height (a fresh buffer) with the overlay drawn on it, in the label
+ * font for that height: vision-view's picture before JPEG, and `edgevision run --annotate`'s frames.
+ */
+export async function overlaid(
+  data: Uint8Array,
+  ref: FrameRef,
+  width: number,
+  height: number,
+  frame: OverlayFrame,
+  geometry: ViewGeometry,
+  opts: Pick<OverlayOptions, 'showTentative' | 'caption'>,
+): Promise<Buffer> {
   const px = await rgbAt(data, ref, width, height);
   const font = await fontFor(labelSize(height));
-  drawOverlay(new Canvas(px, width, height), frame, s.geometry, { showTentative: s.showTentative, caption: s.caption ? caption : undefined, font: font ?? undefined });
-  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: s.quality }).toBuffer();
+  drawOverlay(new Canvas(px, width, height), frame, geometry, { ...opts, font: font ?? undefined });
+  return px;
 }
 
 /**

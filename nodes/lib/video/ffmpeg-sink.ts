@@ -32,7 +32,6 @@ export class VideoWriter {
   private readonly stderr: string[] = [];
   private readonly exited: Promise<{ code: number | null; error?: Error }>;
   private failure: Error | null = null;
-  frames = 0;
 
   constructor(private readonly o: VideoWriterOptions) {
     if (!(Number.isInteger(o.width) && o.width > 0 && Number.isInteger(o.height) && o.height > 0)) throw new Error(`video size must be positive integers, got ${o.width}×${o.height}`);
@@ -59,7 +58,6 @@ export class VideoWriter {
   async write(rgb: Uint8Array): Promise<void> {
     if (rgb.byteLength !== this.frameBytes) throw new Error(`frame has ${rgb.byteLength} bytes, expected ${this.frameBytes} (${this.o.width}×${this.o.height} rgb24)`);
     if (this.failure) throw this.failure;
-    this.frames++;
     if (this.proc.stdin!.write(rgb)) return;
     // Wait for room, or for ffmpeg to quit (then say why).
     const quit = await Promise.race([new Promise<null>((resolve) => this.proc.stdin!.once('drain', () => resolve(null))), this.exited]);

@@ -86,8 +86,8 @@
     function item() { return sel && geom && geom[sel.kind] ? geom[sel.kind][sel.i] : null; }
     function uniqueName(kind, base) {
       var used = {};
-      (geom[kind] || []).forEach(function (o) { used[o.name] = true; });
-      for (var n = (geom[kind] || []).length + 1; ; n++) if (!used[base + '-' + n]) return base + '-' + n;
+      geom[kind].forEach(function (o) { used[o.name] = true; });
+      for (var n = geom[kind].length + 1; ; n++) if (!used[base + '-' + n]) return base + '-' + n;
     }
     function commit() {
       opts.setText(opts.format(geom));
@@ -103,7 +103,7 @@
       var kinds = ['lines', 'zones'];
       var order = [];
       if (sel) order.push(sel);
-      kinds.forEach(function (k) { (geom[k] || []).forEach(function (_, i) { if (!sel || sel.kind !== k || sel.i !== i) order.push({ kind: k, i: i }); }); });
+      kinds.forEach(function (k) { geom[k].forEach(function (_, i) { if (!sel || sel.kind !== k || sel.i !== i) order.push({ kind: k, i: i }); }); });
       for (var n = 0; n < order.length; n++) {
         var o = geom[order[n].kind][order[n].i];
         if (order[n].kind === 'lines') {
@@ -124,7 +124,6 @@
       // A double-click also pressed twice on its spot: keep one corner of each such pair.
       if (draft) draft.points = draft.points.filter(function (p, i, a) { return i === 0 || dist(p, a[i - 1]) > 3; });
       if (!draft || draft.points.length < 3) return;
-      geom.zones = geom.zones || [];
       geom.zones.push({ name: uniqueName('zones', opts.zoneName || 'zone'), polygon: draft.points });
       sel = { kind: 'zones', i: geom.zones.length - 1 };
       draft = null;
@@ -183,7 +182,6 @@
         var p = at(e);
         draft.end = [Math.min(1, Math.max(0, p[0])), Math.min(1, Math.max(0, p[1]))];
         if (dist(draft.start, draft.end) >= 10) {
-          geom.lines = geom.lines || [];
           geom.lines.push({ name: uniqueName('lines', 'line'), start: [r3(draft.start[0]), r3(draft.start[1])], end: [r3(draft.end[0]), r3(draft.end[1])] });
           sel = { kind: 'lines', i: geom.lines.length - 1 };
           self.setMode('select');
@@ -230,7 +228,7 @@
       if (selected) [A, B].forEach(handle);
     }
     function drawZone(z, selected) {
-      if (!Array.isArray(z.polygon) || !z.polygon.length) return;
+      if (!z.polygon.length) return;
       c.beginPath();
       z.polygon.forEach(function (p, i) { var P = px(p); if (i) c.lineTo(P[0], P[1]); else c.moveTo(P[0], P[1]); });
       c.closePath();
@@ -261,8 +259,8 @@
         c.fillText(opts.text('invalid'), 10, 20);
         return;
       }
-      (geom.zones || []).forEach(function (z, i) { if (z && Array.isArray(z.polygon)) drawZone(z, sel && sel.kind === 'zones' && sel.i === i); });
-      (geom.lines || []).forEach(function (l, i) { if (l && Array.isArray(l.start) && Array.isArray(l.end)) drawLine(l, sel && sel.kind === 'lines' && sel.i === i); });
+      geom.zones.forEach(function (z, i) { if (z && Array.isArray(z.polygon)) drawZone(z, sel && sel.kind === 'zones' && sel.i === i); });
+      geom.lines.forEach(function (l, i) { if (l && Array.isArray(l.start) && Array.isArray(l.end)) drawLine(l, sel && sel.kind === 'lines' && sel.i === i); });
       if (draft && mode === 'line') drawLine({ name: '', start: draft.start, end: draft.end }, true);
       if (draft && mode === 'zone') {
         var pts = draft.points.concat(draft.hover ? [draft.hover] : []);
@@ -273,7 +271,7 @@
       }
     }
 
-    /** The text editor changed (typed, or set by us): parse it and redraw; a bad JSON freezes the board. */
+    /** The text editor changed (typed, or set by us): parse it and redraw; a bad JSON freezes the board. Every parsed geometry has both arrays. */
     this.load = function (text) {
       var g = null;
       try { g = opts.parse(text); } catch (e) { g = null; }
