@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
-import { resolveFfmpeg } from './ffmpeg-args';
+import { errorReason, resolveFfmpeg } from './ffmpeg-args';
 
 export interface VideoWriterOptions {
   file: string;
@@ -29,7 +29,8 @@ export function sinkArgs(o: VideoWriterOptions): string[] {
 export class VideoWriter {
   private readonly proc: ChildProcess;
   private readonly frameBytes: number;
-  private readonly stderr: string[] = [];
+  /** The end of ffmpeg's stderr (error level only: a few lines at most), for the failure's reason. */
+  private stderr = '';
   private readonly exited: Promise<{ code: number | null; error?: Error }>;
   private failure: Error | null = null;
 
@@ -40,8 +41,7 @@ export class VideoWriter {
     this.proc = spawn(resolveFfmpeg({ configured: o.ffmpegPath }).path, sinkArgs(o), { stdio: ['pipe', 'ignore', 'pipe'] });
     this.proc.stderr!.setEncoding('utf8');
     this.proc.stderr!.on('data', (s: string) => {
-      for (const line of s.split('\n')) if (line.trim()) this.stderr.push(line.trim());
-      if (this.stderr.length > 20) this.stderr.splice(0, this.stderr.length - 20);
+      this.stderr = (this.stderr + s).slice(-4000);
     });
     // A pipe that breaks because ffmpeg quit is reported by exit, with ffmpeg's own reason.
     this.proc.stdin!.on('error', () => undefined);
@@ -78,6 +78,7 @@ export class VideoWriter {
 
   private reason(e: { code: number | null; error?: Error }): Error {
     if (e.error) return new Error(`cannot run ffmpeg to write ${this.o.file}: ${e.error.message}`);
-    return new Error(`ffmpeg could not write ${this.o.file}: ${this.stderr[this.stderr.length - 1] ?? `exit code ${e.code}`}`);
+    const lines = this.stderr.split(/\r?\n|\r/).filter((l) => l.trim());
+    return new Error(`ffmpeg could not write ${this.o.file}: ${lines.length ? errorReason(lines) : `exit code ${e.code}`}`);
   }
 }

@@ -180,9 +180,9 @@
       if (!geom) return;
       if (mode === 'line' && draft) {
         var p = at(e);
-        draft.end = [Math.min(1, Math.max(0, p[0])), Math.min(1, Math.max(0, p[1]))];
+        draft.end = [r3(p[0]), r3(p[1])];
         if (dist(draft.start, draft.end) >= 10) {
-          geom.lines.push({ name: uniqueName('lines', 'line'), start: [r3(draft.start[0]), r3(draft.start[1])], end: [r3(draft.end[0]), r3(draft.end[1])] });
+          geom.lines.push({ name: uniqueName('lines', 'line'), start: [r3(draft.start[0]), r3(draft.start[1])], end: draft.end });
           sel = { kind: 'lines', i: geom.lines.length - 1 };
           self.setMode('select');
           draft = null;
@@ -335,12 +335,11 @@
   };
 
   /**
-   * Builds the board with its toolbar into `opts.container` (ids start with `opts.prefix`) and ties it
-   * to a code editor `opts.editor` (RED.editor.createEditor). opts: snapshotUrl (admin route of the
-   * node's newest frame), parse, format, zoneName, lines (false: zones only, no Line tool).
-   * Returns the board.
+   * Builds the board with its toolbar into `#<prefix>-board-area` (its ids start with `opts.prefix`)
+   * and ties it to the code editor `editor` (RED.editor.createEditor). snapshotUrl: the admin route of
+   * the node's newest frame. Returns the board.
    */
-  function mount(opts) {
+  function mount(opts, editor, snapshotUrl) {
     var p = opts.prefix;
     var t = function (key) { return STRINGS[key] || key; };
     var esc = function (s) { return $('<div>').text(s).html(); };
@@ -356,8 +355,8 @@
       '<input type="text" id="' + p + '-name" style="width:140px"> ' +
       '<button type="button" class="red-ui-button red-ui-button-small" id="' + p + '-flip"><i class="fa fa-exchange"></i> ' + esc(t('flip')) + '</button> ' +
       '<button type="button" class="red-ui-button red-ui-button-small" id="' + p + '-delete"><i class="fa fa-trash"></i> ' + esc(t('delete')) + '</button></div>';
-    $(opts.container).html(html);
-    var ed = opts.editor;
+    $('#' + p + '-board-area').html(html);
+    var ed = editor;
     var tools = $('#' + p + '-tools button');
     var name = $('#' + p + '-name');
     var board = new GeometryBoard({
@@ -390,7 +389,7 @@
       e.preventDefault();
       var note = $('#' + p + '-picture-note').text(t('loading'));
       // JSON, not an <img src>: the editor's requests carry its login token.
-      $.ajax({ url: opts.snapshotUrl, dataType: 'json' })
+      $.ajax({ url: snapshotUrl, dataType: 'json' })
         .done(function (r) {
           var img = new Image();
           img.onload = function () {
@@ -406,22 +405,24 @@
   }
 
   /**
-   * A dialog opens: the JSON of `opts.input` (one item per row when it is valid; as it is otherwise,
-   * for the validator to explain) in a code editor at `opts.editorId`, and the board under it.
-   * Sets node.editor and node.board. opts: as mount's, plus input and editorId.
+   * A dialog opens: the JSON of the node's `opts.field` (one item per row when it is valid; as it is
+   * otherwise, for the validator to explain) in a code editor at `#node-input-<field>-editor`, and
+   * the board under it, in `#<prefix>-board-area`, with the picture from `<type>/<id>/snapshot`.
+   * Sets node.editor and node.board. opts: field, prefix, parse(text) → {lines, zones} or null,
+   * format(geom) → text, zoneName (default "zone"), lines (false: zones only, no Line tool).
    */
   function open(node, opts) {
-    var text = $(opts.input).val();
+    var text = $('#node-input-' + opts.field).val();
     var g = null;
     try { g = opts.parse(text); } catch (e) { g = null; }
     if (g) text = opts.format(g);
-    node.editor = RED.editor.createEditor({ id: opts.editorId, mode: 'ace/mode/json', value: text });
-    node.board = mount($.extend({}, opts, { editor: node.editor }));
+    node.editor = RED.editor.createEditor({ id: 'node-input-' + opts.field + '-editor', mode: 'ace/mode/json', value: text });
+    node.board = mount(opts, node.editor, node.type + '/' + encodeURIComponent(node.id) + '/snapshot');
   }
 
-  /** The dialog closes: on Done (`save`) its JSON goes back into the input; the code editor is freed. */
+  /** The dialog closes: on Done (`save`) its JSON goes back into the node's field; the code editor is freed. */
   function close(node, opts, save) {
-    if (save) $(opts.input).val(node.editor.getValue());
+    if (save) $('#node-input-' + opts.field).val(node.editor.getValue());
     node.editor.destroy();
     delete node.editor;
     delete node.board;
