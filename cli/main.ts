@@ -34,7 +34,7 @@ function help(): string {
     'usage: edgevision <command> [options]',
     '',
     'commands: ' + cmds.join(', '),
-    'benchmarks: edgevision bench <' + benches.join('|') + '>',
+    benches.length ? 'benchmarks: edgevision bench <' + benches.join('|') + '>' : 'benchmarks: in a git checkout of the project',
     '',
     'edgevision <command> --help shows a command\'s options.',
   ].join('\n');
@@ -51,6 +51,11 @@ export async function main(argv: string[]): Promise<number> {
   const sub = isBench ? rest[0] : name;
   const args = isBench ? rest.slice(1) : rest;
   const cmd = sub ? load(dir, sub) : undefined;
+  if (!cmd && isBench && !fs.existsSync(dir)) {
+    // The npm package leaves the benchmarks out (they need the test assets anyway).
+    console.error('edgevision: the benchmarks come with a git checkout of the project, not with the npm package');
+    return 2;
+  }
   if (!cmd) {
     console.error(`edgevision: unknown ${isBench ? 'benchmark' : 'command'} "${sub ?? ''}"\n\n${help()}`);
     return 2;

@@ -122,8 +122,8 @@ function applyDemoDefaults(env = process.env) {
   if (!env.EDGEVISION_MODEL) env.EDGEVISION_MODEL = orMissing('yolox_nano');
   if (env.EDGEVISION_FPS === undefined) env.EDGEVISION_FPS = '7';
   if (env.EDGEVISION_CAMERA === undefined) env.EDGEVISION_CAMERA = 'cam1';
-  // CUDA first where the gateway has it; the model node falls back to the CPU when it cannot load.
-  if (!env.EDGEVISION_PROVIDERS) env.EDGEVISION_PROVIDERS = 'cuda,cpu';
+  // What the gateway has: CUDA where its provider libraries are installed, else the CPU.
+  if (!env.EDGEVISION_PROVIDERS) env.EDGEVISION_PROVIDERS = 'auto';
   influxDefaults(env);
 }
 

@@ -22,7 +22,7 @@ Prints one line per image or video frame with the detections in source pixels.
   --conf S           minimum score (default 0.5)
   --iou T            NMS IoU threshold (default 0.45)
   --classes A,B      keep only these labels (default: all)
-  --providers LIST   execution providers in order, e.g. cuda,cpu (default cpu)
+  --providers LIST   auto (default: what this machine has) or providers in order, e.g. cuda,cpu
   --threads N        ONNX Runtime intra-op threads (default 0 = one per core)
   --fps N            videos: sample at most N frames per second (default: every frame)
   --max-frames N     videos: stop after N frames
@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
       model,
       labels: strArg(args, 'labels'),
       format: (strArg(args, 'format') as OutputFormat | 'auto' | undefined) ?? 'auto',
-      providers: parseProviders(strArg(args, 'providers') ?? 'cpu'),
+      providers: parseProviders(strArg(args, 'providers') ?? 'auto'),
       intraOpNumThreads: numArg(args, 'threads', 0),
     },
     user,

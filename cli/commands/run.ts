@@ -21,7 +21,7 @@ export const usage = [
   '  --lines FILE       line-count geometry {"lines":[{"name","start":[x,y],"end":[x,y]}],"zones":[…]}, normalised 0..1',
   '  --stations FILE    productivity-state stations {"zones":[{"name","polygon":[[x,y],…]}]}: adds per-station working/idle/absent',
   '  --fps N            sample at most N frames per second (default: every frame)',
-  '  --providers LIST   execution providers in order, e.g. cuda,cpu (default cpu)',
+  '  --providers LIST   auto (default: what this machine has) or providers in order, e.g. cuda,cpu',
   '  --threads N        ONNX Runtime intra-op threads (default 0 = one per core)',
   '  --tracker JSON     tracker options over the vision-track node\'s defaults, e.g. \'{"lostBufferS":3}\'',
   '  --events           list every crossing, zone enter/exit and alarm with its time in the recording and its track',

@@ -164,7 +164,10 @@ export = function (RED: Red) {
           if (detector.unknownLabels.length) node.warn(`labels not in the model: ${detector.unknownLabels.join(', ')}`);
           provider = m.session.runner.provider;
           const fellBack = m.session.attempts.filter((a) => a.error);
-          if (fellBack.length) node.warn(`execution provider ${m.providerText}`);
+          // A provider that is installed but failed to load is worth a warning; one whose libraries
+          // this machine simply lacks (a CPU gateway asked for cuda) is only logged: the status says it.
+          if (fellBack.some((a) => !a.skipped)) node.warn(`execution provider ${m.providerText}`);
+          else if (fellBack.length) node.log(`execution provider ${m.providerText}`);
           status.force('running', `ready · ${provider}${fellBack.length ? ` (${fellBack.map((a) => a.provider).join(',')} unavailable)` : ''} · ${filterText(filters!)}`);
           pump();
         })

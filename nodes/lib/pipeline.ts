@@ -92,7 +92,7 @@ export interface RecordingOptions extends PipelineSettings {
   model: string;
   /** Sample at most this many frames per second (default: every frame). */
   fps?: number;
-  /** Execution providers in order, e.g. "cuda,cpu" (default cpu). */
+  /** Execution providers: "auto" (the default: what this machine has) or a list in order, e.g. "cuda,cpu". */
   providers?: string;
   /** ONNX Runtime intra-op threads (default 0 = one per core). */
   threads?: number;
@@ -126,7 +126,7 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
   /* eslint-enable @typescript-eslint/no-var-requires */
   const pipeline = new CountingPipeline(o); // settings are validated before the model loads
   const user = `edgevision-run-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const loaded = await acquireModel({ model: o.model, format: 'auto', providers: parseProviders(o.providers ?? 'cpu'), intraOpNumThreads: o.threads ?? 0 }, user);
+  const loaded = await acquireModel({ model: o.model, format: 'auto', providers: parseProviders(o.providers ?? 'auto'), intraOpNumThreads: o.threads ?? 0 }, user);
   try {
     const detector = new Detector(loaded.session.runner, loaded.spec, {});
     for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false })) {

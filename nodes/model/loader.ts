@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { manifestEntry, readLabels, resolveAsset } from '../lib/assets';
-import { CreatedSession, OrtModuleLike, ProviderName, SessionOptions, createSession, describeAttempts, validateSessionOptions } from '../lib/onnx/session';
+import { CreatedSession, OrtModuleLike, ProviderRequest, SessionOptions, createSession, describeAttempts, providerText, validateSessionOptions } from '../lib/onnx/session';
+import { findOrtRuntime, loadOrt, probeProviders } from '../lib/onnx/runtime';
 import { SharedRegistry } from '../lib/onnx/registry';
 import { createWorkerSession } from '../lib/onnx/worker-session';
 import { ModelConfig, DetectorSpec, resolveSpec } from '../lib/detect/spec';
@@ -26,7 +27,8 @@ export interface ModelSettings {
   format?: OutputFormat | 'auto' | 'embedding';
   /** Unset fields come from the manifest entry (if the model is one), else the usual YOLO defaults. */
   preprocess?: Partial<PreprocessOptions>;
-  providers?: ProviderName[];
+  /** Providers in order, or 'auto' (what this machine has). Default ['cpu']. */
+  providers?: ProviderRequest;
   intraOpNumThreads?: number;
   /** Let ONNX Runtime's idle threads spin (see SessionOptions.spinWait). */
   spinWait?: boolean;
@@ -59,10 +61,7 @@ export function sharedSessions(): SharedRegistry<CreatedSession> {
   return g[KEY]!;
 }
 
-export function loadOrt(): OrtModuleLike {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require('onnxruntime-node') as OrtModuleLike;
-}
+export { loadOrt };
 
 /** The model file's absolute path; throws "model file not found: …" with what to do. */
 export function resolveModelFile(model: string, baseDir?: string): string {
@@ -113,7 +112,7 @@ function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
 }
 
 export function sessionKey(file: string, o: Required<SessionOptions>, inWorker = true): string {
-  return `${file}|${o.providers.join('>')}|${o.intraOpNumThreads}|${o.spinWait ? 'spin' : 'nospin'}|${inWorker ? 'worker' : 'main'}`;
+  return `${file}|${providerText(o.providers)}|${o.intraOpNumThreads}|${o.spinWait ? 'spin' : 'nospin'}|${inWorker ? 'worker' : 'main'}`;
 }
 
 /**
@@ -123,7 +122,9 @@ export function sessionKey(file: string, o: Required<SessionOptions>, inWorker =
  */
 async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike): Promise<{ file: string; key: string; session: CreatedSession }> {
   const file = resolveModelFile(s.model, s.baseDir);
-  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait });
+  // Providers whose libraries this machine lacks are reported, never handed to ONNX Runtime.
+  const available = probeProviders(findOrtRuntime().binDir);
+  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait, available });
   const inWorker = s.inWorker !== false;
   const key = sessionKey(file, so, inWorker);
   const registry = sharedSessions();

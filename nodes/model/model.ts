@@ -7,6 +7,7 @@
 import { Red, Node } from '../shared/red';
 import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from './loader';
 import { ModelNodeConfig, VisionModelNode, settingsFromConfig } from './settings';
+import { providerText } from '../lib/onnx/session';
 
 export = function (RED: Red) {
   function VisionModel(this: VisionModelNode, config: ModelNodeConfig) {
@@ -24,7 +25,7 @@ export = function (RED: Red) {
     const holders = new Map<string, string>();
     let closed = false;
 
-    node.describe = () => `${config.name || settings?.model || 'model'} (${(settings?.providers ?? ['cpu']).join(' → ')})`;
+    node.describe = () => `${config.name || settings?.model || 'model'} (${providerText(settings?.providers ?? 'auto')})`;
 
     node.acquire = async (user: Node): Promise<LoadedModel> => {
       if (closed) throw new Error('the vision-model node is closing');

@@ -2,7 +2,7 @@
 import { Node } from '../shared/red';
 import { blank } from '../shared/config-fields';
 import { LoadedEmbeddingModel, LoadedModel, ModelSettings } from './loader';
-import { parseProviders, ProviderName } from '../lib/onnx/session';
+import { parseProviders, ProviderRequest } from '../lib/onnx/session';
 import { OutputFormat, OUTPUT_FORMATS } from '../lib/detect/decode';
 import { PreprocessOptions } from '../lib/detect/letterbox';
 
@@ -78,7 +78,8 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
     align: align as PreprocessOptions['align'] | undefined,
     interpolation: interpolation as PreprocessOptions['interpolation'] | undefined,
   };
-  const providers: ProviderName[] = blank(c.providers) ? ['cpu'] : parseProviders(String(c.providers));
+  // Blank means what this machine has, like a new node's default.
+  const providers: ProviderRequest = blank(c.providers) ? 'auto' : parseProviders(String(c.providers));
   return {
     model: String(c.model ?? '').trim(),
     labels: String(c.labels ?? '').trim(),

@@ -15,7 +15,7 @@ const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const { waitFor } = require('../helpers/wait');
 const NODES = [modelNode, detectNode, catchNode, statusNode];
 // Tests that expect CUDA to be missing are skipped where its provider library is installed.
-const ortBin = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+const ortBin = require('../../dist/nodes/lib/onnx/runtime.js').findOrtRuntime().binDir;
 const HAS_CUDA_LIBS = fs.existsSync(path.join(ortBin, 'libonnxruntime_providers_cuda.so'));
 
 helper.init(require.resolve('node-red'));
@@ -152,12 +152,29 @@ describe('vision-model node', function () {
     assert.deepStrictEqual(sharedSessions().keys(), []);
   });
 
-  it('falls back from cuda to cpu and shows it (no GPU libraries here)', async function () {
+  // Node-RED's log levels: warn 30, info 40.
+  const logged = (level) => helper.log().args.map((a) => a[0]).filter((e) => e && e.level === level).map((e) => String(e.msg));
+
+  it('falls back from a listed cuda to cpu and shows it, as a log line, not a warning (no GPU libraries here)', async function () {
     if (HAS_CUDA_LIBS) this.skip();
     await helper.load(NODES, flow({ model: asset('models/yolox_nano.onnx'), providers: 'cuda,cpu' }));
     const statuses = collect(helper.getNode('statuses'));
     const s = await waitFor(() => statuses.find((x) => /^ready/.test(x.status.text || '')), 20000, 'ready');
     assert.match(s.status.text, /ready · cpu \(cuda unavailable\)/);
+    assert.ok(logged(40).some((m) => /cuda provider libraries are not installed/.test(m)), 'the reason is logged');
+    assert.deepStrictEqual(logged(30).filter((m) => /cuda|provider/.test(m)), [], 'no warning: the machine simply has no GPU libraries');
+    assert.ok(statuses.every((x) => x.status.fill !== 'red'), 'never red');
+  });
+
+  it('providers "auto" (the default) runs on what the machine has and says nothing about cuda', async function () {
+    await helper.load(NODES, flow({ model: 'yolox_nano', providers: 'auto' }));
+    const statuses = collect(helper.getNode('statuses'));
+    const s = await waitFor(() => statuses.find((x) => /^ready/.test(x.status.text || '')), 20000, 'ready');
+    assert.match(s.status.text, HAS_CUDA_LIBS ? /^ready · (cuda|cpu \(cuda unavailable\))/ : /^ready · cpu · /);
+    if (!HAS_CUDA_LIBS) {
+      assert.deepStrictEqual([...logged(30), ...logged(40)].filter((m) => /cuda|fell back/.test(m)), [], 'auto asked for nothing that is missing');
+    }
+    assert.strictEqual(helper.getNode('m').describe(), 'yolox_nano (auto)');
   });
 
   const failures = [

@@ -1,8 +1,10 @@
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
-const ort = require('onnxruntime-node');
+const { loadOrt } = require('../../dist/nodes/lib/onnx/runtime');
 const { createSession, parseProviders, validateSessionOptions, describeAttempts } = require('../../dist/nodes/lib/onnx/session');
+// The binding the package itself loads (vendor/onnxruntime-node), not a separately installed one.
+const ort = loadOrt();
 const { SharedRegistry } = require('../../dist/nodes/lib/onnx/registry');
 const { createWorkerSession } = require('../../dist/nodes/lib/onnx/worker-session');
 const { readOnnxMetadata, classNamesFromMetadata } = require('../../dist/nodes/lib/onnx/metadata');

@@ -4,7 +4,8 @@
  * flow for the length of each inference; here it stalls only this thread.
  */
 import { parentPort, workerData } from 'worker_threads';
-import { createSession, CreatedSession, OrtModuleLike, SessionOptions } from './session';
+import { createSession, CreatedSession, SessionOptions } from './session';
+import { loadOrt } from './runtime';
 
 interface InitData {
   bytes: Uint8Array;
@@ -19,9 +20,7 @@ async function main(): Promise<void> {
   const { bytes, options } = workerData as InitData;
   let created: CreatedSession;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const ort = require('onnxruntime-node') as OrtModuleLike;
-    created = await createSession(ort, bytes, options);
+    created = await createSession(loadOrt(), bytes, options);
   } catch (e) {
     port.postMessage({ kind: 'init-error', message: (e as Error).message });
     return;

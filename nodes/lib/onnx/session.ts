@@ -4,10 +4,18 @@
  * can hand them a fake). Generic over models: a model spec + a session, nothing detection-specific.
  */
 import { readOnnxMetadata } from './metadata';
+import type { ProviderAvailability } from './runtime';
 
 /** Providers we know how to ask for. `cuda` and `tensorrt` need the opt-in GPU libraries. */
 export type ProviderName = 'cuda' | 'tensorrt' | 'cpu';
 export const KNOWN_PROVIDERS: readonly ProviderName[] = ['cuda', 'tensorrt', 'cpu'];
+
+/**
+ * What a user asks for: providers in the order to try, or 'auto': what this machine has (cuda when
+ * its provider libraries are installed, then cpu). TensorRT is never automatic: its first load
+ * builds an engine for minutes.
+ */
+export type ProviderRequest = readonly ProviderName[] | 'auto';
 
 /** A dimension as ONNX Runtime reports it: a number, or a symbolic name / -1 when dynamic. */
 export type Dim = number | string;
@@ -37,7 +45,12 @@ export interface OrtModuleLike {
 
 export interface SessionOptions {
   /** Tried in this order; the first that creates a session wins. Default ['cpu']. */
-  providers?: readonly ProviderName[];
+  providers?: ProviderRequest;
+  /**
+   * Which providers this machine can load (runtime.ts probeProviders): one that is not installed is
+   * reported, never handed to ONNX Runtime. Absent: every provider is assumed installed.
+   */
+  available?: Partial<ProviderAvailability>;
   /** Intra-op threads; 0 lets ONNX Runtime choose (one per core). */
   intraOpNumThreads?: number;
   /**
@@ -52,6 +65,8 @@ export interface ProviderAttempt {
   provider: ProviderName;
   /** Why it failed; absent for the one that worked. */
   error?: string;
+  /** Not tried: its libraries are not on this machine (no ONNX Runtime error was provoked). */
+  skipped?: boolean;
 }
 
 /** A float32 tensor in, float32 tensors out: all a model user needs. */
@@ -79,24 +94,50 @@ export interface CreatedSession {
 
 export function validateSessionOptions(o: SessionOptions = {}): Required<SessionOptions> {
   const providers = o.providers ?? ['cpu'];
-  if (!Array.isArray(providers) || providers.length === 0) throw new Error('providers must be a non-empty list, e.g. ["cuda", "cpu"]');
-  for (const p of providers) {
-    if (!KNOWN_PROVIDERS.includes(p)) throw new Error(`unknown execution provider "${p}"; use ${KNOWN_PROVIDERS.join(', ')}`);
+  if (providers !== 'auto') {
+    if (!Array.isArray(providers) || providers.length === 0) throw new Error('providers must be "auto" or a non-empty list, e.g. ["cuda", "cpu"]');
+    for (const p of providers) {
+      if (!KNOWN_PROVIDERS.includes(p)) throw new Error(`unknown execution provider "${p}"; use auto or ${KNOWN_PROVIDERS.join(', ')}`);
+    }
   }
   const threads = o.intraOpNumThreads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`intraOpNumThreads must be a whole number ≥ 0, got ${threads}`);
   const spinWait = o.spinWait ?? false;
   if (typeof spinWait !== 'boolean') throw new Error(`spinWait must be true or false, got ${JSON.stringify(spinWait)}`);
-  return { providers: [...providers], intraOpNumThreads: threads, spinWait };
+  return { providers: providers === 'auto' ? 'auto' : [...providers], intraOpNumThreads: threads, spinWait, available: { ...(o.available ?? {}) } };
 }
 
-/** "cuda, tensorrt ,cpu" → ['cuda','tensorrt','cpu'] with validation. */
-export function parseProviders(text: string): ProviderName[] {
+/** "cuda, tensorrt ,cpu" → ['cuda','tensorrt','cpu'], "auto" → 'auto', with validation. */
+export function parseProviders(text: string): ProviderRequest {
   const list = text
     .split(/[\s,>]+/)
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s.length > 0);
-  return validateSessionOptions({ providers: list as ProviderName[] }).providers as ProviderName[];
+  if (list.length === 1 && list[0] === 'auto') return 'auto';
+  return validateSessionOptions({ providers: list as ProviderName[] }).providers;
+}
+
+/** "auto" or "cuda>cpu": the request as one short text (logs, session keys). */
+export function providerText(p: ProviderRequest): string {
+  return p === 'auto' ? 'auto' : p.join('>');
+}
+
+/**
+ * The providers to hand ONNX Runtime, in order, and the requested ones skipped because this machine
+ * lacks their libraries. 'auto' takes cuda where it is installed, then cpu, and reports no skips
+ * (nothing was asked for that is missing).
+ */
+export function planProviders(request: ProviderRequest, available: Partial<ProviderAvailability> = {}): { order: ProviderName[]; skipped: ProviderAttempt[] } {
+  const missing = (p: ProviderName) => (p === 'cpu' ? null : (available[p] ?? null));
+  if (request === 'auto') return { order: (['cuda', 'cpu'] as ProviderName[]).filter((p) => !missing(p)), skipped: [] };
+  const order: ProviderName[] = [];
+  const skipped: ProviderAttempt[] = [];
+  for (const p of request) {
+    const why = missing(p);
+    if (why) skipped.push({ provider: p, error: why, skipped: true });
+    else order.push(p);
+  }
+  return { order, skipped };
 }
 
 function firstLine(e: unknown): string {
@@ -156,9 +197,10 @@ class OrtRunner implements ModelRunner {
  */
 export async function createSession(ort: OrtModuleLike, bytes: Uint8Array, options: SessionOptions = {}): Promise<CreatedSession> {
   const o = validateSessionOptions(options);
-  const attempts: ProviderAttempt[] = [];
+  const plan = planProviders(o.providers, o.available);
+  const attempts: ProviderAttempt[] = [...plan.skipped];
   const metadata = readOnnxMetadata(bytes);
-  for (const provider of o.providers) {
+  for (const provider of plan.order) {
     try {
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
@@ -178,7 +220,7 @@ export async function createSession(ort: OrtModuleLike, bytes: Uint8Array, optio
   throw new Error(`no execution provider could load the model (${why})`);
 }
 
-/** One line for logs and the status: "cpu (cuda: … not installed)". */
+/** One line for logs: "cpu (fell back: cuda: … not installed)". */
 export function describeAttempts(attempts: readonly ProviderAttempt[]): string {
   const ok = attempts.find((a) => !a.error);
   const failed = attempts.filter((a) => a.error).map((a) => `${a.provider}: ${a.error}`);
