@@ -25,6 +25,8 @@ const DEST = path.join(ROOT, 'vendor', 'onnxruntime-node');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const { version, integrity } = (pkg.edgevision && pkg.edgevision.onnxruntime) || {};
 if (!version || !integrity) throw new Error('package.json: "edgevision.onnxruntime" needs {version, integrity}');
+// Bumped when what is kept changes, so an older vendored copy is redone.
+const LAYOUT = 2;
 const common = pkg.dependencies && pkg.dependencies['onnxruntime-common'];
 if (common !== version) {
   throw new Error(`package.json: dependency onnxruntime-common must be exactly ${version} (the vendored binding's own), is ${common}`);
@@ -34,7 +36,7 @@ function present() {
   try {
     const p = JSON.parse(fs.readFileSync(path.join(DEST, 'package.json'), 'utf8'));
     const bin = path.join(DEST, 'bin', 'napi-v6');
-    return p.version === version && p.edgevision && p.edgevision.integrity === integrity && fs.existsSync(bin);
+    return p.version === version && p.edgevision && p.edgevision.integrity === integrity && p.edgevision.layout === LAYOUT && fs.existsSync(bin);
   } catch {
     return false;
   }
@@ -63,8 +65,9 @@ async function main() {
     if (got !== integrity) throw new Error(`onnxruntime-node@${version}: sha512 ${got} does not match package.json's ${integrity}`);
     const x = path.join(tmp, 'x');
     fs.mkdirSync(x);
-    // Only what runs: the JS and the prebuilt binaries. script/ is the CUDA downloader, lib/ the TS sources.
-    await tar.x({ file: tgz, cwd: x, strip: 1, filter: (p) => /^package\/(package\.json|README\.md|dist\/|bin\/)/.test(p) });
+    // Only what runs: the JS and the prebuilt binaries. script/ is the CUDA downloader, lib/ the TS
+    // sources (so the source maps, which point there, go too).
+    await tar.x({ file: tgz, cwd: x, strip: 1, filter: (p) => /^package\/(package\.json|README\.md|dist\/|bin\/)/.test(p) && !p.endsWith('.map') });
     const orig = JSON.parse(fs.readFileSync(path.join(x, 'package.json'), 'utf8'));
     const slim = {
       name: orig.name,
@@ -78,6 +81,7 @@ async function main() {
       dependencies: { 'onnxruntime-common': orig.dependencies['onnxruntime-common'] },
       edgevision: {
         integrity,
+        layout: LAYOUT,
         note: 'Vendored by @edgevision/node-red-vision (scripts/vendor-onnxruntime.js) from the npm registry tarball; script/ (the CUDA downloader) and lib/ (sources) left out.',
       },
     };
