@@ -32,10 +32,10 @@ Prints one line per image or video frame with the detections in source pixels.
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?|gif|avif)$/i;
 
 export async function decodeImage(file: string): Promise<SourceImage> {
+  // Loaded here, not at the top: sharp is only needed when an image is named.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp');
-  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, format: 'rgb24' };
+  const { decodeToRgb } = require('../../nodes/detect/image') as typeof import('../../nodes/detect/image');
+  return decodeToRgb(file);
 }
 
 /** Frames of an image (one) or a video (many), decoded to rgb24. */

@@ -4,6 +4,11 @@
  * inference runs only the newest waiting message of each camera is kept, the others are dropped
  * (counted, done() called). Thresholds and filters change live with a `topic: "config"` message,
  * kept in node context so a restart keeps them.
+ *
+ * msg.payload may also be an encoded image (a JPEG/PNG/WebP Buffer from MQTT, HTTP or a file): it is
+ * decoded in sharp's threads, put in the frame store under msg.topic (default "image") when its turn
+ * comes, and leaves as an ordinary vision frame. Images are never dropped (an HTTP request waits for
+ * its answer): they queue per topic, a few at a time, and one beyond that is refused with done(err).
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
@@ -15,6 +20,8 @@ import { DetectScheduler } from '../lib/detect/scheduler';
 import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
 import { NmsOptions, validateNms } from '../lib/detect/nms';
 import { SourceImage } from '../lib/detect/letterbox';
+import { DetectQueue } from '../lib/detect/waiting';
+import { decodeImagePayload } from './image';
 import { LoadedModel } from '../model/loader';
 import { VisionModelNode } from '../model/settings';
 
@@ -34,16 +41,28 @@ interface DetectConfig {
   anchor?: string;
   maxDetections?: string | number;
   classAgnostic?: boolean;
+  imageQueue?: string | number;
 }
 
 interface Job {
   msg: NodeMessage;
-  ref: FrameRef;
   send: SendFn;
   done: DoneFn;
+  /** A camera frame: its pixels in the frame store. */
+  ref?: FrameRef;
+  /** An image message: stored under this camera id when its turn comes. */
+  camera?: string;
+  /** Arrival time (wall clock): the image's frame time. */
+  tMs?: number;
+  /** The decoded image, until it is put in the frame store. */
+  image?: SourceImage;
+  decodeMs?: number;
 }
 
 const CONTEXT_KEY = 'detectConfig';
+/** Camera id of an image message without msg.topic. */
+const DEFAULT_IMAGE_TOPIC = 'image';
+const DEFAULT_IMAGE_QUEUE = 4;
 
 /** Editor config → filter options and NMS options (validated by the engine). */
 function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required<NmsOptions> } {
@@ -73,6 +92,18 @@ function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required
   return { filters: resolveFilters(f), nms };
 }
 
+/** Images waiting per topic (editor field): a whole number 1–64, default 4. */
+function parseImageQueue(v: unknown): number {
+  const n = optNumber(v, 'images waiting per topic') ?? DEFAULT_IMAGE_QUEUE;
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`images waiting per topic must be a whole number 1–64, got "${String(v)}"`);
+  return n;
+}
+
+/** An encoded image on msg.payload (a Buffer, or any Uint8Array such as one from a function node). */
+function isImageBytes(p: unknown): p is Uint8Array {
+  return p instanceof Uint8Array;
+}
+
 function isFrameRef(r: unknown): r is FrameRef {
   const f = r as FrameRef;
   return !!f && typeof f === 'object' && typeof f.camera === 'string' && Number.isInteger(f.seq) && Number.isInteger(f.width) && Number.isInteger(f.height);
@@ -96,9 +127,11 @@ export = function (RED: Red) {
     let configError: string | undefined;
     let base: ResolvedFilters | undefined;
     let nmsOptions: Required<NmsOptions> | undefined;
+    let imageQueue = DEFAULT_IMAGE_QUEUE;
     try {
       if (!model || typeof model.acquire !== 'function') throw new Error('no vision-model selected');
       ({ filters: base, nms: nmsOptions } = parseConfig(config));
+      imageQueue = parseImageQueue(config.imageQueue);
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -124,7 +157,8 @@ export = function (RED: Red) {
     let loaded: LoadedModel | undefined;
     let loadError: string | undefined = configError;
     let provider = '';
-    const pending = new Map<string, Job>();
+    // Camera frames (newest wins per camera) and images (queued per topic), earliest first.
+    const waiting = new DetectQueue<Job>(imageQueue);
     // Overlaps letterboxing the next frame with inference of the current one (see DetectScheduler).
     let scheduler: DetectScheduler<Job> | undefined;
     let closed = false;
@@ -137,10 +171,7 @@ export = function (RED: Red) {
       loadError = reason;
       status.force('error', reason);
       node.error(`vision-detect: ${reason}`, { topic: node.name || node.id });
-      for (const [cam, j] of pending) {
-        pending.delete(cam);
-        j.done(new Error(reason));
-      }
+      for (const j of waiting.drain()) j.done(new Error(reason));
     }
 
     function showRunning() {
@@ -200,11 +231,23 @@ export = function (RED: Red) {
       const jobs: Job[] = [];
       const frames: SourceImage[] = [];
       const droppedBefore = dropped;
-      for (const [cam, j] of pending) {
-        if (jobs.length >= max) break;
-        pending.delete(cam);
+      while (jobs.length < max) {
+        const [j] = waiting.take(1);
+        if (!j) break;
+        if (j.image) {
+          // An image enters the frame store only now, so nothing can evict it before its turn.
+          const img = j.image;
+          j.image = undefined;
+          const ref = store.put(j.camera!, img.data, img.width, img.height, j.tMs!, 'rgb24');
+          const frame: VisionFrame = { camera: ref.camera, frame: ref, detections: [], timing: { decodeMs: j.decodeMs ?? 0 } };
+          j.msg.topic = ref.camera;
+          j.msg.payload = frame;
+          jobs.push(j);
+          frames.push(img);
+          continue;
+        }
         // Named: a file replayed at full speed waits for detect (the slowest stage that needs every frame).
-        const frame = store.get(j.ref, node.id);
+        const frame = store.get(j.ref!, node.id);
         if (!frame) {
           // Evicted before its turn: a dropped frame, not an error (DESIGN.md, frame store).
           dropped++;
@@ -251,8 +294,8 @@ export = function (RED: Red) {
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      // A camera may be called "config" too: a message that carries a frame is always a frame.
-      if (msg.topic === 'config' && !isFrameRef((msg.payload as VisionFrame | undefined)?.frame)) {
+      // A camera may be called "config" too: a message that carries a frame or an image is always one.
+      if (msg.topic === 'config' && !isImageBytes(msg.payload) && !isFrameRef((msg.payload as VisionFrame | undefined)?.frame)) {
         if (configError) {
           done(new Error(configError));
           return;
@@ -272,28 +315,55 @@ export = function (RED: Red) {
         done(new Error(loadError));
         return;
       }
-      const ref = (msg.payload as VisionFrame | undefined)?.frame;
-      if (!isFrameRef(ref)) {
-        done(new Error('msg.payload.frame must be a frame reference {camera, seq, width, height, …} from vision-camera-source'));
+      if (isImageBytes(msg.payload)) {
+        acceptImage(msg, send, done);
         return;
       }
-      const prev = pending.get(ref.camera);
+      const ref = (msg.payload as VisionFrame | undefined)?.frame;
+      if (!isFrameRef(ref)) {
+        done(new Error('msg.payload must be a vision frame from vision-camera-source (with payload.frame, a frame reference) or a JPEG, PNG or WebP image Buffer'));
+        return;
+      }
+      const prev = waiting.offerFrame(ref.camera, { msg, ref, send, done });
       if (prev) {
         // Newest frame wins: the older waiting frame of this camera is dropped, its message completed.
         dropped++;
         prev.done();
       }
-      pending.set(ref.camera, { msg, ref, send, done });
       pump();
     });
+
+    /** An image message: queued in its topic's turn, decoded meanwhile; refused when the queue is full or it is not an image. */
+    function acceptImage(msg: NodeMessage, send: SendFn, done: DoneFn): void {
+      const camera = msg.topic === undefined || msg.topic === null || String(msg.topic).trim() === '' ? DEFAULT_IMAGE_TOPIC : String(msg.topic);
+      const job: Job = { msg, send, done, camera, tMs: Date.now() };
+      const ticket = waiting.offerImage(camera, job);
+      if (!ticket) {
+        const reason = `image refused: ${imageQueue} images of "${camera}" are already waiting for the model`;
+        status.force('error', reason);
+        done(new Error(reason));
+        return;
+      }
+      const t0 = performance.now();
+      decodeImagePayload(msg.payload as Uint8Array).then(
+        (img) => {
+          job.decodeMs = performance.now() - t0;
+          job.image = img;
+          // False when the node closed or the model failed meanwhile: the message is already completed.
+          if (waiting.ready(ticket)) pump();
+        },
+        (e: Error) => {
+          if (!waiting.remove(ticket)) return;
+          status.force('error', e.message);
+          done(e);
+        },
+      );
+    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       store.forgetReader(node.id);
-      for (const [cam, j] of pending) {
-        pending.delete(cam);
-        j.done();
-      }
+      for (const j of waiting.drain()) j.done();
       status.close();
       // Release only after a load still in flight has settled, or the session it creates would leak.
       const idle = acquiring.catch(() => undefined).then(() => scheduler?.stop((jobs) => jobs.forEach((j) => j.done())));
@@ -305,7 +375,7 @@ export = function (RED: Red) {
     });
 
     // Stats for tests and dashboards that look at the node object.
-    node.detectStats = () => ({ processed, dropped, pending: pending.size, provider, filters, loaded: !!loaded });
+    node.detectStats = () => ({ processed, dropped, pending: waiting.size, provider, filters, loaded: !!loaded });
   }
   RED.nodes.registerType('vision-detect', VisionDetectNode);
 };

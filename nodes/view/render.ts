@@ -13,6 +13,8 @@ export interface ViewSettings {
   quality: number;
   showTentative: boolean;
   caption: boolean;
+  /** Send each encoded frame on the output too (at most maxFps), whether or not anyone watches. */
+  sendJpeg: boolean;
   geometry: ViewGeometry;
 }
 
@@ -23,7 +25,14 @@ function num(v: unknown, def: number, min: number, max: number, what: string): n
   return n;
 }
 
-export const SETTING_KEYS = ['geometry', 'stations', 'maxWidth', 'maxFps', 'quality', 'showTentative', 'caption'];
+export const SETTING_KEYS = ['geometry', 'stations', 'maxWidth', 'maxFps', 'quality', 'showTentative', 'caption', 'sendJpeg'];
+
+/** "Send JPEG": "never" (default) or "every" frame; a config message may also say true/false. */
+function sendMode(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === 'never' || v === false) return false;
+  if (v === 'every' || v === true) return true;
+  throw new Error(`send JPEG must be "never" or "every", got "${String(v)}"`);
+}
 
 export function toSettings(c: Record<string, unknown>): ViewSettings {
   return {
@@ -32,6 +41,7 @@ export function toSettings(c: Record<string, unknown>): ViewSettings {
     quality: Math.round(num(c.quality, 75, 10, 100, 'JPEG quality')),
     showTentative: c.showTentative !== false && c.showTentative !== 'false',
     caption: c.caption !== false && c.caption !== 'false',
+    sendJpeg: sendMode(c.sendJpeg),
     geometry: parseViewGeometry(c.geometry, c.stations),
   };
 }

@@ -4,9 +4,10 @@
  * browser and served over HTTP (Node-RED's httpNode):
  *   /vision-view/<camera>.mjpg  MJPEG stream (multipart/x-mixed-replace), for <img src=…>
  *   /vision-view/<camera>.jpg   one JPEG of the latest frame
- * Frames are encoded only while someone watches (or asks for a snapshot), at most `maxFps` a second,
- * and never more than one at a time per camera: the newest frame wins, so a slow browser or a busy
- * gateway never queues frames. Resizing and JPEG encoding run in sharp's worker threads; the overlay
+ * Frames are encoded only while someone watches (or asks for a snapshot, or *Send JPEG* is on: then
+ * each encoded frame also leaves on the output for MQTT, a file or an email), at most `maxFps` a
+ * second, and never more than one at a time per camera: the newest frame wins, so a slow browser or a
+ * busy gateway never queues frames. Resizing and JPEG encoding run in sharp's worker threads; the overlay
  * is painted into the resized RGB pixels on the event loop (a few ms per encoded frame: see raster.ts).
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
@@ -31,11 +32,15 @@ interface CameraView {
   camera: string;
   owner: string;
   latest: VisionFrame | null;
+  /** The message that brought `latest`: its other properties go out with the JPEG (Send JPEG). */
+  latestMsg: NodeMessage | null;
   clients: Set<Client>;
   gate: RateGate;
   encoding: boolean;
   /** A frame arrived while encoding: encode again when done (newest wins). */
   again: boolean;
+  /** `latest` has not been encoded yet (so a late timer never encodes, nor sends, a frame twice). */
+  fresh: boolean;
   /** A frame arrived before the rate allows: encode the newest when it does. */
   timer: NodeJS.Timeout | null;
   lastJpeg: Buffer | null;
@@ -45,6 +50,9 @@ interface CameraView {
   encodeMsEma: number;
   fpsEma: number;
   lastEncodeAt: number;
+  /** The latest frame drawn and encoded now, or null when its pixels (and any like them) are gone. */
+  render(): Promise<Buffer | null>;
+  /** render(), or the last picture when there is nothing new to draw (viewers and snapshots). */
   encode(): Promise<Buffer | null>;
 }
 
@@ -139,10 +147,12 @@ export = function (RED: Red) {
         camera,
         owner: node.id,
         latest: null,
+        latestMsg: null,
         clients: new Set(),
         gate: new RateGate(settings!.maxFps),
         encoding: false,
         again: false,
+        fresh: false,
         timer: null,
         lastJpeg: null,
         encoded: 0,
@@ -150,16 +160,19 @@ export = function (RED: Red) {
         encodeMsEma: 0,
         fpsEma: 0,
         lastEncodeAt: 0,
-        async encode() {
+        encode() {
+          return cv.render().then((jpeg) => jpeg ?? cv.lastJpeg);
+        },
+        async render() {
           const p = cv.latest;
-          if (!p || !settings) return cv.lastJpeg;
+          if (!p || !settings) return null;
           // Unnamed: a view samples the newest pixels at its own rate and must not pace a replay.
           let f = store.get(p.frame);
           if (!f) {
             // Its frame already left the ring (the source runs ahead of the detector): draw on the
             // newest pixels of the same size rather than show nothing.
             const l = store.latest(camera);
-            if (!l || l.ref.width !== p.frame.width || l.ref.height !== p.frame.height) return cv.lastJpeg;
+            if (!l || l.ref.width !== p.frame.width || l.ref.height !== p.frame.height) return null;
             f = l;
             cv.approx++;
           }
@@ -201,8 +214,9 @@ export = function (RED: Red) {
     if (fixedCamera && !configError) viewFor(fixedCamera);
 
     function pump(cv: CameraView): void {
-      if (cv.clients.size === 0 || cv.encoding) {
-        if (cv.encoding) cv.again = true;
+      if (!cv.fresh || (cv.clients.size === 0 && !settings?.sendJpeg)) return;
+      if (cv.encoding) {
+        cv.again = true;
         return;
       }
       const now = Date.now();
@@ -219,7 +233,11 @@ export = function (RED: Red) {
       cv.gate.mark(now);
       cv.encoding = true;
       cv.again = false;
-      cv.encode().then(
+      cv.fresh = false;
+      // render() reads cv.latest before its first await: this is the message of the frame it draws.
+      const msg = cv.latestMsg;
+      const frame = cv.latest?.frame;
+      cv.render().then(
         (jpeg) => {
           cv.encoding = false;
           if (jpeg) {
@@ -229,6 +247,7 @@ export = function (RED: Red) {
             }
             cv.lastEncodeAt = now;
             for (const c of cv.clients) writePart(c, jpeg);
+            if (settings?.sendJpeg && msg) node.send({ ...msg, topic: cv.camera, payload: jpeg, contentType: 'image/jpeg', frame });
           }
           showStatus();
           if (cv.again) setImmediate(() => pump(cv));
@@ -245,13 +264,16 @@ export = function (RED: Red) {
       let viewers = 0;
       let fps = 0;
       let ms = 0;
+      const sending = !!settings?.sendJpeg;
       for (const cv of views.values()) {
         viewers += cv.clients.size;
-        fps += cv.clients.size ? cv.fpsEma : 0;
+        fps += cv.clients.size || sending ? cv.fpsEma : 0;
         ms = Math.max(ms, cv.encodeMsEma);
       }
-      if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers`);
-      else status.set('running', `${viewers} viewer${viewers === 1 ? '' : 's'} · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms`);
+      const watching = `${viewers} viewer${viewers === 1 ? '' : 's'}`;
+      if (sending) status.set('running', `sending JPEG · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms · ${watching}`);
+      else if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers`);
+      else status.set('running', `${watching} · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms`);
     }
     if (!configError) status.force('idle', fixedCamera ? `/vision-view/${fixedCamera}.mjpg · no viewers` : 'waiting for frames');
     const statusTimer = setInterval(showStatus, 2000);
@@ -309,6 +331,8 @@ export = function (RED: Red) {
         }
         const cv = viewFor(camera);
         cv.latest = p;
+        cv.latestMsg = msg;
+        cv.fresh = true;
         pump(cv);
         done();
       } catch (e) {

@@ -5,7 +5,8 @@
 // editor's websocket, as the debug sidebar sees them). Assets come through env vars, as the
 // examples' comments tell users: EDGEVISION_SOURCE (the demo clip) and EDGEVISION_INFLUX_* (a real
 // influxd started here, which must then hold the influx example's points). The view example's
-// picture is fetched over HTTP. One child per example: a fresh runtime each, as after an import.
+// picture is fetched over HTTP; the HTTP example is sent a real photo (COCO 1000, 12 people) and
+// must answer with them. One child per example: a fresh runtime each, as after an import.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -79,7 +80,7 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       const comments = flow.filter((n) => n.type === 'comment');
       assert.ok(comments.length >= 1 && comments[0].name.length > 10 && comments[0].info.length > 40, `${f}: a comment with a title and an explanation`);
       for (const n of flow) if (n.type.startsWith('vision-')) types.add(n.type);
-      const foreign = flow.filter((n) => !n.type.startsWith('vision-') && !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay'].includes(n.type));
+      const foreign = flow.filter((n) => !n.type.startsWith('vision-') && !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay', 'http in', 'http response', 'catch'].includes(n.type));
       assert.deepStrictEqual(foreign.map((n) => n.type), [], `${f}: core nodes only besides ours`);
     }
     // Every node type the package registers appears in at least one example.
@@ -98,6 +99,17 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       try {
         const url = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.log()))), 60000, 'Node-RED to start');
         w = watch(url);
+        if (file.includes('http')) {
+          // The comment's curl command, as fetch: the answer is JSON with the photo's people.
+          const r = await fetch(`${url}/detect`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg' }, body: fs.readFileSync(asset('images/coco/000000001000.jpg')) });
+          const text = await r.text();
+          assert.strictEqual(r.status, 200, text);
+          const answer = JSON.parse(text);
+          assert.deepStrictEqual([answer.width, answer.height], [640, 480]);
+          const people = answer.detections.filter((d) => d.label === 'person');
+          assert.ok(people.length >= 8, `people in COCO 1000 (12 there): ${text}`);
+          for (const d of answer.detections) assert.ok(d.box.length === 4 && d.score >= 0.5 && d.box[2] <= 640 && d.box[3] <= 480, JSON.stringify(d));
+        }
         await until(() => debugs.every((d) => w.debug.get(d.id) > 0), 45000, `messages at ${debugs.map((d) => d.name).join(', ')}`);
         if (file.includes('view')) {
           const r = await until(async () => {

@@ -186,9 +186,160 @@ describe('vision-detect node', function () {
     const det = helper.getNode('det');
     det.receive({ topic: 'x', payload: 'hello' });
     await waitFor(() => caught.length === 1, 5000, 'a caught error');
-    assert.match(caught[0].error.message, /msg.payload.frame must be a frame reference/);
+    assert.match(caught[0].error.message, /msg.payload must be a vision frame .* or a JPEG, PNG or WebP image Buffer/);
     det.receive(frameMsg(put('det-after')));
     await waitFor(() => outs.length === 1, 20000, 'the next frame still detected');
+  });
+
+  describe('with an image Buffer as msg.payload (MQTT, HTTP, a file node)', () => {
+    // COCO val2017 image 1000: a tennis team photo, 640×480, 12 people.
+    let jpeg, png, webp;
+    before(async () => {
+      jpeg = fs.readFileSync(asset('images/coco/000000001000.jpg'));
+      png = await sharp(jpeg).png().toBuffer();
+      webp = await sharp(jpeg).webp({ quality: 90 }).toBuffer();
+    });
+
+    /** A PNG whose header claims width × height, with almost no pixel data behind it (a decompression bomb's shape). */
+    function claimedPng(width, height) {
+      const crc32 = (buf) => {
+        let crc = 0xffffffff;
+        for (const b of buf) {
+          let c = (crc ^ b) & 0xff;
+          for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+          crc = (crc >>> 8) ^ c;
+        }
+        return (crc ^ 0xffffffff) >>> 0;
+      };
+      const chunk = (type, data) => {
+        const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+        const out = Buffer.alloc(12 + data.length);
+        out.writeUInt32BE(data.length, 0);
+        td.copy(out, 4);
+        out.writeUInt32BE(crc32(td), 8 + data.length);
+        return out;
+      };
+      const ihdr = Buffer.alloc(13);
+      ihdr.writeUInt32BE(width, 0);
+      ihdr.writeUInt32BE(height, 4);
+      ihdr[8] = 8; // bit depth
+      ihdr[9] = 2; // RGB
+      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', require('zlib').deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+    }
+
+    const people = (m) => m.payload.detections.filter((d) => d.label === 'person').length;
+
+    for (const [kind, bytes] of [['JPEG', () => jpeg], ['PNG', () => png], ['WebP', () => webp], ['JPEG as a plain Uint8Array', () => new Uint8Array(jpeg)]]) {
+      it(`${kind}: decoded into the frame store under msg.topic and sent on as a vision frame, other properties kept`, async () => {
+        await helper.load(NODES, flow());
+        const outs = collect(helper.getNode('out'));
+        const completed = collect(helper.getNode('completed'));
+        const req = { headers: { 'content-type': 'image/jpeg' } };
+        helper.getNode('det').receive({ topic: 'dock-photo', payload: bytes(), req, filename: 'team.jpg' });
+        await waitFor(() => outs.length === 1, 20000, 'the detected image');
+        const m = outs[0];
+        assert.strictEqual(m.topic, 'dock-photo');
+        assert.strictEqual(m.filename, 'team.jpg');
+        assert.deepStrictEqual(m.req, req);
+        assert.strictEqual(m.payload.camera, 'dock-photo');
+        const ref = m.payload.frame;
+        assert.deepStrictEqual([ref.camera, ref.width, ref.height, ref.format], ['dock-photo', 640, 480, 'rgb24']);
+        const stored = store.get(ref);
+        assert.ok(stored, 'the pixels are in the frame store');
+        // The stored pixels are the image: the JPEG decoded by sharp directly (the WebP was re-encoded, so only close).
+        const direct = await sharp(jpeg).raw().toBuffer();
+        const diff = stored.data.reduce((a, v, i) => a + Math.abs(v - direct[i]), 0) / direct.length;
+        assert.ok(kind === 'WebP' ? diff < 8 : diff === 0, `mean pixel difference ${diff}`);
+        assert.ok(people(m) >= 8, `expected most of the 12 people of COCO 1000, got ${people(m)}`);
+        assert.ok(m.payload.timing.decodeMs > 0 && m.payload.timing.inferenceMs > 0, JSON.stringify(m.payload.timing));
+        await waitFor(() => completed.length === 1, 5000, 'done()');
+      });
+    }
+
+    it('without msg.topic the camera id is "image"; a topic named "config" is still an image', async () => {
+      await helper.load(NODES, flow());
+      const outs = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const det = helper.getNode('det');
+      det.receive({ payload: jpeg });
+      det.receive({ topic: 'config', payload: png });
+      await waitFor(() => outs.length === 2, 20000, 'two detected images');
+      assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.camera]).sort(), [['config', 'config'], ['image', 'image']]);
+      assert.strictEqual(caught.length, 0);
+    });
+
+    it('not an image, a truncated JPEG, an oversized picture: each fails with the reason and a red status; the next image is still answered', async () => {
+      await helper.load(NODES, flow());
+      const outs = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const statuses = collect(helper.getNode('statuses'));
+      const completed = collect(helper.getNode('completed'));
+      const det = helper.getNode('det');
+      det.receive({ topic: 'bad', payload: Buffer.from('<html>Service unavailable</html>') });
+      det.receive({ topic: 'bad', payload: jpeg.subarray(0, jpeg.length >> 1) });
+      det.receive({ topic: 'bad', payload: claimedPng(20000, 20000) });
+      det.receive({ topic: 'bad', payload: Buffer.alloc(0) });
+      await waitFor(() => caught.length === 4, 20000, 'four caught errors');
+      const why = caught.map((m) => m.error.message).sort();
+      assert.match(why[0], /cannot use the JPEG image \(\d+ bytes\): .*premature end of JPEG/);
+      assert.match(why[1], /cannot use the PNG image \(\d+ bytes\): the image is 20000×20000 \(400 MP\), more than the 50 MP limit/);
+      assert.match(why[2], /msg.payload is an empty Buffer/);
+      assert.match(why[3], /msg.payload is not a JPEG, PNG or WebP image \(32 bytes starting 3c 68 74 6d \("<htm"\)\)/);
+      assert.ok(statuses.some((s) => s.status.fill === 'red' && /not a JPEG, PNG or WebP/.test(s.status.text)), JSON.stringify(statuses.map((s) => s.status)));
+      assert.strictEqual(outs.length, 0);
+      det.receive({ topic: 'bad', payload: jpeg });
+      await waitFor(() => outs.length === 1, 20000, 'the good image after the bad ones');
+      await waitFor(() => completed.length === 1, 5000, 'done() for the good one (the failed ones went to Catch)');
+    });
+
+    it('several images at once are all answered, in arrival order, beside a camera stream', async () => {
+      await helper.load(NODES, flow());
+      const outs = collect(helper.getNode('out'));
+      const completed = collect(helper.getNode('completed'));
+      const det = helper.getNode('det');
+      const sent = [jpeg, png, webp, jpeg];
+      sent.forEach((b, i) => det.receive({ topic: 'burst', payload: b, n: i }));
+      const cam = [put('burst-cam'), put('burst-cam')];
+      for (const r of cam) det.receive(frameMsg(r));
+      await waitFor(() => outs.filter((m) => m.topic === 'burst').length === 4 && outs.some((m) => m.topic === 'burst-cam'), 30000, 'four images and the newest camera frame');
+      const imgs = outs.filter((m) => m.topic === 'burst');
+      assert.deepStrictEqual(imgs.map((m) => m.n), [0, 1, 2, 3], 'arrival order');
+      const seqs = imgs.map((m) => m.payload.frame.seq);
+      assert.deepStrictEqual(seqs, [...seqs].sort((a, b) => a - b), 'frame-store sequence follows arrival');
+      for (const m of imgs) assert.ok(people(m) >= 8, `people in image ${m.n}: ${people(m)}`);
+      assert.deepStrictEqual(outs.filter((m) => m.topic === 'burst-cam').map((m) => m.payload.frame.seq), [cam[1].seq], 'the camera keeps newest-wins');
+      await waitFor(() => completed.length === 6, 5000, 'done() for all six messages');
+      assert.strictEqual(det.detectStats().dropped, 1, 'only the older camera frame was dropped');
+    });
+
+    it('beyond the queue bound an image is refused with done(err) and a red status saying why', async () => {
+      await helper.load(NODES, flow({ imageQueue: 2 }));
+      const outs = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const statuses = collect(helper.getNode('statuses'));
+      const det = helper.getNode('det');
+      // Sent in one go: nothing is decoded (let alone detected) before the third arrives.
+      for (let i = 0; i < 3; i++) det.receive({ topic: 'q', payload: jpeg, n: i });
+      det.receive({ topic: 'other', payload: jpeg, n: 9 }); // another topic has its own room
+      await waitFor(() => caught.length === 1, 5000, 'the refusal');
+      assert.strictEqual(caught[0].n, 2);
+      assert.match(caught[0].error.message, /image refused: 2 images of "q" are already waiting for the model/);
+      assert.ok(statuses.some((s) => s.status.fill === 'red' && /image refused/.test(s.status.text)));
+      await waitFor(() => outs.length === 3, 30000, 'the three accepted images');
+      assert.deepStrictEqual(outs.map((m) => m.n).sort(), [0, 1, 9]);
+      // Room again once they are done.
+      det.receive({ topic: 'q', payload: jpeg, n: 3 });
+      await waitFor(() => outs.length === 4, 20000, 'the next image');
+      assert.strictEqual(caught.length, 1);
+    });
+
+    it('a bad image-queue setting is a red status, and images fail with it', async () => {
+      await helper.load(NODES, flow({ imageQueue: 0 }));
+      const caught = collect(helper.getNode('caught'));
+      helper.getNode('det').receive({ topic: 'q', payload: jpeg });
+      await waitFor(() => caught.length === 1, 5000, 'the error');
+      assert.match(caught[0].error.message, /images waiting per topic must be a whole number 1–64, got "0"/);
+    });
   });
 
   it('applies editor filters: include polygon and class filter', async () => {

@@ -6,7 +6,10 @@ const assert = require('assert');
 const http = require('http');
 const sharp = require('sharp');
 const helper = require('node-red-node-test-helper');
+const fs = require('fs');
 const viewNode = require('../../dist/nodes/view/view.js');
+const modelNode = require('../../dist/nodes/model/model.js');
+const detectNode = require('../../dist/nodes/detect/detect.js');
 const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const { asset } = require('../helpers/assets');
 const { trackColour } = require('../../dist/nodes/lib/view/overlay.js');
@@ -27,7 +30,7 @@ function captureNode(RED) {
     RED.nodes.createNode(this, n);
   });
 }
-const NODES = [viewNode, catchNode, statusNode, captureNode];
+const NODES = [viewNode, catchNode, statusNode, captureNode, modelNode, detectNode];
 
 const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.1, 0.75], end: [0.9, 0.75] }], zones: [] });
 const STATIONS = JSON.stringify({ zones: [{ name: 'bench', polygon: [[0.0, 0.0], [0.2, 0.0], [0.2, 0.2], [0.0, 0.2]] }] });
@@ -89,8 +92,8 @@ describe('vision-view node', function () {
     pixels = { data, info };
   });
 
-  async function load(props) {
-    await helper.load(NODES, flow(props));
+  async function load(props, extraNodes = []) {
+    await helper.load(NODES, [...flow(props), ...extraNodes]);
     server = http.createServer(httpNode);
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     port = server.address().port;
@@ -190,6 +193,126 @@ describe('vision-view node', function () {
     assert.strictEqual(out[0].topic, 'vcam');
     assert.ok(Buffer.isBuffer(out[0].payload));
     assert.strictEqual((await sharp(out[0].payload).metadata()).width, 768);
+  });
+
+  describe('Send JPEG', () => {
+    it('never (the default): frames leave nothing on the output', async () => {
+      await load();
+      const out = collect(helper.getNode('out'));
+      const v = helper.getNode('v');
+      for (let i = 0; i < 3; i++) v.receive(frameMsg(putFrame()));
+      await sleep(300);
+      assert.strictEqual(out.length, 0);
+      assert.strictEqual(v.context().get('viewConfig'), undefined);
+    });
+
+    it('every frame: each encoded frame leaves as a JPEG with topic, contentType and frame, with nobody watching; newest wins', async () => {
+      await load({ sendJpeg: 'every', maxFps: 0 });
+      const out = collect(helper.getNode('out'));
+      const statuses = collect(helper.getNode('statuses'));
+      const v = helper.getNode('v');
+      // Five frames at once: the first is encoded, the four others arrive during it and only the newest is encoded next.
+      const refs = [];
+      for (let i = 0; i < 5; i++) {
+        const ref = putFrame();
+        refs.push(ref);
+        v.receive(frameMsg(ref, { n: i }));
+      }
+      // The frame message's other properties go along.
+      await until(() => out.length === 2, 5000, 'two JPEG messages');
+      await sleep(300);
+      assert.strictEqual(out.length, 2, 'frames that arrived during an encoding are skipped, not queued');
+      assert.deepStrictEqual(out.map((m) => m.frame), [refs[0], refs[4]]);
+      for (const m of out) {
+        assert.strictEqual(m.topic, 'vcam');
+        assert.strictEqual(m.contentType, 'image/jpeg');
+        assert.ok(Buffer.isBuffer(m.payload));
+        const meta = await sharp(m.payload).metadata();
+        assert.deepStrictEqual([meta.format, meta.width, meta.height], ['jpeg', 768, 576]);
+      }
+      await until(() => statuses.some((m) => /^sending JPEG · .* · 0 viewers/.test(m.status.text)), 5000, 'the sending status');
+    });
+
+    it('every frame is rate-limited to max fps, and a frame held back by the limit is sent once, later', async () => {
+      await load({ sendJpeg: 'every', maxFps: 4 });
+      const out = collect(helper.getNode('out'));
+      const v = helper.getNode('v');
+      const a = putFrame();
+      v.receive(frameMsg(a));
+      await until(() => out.length === 1, 5000, 'the first JPEG');
+      const b = putFrame();
+      v.receive(frameMsg(b)); // within 250 ms of the first: waits for the gate
+      await until(() => out.length === 2, 5000, 'the held-back frame');
+      await sleep(600);
+      assert.deepStrictEqual(out.map((m) => m.frame.seq), [a.seq, b.seq], 'each frame sent once');
+    });
+
+    it('a config message turns it on and off; a bad value is refused', async () => {
+      await load();
+      const out = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const v = helper.getNode('v');
+      v.receive({ topic: 'config', payload: { sendJpeg: 'every' } });
+      v.receive(frameMsg(putFrame()));
+      await until(() => out.length === 1, 5000, 'a JPEG after turning it on');
+      v.receive({ topic: 'config', payload: { sendJpeg: 'sometimes' } });
+      await until(() => caught.length === 1, 5000, 'the refusal');
+      assert.match(caught[0].error.message, /send JPEG must be "never" or "every", got "sometimes"/);
+      v.receive({ topic: 'config', payload: { sendJpeg: 'never' } });
+      v.receive(frameMsg(putFrame()));
+      await sleep(300);
+      assert.strictEqual(out.length, 1);
+    });
+
+    it('draws an image Buffer that came through vision-detect: its own pixels, its boxes', async function () {
+      this.timeout(60000);
+      const at = { z: 'tab1', x: 100, y: 100 };
+      await load({ camera: '', sendJpeg: 'every', maxFps: 0, caption: false, geometry: '', stations: '' }, [
+        { id: 'm', type: 'vision-model', model: asset('models/yolox_nano.onnx'), providers: 'cpu', threads: 1 },
+        { id: 'det', ...at, type: 'vision-detect', model: 'm', classes: 'person', wires: [['v', 'dets']] },
+        { id: 'dets', ...at, type: 'helper' },
+      ]);
+      const dets = collect(helper.getNode('dets'));
+      const out = collect(helper.getNode('out'));
+      const jpeg = fs.readFileSync(asset('images/coco/000000001000.jpg'));
+      helper.getNode('det').receive({ topic: 'upload', payload: jpeg });
+      await until(() => out.length === 1, 30000, 'the annotated JPEG');
+      assert.strictEqual(out[0].topic, 'upload');
+      const boxes = dets[0].payload.detections.map((d) => d.box.map(Math.round));
+      assert.ok(boxes.length >= 8, `people found: ${boxes.length}`);
+      const { data, info } = await sharp(out[0].payload).raw().toBuffer({ resolveWithObject: true });
+      assert.deepStrictEqual([info.width, info.height], [640, 480], 'drawn at the image size');
+      const src = await sharp(jpeg).raw().toBuffer();
+      // On the box outlines: white (untracked detections are drawn in thin white).
+      let onEdge = 0;
+      let white = 0;
+      const edge = new Uint8Array(640 * 480);
+      for (const [x1, y1, x2, y2] of boxes) {
+        for (let y = Math.max(0, y1); y < Math.min(480, y2); y++) for (const x of [x1, x2 - 1]) if (x >= 0 && x < 640) edge[y * 640 + x] = 1;
+        for (let x = Math.max(0, x1); x < Math.min(640, x2); x++) for (const y of [y1, y2 - 1]) if (y >= 0 && y < 480) edge[y * 640 + x] = 1;
+      }
+      // Away from them (4 px or more): the image itself, up to JPEG noise.
+      let far = 0;
+      let diff = 0;
+      for (let y = 0; y < 480; y++) {
+        for (let x = 0; x < 640; x++) {
+          const i = (y * 640 + x) * 3;
+          if (edge[y * 640 + x]) {
+            onEdge++;
+            if (data[i] > 200 && data[i + 1] > 200 && data[i + 2] > 200) white++;
+            continue;
+          }
+          let near = false;
+          for (let dy = -3; dy <= 3 && !near; dy++) for (let dx = -3; dx <= 3 && !near; dx++) near = edge[(Math.min(479, Math.max(0, y + dy))) * 640 + Math.min(639, Math.max(0, x + dx))] === 1;
+          if (near) continue;
+          far++;
+          diff += Math.abs(data[i] - src[i]) + Math.abs(data[i + 1] - src[i + 1]) + Math.abs(data[i + 2] - src[i + 2]);
+        }
+      }
+      assert.ok(white / onEdge > 0.8, `box outlines white: ${white}/${onEdge}`);
+      // Re-encoding at the view's JPEG quality (75) alone accounts for about 7 here; another picture differs by tens.
+      assert.ok(diff / far / 3 < 12, `mean difference from the image away from the boxes: ${(diff / far / 3).toFixed(2)}`);
+    });
   });
 
   it('a bad message and a bad config go to Catch with a red status; a good config is kept in context', async () => {
