@@ -12,6 +12,10 @@ import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/
 import { DEFAULT_OPTIONS } from '../lib/productivity/options';
 import { Patch, toOptions, num } from '../lib/productivity/settings';
 
+/** Node-context key of the engine's snapshot (states, timelines, KPIs). */
+const STATE_KEY = 'state';
+const SAVE_EVERY_MS = 5000;
+
 function isVisionFrame(p: unknown): p is VisionFrame {
   const f = p as VisionFrame;
   return !!f && typeof f === 'object' && !!f.frame && typeof f.frame === 'object' && Array.isArray(f.detections);
@@ -39,7 +43,10 @@ export = function (RED: Red) {
           node.warn(`saved runtime settings ignored: ${(e as Error).message}`);
         }
       }
-      status.force('idle', `${engine.stationNames().length} stations · waiting for frames`);
+      // States, timelines and KPIs carry on over a restart or redeploy (with a persistent context
+      // store: the gateway's, or contextStorage localfilesystem in the user's settings.js).
+      const restored = engine.restore(ctx.get(STATE_KEY));
+      status.force('idle', `${engine.stationNames().length} stations · ${restored.stations ? `restored ${restored.stations} · ` : ''}waiting for frames`);
     } catch (e) {
       status.force('error', (e as Error).message);
       node.error(`productivity-state: ${(e as Error).message}`);
@@ -63,6 +70,19 @@ export = function (RED: Red) {
 
     // The cameras whose newest frame the editor's drawing board may show (to draw stations on).
     const pictures = new PictureCameras(node);
+
+    // The engine's state goes to context at most every SAVE_EVERY_MS and on close: a hard kill loses
+    // at most that much (plus the context store's own flush interval, 30 s for localfilesystem).
+    let savedAt = 0;
+    function save(nowMs: number, force = false): void {
+      if (!engine || (!force && nowMs - savedAt < SAVE_EVERY_MS)) return;
+      savedAt = nowMs;
+      try {
+        ctx.set(STATE_KEY, engine.snapshot());
+      } catch (e) {
+        node.warn(`cannot keep the KPI state in context: ${(e as Error).message}`);
+      }
+    }
 
     node.on('input', (msg, send, done) => {
       if (!engine) {
@@ -97,6 +117,7 @@ export = function (RED: Red) {
           const tMs = (msg.tMs ?? o.tMs) as number | undefined;
           const sourceId = (msg.unitId ?? o.unitId) as string | undefined;
           engine.addUnits({ station, count, tMs, rxMs: rx, sourceId });
+          save(rx);
           done();
           return;
         }
@@ -114,6 +135,7 @@ export = function (RED: Red) {
         }
         if (p && typeof p === 'object' && (p as { event?: unknown }).event === 'line-crossing') {
           engine.addCrossing(p as Record<string, unknown>, rx);
+          save(rx);
           done();
           return;
         }
@@ -131,6 +153,7 @@ export = function (RED: Red) {
         const evs = eventMsgs(res.events, res.reports);
         send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
         showStatus(res.stations);
+        save(rx);
         done();
       } catch (e) {
         status.force('error', (e as Error).message);
@@ -138,7 +161,10 @@ export = function (RED: Red) {
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
+      // A node deleted from the flow takes its state with it; a redeploy or a stop keeps it.
+      if (removed) ctx.set(STATE_KEY, undefined);
+      else save(Date.now(), true);
       status.close();
       pictures.clear();
       store.forgetReader(node.id);

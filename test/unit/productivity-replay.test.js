@@ -40,8 +40,9 @@ function scene(t) {
   return out;
 }
 
-function replay(untilS, onSecond) {
-  const engine = new ProductivityEngine({
+/** `restartAt`: seconds at which the engine is replaced by a new one restored from its JSON snapshot. */
+function replay(untilS, onSecond, restartAt = []) {
+  const options = {
     stations: STATIONS,
     shifts: 'early=06:00,late=14:00,night=22:00',
     utcOffsetMin: 0,
@@ -51,12 +52,19 @@ function replay(untilS, onSecond) {
     motionTauMs: 0,
     unitsLine: 'exit',
     unitsStation: 's2',
-  });
+  };
+  let engine = new ProductivityEngine(options);
   const level = [BG, BG, BG]; // grey level of each station's box in the previous frame
   const reports = [];
   const points = [];
   const events = [];
   for (let t = 0; t <= untilS; t++) {
+    if (restartAt.includes(t)) {
+      // A gateway restart: the node's context keeps only JSON.
+      const saved = JSON.parse(JSON.stringify(engine.snapshot()));
+      engine = new ProductivityEngine(options);
+      engine.restore(saved);
+    }
     const data = new Uint8Array(W * H).fill(BG);
     const detections = [];
     const drawn = new Set();
@@ -195,6 +203,45 @@ describe('productivity: scripted replay of a synthetic shift, KPIs by hand', fun
     assert.strictEqual(kpiPts.length, 1);
     assert.strictEqual(kpiPts[0].fields.working_s, 24660);
     for (const m of ['worker_kpi', 'factory_kpi']) assert.ok(run.points.some((p) => p.measurement === m), m);
+  });
+});
+
+describe('productivity: a restart mid-shift carries on where it stopped', function () {
+  this.timeout(60000);
+  it('restored from its snapshot three times, the engine ends the shift with the same KPIs, events and points as without', () => {
+    const straight = replay(28800 + 60, units);
+    // Restarts while s1 works, while s2 is on its break, and while s3 holds a still worker.
+    const restarted = replay(28800 + 60, units, [2000, 5450, 8000]);
+    const end = (run) => run.reports.find((r) => r.reason === 'shift-end');
+    assert.deepStrictEqual(end(restarted).stations, end(straight).stations);
+    assert.deepStrictEqual(end(restarted).workers, end(straight).workers);
+    assert.deepStrictEqual(end(restarted).factory, end(straight).factory);
+    assert.strictEqual(end(restarted).stations.s1.shift.utilisation, 85.625);
+    assert.deepStrictEqual(restarted.events.filter((e) => e.event === 'state-change'), straight.events.filter((e) => e.event === 'state-change'));
+    assert.deepStrictEqual(restarted.points.filter((p) => p.measurement === 'station_state'), straight.points.filter((p) => p.measurement === 'station_state'));
+  });
+
+  it('a station whose zone was redrawn while down starts afresh; the others keep their state', () => {
+    const { engine } = replay(4000, units);
+    const saved = JSON.parse(JSON.stringify(engine.snapshot()));
+    const moved = { zones: STATIONS.zones.map((z) => (z.name === 's2' ? { ...z, polygon: [[0.34, 0], [0.66, 0], [0.66, 1], [0.34, 1]] } : z)) };
+    const next = new ProductivityEngine({ stations: moved, shifts: 'early=06:00,late=14:00,night=22:00', utcOffsetMin: 0, motionTauMs: 0 });
+    assert.deepStrictEqual(next.restore(saved), { stations: 2, workers: 2 });
+    const k = next.kpis(T0 + 4000000);
+    assert.strictEqual(k.stations.s1.state, 'idle');
+    assert.strictEqual(k.stations.s1.shift.working_s, 3030);
+    assert.strictEqual(k.stations.s2.shift.elapsed_s, 0, 's2 was redrawn: no history');
+  });
+
+  it('a malformed or foreign snapshot is ignored, never trusted', () => {
+    const e = new ProductivityEngine({ stations: STATIONS });
+    for (const bad of [null, 42, 'x', {}, { version: 2 }, { version: 1, stations: { s1: { zone: 'nope' } } }]) assert.deepStrictEqual(e.restore(bad), { stations: 0, workers: 0 });
+    const { engine } = replay(700, units);
+    const saved = JSON.parse(JSON.stringify(engine.snapshot()));
+    saved.stations.s1.states[0].value = 'dancing';
+    saved.stations.s2.machine.lastT = 'soon';
+    const f = new ProductivityEngine({ stations: STATIONS, shifts: 'early=06:00,late=14:00,night=22:00', utcOffsetMin: 0 });
+    assert.deepStrictEqual(f.restore(saved), { stations: 1, workers: 1 }, 's1 and s2 start afresh, s3 is restored');
   });
 });
 

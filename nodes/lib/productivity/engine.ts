@@ -6,14 +6,14 @@
  */
 import { anchorPoint, denormalise, pointInPolygon } from '../geometry';
 import { Detection, Frame, InfluxPoint, Point } from '../types';
-import { ConfidenceMonitor } from './health';
+import { ConfidenceMonitor, MonitorSnapshot } from './health';
 import { Kpi, KpiInputs, computeKpi, sumInputs } from './kpi';
 import { emaUpdate, motionFraction } from './motion';
 import { ProductivityOptions, resolveOptions } from './options';
 import { Shift, ShiftDef, parseShifts, shiftAt } from './shift';
-import { STATE_CODE, StateMachine, StationState, StepResult, TimingOptions } from './state-machine';
+import { MachineSnapshot, STATE_CODE, StateMachine, StationState, StepResult, TimingOptions } from './state-machine';
 import { StationZone } from './stations';
-import { Timeline, UnitLog } from './timeline';
+import { LogEntry, Timeline, UnitEntry, UnitLog } from './timeline';
 
 export interface FrameInput {
   camera: string;
@@ -109,6 +109,46 @@ interface WorkerRec {
 
 const EMPTY: KpiInputs = { workingMs: 0, idleMs: 0, absentMs: 0, occupancyMs: 0, units: 0 };
 
+interface EngineCounters {
+  lateFrames: number;
+  lateUnits: number;
+  duplicateUnits: number;
+  duplicateEvents: number;
+}
+
+/**
+ * What the engine carries over a restart or a redeploy (plain JSON, for node context): station and
+ * worker state machines and the event logs the shift and rolling KPIs are integrated from, the
+ * shift, the engine's time and each camera's model-health window. Not kept: pixels and per-track
+ * motion (they rebuild within a frame or two, and track ids change with a new tracker anyway).
+ */
+export interface EngineSnapshot {
+  version: 1;
+  nowMs: number | null;
+  shift: Shift | null;
+  kpiBucket: number | null;
+  counters: EngineCounters;
+  stations: Record<
+    string,
+    {
+      /** The station's zone when saved: state is restored only into the same zone. */
+      zone: string;
+      camera: string;
+      machine: MachineSnapshot | null;
+      states: LogEntry<StationState>[];
+      presence: LogEntry<'present' | 'empty'>[];
+      units: UnitEntry[];
+      external: boolean | null;
+    }
+  >;
+  workers: Record<string, { camera: string; station: string; machine: MachineSnapshot | null; states: LogEntry<StationState>[]; units: UnitEntry[]; lastMs: number }>;
+  cameras: Record<string, { lastMs: number; health: MonitorSnapshot }>;
+}
+
+const isState = (v: unknown): v is StationState => v === 'working' || v === 'idle' || v === 'absent';
+const isPresence = (v: unknown): v is 'present' | 'empty' => v === 'present' || v === 'empty';
+const finiteOr = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+
 export class ProductivityEngine {
   private opts: ProductivityOptions;
   private shiftDefs: ShiftDef[];
@@ -118,7 +158,7 @@ export class ProductivityEngine {
   private nowMs: number | null = null;
   private shift: Shift | null = null;
   private kpiBucket = -Infinity;
-  private counters = { lateFrames: 0, lateUnits: 0, duplicateUnits: 0, duplicateEvents: 0 };
+  private counters: EngineCounters = { lateFrames: 0, lateUnits: 0, duplicateUnits: 0, duplicateEvents: 0 };
 
   constructor(options: Partial<Record<keyof ProductivityOptions, unknown>> = {}) {
     this.opts = resolveOptions(options);
@@ -561,6 +601,96 @@ export class ProductivityEngine {
       factory: { shift: computeKpi(sumInputs(sIn)), window: computeKpi(sumInputs(wIn)) },
       modelHealth,
     };
+  }
+
+  /** The engine's state as plain JSON (see EngineSnapshot). */
+  snapshot(): EngineSnapshot {
+    const stations: EngineSnapshot['stations'] = {};
+    for (const [name, s] of this.stations) {
+      stations[name] = {
+        zone: JSON.stringify(s.zone),
+        camera: s.camera,
+        machine: s.machine ? s.machine.snapshot() : null,
+        states: s.states.list(),
+        presence: s.presence.list(),
+        units: s.units.list(),
+        external: s.external ?? null,
+      };
+    }
+    const workers: EngineSnapshot['workers'] = {};
+    for (const [id, w] of this.workers) {
+      workers[id] = { camera: w.camera, station: w.station, machine: w.machine ? w.machine.snapshot() : null, states: w.states.list(), units: w.units.list(), lastMs: w.lastMs };
+    }
+    const cameras: EngineSnapshot['cameras'] = {};
+    for (const [name, c] of this.cameras) cameras[name] = { lastMs: Number.isFinite(c.lastMs) ? c.lastMs : -1, health: c.health.snapshot() };
+    return {
+      version: 1,
+      nowMs: this.nowMs,
+      shift: this.shift ? { ...this.shift } : null,
+      kpiBucket: Number.isFinite(this.kpiBucket) ? this.kpiBucket : null,
+      counters: { ...this.counters },
+      stations,
+      workers,
+      cameras,
+    };
+  }
+
+  /**
+   * Carries on from a snapshot taken before a restart or redeploy. Stations are restored only where
+   * the zone is unchanged (a station drawn anew starts afresh); a malformed part is skipped, never
+   * trusted. Returns what was restored. The time until the next frame is a gap like any camera
+   * dropout: the state machines' timeouts decide what it counts as.
+   */
+  restore(snap: unknown): { stations: number; workers: number } {
+    const out = { stations: 0, workers: 0 };
+    const x = snap as EngineSnapshot;
+    if (!x || typeof x !== 'object' || x.version !== 1) return out;
+    if (typeof x.nowMs === 'number' && Number.isFinite(x.nowMs)) this.nowMs = x.nowMs;
+    if (x.shift && Number.isFinite(x.shift.startMs) && Number.isFinite(x.shift.endMs) && typeof x.shift.name === 'string') this.shift = { ...x.shift };
+    else if (this.nowMs !== null) this.shift = shiftAt(this.nowMs, this.shiftDefs, this.opts.utcOffsetMin);
+    this.kpiBucket = typeof x.kpiBucket === 'number' && Number.isFinite(x.kpiBucket) ? x.kpiBucket : -Infinity;
+    if (x.counters && typeof x.counters === 'object') {
+      for (const k of Object.keys(this.counters) as (keyof EngineCounters)[]) this.counters[k] = finiteOr(x.counters[k], this.counters[k]);
+    }
+    for (const [name, saved] of Object.entries(x.stations ?? {})) {
+      const s = this.stations.get(name);
+      if (!s || !saved || saved.zone !== JSON.stringify(s.zone)) continue;
+      try {
+        const machine = saved.machine ? StateMachine.fromSnapshot(this.timing(), saved.machine) : null;
+        s.states = Timeline.from(saved.states ?? [], isState);
+        s.presence = Timeline.from(saved.presence ?? [], isPresence);
+        s.units = UnitLog.from(saved.units ?? []);
+        s.machine = machine;
+        s.camera = typeof saved.camera === 'string' ? saved.camera : s.camera;
+        s.external = typeof saved.external === 'boolean' ? saved.external : undefined;
+        out.stations++;
+      } catch {
+        /* malformed: this station starts afresh */
+      }
+    }
+    for (const [id, saved] of Object.entries(x.workers ?? {})) {
+      if (!saved || typeof saved.station !== 'string' || !this.stations.has(saved.station)) continue;
+      try {
+        this.workers.set(id, {
+          camera: String(saved.camera),
+          station: saved.station,
+          machine: saved.machine ? StateMachine.fromSnapshot(this.workerTiming(), saved.machine) : null,
+          states: Timeline.from(saved.states ?? [], isState),
+          units: UnitLog.from(saved.units ?? []),
+          lastMs: finiteOr(saved.lastMs, this.nowMs ?? 0),
+        });
+        out.workers++;
+      } catch {
+        /* malformed: this worker is forgotten */
+      }
+    }
+    for (const [name, saved] of Object.entries(x.cameras ?? {})) {
+      if (!saved) continue;
+      const health = new ConfidenceMonitor(this.healthOpts());
+      health.restore(saved.health);
+      this.cameras.set(name, { lastMs: finiteOr(saved.lastMs, -Infinity), prev: null, tracks: new Map(), health });
+    }
+    return out;
   }
 
   /** InfluxDB points for a report: station_kpi, worker_kpi, factory_kpi, one per period. */

@@ -38,6 +38,12 @@ interface Bucket {
   n: number;
 }
 
+export interface MonitorSnapshot {
+  buckets: Bucket[];
+  lowSince: number | null;
+  warned: boolean;
+}
+
 /** One per camera. Confidence is kept in one-second buckets, so memory is bounded by the window. */
 export class ConfidenceMonitor {
   private opts: HealthOptions;
@@ -53,6 +59,25 @@ export class ConfidenceMonitor {
 
   configure(opts: Partial<HealthOptions>): void {
     this.opts = validateHealth({ ...this.opts, ...opts });
+  }
+
+  snapshot(): MonitorSnapshot {
+    return { buckets: this.buckets.map((b) => ({ ...b })), lowSince: this.lowSince, warned: this.warned };
+  }
+
+  /** Takes over a snapshot's window; a malformed one is ignored (the window fills again). */
+  restore(snap: MonitorSnapshot): void {
+    if (!snap || !Array.isArray(snap.buckets) || !snap.buckets.every((b) => b && [b.sec, b.sum, b.n].every(Number.isFinite))) return;
+    this.buckets.length = 0;
+    this.sum = 0;
+    this.n = 0;
+    for (const b of snap.buckets) {
+      this.buckets.push({ sec: b.sec, sum: b.sum, n: b.n });
+      this.sum += b.sum;
+      this.n += b.n;
+    }
+    this.lowSince = typeof snap.lowSince === 'number' && Number.isFinite(snap.lowSince) ? snap.lowSince : null;
+    this.warned = snap.warned === true;
   }
 
   get mean(): number | null {

@@ -85,6 +85,22 @@ export interface StepResult {
   late: boolean;
 }
 
+/** Everything a machine needs to carry on after a restart (plain JSON). */
+export interface MachineSnapshot {
+  state: StationState;
+  present: boolean;
+  active: boolean;
+  lastT: number;
+  lastSeen: number | null;
+  visitStart: number | null;
+  inactiveSince: number | null;
+  absentSince: number | null;
+  presentSince: number | null;
+}
+
+const STATES: readonly StationState[] = ['working', 'idle', 'absent'];
+const optTime = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
+
 export class StateMachine {
   private timing: TimingOptions;
   private st: StationState;
@@ -122,6 +138,41 @@ export class StateMachine {
 
   configure(timing: Partial<TimingOptions>): void {
     this.timing = validateTiming({ ...this.timing, ...timing });
+  }
+
+  snapshot(): MachineSnapshot {
+    return {
+      state: this.st,
+      present: this.isPresent,
+      active: this.isActive,
+      lastT: this.lastT,
+      lastSeen: this.lastSeen,
+      visitStart: this.visitStart,
+      inactiveSince: this.inactiveSince,
+      absentSince: this.absentSince,
+      presentSince: this.presentSince,
+    };
+  }
+
+  /** A machine in the state `snap` recorded; throws when the snapshot is malformed. */
+  static fromSnapshot(timing: Partial<TimingOptions>, snap: MachineSnapshot): StateMachine {
+    const ok =
+      !!snap &&
+      STATES.includes(snap.state) &&
+      typeof snap.present === 'boolean' &&
+      typeof snap.active === 'boolean' &&
+      Number.isFinite(snap.lastT) &&
+      [snap.lastSeen, snap.visitStart, snap.inactiveSince, snap.absentSince, snap.presentSince].every(optTime);
+    if (!ok) throw new Error('malformed state-machine snapshot');
+    const m = new StateMachine(timing, snap.lastT, snap.state);
+    m.isPresent = snap.present;
+    m.isActive = snap.active;
+    m.lastSeen = snap.lastSeen;
+    m.visitStart = snap.visitStart;
+    m.inactiveSince = snap.inactiveSince;
+    m.absentSince = snap.absentSince;
+    m.presentSince = snap.presentSince;
+    return m;
   }
 
   step(tMs: number, obs: Observation): StepResult {

@@ -36,6 +36,16 @@ export class Timeline<V extends string | boolean> {
     return this.entries.map((e) => ({ ...e }));
   }
 
+  /** A timeline holding `entries` (a list() saved before a restart), each checked by insert(). */
+  static from<V extends string | boolean>(entries: readonly LogEntry<V>[], valid: (v: unknown) => v is V): Timeline<V> {
+    const t = new Timeline<V>();
+    for (const e of entries) {
+      if (!e || !valid(e.value) || !Number.isFinite(e.rxMs)) throw new Error('malformed timeline entry');
+      t.insert(e.tMs, e.value, e.rxMs);
+    }
+    return t;
+  }
+
   /**
    * Inserts by event time; entries at the same time keep arrival order (the later one wins).
    * Returns false for a duplicate (same time and value as an entry already there).
@@ -105,6 +115,20 @@ export class UnitLog {
 
   get length(): number {
     return this.entries.length;
+  }
+
+  list(): UnitEntry[] {
+    return this.entries.map((e) => ({ ...e }));
+  }
+
+  /** A log holding `entries` (a list() saved before a restart), each checked by add(). */
+  static from(entries: readonly UnitEntry[]): UnitLog {
+    const u = new UnitLog();
+    for (const e of entries) {
+      if (!e || !Number.isFinite(e.rxMs)) throw new Error('malformed unit entry');
+      u.add(e.tMs, e.count, e.rxMs, typeof e.sourceId === 'string' ? e.sourceId : undefined);
+    }
+    return u;
   }
 
   /** Returns false for a duplicate (an entry with the same source id was seen). */
