@@ -410,9 +410,14 @@ describe('influx retry policy', function () {
     [429, 'retry'],
     [408, 'retry'],
     [400, 'reject'],
-    [401, 'reject'],
-    [404, 'reject'],
     [413, 'reject'],
+    [422, 'reject'],
+    // Held: fixing these needs no change to the data (a token, a database, a URL).
+    [401, 'retry'],
+    [403, 'retry'],
+    [404, 'retry'],
+    [405, 'retry'],
+    [204, 'retry'],
   ];
   for (const [st, want] of statuses) {
     it(`status ${st} → ${want}`, function () {
