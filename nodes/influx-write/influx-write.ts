@@ -1,16 +1,19 @@
 /**
  * vision-influx-write: validates points from any payload shape node-red-contrib-influxdb accepts,
- * batches them by size and time, and hands each batch to the shared store-and-forward link of its
- * vision-influxdb config node. A message's done() is called once its points are durable: written to
- * the server or fsync'ed to the spool. Output 1: one report per batch; output 2: batches the server
- * rejected (4xx), as line protocol with the server's message.
+ * stamps those without a time (one stamp each, strictly increasing), batches them by size and time,
+ * and hands each batch to the shared store-and-forward link of its vision-influxdb config node. A
+ * message's done() is called once its points are durable: written to the server or fsync'ed whole to
+ * the spool; done(err) when the spool's disk failed. Output 1: one report per batch; output 2: batches
+ * the server refused as malformed (400, 413, 422), as line protocol with the server's message, also
+ * kept in the dead-letter file. `topic: "replay-deadletter"` requeues that file into the spool.
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { payloadToLines, FieldKinds } from '../lib/influx/points';
-import { Precision, PRECISIONS } from '../lib/influx/line-protocol';
+import { Precision, PRECISIONS, StampClock } from '../lib/influx/line-protocol';
 import { Batcher } from '../lib/influx/batcher';
-import { Forwarder, LinkState, Outcome } from '../lib/influx/forwarder';
+import { Forwarder, Outcome, DeadLetterFate } from '../lib/influx/forwarder';
+import { SpoolWriteError } from '../lib/influx/spool';
 import type { InfluxConfigNode } from '../influxdb/influxdb-types';
 
 interface Pending {
@@ -20,6 +23,17 @@ interface Pending {
 
 function fmt(n: number): string {
   return n >= 10000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
+}
+
+/** 1234567 → "1 234 567": an exact count, grouped, for "points held". */
+function grouped(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
+
+/** A short status for a failed spool append (the full reason goes to done(err)). */
+function diskStatus(err: Error): string {
+  const code = (err as SpoolWriteError).code;
+  return code === 'ENOSPC' || code === 'SHORT_WRITE' ? 'spool disk full: points refused' : `spool ${code ?? 'error'}: points refused`;
 }
 
 export = function (RED: Red) {
@@ -47,12 +61,13 @@ export = function (RED: Red) {
     const inflight = new Set<Promise<void>>();
     let closing = false;
     let lastError = '';
+    /** Set while the spool's disk refuses batches; cleared by the next batch that is durable. */
+    let diskError = '';
     let connectError = 'no InfluxDB connection configured';
     let lastWritten = 0;
-    // Points without a timestamp are stamped on arrival, strictly increasing by at least 1 µs, so that
-    // two of them in the same millisecond stay two points at µs or ns precision (at ms precision
-    // InfluxDB keeps the last one: see the help on Precision).
-    let lastStampMs = 0;
+    // Points without a time are stamped on arrival, one stamp each, strictly increasing at the node's
+    // precision across messages and within one (InfluxDB keeps one point per series and time stamp).
+    const clock = new StampClock(precision);
 
     const showStatus = () => {
       if (!forwarder) return;
@@ -61,11 +76,29 @@ export = function (RED: Red) {
       const rate = written - lastWritten;
       lastWritten = written;
       const backlog = s.spool.backlog;
-      const tail = `${backlog > 0 ? ` · backlog ${fmt(backlog)}` : ''}${s.spool.dropped > 0 ? ` · dropped ${fmt(s.spool.dropped)}` : ''}`;
-      if (s.state === 'down') status.set('warning', `db down, spooling${tail}`);
+      const lost = s.spool.dropped + s.spool.corrupt;
+      const tail = `${backlog > 0 ? ` · backlog ${fmt(backlog)}` : ''}${lost > 0 ? ` · dropped ${fmt(lost)}` : ''}`;
+      if (diskError) status.set('error', diskError);
+      else if (s.state === 'down') status.set('error', `${s.lastHint || 'db down'} — ${grouped(backlog)} points held`);
       else if (s.state === 'connecting') status.set('connecting', `connecting${tail}`);
       else if (lastError) status.set('error', lastError);
       else status.set(rate > 0 || backlog > 0 ? 'running' : 'idle', `${fmt(rate)} pt/s${tail}`);
+    };
+
+    /** Output 2 and an error for a batch the server refused as malformed (live or on replay). */
+    const refused = (lines: string[], points: number, httpStatus: number | undefined, message: string, fate: DeadLetterFate, replay: boolean) => {
+      const where = fate.kept ? `kept in ${conn?.deadLetterFile}` : `NOT kept: ${fate.notKept}`;
+      lastError = `refused: ${message}`;
+      status.set('error', lastError);
+      node.error(`InfluxDB refused ${replay ? `${points} spooled points on replay` : `a batch of ${points} points`} as malformed: ${message}; ${where}`, { payload: lines });
+      node.send([
+        null,
+        {
+          topic: 'rejected',
+          payload: lines,
+          error: { status: httpStatus, message, ...(replay ? { replay: true } : {}), kept: fate.kept, ...(fate.kept ? { deadLetter: conn?.deadLetterFile } : { notKept: fate.notKept }) },
+        },
+      ]);
     };
     const statusTimer = setInterval(showStatus, 1000);
     statusTimer.unref();
@@ -78,15 +111,11 @@ export = function (RED: Red) {
       ready = conn
         .acquire({
           id: node.id,
-          onState: (state: LinkState, detail: string) => {
-            if (state === 'down') status.set('warning', `db down: ${detail}`);
-            else if (state === 'up') status.set('running', `connected ${conn.target}`);
+          onState: (state) => {
+            if (state === 'down') showStatus();
+            else if (state === 'up' && !diskError) status.set('running', `connected ${conn.target}`);
           },
-          onReplayRejected: (rec, err) => {
-            const lines = rec.body.split('\n');
-            node.error(`InfluxDB rejected ${rec.points} spooled points on replay: ${err.message}`, { payload: lines });
-            node.send([null, { topic: 'rejected', payload: lines, error: { status: err.status, message: err.message, replay: true } }]);
-          },
+          onReplayRejected: (rec, err, fate) => refused(rec.body.split('\n'), rec.points, err.status, err.message, fate, true),
           onDropped: () => showStatus(),
         })
         .then((f) => (forwarder = f))
@@ -110,21 +139,20 @@ export = function (RED: Red) {
         })
         .then((outcome: Outcome) => {
           if (outcome.kind === 'rejected') {
-            const lines = batch.body.split('\n');
-            lastError = `rejected: ${outcome.message}`;
-            status.set('error', lastError);
-            node.error(`InfluxDB rejected a batch of ${batch.points} points: ${outcome.message}`, { payload: lines });
-            node.send([null, { topic: 'rejected', payload: lines, error: { status: outcome.status, message: outcome.message } }]);
+            refused(batch.body.split('\n'), batch.points, outcome.status, outcome.message, outcome, false);
           } else {
+            diskError = '';
             if (outcome.kind === 'written') lastError = '';
             node.send([{ topic: outcome.kind, payload: { outcome: outcome.kind, points: batch.points, ...(outcome.kind === 'spooled' ? { reason: outcome.reason } : {}) } }, null]);
           }
           for (const it of batch.items) it.done();
         })
         .catch((err: Error) => {
-          // Only the disk (spool) or a missing connection gets here: the messages really failed.
-          lastError = err.message;
-          status.force('error', err.message);
+          // Only the disk (the spool could not take the batch whole) or a missing connection gets here:
+          // the points are nowhere, so the messages fail (done(err): a Catch node sees each).
+          if (err instanceof SpoolWriteError) diskError = diskStatus(err);
+          else lastError = err.message;
+          status.force('error', diskError || err.message);
           for (const it of batch.items) it.fail(err);
         })
         .finally(() => inflight.delete(p));
@@ -136,12 +164,21 @@ export = function (RED: Red) {
         done(new Error('node is closing'));
         return;
       }
-      const { lines, errors } = payloadToLines(
-        msg.payload,
-        { measurement, overrideMeasurement, precision, nowMs: (lastStampMs = Math.max(Date.now(), lastStampMs + 0.001)), integerFields },
-        kinds,
-        msg.measurement,
-      );
+      if (msg.topic === 'replay-deadletter') {
+        ready
+          .then((fwd) => {
+            if (!fwd) throw new Error(`no usable InfluxDB connection: ${connectError}`);
+            return fwd.requeueDeadLetter();
+          })
+          .then((r) => {
+            node.send([{ topic: 'replay-deadletter', payload: r }, null]);
+            if (r.error) done(new Error(`replay-deadletter stopped after ${r.batches} batches: ${r.error}`));
+            else done();
+          })
+          .catch((err: Error) => done(err));
+        return;
+      }
+      const { lines, errors } = payloadToLines(msg.payload, { measurement, overrideMeasurement, precision, nowMs: Date.now(), clock, integerFields }, kinds, msg.measurement);
       let err: Error | undefined;
       if (errors.length > 0) {
         const shown = errors.slice(0, 5).map((e) => e.reason);

@@ -1,6 +1,6 @@
 /** The contract between vision-influxdb and the writer nodes that share it. */
 import { Node } from '../shared/red';
-import { Forwarder, ForwarderStats, LinkState } from '../lib/influx/forwarder';
+import { Forwarder, ForwarderStats, LinkState, DeadLetterFate } from '../lib/influx/forwarder';
 import { SpoolRecord, SpoolStats } from '../lib/influx/spool';
 import { TransportError } from '../lib/influx/transport';
 
@@ -8,7 +8,7 @@ import { TransportError } from '../lib/influx/transport';
 export interface InfluxUser {
   id: string;
   onState(state: LinkState, detail: string): void;
-  onReplayRejected(rec: SpoolRecord, err: TransportError): void;
+  onReplayRejected(rec: SpoolRecord, err: TransportError, fate: DeadLetterFate): void;
   onDropped(points: number): void;
 }
 
@@ -21,6 +21,8 @@ export interface InfluxConfigNode extends Node {
   /** Pings the server now (the editor's "check connection" button). */
   check(): Promise<{ ok: boolean; target: string; version?: string; error?: string; spool?: SpoolStats | null }>;
   spoolDir: string;
+  /** Where batches refused as malformed are kept: `<spoolDir>/deadletter.jsonl`. */
+  deadLetterFile: string;
   target: string;
 }
 

@@ -10,12 +10,14 @@ import * as path from 'path';
 import { Red } from '../shared/red';
 import { Forwarder, ForwarderStats, LinkState, Timers } from '../lib/influx/forwarder';
 import { Spool } from '../lib/influx/spool';
+import { DeadLetter, DEAD_LETTER_FILE } from '../lib/influx/deadletter';
 import { Influx1Transport, Influx2Transport, WriteTransport, TlsOptions } from '../lib/influx/transport';
 import { InfluxUser, InfluxConfigNode } from './influxdb-types';
 
 const REAL_TIMERS: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  now: () => Date.now(),
 };
 
 function num(v: unknown, fallback: number, min: number, max: number): number {
@@ -64,7 +66,10 @@ export = function (RED: Red) {
     node.spoolDir = config.spoolDir
       ? path.resolve(userDir, String(config.spoolDir))
       : path.join(userDir, 'edgevision-spool', String(node.id).replace(/[^A-Za-z0-9._-]/g, '_'));
+    node.deadLetterFile = path.join(node.spoolDir, DEAD_LETTER_FILE);
     const spoolMaxBytes = Math.round(num(config.spoolMaxMB, 100, 0.01, 1e6) * 1024 * 1024);
+    // Like Telegraf: on by default, since CREATE DATABASE is idempotent (flows from before the option have none).
+    const createDatabase = version === '1.x' && config.createDatabase !== false && config.createDatabase !== 'false';
     const replayPointsPerSec = num(config.replayRate, 10000, 1, 1e7);
 
     const users = new Map<string, InfluxUser>();
@@ -88,7 +93,13 @@ export = function (RED: Red) {
       if (!forwarder) {
         const fwd = new Forwarder({
           transport: transport!,
-          spool: new Spool({ dir: node.spoolDir, maxBytes: spoolMaxBytes }),
+          spool: new Spool({
+            dir: node.spoolDir,
+            maxBytes: spoolMaxBytes,
+            onDamaged: (d) => node.warn(`spool: skipped a damaged record of about ${d.points} points (${d.file}, bytes ${d.offset}..${d.end}); the records after it are kept`),
+          }),
+          deadLetter: new DeadLetter({ dir: node.spoolDir, maxBytes: spoolMaxBytes }),
+          createDatabase,
           timers: REAL_TIMERS,
           replayPointsPerSec,
           maxInFlight: Math.round(num(config.maxInFlight, 2, 1, 16)),
@@ -97,12 +108,13 @@ export = function (RED: Red) {
             link = { state, detail };
             for (const u of users.values()) u.onState(state, detail);
           },
-          onReplayRejected: (rec, err) => {
+          onReplayRejected: (rec, err, fate) => {
             const owner = users.get(rec.owner);
-            if (owner) owner.onReplayRejected(rec, err);
-            else node.error(`InfluxDB rejected ${rec.points} spooled points on replay: ${err.message}`);
+            if (owner) owner.onReplayRejected(rec, err, fate);
+            else node.error(`InfluxDB refused ${rec.points} spooled points on replay as malformed: ${err.message}; ${fate.kept ? `kept in ${node.deadLetterFile}` : `not kept: ${fate.notKept}`}`);
           },
           onError: (err) => node.error(`spool replay failed in ${node.spoolDir}: ${err.message}`),
+          onNotice: (text) => node.log(text),
           onDropped: (points) => {
             node.warn(`spool full (${Math.round(spoolMaxBytes / 1048576)} MiB): dropped the ${points} oldest points`);
             for (const u of users.values()) u.onDropped(points);

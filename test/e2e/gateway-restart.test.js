@@ -1,6 +1,6 @@
 'use strict';
 // The gateway app across a restart, as a supervisor would use it: with no InfluxDB reachable the
-// writer spools to disk and its status says so; a setting changed on the dashboard (idle delay, in a
+// writer spools to disk and its status says how many points it holds; a setting changed on the dashboard (idle delay, in a
 // real browser) reaches the running vision-productivity-state node, and after the gateway is stopped
 // and started again on the same user dir the control still shows it and the node still runs with it.
 // Each gateway runs in a child process (`node -e` with startGateway), stopped with SIGTERM.
@@ -83,8 +83,8 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     try {
       const st = await until(() => {
         const s = w.statuses.get('demo-influx');
-        return s && /spool/.test(s.text || '') ? s : null;
-      }, 60000, 'the writer status to say it spools');
+        return s && / points held$/.test(s.text || '') ? s : null; // "db unreachable (ECONNREFUSED) — 1 234 points held"
+      }, 60000, 'the writer status to say it holds points');
       console.log(`      vision-influx-write status: ${st.fill} ${st.shape} "${st.text}"`);
       const spool = path.join(userDir, 'edgevision-spool');
       await until(() => fs.existsSync(spool) && fs.readdirSync(spool, { recursive: true }).some((f) => fs.statSync(path.join(spool, f)).isFile() && fs.statSync(path.join(spool, f)).size > 0), 20000, 'spool files');

@@ -151,25 +151,85 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     assert.match(errs[0], /field "v" of measurement "flip" was written as float; got string/);
   });
 
-  it('sends a batch the server rejects (4xx) to output 2 with the server message, and does not retry it', async function () {
-    await load(flow({ database: 'no_such_db' }));
+  it('sends a batch the server refuses as malformed to output 2 and the dead-letter file, and replays it on "replay-deadletter" after the fix', async function () {
+    // The server already holds "v" as a string (another writer): our float batch is a field type conflict.
+    const r = await require('../helpers/influx-servers').request('POST', `${db.url}/write?db=ev&precision=ms`, `conflict v="text" ${T0 - 1}`);
+    assert.strictEqual(r.status, 204);
+    await load(flow({ measurement: 'conflict' }));
     const w = helper.getNode('w');
-    const rej = helper.getNode('rej');
-    const caught = helper.getNode('caught');
     const got = [];
     const errs = [];
-    rej.on('input', (m) => got.push(m));
-    caught.on('input', (m) => errs.push(m.error.message));
+    const reports = [];
+    helper.getNode('rej').on('input', (m) => got.push(m));
+    helper.getNode('ok').on('input', (m) => reports.push(m));
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
     w.receive({ payload: { v: 1, time: T0 } });
     await until(() => got.length === 1 && errs.length === 1, 10000, 'output 2 and the error');
-    assert.strictEqual(got[0].error.status, 404);
-    assert.match(got[0].error.message, /database not found/);
-    assert.deepStrictEqual(got[0].payload, [`m v=1 ${T0}`]);
-    assert.match(errs[0], /rejected a batch of 1 points: 404: database not found/);
+    assert.strictEqual(got[0].error.status, 400);
+    assert.match(got[0].error.message, /field type conflict/);
+    assert.strictEqual(got[0].error.kept, true);
+    const dlFile = path.join(spoolRoot, 'spool', 'deadletter.jsonl');
+    assert.strictEqual(got[0].error.deadLetter, dlFile);
+    assert.deepStrictEqual(got[0].payload, [`conflict v=1 ${T0}`]);
+    assert.match(errs[0], /refused a batch of 1 points as malformed: 400: .*field type conflict.*; kept in .*deadletter\.jsonl/);
+    const kept = fs.readFileSync(dlFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.strictEqual(kept.length, 1);
+    assert.deepStrictEqual([kept[0].status, kept[0].points, kept[0].owner, kept[0].body], [400, 1, 'w', `conflict v=1 ${T0}`]);
+    assert.ok(Date.parse(kept[0].time) > 0, 'the time the server refused it');
     await sleep(1500);
-    assert.strictEqual(got.length, 1, 'a rejected batch is not retried');
-    const stats = fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs'));
-    assert.deepStrictEqual(stats, [], 'nothing spooled for a 4xx');
+    assert.strictEqual(got.length, 1, 'a malformed batch is not retried');
+    const segs = fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs'));
+    assert.deepStrictEqual(segs, [], 'nothing spooled for a malformed batch');
+    // The user fixes the schema, then asks the writer to replay the dead letters.
+    await db.query('DROP MEASUREMENT conflict', 'ev');
+    w.receive({ topic: 'replay-deadletter' });
+    await until(() => reports.some((m) => m.topic === 'replay-deadletter'), 10000, 'the replay report');
+    assert.deepStrictEqual(reports.find((m) => m.topic === 'replay-deadletter').payload, { batches: 1, points: 1, left: 0 });
+    await until(async () => (await db.scalar('SELECT COUNT(v) FROM conflict', 'ev')) === 1, 10000, 'the fixed batch written');
+    assert.strictEqual(fs.readFileSync(dlFile, 'utf8'), '', 'the dead-letter file is empty');
+  });
+
+  it('creates a missing database by default (like Telegraf) and writes into it', async function () {
+    await load(flow({ database: 'created_by_writer', measurement: 'fresh' }));
+    const errs = [];
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
+    for (let i = 0; i < 5; i++) helper.getNode('w').receive({ payload: { v: i, time: T0 + i } });
+    await until(async () => (await db.scalar('SELECT COUNT(v) FROM fresh', 'created_by_writer').catch(() => 0)) === 5, 10000, 'five points');
+    assert.deepStrictEqual(errs, []);
+    assert.strictEqual(helper.getNode('cfg').stats().spool.backlog, 0);
+  });
+
+  it('holds the spool with a red status saying what to do when the database is missing and may not be created', async function () {
+    const f = flow({ database: 'held_db', measurement: 'held' });
+    f[0].createDatabase = false;
+    await load(f);
+    const w = helper.getNode('w');
+    const statuses = [];
+    w.on('call:status', (c) => statuses.push(c.args[0]));
+    let completes = 0;
+    helper.getNode('completed').on('input', () => completes++);
+    for (let i = 0; i < 20; i++) w.receive({ payload: { v: i, time: T0 + i } });
+    await until(() => completes === 20, 10000, 'all messages durable (held in the spool)');
+    await until(() => statuses.some((s) => s.fill === 'red' && /^db "held_db" missing: create it — 20 points held$/.test(s.text || '')), 10000, 'red status with the fix');
+    assert.strictEqual(helper.getNode('cfg').stats().spool.backlog, 20, 'the spool is held, not discarded');
+    await sleep(1500);
+    assert.strictEqual(helper.getNode('cfg').stats().spool.backlog, 20, 'still held after retries');
+    await db.createDatabase('held_db');
+    await until(async () => (await db.scalar('SELECT COUNT(v) FROM held', 'held_db')) === 20, 15000, 'replayed once the database exists');
+    assert.strictEqual(await db.scalar('SELECT SUM(v) FROM held', 'held_db'), (19 * 20) / 2);
+  });
+
+  it('gives every point without a time its own stamp: 10 points per message into one series are 10 points', async function () {
+    const f = flow({ measurement: 'stamps' });
+    f[1].precision = 'us';
+    await load(f);
+    const w = helper.getNode('w');
+    let completes = 0;
+    helper.getNode('completed').on('input', () => completes++);
+    for (let m = 0; m < 50; m++) w.receive({ payload: Array.from({ length: 10 }, (_, i) => ({ v: m * 10 + i })) });
+    await until(() => completes === 50, 10000, 'all written');
+    assert.strictEqual(await db.scalar('SELECT COUNT(v) FROM stamps', 'ev'), 500);
+    assert.strictEqual(await db.scalar('SELECT SUM(v) FROM stamps', 'ev'), (499 * 500) / 2);
   });
 
   it('spools while the server is unreachable and replays when it answers, showing the backlog in the status', async function () {
@@ -185,7 +245,7 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     await until(() => completes === 50, 15000, 'all messages durable (spooled)');
     const segs = fs.readdirSync(path.join(spoolRoot, 'spool')).filter((f) => f.endsWith('.evs'));
     assert.ok(segs.length >= 1, 'spool segment on disk');
-    await until(() => statuses.some((s) => s.fill === 'yellow' && /backlog 50/.test(s.text || '')), 5000, 'backlog status');
+    await until(() => statuses.some((s) => s.fill === 'red' && /^db unreachable.* — 50 points held$/.test(s.text || '')), 5000, 'held status');
     // Now bring a server up on that port: a second influxd would need its own config, so relay instead.
     const relay = require('net').createServer((c) => {
       const up = require('net').connect(db.port, '127.0.0.1');

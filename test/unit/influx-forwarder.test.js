@@ -7,7 +7,8 @@ const os = require('os');
 const path = require('path');
 const { Forwarder } = require('../../dist/nodes/lib/influx/forwarder.js');
 const { Spool } = require('../../dist/nodes/lib/influx/spool.js');
-const { TransportError } = require('../../dist/nodes/lib/influx/transport.js');
+const { TransportError, httpError } = require('../../dist/nodes/lib/influx/transport.js');
+const { DeadLetter } = require('../../dist/nodes/lib/influx/deadletter.js');
 const { waitFor, sleep } = require('../helpers/wait');
 
 /** Timers that fire on the next turn of the event loop but remember the delay asked for. */
@@ -22,6 +23,7 @@ function recordingTimers() {
     clearTimeout(h) {
       clearImmediate(h);
     },
+    now: () => Date.UTC(2026, 0, 1),
   };
 }
 
@@ -42,13 +44,29 @@ function scriptedTransport() {
       if (t.mode === 'down') throw new TransportError('server unreachable: ECONNREFUSED', 'retry');
       if (t.mode === 500) throw new TransportError('500: internal', 'retry', 500);
       if (t.mode === 400) throw new TransportError('400: unable to parse', 'reject', 400);
+      if (t.mode === 401) throw httpError(401, 'authorization failed', { v: '1.x', database: 'ev' });
+      if (t.mode === 403) throw httpError(403, 'not authorized to write', { v: '2.x', bucket: 'b' });
+      if (t.mode === 'nodb' && !t.dbExists) throw httpError(404, 'database not found: "ev"', { v: '1.x', database: 'ev' });
       t.written.push(body);
     },
     async ping() {
       return t.pingOk ? { ok: true } : { ok: false, error: 'no answer' };
     },
+    dbExists: false,
+    creates: 0,
+    createFails: null, // a TransportError that creating the database throws
+    async createDatabase() {
+      t.creates++;
+      if (t.createFails) throw t.createFails;
+      t.dbExists = true;
+    },
   };
   return t;
+}
+
+/** Every body written exactly once, in this order: nothing lost, nothing twice. */
+function writtenOnce(t, bodies) {
+  assert.deepStrictEqual(t.written, bodies);
 }
 
 const until = (fn, what) => waitFor(fn, 4000, what, 2);
@@ -136,7 +154,8 @@ describe('influx forwarder (store and forward)', function () {
     t.pingOk = true;
     await until(() => fwd.stats().spool.backlog === 0, 'replayed');
     await sleep(20); // the pause after the last batch is scheduled right after its ack
-    assert.deepStrictEqual(timers.delays.filter((d) => d < 1000), [100, 100, 100], '50 points at 500/s = 100 ms per batch');
+    // The probe writes the first batch (to learn whether the server takes writes); the replay paces the rest.
+    assert.deepStrictEqual(timers.delays.filter((d) => d < 1000), [100, 100], '50 points at 500/s = 100 ms per batch');
   });
 
   it('rejects a 4xx batch without spooling or retrying it', async function () {
@@ -145,14 +164,14 @@ describe('influx forwarder (store and forward)', function () {
     await fwd.start();
     t.mode = 400;
     const o = await fwd.submit(batch(1));
-    assert.deepStrictEqual(o, { kind: 'rejected', status: 400, message: '400: unable to parse' });
+    assert.deepStrictEqual(o, { kind: 'rejected', status: 400, message: '400: unable to parse', kept: false, notKept: 'no dead-letter file' });
     assert.strictEqual(t.attempts, 1);
     assert.strictEqual(fwd.stats().spool.backlog, 0);
     assert.strictEqual(fwd.stats().rejectedPoints, 10);
     assert.notStrictEqual(fwd.stats().state, 'down', 'bad data does not mean the server is down');
   });
 
-  it('drops a spooled batch the server rejects on replay and reports it', async function () {
+  it('without a dead-letter file, drops a spooled batch the server rejects on replay and reports it', async function () {
     const t = scriptedTransport();
     const { events, rejectedOnReplay } = make(t);
     t.mode = 'down';
@@ -214,7 +233,7 @@ describe('influx forwarder (store and forward)', function () {
         throw new Error('EIO: i/o error, read');
       },
       ack: async () => {},
-      stats: () => ({ segments: 1, bytes: 100, backlog: 10, dropped: 0 }),
+      stats: () => ({ segments: 1, bytes: 100, backlog: 10, dropped: 0, corrupt: 0 }),
       get isEmpty() {
         return false;
       },
@@ -222,9 +241,167 @@ describe('influx forwarder (store and forward)', function () {
     };
     fwd = new Forwarder({ transport: t, spool: brokenSpool, timers: recordingTimers(), onError: (e) => errors.push(e.message) });
     await fwd.start();
-    await until(() => errors.length === 1, 'the error reported');
-    assert.deepStrictEqual(errors, ['EIO: i/o error, read']);
+    await until(() => errors.length >= 1, 'the error reported');
+    assert.strictEqual(errors[0], 'EIO: i/o error, read');
     assert.match(fwd.stats().lastError, /^spool: EIO/);
+    assert.strictEqual(fwd.stats().state, 'up', 'the server is fine: live writes go straight through');
+  });
+
+  for (const [mode, hint] of [
+    [401, /^401 unauthorized: check user\/password$/],
+    [403, /^403 forbidden: check token rights$/],
+  ]) {
+    it(`holds batches on a ${mode} (spooled, never rejected), retries with back-off, writes each once when fixed`, async function () {
+      const t = scriptedTransport();
+      const { timers, events } = make(t);
+      await fwd.start();
+      await until(() => events.includes('up'), 'up');
+      t.mode = mode; // the token expired: the server answers pings, refuses writes
+      const first = await fwd.submit(batch(1));
+      assert.strictEqual(first.kind, 'spooled');
+      for (let i = 2; i <= 4; i++) assert.strictEqual((await fwd.submit(batch(i))).kind, 'spooled');
+      const s = fwd.stats();
+      assert.strictEqual(s.state, 'down');
+      assert.match(s.lastHint, hint);
+      assert.strictEqual(s.rejectedPoints, 0, 'a wrong token is not bad data');
+      assert.strictEqual(s.spool.backlog, 40);
+      // Probes ping (ok) and then try the oldest batch: still refused, so the link stays down, backing off.
+      await until(() => timers.delays.filter((d) => d >= 80).length >= 4, 'several probes');
+      assert.deepStrictEqual(timers.delays.filter((d) => d >= 80).slice(0, 4), [100, 200, 400, 400]);
+      assert.strictEqual(events.filter((e) => e === 'up').length, 1, 'no flapping up while the server refuses writes');
+      assert.strictEqual(fwd.stats().spool.backlog, 40, 'nothing discarded');
+      t.mode = 'ok'; // the token is fixed
+      await until(() => fwd.stats().spool.backlog === 0, 'replayed');
+      writtenOnce(t, [1, 2, 3, 4].map((i) => `m v=${i} ${i}`));
+      assert.strictEqual(fwd.stats().state, 'up');
+      assert.strictEqual(fwd.stats().lastHint, '');
+    });
+  }
+
+  it('creates a missing database when allowed, then writes the batch (no spooling, no rejection)', async function () {
+    const t = scriptedTransport();
+    const notices = [];
+    const { events } = make(t, { createDatabase: true, onNotice: (n) => notices.push(n) });
+    await fwd.start();
+    await until(() => events.includes('up'), 'up');
+    t.mode = 'nodb';
+    assert.deepStrictEqual(await fwd.submit(batch(1)), { kind: 'written' });
+    assert.deepStrictEqual(await fwd.submit(batch(2)), { kind: 'written' });
+    assert.strictEqual(t.creates, 1);
+    assert.strictEqual(notices.length, 1);
+    assert.match(notices[0], /created the missing database/);
+    writtenOnce(t, ['m v=1 1', 'm v=2 2']);
+  });
+
+  it('holds the spool on a missing database when creating it is not allowed, and replays once it exists', async function () {
+    const t = scriptedTransport();
+    const { events } = make(t, { createDatabase: false });
+    await fwd.start();
+    await until(() => events.includes('up'), 'up');
+    t.mode = 'nodb';
+    for (let i = 1; i <= 3; i++) assert.strictEqual((await fwd.submit(batch(i))).kind, 'spooled');
+    await until(() => t.attempts >= 5, 'probes writing the oldest batch');
+    assert.strictEqual(t.creates, 0);
+    assert.match(fwd.stats().lastHint, /^db "ev" missing: create it$/);
+    assert.strictEqual(fwd.stats().spool.backlog, 30, 'a 404 never discards the spool');
+    t.dbExists = true; // someone ran CREATE DATABASE
+    await until(() => fwd.stats().spool.backlog === 0, 'replayed');
+    writtenOnce(t, [1, 2, 3].map((i) => `m v=${i} ${i}`));
+  });
+
+  it('holds the spool when creating the missing database is refused, and says so', async function () {
+    const t = scriptedTransport();
+    t.createFails = httpError(403, 'requires admin privilege', { v: '1.x' });
+    const { events } = make(t, { createDatabase: true });
+    await fwd.start();
+    await until(() => events.includes('up'), 'up');
+    t.mode = 'nodb';
+    assert.strictEqual((await fwd.submit(batch(1))).kind, 'spooled');
+    assert.strictEqual(fwd.stats().lastHint, 'cannot create db: 403');
+    assert.match(fwd.stats().lastError, /creating it failed: 403: requires admin privilege/);
+    t.createFails = null; // an admin granted the right
+    await until(() => fwd.stats().spool.backlog === 0, 'replayed');
+    writtenOnce(t, ['m v=1 1']);
+  });
+
+  describe('with a dead-letter file', function () {
+    const NOW = Date.UTC(2026, 0, 1);
+    const entries = async () => (await new DeadLetter({ dir }).read()).entries;
+
+    it('keeps a batch refused as malformed with the reason and the time, and requeues it after the fix', async function () {
+      const t = scriptedTransport();
+      const { events } = make(t, { deadLetter: new DeadLetter({ dir }) });
+      await fwd.start();
+      await until(() => events.includes('up'), 'up');
+      t.mode = 400;
+      const o = await fwd.submit(batch(1));
+      assert.deepStrictEqual(o, { kind: 'rejected', status: 400, message: '400: unable to parse', kept: true });
+      assert.deepStrictEqual(await entries(), [
+        { time: new Date(NOW).toISOString(), status: 400, reason: '400: unable to parse', precision: 'ms', points: 10, owner: 'w1', body: 'm v=1 1' },
+      ]);
+      assert.strictEqual(fwd.stats().spool.backlog, 0, 'not spooled: retrying it as it is would fail forever');
+      t.mode = 'ok'; // the schema is fixed
+      assert.deepStrictEqual(await fwd.requeueDeadLetter(), { batches: 1, points: 10, left: 0 });
+      await until(() => t.written.length === 1, 'written from the spool');
+      writtenOnce(t, ['m v=1 1']);
+      assert.deepStrictEqual(await entries(), []);
+    });
+
+    it('moves a batch refused on replay into the dead-letter file before it leaves the spool', async function () {
+      const t = scriptedTransport();
+      const { events, rejectedOnReplay } = make(t, { deadLetter: new DeadLetter({ dir }) });
+      t.mode = 'down';
+      t.pingOk = false;
+      await fwd.start();
+      await until(() => events.includes('down'), 'down');
+      await fwd.submit(batch(1));
+      await fwd.submit(batch(2));
+      t.mode = 400;
+      t.pingOk = true;
+      await until(() => rejectedOnReplay.length === 2, 'both refused on replay');
+      assert.deepStrictEqual((await entries()).map((e) => e.body), ['m v=1 1', 'm v=2 2']);
+      assert.strictEqual(fwd.stats().spool.backlog, 0);
+    });
+
+    it('keeps a refused batch in the spool while the dead-letter file cannot take it (disk error)', async function () {
+      const t = scriptedTransport();
+      const errors = [];
+      let full = true;
+      const failing = {
+        maxBytes: 1 << 20,
+        append: async () => {
+          if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          return true;
+        },
+      };
+      const { events, rejectedOnReplay } = make(t, { deadLetter: failing, onError: (e) => errors.push(e.message) });
+      t.mode = 'down';
+      t.pingOk = false;
+      await fwd.start();
+      await until(() => events.includes('down'), 'down');
+      await fwd.submit(batch(1));
+      t.mode = 400;
+      t.pingOk = true;
+      await until(() => errors.length >= 1, 'the disk error reported');
+      assert.match(errors[0], /ENOSPC/);
+      assert.strictEqual(fwd.stats().spool.backlog, 10, 'still in the spool');
+      assert.strictEqual(rejectedOnReplay.length, 0);
+      full = false;
+      await until(() => rejectedOnReplay.length === 1, 'kept once the disk has room');
+      assert.strictEqual(fwd.stats().spool.backlog, 0);
+    });
+
+    it('says when the dead-letter file is at its cap', async function () {
+      const t = scriptedTransport();
+      const { events } = make(t, { deadLetter: new DeadLetter({ dir, maxBytes: 1024 }) });
+      await fwd.start();
+      await until(() => events.includes('up'), 'up');
+      t.mode = 400;
+      const big = { ...batch(1), body: 'm v=1 1\n'.repeat(200) };
+      const o = await fwd.submit(big);
+      assert.strictEqual(o.kept, false);
+      assert.match(o.notKept, /at its cap \(1024 bytes\)/);
+    });
   });
 
   it('refuses bad options with a reason', function () {

@@ -1,7 +1,7 @@
 'use strict';
 const assert = require('assert');
 const { payloadToLines, FieldKinds, checkName } = require('../../dist/nodes/lib/influx/points.js');
-const { msToPrecision, escapeMeasurement, escapeKey, escapeString } = require('../../dist/nodes/lib/influx/line-protocol.js');
+const { msToPrecision, escapeMeasurement, escapeKey, escapeString, StampClock } = require('../../dist/nodes/lib/influx/line-protocol.js');
 
 const T0 = Date.UTC(2026, 0, 1); // 1767225600000
 const base = { precision: 'ms', nowMs: T0 + 999 };
@@ -194,4 +194,57 @@ describe('influx names', function () {
       else assert.match(r, re);
     });
   }
+});
+
+describe('influx time stamps for points without a time (one each, strictly increasing)', function () {
+  // [precision, arrival times (ms) of successive points, stamps expected]
+  const table = [
+    ['ms', [T0, T0, T0, T0 + 5], [T0, T0 + 1, T0 + 2, T0 + 5]],
+    ['ms', [T0 + 0.4, T0 + 0.9], [T0, T0 + 1]], // two in one ms
+    ['us', [T0, T0, T0 + 0.0005], [`${T0}000`, `${T0}001`, `${T0}002`]],
+    ['us', [T0 + 0.25, T0 + 0.25], [`${T0}250`, `${T0}251`]],
+    ['ns', [T0, T0, T0], [`${T0}000000`, `${T0}000001`, `${T0}000002`]],
+    ['s', [T0, T0 + 10, T0 + 2000], [T0 / 1000, T0 / 1000 + 1, T0 / 1000 + 2]],
+    ['ms', [T0 + 50, T0 + 10, T0 + 60], [T0 + 50, T0 + 51, T0 + 60]], // the wall clock stepped back
+  ];
+  for (const [precision, arrivals, want] of table) {
+    it(`${precision}: arrivals ${arrivals.map((a) => +(a - T0).toFixed(4)).join(', ')} (ms after T0) → ${want.map((w) => String(w).slice(-4)).join(', ')}`, function () {
+      const c = new StampClock(precision);
+      assert.deepStrictEqual(arrivals.map((a) => c.next(a)), want.map(String));
+    });
+  }
+
+  it('says how far a burst runs ahead of the clock at a coarse precision', function () {
+    const c = new StampClock('s');
+    for (let i = 0; i < 10; i++) c.next(T0);
+    assert.strictEqual(c.aheadMs(T0), 9000);
+    assert.strictEqual(c.aheadMs(T0 + 20000), 0);
+    assert.throws(() => new StampClock('m'), /precision must be one of ns, us, ms, s/);
+  });
+
+  it('stamps every point of one message without a time apart (10 points into one series stay 10)', function () {
+    const c = new StampClock('ms');
+    const payload = Array.from({ length: 10 }, (_, i) => ({ measurement: 'm', fields: { v: i } }));
+    const r = lines(payload, { clock: c });
+    assert.deepStrictEqual(r.errors, []);
+    const stamps = r.lines.map((l) => l.split(' ')[2]);
+    assert.deepStrictEqual(stamps, Array.from({ length: 10 }, (_, i) => String(T0 + 999 + i)));
+  });
+
+  it('continues across messages, and leaves points that carry a time alone', function () {
+    const c = new StampClock('us');
+    const a = lines({ v: 1 }, { clock: c, measurement: 'm', precision: 'us' });
+    const b = lines([{ v: 2 }, { v: 3, time: T0 }, { v: 4 }], { clock: c, measurement: 'm', precision: 'us' });
+    assert.deepStrictEqual([...a.lines, ...b.lines], [`m v=1 ${T0 + 999}000`, `m v=2 ${T0 + 999}001`, `m v=3 ${T0}000`, `m v=4 ${T0 + 999}002`]);
+  });
+
+  it('a bad point spends no stamp', function () {
+    const c = new StampClock('ms');
+    const r = lines([{ measurement: 'm', fields: { v: NaN } }, { measurement: 'm', fields: { v: 1 } }], { clock: c });
+    assert.deepStrictEqual(r.lines, [`m v=1 ${T0 + 999}`]);
+  });
+
+  it('refuses a clock of another precision', function () {
+    assert.throws(() => lines({ v: 1 }, { clock: new StampClock('us'), measurement: 'm' }), /precision \(us\) differs from the writer's \(ms\)/);
+  });
 });

@@ -38,20 +38,26 @@ describe('influx transports (scripted server)', function () {
     '2.x': () => new Influx2Transport({ url: `http://127.0.0.1:${port}`, org: 'plant', bucket: 'vision', token: 'tok', timeoutMs: 2000 }),
   };
 
+  // [status, body, null (written) or [kind, status, message, hint 1.x, hint 2.x, missing]]
   const cases = [
     [204, '', null],
     // The influx pool keeps only the status text of a 5xx: the 1.x message says "Internal Server Error".
-    [500, '{"error":"engine: cache full"}', ['retry', 500, /500|Internal Server Error/]],
-    [503, '', ['retry', 503, /503|Service Unavailable/]],
-    [429, '{"message":"slow down"}', ['retry', 429, /slow down/]],
-    [400, '{"error":"unable to parse \'m v=\': missing field value"}', ['reject', 400, /^400: unable to parse 'm v=': missing field value$/]],
-    [404, '{"error":"database not found: \\"x\\""}', ['reject', 404, /^404: database not found/]],
-    [401, '{"message":"unauthorized access"}', ['reject', 401, /^401: /]],
+    [500, '{"error":"engine: cache full"}', ['retry', 500, /500|Internal Server Error/, /^db unavailable: Internal Server Error$/, /^db error 500$/]],
+    [503, '', ['retry', 503, /503|Service Unavailable/, /^db unavailable/, /^db error 503$/]],
+    [429, '{"message":"slow down"}', ['retry', 429, /slow down/, /^db answered 429$/, /^db answered 429$/]],
+    [400, '{"error":"unable to parse \'m v=\': missing field value"}', ['reject', 400, /^400: unable to parse 'm v=': missing field value$/, /^400 refused: bad data$/, /^400 refused: bad data$/]],
+    [422, '{"message":"partial write: field type conflict"}', ['reject', 422, /field type conflict/, /bad data/, /bad data/]],
+    [413, '{"error":"Request Entity Too Large"}', ['reject', 413, /Too Large/, /bad data/, /bad data/]],
+    // Held, not refused: the fix is a token, a database, a URL; the hint says which.
+    [404, '{"error":"database not found: \\"x\\""}', ['retry', 404, /^404: database not found/, /^db "db one" missing: create it$/, /^404 not found: check the URL$/, ['database', undefined]]],
+    [404, '{"code":"not found","message":"bucket \\"vision\\" not found"}', ['retry', 404, /^404: bucket/, /^404 not found: check the URL$/, /^bucket "vision" missing: create it$/, [undefined, 'bucket']]],
+    [401, '{"message":"unauthorized access"}', ['retry', 401, /^401: /, /^401 unauthorized: check user\/password$/, /^401 unauthorized: check the token$/]],
+    [403, '{"error":"not authorized to write"}', ['retry', 403, /^403: /, /^403 forbidden: check user rights$/, /^403 forbidden: check token rights$/]],
   ];
 
   for (const [version, make] of Object.entries(transports)) {
     for (const [status, body, want] of cases) {
-      it(`${version}: HTTP ${status} → ${want ? want[0] : 'written'}`, async function () {
+      it(`${version}: HTTP ${status}${want && want[5] ? ` (${body.slice(0, 30)}…)` : ''} → ${want ? want[0] : 'written'}`, async function () {
         answer = () => [status, body];
         const t = make();
         if (!want) {
@@ -66,6 +72,9 @@ describe('influx transports (scripted server)', function () {
         assert.strictEqual(err.kind, want[0]);
         if (want[1] !== undefined && !(version === '1.x' && status >= 500)) assert.strictEqual(err.status, want[1]);
         assert.match(err.message, want[2]);
+        assert.match(err.hint, version === '1.x' ? want[3] : want[4]);
+        assert.ok(err.hint.length <= 38, `hint fits a status line: ${err.hint}`);
+        assert.strictEqual(err.missing, want[5] ? want[5][version === '1.x' ? 0 : 1] : undefined);
       });
     }
 
@@ -78,6 +87,7 @@ describe('influx transports (scripted server)', function () {
       );
       assert.strictEqual(err.kind, 'retry');
       assert.match(err.message, /ECONNREFUSED/);
+      assert.strictEqual(err.hint, 'db unreachable (ECONNREFUSED)');
       assert.strictEqual((await t.ping(500)).ok, false);
     });
   }
@@ -92,6 +102,20 @@ describe('influx transports (scripted server)', function () {
     assert.deepStrictEqual(Object.fromEntries(u.searchParams), { db: 'db one', precision: 'n', rp: 'rp' });
     assert.strictEqual(r.body, 'm v=1 1');
     assert.strictEqual(r.auth, 'Basic ' + Buffer.from('u:p').toString('base64'));
+  });
+
+  it('1.x: creates the database with an idempotent CREATE DATABASE, with basic auth; a refusal is held with a reason', async function () {
+    answer = () => [200, '{"results":[{"statement_id":0}]}'];
+    await transports['1.x']().createDatabase();
+    const u = new URL(seen[0].url, 'http://x');
+    assert.deepStrictEqual([seen[0].method, u.pathname, u.searchParams.get('q')], ['POST', '/query', 'CREATE DATABASE "db one"']);
+    assert.strictEqual(seen[0].auth, 'Basic ' + Buffer.from('u:p').toString('base64'));
+    answer = () => [403, '{"error":"requires admin privilege"}'];
+    const err = await transports['1.x']().createDatabase().then(() => null, (e) => e);
+    assert.deepStrictEqual([err.kind, err.status, err.message], ['retry', 403, '403: requires admin privilege']);
+    answer = () => [200, '{"results":[{"statement_id":0,"error":"boom"}]}'];
+    await assert.rejects(transports['1.x']().createDatabase(), /CREATE DATABASE "db one": boom/);
+    assert.strictEqual(transports['2.x']().createDatabase, undefined, '2.x buckets are not created');
   });
 
   it('2.x: posts to /api/v2/write with org, bucket, precision and the token', async function () {

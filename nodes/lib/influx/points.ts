@@ -12,7 +12,7 @@
  *    kind (a string into a numeric field, 2.5 into an integer field) is rejected before the server
  *    sees it, because InfluxDB refuses a whole batch with a field type conflict.
  */
-import { Precision, FieldKind, msToPrecision, escapeMeasurement, escapeKey, escapeString } from './line-protocol';
+import { Precision, FieldKind, StampClock, msToPrecision, escapeMeasurement, escapeKey, escapeString } from './line-protocol';
 
 export interface PointError {
   /** Index of the point within the message (0 for single-point shapes). */
@@ -26,8 +26,13 @@ export interface NormaliseOptions {
   /** When true, `measurement` replaces the measurement of batch points too. */
   overrideMeasurement?: boolean;
   precision: Precision;
-  /** Time stamped on points without one: epoch ms, passed in by the caller (the engine reads no clock). */
+  /** The time of arrival: epoch ms, passed in by the caller (the engine reads no clock). */
   nowMs: number;
+  /**
+   * Stamps points without a time: each gets its own, strictly increasing (see StampClock). Without
+   * one they all get `nowMs`, and InfluxDB would keep only the last of them per series.
+   */
+  clock?: StampClock;
   /** Fields whose numbers are written as integers. */
   integerFields?: ReadonlySet<string>;
   /** Tags added to every point (a point's own tag of the same name wins). */
@@ -138,7 +143,7 @@ export class FieldKinds {
 }
 
 function timeOf(t: unknown, opts: NormaliseOptions): string {
-  if (t === undefined || t === null) return msToPrecision(opts.nowMs, opts.precision);
+  if (t === undefined || t === null) return opts.clock ? opts.clock.next(opts.nowMs) : msToPrecision(opts.nowMs, opts.precision);
   if (typeof t === 'number') return msToPrecision(t, opts.precision);
   if (t instanceof Date) {
     const ms = t.getTime();
@@ -275,6 +280,7 @@ function pointLine(measurement: unknown, tags: Obj, fields: Obj, time: unknown, 
  * (one per writer) and which only learns from points that were accepted.
  */
 export function payloadToLines(payload: unknown, opts: NormaliseOptions, kinds: FieldKinds, msgMeasurement?: unknown): LinesResult {
+  if (opts.clock && opts.clock.precision !== opts.precision) throw new Error(`the stamp clock's precision (${opts.clock.precision}) differs from the writer's (${opts.precision})`);
   const lines: string[] = [];
   const errors: PointError[] = [];
   const simple = opts.measurement || msgMeasurement;

@@ -36,16 +36,17 @@ export function backoffDelay(b: Backoff, attempt: number, random: number): numbe
   return Math.round(raw * (1 - b.jitter * random));
 }
 
-/** What a failed write means for the batch. */
+/** What a failed write means for the batch: hold it (spool, retry with back-off) or refuse it as malformed. */
 export type FailureKind = 'retry' | 'reject';
 
 /**
- * 5xx, 408 (timeout), 429 (too many requests) and network errors are the server's problem: keep the
- * batch and retry. Any other 4xx is the data's problem: retrying would fail forever.
+ * Only an answer that says the data itself is malformed rejects a batch: 400 (unable to parse, a
+ * field type conflict, a partial write), 413 (too large) and 422 (unprocessable). Retrying those would
+ * fail forever; they go to the dead-letter file. Everything else is held and retried, because fixing
+ * it does not need the data to change: 5xx, 408, 429 and network errors (the server's trouble), 401 and
+ * 403 (a token or password to fix), 404 (a database or bucket to create, a URL to fix), and any other
+ * status.
  */
 export function classifyStatus(status: number | undefined): FailureKind {
-  if (status === undefined || status === 0) return 'retry';
-  if (status >= 500 || status === 408 || status === 429) return 'retry';
-  if (status >= 400) return 'reject';
-  return 'retry';
+  return status === 400 || status === 413 || status === 422 ? 'reject' : 'retry';
 }

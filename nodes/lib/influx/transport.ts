@@ -1,7 +1,8 @@
 /**
  * Thin adapters over the two official clients: both take a body of line protocol we built ourselves
  * and post it once (no retries of their own: retrying and spooling is the forwarder's job), and turn
- * every failure into a TransportError that says whether it is worth retrying.
+ * every failure into a TransportError that says whether the batch is held or refused, with the
+ * server's words and a short hint for a node status (what to fix).
  *  - InfluxDB 1.x: the `influx` package's connection pool, POST /write?db=&rp=&precision=.
  *  - InfluxDB 2.x / 3.x (and VictoriaMetrics): `@influxdata/influxdb-client`'s transport,
  *    POST /api/v2/write?org=&bucket=&precision=.
@@ -11,10 +12,22 @@ import { InfluxDB, HttpError } from '@influxdata/influxdb-client';
 import { Precision } from './line-protocol';
 import { FailureKind, classifyStatus } from './retry';
 
+export interface TransportErrorDetail {
+  /** A short text for a node status: what is wrong and, where we know it, what to do (≤ ~38 characters). */
+  hint?: string;
+  /** The write's target does not exist: a 1.x database ("database not found") or a 2.x bucket. */
+  missing?: 'database' | 'bucket';
+}
+
 export class TransportError extends Error {
-  constructor(message: string, readonly kind: FailureKind, readonly status?: number) {
+  readonly hint: string;
+  readonly missing?: 'database' | 'bucket';
+  constructor(message: string, readonly kind: FailureKind, readonly status?: number, detail: TransportErrorDetail = {}) {
     super(message);
     this.name = 'TransportError';
+    const hint = detail.hint ?? message;
+    this.hint = hint.length > 38 ? hint.slice(0, 37) + '…' : hint;
+    if (detail.missing) this.missing = detail.missing;
   }
 }
 
@@ -28,6 +41,8 @@ export interface WriteTransport {
   /** Resolves when the server accepted the body (2xx); rejects with a TransportError otherwise. */
   write(body: string, precision: Precision, signal?: AbortSignal): Promise<void>;
   ping(timeoutMs: number): Promise<PingResult>;
+  /** Creates the target database (InfluxDB 1.x: `CREATE DATABASE`, which is idempotent). Absent where the API has none. */
+  createDatabase?(): Promise<void>;
   /** For status texts and logs, without secrets. */
   readonly target: string;
 }
@@ -93,7 +108,38 @@ function serverMessage(body: string | undefined, fallback: string): string {
 function networkError(err: unknown): TransportError {
   const e = err as { code?: string; message?: string; name?: string };
   const what = e.name === 'AbortError' ? 'aborted' : e.code ? `${e.code} ${e.message ?? ''}`.trim() : e.message ?? String(err);
-  return new TransportError(`server unreachable: ${what}`, 'retry');
+  const timedOut = /timed? ?out/i.test(what);
+  return new TransportError(`server unreachable: ${what}`, 'retry', undefined, {
+    hint: timedOut ? 'db timeout' : e.code ? `db unreachable (${e.code})` : e.name === 'AbortError' ? 'write aborted' : 'db unreachable',
+  });
+}
+
+/** A quoted name for a status text, shortened so that the hint stays one short line. */
+function q(name: string): string {
+  return JSON.stringify(name.length > 16 ? name.slice(0, 15) + '…' : name);
+}
+
+/**
+ * The error for an HTTP answer other than 2xx: the server's words in the message, and a hint that
+ * says what to fix: the user and password for 1.x, the token for 2.x.
+ */
+export function httpError(status: number, serverMsg: string, api: { v: '1.x' | '2.x'; database?: string; bucket?: string }): TransportError {
+  const message = `${status}: ${serverMsg}`;
+  const kind = classifyStatus(status);
+  if (status === 401) return new TransportError(message, kind, status, { hint: `401 unauthorized: check ${api.v === '1.x' ? 'user/password' : 'the token'}` });
+  if (status === 403) return new TransportError(message, kind, status, { hint: `403 forbidden: check ${api.v === '1.x' ? 'user' : 'token'} rights` });
+  if (status === 404) {
+    if (api.database !== undefined && /database not found/i.test(serverMsg)) {
+      return new TransportError(message, kind, status, { hint: `db ${q(api.database)} missing: create it`, missing: 'database' });
+    }
+    if (api.bucket !== undefined && /bucket/i.test(serverMsg)) {
+      return new TransportError(message, kind, status, { hint: `bucket ${q(api.bucket)} missing: create it`, missing: 'bucket' });
+    }
+    return new TransportError(message, kind, status, { hint: '404 not found: check the URL' });
+  }
+  if (status >= 500) return new TransportError(message, kind, status, { hint: `db error ${status}` });
+  if (kind === 'reject') return new TransportError(message, kind, status, { hint: `${status} refused: bad data` });
+  return new TransportError(message, kind, status, { hint: `db answered ${status}` });
 }
 
 export class Influx1Transport implements WriteTransport {
@@ -123,12 +169,35 @@ export class Influx1Transport implements WriteTransport {
       if (status !== undefined) {
         // RequestError's message is "A 400 Bad Request error occurred: <body>".
         const body = /error occurred: ([\s\S]*)$/.exec(e.message ?? '')?.[1];
-        throw new TransportError(`${status}: ${serverMessage(body, e.message ?? 'error')}`, classifyStatus(status), status);
+        throw httpError(status, serverMessage(body, e.message ?? 'error'), { v: '1.x', database: this.o.database });
       }
       // The pool reports a 5xx (status text only), a timeout and "no host" alike; all are worth a retry.
-      if (err instanceof ServiceNotAvailableError) throw new TransportError(`server unavailable: ${e.message}`, 'retry');
+      if (err instanceof ServiceNotAvailableError) {
+        const timedOut = /timed out/i.test(e.message ?? '');
+        throw new TransportError(`server unavailable: ${e.message}`, 'retry', undefined, { hint: timedOut ? 'db timeout' : `db unavailable: ${e.message}` });
+      }
       throw networkError(err);
     }
+  }
+
+  /** `CREATE DATABASE "<database>"`: idempotent, needs an admin user when authentication is on. */
+  async createDatabase(): Promise<void> {
+    const stmt = `CREATE DATABASE "${this.o.database.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    let res: { results?: { error?: string }[] };
+    try {
+      res = (await this.pool.json({ method: 'POST', path: '/query', query: { q: stmt }, auth: this.auth } as never)) as typeof res;
+    } catch (err) {
+      const e = err as { res?: { statusCode?: number }; message?: string };
+      const status = e.res?.statusCode;
+      if (status !== undefined) {
+        const body = /error occurred: ([\s\S]*)$/.exec(e.message ?? '')?.[1];
+        throw httpError(status, serverMessage(body, e.message ?? 'error'), { v: '1.x' });
+      }
+      if (err instanceof ServiceNotAvailableError) throw new TransportError(`server unavailable: ${e.message}`, 'retry', undefined, { hint: 'db unavailable' });
+      throw networkError(err);
+    }
+    const stmtError = res?.results?.[0]?.error;
+    if (stmtError) throw new TransportError(`${stmt}: ${stmtError}`, 'retry', undefined, { hint: 'cannot create the db' });
   }
 
   async ping(timeoutMs: number): Promise<PingResult> {
@@ -165,7 +234,7 @@ export class Influx2Transport implements WriteTransport {
       });
     } catch (err) {
       if (err instanceof HttpError) {
-        throw new TransportError(`${err.statusCode}: ${serverMessage(err.body, err.message)}`, classifyStatus(err.statusCode), err.statusCode);
+        throw httpError(err.statusCode, serverMessage(err.body, err.message), { v: '2.x', bucket: this.o.bucket });
       }
       throw networkError(err);
     }
