@@ -1,7 +1,5 @@
 /** `edgevision fetch-assets`: models, labels and the demo clip into <user dir>/edgevision/, sha256-checked. */
-import * as os from 'os';
-import * as path from 'path';
-import { parseArgs, strArg } from '../args';
+import { parseArgs, strArg, userDirArg } from '../args';
 import { fetchCommand, userAssetsDir } from '../../nodes/lib/assets';
 import { fetchAssets } from '../../nodes/lib/fetch-assets';
 
@@ -16,16 +14,10 @@ export const usage = [
   '  name ...        only these assets (e.g. osnet_x0_25_msmt17, which is never fetched by default)',
 ].join('\n');
 
-/** The user dir: --user-dir, else ~/.node-red (Node-RED's own default). */
-export function userDirArg(v: string | undefined): string {
-  if (!v) return path.join(os.homedir(), '.node-red');
-  return path.resolve(v.replace(/^~(?=$|\/)/, os.homedir()));
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['force']);
   const from = strArg(args, 'from') ?? process.env.EDGEVISION_ASSETS_FROM;
-  const userDir = userDirArg(strArg(args, 'user-dir'));
+  const userDir = userDirArg(args);
   const dest = userAssetsDir(userDir);
   console.log(`into ${dest}`);
   const results = await fetchAssets({
