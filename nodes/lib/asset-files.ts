@@ -77,7 +77,8 @@ export interface ReceiveOptions {
 }
 
 function mib(n: number): string {
-  return `${(n / 1048576).toFixed(n < 1048576 ? 2 : 0)} MiB`;
+  if (n < 1024) return `${n} bytes`;
+  return n < 1048576 ? `${Math.round(n / 1024)} KiB` : `${(n / 1048576).toFixed(n < 10485760 ? 1 : 0)} MiB`;
 }
 
 /**

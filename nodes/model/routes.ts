@@ -61,6 +61,11 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
   let job: FetchJob | null = null;
   let jobs = 0;
 
+  function maxUploadBytes(): number {
+    const mb = Number(RED.settings.visionModelMaxUploadMB);
+    return Math.floor((Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_MAX_UPLOAD_MB) * 1048576);
+  }
+
   /** The user's asset folder, or a 500 answer when this runtime has no user dir. */
   function folder(res: any): string | null {
     const ud = RED.settings.userDir;
@@ -80,7 +85,7 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
         .map((a) => ({ name: a.name, file: a.file, bytes: a.bytes, downloadable: !!a.url, present: files.some((f) => f.name === a.file), licence: a.licence ?? null }));
       const video = m.assets.filter((a) => a.kind === 'video').map((a) => ({ name: a.name, file: a.file, bytes: a.bytes, downloadable: !!a.url }));
       res.set('Cache-Control', 'no-store');
-      res.json({ dir, files, models, video, fetching: job?.state === 'running' });
+      res.json({ dir, files, models, video, maxUploadBytes: maxUploadBytes(), fetching: job?.state === 'running' });
     } catch (e) {
       res.status(500).json({ error: `cannot list ${dir}: ${(e as Error).message}` });
     }
@@ -89,8 +94,7 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
   app.post('/vision-model/assets/upload', write, (req: any, res: any) => {
     const dir = folder(res);
     if (!dir) return req.resume();
-    const limitMB = Number(RED.settings.visionModelMaxUploadMB);
-    const maxBytes = (Number.isFinite(limitMB) && limitMB > 0 ? limitMB : DEFAULT_MAX_UPLOAD_MB) * 1048576;
+    const maxBytes = maxUploadBytes();
     const len = req.headers['content-length'];
     let reserved: string[] = [];
     try {
@@ -109,10 +113,9 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
         res.json({ name: path.basename(r.file), bytes: r.bytes, dir });
       },
       (e: Error) => {
-        const status = e instanceof UploadError ? e.status : 500;
-        // A refused body may still be arriving: answer, then close the connection rather than read it all.
-        if (status === 413) res.set('Connection', 'close');
-        res.status(status).json({ error: e.message });
+        // A refused body is still read (and dropped) to its end: a client cut off mid-send sees a
+        // broken connection instead of this answer. The dialog checks the size before it sends.
+        res.status(e instanceof UploadError ? e.status : 500).json({ error: e.message });
       },
     );
   });

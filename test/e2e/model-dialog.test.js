@@ -49,7 +49,7 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     const userDir = path.join(tmp, 'plain');
     const assets = path.join(userDir, 'edgevision');
     fs.mkdirSync(userDir);
-    child = start(userDir);
+    child = start(userDir, { visionModelMaxUploadMB: 10 / 1024 }); // 10 KiB: the tiny model fits, 20 KiB does not
     const url = await urlOf(child);
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -72,10 +72,16 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     const echo = batchEchoModel();
     await page.setInputFiles('#vision-model-upload-file', { name: 'echo.onnx', mimeType: 'application/octet-stream', buffer: echo });
     await until(async () => /stored/.test(await status()), 20000, 'the upload to be stored');
-    assert.strictEqual(await status(), 'echo.onnx (0.0 MiB) stored; the model field now names it');
+    assert.strictEqual(await status(), 'echo.onnx (308 bytes) stored; the model field now names it');
     assert.strictEqual(await model(), 'echo.onnx');
     assert.deepStrictEqual(fs.readFileSync(path.join(assets, 'echo.onnx')), echo);
     assert.deepStrictEqual(fs.readdirSync(assets), ['echo.onnx'], 'no temporary file left');
+
+    // A file over the runtime's limit is refused in the dialog, before anything is sent.
+    await page.setInputFiles('#vision-model-upload-file', { name: 'big.onnx', mimeType: 'application/octet-stream', buffer: Buffer.alloc(20480, 1) });
+    await until(async () => /takes uploads up to/.test(await status()), 10000, 'the size refusal');
+    assert.strictEqual(await status(), 'big.onnx is 20 KiB; this Node-RED takes uploads up to 10 KiB (setting visionModelMaxUploadMB)');
+    assert.deepStrictEqual(fs.readdirSync(assets), ['echo.onnx']);
 
     // Uploading it again asks before replacing it.
     let asked = null;
@@ -126,6 +132,7 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
           { username: 'admin', password: hash, permissions: '*' },
         ],
       },
+      visionModelMaxUploadMB: 1,
     });
     const url = await urlOf(child);
     const token = async (username, scope) => {
@@ -148,6 +155,11 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     assert.strictEqual((await call(viewer, 'POST', '/vision-model/assets/fetch', JSON.stringify({ name: 'yolox_nano' }), 'application/json')).status, 401);
     assert.ok(!fs.existsSync(path.join(userDir, 'edgevision')), 'nothing written for the read-only user');
     assert.strictEqual((await call(admin, 'POST', '/vision-model/assets/upload?name=a.onnx', Buffer.from('m'))).status, 200);
+    assert.deepStrictEqual(fs.readdirSync(path.join(userDir, 'edgevision')), ['a.onnx']);
+    // The settings.js cap (1 MiB here): a 4 MiB upload is refused before it is read, and nothing is kept.
+    const big = await call(admin, 'POST', '/vision-model/assets/upload?name=big.onnx', Buffer.alloc(4 * 1048576, 1));
+    assert.strictEqual(big.status, 413);
+    assert.match((await big.json()).error, /big\.onnx is 4\.0 MiB; the limit is 1\.0 MiB/);
     assert.deepStrictEqual(fs.readdirSync(path.join(userDir, 'edgevision')), ['a.onnx']);
   });
 });

@@ -159,7 +159,7 @@ describe('vision-model assets in the user dir', function () {
       helper.settings({ userDir, visionModelMaxUploadMB: 1 / 1024 }); // 1 KiB
       await helper.load(modelNode, []);
       const r = await helper.request().post('/vision-model/assets/upload?name=big.onnx').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(4096, 1)).expect(413);
-      assert.match(r.body.error, /big\.onnx is 0\.00 MiB; the limit is 0\.00 MiB/);
+      assert.match(r.body.error, /big\.onnx is 4 KiB; the limit is 1 KiB/);
       assert.deepStrictEqual(fs.existsSync(assetsDir) ? fs.readdirSync(assetsDir) : [], []);
       await helper.request().post('/vision-model/assets/upload?name=small.onnx').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(1000, 1)).expect(200);
     });

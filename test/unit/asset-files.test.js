@@ -46,7 +46,7 @@ describe('asset files (the vision-model dialog)', () => {
   });
 
   const refusals = [
-    ['an announced length over the cap', () => body('abcdef'), 'm.onnx', { maxBytes: 5, announcedBytes: 6 }, 413, /is 0\.00 MiB; the limit/],
+    ['an announced length over the cap', () => body('abcdef'), 'm.onnx', { maxBytes: 5, announcedBytes: 6 }, 413, /m\.onnx is 6 bytes; the limit is 5 bytes/],
     ['a body that grows past the cap (no length announced)', () => body('abc', 'def', 'ghi'), 'm.onnx', { maxBytes: 5 }, 413, /larger than the limit/],
     ['a body shorter than announced (cut off)', () => body('abc'), 'm.onnx', { maxBytes: 100, announcedBytes: 6 }, 400, /3 of 6 bytes arrived/],
     ['an empty body', () => body(), 'm.onnx', { maxBytes: 100 }, 400, /is empty/],
