@@ -14,7 +14,7 @@
 import * as path from 'path';
 import { Red } from '../shared/red';
 import { AssetManifest, fetchCommand, loadManifest, manifestEntry, userAssetsDir } from '../lib/assets';
-import { FetchOptions, FetchResult, fetchAssets } from '../lib/fetch-assets';
+import { FetchResult, fetchAssets } from '../lib/fetch-assets';
 import { UploadError, listModelFiles, receiveFile } from '../lib/asset-files';
 
 export const DEFAULT_MAX_UPLOAD_MB = 512;
@@ -40,8 +40,6 @@ export interface FetchJob {
 export interface AssetRouteOptions {
   /** The manifest (tests point downloads at a local server); default models/manifest.json. */
   manifest?: () => AssetManifest;
-  /** The fetcher; default fetchAssets. */
-  fetch?: (o: FetchOptions) => Promise<FetchResult[]>;
 }
 
 const REGISTERED = Symbol.for('edgevision.visionModelRoutes');
@@ -53,7 +51,6 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
   if (!app || app[REGISTERED]) return;
   app[REGISTERED] = true;
   const manifest = o.manifest ?? (() => loadManifest());
-  const fetcher = o.fetch ?? fetchAssets;
   const allow: (p: string) => Handler = RED.auth?.needsPermission ? (p) => RED.auth.needsPermission(p) : () => (_q, _s, next) => next!();
   const read = allow('vision-model.read');
   const write = allow('vision-model.write');
@@ -158,7 +155,7 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
     };
     job = current;
     const ud = RED.settings.userDir as string;
-    fetcher({
+    fetchAssets({
       names,
       dest: dir,
       from,
