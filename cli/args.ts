@@ -1,5 +1,6 @@
+import * as os from 'os';
 import * as path from 'path';
-import { packageRoot } from '../nodes/lib/assets';
+import { manifestEntry, packageRoot, resolveAsset } from '../nodes/lib/assets';
 
 /** A small argv parser: `--key value`, `--flag`, `--key=value`, and positionals. */
 export interface ParsedArgs {
@@ -42,4 +43,20 @@ export function strArg(args: ParsedArgs, key: string): string | undefined {
 /** The shared assets folder for a benchmark: --assets, else $EDGEVISION_ASSETS, else ../shared/assets beside the package. */
 export function assetsArg(args: ParsedArgs): string {
   return strArg(args, 'assets') ?? process.env.EDGEVISION_ASSETS ?? path.resolve(packageRoot(), '..', 'shared', 'assets');
+}
+
+/** The Node-RED user dir whose edgevision/ folder holds the assets: --user-dir, else ~/.node-red (Node-RED's default). */
+export function userDirArg(args: ParsedArgs): string {
+  const v = strArg(args, 'user-dir');
+  if (!v) return path.join(os.homedir(), '.node-red');
+  return path.resolve(v.replace(/^~(?=$|\/)/, os.homedir()));
+}
+
+/**
+ * A manifest name (yolox_nano, vtest) → its file, found as the nodes find it (EDGEVISION_ASSETS, then
+ * the user dir's edgevision/, then the package); anything else, a path, is left as it is (relative
+ * paths start at the working directory, as on any command line).
+ */
+export function assetArg(value: string, args: ParsedArgs): string {
+  return manifestEntry(value) ? resolveAsset(value, { userDir: userDirArg(args) }) : value;
 }

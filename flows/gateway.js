@@ -106,25 +106,22 @@ function influxDefaults(env) {
 
 /**
  * The demo flow reads its source, model and database from environment variables (Node-RED's ${VAR}
- * properties). With nothing set it runs the demo clip with the shipped model.
+ * properties). With nothing set it runs the demo clip with the shipped model: their manifest names,
+ * which the nodes find in the user dir's edgevision/ folder (or say how to get them).
  */
 function applyDemoDefaults(env = process.env) {
-  const { resolveAsset } = require('../dist/nodes/lib/assets.js');
-  const orMissing = (name) => {
-    try {
-      return resolveAsset(name);
-    } catch (e) {
-      console.warn(`[edgevision] ${e.message}`);
-      return `models/${name} (missing: run npm run fetch-assets)`;
-    }
-  };
-  if (!env.EDGEVISION_SOURCE) env.EDGEVISION_SOURCE = orMissing('vtest');
-  if (!env.EDGEVISION_MODEL) env.EDGEVISION_MODEL = orMissing('yolox_nano');
+  if (!env.EDGEVISION_SOURCE) env.EDGEVISION_SOURCE = 'vtest';
+  if (!env.EDGEVISION_MODEL) env.EDGEVISION_MODEL = 'yolox_nano';
   if (env.EDGEVISION_FPS === undefined) env.EDGEVISION_FPS = '7';
   if (env.EDGEVISION_CAMERA === undefined) env.EDGEVISION_CAMERA = 'cam1';
   // What the gateway has: CUDA where its provider libraries are installed, else the CPU.
   if (!env.EDGEVISION_PROVIDERS) env.EDGEVISION_PROVIDERS = 'auto';
   influxDefaults(env);
+}
+
+/** The gateway's Node-RED user dir: opts.userDir, else EDGEVISION_USER_DIR, else .node-red/ in the project. */
+function gatewayUserDir(userDir, env = process.env) {
+  return path.resolve(userDir || env.EDGEVISION_USER_DIR || path.join(ROOT, '.node-red'));
 }
 
 /**
@@ -137,7 +134,7 @@ async function startGateway(opts = {}) {
   applyDemoDefaults();
   const RED = require('node-red');
   const express = require('express');
-  const userDir = path.resolve(opts.userDir || process.env.EDGEVISION_USER_DIR || path.join(ROOT, '.node-red'));
+  const userDir = gatewayUserDir(opts.userDir);
   fs.mkdirSync(userDir, { recursive: true });
   linkPackage(userDir);
   const realtime = opts.realtime !== undefined ? opts.realtime : !['0', 'false', 'no'].includes(String(process.env.EDGEVISION_REALTIME || '').toLowerCase());
@@ -172,4 +169,4 @@ async function startGateway(opts = {}) {
   };
 }
 
-module.exports = { startGateway, applyDemoDefaults };
+module.exports = { startGateway, applyDemoDefaults, gatewayUserDir };

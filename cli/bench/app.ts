@@ -22,7 +22,8 @@ import { renderView, toSettings } from '../../nodes/view/render';
 export const usage = [
   'usage: edgevision bench app [--seconds N] [--warmup S] [--realtime]',
   '',
-  '  Needs the dev dependencies (node-red, node-red-dashboard) and the demo assets (npm run fetch-assets).',
+  '  Needs the dev dependencies (node-red, node-red-dashboard) and the demo assets (npm run fetch-assets:',
+  '  the gateway user dir\'s edgevision/, or $EDGEVISION_ASSETS).',
   '  --seconds N  measuring time per phase (default 20)',
   '  --warmup S   seconds between start and measuring: model load, first frames (default 10)',
   '  --realtime   run the clip at its own rate instead of full speed',
@@ -128,8 +129,14 @@ export async function run(argv: string[]): Promise<number> {
   const warmup = numArg(args, 'warmup', 10);
   RESOLUTION_MS = numArg(args, 'resolution', 10);
   if (!(RESOLUTION_MS >= 1)) throw new Error(`--resolution must be ≥ 1 ms, got ${RESOLUTION_MS}`);
-  const { startGateway } = require(path.join(ROOT, 'flows', 'gateway.js'));
+  const { startGateway, gatewayUserDir } = require(path.join(ROOT, 'flows', 'gateway.js'));
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-bench-app-'));
+  // The demo's clip and model from where npm run fetch-assets put them (the gateway's user dir), not
+  // from the empty temporary user dir the benchmark runs in.
+  const { resolveAsset } = require('../../nodes/lib/assets');
+  for (const [k, name] of [['EDGEVISION_SOURCE', 'vtest'], ['EDGEVISION_MODEL', 'yolox_nano']]) {
+    if (!process.env[k]) process.env[k] = resolveAsset(name, { userDir: gatewayUserDir() });
+  }
   const listed = require(path.join(ROOT, 'package.json'))['node-red'].nodes['vision-view'];
   const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
   let flowFile: string | undefined;

@@ -3,7 +3,7 @@
  * line per image or frame, in source pixels. The same loader and Detector as the vision-detect node.
  */
 import * as path from 'path';
-import { parseArgs, numArg, strArg } from '../args';
+import { assetArg, parseArgs, numArg, strArg } from '../args';
 import { acquireModel, releaseModel } from '../../nodes/model/loader';
 import { parseProviders } from '../../nodes/lib/onnx/session';
 import { Detector } from '../../nodes/lib/detect/detector';
@@ -17,6 +17,7 @@ export const usage = `usage: edgevision detect --model <onnx|manifest name> [opt
 Prints one line per image or video frame with the detections in source pixels.
 
   --model M          an .onnx file or a manifest name (yolox_nano)
+  --user-dir DIR     where fetch-assets put the manifest models: DIR/edgevision (default ~/.node-red)
   --labels FILE      class names, one a line (default: manifest, then model metadata)
   --format F         auto (default), yolox, yolov5, yolov8, end2end
   --conf S           minimum score (default 0.5)
@@ -55,11 +56,12 @@ const r1 = (v: number) => Math.round(v * 10) / 10;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
-  const model = strArg(args, 'model');
-  if (!model || args._.length === 0) {
+  const modelArg = strArg(args, 'model');
+  if (!modelArg || args._.length === 0) {
     console.error(usage);
     return 2;
   }
+  const model = assetArg(modelArg, args);
   const filters: FilterOptions = { conf: numArg(args, 'conf', DEFAULT_CONF) };
   const classes = strArg(args, 'classes');
   if (classes) filters.classes = classes.split(',').map((s) => s.trim()).filter((s) => s);

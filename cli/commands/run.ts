@@ -5,7 +5,7 @@
  * settings — and the final counts. Integrators use it to check a line on a recording before deploying it.
  */
 import * as fs from 'fs';
-import { parseArgs, numArg, strArg } from '../args';
+import { assetArg, parseArgs, numArg, strArg } from '../args';
 import { runRecording } from '../../nodes/lib/pipeline';
 import { VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { VisionEvent } from '../../nodes/lib/types';
@@ -16,8 +16,9 @@ import { overlaid } from '../../nodes/view/render';
 export const usage = [
   'usage: edgevision run --source <video> --model <onnx|manifest name> --lines lines.json [--stations stations.json] [--fps N] [--events] [--annotate out.mp4] [--json]',
   '',
-  '  --source FILE      a recording (anything ffmpeg reads), decoded frame by frame as fast as it goes',
+  '  --source FILE      a recording (anything ffmpeg reads), decoded frame by frame as fast as it goes; vtest: the demo clip',
   '  --model M          detection model: an .onnx file or a manifest name (yolox_nano)',
+  '  --user-dir DIR     where fetch-assets put vtest and yolox_nano: DIR/edgevision (default ~/.node-red)',
   '  --lines FILE       line-count geometry {"lines":[{"name","start":[x,y],"end":[x,y]}],"zones":[…]}, normalised 0..1',
   '  --stations FILE    productivity-state stations {"zones":[{"name","polygon":[[x,y],…]}]}: adds per-station working/idle/absent',
   '  --fps N            sample at most N frames per second (default: every frame)',
@@ -33,7 +34,7 @@ export const usage = [
   '  --<option> V       any counting option over the line-count node\'s defaults (minFrames, minDistance, relinkS, …)',
 ].join('\n');
 
-const OWN = new Set(['_', 'source', 'model', 'lines', 'stations', 'fps', 'providers', 'threads', 'tracker', 'json', 'help', 'events', 'annotate']);
+const OWN = new Set(['_', 'source', 'model', 'user-dir', 'lines', 'stations', 'fps', 'providers', 'threads', 'tracker', 'json', 'help', 'events', 'annotate']);
 
 function readJson(file: string, what: string): unknown {
   let text: string;
@@ -122,13 +123,15 @@ export async function run(argv: string[]): Promise<number> {
       console.log(usage);
       return 0;
     }
-    const source = strArg(args, 'source');
-    const model = strArg(args, 'model');
+    const sourceArg = strArg(args, 'source');
+    const modelArg = strArg(args, 'model');
     const lines = strArg(args, 'lines');
-    if (!source || !model || !lines) {
+    if (!sourceArg || !modelArg || !lines) {
       console.error('edgevision run: --source, --model and --lines are required\n\n' + usage);
       return 2;
     }
+    const source = assetArg(sourceArg, args);
+    const model = assetArg(modelArg, args);
     if (!fs.existsSync(source)) throw new Error(`no such source file: ${source}`);
     const stationsFile = strArg(args, 'stations');
     const fps = numArg(args, 'fps', 0);

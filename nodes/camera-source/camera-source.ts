@@ -2,14 +2,14 @@
  * vision-camera-source: any camera or video file → frames in the frame store → one vision frame
  * message per frame (msg.topic = camera id). Thin glue over nodes/lib/video.
  */
-import * as fs from 'fs';
 import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
-import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
+import { backoffDelayMs, redactUrl } from '../lib/video/ffmpeg-args';
 import { ReplayPacer } from '../lib/video/replay-pacer';
 import { VisionFrame } from '../lib/types';
+import { resolveVideoSource } from '../lib/assets';
 
 interface CameraSourceConfig {
   name?: string;
@@ -59,6 +59,8 @@ export = function (RED: Red) {
     }
 
     let source: FfmpegSource | null = null;
+    /** The last source name that was resolved to a file (logged once, not at every restart). */
+    let resolvedLogged = '';
     let retryTimer: NodeJS.Timeout | null = null;
     let attempt = 0;
     let closed = false;
@@ -109,9 +111,19 @@ export = function (RED: Red) {
       if (closed || source) return null;
       clearRetry();
       if (configError) return configError;
-      if (sourceKind(url) === 'file' && !fs.existsSync(url)) return `video file not found: ${url}`;
+      // A demo clip's name (vtest) or a relative path is found in <userDir>/edgevision/.
+      let target: string;
+      try {
+        target = resolveVideoSource(url, { userDir: RED.settings.userDir });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      if (target !== url && resolvedLogged !== url) {
+        resolvedLogged = url;
+        node.log(`camera "${camera}": ${url} is ${target}`);
+      }
       const src = new FfmpegSource({
-        url,
+        url: target,
         fps,
         maxWidth,
         realtime: config.realtime !== false,

@@ -1,12 +1,14 @@
 /**
- * Getting the assets named in models/manifest.json into models/: downloaded (following redirects)
- * or copied from a local folder for air-gapped gateways, and always checked against the manifest's
- * sha256 before they are put in place. I/O only; no Node-RED.
+ * Getting the assets named in models/manifest.json into a folder (a Node-RED user dir's edgevision/):
+ * downloaded (following redirects) or copied from a local folder for air-gapped gateways, and always
+ * checked against the manifest's sha256 before they are put in place under their own name (written
+ * to a hidden temporary name first, so a reader never sees half a file). I/O only; no Node-RED.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as https from 'https';
 import * as http from 'http';
+import * as crypto from 'crypto';
 import { AssetEntry, AssetManifest, loadManifest, manifestEntry, modelsDir, sha256File } from './assets';
 
 export interface FetchOptions {
@@ -15,10 +17,23 @@ export interface FetchOptions {
   /** Names to fetch; default: every entry marked default. */
   names?: string[];
   force?: boolean;
+  /** The folder to fill (a user dir's edgevision/); default the package's models/ (a dev checkout). */
   dest?: string;
   /** The manifest to follow (tests); default models/manifest.json. */
   manifest?: AssetManifest;
   log?: (line: string) => void;
+  /** Bytes received so far of the asset being fetched (a download reports every chunk). */
+  onProgress?: (p: FetchProgress) => void;
+  /** What an offline machine should do instead, appended to the "looks offline" message. */
+  offlineHint?: string;
+}
+
+export interface FetchProgress {
+  name: string;
+  file: string;
+  received: number;
+  /** The manifest's size of the file. */
+  total: number;
 }
 
 export type FetchOutcome = 'present' | 'downloaded' | 'copied' | 'written' | 'skipped' | 'failed';
@@ -32,7 +47,7 @@ export interface FetchResult {
 
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
-function download(url: string, dest: string, redirects = 5): Promise<void> {
+function download(url: string, dest: string, onBytes: (n: number) => void, redirects = 5): Promise<void> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith('https:') ? https.get : http.get;
     const req = get(url, { timeout: 30000, headers: { 'user-agent': 'edgevision-fetch-assets' } }, (res) => {
@@ -40,13 +55,15 @@ function download(url: string, dest: string, redirects = 5): Promise<void> {
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         if (redirects <= 0) return reject(new Error(`too many redirects fetching ${url}`));
-        return resolve(download(new URL(res.headers.location, url).toString(), dest, redirects - 1));
+        return resolve(download(new URL(res.headers.location, url).toString(), dest, onBytes, redirects - 1));
       }
       if (status !== 200) {
         res.resume();
         return reject(new Error(`HTTP ${status} fetching ${url}`));
       }
       const out = fs.createWriteStream(dest);
+      let received = 0;
+      res.on('data', (c: Buffer) => onBytes((received += c.length)));
       res.pipe(out);
       out.on('finish', () => out.close(() => resolve()));
       out.on('error', reject);
@@ -55,6 +72,14 @@ function download(url: string, dest: string, redirects = 5): Promise<void> {
     req.on('timeout', () => req.destroy(Object.assign(new Error(`timed out fetching ${url}`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
   });
+}
+
+function hostOf(url: string | null | undefined): string {
+  try {
+    return new URL(url ?? '').host || 'the download server';
+  } catch {
+    return 'the download server';
+  }
 }
 
 function sourceIn(dir: string, e: AssetEntry): string | undefined {
@@ -81,13 +106,16 @@ export async function fetchAssets(opts: FetchOptions = {}): Promise<FetchResult[
   const results: FetchResult[] = [];
   for (const e of wanted) {
     const target = path.join(dest, e.file);
-    const tmp = target + '.part';
+    // Hidden and unique: a listing skips it, and two fetches of one file never share it.
+    const tmp = path.join(dest, `.${e.file}.${crypto.randomBytes(4).toString('hex')}.part`);
+    const progress = (received: number) => opts.onProgress?.({ name: e.name, file: e.file, received, total: e.bytes });
     const done = (outcome: FetchOutcome, detail?: string) => {
       results.push({ name: e.name, file: target, outcome, detail });
       log(`${outcome.padEnd(10)} ${e.file}${detail ? ` — ${detail}` : ''}`);
     };
     try {
       if (!opts.force && (await verified(target, e))) {
+        progress(e.bytes);
         done('present');
         continue;
       }
@@ -102,10 +130,12 @@ export async function fetchAssets(opts: FetchOptions = {}): Promise<FetchResult[
           continue;
         }
         fs.copyFileSync(src, tmp);
+        fs.chmodSync(tmp, 0o644); // the source may be a read-only medium; the copy is the user's
         outcome = 'copied';
       } else if (e.url) {
         log(`fetching   ${e.file} (${(e.bytes / 1e6).toFixed(1)} MB) from ${e.url}`);
-        await download(e.url, tmp);
+        progress(0);
+        await download(e.url, tmp, progress);
         outcome = 'downloaded';
       } else {
         done('skipped', 'no public download; copy it with --from <folder>');
@@ -118,6 +148,7 @@ export async function fetchAssets(opts: FetchOptions = {}): Promise<FetchResult[
         continue;
       }
       fs.renameSync(tmp, target);
+      progress(e.bytes);
       done(outcome);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
@@ -126,7 +157,7 @@ export async function fetchAssets(opts: FetchOptions = {}): Promise<FetchResult[
       done(
         'failed',
         offline
-          ? `cannot reach the download server (${code}): this machine looks offline. Copy the files from a machine that has them and run "npm run fetch-assets -- --from <folder>" (or set EDGEVISION_ASSETS_FROM)`
+          ? `cannot reach ${hostOf(e.url)} (${code}): this machine looks offline. ${opts.offlineHint ?? 'Copy the files from a machine that has them and use --from <folder> (or set EDGEVISION_ASSETS_FROM)'}`
           : (err as Error).message,
       );
     }

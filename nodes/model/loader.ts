@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { manifestEntry, readLabels, resolveAsset } from '../lib/assets';
+import { AssetLookup, manifestEntry, readLabels, resolveAsset, resolveUserPath } from '../lib/assets';
 import { CreatedSession, OrtModuleLike, ProviderRequest, SessionOptions, createSession, describeAttempts, providerText, validateSessionOptions } from '../lib/onnx/session';
 import { findOrtRuntime, loadOrt, probeProviders } from '../lib/onnx/runtime';
 import { SharedRegistry } from '../lib/onnx/registry';
@@ -38,8 +38,11 @@ export interface ModelSettings {
    * the calling thread; in Node-RED's thread that would stall every flow for each inference.
    */
   inWorker?: boolean;
-  /** Base folder for relative paths (Node-RED's userDir). */
-  baseDir?: string;
+  /**
+   * Node-RED's user dir: manifest models and labels are found in its edgevision/ folder, and so is a
+   * relative path (a picked or uploaded file name), else relative to the user dir itself.
+   */
+  userDir?: string;
 }
 
 export interface LoadedModel {
@@ -63,28 +66,38 @@ export function sharedSessions(): SharedRegistry<CreatedSession> {
 
 export { loadOrt };
 
-/** The model file's absolute path; throws "model file not found: …" with what to do. */
-export function resolveModelFile(model: string, baseDir?: string): string {
+/** The model file's absolute path; throws "model file not found: …" (or AssetNotFoundError) with what to do. */
+export function resolveModelFile(model: string, userDir?: string): string {
   const name = (model || '').trim();
   if (!name) throw new Error('no model: set a manifest name (yolox_nano) or the path of an .onnx file');
-  if (manifestEntry(name)) return resolveAsset(name);
-  const file = path.resolve(baseDir ?? process.cwd(), name);
-  if (!fs.existsSync(file)) throw new Error(`model file not found: ${file}`);
-  if (!fs.statSync(file).isFile()) throw new Error(`model path is not a file: ${file}`);
-  return file;
+  if (manifestEntry(name)) return resolveAsset(name, lookup(userDir));
+  const r = resolveUserPath(name, userDir);
+  if (!r.exists) {
+    throw new Error(
+      path.isAbsolute(name)
+        ? `model file not found: ${name}`
+        : `model file not found: ${name} (looked in ${r.lookedIn.join(', ')}); pick or upload a model in the vision-model dialog`,
+    );
+  }
+  if (!fs.statSync(r.file).isFile()) throw new Error(`model path is not a file: ${r.file}`);
+  return r.file;
+}
+
+function lookup(userDir?: string): AssetLookup {
+  return userDir ? { userDir } : {};
 }
 
 function labelsFor(s: ModelSettings, file: string): string[] | undefined {
   const l = (s.labels || '').trim();
   if (l) {
-    if (manifestEntry(l)) return readLabels(l);
-    const p = path.resolve(s.baseDir ?? process.cwd(), l);
-    if (!fs.existsSync(p)) throw new Error(`labels file not found: ${p}`);
-    return readLabels(p);
+    if (manifestEntry(l)) return readLabels(l, lookup(s.userDir));
+    const r = resolveUserPath(l, s.userDir);
+    if (!r.exists) throw new Error(`labels file not found: ${r.file}${r.lookedIn.length > 1 ? ` (looked in ${r.lookedIn.join(', ')})` : ''}`);
+    return readLabels(r.file);
   }
   const entry = manifestEntry(s.model) ?? manifestEntry(path.basename(file));
   const ref = entry?.labels;
-  return typeof ref === 'string' ? readLabels(ref) : undefined;
+  return typeof ref === 'string' ? readLabels(ref, lookup(s.userDir)) : undefined;
 }
 
 /** Manifest defaults for a model, under the user's explicit settings. */
@@ -121,7 +134,7 @@ export function sessionKey(file: string, o: Required<SessionOptions>, inWorker =
  * load that fails leaves the user holding nothing.
  */
 async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike): Promise<{ file: string; key: string; session: CreatedSession }> {
-  const file = resolveModelFile(s.model, s.baseDir);
+  const file = resolveModelFile(s.model, s.userDir);
   // Providers whose libraries this machine lacks are reported, never handed to ONNX Runtime.
   const available = probeProviders(findOrtRuntime().binDir);
   const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait, available });

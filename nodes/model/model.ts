@@ -2,12 +2,15 @@
  * vision-model: a config node that owns one ONNX Runtime session for the nodes that use it (10-mqtt's
  * register/deregister pattern). The session is created lazily by the first user, shared with every
  * other user of the same file and providers, and released when the last user closes. Config nodes
- * have no status of their own: users show the active provider, and failures, in theirs.
+ * have no status of their own: users show the active provider, and failures (a model file that is
+ * missing, with how to get it), in theirs. The dialog's admin routes (list, upload, fetch into
+ * <userDir>/edgevision/) are in routes.ts.
  */
 import { Red, Node } from '../shared/red';
 import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from './loader';
 import { ModelNodeConfig, VisionModelNode, settingsFromConfig } from './settings';
 import { providerText } from '../lib/onnx/session';
+import { registerAssetRoutes } from './routes';
 
 export = function (RED: Red) {
   function VisionModel(this: VisionModelNode, config: ModelNodeConfig) {
@@ -64,4 +67,5 @@ export = function (RED: Red) {
     });
   }
   RED.nodes.registerType('vision-model', VisionModel);
+  registerAssetRoutes(RED);
 };

@@ -56,7 +56,7 @@ function triple(v: unknown, what: string): [number, number, number] | undefined 
 }
 
 /** Editor config → loader settings; throws with the field and the rule when something is wrong. */
-export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelSettings {
+export function settingsFromConfig(c: ModelNodeConfig, userDir?: string): ModelSettings {
   const format = blank(c.format) ? 'auto' : String(c.format);
   // 'embedding' marks a re-identification model (vision-reid): [N,3,H,W] crops in, [N,D] vectors out.
   if (format !== 'auto' && format !== 'embedding' && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new Error(`output format must be auto, ${OUTPUT_FORMATS.join(', ')} or embedding, got "${format}"`);
@@ -91,7 +91,7 @@ export function settingsFromConfig(c: ModelNodeConfig, baseDir?: string): ModelS
     intraOpNumThreads: optNumber(c.threads, 'threads', whole, 'a whole number (0 = one per core)') ?? 0,
     spinWait: c.spinWait === true || c.spinWait === 'true',
     maxBatch: optNumber(c.maxBatch, 'maximum batch', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1'),
-    baseDir,
+    userDir,
   };
 }
 

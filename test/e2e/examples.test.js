@@ -2,19 +2,22 @@
 // Every example flow in examples/ loaded into a real Node-RED (the gateway app in a child process,
 // a temp user dir, the example as its flow file) and run: its nodes start without errors (nothing
 // logged at error level, no red status), and each of its debug nodes receives messages (seen on the
-// editor's websocket, as the debug sidebar sees them). Assets come through env vars, as the
-// examples' comments tell users: EDGEVISION_SOURCE (the demo clip) and EDGEVISION_INFLUX_* (a real
-// influxd started here, which must then hold the influx example's points). The view example's
-// picture is fetched over HTTP; the HTTP example is sent a real photo (COCO 1000, 12 people) and
-// must answer with them. One child per example: a fresh runtime each, as after an import.
+// editor's websocket, as the debug sidebar sees them). As a user would run them: no environment
+// variables; the demo clip and model put into the user dir by `edgevision fetch-assets --user-dir
+// DIR --from <shared assets>` (EDGEVISION_ASSETS is unset for the child, so the nodes must find them
+// there, and the log must say so); the influx example's connection edited to point at a real influxd
+// started here, which must then hold its points. The view example's picture is fetched over HTTP;
+// the HTTP example is sent a real photo (COCO 1000, 12 people) and must answer with them. One
+// child per example: a fresh runtime each, as after an import.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const sharp = require('sharp');
 const WebSocket = require('ws');
+const { execFileSync } = require('child_process');
 const { startGatewayChild, stopChild: stopGatewayChild, ROOT } = require('../helpers/gateway-child');
-const { asset } = require('../helpers/assets');
+const { assetsDir } = require('../helpers/assets');
 const { startInfluxd, stopAll } = require('../helpers/influx-servers');
 const { waitFor } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
@@ -23,8 +26,16 @@ const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 const DIR = path.join(ROOT, 'examples');
 
 
-function startChild(userDir, flowFile, env) {
-  return startGatewayChild({ port: 0, userDir, flowFile, resetFlows: true }, env, 'warn');
+/** Node-RED with the example, its assets in the user dir and none anywhere else (info level: the log says where files came from). */
+function startChild(userDir, flowFile) {
+  const env = { EDGEVISION_ASSETS: undefined, EDGEVISION_ASSETS_FROM: undefined, EDGEVISION_SOURCE: undefined, EDGEVISION_MODEL: undefined };
+  for (const k of Object.keys(process.env)) if (k.startsWith('EDGEVISION_INFLUX_')) env[k] = undefined;
+  return startGatewayChild({ port: 0, userDir, flowFile, resetFlows: true }, env, 'info');
+}
+
+/** What a user runs once: the CLI puts the demo clip and the model into <userDir>/edgevision. */
+function fetchAssetsInto(userDir) {
+  execFileSync(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', '--user-dir', userDir, '--from', assetsDir()], { stdio: 'pipe', env: { ...process.env, EDGEVISION_ASSETS_FROM: '' } });
 }
 
 function stopChild(child) {
@@ -51,17 +62,11 @@ function watch(url) {
 
 describe('examples: every flow loads into Node-RED and runs', function () {
   this.timeout(240000);
-  let db, userDir, env;
+  let db, userDir;
 
   before(async function () {
     db = await startInfluxd();
     await db.createDatabase('examples');
-    env = {
-      EDGEVISION_SOURCE: asset('video/vtest.avi'),
-      EDGEVISION_INFLUX_HOST: '127.0.0.1',
-      EDGEVISION_INFLUX_PORT: String(db.port),
-      EDGEVISION_INFLUX_DB: 'examples',
-    };
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-examples-'));
   });
 
@@ -82,6 +87,8 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       for (const n of flow) if (n.type.startsWith('vision-')) types.add(n.type);
       const foreign = flow.filter((n) => !n.type.startsWith('vision-') && !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay', 'http in', 'http response', 'catch'].includes(n.type));
       assert.deepStrictEqual(foreign.map((n) => n.type), [], `${f}: core nodes only besides ours`);
+      // Imported into any Node-RED, an example must run as it is: no ${EDGEVISION_…} to set first.
+      assert.deepStrictEqual(JSON.stringify(flow).match(/\$\{EDGEVISION_\w+\}/g), null, `${f}: no environment variables`);
     }
     // Every node type the package registers appears in at least one example.
     for (const t of Object.keys(require('../../package.json')['node-red'].nodes)) {
@@ -94,7 +101,13 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       const flow = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
       const ids = new Set(flow.map((n) => n.id));
       const debugs = flow.filter((n) => n.type === 'debug' && n.name !== 'rejected by the server');
-      const child = startChild(path.join(userDir, file.replace(/\.json$/, '')), path.join(DIR, file), env);
+      const dir = path.join(userDir, file.replace(/\.json$/, ''));
+      fetchAssetsInto(dir);
+      // The influx example's connection, edited as a user would to reach their server.
+      for (const n of flow) if (n.type === 'vision-influxdb') Object.assign(n, { host: '127.0.0.1', port: db.port, database: 'examples' });
+      const flowFile = path.join(userDir, file);
+      fs.writeFileSync(flowFile, JSON.stringify(flow));
+      const child = startChild(dir, flowFile);
       let w = null;
       try {
         const url = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.log()))), 60000, 'Node-RED to start');
@@ -122,7 +135,12 @@ describe('examples: every flow loads into Node-RED and runs', function () {
         if (file.includes('influx')) {
           await until(async () => (await db.scalar('SELECT COUNT("celsius") FROM "example_temperature"', 'examples')) > 0, 15000, 'the example points in InfluxDB');
         }
-        const errors = child.log().split('\n').filter((l) => /\[(error|fatal)\]/.test(l));
+        // Found in the user dir, not anywhere else.
+        const log = child.log();
+        const assetsIn = path.join(dir, 'edgevision');
+        if (flow.some((n) => n.type === 'vision-camera-source')) assert.ok(log.includes(`vtest is ${path.join(assetsIn, 'vtest.avi')}`), `the clip from the user dir:\n${log}`);
+        if (flow.some((n) => n.type === 'vision-model')) assert.ok(log.includes(`${path.join(assetsIn, 'yolox_nano.onnx')}: yolox`), `the model from the user dir:\n${log}`);
+        const errors = log.split('\n').filter((l) => /\[(error|fatal)\]/.test(l));
         assert.deepStrictEqual(errors, [], 'nothing logged at error level');
         const red = [...ids].filter((id) => w.statuses.get(id) && w.statuses.get(id).fill === 'red');
         assert.deepStrictEqual(red.map((id) => `${id}: ${w.statuses.get(id).text}`), [], 'no red status');

@@ -7,8 +7,10 @@ const { spawn } = require('child_process');
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * Starts the gateway with startGateway(opts) in a child process. `logLevel` is Node-RED's console
- * level. The child gets url() once it listens, and log() with everything it printed.
+ * Starts the gateway with startGateway(opts) in a child process, with this process's environment
+ * plus `env` (a key set to undefined is left out: e.g. EDGEVISION_ASSETS, to make the child find its
+ * assets in its user dir). `logLevel` is Node-RED's console level. The child gets url() once it
+ * listens, and log() with everything it printed.
  */
 function startGatewayChild(opts, env = {}, logLevel = 'warn') {
   const o = { ...opts, settings: { ...(opts.settings || {}), logging: { console: { level: logLevel, metrics: false, audit: false } } } };

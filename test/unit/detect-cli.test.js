@@ -1,6 +1,8 @@
 'use strict';
 // `edgevision detect --json` end to end on real images with the real model: one JSON line per image.
 const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { asset } = require('../helpers/assets');
@@ -33,6 +35,22 @@ describe('edgevision detect (CLI)', function () {
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepStrictEqual(lines.map((l) => l.frame), [0, 1]);
     assert.ok(lines.every((l) => l.detections.length > 0));
+  });
+
+  it('finds a manifest model where fetch-assets put it: --user-dir DIR → DIR/edgevision, and says how to get it when it is not there', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-detect-cli-'));
+    const env = { ...process.env };
+    delete env.EDGEVISION_ASSETS; // the user dir only
+    try {
+      const args = [bin, 'detect', '--model', 'yolox_nano', '--user-dir', dir, '--json', asset('images/tud/TUD-Campus_frame0001.jpg')];
+      assert.throws(() => execFileSync(process.execPath, args, { env, stdio: 'pipe' }), (e) => e.status === 1 && String(e.stderr).includes(`yolox_nano.onnx missing`) && String(e.stderr).includes(`fetch-assets --user-dir ${dir} yolox_nano`));
+      fs.mkdirSync(path.join(dir, 'edgevision'));
+      fs.copyFileSync(asset('models/yolox_nano.onnx'), path.join(dir, 'edgevision', 'yolox_nano.onnx'));
+      const out = execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.ok(JSON.parse(out.trim()).detections.some((d) => d.label === 'person'), 'the manifest labels and preprocessing apply');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 with the usage when the model or the input is missing', () => {

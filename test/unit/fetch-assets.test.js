@@ -5,7 +5,11 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const crypto = require('crypto');
+const { execFile } = require('child_process');
 const { fetchAssets } = require('../../dist/nodes/lib/fetch-assets.js');
+const { loadManifest } = require('../../dist/nodes/lib/assets.js');
+
+const ROOT = path.join(__dirname, '..', '..');
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -44,8 +48,7 @@ describe('fetch-assets', () => {
     const [r] = await fetchAssets({ from, dest, names: ['m'], manifest: manifest(null) });
     assert.strictEqual(r.outcome, 'failed');
     assert.match(r.detail, /sha256 mismatch/);
-    assert.ok(!fs.existsSync(path.join(dest, 'm.onnx')));
-    assert.ok(!fs.existsSync(path.join(dest, 'm.onnx.part')));
+    assert.deepStrictEqual(fs.readdirSync(dest), [], 'neither the file nor a temporary file is left');
   });
 
   it('downloads over HTTP following a redirect, and says "offline" when the server cannot be reached', async () => {
@@ -69,6 +72,70 @@ describe('fetch-assets', () => {
     const [off] = await fetchAssets({ dest: path.join(dir, 'd2'), names: ['m'], manifest: manifest(`http://127.0.0.1:${port}/m.onnx`) });
     assert.strictEqual(off.outcome, 'failed');
     assert.match(off.detail, /looks offline.*--from/);
+  });
+
+  it('a download whose sha256 does not match is refused and leaves nothing; one that matches is installed, with progress', async () => {
+    const wrong = Buffer.from('not the model weights');
+    // The good file comes in two parts; the second is held back until progress has reported the first.
+    let rest = null;
+    const srv = http.createServer((req, res) => {
+      if (req.url === '/wrong') return res.end(wrong);
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, 5));
+      rest = () => res.end(body.subarray(5));
+    });
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${srv.address().port}`;
+    const dest = path.join(dir, 'node-red', 'edgevision');
+    try {
+      const [bad] = await fetchAssets({ dest, names: ['m'], manifest: manifest(`${base}/wrong`) });
+      assert.strictEqual(bad.outcome, 'failed');
+      assert.match(bad.detail, /sha256 mismatch .*file not installed/);
+      assert.deepStrictEqual(fs.readdirSync(dest), [], 'no file and no temporary file left');
+      const seen = [];
+      const [good] = await fetchAssets({ dest, names: ['m'], manifest: manifest(`${base}/m.onnx`), onProgress: (p) => {
+          seen.push([p.name, p.received, p.total]);
+          if (p.received > 0 && p.received < p.total && rest) rest();
+        } });
+      assert.strictEqual(good.outcome, 'downloaded');
+      assert.strictEqual(good.file, path.join(dest, 'm.onnx'));
+      assert.deepStrictEqual(fs.readFileSync(good.file), body);
+      assert.deepStrictEqual(fs.readdirSync(dest), ['m.onnx']);
+      assert.deepStrictEqual(seen[0], ['m', 0, body.length], 'starts at 0');
+      assert.ok(seen.some(([, r]) => r > 0 && r < body.length), `a partial figure: ${JSON.stringify(seen)}`);
+      assert.deepStrictEqual(seen[seen.length - 1], ['m', body.length, body.length], 'ends at the total');
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
+  it('the offline message carries the caller\'s hint and names the host', async () => {
+    const srv = http.createServer();
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const port = srv.address().port;
+    await new Promise((r) => srv.close(r)); // nothing listens there now
+    const [r] = await fetchAssets({ dest: dir, names: ['m'], manifest: manifest(`http://127.0.0.1:${port}/m.onnx`), offlineHint: 'Upload it instead.' });
+    assert.strictEqual(r.detail, `cannot reach 127.0.0.1:${port} (ECONNREFUSED): this machine looks offline. Upload it instead.`);
+  });
+
+  it('edgevision fetch-assets --user-dir DIR --from FOLDER fills DIR/edgevision with the default assets, sha256-checked', async function () {
+    // The real manifest and the CLI, from a local folder holding the real files (the shared assets).
+    this.timeout(30000);
+    const from = process.env.EDGEVISION_ASSETS;
+    if (!from) this.skip();
+    const userDir = path.join(dir, 'node red'); // a space, as home folders sometimes have
+    const run = (args, env = {}) =>
+      new Promise((resolve) => execFile(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', ...args], { env: { ...process.env, EDGEVISION_ASSETS_FROM: '', ...env } }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: stdout + stderr })));
+    const first = await run(['--user-dir', userDir, '--from', from]);
+    assert.strictEqual(first.code, 0, first.out);
+    const defaults = loadManifest().assets.filter((a) => a.default);
+    assert.deepStrictEqual(fs.readdirSync(path.join(userDir, 'edgevision')).sort(), defaults.map((a) => a.file).sort());
+    for (const a of defaults) assert.strictEqual(sha(fs.readFileSync(path.join(userDir, 'edgevision', a.file))), a.sha256, a.file);
+    assert.ok(!fs.existsSync(path.join(ROOT, 'node red')), 'nothing written beside the package');
+    // EDGEVISION_ASSETS_FROM works as --from does; present files are verified, not copied again.
+    const again = await run(['--user-dir', userDir], { EDGEVISION_ASSETS_FROM: from });
+    assert.strictEqual(again.code, 0, again.out);
+    assert.strictEqual((again.out.match(/^present /gm) || []).length, defaults.length, again.out);
   });
 
   it('names an unknown asset', async () => {
