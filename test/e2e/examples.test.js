@@ -17,7 +17,7 @@ const sharp = require('sharp');
 const WebSocket = require('ws');
 const { execFileSync } = require('child_process');
 const { startGatewayChild, stopChild: stopGatewayChild, ROOT } = require('../helpers/gateway-child');
-const { assetsDir } = require('../helpers/assets');
+const { asset, assetsDir } = require('../helpers/assets');
 const { startInfluxd, stopAll } = require('../helpers/influx-servers');
 const { waitFor } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
@@ -57,7 +57,9 @@ function watch(url) {
       else if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
     }
   });
-  return { debug, statuses, close: () => ws.close() };
+  ws.on('error', () => undefined); // a socket still connecting when the test ends is closed quietly
+  const close = () => (ws.readyState === WebSocket.CONNECTING ? ws.once('open', () => ws.close()) : ws.close());
+  return { debug, statuses, close };
 }
 
 describe('examples: every flow loads into Node-RED and runs', function () {
@@ -114,7 +116,11 @@ describe('examples: every flow loads into Node-RED and runs', function () {
         w = watch(url);
         if (file.includes('http')) {
           // The comment's curl command, as fetch: the answer is JSON with the photo's people.
-          const r = await fetch(`${url}/detect`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg' }, body: fs.readFileSync(asset('images/coco/000000001000.jpg')) });
+          // The URL is printed when the server listens; the route exists once the flow has started.
+          const r = await until(async () => {
+            const x = await fetch(`${url}/detect`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg' }, body: fs.readFileSync(asset('images/coco/000000001000.jpg')) });
+            return x.status === 404 ? null : x;
+          }, 30000, 'the /detect route');
           const text = await r.text();
           assert.strictEqual(r.status, 200, text);
           const answer = JSON.parse(text);
