@@ -61,10 +61,15 @@ const INFLUX_SECRET_REFS = {
  * "nodes" deploy: only those connections and their writers restart). The store keeps the variable
  * names, never the secrets; a secret changed in the environment applies at the next start.
  */
-async function seedInfluxSecretRefs(RED) {
-  // RED.start() can resolve before the flow file is loaded (getFlows answers null meanwhile).
+/** RED.start() can resolve before the flow file is loaded (getFlows answers null meanwhile). */
+async function flowsLoaded(RED) {
   let loaded = null;
   for (let waited = 0; !(loaded = await RED.runtime.flows.getFlows({})) && waited < 30000; waited += 50) await sleep(50);
+  return loaded;
+}
+
+async function seedInfluxSecretRefs(RED) {
+  const loaded = await flowsLoaded(RED);
   if (!loaded) {
     console.warn('[edgevision] flows not loaded after 30 s: the InfluxDB connections keep their stored credentials');
     return;
@@ -124,6 +129,86 @@ function gatewayUserDir(userDir, env = process.env) {
   return path.resolve(userDir || env.EDGEVISION_USER_DIR || path.join(ROOT, '.node-red'));
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function bcryptModule() {
+  // Node-RED's own bcrypt (what `node-red admin hash-pw` uses), so no dependency of ours.
+  return require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red'))] }));
+}
+
+/** A bcrypt hash as given ($2a$/$2b$/$2y$…), or the hash of a plain password. */
+function bcryptHash(secret) {
+  return /^\$2[aby]\$\d\d\$/.test(secret) ? secret : bcryptModule().hashSync(secret, 10);
+}
+
+/**
+ * Logins from the environment: EDGEVISION_ADMIN_USER + EDGEVISION_ADMIN_PASSWORD (full access to the
+ * editor), optionally EDGEVISION_VIEWER_USER + EDGEVISION_VIEWER_PASSWORD (read-only editor, and the
+ * dashboard and video routes). A password may be given as a bcrypt hash (`node-red admin hash-pw`).
+ * Returns the settings that turn them on: adminAuth for the editor and admin API, and a basic-auth
+ * check for everything under httpNodeRoot (the dashboard, /vision-view/…, http-in endpoints).
+ * Throws when the address is reachable from other machines and no admin login is set: anyone on
+ * the network could otherwise deploy a flow, that is, run code on the gateway.
+ */
+function authSettings(env, host) {
+  const pair = (who) => {
+    const user = env[`EDGEVISION_${who}_USER`];
+    const pass = env[`EDGEVISION_${who}_PASSWORD`];
+    if (!user && !pass) return null;
+    if (!user || !pass) throw new Error(`set both EDGEVISION_${who}_USER and EDGEVISION_${who}_PASSWORD, or neither`);
+    return { user, hash: bcryptHash(pass) };
+  };
+  const admin = pair('ADMIN');
+  const viewer = pair('VIEWER');
+  if (viewer && !admin) throw new Error('EDGEVISION_VIEWER_USER needs EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD too');
+  if (!admin) {
+    if (!LOOPBACK.has(host)) {
+      throw new Error(
+        `HOST=${host} makes the editor reachable from other machines, where anyone could deploy a flow and so run code on this gateway; ` +
+          'set EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD (a password or a bcrypt hash) to turn on logins, or keep HOST=127.0.0.1',
+      );
+    }
+    return {};
+  }
+  const users = [{ username: admin.user, password: admin.hash, permissions: '*' }];
+  if (viewer) users.push({ username: viewer.user, password: viewer.hash, permissions: 'read' });
+  const bcrypt = bcryptModule();
+  // Basic auth on the dashboard and video routes, for either login. A hash is checked once per
+  // user and password seen, so an MJPEG viewer reconnecting does not cost a bcrypt round each time.
+  const known = new Map();
+  const allowed = (header) => {
+    const m = /^Basic\s+(.+)$/i.exec(header || '');
+    if (!m) return false;
+    const [u, ...rest] = Buffer.from(m[1], 'base64').toString('utf8').split(':');
+    const pw = rest.join(':');
+    const key = `${u}\u0000${pw}`;
+    let ok = known.get(key);
+    if (ok === undefined) {
+      const who = users.find((x) => x.username === u);
+      ok = !!who && bcrypt.compareSync(pw, who.password);
+      if (known.size > 100) known.clear();
+      known.set(key, ok);
+    }
+    return ok;
+  };
+  const httpNodeAuth = (req, res, next) => {
+    if (allowed(req.headers.authorization)) return next();
+    res.set('WWW-Authenticate', 'Basic realm="Edge Vision"').status(401).send('login required');
+  };
+  // The dashboard's socket.io connection does not pass through Express: check it there too.
+  const ioMiddleware = (socket, next) => (allowed(socket.request.headers.authorization) ? next() : next(new Error('login required')));
+  return { adminAuth: { type: 'credentials', users }, httpNodeAuth, ioMiddleware };
+}
+
+/** Resolves once a probe server could listen on host:port (and has let go of it). */
+function checkPortFree(port, host) {
+  return new Promise((resolve, reject) => {
+    const probe = http.createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 /**
  * Starts the gateway. Options: port (0 = any free port), host, userDir, flowFile (default
  * flows/demo.json), resetFlows, realtime (false: seed file sources to run at full speed; also
@@ -139,21 +224,37 @@ async function startGateway(opts = {}) {
   linkPackage(userDir);
   const realtime = opts.realtime !== undefined ? opts.realtime : !['0', 'false', 'no'].includes(String(process.env.EDGEVISION_REALTIME || '').toLowerCase());
   const { target: flowFile, seeded } = seedFlows(userDir, opts.flowFile || path.join(__dirname, 'demo.json'), !!opts.resetFlows, realtime);
+  const port = opts.port !== undefined ? opts.port : Number(process.env.PORT || 1880);
+  const host = opts.host || process.env.HOST || '127.0.0.1';
+  const { ioMiddleware, ...auth } = authSettings(process.env, host);
   const base = require('./settings.js');
-  const settings = { ...base, userDir, flowFile, ...(opts.settings || {}) };
+  const settings = { ...base, ...auth, userDir, flowFile, ...(opts.settings || {}) };
+  if (ioMiddleware) settings.ui = { ...(settings.ui || {}), ioMiddleware };
+  if (!LOOPBACK.has(host) && !settings.credentialSecret) {
+    console.warn('[edgevision] reachable from other machines without EDGEVISION_CREDENTIAL_SECRET: stored credentials are encrypted with a generated key kept in the user dir');
+  }
+  // A port already taken fails now, before any camera or model starts.
+  if (port !== 0) await checkPortFree(port, host);
   const app = express();
   const server = http.createServer(app);
   RED.init(server, settings);
   app.use(settings.httpAdminRoot || '/', RED.httpAdmin);
+  // Embedded, Node-RED leaves httpNodeAuth to the host app (red.js mounts it the same way).
+  if (settings.httpNodeAuth) app.use(settings.httpNodeRoot || '/', settings.httpNodeAuth);
   app.use(settings.httpNodeRoot || '/', RED.httpNode);
-  const port = opts.port !== undefined ? opts.port : Number(process.env.PORT || 1880);
-  const host = opts.host || process.env.HOST || '127.0.0.1';
+  // Like Node-RED's own red.js, listen only once the runtime has started and the flows are in
+  // place: a browser that asks for /ui/ (a kiosk reloading every second) or reconnects a websocket
+  // while Node-RED is still starting can then never reach a half-started runtime.
+  await RED.start();
+  if (seeded) await seedInfluxSecretRefs(RED);
+  else await flowsLoaded(RED);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
+  }).catch(async (e) => {
+    await RED.stop();
+    throw e;
   });
-  await RED.start();
-  if (seeded) await seedInfluxSecretRefs(RED);
   const actual = server.address().port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`;
   return {
@@ -169,4 +270,4 @@ async function startGateway(opts = {}) {
   };
 }
 
-module.exports = { startGateway, applyDemoDefaults, gatewayUserDir };
+module.exports = { startGateway, applyDemoDefaults, gatewayUserDir, authSettings };

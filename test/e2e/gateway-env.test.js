@@ -11,13 +11,13 @@ const { applyDemoDefaults, gatewayUserDir } = require('../../flows/gateway.js');
 describe('gateway: environment defaults', () => {
   const base = () => ({ EDGEVISION_ASSETS: process.env.EDGEVISION_ASSETS });
 
-  it('with nothing set: the demo clip, the shipped model (names the nodes find in the user dir), CUDA then CPU, a local InfluxDB 1.x', () => {
+  it('with nothing set: the demo clip, the shipped model (names the nodes find in the user dir), providers auto, a local InfluxDB 1.x', () => {
     const env = base();
     applyDemoDefaults(env);
     assert.strictEqual(env.EDGEVISION_SOURCE, 'vtest');
     assert.strictEqual(env.EDGEVISION_MODEL, 'yolox_nano');
     assert.strictEqual(env.EDGEVISION_FPS, '7');
-    assert.strictEqual(env.EDGEVISION_PROVIDERS, 'cuda,cpu');
+    assert.strictEqual(env.EDGEVISION_PROVIDERS, 'auto');
     assert.deepStrictEqual(
       [env.EDGEVISION_INFLUX_URL, env.EDGEVISION_INFLUX_VERSION, env.EDGEVISION_INFLUX_HOST, env.EDGEVISION_INFLUX_PORT, env.EDGEVISION_INFLUX_PROTOCOL, env.EDGEVISION_INFLUX_DB, env.EDGEVISION_INFLUX_BUCKET],
       ['http://127.0.0.1:8086', '1.x', '127.0.0.1', '8086', 'http', 'edgevision', 'edgevision'],
