@@ -142,6 +142,20 @@ describe('counting: metrics and persistence', function () {
     assert.deepStrictEqual(p.fields, { count: 2, delta: 1 });
   });
 
+  it('a raised over-capacity alarm stays raised over a restart: no second "raised", and "cleared" still comes', function () {
+    const crowd = [...rep(4, [[1, true]]), ...rep(4, [[1, true], [2, true]])];
+    const { c: a, events } = run(ZONE, {}, crowd);
+    assert.deepStrictEqual(events.filter((e) => e.event === 'zone-alarm').map((e) => e.state), ['raised']);
+    const b = new Counter(ZONE, {});
+    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    // New tracker ids after the restart: the same two people, still over capacity, then one leaves.
+    const after = [];
+    [...rep(6, [[11, true], [12, true]]), ...rep(6, [[11, true], [12, false]])].forEach((frame, i) => {
+      after.push(...b.update(frame.map(([id, inside]) => det(id, inside ? IN : OUT, inside ? IN : OUT)), (20 + i) * DT, W, H).events);
+    });
+    assert.deepStrictEqual(after.filter((e) => e.event === 'zone-alarm').map((e) => e.state), ['cleared']);
+  });
+
   it('restore ignores malformed snapshots and lines that no longer exist', function () {
     const c = new Counter(LINE);
     for (const bad of [null, 'x', { version: 2, counts: {} }, { version: 1, counts: { door: { in: -1, out: 0 } } }, { version: 1, counts: { gone: { in: 5, out: 5 } } }]) c.restore(bad);

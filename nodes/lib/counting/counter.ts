@@ -52,6 +52,8 @@ export interface CounterUpdate {
 export interface CounterSnapshot {
   version: 1;
   counts: Record<string, LineTotals>;
+  /** Zones whose over-capacity alarm was raised (absent in snapshots of older versions). */
+  alarms?: Record<string, boolean>;
 }
 
 interface LineState {
@@ -180,6 +182,11 @@ export class Counter {
   private standIns = 0;
   private totals = new Map<string, LineTotals>();
   private alarms: boolean[] = [];
+  /**
+   * Frames left before zone alarms are judged again after a restore: occupancy starts at 0 with
+   * the new tracks and needs the zone's enter inertia to be right again.
+   */
+  private alarmHoldFrames = 0;
   private lastTMs = -Infinity;
   private readonly reported = new Map<string, number>();
   private dwell = new Map<string, DwellStat>();
@@ -217,7 +224,9 @@ export class Counter {
   snapshot(): CounterSnapshot {
     const counts: Record<string, LineTotals> = {};
     for (const [name, t] of this.totals) counts[name] = cloneTotals(t);
-    return { version: 1, counts };
+    const alarms: Record<string, boolean> = {};
+    this.geometry.zones.forEach((z, i) => (alarms[z.name] = this.alarms[i]));
+    return { version: 1, counts, alarms };
   }
 
   /** Restores totals for lines that exist now; anything malformed is ignored rather than trusted. */
@@ -225,6 +234,13 @@ export class Counter {
     if (!snap || typeof snap !== 'object' || (snap as CounterSnapshot).version !== 1) return;
     const counts = (snap as CounterSnapshot).counts;
     if (!counts || typeof counts !== 'object') return;
+    // A raised alarm stays raised over a restart: no second "raised" for the same crowd, and the
+    // "cleared" still comes when it empties.
+    const alarms = (snap as CounterSnapshot).alarms;
+    if (alarms && typeof alarms === 'object') {
+      this.geometry.zones.forEach((z, i) => (this.alarms[i] = alarms[z.name] === true));
+      this.alarmHoldFrames = this.options.zoneEnterFrames;
+    }
     for (const name of this.totals.keys()) {
       const t = counts[name];
       if (!t || !isCount(t.in) || !isCount(t.out)) continue;
@@ -694,6 +710,7 @@ export class Counter {
 
   private zoneReports(tMs: number, events: VisionEvent[] | null): Record<string, ZoneReport> {
     const out: Record<string, ZoneReport> = {};
+    if (events && this.alarmHoldFrames > 0) this.alarmHoldFrames--;
     this.geometry.zones.forEach((z, i) => {
       const r: ZoneReport = { occupancy: 0, byClass: {}, alarm: this.alarms[i], objects: [] };
       if (z.capacity !== undefined) r.capacity = z.capacity;
@@ -704,7 +721,7 @@ export class Counter {
         r.byClass[rec.label] = (r.byClass[rec.label] ?? 0) + 1;
         r.objects.push({ trackId: rec.id, label: rec.label, dwellMs: Math.max(0, tMs - zs.enteredMs) });
       }
-      if (events && z.capacity !== undefined) {
+      if (events && z.capacity !== undefined && this.alarmHoldFrames === 0) {
         const over = r.occupancy > z.capacity;
         if (over !== this.alarms[i]) {
           this.alarms[i] = over;
