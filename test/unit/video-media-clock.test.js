@@ -11,6 +11,7 @@ function run(clock, steps) {
     if (what === 'start') clock.startRun(v);
     else if (what === 'file') out.push(clock.fileTime(v));
     else if (what === 'live') out.push(clock.liveTime(v));
+    else if (what === 'after') clock.continueAfter(v);
   }
   return out;
 }
@@ -27,6 +28,12 @@ describe('MediaClock', () => {
     ['a file after a live source continues after the last live time', undefined,
       [['start', 40], ['live', 5000], ['start', 40], ['file', 0]], [5000, 5040]],
     ['a frame rate from the fps limit: 7 fps steps 142.857… ms', { lastTMs: 1000 }, [['start', 1000 / 7], ['file', 0]], [1000 + 1000 / 7]],
+    ['the file\'s own frame interval, once seen, beats the fallback at a restart', undefined,
+      [['start', 40], ['file', 0], ['file', 100], ['start', 40], ['file', 0]], [0, 100, 200]],
+    ['a saved frame interval is used after a Node-RED restart', { lastTMs: 500, stepMs: 100 }, [['start', 40], ['file', 0]], [600]],
+    ['continueAfter: a later time from the frame store wins', { lastTMs: 500 }, [['after', 9000], ['start', 100], ['file', 0]], [9100]],
+    ['continueAfter: an earlier or missing time changes nothing', { lastTMs: 500 }, [['after', 100], ['after', undefined], ['start', 100], ['file', 0]], [600]],
+    ['continueAfter on a fresh clock', undefined, [['after', 1200], ['start', 100], ['file', 0]], [1300]],
   ];
   for (const [name, saved, steps, want] of table) {
     it(name, () => assert.deepStrictEqual(run(new MediaClock(saved), steps), want));
@@ -41,6 +48,7 @@ describe('MediaClock', () => {
       saved = JSON.parse(JSON.stringify(c.snapshot()));
     }
     assert.deepStrictEqual(all, [0, 100, 200, 300, 400, 500, 600, 700, 800]);
+    assert.deepStrictEqual(saved, { lastTMs: 800, stepMs: 100 });
   });
 
   it('nothing to save before the first frame; a corrupt saved value starts at 0', () => {
