@@ -146,6 +146,60 @@ describe('ffmpeg arguments and helpers', () => {
   });
 });
 
+describe('FfmpegSource with credentials (real ffmpeg)', () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+
+  it('a refused connection: the error hides the password, and the private list folder is gone', async function () {
+    this.timeout(20000);
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
+    try {
+      let err = null;
+      try {
+        for await (const f of readFrames({ url: 'http://op:Pr1v@te-Cam@127.0.0.1:1/x.mjpg', tmpDir })) void f;
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err, 'reading a refused URL fails');
+      assert.strictEqual(err.message, 'ffmpeg could not read http://***@127.0.0.1:1/x.mjpg: Connection refused');
+      assert.deepStrictEqual(fs.readdirSync(tmpDir), [], 'the list and its folder are deleted when ffmpeg exits');
+    } finally {
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
+  });
+
+  it('while ffmpeg connects the list is private (folder 0700, file 0600) and holds the URL; stop() deletes it', async function () {
+    this.timeout(20000);
+    const net = require('net');
+    const { FfmpegSource } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+    // A server that accepts and never answers: ffmpeg waits on it with the list already read.
+    const sockets = new Set();
+    const srv = net.createServer((s) => sockets.add(s));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
+    const src = new FfmpegSource({ url: `http://127.0.0.1:${srv.address().port}/x.mjpg`, username: 'op', password: 'se:cr@t', tmpDir });
+    try {
+      src.start();
+      const dir = src.listFolder;
+      assert.ok(dir && path.dirname(dir) === tmpDir, String(dir));
+      assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o700);
+      const file = path.join(dir, 'input.ffconcat');
+      assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+      assert.match(fs.readFileSync(file, 'utf8'), /^file 'http:\/\/op:se%3Acr%40t@127\.0\.0\.1:\d+\/x\.mjpg'$/m);
+      await src.stop();
+      assert.strictEqual(src.listFolder, null);
+      assert.deepStrictEqual(fs.readdirSync(tmpDir), []);
+    } finally {
+      await src.stop();
+      for (const s of sockets) s.destroy();
+      srv.close();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('VideoWriter (ffmpeg sink)', () => {
   const { VideoWriter, sinkArgs } = require('../../dist/nodes/lib/video/ffmpeg-sink.js');
   const fs = require('fs');

@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PpmStreamParser } from './ppm-stream';
-import { VideoSourceOptions, concatList, errorReason, ffmpegArgs, hasCredentials, parseStreamFps, resolveFfmpeg, sourceKind } from './ffmpeg-args';
+import { VideoSourceOptions, concatList, errorReason, ffmpegArgs, hasCredentials, parseStreamFps, redactUrl, resolveFfmpeg, sourceKind } from './ffmpeg-args';
 
 export interface DecodedFrame {
   data: Buffer;
@@ -289,7 +289,7 @@ export async function* readFrames(opts: ReadFramesOptions): AsyncGenerator<Decod
       if (failure) throw failure;
       if (done) {
         const d = done as SourceExit;
-        if (!d.requested && d.code !== 0 && d.frames === 0) throw new Error(`ffmpeg could not read ${opts.url}: ${d.reason}`);
+        if (!d.requested && d.code !== 0 && d.frames === 0) throw new Error(`ffmpeg could not read ${redactUrl(opts.url)}: ${d.reason}`);
         return;
       }
       await new Promise<void>((r) => (wake = r));
