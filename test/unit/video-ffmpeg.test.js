@@ -52,6 +52,9 @@ describe('ffmpeg arguments and helpers', () => {
     const web = a.ffmpegArgs({ url: 'https://cam/v.mjpg', stallTimeoutS: 5 });
     assert.deepStrictEqual(web.slice(web.indexOf('-rw_timeout'), web.indexOf('-i') + 2), ['-rw_timeout', '5000000', '-protocol_whitelist', 'http,https,tcp,tls,crypto,httpproxy', '-i', 'https://cam/v.mjpg']);
     assert.ok(!a.ffmpegArgs({ url: '/data/a.mp4' }).includes('-protocol_whitelist'), 'a file opens no protocol list');
+    assert.ok(!a.ffmpegArgs({ url: 'rtmpt://cam/live' }).includes('-protocol_whitelist'), 'another scheme keeps ffmpeg\'s own rules');
+    const listed = a.ffmpegArgs({ url: 'rtmp://op:pw@cam/live' }, '/l');
+    assert.strictEqual(listed[listed.indexOf('-protocol_whitelist') + 1], 'file,rtmp,tcp,udp,tls,crypto', 'through a list it names itself and its transports');
   });
 
   // Where a secret comes from → whether ffmpeg must read the URL from a list file.

@@ -175,7 +175,9 @@ export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
         break;
     }
     for (const [k, v] of inputOptions(o)) args.push(`-${k}`, v);
-    if (whitelist) args.push('-protocol_whitelist', whitelist.join(','));
+    // RTSP and HTTP(S) only: another scheme may nest protocols we cannot list (rtmpt over http,
+    // mmsh), and needs the whitelist only when its URL comes through the list file.
+    if (whitelist && kind !== 'url') args.push('-protocol_whitelist', whitelist.join(','));
     args.push('-i', o.url);
   }
   const filters: string[] = [];
