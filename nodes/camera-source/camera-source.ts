@@ -2,14 +2,19 @@
  * vision-camera-source: any camera or video file → frames in the frame store → one vision frame
  * message per frame (msg.topic = camera id). Thin glue over nodes/lib/video.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
-import { backoffDelayMs, redactUrl } from '../lib/video/ffmpeg-args';
+import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
 import { ReplayPacer } from '../lib/video/replay-pacer';
+import { MediaClock, MediaClockState } from '../lib/video/media-clock';
+import { SourcePolicy, checkSourceUrl, credentialsApply, fileAllowed, parseAllowedSources } from '../lib/video/source-policy';
+import { RateMeter } from '../lib/rate-meter';
 import { VisionFrame } from '../lib/types';
-import { resolveVideoSource } from '../lib/assets';
+import { manifestEntry, resolveVideoSource, userAssetsDir } from '../lib/assets';
 
 interface CameraSourceConfig {
   name?: string;
@@ -23,6 +28,8 @@ interface CameraSourceConfig {
   autoStart?: boolean;
   reconnect?: boolean;
   ffmpegPath?: string;
+  /** Comma-separated schemes, /dev/video* and folders a msg.url may name (source-policy.ts). */
+  allowedSources?: string;
 }
 
 const COMMANDS = ['start', 'stop', 'restart'] as const;
@@ -30,6 +37,32 @@ const COMMANDS = ['start', 'stop', 'restart'] as const;
 /** Replaying a file as fast as possible: how often a paused source looks whether its readers caught up. */
 const PACE_POLL_MS = 5;
 type Command = (typeof COMMANDS)[number];
+
+/** The measured fps: frames sent over the last this many ms of wall time. */
+const FPS_WINDOW_MS = 5000;
+/** The media clock goes to node context at most this often, and on close. */
+const SAVE_EVERY_MS = 5000;
+/** Node context key: camera id → MediaClockState. */
+const CLOCK_KEY = 'mediaClock';
+/** Cameras whose clock one node keeps (a node renamed back and forth keeps each timeline). */
+const MAX_CLOCKS = 16;
+/** How long a refused msg.url keeps the status red while the old source keeps running. */
+const REFUSED_STATUS_MS = 10000;
+
+/** The resolved path with symbolic links followed, or as it is when it does not exist (yet). */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/** `visionAllowedFileDirs` from settings.js: an array (or one string) of folders, relative to the user dir. */
+function settingFolders(v: unknown, userDir: string | undefined): string[] {
+  const list = Array.isArray(v) ? v : typeof v === 'string' && v.trim() ? [v] : [];
+  return list.filter((f): f is string => typeof f === 'string' && f.trim() !== '').map((f) => path.resolve(userDir ?? '.', f.trim()));
+}
 
 function nonNegative(v: unknown, what: string): number {
   const n = v === '' || v === undefined || v === null ? 0 : Number(v);
@@ -46,14 +79,28 @@ export = function (RED: Red) {
     const camera = (config.camera || '').trim() || (config.name || '').trim() || node.id;
     const reconnect = config.reconnect !== false;
 
-    let url = (config.url || '').trim();
+    const userDir: string | undefined = RED.settings.userDir;
+    const configuredUrl = (config.url || '').trim();
+    let url = configuredUrl;
     let fps = 0;
     let maxWidth = 0;
     let configError: string | null = null;
+    let policy: SourcePolicy = { schemes: [], devices: false, folders: [] };
     try {
       fps = nonNegative(config.fps, 'frame-rate limit');
       maxWidth = nonNegative(config.maxWidth, 'maximum width');
       if (!url) throw new Error('no source: set a file path, rtsp://, http:// or /dev/videoN');
+      // Files a message may name: <userDir>/edgevision/, the configured file's folder, settings.js.
+      const folders = settingFolders(RED.settings.visionAllowedFileDirs, userDir);
+      if (userDir) folders.push(userAssetsDir(path.resolve(userDir)));
+      if (sourceKind(configuredUrl) === 'file') {
+        try {
+          folders.push(path.dirname(resolveVideoSource(configuredUrl, { userDir })));
+        } catch {
+          /* a missing file is reported when the node starts */
+        }
+      }
+      policy = parseAllowedSources(config.allowedSources, folders);
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -65,12 +112,41 @@ export = function (RED: Red) {
     let attempt = 0;
     let closed = false;
     let frames = 0;
-    let fpsEma = 0;
-    let lastWallMs = 0;
-    // Media time restarts at 0 with each ffmpeg process; keep a file's frame times increasing
-    // across restarts so that trackers downstream never see time run backwards.
-    let timeBase = 0;
-    let lastTMs = -Infinity;
+    /** Frames sent per second of wall time, the one figure the status, the view and the dashboard show. */
+    const meter = new RateMeter({ windowMs: FPS_WINDOW_MS });
+    let fpsNow = 0;
+    let refusedUntil = 0;
+
+    // Media time restarts at 0 with each ffmpeg process; the clock keeps a file's frame times
+    // increasing over restarts, redeploys and Node-RED restarts, so that downstream state never sees
+    // time run backwards. Node context keeps it over a restart (with a persistent context store, as
+    // the gateway's); the frame store, which keeps each camera's newest time, over a redeploy even
+    // with the default memory store (which Node-RED empties when a node is closed).
+    const ctx = node.context();
+    let clocks: Record<string, MediaClockState> = {};
+    try {
+      const saved = ctx.get(CLOCK_KEY);
+      if (saved && typeof saved === 'object' && !Array.isArray(saved)) clocks = { ...saved };
+    } catch (e) {
+      node.warn(`camera "${camera}": saved frame time ignored: ${(e as Error).message}`);
+    }
+    const clock = new MediaClock(clocks[camera]);
+    let savedAt = 0;
+    function saveClock(nowMs: number, force = false): void {
+      if (!force && nowMs - savedAt < SAVE_EVERY_MS) return;
+      const snap = clock.snapshot();
+      if (!snap) return;
+      savedAt = nowMs;
+      delete clocks[camera];
+      clocks[camera] = snap;
+      const ids = Object.keys(clocks);
+      for (const id of ids.slice(0, Math.max(0, ids.length - MAX_CLOCKS))) delete clocks[id];
+      try {
+        ctx.set(CLOCK_KEY, { ...clocks });
+      } catch (e) {
+        node.warn(`camera "${camera}": cannot keep the frame time in context: ${(e as Error).message}`);
+      }
+    }
 
     function fail(reason: string, msg?: NodeMessage) {
       status.force('error', reason);
@@ -78,8 +154,9 @@ export = function (RED: Red) {
     }
 
     function showRunning() {
+      if (Date.now() < refusedUntil) return;
       const drops = store.stats(camera)?.misses ?? 0;
-      status.set('running', `${fpsEma.toFixed(1)} fps · ${frames} frames · ${drops} dropped`);
+      status.set('running', `${fpsNow.toFixed(1)} fps · ${frames} frames · ${drops} dropped`);
     }
 
     let paceTimer: NodeJS.Timeout | null = null;
@@ -122,35 +199,42 @@ export = function (RED: Red) {
         resolvedLogged = url;
         node.log(`camera "${camera}": ${url} is ${target}`);
       }
-      const src = new FfmpegSource({
-        url: target,
-        fps,
-        maxWidth,
-        realtime: config.realtime !== false,
-        loop: config.loop !== false,
-        rtspTransport: config.rtspTransport === 'udp' ? 'udp' : 'tcp',
-        username: node.credentials?.username,
-        password: node.credentials?.password,
-        ffmpegPath: config.ffmpegPath,
-      });
+      // The node's user and password go only to the configured source's host, never to a host that
+      // a message named (it may carry user info of its own).
+      const creds = credentialsApply(configuredUrl, target) ? node.credentials : undefined;
+      let src: FfmpegSource;
+      try {
+        src = new FfmpegSource({
+          url: target,
+          fps,
+          maxWidth,
+          realtime: config.realtime !== false,
+          loop: config.loop !== false,
+          rtspTransport: config.rtspTransport === 'udp' ? 'udp' : 'tcp',
+          username: creds?.username,
+          password: creds?.password,
+          ffmpegPath: config.ffmpegPath,
+        });
+      } catch (e) {
+        return (e as Error).message;
+      }
       source = src;
-      if (lastTMs > -Infinity) timeBase = lastTMs + 1000 / (fps || 25);
+      clock.continueAfter(store.lastTime(camera));
+      clock.startRun(1000 / (fps || 25));
+      meter.reset();
       src.on('frame', (f) => {
         if (source !== src) return;
         attempt = 0;
-        const tMs = src.isFile ? timeBase + f.tMs : f.tMs;
-        lastTMs = tMs;
+        const now = Date.now();
+        const tMs = src.isFile ? clock.fileTime(f.tMs) : clock.liveTime(f.tMs);
         const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24');
         frames++;
-        const now = Date.now();
-        if (lastWallMs) {
-          const inst = 1000 / Math.max(1, now - lastWallMs);
-          fpsEma = fpsEma ? fpsEma * 0.9 + inst * 0.1 : inst;
-        }
-        lastWallMs = now;
-        const payload: VisionFrame = { camera, frame: ref, detections: [] };
+        meter.tick(now);
+        fpsNow = Math.round(meter.rate(now) * 10) / 10;
+        const payload: VisionFrame = { camera, frame: ref, detections: [], fps: fpsNow };
         node.send({ topic: camera, payload });
         showRunning();
+        saveClock(now);
         if (src.isFile && config.realtime === false) paceAfter(src, ref.seq);
       });
       src.on('spawn-error', (err) => {
@@ -168,7 +252,6 @@ export = function (RED: Red) {
       if (source !== src) return;
       clearPace();
       source = null;
-      lastWallMs = 0;
       if (e.requested || closed) {
         status.force('stopped', `stopped · ${frames} frames`);
         return;
@@ -202,6 +285,28 @@ export = function (RED: Red) {
       source = null;
     }
 
+    /**
+     * A source named on a message → what to open, or why not. The configured source is trusted (the
+     * integrator typed it); anything else must pass the node's Allowed sources (source-policy.ts).
+     */
+    function admit(requested: string): { url: string } | { refused: string; hint: string } {
+      if (requested === configuredUrl) return { url: requested };
+      const first = checkSourceUrl(requested, policy);
+      if (!first.ok) return { refused: first.reason, hint: first.hint };
+      if (first.kind !== 'file') return { url: requested };
+      // A manifest video (the demo clip) is one of our own files, wherever it was installed.
+      if (manifestEntry(first.path)?.kind === 'video') return { url: first.path };
+      let resolved: string;
+      try {
+        resolved = resolveVideoSource(first.path, { userDir });
+      } catch (e) {
+        return { refused: (e as Error).message, hint: 'send the path of an existing file' };
+      }
+      const second = fileAllowed(realPath(resolved), policy.folders.map(realPath));
+      if (!second.ok) return { refused: second.reason, hint: second.hint };
+      return { url: resolved };
+    }
+
     node.on('input', (msg, send, done) => {
       const cmd = String(msg.command ?? msg.payload ?? '').toLowerCase() as Command;
       if (!COMMANDS.includes(cmd)) {
@@ -210,7 +315,22 @@ export = function (RED: Red) {
         done(err);
         return;
       }
-      if (typeof msg.url === 'string' && msg.url.trim()) url = msg.url.trim();
+      if (typeof msg.url === 'string' && msg.url.trim()) {
+        if (configError) {
+          status.force('error', configError);
+          done(new Error(`camera "${camera}": ${configError}`));
+          return;
+        }
+        const a = admit(msg.url.trim());
+        if ('refused' in a) {
+          // The running source (if any) carries on; the status stays red a while to say why.
+          refusedUntil = Date.now() + REFUSED_STATUS_MS;
+          status.force('error', `msg.url refused: ${a.refused}`);
+          done(new Error(`camera "${camera}": msg.url refused: ${a.refused}; ${a.hint}`));
+          return;
+        }
+        url = a.url;
+      }
       const before = cmd === 'start' ? Promise.resolve() : stop();
       before.then(() => {
         if (cmd === 'stop') {
@@ -226,10 +346,18 @@ export = function (RED: Red) {
       }, done);
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       status.close();
       stop().then(() => {
+        // A node deleted from the flow takes its timeline with it; a redeploy or a stop keeps it.
+        if (removed) {
+          try {
+            ctx.set(CLOCK_KEY, undefined);
+          } catch {
+            /* nothing was kept */
+          }
+        } else saveClock(Date.now(), true);
         store.release(camera);
         status.clear();
         done();

@@ -38,6 +38,8 @@ class CameraRing {
   evicted = 0;
   misses = 0;
   bytes = 0;
+  /** The newest frame time put (kept over release(), like nextSeq). */
+  lastTMs = -Infinity;
   constructor(capacity: number) {
     this.slots = new Array(capacity);
   }
@@ -77,6 +79,7 @@ export class FrameStore {
       ring.bytes -= old.data.length;
     }
     const ref: FrameRef = { camera, seq, tMs, width, height, format };
+    if (tMs > ring.lastTMs) ring.lastTMs = tMs;
     ring.slots[slot] = { ref, data };
     ring.bytes += data.length;
     return ref;
@@ -127,6 +130,15 @@ export class FrameStore {
   /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */
   forgetReader(reader: string): void {
     for (const ring of this.cameras.values()) ring.readers.delete(reader);
+  }
+
+  /**
+   * The newest frame time ever put for a camera, also after release(): a source that starts again in
+   * this process (a redeploy) continues its timeline after it. Undefined for a camera never seen.
+   */
+  lastTime(camera: string): number | undefined {
+    const r = this.cameras.get(camera);
+    return r && r.lastTMs > -Infinity ? r.lastTMs : undefined;
   }
 
   stats(camera: string): CameraStoreStats | undefined {

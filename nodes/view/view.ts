@@ -14,7 +14,7 @@ import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { VisionFrame } from '../lib/types';
-import { OverlayFrame, RateGate, mjpegPartHeader } from '../lib/view/overlay';
+import { OverlayFrame, RateGate, mjpegPartHeader, viewCaption } from '../lib/view/overlay';
 import { SETTING_KEYS, ViewSettings, renderView, toSettings } from './render';
 
 const BOUNDARY = 'edgevisionframe';
@@ -48,6 +48,7 @@ interface CameraView {
   /** Frames drawn on a newer frame than their boxes because theirs had left the store. */
   approx: number;
   encodeMsEma: number;
+  /** This view's own encoding rate (pictures a second), shown in its status as such. */
   fpsEma: number;
   lastEncodeAt: number;
   /** The latest frame drawn and encoded now, or null when its pixels (and any like them) are gone. */
@@ -177,7 +178,8 @@ export = function (RED: Red) {
             cv.approx++;
           }
           const t0 = performance.now();
-          const caption = `${camera}${cv.fpsEma ? ` · ${cv.fpsEma.toFixed(1)} fps` : ''}`;
+          // The camera's own measured rate, carried on its frames: the figure its status shows too.
+          const caption = viewCaption(camera, p.fps);
           const overlay: OverlayFrame = {
             camera,
             width: p.frame.width,
@@ -237,6 +239,7 @@ export = function (RED: Red) {
       // render() reads cv.latest before its first await: this is the message of the frame it draws.
       const msg = cv.latestMsg;
       const frame = cv.latest?.frame;
+      const caption = settings?.caption ? viewCaption(cv.camera, cv.latest?.fps) : '';
       cv.render().then(
         (jpeg) => {
           cv.encoding = false;
@@ -247,7 +250,7 @@ export = function (RED: Red) {
             }
             cv.lastEncodeAt = now;
             for (const c of cv.clients) writePart(c, jpeg);
-            if (settings?.sendJpeg && msg) node.send({ ...msg, topic: cv.camera, payload: jpeg, contentType: 'image/jpeg', frame });
+            if (settings?.sendJpeg && msg) node.send({ ...msg, topic: cv.camera, payload: jpeg, contentType: 'image/jpeg', frame, caption });
           }
           showStatus();
           if (cv.again) setImmediate(() => pump(cv));
@@ -271,9 +274,10 @@ export = function (RED: Red) {
         ms = Math.max(ms, cv.encodeMsEma);
       }
       const watching = `${viewers} viewer${viewers === 1 ? '' : 's'}`;
-      if (sending) status.set('running', `sending JPEG · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms · ${watching}`);
+      // The view's own rate of pictures, labelled as such: the camera's rate is in the caption.
+      if (sending) status.set('running', `sending JPEG · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms · ${watching}`);
       else if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers`);
-      else status.set('running', `${watching} · ${fps.toFixed(1)} fps · ${ms.toFixed(0)} ms`);
+      else status.set('running', `${watching} · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms`);
     }
     if (!configError) status.force('idle', fixedCamera ? `/vision-view/${fixedCamera}.mjpg · no viewers` : 'waiting for frames');
     const statusTimer = setInterval(showStatus, 2000);

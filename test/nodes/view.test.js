@@ -233,6 +233,38 @@ describe('vision-view node', function () {
       await until(() => statuses.some((m) => /^sending JPEG · .* · 0 viewers/.test(m.status.text)), 5000, 'the sending status');
     });
 
+    it('the caption shows the camera\'s own fps from the frame (payload.fps), drawn in the corner and on msg.caption', async () => {
+      await load({ sendJpeg: 'every', maxFps: 0, maxWidth: 768 });
+      const out = collect(helper.getNode('out'));
+      const v = helper.getNode('v');
+      for (const fps of [7, 25.3]) {
+        const n = out.length;
+        v.receive(frameMsg(putFrame(), { fps }));
+        await until(() => out.length > n, 5000, `the picture of a frame at ${fps} fps`);
+      }
+      assert.deepStrictEqual(out.map((m) => m.caption), ['vcam · 7.0 fps', 'vcam · 25.3 fps']);
+      // Same pixels, boxes and lines: the pictures differ in the caption's corner only.
+      const raw = await Promise.all(out.map((m) => sharp(m.payload).raw().toBuffer({ resolveWithObject: true })));
+      const { width } = raw[0].info;
+      const meanDiff = (x0, y0, x1, y1) => {
+        let sum = 0;
+        let n = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++, n++) sum += Math.abs(raw[0].data[(y * width + x) * 3 + c] - raw[1].data[(y * width + x) * 3 + c]);
+        return sum / n;
+      };
+      const corner = meanDiff(0, 0, 220, 30);
+      const elsewhere = meanDiff(400, 300, 700, 500);
+      assert.ok(corner > 5 * Math.max(elsewhere, 0.5), `caption corner differs by ${corner.toFixed(2)}, elsewhere by ${elsewhere.toFixed(2)}`);
+    });
+
+    it('a frame without payload.fps (not from a camera source) is captioned with the camera alone', async () => {
+      await load({ sendJpeg: 'every', maxFps: 0 });
+      const out = collect(helper.getNode('out'));
+      helper.getNode('v').receive(frameMsg(putFrame()));
+      await until(() => out.length === 1, 5000, 'the picture');
+      assert.strictEqual(out[0].caption, 'vcam');
+    });
+
     it('every frame is rate-limited to max fps, and a frame held back by the limit is sent once, later', async () => {
       await load({ sendJpeg: 'every', maxFps: 4 });
       const out = collect(helper.getNode('out'));

@@ -17,6 +17,17 @@ describe('FrameStore', () => {
     assert.deepStrictEqual(s.stats('c'), { camera: 'c', frames: 5, evicted: 2, misses: 2, bytes: 3 * 12 });
   });
 
+  it('knows the newest frame time per camera, also after release (a redeploy continues after it)', () => {
+    const s = new FrameStore({ capacity: 2 });
+    assert.strictEqual(s.lastTime('c'), undefined);
+    for (const t of [0, 100, 200, 150]) s.put('c', px(1, 1), 1, 1, t);
+    s.put('d', px(1, 1), 1, 1, 7);
+    assert.strictEqual(s.lastTime('c'), 200);
+    s.release('c');
+    assert.strictEqual(s.lastTime('c'), 200);
+    assert.strictEqual(s.lastTime('d'), 7);
+  });
+
   it('keeps cameras apart and knows the latest frame', () => {
     const s = new FrameStore({ capacity: 2 });
     const a = s.put('a', px(1, 1, 7), 1, 1, 0);

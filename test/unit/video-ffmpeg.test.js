@@ -42,14 +42,80 @@ describe('ffmpeg arguments and helpers', () => {
     assert.ok(!a.ffmpegArgs({ url: 'clip.mp4' }).includes('-vf'));
   });
 
-  it('rtsp: TCP by default, UDP on request, credentials percent-encoded into the URL', () => {
-    const args = a.ffmpegArgs({ url: 'rtsp://10.0.0.5/s1', username: 'op', password: 'p@ss:w/rd' });
-    assert.strictEqual(args[args.indexOf('-rtsp_transport') + 1], 'tcp');
-    assert.strictEqual(args[args.indexOf('-i') + 1], 'rtsp://op:p%40ss%3Aw%2Frd@10.0.0.5/s1');
+  it('rtsp: TCP by default, UDP on request, a stall timeout, and only RTSP protocols', () => {
+    const args = a.ffmpegArgs({ url: 'rtsp://10.0.0.5/s1' });
+    assert.deepStrictEqual(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-i') + 2), [
+      '-rtsp_transport', 'tcp', '-timeout', '10000000', '-protocol_whitelist', 'rtsp,rtsps,rtp,srtp,tcp,udp,tls', '-i', 'rtsp://10.0.0.5/s1',
+    ]);
     const udp = a.ffmpegArgs({ url: 'rtsp://10.0.0.5/s1', rtspTransport: 'udp' });
     assert.strictEqual(udp[udp.indexOf('-rtsp_transport') + 1], 'udp');
-    assert.strictEqual(a.redactUrl('rtsp://op:secret@10.0.0.5/s1'), 'rtsp://***@10.0.0.5/s1');
+    const web = a.ffmpegArgs({ url: 'https://cam/v.mjpg', stallTimeoutS: 5 });
+    assert.deepStrictEqual(web.slice(web.indexOf('-rw_timeout'), web.indexOf('-i') + 2), ['-rw_timeout', '5000000', '-protocol_whitelist', 'http,https,tcp,tls,crypto,httpproxy', '-i', 'https://cam/v.mjpg']);
+    assert.ok(!a.ffmpegArgs({ url: '/data/a.mp4' }).includes('-protocol_whitelist'), 'a file opens no protocol list');
+    assert.ok(!a.ffmpegArgs({ url: 'rtmpt://cam/live' }).includes('-protocol_whitelist'), 'another scheme keeps ffmpeg\'s own rules');
+    const listed = a.ffmpegArgs({ url: 'rtmp://op:pw@cam/live' }, '/l');
+    assert.strictEqual(listed[listed.indexOf('-protocol_whitelist') + 1], 'file,rtmp,tcp,udp,tls,crypto', 'through a list it names itself and its transports');
   });
+
+  // Where a secret comes from → whether ffmpeg must read the URL from a list file.
+  const secretTable = [
+    [{ url: 'rtsp://10.0.0.5/s1' }, false],
+    [{ url: 'rtsp://10.0.0.5/s1', username: 'op' }, true],
+    [{ url: 'rtsp://op:pw@10.0.0.5/s1' }, true],
+    [{ url: 'http://op@cam/x.mjpg' }, true],
+    [{ url: 'http://cam/img@2x.mjpg' }, false],
+    [{ url: '/data/a.mp4', username: 'op' }, false],
+    [{ url: '/dev/video0', username: 'op' }, false],
+  ];
+  for (const [o, want] of secretTable) it(`hasCredentials(${JSON.stringify(o)}) = ${want}`, () => assert.strictEqual(a.hasCredentials(o), want));
+
+  it('credentials never reach argv: the input is an ffconcat list, the URL and its options are in it', () => {
+    const o = { url: 'rtsp://10.0.0.5/s1', username: 'cam-op-7', password: "p@ss:w/rd'x", rtspTransport: 'udp', stallTimeoutS: 5 };
+    assert.throws(() => a.ffmpegArgs(o), /ffconcat list file/);
+    const args = a.ffmpegArgs(o, '/tmp/x/input.ffconcat');
+    assert.deepStrictEqual(args.slice(5, args.indexOf('-i') + 2), ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,rtsp,rtsps,rtp,srtp,tcp,udp,tls', '-i', '/tmp/x/input.ffconcat']);
+    const argv = args.join(' ');
+    for (const secret of ['cam-op-7', 'p@ss', 'p%40ss', 'w/rd', 'rtsp://']) assert.ok(!argv.includes(secret), `argv holds "${secret}": ${argv}`);
+    assert.strictEqual(
+      a.concatList(o),
+      "ffconcat version 1.0\nfile 'rtsp://cam-op-7:p%40ss%3Aw%2Frd%27x@10.0.0.5/s1'\noption rtsp_transport 'udp'\noption timeout '5000000'\n",
+    );
+    // User info typed into the URL goes through the list as well; HTTP's stall option with it.
+    assert.strictEqual(a.concatList({ url: 'http://me:se%40cret@cam/v.mjpg' }), "ffconcat version 1.0\nfile 'http://me:se%40cret@cam/v.mjpg'\noption rw_timeout '10000000'\n");
+    assert.ok(a.ffmpegArgs({ url: 'http://me:pw@cam/v.mjpg' }, '/l').includes('file,http,https,tcp,tls,crypto,httpproxy'));
+  });
+
+  it("an ffconcat list cannot be given extra directives: quotes are escaped, line breaks refused", () => {
+    assert.strictEqual(a.concatList({ url: "http://me:pw@cam/it's.mjpg" }).split('\n')[1], "file 'http://me:pw@cam/it'\\''s.mjpg'");
+    assert.throws(() => a.concatList({ url: "http://me:pw@cam/x.mjpg'\nfile '/etc/passwd" }), /line break/);
+  });
+
+  // withCredentials: the node's user and password replace any user info, up to the last @ of the authority.
+  const credTable = [
+    ['rtsp://10.0.0.5/s1', 'op', 'pw', 'rtsp://op:pw@10.0.0.5/s1'],
+    ['rtsp://old:x@10.0.0.5/s1', 'op', 'pw', 'rtsp://op:pw@10.0.0.5/s1'],
+    ['rtsp://old:Pr1v@te@10.0.0.5/s1', 'op', 'pw', 'rtsp://op:pw@10.0.0.5/s1'],
+    ['rtsp://10.0.0.5/a@b', 'op', 'pw', 'rtsp://op:pw@10.0.0.5/a@b'],
+    ['http://cam:8080/v.mjpg', 'o p', 'a@b:c/d?e#f', 'http://o%20p:a%40b%3Ac%2Fd%3Fe%23f@cam:8080/v.mjpg'],
+    ['rtsp://10.0.0.5/s1', 'op', '', 'rtsp://op@10.0.0.5/s1'],
+    ['/data/a.mp4', 'op', 'pw', '/data/a.mp4'],
+  ];
+  for (const [url, user, pw, want] of credTable) {
+    it(`withCredentials(${url}, ${user}, ${pw})`, () => assert.strictEqual(a.withCredentials(url, user, pw), want));
+  }
+
+  // Redaction hides the whole user info, whatever the password holds.
+  const redactTable = [
+    ['rtsp://op:secret@10.0.0.5/s1', 'rtsp://***@10.0.0.5/s1'],
+    ['rtsp://admin:Pr1v@te-Cam@10.0.0.5:554/s1', 'rtsp://***@10.0.0.5:554/s1'],
+    ['rtsp://admin:a:b:c@cam/s1', 'rtsp://***@cam/s1'],
+    ['http://op:p%40ss%3Aw%2Frd@cam/v.mjpg', 'http://***@cam/v.mjpg'],
+    ['http://op:pa/ss@cam/v.mjpg', 'http://***@cam/v.mjpg'],
+    ['rtsp://10.0.0.5/s1', 'rtsp://10.0.0.5/s1'],
+    ['http://cam/v.mjpg?user=a@b', 'http://cam/v.mjpg?user=a@b'],
+    ['/data/a@b.mp4', '/data/a@b.mp4'],
+  ];
+  for (const [url, want] of redactTable) it(`redactUrl(${url}) = ${want}`, () => assert.strictEqual(a.redactUrl(url), want));
 
   it('resolves ffmpeg: node setting, FFMPEG_PATH, ffmpeg-static, PATH', () => {
     const none = () => undefined;
@@ -63,13 +129,77 @@ describe('ffmpeg arguments and helpers', () => {
     assert.strictEqual(a.parseStreamFps('  Stream #0:0: Video: mpeg4 (XVID), yuv420p, 768x576, 10 fps, 10 tbr, 10 tbn'), 10);
     assert.strictEqual(a.parseStreamFps('  Stream #0:0(und): Video: h264, yuv420p, 640x480, 29.97 tbr, 90k tbn'), 29.97);
     assert.strictEqual(a.parseStreamFps('  Stream #0:1: Audio: aac, 44100 Hz'), undefined);
-    const url = 'rtsp://op:pw@cam/1';
+    const url = 'rtsp://cam/1';
     assert.strictEqual(a.errorReason(['Input #0', `${url}: Connection refused`, 'exiting'], url), 'Connection refused');
-    assert.strictEqual(a.errorReason(['[tcp] error at rtsp://op:pw@cam/1']), '[tcp] error at rtsp://***@cam/1');
+    const list = '/tmp/edgevision-src-x/input.ffconcat';
+    assert.strictEqual(a.errorReason([`${list}: Server returned 401 Unauthorized (authorization failed)`], list), 'Server returned 401 Unauthorized (authorization failed)');
   });
+
+  // errorReason's stderr cleaning: every URL in the line loses its whole user info.
+  const stderrTable = [
+    ['[tcp] error at rtsp://op:pw@cam/1', '[tcp] error at rtsp://***@cam/1'],
+    ["[concat @ 0x55d] Impossible to open 'rtsp://admin:Pr1v@te-Cam@10.0.0.5/s1'", "[concat @ 0x55d] Impossible to open 'rtsp://***@10.0.0.5/s1'"],
+    ['[http @ 0x1] HTTP error 401 for http://op:a:b@cam/x and http://u:p%40q@other/y', '[http @ 0x1] HTTP error 401 for http://***@cam/x and http://***@other/y'],
+    ['Failed: rtsp://op:pa/ss@cam/1 refused', 'Failed: rtsp://***@cam/1 refused'],
+  ];
+  for (const [line, want] of stderrTable) it(`errorReason hides credentials: ${want}`, () => assert.strictEqual(a.errorReason([line]), want));
 
   it('backs off exponentially up to a cap', () => {
     assert.deepStrictEqual([1, 2, 3, 4, 5, 6, 7].map((n) => a.backoffDelayMs(n)), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+});
+
+describe('FfmpegSource with credentials (real ffmpeg)', () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+
+  it('a refused connection: the error hides the password, and the private list folder is gone', async function () {
+    this.timeout(20000);
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
+    try {
+      let err = null;
+      try {
+        for await (const f of readFrames({ url: 'http://op:Pr1v@te-Cam@127.0.0.1:1/x.mjpg', tmpDir })) void f;
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err, 'reading a refused URL fails');
+      assert.strictEqual(err.message, 'ffmpeg could not read http://***@127.0.0.1:1/x.mjpg: Connection refused');
+      assert.deepStrictEqual(fs.readdirSync(tmpDir), [], 'the list and its folder are deleted when ffmpeg exits');
+    } finally {
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
+  });
+
+  it('while ffmpeg connects the list is private (folder 0700, file 0600) and holds the URL; stop() deletes it', async function () {
+    this.timeout(20000);
+    const net = require('net');
+    const { FfmpegSource } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+    // A server that accepts and never answers: ffmpeg waits on it with the list already read.
+    const sockets = new Set();
+    const srv = net.createServer((s) => sockets.add(s));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
+    const src = new FfmpegSource({ url: `http://127.0.0.1:${srv.address().port}/x.mjpg`, username: 'op', password: 'se:cr@t', tmpDir });
+    try {
+      src.start();
+      const dir = src.listFolder;
+      assert.ok(dir && path.dirname(dir) === tmpDir, String(dir));
+      assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o700);
+      const file = path.join(dir, 'input.ffconcat');
+      assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+      assert.match(fs.readFileSync(file, 'utf8'), /^file 'http:\/\/op:se%3Acr%40t@127\.0\.0\.1:\d+\/x\.mjpg'$/m);
+      await src.stop();
+      assert.strictEqual(src.listFolder, null);
+      assert.deepStrictEqual(fs.readdirSync(tmpDir), []);
+    } finally {
+      await src.stop();
+      for (const s of sockets) s.destroy();
+      srv.close();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
   });
 });
 

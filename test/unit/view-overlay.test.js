@@ -4,7 +4,7 @@
 // frame-rate gate and output size follow their rules.
 const assert = require('assert');
 const { Canvas, parseColour } = require('../../dist/nodes/lib/view/raster.js');
-const { drawOverlay, overlaySvg, parseViewGeometry, viewSize, RateGate, trackColour, STATE_COLOURS, mjpegPartHeader } = require('../../dist/nodes/lib/view/overlay.js');
+const { drawOverlay, overlaySvg, parseViewGeometry, viewSize, viewCaption, RateGate, trackColour, STATE_COLOURS, mjpegPartHeader } = require('../../dist/nodes/lib/view/overlay.js');
 
 const px = (c, x, y) => [...c.data.subarray((y * c.width + x) * 3, (y * c.width + x) * 3 + 3)];
 const blank = (w, h, v = 0) => new Canvas(new Uint8Array(w * h * 3).fill(v), w, h);
@@ -142,6 +142,21 @@ describe('view: overlay', () => {
     for (const s of ['a&lt;b  in 7  out 2', 'z: 5', 's1: working', '#12']) assert.ok(svg.includes(s), s);
     assert.ok(!svg.includes('other-cam'));
   });
+});
+
+describe('view: caption', () => {
+  // The caption shows the camera's own measured rate from the frame (payload.fps), never the view's.
+  for (const [fps, want] of [
+    [7, 'cam1 · 7.0 fps'],
+    [7.24, 'cam1 · 7.2 fps'],
+    [0, 'cam1 · 0.0 fps'],
+    [undefined, 'cam1'],
+    ['7', 'cam1'],
+    [NaN, 'cam1'],
+    [-1, 'cam1'],
+  ]) {
+    it(`payload.fps ${String(fps)} → "${want}"`, () => assert.strictEqual(viewCaption('cam1', fps), want));
+  }
 });
 
 describe('view: sizes, rate and stream framing', () => {

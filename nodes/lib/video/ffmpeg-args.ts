@@ -33,44 +33,153 @@ export function sourceKind(url: string): SourceKind {
   return 'file';
 }
 
-/** Puts user and password into a network URL (percent-encoded). Never log the result. */
+/**
+ * A URL split where ffmpeg splits it (av_url_split): the authority ends at the first `/`, `?` or `#`
+ * after `scheme://`, and the user info is everything up to the *last* `@` in it, so a password with a
+ * raw `@` still leaves the host intact. Null for what is not `scheme://…`.
+ */
+export function splitUserinfo(url: string): { scheme: string; userinfo: string | null; rest: string } | null {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
+  if (!m) return null;
+  const after = m[2];
+  const end = after.search(/[/?#]/);
+  const authority = end < 0 ? after : after.slice(0, end);
+  const at = authority.lastIndexOf('@');
+  if (at < 0) return { scheme: m[1], userinfo: null, rest: after };
+  return { scheme: m[1], userinfo: authority.slice(0, at), rest: after.slice(at + 1) };
+}
+
+/**
+ * Percent-encodes a user or a password for a URL's user info. Beyond encodeURIComponent, `'` `(` `)`
+ * `*` `!` are encoded too, so the result needs no escaping inside a quoted ffconcat token.
+ */
+function encodeUserinfoPart(s: string): string {
+  return encodeURIComponent(s).replace(/['()*!]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/**
+ * Puts user and password into a network URL (percent-encoded), replacing any user info typed into it.
+ * Never log the result, and never put it on ffmpeg's command line (concatList is where it goes).
+ */
 export function withCredentials(url: string, username?: string, password?: string): string {
   if (!username) return url;
   const kind = sourceKind(url);
   if (kind !== 'rtsp' && kind !== 'http' && kind !== 'url') return url;
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)(?:[^@/]*@)?(.*)$/i.exec(url);
-  if (!m) return url;
-  const auth = encodeURIComponent(username) + (password ? ':' + encodeURIComponent(password) : '');
-  return `${m[1]}${auth}@${m[2]}`;
+  const parts = splitUserinfo(url);
+  if (!parts) return url;
+  const auth = encodeUserinfoPart(username) + (password ? ':' + encodeUserinfoPart(password) : '');
+  return `${parts.scheme}${auth}@${parts.rest}`;
 }
 
-/** A URL safe to show in a status or log: any user:password part replaced. */
+/** True when what ffmpeg opens carries a secret: the node's credentials, or user info typed into the URL. */
+export function hasCredentials(o: Pick<VideoSourceOptions, 'url' | 'username'>): boolean {
+  const kind = sourceKind(o.url);
+  if (kind === 'file' || kind === 'v4l2') return false;
+  return !!o.username || !!splitUserinfo(o.url)?.userinfo;
+}
+
+/**
+ * Hides the user info of every `scheme://user:password@host` in a text (a URL, a line of ffmpeg's
+ * stderr). Deliberately wider than the URL grammar: everything from `://` up to the last `@` before a
+ * space, a quote, `?` or `#` is hidden, so a password with a raw `@`, `:` or `/` never shows in part.
+ * (A path with an `@` in it then hides the host too: hiding too much beats showing a password.)
+ */
+function redactAll(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s'"<>?#]*@/gi, '$1***@');
+}
+
+/** A URL safe to show in a status or log: its whole user:password part replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
+  return redactAll(url);
 }
 
-export function ffmpegArgs(o: VideoSourceOptions): string[] {
+/** Protocols ffmpeg may open for each kind of network source, nested ones included (RTP, TLS, …). */
+const PROTOCOLS: Record<'rtsp' | 'http', readonly string[]> = {
+  rtsp: ['rtsp', 'rtsps', 'rtp', 'srtp', 'tcp', 'udp', 'tls'],
+  // HLS over HTTP(S) with AES-128 segments needs crypto; httpproxy serves http_proxy.
+  http: ['http', 'https', 'tcp', 'tls', 'crypto', 'httpproxy'],
+};
+
+/**
+ * ffmpeg's `-protocol_whitelist` for a source: what it may open on the source's behalf (so that an
+ * HTTP playlist cannot send it to a local file, say). `undefined` for files and devices. A scheme of
+ * another kind (udp://, srt://, rtmp://) gets itself and the transports under it.
+ */
+export function protocolWhitelist(url: string): string[] | undefined {
+  const kind = sourceKind(url);
+  if (kind === 'rtsp' || kind === 'http') return [...PROTOCOLS[kind]];
+  if (kind === 'url') {
+    const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+    return [...new Set([scheme, 'tcp', 'udp', 'tls', 'crypto'])];
+  }
+  return undefined;
+}
+
+/** The options a network input takes before -i, or as `option` lines of an ffconcat list. */
+function inputOptions(o: VideoSourceOptions): [string, string][] {
+  const stallUs = String(Math.round((o.stallTimeoutS ?? 10) * 1e6));
+  switch (sourceKind(o.url)) {
+    case 'rtsp':
+      return [
+        ['rtsp_transport', o.rtspTransport ?? 'tcp'],
+        ['timeout', stallUs],
+      ];
+    case 'http':
+      return [['rw_timeout', stallUs]];
+    default:
+      return [];
+  }
+}
+
+/** One quoted ffconcat token: `'` becomes `'\''` (the quoting of ffmpeg's av_get_token). */
+function ffconcatQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The ffconcat list that hands ffmpeg a URL with credentials without putting it on its command line,
+ * where `ps` shows it to every local user: the concat demuxer reads the URL from this file, and the
+ * input's options from its `option` lines. Write it to a private file (folder 0700, file 0600) and
+ * delete it once ffmpeg has opened the input.
+ */
+export function concatList(o: VideoSourceOptions): string {
+  const url = withCredentials(o.url, o.username, o.password);
+  // A line break would end the `file` line and start a directive of the sender's choosing.
+  if (/[\u0000-\u001f\u007f]/.test(url)) throw new Error('the source URL contains a line break or another control character');
+  const lines = ['ffconcat version 1.0', `file ${ffconcatQuote(url)}`];
+  for (const [k, v] of inputOptions(o)) lines.push(`option ${k} ${ffconcatQuote(v)}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * ffmpeg's arguments. A source with credentials (hasCredentials) is read through the ffconcat list
+ * at `listFile` (concatList), so that no secret is in argv; without `listFile` that is an error.
+ */
+export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
   const kind = sourceKind(o.url);
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
-  const stallUs = String(Math.round((o.stallTimeoutS ?? 10) * 1e6));
-  switch (kind) {
-    case 'file':
-      if (o.realtime) args.push('-re');
-      if (o.loop) args.push('-stream_loop', '-1');
-      break;
-    case 'rtsp':
-      args.push('-rtsp_transport', o.rtspTransport ?? 'tcp', '-timeout', stallUs);
-      break;
-    case 'http':
-      args.push('-rw_timeout', stallUs);
-      break;
-    case 'v4l2':
-      args.push('-f', 'v4l2');
-      break;
-    default:
-      break;
+  const whitelist = protocolWhitelist(o.url);
+  if (hasCredentials(o)) {
+    if (!listFile) throw new Error('a source with credentials is read through an ffconcat list file: pass its path');
+    args.push('-f', 'concat', '-safe', '0', '-protocol_whitelist', ['file', ...(whitelist ?? [])].join(','), '-i', listFile);
+  } else {
+    switch (kind) {
+      case 'file':
+        if (o.realtime) args.push('-re');
+        if (o.loop) args.push('-stream_loop', '-1');
+        break;
+      case 'v4l2':
+        args.push('-f', 'v4l2');
+        break;
+      default:
+        break;
+    }
+    for (const [k, v] of inputOptions(o)) args.push(`-${k}`, v);
+    // RTSP and HTTP(S) only: another scheme may nest protocols we cannot list (rtmpt over http,
+    // mmsh), and needs the whitelist only when its URL comes through the list file.
+    if (whitelist && kind !== 'url') args.push('-protocol_whitelist', whitelist.join(','));
+    args.push('-i', o.url);
   }
-  args.push('-i', withCredentials(o.url, o.username, o.password));
   const filters: string[] = [];
   if (o.fps && o.fps > 0) filters.push(`fps=${o.fps}`);
   // Only ever shrink: min(W, iw) keeps small sources as they are; -2 keeps the height even.
@@ -124,8 +233,9 @@ export function parseStreamFps(stderrLine: string): number | undefined {
 /**
  * The most useful line of ffmpeg's stderr to show a user: the last one that reads like an error
  * ("Connection refused", "No such file or directory", "401 Unauthorized"), else the last line.
+ * `input` is what followed -i: a URL, a path, or the ffconcat list's path.
  */
-export function errorReason(lines: readonly string[], inputUrl?: string): string {
+export function errorReason(lines: readonly string[], input?: string): string {
   const re = /error|refused|denied|not found|no such|invalid|unauthori[sz]ed|forbidden|timed out|unreachable|failed|unable|could not|cannot|404|401|403|500|503/i;
   let line = lines.length ? lines[lines.length - 1] : 'ffmpeg exited';
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -134,10 +244,10 @@ export function errorReason(lines: readonly string[], inputUrl?: string): string
       break;
     }
   }
-  // ffmpeg prefixes the reason with the input URL ("rtsp://user:pw@host/x: Connection refused"):
-  // drop it so the reason fits a status line, and never show credentials.
-  if (inputUrl && line.startsWith(inputUrl + ': ')) line = line.slice(inputUrl.length + 2);
-  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, '$1***@').trim();
+  // ffmpeg prefixes the reason with its input ("rtsp://host/x: Connection refused", or the list
+  // file's path): drop it so the reason fits a status line, and never show credentials.
+  if (input && line.startsWith(input + ': ')) line = line.slice(input.length + 2);
+  return redactAll(line).trim();
 }
 
 /** Capped exponential back-off for reconnects: base, 2·base, 4·base, … up to cap. */

@@ -3,11 +3,18 @@
  * Emits rgb24 frames with their time: media time for files (frame index / frame rate, so replays are
  * exact), the injected clock for live sources. Reconnecting is the caller's policy (see
  * backoffDelayMs); this class runs one ffmpeg at a time and says how it ended.
+ *
+ * A source with credentials never puts them on ffmpeg's command line (visible in `ps` to every local
+ * user): ffmpeg reads the URL from an ffconcat list in a private temporary folder (0700, the file
+ * 0600), deleted as soon as ffmpeg has opened the input (its first frame) or has exited.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { PpmStreamParser } from './ppm-stream';
-import { VideoSourceOptions, errorReason, ffmpegArgs, parseStreamFps, resolveFfmpeg, sourceKind, withCredentials } from './ffmpeg-args';
+import { VideoSourceOptions, concatList, errorReason, ffmpegArgs, hasCredentials, parseStreamFps, redactUrl, resolveFfmpeg, sourceKind } from './ffmpeg-args';
 
 export interface DecodedFrame {
   data: Buffer;
@@ -34,6 +41,8 @@ export interface FfmpegSourceOptions extends VideoSourceOptions {
   now?: () => number;
   /** Stderr lines kept for error reasons. */
   stderrLines?: number;
+  /** Where the private folder for a credentials list goes (default: os.tmpdir()). */
+  tmpDir?: string;
 }
 
 /** Rate used for media time when ffmpeg never reports one. */
@@ -52,6 +61,8 @@ export class FfmpegSource extends EventEmitter {
   private fps: number | undefined;
   private pending: { data: Buffer; width: number; height: number }[] = [];
   private index = 0;
+  /** The private folder holding this run's ffconcat list, until ffmpeg has opened its input. */
+  private listDir: string | null = null;
   readonly isFile: boolean;
   readonly binary: { path: string; from: string };
 
@@ -92,12 +103,25 @@ export class FfmpegSource extends EventEmitter {
     this.pending = [];
     this.stderrTail.length = 0;
     const parser = new PpmStreamParser();
-    const proc = spawn(this.binary.path, ffmpegArgs(this.opts), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let args: string[];
+    let input: string;
+    try {
+      const listFile = hasCredentials(this.opts) ? this.writeList() : undefined;
+      args = ffmpegArgs(this.opts, listFile);
+      input = args[args.indexOf('-i') + 1];
+    } catch (e) {
+      this.removeList();
+      // Emitted after start() returns, as a failed spawn is.
+      process.nextTick(() => this.emit('spawn-error', new Error(`cannot start ffmpeg: ${(e as Error).message}`)));
+      return;
+    }
+    const proc = spawn(this.binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let spawnFailed = false;
     proc.on('error', (err: NodeJS.ErrnoException) => {
       // ENOENT: no such binary. 'exit' may not follow, so report and clear here.
       spawnFailed = true;
+      this.removeList();
       if (this.proc === proc) this.proc = null;
       const msg = err.code === 'ENOENT' ? `ffmpeg not found (${this.binary.path}, from ${this.binary.from})` : `ffmpeg failed to start: ${err.message}`;
       this.emit('spawn-error', new Error(msg));
@@ -121,6 +145,7 @@ export class FfmpegSource extends EventEmitter {
       for (const line of lines) this.onStderrLine(line);
     });
     proc.on('close', (code, signal) => {
+      this.removeList();
       if (partial) this.onStderrLine(partial);
       if (this.proc === proc) this.proc = null;
       if (spawnFailed) return;
@@ -129,10 +154,37 @@ export class FfmpegSource extends EventEmitter {
         code,
         signal,
         requested: this.stopping,
-        reason: errorReason(this.stderrTail, withCredentials(this.opts.url, this.opts.username, this.opts.password)),
+        reason: errorReason(this.stderrTail, input),
         frames: this.index,
       } satisfies SourceExit);
     });
+  }
+
+  /** The folder of the current credentials list, while it exists (for tests). */
+  get listFolder(): string | null {
+    return this.listDir;
+  }
+
+  /** Writes the ffconcat list with the URL and its credentials to a fresh private folder. */
+  private writeList(): string {
+    const text = concatList(this.opts);
+    // mkdtemp creates the folder 0700; the file is created 0600 and must not exist yet.
+    const dir = fs.mkdtempSync(path.join(this.opts.tmpDir ?? os.tmpdir(), 'edgevision-src-'));
+    this.listDir = dir;
+    const file = path.join(dir, 'input.ffconcat');
+    fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    return file;
+  }
+
+  private removeList(): void {
+    const dir = this.listDir;
+    if (!dir) return;
+    this.listDir = null;
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* already gone: tmp cleaners, or a second call */
+    }
   }
 
   /** Stops ffmpeg: SIGTERM, then SIGKILL if it has not gone within `graceMs`. Resolves once it exited. */
@@ -182,6 +234,8 @@ export class FfmpegSource extends EventEmitter {
   }
 
   private emitFrame(f: { data: Buffer; width: number; height: number }): void {
+    // ffmpeg has opened the input and read the list: the credentials need not stay on disk.
+    if (this.listDir) this.removeList();
     const index = this.index++;
     const tMs = this.isFile ? (index * 1000) / (this.fps ?? FALLBACK_FPS) : (this.opts.now ?? Date.now)();
     this.emit('frame', { data: f.data, width: f.width, height: f.height, index, tMs } satisfies DecodedFrame);
@@ -235,7 +289,7 @@ export async function* readFrames(opts: ReadFramesOptions): AsyncGenerator<Decod
       if (failure) throw failure;
       if (done) {
         const d = done as SourceExit;
-        if (!d.requested && d.code !== 0 && d.frames === 0) throw new Error(`ffmpeg could not read ${opts.url}: ${d.reason}`);
+        if (!d.requested && d.code !== 0 && d.frames === 0) throw new Error(`ffmpeg could not read ${redactUrl(opts.url)}: ${d.reason}`);
         return;
       }
       await new Promise<void>((r) => (wake = r));

@@ -65,6 +65,15 @@ export function trackColour(trackId: number | undefined): string {
   return PALETTE[Math.abs(Math.trunc(trackId)) % PALETTE.length];
 }
 
+/**
+ * The caption in the picture's corner: the camera and the frame rate the camera measured and put on
+ * its frames (`payload.fps`), so the picture shows the same figure as the camera's status and the
+ * dashboard. No figure when the frame has none (a frame that did not come from vision-camera-source).
+ */
+export function viewCaption(camera: string, fps: unknown): string {
+  return typeof fps === 'number' && Number.isFinite(fps) && fps >= 0 ? `${camera} · ${fps.toFixed(1)} fps` : camera;
+}
+
 /** Output size: the frame scaled down (never up) to maxWidth, even dimensions (JPEG chroma). */
 export function viewSize(width: number, height: number, maxWidth: number): { width: number; height: number } {
   if (!(width > 0 && height > 0)) throw new Error(`frame size must be positive, got ${width}×${height}`);
