@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
+import { ThrottledSave } from '../shared/throttled-save';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
 import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
@@ -131,12 +132,10 @@ export = function (RED: Red) {
       node.warn(`camera "${camera}": saved frame time ignored: ${(e as Error).message}`);
     }
     const clock = new MediaClock(clocks[camera]);
-    let savedAt = 0;
-    function saveClock(nowMs: number, force = false): void {
-      if (!force && nowMs - savedAt < SAVE_EVERY_MS) return;
+    const clockSaver = new ThrottledSave(SAVE_EVERY_MS, writeClock);
+    function writeClock(): void {
       const snap = clock.snapshot();
       if (!snap) return;
-      savedAt = nowMs;
       delete clocks[camera];
       clocks[camera] = snap;
       const ids = Object.keys(clocks);
@@ -234,7 +233,7 @@ export = function (RED: Red) {
         const payload: VisionFrame = { camera, frame: ref, detections: [], fps: fpsNow };
         node.send({ topic: camera, payload });
         showRunning();
-        saveClock(now);
+        clockSaver.save();
         if (src.isFile && config.realtime === false) paceAfter(src, ref.seq);
       });
       src.on('spawn-error', (err) => {
@@ -352,12 +351,13 @@ export = function (RED: Red) {
       stop().then(() => {
         // A node deleted from the flow takes its timeline with it; a redeploy or a stop keeps it.
         if (removed) {
+          clockSaver.cancel();
           try {
             ctx.set(CLOCK_KEY, undefined);
           } catch {
             /* nothing was kept */
           }
-        } else saveClock(Date.now(), true);
+        } else clockSaver.flush();
         store.release(camera);
         status.clear();
         done();

@@ -5,6 +5,7 @@
  */
 import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
+import { ThrottledSave } from '../shared/throttled-save';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Frame, FrameRef, VisionFrame } from '../lib/types';
@@ -71,18 +72,17 @@ export = function (RED: Red) {
     // The cameras whose newest frame the editor's drawing board may show (to draw stations on).
     const pictures = new PictureCameras(node);
 
-    // The engine's state goes to context at most every SAVE_EVERY_MS and on close: a hard kill loses
-    // at most that much (plus the context store's own flush interval, 30 s for localfilesystem).
-    let savedAt = 0;
-    function save(nowMs: number, force = false): void {
-      if (!engine || (!force && nowMs - savedAt < SAVE_EVERY_MS)) return;
-      savedAt = nowMs;
+    // The engine's state goes to context at most every SAVE_EVERY_MS (and once more after a burst)
+    // and on close: a hard kill loses at most that much, plus the context store's own flush interval
+    // (the gateway's: 5 s; localfilesystem's default: 30 s).
+    const saver = new ThrottledSave(SAVE_EVERY_MS, () => {
+      if (!engine) return;
       try {
         ctx.set(STATE_KEY, engine.snapshot());
       } catch (e) {
         node.warn(`cannot keep the KPI state in context: ${(e as Error).message}`);
       }
-    }
+    });
 
     node.on('input', (msg, send, done) => {
       if (!engine) {
@@ -117,7 +117,7 @@ export = function (RED: Red) {
           const tMs = (msg.tMs ?? o.tMs) as number | undefined;
           const sourceId = (msg.unitId ?? o.unitId) as string | undefined;
           engine.addUnits({ station, count, tMs, rxMs: rx, sourceId });
-          save(rx);
+          saver.save();
           done();
           return;
         }
@@ -135,7 +135,7 @@ export = function (RED: Red) {
         }
         if (p && typeof p === 'object' && (p as { event?: unknown }).event === 'line-crossing') {
           engine.addCrossing(p as Record<string, unknown>, rx);
-          save(rx);
+          saver.save();
           done();
           return;
         }
@@ -153,7 +153,7 @@ export = function (RED: Red) {
         const evs = eventMsgs(res.events, res.reports);
         send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
         showStatus(res.stations);
-        save(rx);
+        saver.save();
         done();
       } catch (e) {
         status.force('error', (e as Error).message);
@@ -163,8 +163,10 @@ export = function (RED: Red) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       // A node deleted from the flow takes its state with it; a redeploy or a stop keeps it.
-      if (removed) ctx.set(STATE_KEY, undefined);
-      else save(Date.now(), true);
+      if (removed) {
+        saver.cancel();
+        ctx.set(STATE_KEY, undefined);
+      } else saver.flush();
       status.close();
       pictures.clear();
       store.forgetReader(node.id);
