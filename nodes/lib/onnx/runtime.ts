@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { OrtModuleLike, ProviderName } from './session';
+import type { OrtModuleLike, ProviderAvailability } from './session';
 
 export interface OrtRuntime {
   /** The folder whose package.json is onnxruntime-node's. */
@@ -82,9 +82,6 @@ export function loadOrt(rt: OrtRuntime = findOrtRuntime()): OrtModuleLike {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   return require(rt.dir) as OrtModuleLike;
 }
-
-/** Per provider: null when this machine has its libraries, else why not (for the status and log). */
-export type ProviderAvailability = Record<ProviderName, string | null>;
 
 function libName(platform: string, what: string): string {
   return platform === 'win32' ? `onnxruntime_providers_${what}.dll` : `libonnxruntime_providers_${what}.so`;

@@ -4,11 +4,13 @@
  * can hand them a fake). Generic over models: a model spec + a session, nothing detection-specific.
  */
 import { readOnnxMetadata } from './metadata';
-import type { ProviderAvailability } from './runtime';
 
 /** Providers we know how to ask for. `cuda` and `tensorrt` need the opt-in GPU libraries. */
 export type ProviderName = 'cuda' | 'tensorrt' | 'cpu';
 export const KNOWN_PROVIDERS: readonly ProviderName[] = ['cuda', 'tensorrt', 'cpu'];
+
+/** Per provider: null when this machine has its libraries, else why not (runtime.ts probeProviders). */
+export type ProviderAvailability = Record<ProviderName, string | null>;
 
 /**
  * What a user asks for: providers in the order to try, or 'auto': what this machine has (cuda when
