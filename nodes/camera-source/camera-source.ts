@@ -128,7 +128,7 @@ export = function (RED: Red) {
         attempt = 0;
         const tMs = src.isFile ? timeBase + f.tMs : f.tMs;
         lastTMs = tMs;
-        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24');
+        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', Date.now()); // wall time: idle cameras are forgotten
         frames++;
         const now = Date.now();
         if (lastWallMs) {
