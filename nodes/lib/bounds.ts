@@ -114,26 +114,38 @@ export function groupDigits(n: number): string {
   return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 }
 
+type DropKind = 'overCap' | 'invalid' | 'evictedCameras';
+
+const DROP_TEXT: Record<DropKind, string> = { overCap: 'over cap dropped', invalid: 'bad skipped', evictedCameras: 'cameras evicted' };
+
 /**
  * Running totals of what a node skipped and dropped, for its status line:
- * "· 12 340 over cap dropped · 3 bad skipped · 2 cameras evicted".
+ * "· 12 340 over cap dropped · 3 bad skipped · 2 cameras evicted", the kind that last grew first
+ * (a status line is cut at 60 characters: what just happened must be in it).
  */
 export class DropCounts {
   overCap = 0;
   invalid = 0;
-  /** Cameras whose state was evicted (idle or over the camera cap). */
+  /** Cameras whose state was evicted (over the camera cap). */
   evictedCameras = 0;
+  private order: DropKind[] = [];
 
   add(b: Pick<BoundedDetections, 'overCap' | 'invalid'>): void {
-    this.overCap += b.overCap;
-    this.invalid += b.invalid;
+    if (b.invalid) this.grow('invalid', b.invalid);
+    if (b.overCap) this.grow('overCap', b.overCap);
+  }
+
+  /** n more cameras evicted. */
+  evicted(n: number): void {
+    if (n > 0) this.grow('evictedCameras', n);
   }
 
   text(): string {
-    let s = '';
-    if (this.overCap) s += ` · ${groupDigits(this.overCap)} over cap dropped`;
-    if (this.invalid) s += ` · ${groupDigits(this.invalid)} bad skipped`;
-    if (this.evictedCameras) s += ` · ${groupDigits(this.evictedCameras)} cameras evicted`;
-    return s;
+    return this.order.map((k) => ` · ${groupDigits(this[k])} ${DROP_TEXT[k]}`).join('');
+  }
+
+  private grow(k: DropKind, n: number): void {
+    this[k] += n;
+    this.order = [k, ...this.order.filter((o) => o !== k)];
   }
 }

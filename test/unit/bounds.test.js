@@ -85,8 +85,11 @@ describe('bounds: boundDetections', () => {
     const d = new DropCounts();
     assert.strictEqual(d.text(), '');
     d.add({ overCap: 12340, invalid: 3 });
-    d.evictedCameras = 2;
-    assert.strictEqual(d.text(), ' · 12 340 over cap dropped · 3 bad skipped · 2 cameras evicted');
+    assert.strictEqual(d.text(), ' · 12 340 over cap dropped · 3 bad skipped');
+    d.evicted(2);
+    assert.strictEqual(d.text(), ' · 2 cameras evicted · 12 340 over cap dropped · 3 bad skipped', 'what grew last comes first');
+    d.add({ overCap: 0, invalid: 1 });
+    assert.strictEqual(d.text(), ' · 4 bad skipped · 2 cameras evicted · 12 340 over cap dropped');
   });
 });
 
