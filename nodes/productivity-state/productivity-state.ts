@@ -169,7 +169,7 @@ export = function (RED: Red) {
         // are dropped, before the engine does any work.
         const b = boundDetections(p.detections, { maxDetections });
         drops.add(b);
-        const evicted = cameras.has(camera) ? (cameras.get(camera, rx), []) : cameras.set(camera, true, rx);
+        const evicted = cameras.get(camera, rx) ? [] : cameras.set(camera, true, rx);
         for (const e of evicted) engine.forgetCamera(e.camera);
         if (evicted.length) {
           drops.evicted(evicted.length);
