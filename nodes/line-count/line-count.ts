@@ -123,13 +123,21 @@ export = function (RED: Red) {
       if (events.length) (send ?? ((m) => node.send(m)))([null, eventMsgs(events, camera), null]);
     }
 
-    /** Saves a camera's totals as the newest, keeping at most MAX_SAVED_CAMERAS. */
+    /**
+     * Saves a camera's totals as the newest, keeping at most MAX_SAVED_CAMERAS: the oldest saved of
+     * the cameras not held go first (key order is save order, except that names which are whole
+     * numbers come first: those go first then).
+     */
     function remember(camera: string, snap: CounterSnapshot): void {
       delete saved[camera];
       saved[camera] = snap;
-      for (const cam of Object.keys(saved)) {
-        if (Object.keys(saved).length <= MAX_SAVED_CAMERAS) break;
-        if (!counters.has(cam)) delete saved[cam];
+      const keys = Object.keys(saved);
+      let n = keys.length;
+      for (const cam of keys) {
+        if (n <= MAX_SAVED_CAMERAS) break;
+        if (counters.has(cam)) continue;
+        delete saved[cam];
+        n--;
       }
     }
 
