@@ -226,7 +226,7 @@ export = function (RED: Red) {
         attempt = 0;
         const now = Date.now();
         const tMs = src.isFile ? clock.fileTime(f.tMs) : clock.liveTime(f.tMs);
-        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24');
+        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', now); // wall time: idle cameras are forgotten
         frames++;
         meter.tick(now);
         fpsNow = Math.round(meter.rate(now) * 10) / 10;

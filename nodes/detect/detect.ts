@@ -109,6 +109,14 @@ function isFrameRef(r: unknown): r is FrameRef {
   return !!f && typeof f === 'object' && typeof f.camera === 'string' && Number.isInteger(f.seq) && Number.isInteger(f.width) && Number.isInteger(f.height);
 }
 
+/** A short status text for a refused payload. */
+function refusedWhy(p: unknown): string {
+  if (p === null || p === undefined) return 'refused: no msg.payload';
+  if (typeof p !== 'object') return `refused: payload is a ${typeof p}, not a frame`;
+  if (Array.isArray(p)) return 'refused: payload is an array, not a frame';
+  return 'refused: payload.frame is not a frame reference';
+}
+
 /** "conf .5 person" — the thresholds in a few characters for the status. */
 function filterText(f: ResolvedFilters): string {
   const c = (v: number) => String(+v.toFixed(2)).replace(/^0\./, '.');
@@ -166,6 +174,19 @@ export = function (RED: Red) {
     let dropped = 0;
     let lastInferMs = 0;
     const outTimes: number[] = [];
+
+    // The frame store forgets the least recently used camera beyond its limit; the first time an image
+    // of ours does that, say so (a topic per image fills it).
+    let storeEvictions = store.totals().evictedCameras;
+    let warnedStore = false;
+    function warnStoreEviction(): void {
+      const n = store.totals().evictedCameras;
+      if (n > storeEvictions && !warnedStore) {
+        warnedStore = true;
+        node.warn(`the frame store holds at most ${store.maxCameras} cameras: storing an image under a new topic pushed out the least recently used one. Is msg.topic a camera id? (warned once)`);
+      }
+      storeEvictions = n;
+    }
 
     function fail(reason: string) {
       loadError = reason;
@@ -238,7 +259,8 @@ export = function (RED: Red) {
           // An image enters the frame store only now, so nothing can evict it before its turn.
           const img = j.image;
           j.image = undefined;
-          const ref = store.put(j.camera!, img.data, img.width, img.height, j.tMs!, 'rgb24');
+          const ref = store.put(j.camera!, img.data, img.width, img.height, j.tMs!, 'rgb24', Date.now());
+          warnStoreEviction();
           const frame: VisionFrame = { camera: ref.camera, frame: ref, detections: [], timing: { decodeMs: j.decodeMs ?? 0 } };
           j.msg.topic = ref.camera;
           j.msg.payload = frame;
@@ -321,6 +343,7 @@ export = function (RED: Red) {
       }
       const ref = (msg.payload as VisionFrame | undefined)?.frame;
       if (!isFrameRef(ref)) {
+        status.force('error', refusedWhy(msg.payload));
         done(new Error('msg.payload must be a vision frame from vision-camera-source (with payload.frame, a frame reference) or a JPEG, PNG or WebP image Buffer'));
         return;
       }
@@ -339,7 +362,10 @@ export = function (RED: Red) {
       const job: Job = { msg, send, done, camera, tMs: Date.now() };
       const ticket = waiting.offerImage(camera, job);
       if (!ticket) {
-        const reason = `image refused: ${imageQueue} images of "${camera}" are already waiting for the model`;
+        const reason =
+          waiting.imagesWaiting(camera) >= imageQueue
+            ? `image refused: ${imageQueue} images of "${camera}" are already waiting for the model`
+            : `image refused: images of ${waiting.imageTopics} topics are already waiting for the model (is msg.topic a camera id?)`;
         status.force('error', reason);
         done(new Error(reason));
         return;

@@ -8,6 +8,22 @@ import { Frame, FrameRef, PixelFormat } from './types';
 export interface FrameStoreOptions {
   /** Frames kept per camera. Enough to cover a slow detector's lag at the source rate. */
   capacity?: number;
+  /**
+   * Cameras held at most: one more evicts the camera put to least recently (its pixels and its
+   * reader positions). Default 64. A flow that puts something else in msg.topic (an image per
+   * request under a new topic) would otherwise keep every ring it ever made.
+   */
+  maxCameras?: number;
+  /** A camera not put to for this long (the caller's ms, as passed to put) is forgotten. Default 10 min. */
+  idleMs?: number;
+}
+
+export interface FrameStoreTotals {
+  cameras: number;
+  /** Cameras forgotten because the store held maxCameras and another came. */
+  evictedCameras: number;
+  /** Cameras forgotten because nothing was put for idleMs. */
+  idleCameras: number;
 }
 
 export interface CameraStoreStats {
@@ -33,6 +49,8 @@ export function frameBytes(width: number, height: number, format: PixelFormat): 
 class CameraRing {
   readonly slots: (Frame | undefined)[];
   nextSeq = 0;
+  /** The caller's time of the last put (NaN: never told). */
+  putMs = NaN;
   /** Newest seq each named reader has fetched (readers that must see every frame they are sent). */
   readonly readers = new Map<string, number>();
   evicted = 0;
@@ -47,30 +65,61 @@ class CameraRing {
 
 export class FrameStore {
   private readonly capacity: number;
+  readonly maxCameras: number;
+  readonly idleMs: number;
+  /** Cameras in put order: the first is the one put to least recently. */
   private readonly cameras = new Map<string, CameraRing>();
+  /**
+   * Above every seq a forgotten camera handed out: a camera that comes back starts here, so a seq
+   * never names two frames of one camera for the life of the store (a stage may still hold an old ref).
+   */
+  private seqFloor = 0;
+  private lastSweepMs = -Infinity;
+  private evictedCameras = 0;
+  private idleCameras = 0;
 
   constructor(options: FrameStoreOptions = {}) {
     const capacity = options.capacity ?? 8;
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new Error(`frame store capacity must be a whole number ≥ 1, got ${capacity}`);
     }
+    const maxCameras = options.maxCameras ?? 64;
+    if (!Number.isInteger(maxCameras) || maxCameras < 1) throw new Error(`frame store max cameras must be a whole number ≥ 1, got ${maxCameras}`);
+    const idleMs = options.idleMs ?? 10 * 60 * 1000;
+    if (!(idleMs > 0)) throw new Error(`frame store idle time must be > 0 ms, got ${idleMs}`);
     this.capacity = capacity;
+    this.maxCameras = maxCameras;
+    this.idleMs = idleMs;
   }
 
   /**
    * Stores pixels and returns the reference to put on the message. The store keeps `data` as given
    * (no copy): the caller hands over ownership and must not write to it afterwards.
+   *
+   * `nowMs` is the caller's clock (wall ms; not the frame time, which may be a file's media time):
+   * with it, cameras not put to for idleMs are forgotten (checked here, at most every idleMs / 10).
    */
-  put(camera: string, data: Uint8Array, width: number, height: number, tMs: number, format: PixelFormat = 'rgb24'): FrameRef {
+  put(camera: string, data: Uint8Array, width: number, height: number, tMs: number, format: PixelFormat = 'rgb24', nowMs?: number): FrameRef {
     const expected = frameBytes(width, height, format);
     if (data.length !== expected) {
       throw new Error(`frame for camera "${camera}" has ${data.length} bytes; ${width}×${height} ${format} needs ${expected}`);
     }
+    if (nowMs !== undefined && nowMs - this.lastSweepMs >= this.idleMs / 10) this.sweep(nowMs);
     let ring = this.cameras.get(camera);
-    if (!ring) {
-      ring = new CameraRing(this.capacity);
+    if (ring) {
+      // Re-inserted: the map stays in put order, so the least recently put camera is the first.
+      this.cameras.delete(camera);
       this.cameras.set(camera, ring);
+    } else {
+      ring = new CameraRing(this.capacity);
+      ring.nextSeq = this.seqFloor;
+      this.cameras.set(camera, ring);
+      while (this.cameras.size > this.maxCameras) {
+        this.forget(this.cameras.keys().next().value as string);
+        this.evictedCameras++;
+      }
     }
+    if (nowMs !== undefined) ring.putMs = nowMs;
     const seq = ring.nextSeq++;
     const slot = seq % this.capacity;
     const old = ring.slots[slot];
@@ -141,6 +190,31 @@ export class FrameStore {
     return r && r.lastTMs > -Infinity ? r.lastTMs : undefined;
   }
 
+  /**
+   * Forgets the cameras not put to for idleMs at nowMs (those put without a time are left alone);
+   * returns their ids. put() calls it when given the time.
+   */
+  sweep(nowMs: number): string[] {
+    this.lastSweepMs = nowMs;
+    const gone: string[] = [];
+    for (const [camera, ring] of this.cameras) if (nowMs - ring.putMs >= this.idleMs) gone.push(camera);
+    for (const camera of gone) this.forget(camera);
+    this.idleCameras += gone.length;
+    return gone;
+  }
+
+  /** Cameras held, and how many were forgotten and why. */
+  totals(): FrameStoreTotals {
+    return { cameras: this.cameras.size, evictedCameras: this.evictedCameras, idleCameras: this.idleCameras };
+  }
+
+  private forget(camera: string): void {
+    const ring = this.cameras.get(camera);
+    if (!ring) return;
+    this.seqFloor = Math.max(this.seqFloor, ring.nextSeq);
+    this.cameras.delete(camera);
+  }
+
   stats(camera: string): CameraStoreStats | undefined {
     const r = this.cameras.get(camera);
     if (!r) return undefined;
@@ -174,7 +248,8 @@ export function sharedFrameStore(): FrameStore {
   const g = globalThis as WithStore;
   if (!g[KEY]) {
     const cap = Number(process.env.EDGEVISION_FRAME_STORE_CAPACITY || 8);
-    g[KEY] = new FrameStore({ capacity: cap });
+    const maxCameras = Number(process.env.EDGEVISION_FRAME_STORE_MAX_CAMERAS || 64);
+    g[KEY] = new FrameStore({ capacity: cap, maxCameras });
   }
   return g[KEY]!;
 }

@@ -59,6 +59,20 @@ export class StatusThrottle {
     return s;
   }
 
+  /**
+   * A status shown without asking (a forced one: an error, a final figure): it becomes the last one
+   * shown, and a held-back routine one is dropped, so neither a late flush paints over it nor is the
+   * next routine status taken for a repeat of what was shown before it.
+   */
+  shown(state: StatusState, text: string, nowMs: number): NodeStatus {
+    const s = statusFor(state, text);
+    this.pending = null;
+    this.lastKey = `${s.fill}|${s.shape}|${s.text}`;
+    this.lastState = state;
+    this.lastAtMs = nowMs;
+    return s;
+  }
+
   /** The newest held-back status, if its interval has passed (call from a timer). */
   flush(nowMs: number): NodeStatus | null {
     if (!this.pending || nowMs - this.lastAtMs < this.minIntervalMs) return null;

@@ -10,6 +10,8 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
 import { VisionEvent, VisionFrame } from '../lib/types';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
+import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 
 /** The editor's fields: the counting options (strings from the form) plus these. */
 interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>> {
@@ -17,10 +19,13 @@ interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>
   geometry?: string;
   shifts?: string;
   metricsInterval?: string | number;
+  maxDetections?: string | number;
 }
 
-/** Cameras one node counts for; more is a wiring mistake (a per-frame topic), not a plant. */
-const MAX_CAMERAS = 64;
+/** Cameras one node counts for at once; more is a wiring mistake (a per-frame topic), not a plant. */
+const MAX_CAMERAS = DEFAULT_MAX_CAMERAS;
+/** Saved totals of cameras not counting now, kept at most (the oldest saved go first). */
+const MAX_SAVED_CAMERAS = 4 * MAX_CAMERAS;
 const SHIFT_CHECK_MS = 15_000;
 
 export = function (RED: Red) {
@@ -36,7 +41,9 @@ export = function (RED: Red) {
     let geometryText = config.geometry || '{"lines":[],"zones":[]}';
     let shifts: number[] = [];
     let metricsMs = 60_000;
+    let maxDetections = 0;
     try {
+      maxDetections = resolveMaxDetections(config.maxDetections);
       const o: Record<string, unknown> = {};
       for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof CountingOptions)[]) {
         if (k !== 'camera' && config[k] !== undefined) o[k] = config[k];
@@ -53,12 +60,20 @@ export = function (RED: Red) {
       configError = (e as Error).message;
     }
 
-    const counters = new Map<string, Counter>();
+    // A counter per camera, the least recently used evicted beyond MAX_CAMERAS and idle ones forgotten;
+    // an evicted camera's totals stay in `saved` (and context), so it carries on if it comes back.
+    const counters = new CameraTable<Counter>({ maxCameras: MAX_CAMERAS, idleMs: DEFAULT_CAMERA_IDLE_MS });
+    const drops = new DropCounts();
+    let warnedEviction = false;
     // The cameras whose newest frame the editor's drawing board may show.
     const pictures = new PictureCameras(node);
     const saved: Record<string, CounterSnapshot> = {};
     const restored = safeGet('counts');
-    if (restored && typeof restored === 'object') Object.assign(saved, restored);
+    if (restored && typeof restored === 'object') {
+      // Most recently saved last; only the newest MAX_SAVED_CAMERAS are kept.
+      const entries = Object.entries(restored as Record<string, CounterSnapshot>);
+      for (const [cam, snap] of entries.slice(-MAX_SAVED_CAMERAS)) saved[cam] = snap;
+    }
     let lastResetMs = Number(safeGet('lastResetMs'));
     if (!Number.isFinite(lastResetMs)) {
       lastResetMs = Date.now();
@@ -80,18 +95,54 @@ export = function (RED: Red) {
       }
     }
 
-    function counterFor(camera: string): Counter {
-      let c = counters.get(camera);
+    function counterFor(camera: string, send?: SendFn): Counter {
+      const now = Date.now();
+      let c = counters.get(camera, now);
       if (c) return c;
-      if (counters.size >= MAX_CAMERAS) throw new Error(`more than ${MAX_CAMERAS} cameras on one line-count node; is msg.topic the camera id?`);
       c = new Counter(geometryText, { ...options, camera });
       if (saved[camera]) c.restore(saved[camera]);
-      counters.set(camera, c);
+      const evicted = counters.set(camera, c, now);
+      for (const e of evicted) retire(e.camera, e.value, send);
+      if (evicted.length) {
+        drops.evicted(evicted.length);
+        if (!warnedEviction) {
+          warnedEviction = true;
+          node.warn(`more than ${MAX_CAMERAS} cameras: the counter of the least recently seen ("${evicted[0].camera}") was put away, its totals kept. Is msg.topic the camera id? (warned once; the status counts them)`);
+        }
+      }
       return c;
     }
 
+    /**
+     * A counter leaves memory (idle, or evicted for another camera): tracks still on it end (their
+     * zone exits and completed crossings go out), its totals stay saved.
+     */
+    function retire(camera: string, c: Counter, send?: SendFn): void {
+      const events = c.endAll(c.lastTime());
+      remember(camera, c.snapshot());
+      if (events.length) (send ?? ((m) => node.send(m)))([null, eventMsgs(events, camera), null]);
+    }
+
+    /**
+     * Saves a camera's totals as the newest, keeping at most MAX_SAVED_CAMERAS: the oldest saved of
+     * the cameras not held go first (key order is save order, except that names which are whole
+     * numbers come first: those go first then).
+     */
+    function remember(camera: string, snap: CounterSnapshot): void {
+      delete saved[camera];
+      saved[camera] = snap;
+      const keys = Object.keys(saved);
+      let n = keys.length;
+      for (const cam of keys) {
+        if (n <= MAX_SAVED_CAMERAS) break;
+        if (counters.has(cam)) continue;
+        delete saved[cam];
+        n--;
+      }
+    }
+
     function persist(): void {
-      for (const [cam, c] of counters) saved[cam] = c.snapshot();
+      for (const [cam, c] of counters.entries()) saved[cam] = c.snapshot();
       safeSet('counts', saved);
     }
 
@@ -102,14 +153,14 @@ export = function (RED: Red) {
     function showCounts(camera: string, counts: Record<string, DirectionCounts>): void {
       const parts: string[] = [];
       for (const [name, v] of Object.entries(counts).slice(0, 2)) parts.push(`${name} in ${v.in} out ${v.out}`);
-      status.set('running', `${camera}: ${parts.join(' · ') || 'no lines'}`);
+      status.set('running', `${camera}: ${parts.join(' · ') || 'no lines'}${drops.text()}`);
     }
 
     /** Zeroes totals: all cameras or one, all lines or some. A shift reset is all of them. */
     function resetAll(reason: string, lines: string[] | undefined, send: SendFn, camera?: string): void {
       const nowMs = Date.now();
       const events: NodeMessage[] = [];
-      for (const [cam, c] of counters) {
+      for (const [cam, c] of counters.entries()) {
         if (camera !== undefined && cam !== camera) continue;
         c.resetCounts(lines);
         events.push({ topic: cam, payload: { event: 'counts-reset', camera: cam, tMs: nowMs, reason, ...(lines ? { lines } : {}) } });
@@ -139,13 +190,19 @@ export = function (RED: Red) {
       lastShiftCheck = now;
       if (shiftBoundaryCrossed(shifts, lastResetMs, now)) resetAll('shift', undefined, send);
     }
-    const shiftTimer = setInterval(() => checkShift((m) => node.send(m)), SHIFT_CHECK_MS);
+    const shiftTimer = setInterval(() => {
+      checkShift((m) => node.send(m));
+      // Cameras that stopped sending long ago: their counters are put away (totals kept).
+      const idle = counters.sweep(Date.now());
+      for (const e of idle) retire(e.camera, e.value);
+      if (idle.length && !configError) persist();
+    }, SHIFT_CHECK_MS);
     shiftTimer.unref();
     const metricsTimer =
       metricsMs > 0
         ? setInterval(() => {
             const now = Date.now();
-            for (const [cam, c] of counters) {
+            for (const [cam, c] of counters.entries()) {
               node.send([null, null, { topic: cam, payload: c.takeMetrics(now), counts: c.counts() }]);
             }
           }, metricsMs)
@@ -187,7 +244,7 @@ export = function (RED: Red) {
         }
         if (p && typeof p === 'object' && p.event === 'track-end' && p.trackId !== undefined) {
           const camera = String(p.camera ?? msg.topic ?? '');
-          const c = counters.get(camera);
+          const c = counters.peek(camera);
           const tMs = Number.isFinite(p.tMs) ? Number(p.tMs) : Date.now();
           const events = c ? c.endTrack(Number(p.trackId), tMs) : [];
           if (events.length) send([null, eventMsgs(events, camera), null]);
@@ -205,19 +262,25 @@ export = function (RED: Red) {
         // msg.reset = true on a frame: reset that camera's totals, then count the frame. Only on a
         // frame that is accepted: a refused message changes nothing.
         if (msg.reset === true) {
-          counterFor(camera);
+          counterFor(camera, send);
           resetAll('message', undefined, send, camera);
         }
         const tMs = Number.isFinite(frame.tMs) ? Number(frame.tMs) : Date.now();
-        const c = counterFor(camera);
+        // Entries that are not detections are skipped and counted, and beyond the cap the lowest
+        // scores are dropped, before the counter does any work.
+        const b = boundDetections(p.detections, { maxDetections });
+        drops.add(b);
+        const c = counterFor(camera, send);
         checkShift(send);
-        const r = c.update(p.detections, tMs, width, height);
+        const r = c.update(b.detections, tMs, width, height);
         pictures.seen(camera, frame.camera);
-        const out: VisionFrame = { ...(p as VisionFrame), counts: r.counts, countsByClass: r.countsByClass, zones: r.zones };
+        // The detections counted (bad entries and those over the cap are not sent on).
+        const out: VisionFrame = { ...(p as VisionFrame), detections: b.detections, counts: r.counts, countsByClass: r.countsByClass, zones: r.zones };
         msg.payload = out;
         if (r.events.some((e) => e.event === 'line-crossing')) persist();
         send([msg, r.events.length ? eventMsgs(r.events, camera) : null, null]);
-        showCounts(camera, r.counts);
+        if (b.invalid) status.set('warning', `skipped ${b.firstInvalid}${drops.text()}`);
+        else showCounts(camera, r.counts);
         done();
       } catch (e) {
         const reason = (e as Error).message;
@@ -225,6 +288,9 @@ export = function (RED: Red) {
         done(e as Error);
       }
     });
+
+    /** Cameras counted now, totals kept, and what the bounds did (for tests and dashboards). */
+    node.countStats = () => ({ cameras: counters.size, saved: Object.keys(saved).length, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(shiftTimer);

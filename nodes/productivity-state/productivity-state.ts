@@ -12,6 +12,8 @@ import { Frame, FrameRef, VisionFrame } from '../lib/types';
 import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
 import { DEFAULT_OPTIONS } from '../lib/productivity/options';
 import { Patch, toOptions, num } from '../lib/productivity/settings';
+import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 
 /** Node-context key of the engine's snapshot (states, timelines, KPIs). */
 const STATE_KEY = 'state';
@@ -32,8 +34,16 @@ export = function (RED: Red) {
     let engine: ProductivityEngine | null = null;
     let base: Patch = {};
     let overrides: Record<string, unknown> = {};
+    let maxDetections = 0;
+    // The cameras the engine keeps state for (model health, the frame kept for differencing), by last
+    // frame: the least recently seen is forgotten beyond DEFAULT_MAX_CAMERAS, an idle one after a while.
+    const cameras = new CameraTable<true>({ maxCameras: DEFAULT_MAX_CAMERAS, idleMs: DEFAULT_CAMERA_IDLE_MS });
+    const drops = new DropCounts();
+    let warnedEviction = false;
     try {
-      base = toOptions(config, false);
+      maxDetections = resolveMaxDetections(config.maxDetections);
+      const { maxDetections: _cap, ...engineConfig } = config;
+      base = toOptions(engineConfig, false);
       engine = new ProductivityEngine(base);
       const saved = ctx.get('config');
       if (saved && typeof saved === 'object') {
@@ -47,6 +57,8 @@ export = function (RED: Red) {
       // States, timelines and KPIs carry on over a restart or redeploy (with a persistent context
       // store: the gateway's, or contextStorage localfilesystem in the user's settings.js).
       const restored = engine.restore(ctx.get(STATE_KEY));
+      const now = Date.now();
+      for (const cam of engine.cameraNames()) for (const e of cameras.set(cam, true, now)) engine.forgetCamera(e.camera);
       status.force('idle', `${engine.stationNames().length} stations · ${restored.stations ? `restored ${restored.stations} · ` : ''}waiting for frames`);
     } catch (e) {
       status.force('error', (e as Error).message);
@@ -64,13 +76,19 @@ export = function (RED: Red) {
       const n = { working: 0, idle: 0, absent: 0 } as Record<string, number>;
       for (const s of Object.values(stations)) n[s.state] = (n[s.state] ?? 0) + 1;
       const drift = engine!.driftingCameras();
-      const text = `${n.working} working · ${n.idle} idle · ${n.absent} absent`;
+      const text = `${n.working} working · ${n.idle} idle · ${n.absent} absent${drops.text()}`;
       if (drift.length) status.set('warning', `${text} · low confidence: ${drift.join(', ')}`);
       else status.set('running', text);
     }
 
     // The cameras whose newest frame the editor's drawing board may show (to draw stations on).
     const pictures = new PictureCameras(node);
+
+    // Cameras that stopped sending long ago are forgotten (stations and workers stay).
+    const sweeper = setInterval(() => {
+      for (const e of cameras.sweep(Date.now())) engine?.forgetCamera(e.camera);
+    }, 30_000);
+    sweeper.unref();
 
     // The engine's state goes to context at most every SAVE_EVERY_MS (and once more after a burst)
     // and on close: a hard kill loses at most that much, plus the context store's own flush interval
@@ -144,15 +162,32 @@ export = function (RED: Red) {
         }
         const ref = p.frame as FrameRef;
         const camera = typeof p.camera === 'string' && p.camera ? p.camera : ref.camera;
+        if (typeof camera !== 'string' || !camera) throw new Error('the vision frame names no camera (payload.camera or payload.frame.camera)');
+        if (typeof ref.tMs !== 'number' || !Number.isFinite(ref.tMs)) throw new Error('the vision frame has no frame.tMs (a finite frame time in ms)');
+        if (!(Number(ref.width) > 0 && Number(ref.height) > 0)) throw new Error('the vision frame has no frame.width / frame.height');
+        // Entries that are not detections are skipped and counted, and beyond the cap the lowest scores
+        // are dropped, before the engine does any work.
+        const b = boundDetections(p.detections, { maxDetections });
+        drops.add(b);
+        const evicted = cameras.get(camera, rx) ? [] : cameras.set(camera, true, rx);
+        for (const e of evicted) engine.forgetCamera(e.camera);
+        if (evicted.length) {
+          drops.evicted(evicted.length);
+          if (!warnedEviction) {
+            warnedEviction = true;
+            node.warn(`more than ${DEFAULT_MAX_CAMERAS} cameras: the state of the least recently seen ("${evicted[0].camera}") was dropped. Is the frame's camera id right? (warned once; the status counts them)`);
+          }
+        }
         // A frame that has left the store is no motion reading for this frame, not an error. Named:
         // a motion reading wants every frame, so a full-speed file replay waits for it too.
         const pixels: Frame | undefined = engine.needsPixels ? store.get(ref, node.id) : undefined;
-        const res = engine.processFrame({ camera, tMs: ref.tMs, width: ref.width, height: ref.height, detections: p.detections, pixels: pixels ?? null, rxMs: rx });
+        const res = engine.processFrame({ camera, tMs: ref.tMs, width: Number(ref.width), height: Number(ref.height), detections: b.detections, pixels: pixels ?? null, rxMs: rx });
         pictures.seen(camera, ref.camera);
-        msg.payload = { ...p, stations: res.stations };
+        msg.payload = { ...p, ...(b.detections !== p.detections ? { detections: b.detections } : {}), stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
         send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
-        showStatus(res.stations);
+        if (b.invalid) status.set('warning', `skipped ${b.firstInvalid}${drops.text()}`);
+        else showStatus(res.stations);
         saver.save();
         done();
       } catch (e) {
@@ -161,6 +196,9 @@ export = function (RED: Red) {
       }
     });
 
+    /** Cameras held by the engine and what the bounds did (for tests and dashboards). */
+    node.productivityStats = () => ({ cameras: engine ? engine.stats.cameras : 0, workers: engine ? engine.stats.workers : 0, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
+
     node.on('close', (removed: boolean, done: () => void) => {
       // A node deleted from the flow takes its state with it; a redeploy or a stop keeps it.
       if (removed) {
@@ -168,6 +206,8 @@ export = function (RED: Red) {
         ctx.set(STATE_KEY, undefined);
       } else saver.flush();
       status.close();
+      clearInterval(sweeper);
+      cameras.clear();
       pictures.clear();
       store.forgetReader(node.id);
       engine = null;

@@ -22,6 +22,7 @@ export interface ReidConfig {
   unlisted?: string;
   embedUntracked?: boolean;
   outputEmbeddings?: boolean;
+  maxDetections?: string | number;
 }
 
 /** Editor config → engine options (validated by the engine, which names what is wrong). */

@@ -17,6 +17,7 @@ import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
 import { ReidConfig, parseReidConfig } from './config';
 import { toMessageArray } from '../lib/reid/vector';
 import type { VisionModelNode } from '../model/settings';
+import { BoundedDetections, DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
 
 /** Frames waiting for embeddings beyond this are passed on with ids only (latency stays bounded). */
 const MAX_QUEUE = 4;
@@ -35,6 +36,10 @@ interface Job {
   send: SendFn;
   done: DoneFn;
   camera: string;
+  /** The frame's detections after the bounds (valid ones, at most the cap). */
+  dets: Detection[];
+  /** Why some of its detections were skipped (the status says it instead of the figures). */
+  warn?: string;
 }
 
 export = function (RED: Red) {
@@ -51,7 +56,9 @@ export = function (RED: Red) {
 
     let configError: string | undefined;
     let options: ReidOptionsInput = {};
+    let maxDetections = 0;
     try {
+      maxDetections = resolveMaxDetections(config.maxDetections);
       if (kind === 'onnx' && (!modelNode || typeof modelNode.acquireEmbedding !== 'function')) throw new Error('no vision-model selected (or choose the built-in colour descriptor)');
       options = parseReidConfig(config, kind);
     } catch (e) {
@@ -64,6 +71,7 @@ export = function (RED: Red) {
     let closed = false;
     let dropped = 0;
     let skipped = 0;
+    const drops = new DropCounts();
     const queue: Job[] = [];
     let running = false;
 
@@ -101,12 +109,13 @@ export = function (RED: Red) {
 
     function statusText(): string {
       const s = engine!.stats();
-      return `${embedder!.description} · ${s.tracks} tracks · ${s.gallery} in gallery · ${s.joins} joins${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      // The bounds' counts first: the status line is cut at 60 characters.
+      return `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
     }
 
     async function handle(job: Job, withEmbeddings: boolean): Promise<void> {
       const frame = job.msg.payload as VisionFrame;
-      const dets = frame.detections as Detection[];
+      const dets = job.dets;
       const tRaw = frame.frame?.tMs;
       const tMs = typeof tRaw === 'number' && Number.isFinite(tRaw) ? tRaw : Date.now();
       // Unnamed: re-id skips frames while busy, so it must not pace a replay (detect does).
@@ -139,7 +148,8 @@ export = function (RED: Red) {
       job.msg.payload = { ...frame, detections: out };
       const events = u.joins.map((j) => ({ topic: job.camera, payload: joinEvent(j) }));
       job.send([job.msg, events.length ? events : null]);
-      status.set('running', statusText());
+      if (job.warn) status.set('warning', `${job.warn}${drops.text()}`);
+      else status.set('running', statusText());
       job.done();
     }
 
@@ -201,7 +211,18 @@ export = function (RED: Red) {
         done(new Error('msg.topic (or msg.payload.camera) must name the camera'));
         return;
       }
-      queue.push({ msg, send, done, camera });
+      // Entries that are not detections are skipped and counted, and beyond the cap the lowest scores
+      // are dropped, before any work (embeddings, quality, matching) is done for them.
+      let b: BoundedDetections;
+      try {
+        b = boundDetections(p.detections, { maxDetections });
+      } catch (e) {
+        status.force('error', (e as Error).message);
+        done(e as Error);
+        return;
+      }
+      drops.add(b);
+      queue.push({ msg, send, done, camera, dets: b.detections, ...(b.invalid ? { warn: `skipped ${b.firstInvalid}` } : {}) });
       void pump();
     });
 
@@ -219,6 +240,7 @@ export = function (RED: Red) {
     });
 
     node.reidStats = () => (engine ? engine.stats() : undefined);
+    node.reidDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid });
     node.reidEmbedder = () => embedder?.description;
   }
   RED.nodes.registerType('vision-reid', VisionReidNode);

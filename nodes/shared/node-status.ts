@@ -2,7 +2,7 @@
  * Glue between the pure StatusThrottle and a Node-RED node: one instance per node. Routine updates
  * are limited to 1 Hz; the last held-back one is shown by a timer so the final figures always appear.
  */
-import { StatusThrottle, StatusState, statusFor } from '../lib/status';
+import { StatusThrottle, StatusState } from '../lib/status';
 
 interface StatusTarget {
   status(s: object): void;
@@ -28,7 +28,7 @@ export class NodeStatusReporter {
 
   /** Bypasses the throttle: for the final status on close. */
   force(state: StatusState, text: string): void {
-    this.node.status(statusFor(state, text));
+    this.node.status(this.throttle.shown(state, text, Date.now()));
   }
 
   clear(): void {

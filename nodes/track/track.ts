@@ -11,6 +11,8 @@ import { blank, optNumber } from '../shared/config-fields';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
 import { TrackEmit, annotateDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
+import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 
 interface TrackConfig {
   name?: string;
@@ -24,6 +26,7 @@ interface TrackConfig {
   smoothBoxes?: boolean;
   emit?: string;
   appearance?: boolean;
+  maxDetections?: string | number;
 }
 
 interface Camera {
@@ -35,6 +38,8 @@ interface Camera {
 const CONTEXT_KEY = 'trackConfig';
 /** A camera whose frames stopped this long ago (wall clock) has its tracks ended. */
 const IDLE_CAMERA_MS = 5 * 60 * 1000;
+/** … and after this long its tracker is forgotten too (the cameras table's idle time). */
+const FORGET_CAMERA_MS = DEFAULT_CAMERA_IDLE_MS;
 
 /**
  * Editor config → tracker options, on top of VISION_TRACK_DEFAULTS (calibrated for the default
@@ -91,7 +96,9 @@ export = function (RED: Red) {
     let configError: string | undefined;
     let base: TrackerOptionsInput = {};
     let options: TrackerOptionsInput = {};
+    let maxDetections = 0;
     try {
+      maxDetections = resolveMaxDetections(config.maxDetections);
       base = parseConfig(config);
       options = base;
       const saved = node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined;
@@ -107,8 +114,15 @@ export = function (RED: Red) {
       configError = (e as Error).message;
     }
 
-    const cameras = new Map<string, Camera>();
+    // One tracker per camera, the least recently used evicted beyond DEFAULT_MAX_CAMERAS, forgotten
+    // after FORGET_CAMERA_MS without frames.
+    const cameras = new CameraTable<Camera>({ maxCameras: DEFAULT_MAX_CAMERAS, idleMs: FORGET_CAMERA_MS });
+    // A camera whose tracker was forgotten and comes back continues above every id handed out before,
+    // so an id never names two objects for the stages downstream that remember ids.
+    let idFloor = 1;
+    let warnedEviction = false;
     let restarts = 0;
+    const drops = new DropCounts();
 
     function activeText(): string {
       let confirmed = 0;
@@ -119,7 +133,21 @@ export = function (RED: Red) {
         lost += s.lost;
       }
       const cams = cameras.size === 1 ? '1 camera' : `${cameras.size} cameras`;
-      return `${confirmed} active${lost ? `, ${lost} lost` : ''} · ${cams}${restarts ? ` · ${restarts} restarts` : ''}`;
+      return `${confirmed} active${lost ? `, ${lost} lost` : ''}${drops.text()} · ${cams}${restarts ? ` · ${restarts} restarts` : ''}`;
+    }
+
+    /** A tracker is forgotten: its tracks end (as lost) and its ids stay used. */
+    function forget(cam: string, c: Camera, reason: 'idle' | 'cap'): NodeMessage[] {
+      idFloor = Math.max(idFloor, c.tracker.stats().nextId);
+      if (reason === 'cap') {
+        drops.evicted(1);
+        if (!warnedEviction) {
+          warnedEviction = true;
+          node.warn(`more than ${DEFAULT_MAX_CAMERAS} cameras: the tracker of the least recently seen ("${cam}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`);
+        }
+      }
+      if (!Number.isFinite(c.lastTMs)) return []; // reset since its last frame: nothing to end
+      return eventMessages(c.tracker.reset(c.lastTMs + c.tracker.options.lostBufferS * 1000 + 1, 'lost'), cam);
     }
 
     function eventMessages(events: TrackEvent[], camera: string): NodeMessage[] {
@@ -132,7 +160,7 @@ export = function (RED: Red) {
      */
     function resetCameras(camera: string | undefined): NodeMessage[] {
       const out: NodeMessage[] = [];
-      for (const [cam, c] of cameras) {
+      for (const [cam, c] of cameras.entries()) {
         if (camera !== undefined && cam !== camera) continue;
         out.push(...eventMessages(c.tracker.reset(c.lastTMs), cam));
         c.lastTMs = -Infinity;
@@ -153,7 +181,8 @@ export = function (RED: Red) {
     const sweeper = setInterval(() => {
       const now = Date.now();
       const out: NodeMessage[] = [];
-      for (const [cam, c] of cameras) {
+      for (const e of cameras.sweep(now)) out.push(...forget(e.camera, e.value, 'idle'));
+      for (const [cam, c] of cameras.entries()) {
         if (now - c.lastWallMs < IDLE_CAMERA_MS || c.tracker.stats().total === 0) continue;
         // Ended as lost, at the time the lost buffer would have run out; the tracker's clock is not
         // moved, so the source may resume from its last frame time.
@@ -169,8 +198,9 @@ export = function (RED: Red) {
     if (configError) status.force('error', configError);
     else status.force('idle', 'waiting for frames');
 
-    function annotate(frame: VisionFrame, camera: string, tMs: number): { payload: VisionFrame; events: NodeMessage[] } {
-      let cam = cameras.get(camera);
+    function annotate(frame: VisionFrame, dets: Detection[], camera: string, tMs: number): { payload: VisionFrame; events: NodeMessage[] } {
+      const now = Date.now();
+      let cam = cameras.get(camera, now);
       const events: NodeMessage[] = [];
       if (cam && tMs < cam.lastTMs) {
         // Time went back: a looping file or a restarted source. Start again rather than fail every frame.
@@ -178,10 +208,9 @@ export = function (RED: Red) {
         restarts++;
       }
       if (!cam) {
-        cam = { tracker: new Tracker(options), lastTMs: tMs, lastWallMs: Date.now() };
-        cameras.set(camera, cam);
+        cam = { tracker: new Tracker({ ...options, firstId: Math.max(idFloor, options.firstId ?? 1) }), lastTMs: tMs, lastWallMs: now };
+        for (const e of cameras.set(camera, cam, now)) events.push(...forget(e.camera, e.value, 'cap'));
       }
-      const dets = frame.detections as Detection[];
       const u = cam.tracker.update(dets, tMs);
       cam.lastTMs = tMs;
       cam.lastWallMs = Date.now();
@@ -250,12 +279,17 @@ export = function (RED: Red) {
       // Frame time drives the lost buffer; without one, fall back to the arrival time.
       const tMs = typeof tRaw === 'number' && Number.isFinite(tRaw) ? tRaw : Date.now();
       try {
+        // Entries that are not detections are skipped and counted, and beyond the cap the lowest
+        // scores are dropped, before the tracker does any work.
+        const b = boundDetections(frame.detections, { maxDetections });
+        drops.add(b);
         const pre = resetFirst ? resetCameras(camera) : [];
-        const { payload, events } = annotate(frame, camera, tMs);
+        const { payload, events } = annotate(frame, b.detections, camera, tMs);
         msg.payload = payload;
         const ev = [...pre, ...events];
         send([msg, ev.length ? ev : null]);
-        status.set('running', activeText());
+        if (b.invalid) status.set('warning', `skipped ${b.firstInvalid}${drops.text()}`);
+        else status.set('running', activeText());
         done();
       } catch (e) {
         const reason = (e as Error).message;
@@ -271,9 +305,11 @@ export = function (RED: Red) {
       done();
     });
 
+    /** What the bounds did: detections dropped over the cap, skipped as bad, trackers evicted. */
+    node.trackDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras, cameras: cameras.size });
     node.trackStats = () => {
       const out: Record<string, ReturnType<Tracker['stats']>> = {};
-      for (const [cam, c] of cameras) out[cam] = c.tracker.stats();
+      for (const [cam, c] of cameras.entries()) out[cam] = c.tracker.stats();
       return out;
     };
   }

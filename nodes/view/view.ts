@@ -16,10 +16,12 @@ import { sharedFrameStore } from '../lib/frame-store';
 import { VisionFrame } from '../lib/types';
 import { OverlayFrame, RateGate, mjpegPartHeader, viewCaption } from '../lib/view/overlay';
 import { SETTING_KEYS, ViewSettings, renderView, toSettings } from './render';
+import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 
 const BOUNDARY = 'edgevisionframe';
 /** Cameras one node serves; more is a wiring mistake (a per-frame topic), not a plant. */
-const MAX_CAMERAS = 64;
+const MAX_CAMERAS = DEFAULT_MAX_CAMERAS;
 
 interface Client {
   res: any;
@@ -126,7 +128,9 @@ export = function (RED: Red) {
     let overrides: Record<string, unknown> = {};
     let settings: ViewSettings | null = null;
     let configError = '';
+    let maxDetections = 0;
     try {
+      maxDetections = resolveMaxDetections(config.maxDetections);
       const saved = ctx.get('viewConfig');
       if (saved && typeof saved === 'object') {
         try {
@@ -141,7 +145,13 @@ export = function (RED: Red) {
       configError = (e as Error).message;
       status.force('error', configError);
     }
-    const views = new Map<string, CameraView>();
+    // One view per camera: the least recently fed evicted beyond MAX_CAMERAS, an idle one (no frame for
+    // a while and nobody watching) forgotten.
+    const views = new CameraTable<CameraView>({ maxCameras: MAX_CAMERAS, idleMs: DEFAULT_CAMERA_IDLE_MS });
+    const drops = new DropCounts();
+    let warnedEviction = false;
+    /** Why the newest frame had detections skipped ('' when it had none): the status says it until a clean frame. */
+    let warning = '';
 
     function makeView(camera: string): CameraView {
       const cv: CameraView = {
@@ -201,19 +211,42 @@ export = function (RED: Red) {
     }
 
     function viewFor(camera: string): CameraView {
-      let cv = views.get(camera);
+      const now = Date.now();
+      let cv = views.get(camera, now);
       if (cv) return cv;
-      if (views.size >= MAX_CAMERAS) throw new Error(`more than ${MAX_CAMERAS} cameras: is msg.topic set to the camera id?`);
       if (reg) {
         const other = reg.cameras.get(camera);
         if (other && other.owner !== node.id) node.warn(`camera "${camera}" was served by another vision-view node; this one serves it now`);
       }
       cv = makeView(camera);
-      views.set(camera, cv);
+      const evicted = views.set(camera, cv, now);
       reg?.cameras.set(camera, cv);
+      for (const e of evicted) drop(e.value);
+      if (evicted.length) {
+        drops.evicted(evicted.length);
+        if (!warnedEviction) {
+          warnedEviction = true;
+          node.warn(`more than ${MAX_CAMERAS} cameras: the view of the least recently seen ("${evicted[0].camera}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`);
+        }
+      }
       return cv;
     }
     if (fixedCamera && !configError) viewFor(fixedCamera);
+
+    /** A view leaves: its timer stops, its viewers' streams end, its URL is no longer served. */
+    function drop(cv: CameraView): void {
+      if (cv.timer) clearTimeout(cv.timer);
+      cv.timer = null;
+      for (const c of cv.clients) {
+        try {
+          c.res.end();
+        } catch {
+          /* the viewer went away */
+        }
+      }
+      cv.clients.clear();
+      if (reg && reg.cameras.get(cv.camera) === cv) reg.cameras.delete(cv.camera);
+    }
 
     function pump(cv: CameraView): void {
       if (!cv.fresh || (cv.clients.size === 0 && !settings?.sendJpeg)) return;
@@ -275,12 +308,24 @@ export = function (RED: Red) {
       }
       const watching = `${viewers} viewer${viewers === 1 ? '' : 's'}`;
       // The view's own rate of pictures, labelled as such: the camera's rate is in the caption.
-      if (sending) status.set('running', `sending JPEG · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms · ${watching}`);
-      else if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers`);
-      else status.set('running', `${watching} · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms`);
+      const extra = drops.text();
+      if (warning) status.set('warning', `${warning}${extra}`);
+      // Drops first: a status line is cut at 60 characters.
+      else if (sending) status.set('running', `sending JPEG${extra} · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms · ${watching}`);
+      else if (viewers === 0) status.set('idle', `${views.size} camera${views.size === 1 ? '' : 's'} · no viewers${extra}`);
+      else status.set('running', `${watching}${extra} · encodes ${fps.toFixed(1)}/s · ${ms.toFixed(0)} ms`);
     }
     if (!configError) status.force('idle', fixedCamera ? `/vision-view/${fixedCamera}.mjpg · no viewers` : 'waiting for frames');
-    const statusTimer = setInterval(showStatus, 2000);
+    const statusTimer = setInterval(() => {
+      // Views without frames for a while and without viewers are forgotten; one being watched stays
+      // (its viewers keep the last picture) and is looked at again next time.
+      const now = Date.now();
+      for (const e of views.sweep(now)) {
+        if (e.value.clients.size || e.camera === fixedCamera) views.set(e.camera, e.value, now);
+        else drop(e.value);
+      }
+      showStatus();
+    }, 2000);
     statusTimer.unref();
 
     function applyConfig(payload: unknown): void {
@@ -312,7 +357,7 @@ export = function (RED: Red) {
         if (configError) throw new Error(configError);
         if (msg.topic === 'snapshot') {
           const cam = String((msg.payload && msg.payload.camera) || (typeof msg.payload === 'string' && msg.payload) || fixedCamera || [...views.keys()][0] || '');
-          const cv = views.get(cam);
+          const cv = views.peek(cam);
           if (!cv) throw new Error(`no frames seen for camera "${cam}"`);
           cv.encode().then(
             (jpeg) => {
@@ -333,11 +378,21 @@ export = function (RED: Red) {
           done();
           return;
         }
+        if (p.detections !== undefined && !Array.isArray(p.detections)) throw new Error('msg.payload.detections must be an array of detections');
+        // Entries that are not detections are skipped and counted, and beyond the cap the lowest scores
+        // are dropped: what a picture costs to draw is bounded by the cap and the picture's size.
+        const b = boundDetections(Array.isArray(p.detections) ? p.detections : [], { maxDetections });
+        drops.add(b);
+        warning = b.invalid ? `skipped ${b.firstInvalid}` : '';
         const cv = viewFor(camera);
-        cv.latest = p;
+        cv.latest = b.detections === p.detections || p.detections === undefined ? p : { ...p, detections: b.detections };
+        // The view keeps the message (for Send JPEG): without what was dropped, so a Complete or Catch
+        // node's copy of it costs what the bounded frame does.
+        msg.payload = cv.latest;
         cv.latestMsg = msg;
         cv.fresh = true;
         pump(cv);
+        if (b.overCap || b.invalid) showStatus();
         done();
       } catch (e) {
         status.force('error', (e as Error).message);
@@ -345,22 +400,13 @@ export = function (RED: Red) {
       }
     });
 
+    /** Views held and what the bounds did (for tests and dashboards). */
+    node.viewStats = () => ({ cameras: views.size, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
+
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       status.close();
-      for (const cv of views.values()) {
-        if (cv.timer) clearTimeout(cv.timer);
-        cv.timer = null;
-        for (const c of cv.clients) {
-          try {
-            c.res.end();
-          } catch {
-            /* the viewer went away */
-          }
-        }
-        cv.clients.clear();
-        if (reg && reg.cameras.get(cv.camera) === cv) reg.cameras.delete(cv.camera);
-      }
+      for (const cv of views.values()) drop(cv);
       views.clear();
       done();
     });

@@ -685,6 +685,8 @@ describe('vision-camera-source: frame time and frame rate', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-context-'));
     const ctxModule = helper._context;
     const KEY = Symbol.for('edgevision.frameStore');
+    // Other test files hold the process's store (captured when they load): put it back afterwards.
+    const processStore = globalThis[KEY];
     try {
       helper.settings({ contextStorage: { default: { module: 'localfilesystem', config: { dir, flushInterval: 1 } } } });
       const f = flow({ camera: 'restart-clock', url: asset('video/vtest.avi'), realtime: true, loop: true });
@@ -713,6 +715,7 @@ describe('vision-camera-source: frame time and frame rate', function () {
       assert.strictEqual(t.times[t.marks[1]], saved.mediaClock['restart-clock'].lastTMs + 100);
     } finally {
       await helper.unload();
+      globalThis[KEY] = processStore;
       helper.settings({});
       fs.rmSync(dir, { recursive: true, force: true });
     }

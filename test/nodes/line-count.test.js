@@ -109,6 +109,26 @@ describe('vision-line-count (node)', function () {
     assert.deepStrictEqual(frames[59].payload.counts.door, { in: 2, out: 0 });
   });
 
+  it('a 65th camera puts away the least recently seen counter, not the frame: its totals come back with it', async function () {
+    const { lc, frames, caught, events } = await loadLineCount(flow());
+    const warns = [];
+    lc.warn = (m) => warns.push(String(m));
+    for (const m of crossing('first', 1)) lc.receive(m);
+    // Someone standing in the zone of the first camera when it is put away: they exit then.
+    lc.receive(frame('first', 30, [person(9, 0.75, 0.75)]));
+    for (let k = 0; k < 3; k++) lc.receive(frame('first', 31 + k, [person(9, 0.75, 0.75)]));
+    for (let i = 0; i < 64; i++) lc.receive(frame(`cam-${i}`, 0, [person(1, 0.5, 0.3)]));
+    await waitFor(() => frames.length === 20 + 4 + 64, 5000, 'every frame counted');
+    assert.strictEqual(caught.length, 0, 'no frame refused');
+    assert.strictEqual(lc.countStats().cameras, 64);
+    assert.strictEqual(lc.countStats().evictedCameras, 1);
+    assert.strictEqual(warns.filter((w) => /more than 64 cameras: the counter of the least recently seen \("first"\)/.test(w)).length, 1);
+    assert.ok(events.some((e) => e.payload.event === 'zone-exit' && e.payload.camera === 'first'), 'its open zone visit ended');
+    lc.receive(frame('first', 40, []));
+    await waitFor(() => frames.length === 20 + 4 + 64 + 1, 5000, 'the first camera back');
+    assert.deepStrictEqual(frames[frames.length - 1].payload.counts.door, { in: 1, out: 0 }, 'its totals carried on');
+  });
+
   it('zone enter, track-end → exit with dwell, occupancy on the frame', async function () {
     const { lc, frames, events } = await loadLineCount(flow());
     for (let i = 0; i < 6; i++) lc.receive(frame('cam', i, [person(3, 0.75, 0.75)]));

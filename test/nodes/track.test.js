@@ -223,11 +223,15 @@ describe('vision-track node', function () {
     await waitFor(() => h.got.caught.length === 1, 2000, 'catch');
     assert.match(h.got.caught[0].error.message, /must be a vision frame/);
     await waitFor(() => h.got.statuses.some((s) => s.status.fill === 'red'), 2000, 'red status');
-    h.trk.receive({ topic: 'a', payload: { camera: 'a', frame: { tMs: 0 }, detections: [{ box: [1, 2] }] } });
-    await waitFor(() => h.got.caught.length === 2, 2000, 'second catch');
-    assert.match(h.got.caught[1].error.message, /detection 0 needs a box/);
+    // A detection without a usable box is skipped and counted (the frame's other detections go on),
+    // with a yellow status that says which and why.
+    h.trk.receive({ topic: 'a', payload: { camera: 'a', frame: { tMs: 0 }, detections: [{ box: [1, 2] }, person(300)] } });
+    await waitFor(() => h.got.out.length === 1, 2000, 'the frame, without the bad detection');
+    assert.strictEqual(h.got.caught.length, 1);
+    assert.deepStrictEqual(h.got.out[0].payload.detections.map((d) => d.box[0]), [300]);
+    await waitFor(() => h.got.statuses.some((s) => s.status.fill === 'yellow' && /detection 0: box has 2 values, not 4/.test(s.status.text)), 2000, 'yellow status');
     h.trk.receive(frameMsg('a', 1, [person(100)]));
-    await waitFor(() => h.got.out.length === 1, 2000, 'still running');
+    await waitFor(() => h.got.out.length === 2, 2000, 'still running');
   });
 
   it('config messages: a bad option is refused with its name; a good one is applied and kept in context', async () => {

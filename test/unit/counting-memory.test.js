@@ -4,6 +4,7 @@
 // or timeout) and every person must still be counted exactly once.
 const assert = require('assert');
 const { Counter } = require('../../dist/nodes/lib/counting');
+const { MAX_TRACK_RECORDS, MAX_CLASSES } = require('../../dist/nodes/lib/counting/counter.js');
 
 describe('counting: memory over a long run', function () {
   it('per-track state stays bounded and counts stay exact over 90,000 frames', function () {
@@ -116,5 +117,36 @@ describe('counting: memory over a long run', function () {
     c.update([], 20000 * 40 + 10000, 640, 480);
     assert.deepStrictEqual(c.stateSize(), { tracks: 0, ended: 0 });
     assert.strictEqual(c.update([], 20000 * 40 + 10040, 640, 480).zones.z.occupancy, 0);
+  });
+
+  it('ids from anywhere (a new one per detection every frame): records stay within MAX_TRACK_RECORDS, the oldest end early', function () {
+    const W = 1000;
+    const H = 1000;
+    const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] }, { camera: 'flood', relinkS: 10, trackTimeoutS: 60 });
+    let id = 1;
+    for (let f = 0; f < 12; f++) {
+      const dets = Array.from({ length: 1000 }, (_, k) => ({ box: [k % 900, 100 + f, (k % 900) + 40, 200 + f], score: 0.9, classId: 0, label: 'person', trackId: id++, trackState: 'confirmed' }));
+      c.update(dets, f * 40, W, H);
+      const s = c.stateSize();
+      assert.ok(s.tracks <= MAX_TRACK_RECORDS && s.ended <= MAX_TRACK_RECORDS, `frame ${f}: ${JSON.stringify(s)}`);
+    }
+    assert.strictEqual(c.stateSize().tracks, MAX_TRACK_RECORDS);
+    assert.strictEqual(c.evictedTracks, 12000 - MAX_TRACK_RECORDS);
+  });
+
+  it('labels counted separately are bounded: beyond MAX_CLASSES they count as "other"', function () {
+    const W = 1000;
+    const H = 1000;
+    const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] }, { camera: 'labels', minFrames: 1 });
+    const N = MAX_CLASSES + 10;
+    for (let f = 0; f < 10; f++) {
+      const y = 300 + f * 50;
+      const dets = Array.from({ length: N }, (_, k) => ({ box: [k * 10, y - 50, k * 10 + 8, y], score: 0.9, classId: k, label: `class-${k}`, trackId: k + 1, trackState: 'confirmed' }));
+      c.update(dets, f * 40, W, H);
+    }
+    const byClass = c.countsByClass().door;
+    assert.strictEqual(c.counts().door.in, N, 'every one counted');
+    assert.strictEqual(Object.keys(byClass).length, MAX_CLASSES + 1);
+    assert.deepStrictEqual(byClass.other, { in: 10, out: 0 });
   });
 });

@@ -120,5 +120,34 @@ describe('detect waiting queue (frames newest-wins, images queued)', () => {
 
   it('rejects a bound that is not a whole number ≥ 1', () => {
     for (const bad of [0, -1, 1.5, NaN]) assert.throws(() => new DetectQueue(bad), /whole number ≥ 1/);
+    assert.throws(() => new DetectQueue(1, 0), /cameras waiting must be a whole number ≥ 1/);
+  });
+
+  it('20 000 distinct cameras while the model is busy: at most maxTopics wait, each one beyond pushes out the longest-waiting', () => {
+    const q = new DetectQueue(1, 3);
+    const pushedOut = [];
+    for (let i = 0; i < 20000; i++) {
+      const out = q.offerFrame(`cam-${i}`, i);
+      if (out !== undefined) pushedOut.push(out);
+      assert.ok(q.size <= 3);
+    }
+    assert.strictEqual(pushedOut.length, 20000 - 3);
+    assert.deepStrictEqual(pushedOut.slice(0, 3), [0, 1, 2], 'oldest first');
+    assert.deepStrictEqual(q.take(10), [19997, 19998, 19999]);
+  });
+
+  it('images of a topic beyond maxTopics are refused; room again once a topic is done', () => {
+    const q = new DetectQueue(4, 2);
+    const a1 = q.offerImage('a', 1);
+    assert.ok(q.offerImage('b', 2));
+    assert.strictEqual(q.offerImage('c', 3), undefined);
+    assert.strictEqual(q.imageTopics, 2);
+    const a4 = q.offerImage('a', 4);
+    assert.ok(a4, 'a topic already waiting takes more, up to perTopic');
+    q.ready(a1);
+    assert.deepStrictEqual(q.take(1), [1]);
+    assert.strictEqual(q.offerImage('c', 5), undefined, 'a still waits');
+    q.remove(a4);
+    assert.ok(q.offerImage('c', 6), 'a is done: room for c');
   });
 });

@@ -76,4 +76,32 @@ describe('FrameStore', () => {
     assert.strictEqual(s.stats('c').bytes, 0);
     assert.strictEqual(s.put('c', px(1, 1), 1, 1, 1).seq, 1);
   });
+
+  it('holds at most maxCameras: one more forgets the camera put to least recently, counted; a seq is never reused', () => {
+    const s = new FrameStore({ capacity: 2, maxCameras: 2 });
+    s.put('a', px(1, 1), 1, 1, 0);
+    const b0 = s.put('b', px(1, 1), 1, 1, 0);
+    s.put('a', px(1, 1), 1, 1, 1); // a is now the most recently put
+    s.put('c', px(1, 1), 1, 1, 0);
+    assert.deepStrictEqual(s.cameraIds(), ['a', 'c']);
+    assert.deepStrictEqual(s.totals(), { cameras: 2, evictedCameras: 1, idleCameras: 0 });
+    assert.strictEqual(s.get(b0), undefined, "b's pixels are gone");
+    const b = s.put('b', px(1, 1), 1, 1, 5); // b comes back (evicting a) above every seq handed out before
+    assert.ok(b.seq > b0.seq, `seq ${b.seq}`);
+    for (let i = 0; i < 20000; i++) s.put(`topic-${i}`, px(1, 1), 1, 1, 0);
+    assert.strictEqual(s.totals().cameras, 2);
+  });
+
+  it('forgets cameras not put to for idleMs of the time the caller passes in; cameras put without a time stay', () => {
+    const s = new FrameStore({ capacity: 2, idleMs: 1000 });
+    s.put('old', px(1, 1), 1, 1, 0, 'rgb24', 0);
+    s.put('untimed', px(1, 1), 1, 1, 0);
+    s.put('live', px(1, 1), 1, 1, 0, 'rgb24', 500);
+    assert.deepStrictEqual(s.sweep(999), []);
+    s.put('live', px(1, 1), 1, 1, 1, 'rgb24', 1200); // put() sweeps: "old" is 1200 ms old
+    assert.deepStrictEqual(s.cameraIds(), ['untimed', 'live']);
+    assert.deepStrictEqual(s.totals(), { cameras: 2, evictedCameras: 0, idleCameras: 1 });
+    assert.deepStrictEqual(s.sweep(5000), ['live']);
+    assert.throws(() => new FrameStore({ maxCameras: 0 }), /max cameras must be a whole number/);
+  });
 });

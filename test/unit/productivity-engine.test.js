@@ -147,4 +147,20 @@ describe('productivity: the CLI function (computeStationKpis)', () => {
     // (absent at 61 + 20), so working 11–81, then absent: working 70, absent 11 + 19.
     assert.deepStrictEqual(r, { stations: { a: { working_s: 70, idle_s: 0, absent_s: 30, utilisation: 70, units: 4 } } });
   });
+
+  it('forgetCamera: the camera goes, its workers end their presence (the record stays for the KPIs), others are untouched', () => {
+    const e = new ProductivityEngine({ stations: ZONES, activitySource: 'presence', presenceOnMs: 0, presenceOffMs: 2000 });
+    e.processFrame(frame('cam', 0, [det(1, 5)]));
+    e.processFrame(frame('cam2', 0, [det(7, 40)]));
+    e.processFrame(frame('cam', 1, [det(1, 5)]));
+    assert.deepStrictEqual(e.cameraNames(), ['cam', 'cam2']);
+    assert.strictEqual(e.forgetCamera('cam'), true);
+    assert.strictEqual(e.forgetCamera('cam'), false);
+    assert.deepStrictEqual(e.cameraNames(), ['cam2']);
+    const k = e.kpis(5000);
+    assert.strictEqual(k.workers['cam:1'].state, 'absent', 'ended');
+    assert.ok(k.workers['cam:1'].shift.working_s > 0, 'its time is kept');
+    assert.strictEqual(k.workers['cam2:7'].state, 'working', 'the other camera is untouched');
+    assert.strictEqual(e.stats.cameras, 1);
+  });
 });

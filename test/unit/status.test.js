@@ -19,3 +19,14 @@ describe('status convention', () => {
     assert.ok(t.offer('running', '3 frames', 1002));
   });
 });
+
+describe('status convention: forced statuses', () => {
+  it('a forced status is the last one shown: a held-back routine one never paints over it, and the same routine text shows again after it', () => {
+    const t = new StatusThrottle(1000);
+    assert.ok(t.offer('running', '1 frames', 0));
+    assert.strictEqual(t.offer('running', '2 frames', 100), null); // held
+    assert.deepStrictEqual(t.shown('error', 'bad frame', 200), { fill: 'red', shape: 'ring', text: 'bad frame' });
+    assert.strictEqual(t.flush(1500), null, 'the held one is gone');
+    assert.deepStrictEqual(t.offer('running', '1 frames', 300), { fill: 'green', shape: 'dot', text: '1 frames' }, 'back to green at once');
+  });
+});

@@ -1,7 +1,9 @@
 'use strict';
 // Tracker scenarios on synthetic detections: crossing, occlusion, the lost buffer, memory, options.
 const assert = require('assert');
-const { Tracker, resolveTrackerOptions, DEFAULT_TRACKER_OPTIONS } = require('../../dist/nodes/lib/tracking/tracker.js');
+const { Tracker, resolveTrackerOptions, DEFAULT_TRACKER_OPTIONS, overlappingPairs, solveSparse, MAX_CANDIDATES_PER_BOX } = require('../../dist/nodes/lib/tracking/tracker.js');
+const { solveAssignment } = require('../../dist/nodes/lib/tracking/assignment.js');
+const { iou } = require('../../dist/nodes/lib/geometry.js');
 
 const person = (cx, cy, w = 40, h = 100, score = 0.95, classId = 0) => ({
   box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
@@ -227,5 +229,74 @@ describe('tracking/tracker', () => {
     assert.ok(maxTracks < 60, `live tracks peaked at ${maxTracks}`);
     assert.ok(maxVotes <= maxTracks, 'one class vote entry per track (one class here)');
     assert.ok(Math.max(...samples.slice(5)) <= Math.max(...samples.slice(0, 5)) + 10, `no growth: ${samples}`);
+  });
+
+  describe('bounded work per frame', () => {
+    const randomBoxes = (rnd, n, W = 600, H = 400) =>
+      Array.from({ length: n }, () => {
+        const x = rnd() * W;
+        const y = rnd() * H;
+        return [x, y, x + 10 + rnd() * 60, y + 20 + rnd() * 100];
+      });
+
+    it('overlappingPairs finds exactly the pairs with positive overlap (brute force), when no box has too many', () => {
+      const rnd = lcg(7);
+      for (let trial = 0; trial < 30; trial++) {
+        const a = randomBoxes(rnd, Math.floor(rnd() * 40));
+        const b = randomBoxes(rnd, Math.floor(rnd() * 40));
+        const got = overlappingPairs(a, b);
+        const pairs = got.rows.map((r, k) => `${r},${got.cols[k]}`).sort();
+        const want = [];
+        a.forEach((x, r) => b.forEach((y, c) => iou(x, y) > 0 && want.push(`${r},${c}`)));
+        assert.deepStrictEqual(pairs, want.sort(), `trial ${trial}`);
+      }
+    });
+
+    it('overlappingPairs on a flood of identical boxes keeps at most MAX_CANDIDATES_PER_BOX pairs per box', () => {
+      const same = Array.from({ length: 1000 }, () => [100, 100, 200, 300]);
+      const got = overlappingPairs(same, same);
+      assert.ok(got.rows.length <= MAX_CANDIDATES_PER_BOX * 1000, `${got.rows.length} pairs`);
+      const perRow = new Map();
+      got.rows.forEach((r) => perRow.set(r, (perRow.get(r) || 0) + 1));
+      assert.ok(Math.max(...perRow.values()) <= MAX_CANDIDATES_PER_BOX);
+    });
+
+    it('solveSparse (per connected group) costs the same as the dense gated assignment', () => {
+      const rnd = lcg(99);
+      for (let trial = 0; trial < 200; trial++) {
+        const n = 1 + Math.floor(rnd() * 8);
+        const m = 1 + Math.floor(rnd() * 8);
+        const gate = 0.8;
+        const dense = Array.from({ length: n }, () => Array.from({ length: m }, () => (rnd() < 0.35 ? rnd() * gate : Infinity)));
+        const er = [];
+        const ec = [];
+        const ew = [];
+        dense.forEach((row, r) => row.forEach((w, c) => Number.isFinite(w) && (er.push(r), ec.push(c), ew.push(w))));
+        const rowToCol = solveSparse(n, m, er, ec, ew, gate);
+        const cost = (r2c) => r2c.reduce((sum, c, r) => sum + (c >= 0 ? dense[r][c] : gate), 0);
+        const want = solveAssignment(dense, { unmatchedCost: gate });
+        assert.ok(Math.abs(cost(rowToCol) - cost(want.rowToCol)) < 1e-9, `trial ${trial}: ${cost(rowToCol)} vs ${cost(want.rowToCol)}`);
+        const cols = rowToCol.filter((c) => c >= 0);
+        assert.strictEqual(new Set(cols).size, cols.length, 'a column at most once');
+      }
+    });
+
+    it('a flood of identical boxes at the cap: every detection handled, one track per detection, lost tracks bounded by maxLostTracks', () => {
+      const tracker = new Tracker({ maxLostTracks: 50 });
+      const flood = Array.from({ length: 1000 }, () => ({ box: [100, 100, 200, 300], score: 0.95, classId: 0, label: 'person' }));
+      let u;
+      for (let f = 0; f < 3; f++) u = tracker.update(flood, f * 40);
+      assert.strictEqual(u.tracks.filter((t) => t.detectionIndex >= 0).length, 1000, 'each detection matched to a track');
+      assert.strictEqual(tracker.stats().total, 1000);
+      // The flood stops: the 1000 confirmed tracks become lost, and all but 50 of them end at once.
+      u = tracker.update([], 120);
+      assert.strictEqual(tracker.stats().lost, 50);
+      assert.strictEqual(u.ended.length, 950);
+      assert.ok(u.ended.every((e) => e.reason === 'lost'));
+    });
+
+    it('maxLostTracks is checked like every option', () => {
+      assert.throws(() => new Tracker({ maxLostTracks: -1 }), /maxLostTracks must be an integer in \[0, 1000000\]/);
+    });
   });
 });

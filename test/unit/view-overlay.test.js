@@ -3,7 +3,7 @@
 // the overlay puts each thing where the frame says, geometry errors say what is wrong, and the
 // frame-rate gate and output size follow their rules.
 const assert = require('assert');
-const { Canvas, parseColour } = require('../../dist/nodes/lib/view/raster.js');
+const { Canvas, parseColour, clipSegment } = require('../../dist/nodes/lib/view/raster.js');
 const { drawOverlay, overlaySvg, parseViewGeometry, viewSize, viewCaption, RateGate, trackColour, STATE_COLOURS, mjpegPartHeader } = require('../../dist/nodes/lib/view/overlay.js');
 
 const px = (c, x, y) => [...c.data.subarray((y * c.width + x) * 3, (y * c.width + x) * 3 + 3)];
@@ -185,5 +185,48 @@ describe('view: sizes, rate and stream framing', () => {
 
   it('frames an MJPEG part', () => {
     assert.strictEqual(mjpegPartHeader('b', 12), '--b\r\nContent-Type: image/jpeg\r\nContent-Length: 12\r\n\r\n');
+  });
+});
+
+describe('view: drawing is bounded by the picture', () => {
+  const W = 64;
+  const H = 48;
+  const NO_GEOMETRY = { lines: [], zones: [], stations: [] };
+  const draw = (detections) => {
+    const c = new Canvas(new Uint8Array(W * H * 3), W, H);
+    const stats = drawOverlay(c, { camera: 'a', width: W, height: H, detections }, NO_GEOMETRY, {});
+    return { c, stats };
+  };
+
+  it('clipSegment: the part of a segment inside a rectangle, or null', () => {
+    assert.deepStrictEqual(clipSegment(-10, 5, 30, 5, 0, 0, 20, 10), [0.25, 0.75]);
+    assert.deepStrictEqual(clipSegment(2, 2, 4, 4, 0, 0, 20, 10), [0, 1]);
+    assert.strictEqual(clipSegment(-10, 50, 30, 50, 0, 0, 20, 10), null);
+    assert.strictEqual(clipSegment(-1e300, 5, 1e300, 5, 0, 0, 20, 10)[0] > 0, true);
+  });
+
+  for (const v of [1e4, 1e8, 1e12, 1e300]) {
+    for (const trackState of ['confirmed', 'tentative']) {
+      it(`a ${trackState} box ±${v} draws the same pixels as one just past the edges, and is counted as clipped`, () => {
+        const huge = draw([{ box: [-v, -v, v, v], trackId: 1, trackState }]);
+        const edge = draw([{ box: [-6, -6, W + 6, H + 6], trackId: 1, trackState }]);
+        assert.deepStrictEqual(huge.stats, { drawn: 1, skipped: 0, clipped: 1 });
+        assert.deepStrictEqual(edge.stats, { drawn: 1, skipped: 0, clipped: 0 });
+        assert.ok(Buffer.from(huge.c.data).equals(Buffer.from(edge.c.data)), 'same picture');
+      });
+    }
+  }
+
+  it('skips and counts what is not a box; a box wholly off the picture is neither drawn nor an error', () => {
+    const { c, stats } = draw([null, { box: [10, 0, 5, 5] }, { box: [1, 2, 3] }, { box: [NaN, 0, 1, 1] }, { box: ['1', '1', '9', '9'] }, { box: [1000, 1000, 1100, 1100] }]);
+    assert.deepStrictEqual(stats, { drawn: 0, skipped: 5, clipped: 0 });
+    assert.ok(c.data.every((v) => v === 0), 'nothing drawn');
+  });
+
+  it('a track id of a million characters is cut', () => {
+    const font = { cellWidth: 2, cellHeight: 2, glyphs: { '#': new Uint8Array(4).fill(255), x: new Uint8Array(4).fill(255) } };
+    const c = new Canvas(new Uint8Array(W * H * 3), W, H);
+    const stats = drawOverlay(c, { camera: 'a', width: W, height: H, detections: [{ box: [5, 20, 30, 40], trackId: 'x'.repeat(1e6), trackState: 'confirmed' }] }, NO_GEOMETRY, { font });
+    assert.strictEqual(stats.drawn, 1);
   });
 });

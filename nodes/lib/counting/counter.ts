@@ -160,6 +160,24 @@ const STAND_IN_SIZE_RATIO = 1.3;
 /** Pending crossings of one tentative track are bounded: a tentative track lives a few frames. */
 const MAX_PENDING = 16;
 
+/**
+ * Per-track records held at most, live and ended (kept for re-link) each: far above what a tracker at
+ * the detection cap produces, a bound when ids arrive from somewhere else (a new id every frame).
+ * Beyond it the longest-unseen live track ends early (reason "evicted"), the oldest ended one is forgotten.
+ */
+export const MAX_TRACK_RECORDS = 4000;
+
+/** Class labels counted separately at most; crossings and dwell of labels beyond it count as "other". */
+export const MAX_CLASSES = 64;
+
+/** Re-link candidates of one frame, sorted by anchor x, so a new track looks only at those near it. */
+interface RelinkIndex {
+  xs: number[];
+  recs: TrackRec[];
+  /** Position in the old search order (live tracks, then ended ones): ties go to the earlier. */
+  order: number[];
+}
+
 function newLineState(): LineState {
   return { side: 0, rawSide: 0, crossT: NaN, streak: 0, streakMs: 0, counted: 0, lastCountMs: -Infinity, bridged: false };
 }
@@ -190,6 +208,11 @@ export class Counter {
   private lastTMs = -Infinity;
   private readonly reported = new Map<string, number>();
   private dwell = new Map<string, DwellStat>();
+  /** Labels with their own counts (at most MAX_CLASSES; the rest count as "other"). */
+  private readonly classes = new Set<string>();
+  private relinkIndex: RelinkIndex | undefined;
+  /** Live tracks ended early because more than MAX_TRACK_RECORDS were held. */
+  evictedTracks = 0;
 
   constructor(geometry: unknown, options: Partial<Record<keyof CountingOptions, unknown>> = {}) {
     this.options = resolveOptions(options);
@@ -249,6 +272,7 @@ export class Counter {
         for (const [k, v] of Object.entries(t.byClass)) if (v && isCount(v.in) && isCount(v.out)) byClass[k] = { in: v.in, out: v.out };
       }
       this.totals.set(name, { in: t.in, out: t.out, byClass });
+      for (const cls of Object.keys(byClass)) this.classes.add(cls);
       // Restored totals were reported before the restart: the next metrics delta starts from them,
       // so a sum() over deltas in the database does not count them twice.
       for (const [cls, c] of Object.entries(byClass)) {
@@ -256,6 +280,11 @@ export class Counter {
         this.reported.set(`${name}\u0000${cls}\u0000out`, c.out);
       }
     }
+  }
+
+  /** Time of the newest frame counted (−Infinity before the first). */
+  lastTime(): number {
+    return this.lastTMs;
   }
 
   /** Number of per-track records held (live and kept for re-link): flat over a long run. */
@@ -291,6 +320,7 @@ export class Counter {
       this.ended.clear();
     }
     this.lastTMs = tMs;
+    this.relinkIndex = undefined;
     const px = this.pixels(width, height);
     const o = this.options;
 
@@ -304,7 +334,7 @@ export class Counter {
     for (const [id, d] of present) {
       const anchor = anchorPoint(d.box, o.anchor);
       const boxH = Math.max(1, d.box[3] - d.box[1]);
-      const label = d.label ?? String(d.classId);
+      const label = d.label === undefined || d.label === null ? String(d.classId) : String(d.label);
       let rec = this.tracks.get(id);
       if (rec) this.keepStandIn(rec, boxH, tMs);
       else {
@@ -368,6 +398,19 @@ export class Counter {
       if (tMs - rec.lastSeenMs > o.trackTimeoutS * 1000) this.finish(rec, tMs, 'timeout', events);
     }
     for (const [id, rec] of this.ended) if (tMs - rec.lastSeenMs > o.relinkS * 1000) this.ended.delete(id);
+    if (this.tracks.size > MAX_TRACK_RECORDS) {
+      const oldest = [...this.tracks.values()].sort((a, b) => a.lastSeenMs - b.lastSeenMs || a.id - b.id);
+      for (const rec of oldest.slice(0, this.tracks.size - MAX_TRACK_RECORDS)) {
+        this.finish(rec, tMs, 'evicted', events);
+        this.evictedTracks++;
+      }
+    }
+    // Ended records in end order: the front is the oldest.
+    for (const id of this.ended.keys()) {
+      if (this.ended.size <= MAX_TRACK_RECORDS) break;
+      this.ended.delete(id);
+    }
+    this.relinkIndex = undefined;
 
     const zones = this.zoneReports(tMs, events);
     return { counts: this.counts(), countsByClass: this.countsByClass(), zones, events };
@@ -441,7 +484,7 @@ export class Counter {
   private newTrack(id: number, d: Detection, tMs: number, anchor: Point, boxH: number, present: Map<number, Detection>, px: PixelGeometry): TrackRec {
     const rec: TrackRec = {
       id,
-      label: d.label ?? String(d.classId),
+      label: d.label === undefined || d.label === null ? String(d.classId) : String(d.label),
       classId: d.classId,
       firstSeenMs: tMs,
       lastSeenMs: tMs,
@@ -496,6 +539,7 @@ export class Counter {
     if (gapMs < STAND_IN_MIN_GAP_S * 1000 || gapMs > this.options.relinkS * 1000) return;
     if (Math.max(rec.fullH, boxH) < STAND_IN_SIZE_RATIO * Math.min(rec.fullH, boxH)) return;
     const id = -++this.standIns;
+    this.relinkIndex = undefined; // a new re-link source
     this.ended.set(id, {
       ...rec,
       id,
@@ -511,15 +555,28 @@ export class Counter {
   private relinkSource(rec: TrackRec, tMs: number, anchor: Point, present: Map<number, Detection>): TrackRec | undefined {
     const o = this.options;
     if (o.relinkS <= 0) return undefined;
+    const idx = (this.relinkIndex ??= this.buildRelinkIndex(tMs, present));
+    // A source's predicted point is at most `reach` from its last anchor, and the new anchor at most
+    // `reach` from that, with reach ≤ relinkRadius × this track's height: only sources whose anchor x
+    // is within twice that can qualify.
+    const window = 2 * o.relinkRadius * rec.boxH * (1 + 1e-9) + 1e-9;
+    let lo = 0;
+    let hi = idx.xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (idx.xs[mid] < anchor[0] - window) lo = mid + 1;
+      else hi = mid;
+    }
     let best: TrackRec | undefined;
     let bestScore = Infinity;
-    const consider = (c: TrackRec) => {
-      if (c.relinked || present.has(c.id) || !c.anchor || c.label !== rec.label) return;
+    let bestOrder = Infinity;
+    for (let k = lo; k < idx.xs.length && idx.xs[k] <= anchor[0] + window; k++) {
+      const c = idx.recs[k];
+      if (c.relinked || !c.anchor || c.label !== rec.label) continue;
       const dt = tMs - c.lastSeenMs;
-      if (dt <= 0 || dt > o.relinkS * 1000) return;
       // An identity switch keeps the object's size; a box half or twice as tall is someone nearer
       // or farther away, whose state must not be inherited.
-      if (Math.max(c.boxH, rec.boxH) > RELINK_MAX_SIZE_RATIO * Math.min(c.boxH, rec.boxH)) return;
+      if (Math.max(c.boxH, rec.boxH) > RELINK_MAX_SIZE_RATIO * Math.min(c.boxH, rec.boxH)) continue;
       // Predict with the smoothed velocity, for at most RELINK_MAX_PREDICT_S and never further than
       // the radius itself: a stale velocity must not carry the search area away from where the track
       // was last seen.
@@ -534,14 +591,31 @@ export class Counter {
       }
       const dist = Math.hypot(anchor[0] - (c.anchor[0] + pxp), anchor[1] - (c.anchor[1] + pyp));
       const score = dist / Math.max(1e-9, reach);
-      if (score <= 1 && score < bestScore) {
+      if (score <= 1 && (score < bestScore || (score === bestScore && idx.order[k] < bestOrder))) {
         best = c;
         bestScore = score;
+        bestOrder = idx.order[k];
       }
-    };
-    for (const c of this.tracks.values()) consider(c);
-    for (const c of this.ended.values()) consider(c);
+    }
     return best;
+  }
+
+  /** This frame's possible re-link sources (unseen now, seen within relinkS, with an anchor), by anchor x. */
+  private buildRelinkIndex(tMs: number, present: Map<number, Detection>): RelinkIndex {
+    const relinkMs = this.options.relinkS * 1000;
+    const cands: { x: number; rec: TrackRec; order: number }[] = [];
+    let order = 0;
+    for (const pool of [this.tracks, this.ended]) {
+      for (const c of pool.values()) {
+        const n = order++;
+        if (present.has(c.id) || !c.anchor) continue;
+        const dt = tMs - c.lastSeenMs;
+        if (dt <= 0 || dt > relinkMs) continue;
+        cands.push({ x: c.anchor[0], rec: c, order: n });
+      }
+    }
+    cands.sort((a, b) => a.x - b.x || a.order - b.order);
+    return { xs: cands.map((c) => c.x), recs: cands.map((c) => c.rec), order: cands.map((c) => c.order) };
   }
 
   /** A re-linked track takes over the zone membership of its predecessor if that one is still unseen (no exit + enter for one person). */
@@ -650,9 +724,19 @@ export class Counter {
     const name = this.geometry.lines[i].name;
     const t = this.totals.get(name)!;
     t[dir]++;
-    const c = (t.byClass[rec.label] ??= { in: 0, out: 0 });
+    const c = (t.byClass[this.classKey(rec.label)] ??= { in: 0, out: 0 });
     c[dir]++;
     events.push({ event: 'line-crossing', camera: this.options.camera, tMs, line: name, direction: dir, class: rec.label, classId: rec.classId, trackId: rec.id });
+  }
+
+  /** The label a crossing or a dwell is counted under: its own among the first MAX_CLASSES seen, else "other". */
+  private classKey(label: string): string {
+    if (this.classes.has(label)) return label;
+    if (this.classes.size < MAX_CLASSES) {
+      this.classes.add(label);
+      return label;
+    }
+    return 'other';
   }
 
   private stepZones(rec: TrackRec, anchor: Point, tMs: number, px: PixelGeometry, events: VisionEvent[]): void {
@@ -686,7 +770,7 @@ export class Counter {
     const dwellMs = Math.max(0, atMs - zs.enteredMs);
     zs.inside = false;
     zs.streak = 0;
-    const key = `${zone}\u0000${rec.label}`;
+    const key = `${zone}\u0000${this.classKey(rec.label)}`;
     const s = this.dwell.get(key) ?? { n: 0, sum: 0, max: 0 };
     this.dwell.set(key, { n: s.n + 1, sum: s.sum + dwellMs, max: Math.max(s.max, dwellMs) });
     events.push({ event: 'zone-exit', camera: this.options.camera, tMs: atMs, zone, class: rec.label, classId: rec.classId, trackId: rec.id, dwellMs, reason });

@@ -11,7 +11,14 @@
  * `take` hands out the earliest arrivals first across both kinds, so neither starves the other: a
  * camera frame waits at most for the images that arrived before it. The queue owns no frames and no
  * clock; the job type is the caller's.
+ *
+ * Both kinds are bounded in cameras and topics too (`maxTopics` each): a frame of one camera too many
+ * pushes out the oldest waiting frame (another dropped frame), an image of one topic too many is
+ * refused. So a flow that sends a new msg.topic with every message costs a bounded queue.
  */
+
+/** Cameras (and, separately, image topics) waiting at once unless told otherwise. */
+export const DEFAULT_MAX_TOPICS = 256;
 
 /** An image's place in the queue, returned by offerImage. */
 export interface ImageTicket {
@@ -30,21 +37,40 @@ export class DetectQueue<J> {
   private readonly frames = new Map<string, Entry<J>>();
   private readonly images = new Map<string, Entry<J>[]>();
 
-  constructor(readonly perTopic: number) {
+  constructor(
+    readonly perTopic: number,
+    readonly maxTopics: number = DEFAULT_MAX_TOPICS,
+  ) {
     if (!Number.isInteger(perTopic) || perTopic < 1) throw new Error(`images waiting per topic must be a whole number ≥ 1, got ${perTopic}`);
+    if (!Number.isInteger(maxTopics) || maxTopics < 1) throw new Error(`cameras waiting must be a whole number ≥ 1, got ${maxTopics}`);
   }
 
-  /** A camera frame waits; returns the older frame of that camera it replaced (the caller completes it). */
+  /**
+   * A camera frame waits; returns the frame that no longer waits because of it (the caller completes
+   * it as dropped): the older frame of that camera, or, for a camera beyond maxTopics, the frame that
+   * has waited longest.
+   */
   offerFrame(camera: string, job: J): J | undefined {
     const prev = this.frames.get(camera);
+    let out = prev?.job;
+    if (!prev && this.frames.size >= this.maxTopics) {
+      let oldest: Entry<J> | undefined;
+      for (const e of this.frames.values()) if (!oldest || e.arrival < oldest.arrival) oldest = e;
+      this.frames.delete(oldest!.topic);
+      out = oldest!.job;
+    }
     this.frames.set(camera, { job, arrival: this.arrivals++, ready: true, topic: camera });
-    return prev?.job;
+    return out;
   }
 
-  /** An image joins its topic's queue, not yet takeable; undefined when `perTopic` already wait there. */
+  /**
+   * An image joins its topic's queue, not yet takeable; undefined when `perTopic` already wait there,
+   * or when it is a new topic and maxTopics topics already wait (see `imageTopics`).
+   */
   offerImage(topic: string, job: J): ImageTicket | undefined {
     let q = this.images.get(topic);
     if (q && q.length >= this.perTopic) return undefined;
+    if (!q && this.images.size >= this.maxTopics) return undefined;
     if (!q) {
       q = [];
       this.images.set(topic, q);
@@ -86,6 +112,11 @@ export class DetectQueue<J> {
       out.push(best.job);
     }
     return out;
+  }
+
+  /** Topics with images waiting. */
+  get imageTopics(): number {
+    return this.images.size;
   }
 
   /** Images of `topic` waiting, decoded or not. */

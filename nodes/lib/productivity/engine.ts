@@ -183,6 +183,31 @@ export class ProductivityEngine {
     return [...this.cameras].filter(([, c]) => c.health.drifting).map(([name]) => name);
   }
 
+  /** Cameras the engine holds state for (model health, the previous frame), in first-seen order. */
+  cameraNames(): string[] {
+    return [...this.cameras.keys()];
+  }
+
+  /**
+   * Forgets a camera (it stopped sending long ago, or the caller holds too many): its own state (the
+   * model-health window, the frame kept for differencing) goes, and the workers last seen on it end
+   * their presence as if it had sent empty frames (their records stay for the open periods' KPIs, then
+   * go as every finished worker's do). Stations are kept. A frame of it starts afresh.
+   */
+  forgetCamera(camera: string): boolean {
+    const cam = this.cameras.get(camera);
+    if (!cam) return false;
+    const endMs = Number.isFinite(cam.lastMs) ? cam.lastMs + this.opts.presenceOffMs + 1 : null;
+    for (const [wid, w] of this.workers) {
+      if (w.camera !== camera || !w.machine) continue;
+      if (endMs !== null) this.recordWorker(w, w.machine.step(Math.max(endMs, w.machine.timeMs), { raw: false }));
+      w.machine = null;
+      if (w.states.length <= 1 && !w.units.length) this.workers.delete(wid);
+    }
+    this.cameras.delete(camera);
+    return true;
+  }
+
   stationNames(): string[] {
     return [...this.stations.keys()];
   }

@@ -13,6 +13,12 @@
  *     older than the lost buffer (seconds, from frame times) are removed.
  * A tentative track is confirmed after `minHits` consecutive matches.
  *
+ * Each association scores only the pairs its gate can admit (boxes that overlap, found by a sweep over
+ * x, unless the gate also admits disjoint boxes) and solves each connected group of tracks and
+ * detections on its own: exactly (Hungarian) while the work stays within a budget, greedily (cheapest
+ * pair first) beyond it. A scene of people gives small groups and the exact answer; a flood of
+ * identical boxes costs a bounded amount instead of O(n³).
+ *
  * Ids are counted per tracker instance. All per-track state lives in one map and is deleted when the
  * track is removed, so memory is bounded by the number of live tracks.
  */
@@ -58,6 +64,11 @@ export interface TrackerOptions {
   kalman: Partial<KalmanParams>;
   /** First track id; a replacement tracker continues its predecessor's count with this. */
   firstId: number;
+  /**
+   * Lost tracks kept at most; beyond it the longest-unseen ones end early (reason "lost"). A real
+   * scene has a few dozen; this bounds the work of a frame after a flood of one-frame detections.
+   */
+  maxLostTracks: number;
 }
 
 /**
@@ -85,6 +96,7 @@ export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
   appearance: Object.freeze({ enabled: false, threshold: 0.25, proximity: 0.5, momentum: 0.9 }),
   kalman: Object.freeze({}),
   firstId: 1,
+  maxLostTracks: 1000,
 }) as Readonly<TrackerOptions>;
 
 export type TrackerOptionsInput = Partial<Omit<TrackerOptions, 'appearance'>> & { appearance?: Partial<AppearanceOptions> };
@@ -128,6 +140,7 @@ export function resolveTrackerOptions(input: TrackerOptionsInput = {}): TrackerO
   num('appearance.proximity', o.appearance.proximity, 0, 1);
   num('appearance.momentum', o.appearance.momentum, 0, 1);
   num('firstId', o.firstId, 1, Number.MAX_SAFE_INTEGER, true);
+  num('maxLostTracks', o.maxLostTracks, 0, 1_000_000, true);
   return o;
 }
 
@@ -298,8 +311,18 @@ export class Tracker {
 
     // 5. Lost tracks past the buffer are removed, and all their state with them.
     const bufferMs = o.lostBufferS * 1000;
+    const stillLost: Track[] = [];
     for (const t of all) {
-      if (t.state === 'lost' && tMs - t.lastSeenMs > bufferMs) {
+      if (t.state !== 'lost') continue;
+      if (tMs - t.lastSeenMs > bufferMs) {
+        this.tracks.delete(t.id);
+        if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'lost'));
+      } else stillLost.push(t);
+    }
+    // … and beyond maxLostTracks, the longest-unseen end early.
+    if (stillLost.length > o.maxLostTracks) {
+      stillLost.sort((a, b) => a.lastSeenMs - b.lastSeenMs || a.id - b.id);
+      for (const t of stillLost.slice(0, stillLost.length - o.maxLostTracks)) {
         this.tracks.delete(t.id);
         if (t.everConfirmed) ended.push(this.event('end', t, tMs, 'lost'));
       }
@@ -323,37 +346,48 @@ export class Tracker {
     }
     const o = this.options;
     const boxes = tracks.map((t) => meanToBox(t.kf.mean));
-    const cost: number[][] = [];
-    for (let r = 0; r < tracks.length; r++) {
+    const dets = detIdx.map((i) => detections[i]);
+    const costOf = (r: number, c: number): number => {
       const t = tracks[r];
-      const row = new Array<number>(detIdx.length);
-      for (let c = 0; c < detIdx.length; c++) {
-        const d = detections[detIdx[c]];
-        if (o.classAware && (d.classId ?? 0) !== t.classId) {
-          row[c] = Infinity;
-          continue;
-        }
-        const ov = iou(boxes[r], d.box);
-        let cst = fuseScore ? 1 - ov * score(d) : 1 - ov;
-        if (useAppearance && t.embedding && Array.isArray(d.embedding) && d.embedding.length === t.embedding.length) {
-          // BoT-SORT's fusion: appearance can only lower the cost, and only for nearby, similar boxes.
-          const emb = cosineDistance(t.embedding, d.embedding) / 2;
-          if (emb <= o.appearance.threshold && 1 - ov <= o.appearance.proximity) cst = Math.min(cst, emb);
-        }
-        row[c] = cst <= gate ? cst : Infinity;
+      const d = dets[c];
+      if (o.classAware && (d.classId ?? 0) !== t.classId) return Infinity;
+      const ov = iou(boxes[r], d.box);
+      let cst = fuseScore ? 1 - ov * score(d) : 1 - ov;
+      // BoT-SORT's fusion: appearance can only lower the cost, and only for nearby, similar boxes.
+      if (useAppearance && 1 - ov <= o.appearance.proximity && t.embedding && Array.isArray(d.embedding) && d.embedding.length === t.embedding.length) {
+        const emb = cosineDistance(t.embedding, d.embedding) / 2;
+        if (emb <= o.appearance.threshold) cst = Math.min(cst, emb);
       }
-      cost.push(row);
+      return cst <= gate ? cst : Infinity;
+    };
+    // A pair of disjoint boxes costs 1 (IoU 0), so below a gate of 1 only overlapping boxes can match,
+    // unless appearance may lower the cost of boxes that far apart.
+    const overlapOnly = gate < 1 && !(useAppearance && o.appearance.proximity >= 1);
+    const edges = overlapOnly ? overlappingPairs(boxes, dets.map((d) => d.box)) : allPairs(tracks.length, dets.length, MAX_CANDIDATES_PER_BOX);
+    const er: number[] = [];
+    const ec: number[] = [];
+    const ew: number[] = [];
+    for (let k = 0; k < edges.rows.length; k++) {
+      const w = costOf(edges.rows[k], edges.cols[k]);
+      if (w === Infinity || Number.isNaN(w)) continue;
+      er.push(edges.rows[k]);
+      ec.push(edges.cols[k]);
+      ew.push(w);
     }
-    const res = solveAssignment(cost, { unmatchedCost: gate });
+    const rowToCol = solveSparse(tracks.length, dets.length, er, ec, ew, gate);
+    const pairs: Array<[number, number]> = [];
     const unmatchedTracks: number[] = [];
-    res.rowToCol.forEach((c, r) => {
+    const taken = new Uint8Array(dets.length);
+    rowToCol.forEach((c, r) => {
       if (c < 0) unmatchedTracks.push(r);
+      else {
+        pairs.push([r, c]);
+        taken[c] = 1;
+      }
     });
     const unmatchedDets: number[] = [];
-    res.colToRow.forEach((r, c) => {
-      if (r < 0) unmatchedDets.push(c);
-    });
-    return { pairs: res.pairs, unmatchedTracks, unmatchedDets };
+    for (let c = 0; c < dets.length; c++) if (!taken[c]) unmatchedDets.push(c);
+    return { pairs, unmatchedTracks, unmatchedDets };
   }
 
   private start(detections: readonly Detection[], di: number, tMs: number, started: TrackEvent[]): void {
@@ -464,4 +498,135 @@ export function cosineDistance(a: Vec, b: Vec): number {
   }
   if (na === 0 || nb === 0) return 1;
   return 1 - dot / Math.sqrt(na * nb);
+}
+
+/**
+ * Work (≈ rows² × columns of the Hungarian's inner loop) one association may spend on exact
+ * solutions; groups beyond it are matched greedily. 2·10⁷ is a few tens of ms; a scene of people
+ * uses a tiny fraction of it.
+ */
+const EXACT_BUDGET = 2e7;
+
+/**
+ * Candidate pairs one track or one detection takes part in, at most. People overlap a handful of
+ * others; only a flood of near-identical boxes reaches this, and then the first found are kept, so a
+ * frame at the detection cap scores at most this many pairs per box instead of every pair.
+ */
+export const MAX_CANDIDATES_PER_BOX = 64;
+
+/** Every (track, detection) pair, each box in at most `maxPerBox`: when the gate admits disjoint boxes. */
+function allPairs(n: number, m: number, maxPerBox: number): { rows: number[]; cols: number[] } {
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const perCol = new Uint32Array(m);
+  for (let r = 0; r < n; r++) {
+    let k = 0;
+    for (let c = 0; c < m && k < maxPerBox; c++) {
+      if (perCol[c] >= maxPerBox) continue;
+      perCol[c]++;
+      k++;
+      rows.push(r);
+      cols.push(c);
+    }
+  }
+  return { rows, cols };
+}
+
+/**
+ * The (a, b) pairs whose boxes overlap with positive area, each box in at most `maxPerBox` pairs: a
+ * sweep over x1 keeps the boxes whose x range is still open, so a scene of separate objects costs
+ * O((n + m) log(n + m) + pairs) rather than n × m.
+ */
+export function overlappingPairs(a: readonly Box[], b: readonly Box[], maxPerBox = MAX_CANDIDATES_PER_BOX): { rows: number[]; cols: number[] } {
+  const n = a.length;
+  const items: number[] = [];
+  for (let i = 0; i < n + b.length; i++) items.push(i);
+  const boxOf = (i: number): Box => (i < n ? a[i] : b[i - n]);
+  items.sort((p, q) => boxOf(p)[0] - boxOf(q)[0] || p - q);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const count = new Uint32Array(n + b.length);
+  let openA: number[] = [];
+  let openB: number[] = [];
+  for (const i of items) {
+    const bx = boxOf(i);
+    const x1 = bx[0];
+    // Forget the boxes that end at or before this one starts (no positive overlap with it or later
+    // ones), and those with all their pairs.
+    if (openA.length > 32) openA = openA.filter((j) => a[j][2] > x1 && count[j] < maxPerBox);
+    if (openB.length > 32) openB = openB.filter((j) => b[j][2] > x1 && count[n + j] < maxPerBox);
+    const mine = i < n;
+    const open = mine ? openB : openA;
+    const other = mine ? b : a;
+    const base = mine ? n : 0;
+    for (let q = 0; q < open.length && count[i] < maxPerBox; q++) {
+      const j = open[q];
+      const o = other[j];
+      if (count[base + j] >= maxPerBox || !(o[2] > x1 && o[0] < bx[2] && o[1] < bx[3] && bx[1] < o[3])) continue;
+      count[i]++;
+      count[base + j]++;
+      rows.push(mine ? i : j);
+      cols.push(mine ? j : i - n);
+    }
+    if (bx[2] > x1 && count[i] < maxPerBox) (mine ? openA : openB).push(mine ? i : i - n);
+  }
+  return { rows, cols };
+}
+
+/**
+ * Minimum-cost matching of n rows to m columns over the allowed edges (row er[k], column ec[k], cost
+ * ew[k]), leaving a row unmatched at cost `unmatchedCost`. Solved per connected group: exactly while
+ * within EXACT_BUDGET, else greedily. Returns each row's column or −1.
+ */
+export function solveSparse(n: number, m: number, er: number[], ec: number[], ew: number[], unmatchedCost: number): number[] {
+  const rowToCol = new Array<number>(n).fill(-1);
+  if (er.length === 0) return rowToCol;
+  // Union-find over rows 0..n-1 and columns n..n+m-1.
+  const parent = new Int32Array(n + m);
+  for (let i = 0; i < parent.length; i++) parent[i] = i;
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  for (let k = 0; k < er.length; k++) {
+    const p = find(er[k]);
+    const q = find(n + ec[k]);
+    if (p !== q) parent[p] = q;
+  }
+  // Group the edges by component, in edge order (rows ascending within a group as edges were made).
+  const groups = new Map<number, number[]>();
+  for (let k = 0; k < er.length; k++) {
+    const g = find(er[k]);
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(k);
+  }
+  let spent = 0;
+  for (const ks of groups.values()) {
+    const rows = [...new Set(ks.map((k) => er[k]))].sort((x, y) => x - y);
+    const cols = [...new Set(ks.map((k) => ec[k]))].sort((x, y) => x - y);
+    const work = rows.length * rows.length * (cols.length + rows.length);
+    if (spent + work <= EXACT_BUDGET) {
+      spent += work;
+      const ri = new Map(rows.map((r, i) => [r, i]));
+      const ci = new Map(cols.map((c, i) => [c, i]));
+      const sub = rows.map(() => new Array<number>(cols.length).fill(Infinity));
+      for (const k of ks) sub[ri.get(er[k])!][ci.get(ec[k])!] = ew[k];
+      const res = solveAssignment(sub, { unmatchedCost });
+      for (const [r, c] of res.pairs) rowToCol[rows[r]] = cols[c];
+    } else {
+      // Greedy: cheapest pair first (ties: lower row, then lower column). Every edge is within the gate.
+      const order = [...ks].sort((x, y) => ew[x] - ew[y] || er[x] - er[y] || ec[x] - ec[y]);
+      const colTaken = new Set<number>();
+      for (const k of order) {
+        if (rowToCol[er[k]] >= 0 || colTaken.has(ec[k])) continue;
+        rowToCol[er[k]] = ec[k];
+        colTaken.add(ec[k]);
+      }
+    }
+  }
+  return rowToCol;
 }

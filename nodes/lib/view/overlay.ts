@@ -223,11 +223,27 @@ function metrics(H: number): { font: number; stroke: number } {
   return { font: Math.max(10, Math.round(H / 40)), stroke: Math.max(1.5, H / 300) };
 }
 
+/** What drawOverlay did with the frame's detections. */
+export interface OverlayStats {
+  /** Boxes drawn (at least partly on the picture). */
+  drawn: number;
+  /** Detections skipped: not an object, or a box that is not four finite numbers with x2 > x1, y2 > y1. */
+  skipped: number;
+  /** Boxes drawn that reached past the picture and were cut at its edge. */
+  clipped: number;
+}
+
+/** A track-id label is cut to this many characters (an id is a number; a long string is a bug upstream). */
+const MAX_ID_LABEL = 24;
+
 /**
  * Paints the overlay into `canvas` (outWidth × outHeight = the canvas size). `font` draws the labels;
- * without one only shapes are drawn. Detections without a finite box are skipped.
+ * without one only shapes are drawn. Detections without a usable box (not four finite numbers, empty
+ * or inverted) are skipped and counted; boxes are cut to the picture first, so what drawing costs
+ * depends on the picture, never on the box's numbers.
  */
-export function drawOverlay(canvas: Canvas, frame: OverlayFrame, geometry: ViewGeometry, opts: Omit<OverlayOptions, 'outWidth' | 'outHeight'> & { font?: BitmapFont }): void {
+export function drawOverlay(canvas: Canvas, frame: OverlayFrame, geometry: ViewGeometry, opts: Omit<OverlayOptions, 'outWidth' | 'outHeight'> & { font?: BitmapFont }): OverlayStats {
+  const stats: OverlayStats = { drawn: 0, skipped: 0, clipped: 0 };
   const W = canvas.width;
   const H = canvas.height;
   if (!(frame.width > 0 && frame.height > 0)) throw new Error(`frame size must be positive, got ${frame.width}×${frame.height}`);
@@ -287,19 +303,33 @@ export function drawOverlay(canvas: Canvas, frame: OverlayFrame, geometry: ViewG
   }
 
   const showTentative = opts.showTentative !== false;
+  // Boxes are cut a little outside the picture, so a cut edge is never drawn on it.
+  const m = 4 * t + 2;
   for (const d of frame.detections) {
-    const b = d.box;
-    if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => Number.isFinite(v))) continue;
+    const b = d?.box;
+    if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(b[2] > b[0] && b[3] > b[1])) {
+      stats.skipped++;
+      continue;
+    }
     const tracked = d.trackId !== undefined;
     if (d.trackState === 'lost') continue;
     if (!showTentative && (!tracked || d.trackState === 'tentative')) continue;
+    const [x1, y1, x2, y2] = [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy];
+    if (!(x2 > -m && y2 > -m && x1 < W + m && y1 < H + m)) continue; // wholly off the picture
+    const cx1 = Math.max(x1, -m);
+    const cy1 = Math.max(y1, -m);
+    const cx2 = Math.min(x2, W + m);
+    const cy2 = Math.min(y2, H + m);
+    if (cx1 !== x1 || cy1 !== y1 || cx2 !== x2 || cy2 !== y2) stats.clipped++;
     const hex = tracked ? trackColour(d.trackId) : '#ffffff';
     const c = parseColour(hex);
-    canvas.strokeRect(b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy, c, tracked ? Math.round(t * 1.5) : t, d.trackState === 'tentative' ? t * 3 : 0);
-    if (tracked) label(b[0] * sx, b[1] * sy, `#${d.trackId}`, hex);
+    canvas.strokeRect(cx1, cy1, cx2, cy2, c, tracked ? Math.round(t * 1.5) : t, d.trackState === 'tentative' ? t * 3 : 0);
+    if (tracked) label(cx1, cy1, `#${String(d.trackId).slice(0, MAX_ID_LABEL)}`, hex);
+    stats.drawn++;
   }
 
   if (opts.caption && font) label(4, font.cellHeight + 6, opts.caption, '#ffffff');
+  return stats;
 }
 
 /**

@@ -85,17 +85,33 @@ export class Canvas {
     this.fillRect(x2 - t, y1 + t, t, y2 - y1 - 2 * t, c);
   }
 
-  /** A thick line: squares of side t stamped every pixel along it; dash > 0 alternates on/off runs. */
+  /**
+   * A thick line: squares of side t stamped every pixel along it; dash > 0 alternates on/off runs.
+   * Only the part within reach of the canvas is stepped, so the cost is bounded by the picture, never
+   * by the coordinates (a box corner at 10¹² px costs what one at the edge does).
+   */
   line(x1: number, y1: number, x2: number, y2: number, c: Rgb, t: number, dash = 0): void {
+    if (!Number.isFinite(x1) || !Number.isFinite(y1) || !Number.isFinite(x2) || !Number.isFinite(y2)) return;
     const len = Math.hypot(x2 - x1, y2 - y1);
-    const steps = Math.max(1, Math.ceil(len));
+    const m = t + 2;
+    const clip = clipSegment(x1, y1, x2, y2, -m, -m, this.width + m, this.height + m);
+    if (!clip) return;
+    const [u0, u1] = clip;
+    // The visible piece, and how far along the whole line it starts (to keep the dash pattern).
+    const ax = x1 + (x2 - x1) * u0;
+    const ay = y1 + (y2 - y1) * u0;
+    const bx = x1 + (x2 - x1) * u1;
+    const by = y1 + (y2 - y1) * u1;
+    const from = len * u0;
+    const part = Math.hypot(bx - ax, by - ay);
+    const steps = Math.max(1, Math.ceil(part));
     const h = t / 2;
     let px = NaN;
     let py = NaN;
     for (let s = 0; s <= steps; s++) {
-      if (dash > 0 && Math.floor((s / steps) * len / dash) % 2 === 1) continue;
-      const x = Math.round(x1 + ((x2 - x1) * s) / steps - h);
-      const y = Math.round(y1 + ((y2 - y1) * s) / steps - h);
+      if (dash > 0 && Math.floor((from + (s / steps) * part) / dash) % 2 === 1) continue;
+      const x = Math.round(ax + ((bx - ax) * s) / steps - h);
+      const y = Math.round(ay + ((by - ay) * s) / steps - h);
       if (x === px && y === py) continue;
       px = x;
       py = y;
@@ -144,6 +160,7 @@ export class Canvas {
     let ox = Math.round(x);
     const oy = Math.round(y);
     for (const chr of s) {
+      if (ox >= this.width) break; // the rest is off the canvas
       const g = font.glyphs[chr];
       if (g) {
         for (let gy = 0; gy < ch; gy++) {
@@ -169,4 +186,36 @@ export class Canvas {
   static textWidth(s: string, font: BitmapFont): number {
     return [...s].length * font.cellWidth;
   }
+}
+
+/**
+ * Liang–Barsky: the parameter range [u0, u1] ⊆ [0, 1] of the segment (x1, y1)–(x2, y2) inside the
+ * rectangle [xmin, xmax] × [ymin, ymax], or null when it misses it.
+ */
+export function clipSegment(x1: number, y1: number, x2: number, y2: number, xmin: number, ymin: number, xmax: number, ymax: number): [number, number] | null {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  let u0 = 0;
+  let u1 = 1;
+  const edges: [number, number][] = [
+    [-dx, x1 - xmin],
+    [dx, xmax - x1],
+    [-dy, y1 - ymin],
+    [dy, ymax - y1],
+  ];
+  for (const [p, q] of edges) {
+    if (p === 0) {
+      if (q < 0) return null;
+      continue;
+    }
+    const r = q / p;
+    if (p < 0) {
+      if (r > u1) return null;
+      if (r > u0) u0 = r;
+    } else {
+      if (r < u0) return null;
+      if (r < u1) u1 = r;
+    }
+  }
+  return [u0, u1];
 }
