@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'timers/promises';
 import sharp from 'sharp';
 import { parseArgs, numArg, assetsArg } from '../args';
 import { overlaySvg, parseViewGeometry } from '../../nodes/lib/view/overlay';
-import { renderView, toSettings } from '../../nodes/view/render';
+import { renderView, toSettings } from '../../nodes/lib/view/render';
 
 export const usage = [
   'usage: edgevision bench app [--seconds N] [--warmup S] [--realtime]',

@@ -25,9 +25,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg, numArg } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, randomLines, relativeError, trackAndCount } from '../../nodes/lib/counting';
-import { parseSeqInfo } from '../../nodes/lib/mot/io';
-import { CountingPipeline, PipelineResult, runRecording } from '../../nodes/lib/pipeline';
+import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, randomLines, relativeError, trackAndCount } from '../../nodes/lib/eval';
+import { parseSeqInfo } from '../../nodes/lib/eval/mot/io';
+import { CountingPipeline, PipelineResult, runRecording } from '../../nodes/lib/eval/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
 

@@ -15,7 +15,7 @@
  */
 import * as os from 'os';
 import { parseArgs, numArg, strArg } from '../args';
-import { acquireModel, releaseModel, LoadedModel } from '../../nodes/model/loader';
+import { acquireModel, releaseModel, LoadedModel } from '../../nodes/lib/model/loader';
 import { parseProviders } from '../../nodes/lib/onnx/session';
 import { Detector } from '../../nodes/lib/detect/detector';
 import { DetectScheduler } from '../../nodes/lib/detect/scheduler';

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, numArg, strArg, assetsArg } from '../args';
-import { parseMot, parseSeqInfo, MotRow } from '../../nodes/lib/mot/io';
+import { parseMot, parseSeqInfo, MotRow } from '../../nodes/lib/eval/mot/io';
 import { Box, Detection } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
@@ -23,7 +23,7 @@ import { judgeQuality } from '../../nodes/lib/reid/quality';
 import { LabelledCrop, randomEmbeddings, retrieval, RetrievalResult } from '../../nodes/lib/reid/eval';
 import { EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
 import { Gallery } from '../../nodes/lib/reid/gallery';
-import { dot } from '../../nodes/lib/reid/vector';
+import { dot } from '../../nodes/lib/vector';
 
 export const usage = [
   'usage: edgevision bench reid [--assets DIR] [--every N] [--gap N] [--walk S] [--identities N]',
@@ -273,7 +273,7 @@ export async function run(argv: string[]): Promise<number> {
   const walk = numArg(args, 'walk', 3);
   const identities = numArg(args, 'identities', 10000);
   /* eslint-disable @typescript-eslint/no-var-requires */
-  const { acquireEmbeddingModel, releaseModel } = require('../../nodes/model/loader');
+  const { acquireEmbeddingModel, releaseModel } = require('../../nodes/lib/model/loader');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const user = `bench-reid-${process.pid}`;
   const loaded = await acquireEmbeddingModel({ model: 'osnet_x0_25_msmt17', format: 'embedding', providers: ['cpu'], intraOpNumThreads: 2 }, user);

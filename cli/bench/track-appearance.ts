@@ -10,8 +10,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg } from '../args';
-import { MotRow, parseMot, parseSeqInfo } from '../../nodes/lib/mot/io';
-import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/mot/evaluate';
+import { MotRow, parseMot, parseSeqInfo } from '../../nodes/lib/eval/mot/io';
+import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/eval/mot/evaluate';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   process.env.EDGEVISION_ASSETS = assets;
   const allBoxes = args['all-boxes'] === true;
   /* eslint-disable @typescript-eslint/no-var-requires */
-  const { acquireModel, acquireEmbeddingModel, releaseModel } = require('../../nodes/model/loader');
+  const { acquireModel, acquireEmbeddingModel, releaseModel } = require('../../nodes/lib/model/loader');
   const { Detector } = require('../../nodes/lib/detect/detector');
   const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
   /* eslint-enable @typescript-eslint/no-var-requires */

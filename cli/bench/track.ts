@@ -14,8 +14,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, numArg, strArg, assetsArg } from '../args';
 
-import { MotRow, parseMot, parseSeqInfo, groupByFrame, rowsToDetections } from '../../nodes/lib/mot/io';
-import { accumulate, metricsFrom, sumCounts, MotCounts, MotMetrics } from '../../nodes/lib/mot/evaluate';
+import { MotRow, parseMot, parseSeqInfo, groupByFrame, rowsToDetections } from '../../nodes/lib/eval/mot/io';
+import { accumulate, metricsFrom, sumCounts, MotCounts, MotMetrics } from '../../nodes/lib/eval/mot/evaluate';
 import { Tracker, TrackerOptionsInput, resolveTrackerOptions } from '../../nodes/lib/tracking/tracker';
 import { parseParams } from '../commands/track';
 

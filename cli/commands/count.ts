@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { parseArgs, numArg, strArg } from '../args';
-import { parseMotTracks, countMotTracks } from '../../nodes/lib/counting';
+import { parseMotTracks, countMotTracks } from '../../nodes/lib/eval';
 
 export const usage = [
   'usage: edgevision count --tracks res.txt --lines lines.json --width W --height H [--fps N] [--gt] [--json]',

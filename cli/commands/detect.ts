@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import { assetArg, parseArgs, numArg, strArg } from '../args';
-import { acquireModel, releaseModel } from '../../nodes/model/loader';
+import { acquireModel, releaseModel } from '../../nodes/lib/model/loader';
 import { parseProviders } from '../../nodes/lib/onnx/session';
 import { Detector } from '../../nodes/lib/detect/detector';
 import { DEFAULT_CONF, FilterOptions } from '../../nodes/lib/detect/filters';
@@ -35,7 +35,7 @@ const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?|gif|avif)$/i;
 export async function decodeImage(file: string): Promise<SourceImage> {
   // Loaded here, not at the top: sharp is only needed when an image is named.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { decodeToRgb } = require('../../nodes/detect/image') as typeof import('../../nodes/detect/image');
+  const { decodeToRgb } = require('../../nodes/lib/detect/image-decode') as typeof import('../../nodes/lib/detect/image-decode');
   return decodeToRgb(file);
 }
 

@@ -4,8 +4,8 @@
  */
 import * as fs from 'fs';
 import { parseArgs, numArg, strArg } from '../args';
-import { parseMot } from '../../nodes/lib/mot/io';
-import { evaluate, MotMetrics } from '../../nodes/lib/mot/evaluate';
+import { parseMot } from '../../nodes/lib/eval/mot/io';
+import { evaluate, MotMetrics } from '../../nodes/lib/eval/mot/evaluate';
 
 export const usage = [
   'usage: edgevision mot-eval --gt gt.txt --res res.txt [--json] [--iou 0.5]',

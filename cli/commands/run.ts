@@ -6,12 +6,12 @@
  */
 import * as fs from 'fs';
 import { assetArg, parseArgs, numArg, strArg } from '../args';
-import { runRecording } from '../../nodes/lib/pipeline';
+import { runRecording } from '../../nodes/lib/eval/pipeline';
 import { VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { VisionEvent } from '../../nodes/lib/types';
 import { OverlayFrame, ViewGeometry, parseViewGeometry } from '../../nodes/lib/view/overlay';
 import { VideoWriter } from '../../nodes/lib/video/ffmpeg-sink';
-import { overlaid } from '../../nodes/view/render';
+import { overlaid } from '../../nodes/lib/view/render';
 
 export const usage = [
   'usage: edgevision run --source <video> --model <onnx|manifest name> --lines lines.json [--stations stations.json] [--fps N] [--events] [--annotate out.mp4] [--json]',

@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, numArg, strArg } from '../args';
-import { parseMot, parseSeqInfo, formatResultRow } from '../../nodes/lib/mot/io';
-import { replayMot } from '../../nodes/lib/mot/replay';
+import { parseMot, parseSeqInfo, formatResultRow } from '../../nodes/lib/eval/mot/io';
+import { replayMot } from '../../nodes/lib/eval/mot/replay';
 import { resolveTrackerOptions, TrackerOptionsInput } from '../../nodes/lib/tracking/tracker';
 
 export const usage = [

@@ -21,8 +21,8 @@ import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/fi
 import { NmsOptions, validateNms } from '../lib/detect/nms';
 import { SourceImage } from '../lib/detect/letterbox';
 import { DetectQueue } from '../lib/detect/waiting';
-import { decodeImagePayload } from './image';
-import { LoadedModel } from '../model/loader';
+import { decodeImagePayload } from '../lib/detect/image-decode';
+import { LoadedModel } from '../lib/model/loader';
 import { VisionModelNode } from '../model/settings';
 
 interface DetectConfig {

@@ -7,7 +7,7 @@
  * <userDir>/edgevision/) are in routes.ts.
  */
 import { Red, Node } from '../shared/red';
-import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from './loader';
+import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from '../lib/model/loader';
 import { ModelNodeConfig, VisionModelNode, settingsFromConfig } from './settings';
 import { providerText } from '../lib/onnx/session';
 import { registerAssetRoutes } from './routes';

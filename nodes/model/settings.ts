@@ -1,7 +1,7 @@
 /** The vision-model editor config → loader settings, with validation that names the field. */
 import { Node } from '../shared/red';
 import { blank } from '../shared/config-fields';
-import { LoadedEmbeddingModel, LoadedModel, ModelSettings } from './loader';
+import { LoadedEmbeddingModel, LoadedModel, ModelSettings } from '../lib/model/loader';
 import { parseProviders, ProviderRequest } from '../lib/onnx/session';
 import { OutputFormat, OUTPUT_FORMATS } from '../lib/detect/decode';
 import { PreprocessOptions } from '../lib/detect/letterbox';

@@ -15,7 +15,7 @@ import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
 import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
 import { ReidConfig, parseReidConfig } from './config';
-import { toMessageArray } from '../lib/reid/vector';
+import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/settings';
 import { BoundedDetections, DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
 

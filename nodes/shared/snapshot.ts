@@ -7,7 +7,7 @@
  */
 import { Red, Node } from './red';
 import { sharedFrameStore } from '../lib/frame-store';
-import { renderPicture } from '../view/render';
+import { renderPicture } from '../lib/view/render';
 
 /** Width of the picture the editor draws on: enough to place a line, small enough to load at once. */
 const SNAPSHOT_WIDTH = 960;

@@ -15,7 +15,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { VisionFrame } from '../lib/types';
 import { OverlayFrame, RateGate, mjpegPartHeader, viewCaption } from '../lib/view/overlay';
-import { SETTING_KEYS, ViewSettings, renderView, toSettings } from './render';
+import { SETTING_KEYS, ViewSettings, renderView, toSettings } from '../lib/view/render';
 import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 

@@ -9,7 +9,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const { asset } = require('../helpers/assets');
-const { parseMotTracks, compareWith, gtCounts } = require('../../dist/nodes/lib/counting');
+const { parseMotTracks, compareWith, gtCounts } = require('../../dist/nodes/lib/eval');
 const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source');
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'edgevision.js');

@@ -8,8 +8,8 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
-const { parseMotTracks, trackAndCount, compareWith, countMotTracks, gtCounts, relativeError } = require('../../dist/nodes/lib/counting');
-const { parseSeqInfo } = require('../../dist/nodes/lib/mot/io');
+const { parseMotTracks, trackAndCount, compareWith, countMotTracks, gtCounts, relativeError } = require('../../dist/nodes/lib/eval');
+const { parseSeqInfo } = require('../../dist/nodes/lib/eval/mot/io');
 
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines');
 const SEQS = fs.readdirSync(LINES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();

@@ -3,7 +3,7 @@
 // shared OSNet model through the vision-model loader, and the built-in colour descriptor.
 const assert = require('assert');
 const { assetsDir } = require('../helpers/assets');
-const { acquireEmbeddingModel, acquireModel, releaseModel } = require('../../dist/nodes/model/loader.js');
+const { acquireEmbeddingModel, acquireModel, releaseModel } = require('../../dist/nodes/lib/model/loader.js');
 const { OnnxEmbedder, ColourEmbedder } = require('../../dist/nodes/lib/reid/embedder.js');
 const { retrieval, randomEmbeddings } = require('../../dist/nodes/lib/reid/eval.js');
 const { EMBEDDER_DEFAULTS } = require('../../dist/nodes/lib/reid/engine.js');

@@ -13,7 +13,7 @@ const fs = require('fs');
 const path = require('path');
 const { asset } = require('../helpers/assets');
 const { waitFor, sleep } = require('../helpers/wait');
-const { parseMotTracks, trackAndCount } = require('../../dist/nodes/lib/counting');
+const { parseMotTracks, trackAndCount } = require('../../dist/nodes/lib/eval');
 const { VISION_TRACK_DEFAULTS } = require('../../dist/nodes/lib/tracking/tracker');
 
 helper.init(require.resolve('node-red'));

@@ -16,7 +16,7 @@ const {
   userAssetsDir,
   userPathCandidates,
 } = require('../../dist/nodes/lib/assets.js');
-const { resolveModelFile } = require('../../dist/nodes/model/loader.js');
+const { resolveModelFile } = require('../../dist/nodes/lib/model/loader.js');
 
 describe('asset resolution', () => {
   let tmp, shared, userDir;

@@ -2,7 +2,8 @@
 // The accuracy helpers behind `bench count-accuracy`: the gt kept only where the detector found the
 // person (detectedOnly) and the perfect-tracker bound counted from it (detectionBound).
 const assert = require('assert');
-const { detectedOnly, detectionBound, compareWith, gtCounts, relativeError, countMotTracks, randomLines, parseGeometry } = require('../../dist/nodes/lib/counting');
+const { parseGeometry } = require('../../dist/nodes/lib/counting');
+const { detectedOnly, detectionBound, compareWith, gtCounts, relativeError, countMotTracks, randomLines } = require('../../dist/nodes/lib/eval');
 
 const W = 640;
 const H = 480;

@@ -2,7 +2,7 @@
 // CountingPipeline: detections → Tracker → Counter (→ station KPIs), the function behind
 // `edgevision run`, `bench count-accuracy` and `trackAndCount`, on scripted detections.
 const assert = require('assert');
-const { CountingPipeline } = require('../../dist/nodes/lib/pipeline');
+const { CountingPipeline } = require('../../dist/nodes/lib/eval/pipeline');
 const { VISION_TRACK_DEFAULTS, DEFAULT_TRACKER_OPTIONS } = require('../../dist/nodes/lib/tracking/tracker');
 
 const W = 640;

@@ -3,8 +3,8 @@
 const assert = require('assert');
 const fs = require('fs');
 const { asset } = require('../helpers/assets');
-const { parseMot, parseSeqInfo, formatResultRow, groupByFrame } = require('../../dist/nodes/lib/mot/io.js');
-const { accumulate, metricsFrom, sumCounts, evaluate } = require('../../dist/nodes/lib/mot/evaluate.js');
+const { parseMot, parseSeqInfo, formatResultRow, groupByFrame } = require('../../dist/nodes/lib/eval/mot/io.js');
+const { accumulate, metricsFrom, sumCounts, evaluate } = require('../../dist/nodes/lib/eval/mot/evaluate.js');
 
 const read = (rel) => parseMot(fs.readFileSync(asset(rel), 'utf8'), rel);
 

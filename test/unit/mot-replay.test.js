@@ -7,9 +7,9 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { asset } = require('../helpers/assets');
-const { parseMot, parseSeqInfo } = require('../../dist/nodes/lib/mot/io.js');
-const { accumulate, metricsFrom, sumCounts } = require('../../dist/nodes/lib/mot/evaluate.js');
-const { replayMot } = require('../../dist/nodes/lib/mot/replay.js');
+const { parseMot, parseSeqInfo } = require('../../dist/nodes/lib/eval/mot/io.js');
+const { accumulate, metricsFrom, sumCounts } = require('../../dist/nodes/lib/eval/mot/evaluate.js');
+const { replayMot } = require('../../dist/nodes/lib/eval/mot/replay.js');
 
 const SEQS = ['ADL-Rundle-6', 'ETH-Sunnyday', 'KITTI-13', 'KITTI-17', 'TUD-Campus', 'TUD-Stadtmitte'];
 const read = (rel) => parseMot(fs.readFileSync(asset(rel), 'utf8'), rel);

@@ -1,7 +1,7 @@
 'use strict';
 // parseMotTracks: a MOT file as per-frame tracked detections, on the one MOT parser (mot/io).
 const assert = require('assert');
-const { parseMotTracks } = require('../../dist/nodes/lib/counting');
+const { parseMotTracks } = require('../../dist/nodes/lib/eval');
 
 describe('parseMotTracks', function () {
   const text = ['1,7,10,20,30,40,0.9,-1,-1,-1', '3,8,0,0,10,10,0,-1,-1,-1', '3,7,12,20,30,40,2,-1,-1,-1', ''].join('\n');

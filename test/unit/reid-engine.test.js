@@ -8,7 +8,7 @@ const { homographyFromPairs, applyHomography } = require('../../dist/nodes/lib/r
 const { judgeQuality } = require('../../dist/nodes/lib/reid/quality.js');
 const { cropResizeInto } = require('../../dist/nodes/lib/reid/crop.js');
 const { colourDescriptor, DEFAULT_COLOUR, colourDimension } = require('../../dist/nodes/lib/reid/colour.js');
-const { l2normalise, emaUpdate, dot } = require('../../dist/nodes/lib/reid/vector.js');
+const { l2normalise, emaUpdate, dot } = require('../../dist/nodes/lib/vector.js');
 const { retrieval } = require('../../dist/nodes/lib/reid/eval.js');
 
 /** A unit vector along axis k (dim 8), optionally mixed with axis j. */

@@ -2,5 +2,3 @@
 export * from './config';
 export * from './counter';
 export * from './shift';
-export * from './mot';
-export * from './accuracy';

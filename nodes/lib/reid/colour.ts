@@ -9,7 +9,7 @@
 import { Box } from '../types';
 import { SourceImage } from '../detect/letterbox';
 import { clipBox } from './crop';
-import { l2normalise } from './vector';
+import { l2normalise } from '../vector';
 
 export interface ColourOptions {
   /** Horizontal stripes from head to feet. */

@@ -9,7 +9,7 @@ import { ModelRunner } from '../onnx/session';
 import { cropResizeInto } from './crop';
 import { ColourOptions, colourDescriptor, colourDimension, resolveColourOptions } from './colour';
 import { EmbeddingSpec } from './spec';
-import { l2normalise } from './vector';
+import { l2normalise } from '../vector';
 
 export type EmbedderKind = 'onnx' | 'colour';
 

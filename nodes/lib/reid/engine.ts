@@ -14,7 +14,7 @@ import { anchorPoint, boxCenter, boxHeight } from '../geometry';
 import { Gallery, GalleryEntry } from './gallery';
 import { QualityOptions, QualityVerdict, judgeQuality, resolveQualityOptions } from './quality';
 import { Matrix3, applyHomography, homographyFromPairs } from './homography';
-import { emaUpdate } from './vector';
+import { emaUpdate } from '../vector';
 
 export interface TransitionWindow {
   from: string;

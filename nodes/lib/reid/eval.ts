@@ -4,7 +4,7 @@
  * frames of it, which would make the task trivial). rank-1 = the best match is the same identity;
  * AP = average precision of the ranking; mAP = mean over queries that have a true match.
  */
-import { dot } from './vector';
+import { dot } from '../vector';
 import { mulberry32 } from '../random';
 
 export interface LabelledCrop {

@@ -1,4 +1,4 @@
-export * from './vector';
+export * from '../vector';
 export * from './crop';
 export * from './colour';
 export * from './spec';

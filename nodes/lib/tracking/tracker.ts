@@ -24,7 +24,7 @@
  */
 import { Box, Detection, Point, TrackState } from '../types';
 import { boxCenter, iou } from '../geometry';
-import { Vec, emaUpdate, l2normalise } from '../reid/vector';
+import { Vec, emaUpdate, l2normalise } from '../vector';
 import { solveAssignment } from './assignment';
 import { KalmanBoxFilter, KalmanParams, KalmanState, boxToMeasurement, meanToBox } from './kalman';
 

@@ -5,13 +5,13 @@
  * `trackAndCount` all go through `CountingPipeline`, and `runRecording` adds decoding and detection
  * in front of it, so every figure they print is what the nodes would count.
  */
-import { CountingOptions } from './counting/config';
-import { Counter, CounterUpdate, DirectionCounts } from './counting/counter';
-import { ProductivityOptions } from './productivity/options';
-import { StationKpiRun, StationTotals } from './productivity/replay';
-import { annotateDetections } from './tracking/annotate';
-import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from './tracking/tracker';
-import { Detection, VisionEvent } from './types';
+import { CountingOptions } from '../counting/config';
+import { Counter, CounterUpdate, DirectionCounts } from '../counting/counter';
+import { ProductivityOptions } from '../productivity/options';
+import { StationKpiRun, StationTotals } from '../productivity/replay';
+import { annotateDetections } from '../tracking/annotate';
+import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../tracking/tracker';
+import { Detection, VisionEvent } from '../types';
 
 export interface PipelineSettings {
   /** Lines (and zones) as the line-count node stores them: `{"lines":[{"name","start","end"}]}`, normalised. */
@@ -120,9 +120,9 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
   // onnxruntime nor ffmpeg.
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { acquireModel, releaseModel } = require('../model/loader') as typeof import('../model/loader');
-  const { Detector } = require('./detect/detector') as typeof import('./detect/detector');
-  const { readFrames } = require('./video/ffmpeg-source') as typeof import('./video/ffmpeg-source');
-  const { parseProviders } = require('./onnx/session') as typeof import('./onnx/session');
+  const { Detector } = require('../detect/detector') as typeof import('../detect/detector');
+  const { readFrames } = require('../video/ffmpeg-source') as typeof import('../video/ffmpeg-source');
+  const { parseProviders } = require('../onnx/session') as typeof import('../onnx/session');
   /* eslint-enable @typescript-eslint/no-var-requires */
   const pipeline = new CountingPipeline(o); // settings are validated before the model loads
   const user = `edgevision-run-${process.pid}-${Math.random().toString(36).slice(2)}`;

@@ -6,12 +6,12 @@
  */
 import { iou } from '../geometry';
 import { mulberry32 } from '../random';
-import { CountingPipeline } from '../pipeline';
+import { CountingPipeline } from './pipeline';
 import { TrackerOptionsInput } from '../tracking/tracker';
 import { Detection } from '../types';
-import { Direction } from './config';
-import { DirectionCounts } from './counter';
-import { CountingScene, countMotTracks, MotTrackFile, TrackCountResult } from './mot';
+import { Direction } from '../counting/config';
+import { DirectionCounts } from '../counting/counter';
+import { CountingScene, countMotTracks, MotTrackFile, TrackCountResult } from './count-mot';
 
 export interface LineAccuracy {
   line: string;

@@ -14,8 +14,8 @@
  *   ratios from the sums; MOTP is weighted by the number of matches.
  * Ground-truth rows whose flag (column 7) is 0 are dropped before matching.
  */
-import { iou } from '../geometry';
-import { solveAssignment } from '../tracking/assignment';
+import { iou } from '../../geometry';
+import { solveAssignment } from '../../tracking/assignment';
 import { MotRow, groupByFrame } from './io';
 
 export interface EvalOptions {

@@ -3,9 +3,9 @@
  * count of the crossings in such a file: the CLI's `count` and the accuracy check use it.
  */
 import { Detection } from '../types';
-import { parseMot } from '../mot/io';
-import { Counter, DirectionCounts } from './counter';
-import { CountingOptions } from './config';
+import { parseMot } from './mot/io';
+import { Counter, DirectionCounts } from '../counting/counter';
+import { CountingOptions } from '../counting/config';
 
 export interface MotTrackFile {
   /** Frames 1..lastFrame; frames with no rows are empty arrays. Index 0 is unused. */

@@ -2,9 +2,9 @@
  * vision-view's settings and its frame → JPEG path (also used by `edgevision bench app`).
  */
 import sharp from 'sharp';
-import { FrameRef } from '../lib/types';
-import { OverlayFrame, OverlayOptions, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from '../lib/view/overlay';
-import { Canvas } from '../lib/view/raster';
+import { FrameRef } from '../types';
+import { OverlayFrame, OverlayOptions, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from './overlay';
+import { Canvas } from './raster';
 import { fontFor } from './glyphs';
 
 export interface ViewSettings {

@@ -6,15 +6,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AssetLookup, manifestEntry, readLabels, resolveAsset, resolveUserPath } from '../lib/assets';
-import { CreatedSession, OrtModuleLike, ProviderRequest, SessionOptions, createSession, describeAttempts, providerText, validateSessionOptions } from '../lib/onnx/session';
-import { findOrtRuntime, loadOrt, probeProviders } from '../lib/onnx/runtime';
-import { SharedRegistry } from '../lib/onnx/registry';
-import { createWorkerSession } from '../lib/onnx/worker-session';
-import { ModelConfig, DetectorSpec, resolveSpec } from '../lib/detect/spec';
-import { PreprocessOptions } from '../lib/detect/letterbox';
-import { OutputFormat } from '../lib/detect/decode';
-import { EmbeddingSpec, resolveEmbeddingSpec } from '../lib/reid/spec';
+import { AssetLookup, manifestEntry, readLabels, resolveAsset, resolveUserPath } from '../assets';
+import { CreatedSession, OrtModuleLike, ProviderRequest, SessionOptions, createSession, describeAttempts, providerText, validateSessionOptions } from '../onnx/session';
+import { findOrtRuntime, loadOrt, probeProviders } from '../onnx/runtime';
+import { SharedRegistry } from '../onnx/registry';
+import { createWorkerSession } from '../onnx/worker-session';
+import { ModelConfig, DetectorSpec, resolveSpec } from '../detect/spec';
+import { PreprocessOptions } from '../detect/letterbox';
+import { OutputFormat } from '../detect/decode';
+import { EmbeddingSpec, resolveEmbeddingSpec } from '../reid/spec';
 
 export interface ModelSettings {
   /** A manifest name ("yolox_nano") or a path to an .onnx file. */

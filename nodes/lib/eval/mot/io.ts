@@ -4,7 +4,7 @@
  * seqinfo.ini. MOT boxes are [left, top, width, height] with 1-based pixel coordinates; only the
  * difference between two boxes matters to IoU, so they are converted to [x1, y1, x2, y2] as written.
  */
-import { Box, Detection } from '../types';
+import { Box, Detection } from '../../types';
 
 export interface MotRow {
   frame: number;

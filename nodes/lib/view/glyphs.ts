@@ -4,7 +4,7 @@
  * font can be rendered the view draws shapes without labels rather than fail.
  */
 import sharp from 'sharp';
-import { BitmapFont } from '../lib/view/raster';
+import { BitmapFont } from './raster';
 
 const CHARS = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') + '·–—≥≤×';
 

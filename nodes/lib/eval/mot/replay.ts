@@ -4,8 +4,8 @@
  * counts real time. Writes what a MOTChallenge result file holds: confirmed tracks matched in that
  * frame, with their current (Kalman-smoothed) box.
  */
-import { Box } from '../types';
-import { Tracker, TrackerOptionsInput } from '../tracking/tracker';
+import { Box } from '../../types';
+import { Tracker, TrackerOptionsInput } from '../../tracking/tracker';
 import { MotRow, groupByFrame, rowsToDetections } from './io';
 
 export interface ReplayOptions {

@@ -6,8 +6,8 @@
  * CLI and the node see the same pixels.
  */
 import sharp from 'sharp';
-import { SourceImage } from '../lib/detect/letterbox';
-import { MAX_IMAGE_PIXELS, describeBytes, imageKind, pixelLimitError } from '../lib/detect/image-bytes';
+import { SourceImage } from './letterbox';
+import { MAX_IMAGE_PIXELS, describeBytes, imageKind, pixelLimitError } from './image-bytes';
 
 /**
  * A file or an encoded image → rgb24, EXIF orientation applied (boxes match the picture as people see
