@@ -289,6 +289,40 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     await until(() => errs.length === 1, 5000, 'error');
     assert.match(errs[0], /no usable InfluxDB connection: influx 2.x: url must be http or https, got ftp:/);
   });
+
+  /** Every status the node showed, from its first (set in the constructor, before a test can listen). */
+  const shown = (n) => n.status.getCalls().filter((c) => c.thisValue === n).map((c) => c.args[0]);
+
+  it('names a connection setting outside the dialog range (red status, Catch) instead of clamping it', async function () {
+    const f = flow();
+    f[0].timeout = 500; // used to become 120 s without a word
+    await load(f);
+    const w = helper.getNode('w');
+    const errs = [];
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
+    w.receive({ payload: 1 });
+    await until(() => errs.length === 1, 5000, 'the message failed');
+    const why = 'Timeout must be a number 1–120, got "500"';
+    assert.deepStrictEqual(errs, [`Error: no usable InfluxDB connection: ${why}`]);
+    assert.ok(shown(w).some((s) => s.fill === 'red' && s.text === why), JSON.stringify(shown(w)));
+    const check = await helper.request().get('/vision-influxdb/cfg/check').expect(200);
+    assert.deepStrictEqual([check.body.ok, check.body.error], [false, why]);
+  });
+
+  it('names a writer setting outside the dialog range (red status, every message fails with it)', async function () {
+    const f = flow();
+    f[1].batchSize = 0; // used to become 1000
+    await load(f);
+    const w = helper.getNode('w');
+    const errs = [];
+    helper.getNode('caught').on('input', (m) => errs.push(m.error.message));
+    w.receive({ payload: 1 });
+    w.receive({ topic: 'replay-deadletter' });
+    await until(() => errs.length === 2, 5000, 'both messages failed');
+    const why = 'Batch size must be a whole number 1–100000, got "0"';
+    assert.deepStrictEqual(errs, [`Error: ${why}`, `Error: ${why}`]);
+    assert.deepStrictEqual(shown(w).map((s) => [s.fill, s.text]), [['red', why]]);
+  });
 });
 
 describe('vision-influxdb connection check (admin endpoint)', function () {

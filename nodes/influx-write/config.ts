@@ -1,0 +1,30 @@
+/**
+ * vision-influx-write editor config → the engine writer's settings, read with the shared readers
+ * (nodes/shared/config.ts): blank takes the default, a value outside what the dialog accepts is an
+ * error that names the field. The ranges are the dialog's validators' (influx-write.html); nothing
+ * is clamped.
+ */
+import { bool, choice, list, number, text } from '../shared/config';
+import { PRECISIONS } from '../lib/influx/line-protocol';
+import { WriterSettings, WRITER_DEFAULTS } from '../lib/influx/writer';
+
+export interface InfluxWriteConfig {
+  measurement?: string;
+  overrideMeasurement?: boolean | string;
+  precision?: string;
+  integerFields?: string | string[];
+  batchSize?: string | number;
+  flushInterval?: string | number;
+}
+
+/** Editor config → writer settings. Throws `<label> must be <rule>, got "<value>"` for a value the dialog refuses. */
+export function writerSettings(c: InfluxWriteConfig): WriterSettings {
+  return {
+    precision: choice(c.precision, 'Precision', PRECISIONS, WRITER_DEFAULTS.precision),
+    measurement: text(c.measurement),
+    overrideMeasurement: bool(c.overrideMeasurement, 'also replace the measurement of batch points', false),
+    integerFields: list(c.integerFields),
+    batchSize: number(c.batchSize, 'Batch size', WRITER_DEFAULTS.batchSize, { integer: true, min: 1, max: 100000 }),
+    flushMs: number(c.flushInterval, 'Flush after', WRITER_DEFAULTS.flushMs, { integer: true, min: 10, max: 600000 }),
+  };
+}
