@@ -1,0 +1,30 @@
+// ESLint (typescript-eslint's recommended rules) for the TypeScript sources and the tests;
+// formatting is Prettier's (.prettierrc.json), so ESLint's style rules are off.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'vendor/**', 'node_modules/**', '**/*.generated.ts', 'nodes/**/*.js', 'docs/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      // Node-RED's node constructors are plain functions called with the node as `this`; the glue
+      // names it `node` for the callbacks, the pattern of Node-RED's own core nodes.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
+      // Lazy require() keeps optional or heavy modules (onnxruntime, ffmpeg-static, benchmarks) off
+      // the paths that do not need them; each one says why where it stands.
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['test/**/*.js', 'scripts/**/*.js', 'bin/**/*.js', 'flows/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
+    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }] },
+  },
+);
