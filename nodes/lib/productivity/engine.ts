@@ -8,7 +8,7 @@ import { anchorPoint, denormalise, pointInPolygon } from '../geometry';
 import { Detection, Frame, InfluxPoint, Point } from '../types';
 import { ConfidenceMonitor, MonitorSnapshot } from './health';
 import { Kpi, KpiInputs, computeKpi, sumInputs } from './kpi';
-import { emaUpdate, motionFraction } from './motion';
+import { emaOverTime, motionFraction } from './motion';
 import { ProductivityOptions, resolveOptions } from './options';
 import { Shift, ShiftDef, parseShifts, shiftAt } from './shift';
 import { MachineSnapshot, STATE_CODE, StateMachine, StationState, StepResult, TimingOptions } from './state-machine';
@@ -504,7 +504,7 @@ export class ProductivityEngine {
       if (t) t.lastSeenMs = f.tMs;
       return t ? t.ema : null;
     }
-    const ema = emaUpdate(t?.ema, t?.emaMs, raw, f.tMs, this.opts.motionTauMs);
+    const ema = emaOverTime(t?.ema, t?.emaMs, raw, f.tMs, this.opts.motionTauMs);
     cam.tracks.set(wid, { ema, emaMs: f.tMs, lastSeenMs: f.tMs });
     return ema;
   }
