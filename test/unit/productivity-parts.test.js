@@ -140,12 +140,12 @@ describe('productivity: motion signal (frame differencing)', () => {
     assert.strictEqual(P.motionFraction(a, a, [100, 100, 120, 120]), null);
   });
   it('time-based EMA: same result for one long step as for the same reading in small steps', () => {
-    const one = P.emaUpdate(0, 0, 1, 1000, 1000);
+    const one = P.emaOverTime(0, 0, 1, 1000, 1000);
     let v = 0;
-    for (let t = 100; t <= 1000; t += 100) v = P.emaUpdate(v, t - 100, 1, t, 1000);
+    for (let t = 100; t <= 1000; t += 100) v = P.emaOverTime(v, t - 100, 1, t, 1000);
     assert.ok(Math.abs(one - (1 - Math.exp(-1))) < 1e-12);
     assert.ok(Math.abs(v - one) < 1e-12);
-    assert.strictEqual(P.emaUpdate(undefined, undefined, 0.3, 5, 1000), 0.3);
+    assert.strictEqual(P.emaOverTime(undefined, undefined, 0.3, 5, 1000), 0.3);
   });
 });
 

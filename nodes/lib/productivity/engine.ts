@@ -8,7 +8,7 @@ import { anchorPoint, denormalise, pointInPolygon } from '../geometry';
 import { Detection, Frame, InfluxPoint, Point } from '../types';
 import { ConfidenceMonitor, MonitorSnapshot } from './health';
 import { Kpi, KpiInputs, computeKpi, sumInputs } from './kpi';
-import { emaUpdate, motionFraction } from './motion';
+import { emaOverTime, motionFraction } from './motion';
 import { ProductivityOptions, resolveOptions } from './options';
 import { Shift, ShiftDef, parseShifts, shiftAt } from './shift';
 import { MachineSnapshot, STATE_CODE, StateMachine, StationState, StepResult, TimingOptions } from './state-machine';
@@ -85,7 +85,8 @@ interface StationRec {
   view: StationView | null;
 }
 
-interface TrackRec {
+/** A track's smoothed motion on one camera (keyed by worker id). */
+interface TrackMotion {
   ema: number;
   emaMs: number;
   lastSeenMs: number;
@@ -94,7 +95,7 @@ interface TrackRec {
 interface CameraRec {
   lastMs: number;
   prev: Frame | null;
-  tracks: Map<string, TrackRec>;
+  tracks: Map<string, TrackMotion>;
   health: ConfidenceMonitor;
 }
 
@@ -105,6 +106,19 @@ interface WorkerRec {
   states: Timeline<StationState>;
   units: UnitLog;
   lastMs: number;
+}
+
+/** A qualifying track inside a station in this frame. */
+interface InStation {
+  det: Detection;
+  worker: string | null;
+  activity: number | null;
+}
+
+/** What stage 5 of processFrame found: tracks per station, and each worker's first station. */
+interface TracksSeen {
+  byStation: Map<string, InStation[]>;
+  workers: Map<string, { station: string; activity: number | null }>;
 }
 
 const EMPTY: KpiInputs = { workingMs: 0, idleMs: 0, absentMs: 0, occupancyMs: 0, units: 0 };
@@ -288,27 +302,74 @@ export class ProductivityEngine {
     return `${camera}:${d.trackId}`;
   }
 
-  /** Processes one vision frame. */
+  /**
+   * Processes one vision frame, in stages: (1) the camera's record, (2) a late frame stops there,
+   * (3) shift boundaries the frame steps over, (4) model health, (5) activity of each qualifying
+   * track in a station, (6) stations, (7) workers, (8) camera bookkeeping, (9) KPI reports,
+   * (10) pruning, (11) the reports' points.
+   */
   processFrame(f: FrameInput): FrameResult {
     if (!f || typeof f.camera !== 'string' || !Number.isFinite(f.tMs)) throw new Error('frame needs a camera name and a finite tMs');
     if (!(f.width > 0 && f.height > 0)) throw new Error(`frame of camera "${f.camera}" needs width and height > 0`);
     if (!Array.isArray(f.detections)) throw new Error(`frame of camera "${f.camera}" needs a detections array`);
     const rx = f.rxMs ?? f.tMs;
     const res: FrameResult = { stations: {}, events: [], reports: [], points: [], late: false };
-    let cam = this.cameras.get(f.camera);
+
+    // 1. The camera's record (a camera seen for the first time gets one).
+    const cam = this.cameraFor(f.camera);
+
+    // 2. A frame older than the camera's last one changes nothing: the stations as they are.
+    if (f.tMs < cam.lastMs) return this.lateFrame(f.camera, res);
+
+    // 3. Shift boundaries that this frame steps over close the shift at its exact end.
+    this.closeShifts(f, rx, res);
+
+    // 4. Model health: every detection of a worker label, whatever its score or track state.
+    this.observeHealth(cam, f, rx, res);
+
+    // 5. Activity per qualifying track, computed only for those inside some station.
+    const stations = [...this.stations.values()].filter((s) => this.onCamera(s, f.camera));
+    const seen = this.tracksInStations(cam, f, stations);
+
+    // 6. Stations: each machine steps on presence and activity.
+    const changed = this.stepStations(stations, seen.byStation, f, rx, res);
+
+    // 7. Workers (tracked detections in a station), each with their own machine over their presence.
+    this.stepWorkers(seen.workers, f, rx);
+
+    // 8. Camera bookkeeping: the frame kept for differencing, motion of gone tracks forgotten, time.
+    this.keepFrame(cam, f);
+
+    // 9. KPI reports at state changes and on event-time interval boundaries.
+    this.reportKpis(changed, rx, res);
+
+    // 10. Records older than the open shift and window go.
+    this.prune();
+
+    // 11. Points for the reports.
+    for (const r of res.reports) res.points.push(...this.kpiPoints(r));
+    return res;
+  }
+
+  private cameraFor(camera: string): CameraRec {
+    let cam = this.cameras.get(camera);
     if (!cam) {
       cam = { lastMs: -Infinity, prev: null, tracks: new Map(), health: new ConfidenceMonitor(this.healthOpts()) };
-      this.cameras.set(f.camera, cam);
+      this.cameras.set(camera, cam);
     }
-    if (f.tMs < cam.lastMs) {
-      this.counters.lateFrames++;
-      res.late = true;
-      for (const [name, s] of this.stations) if (s.view && this.onCamera(s, f.camera)) res.stations[name] = s.view;
-      return res;
-    }
-    const o = this.opts;
+    return cam;
+  }
 
-    // Shift boundaries that this frame steps over close the shift at its exact end.
+  private lateFrame(camera: string, res: FrameResult): FrameResult {
+    this.counters.lateFrames++;
+    res.late = true;
+    for (const [name, s] of this.stations) if (s.view && this.onCamera(s, camera)) res.stations[name] = s.view;
+    return res;
+  }
+
+  /** Closes every shift that ends at or before this frame (its machines advanced to the end, a shift-end report). */
+  private closeShifts(f: FrameInput, rx: number, res: FrameResult): void {
+    const o = this.opts;
     if (this.nowMs === null) this.shift = shiftAt(f.tMs, this.shiftDefs, o.utcOffsetMin);
     let guard = 0;
     while (this.shift && f.tMs >= this.shift.endMs && guard++ < 64) {
@@ -321,42 +382,48 @@ export class ProductivityEngine {
       this.shift = shiftAt(end, this.shiftDefs, o.utcOffsetMin);
     }
     if (this.shift && f.tMs >= this.shift.endMs) this.shift = shiftAt(f.tMs, this.shiftDefs, o.utcOffsetMin);
+  }
 
-    // Model health: every detection of a worker label, whatever its score or track state.
+  private observeHealth(cam: CameraRec, f: FrameInput, rx: number, res: FrameResult): void {
+    const o = this.opts;
     const scores = f.detections.filter((d) => !o.labels.length || o.labels.includes(d.label)).map((d) => d.score);
     const h = cam.health.observe(f.tMs, scores);
     if (h) res.events.push({ ...h, camera: f.camera, rxMs: rx, threshold: o.driftThreshold });
+  }
 
-    // Activity per qualifying track, computed only for those inside some station.
-    const canDiff = !!(f.pixels && cam.prev && f.tMs - cam.prev.ref.tMs <= o.maxFrameGapMs && f.tMs > cam.prev.ref.tMs);
-    const inStation = new Map<string, { det: Detection; worker: string | null; activity: number | null }[]>();
-    const workerSeen = new Map<string, { station: string; activity: number | null }>();
-    const myStations = [...this.stations.values()].filter((s) => this.onCamera(s, f.camera));
+  /** Qualifying tracks inside this camera's stations: per station, and each worker's first station. */
+  private tracksInStations(cam: CameraRec, f: FrameInput, stations: StationRec[]): TracksSeen {
+    const canDiff = !!(f.pixels && cam.prev && f.tMs - cam.prev.ref.tMs <= this.opts.maxFrameGapMs && f.tMs > cam.prev.ref.tMs);
+    const byStation = new Map<string, InStation[]>();
+    const workers = new Map<string, { station: string; activity: number | null }>();
     for (const d of f.detections) {
       if (!this.qualifies(d)) continue;
-      const p = anchorPoint(d.box, o.anchor);
+      const p = anchorPoint(d.box, this.opts.anchor);
       let activity: number | null | undefined;
       const wid = ProductivityEngine.workerId(f.camera, d);
-      for (const s of myStations) {
+      for (const s of stations) {
         if (!pointInPolygon(p, this.polyFor(s, f.width, f.height))) continue;
         if (activity === undefined) activity = this.activity(cam, wid, d, f, canDiff);
-        let list = inStation.get(s.zone.name);
-        if (!list) inStation.set(s.zone.name, (list = []));
+        let list = byStation.get(s.zone.name);
+        if (!list) byStation.set(s.zone.name, (list = []));
         list.push({ det: d, worker: wid, activity });
-        if (wid && !workerSeen.has(wid)) workerSeen.set(wid, { station: s.zone.name, activity });
+        if (wid && !workers.has(wid)) workers.set(wid, { station: s.zone.name, activity });
       }
     }
+    return { byStation, workers };
+  }
 
-    // Stations.
+  /** Steps each station's machine on this frame; true when a station's state changed. */
+  private stepStations(stations: StationRec[], byStation: Map<string, InStation[]>, f: FrameInput, rx: number, res: FrameResult): boolean {
     let changed = false;
-    for (const s of myStations) {
+    for (const s of stations) {
       if (!s.machine) {
         s.camera = s.zone.camera ?? f.camera;
         s.machine = new StateMachine(this.timing(), f.tMs, 'absent');
         s.states.insert(f.tMs, 'absent', rx);
         s.presence.insert(f.tMs, 'empty', rx);
       }
-      const here = inStation.get(s.zone.name) ?? [];
+      const here = byStation.get(s.zone.name) ?? [];
       const readings = here.map((e) => e.activity).filter((a): a is number => a !== null);
       const motion = readings.length ? Math.max(...readings) : null;
       const obs = { raw: here.length > 0, active: this.combine(s, here.length > 0, motion) };
@@ -372,49 +439,55 @@ export class ProductivityEngine {
       };
       res.stations[s.zone.name] = s.view;
     }
+    return changed;
+  }
 
-    // Workers (tracked detections in a station), each with their own machine over their presence.
-    for (const [wid, seen] of workerSeen) {
+  /** Workers seen in a station step as present; this camera's other workers as not seen. */
+  private stepWorkers(seen: Map<string, { station: string; activity: number | null }>, f: FrameInput, rx: number): void {
+    for (const [wid, at] of seen) {
       let w = this.workers.get(wid);
       if (!w || !w.machine) {
         if (!w) {
-          w = { camera: f.camera, station: seen.station, machine: null, states: new Timeline(), units: new UnitLog(), lastMs: f.tMs };
+          w = { camera: f.camera, station: at.station, machine: null, states: new Timeline(), units: new UnitLog(), lastMs: f.tMs };
           this.workers.set(wid, w);
         }
         w.machine = new StateMachine(this.workerTiming(), f.tMs, 'absent');
         w.states.insert(f.tMs, 'absent', rx);
       }
-      w.station = seen.station;
+      w.station = at.station;
       w.camera = f.camera; // a worker with a global id may move between cameras
       w.lastMs = f.tMs;
-      const act = this.combine(this.stations.get(seen.station)!, true, seen.activity);
+      const act = this.combine(this.stations.get(at.station)!, true, at.activity);
       this.recordWorker(w, w.machine.step(f.tMs, { raw: true, active: act }));
     }
     for (const [wid, w] of this.workers) {
-      if (!w.machine || w.camera !== f.camera || workerSeen.has(wid)) continue;
+      if (!w.machine || w.camera !== f.camera || seen.has(wid)) continue;
       this.recordWorker(w, w.machine.step(f.tMs, { raw: false }));
       // A track that never became present (a passer-by) is forgotten once its visit is over.
-      if (w.machine && !w.machine.present && f.tMs - w.lastMs > o.presenceOffMs) {
+      if (w.machine && !w.machine.present && f.tMs - w.lastMs > this.opts.presenceOffMs) {
         w.machine = null;
         if (w.states.length <= 1 && !w.units.length) this.workers.delete(wid);
       }
     }
+  }
 
+  private keepFrame(cam: CameraRec, f: FrameInput): void {
     // Keep the previous frame's pixels by reference (the store never rewrites a frame) for differencing.
     if (f.pixels) cam.prev = f.pixels;
-    const forget = f.tMs - (o.presenceOffMs + o.maxFrameGapMs);
+    const forget = f.tMs - (this.opts.presenceOffMs + this.opts.maxFrameGapMs);
     for (const [k, t] of cam.tracks) if (t.lastSeenMs < forget) cam.tracks.delete(k);
     cam.lastMs = f.tMs;
     this.nowMs = this.nowMs === null ? f.tMs : Math.max(this.nowMs, f.tMs);
+  }
 
-    // KPI reports at state changes and on event-time interval boundaries.
-    const bucket = o.kpiIntervalMs > 0 ? Math.floor(this.nowMs / o.kpiIntervalMs) : -Infinity;
-    if (changed) res.reports.push(this.report(this.nowMs, rx, 'state-change', false));
-    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity && !res.reports.length) res.reports.push(this.report(this.nowMs, rx, 'interval', false));
+  /** A state-change report when a state changed, else an interval report when the frame starts a new interval. */
+  private reportKpis(changed: boolean, rx: number, res: FrameResult): void {
+    const o = this.opts;
+    const now = this.nowMs!;
+    const bucket = o.kpiIntervalMs > 0 ? Math.floor(now / o.kpiIntervalMs) : -Infinity;
+    if (changed) res.reports.push(this.report(now, rx, 'state-change', false));
+    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity && !res.reports.length) res.reports.push(this.report(now, rx, 'interval', false));
     this.kpiBucket = bucket;
-    this.prune();
-    for (const r of res.reports) res.points.push(...this.kpiPoints(r));
-    return res;
   }
 
   private onCamera(s: StationRec, camera: string): boolean {
@@ -431,7 +504,7 @@ export class ProductivityEngine {
       if (t) t.lastSeenMs = f.tMs;
       return t ? t.ema : null;
     }
-    const ema = emaUpdate(t?.ema, t?.emaMs, raw, f.tMs, this.opts.motionTauMs);
+    const ema = emaOverTime(t?.ema, t?.emaMs, raw, f.tMs, this.opts.motionTauMs);
     cam.tracks.set(wid, { ema, emaMs: f.tMs, lastSeenMs: f.tMs });
     return ema;
   }

@@ -54,7 +54,7 @@ export function motionFraction(prev: Frame, cur: Frame, box: Box, opts: MotionOp
  * Exponential moving average in time (not in samples), so the smoothing does not change with the
  * frame rate: weight of the new reading = 1 − exp(−Δt / tau).
  */
-export function emaUpdate(prev: number | undefined, prevMs: number | undefined, value: number, tMs: number, tauMs: number): number {
+export function emaOverTime(prev: number | undefined, prevMs: number | undefined, value: number, tMs: number, tauMs: number): number {
   if (prev === undefined || prevMs === undefined || tauMs <= 0) return value;
   const dt = Math.max(0, tMs - prevMs);
   const a = 1 - Math.exp(-dt / tauMs);

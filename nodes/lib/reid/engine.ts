@@ -140,7 +140,8 @@ export function resolveReidOptions(input: ReidOptionsInput = {}): ReidOptions {
   return o;
 }
 
-interface TrackState {
+/** What re-id keeps of one camera's track (not the tracker's `TrackState`, a detection's track status). */
+interface ReidTrack {
   camera: string;
   trackId: number;
   firstMs: number;
@@ -188,7 +189,7 @@ export interface ReidStats {
 export class ReidEngine {
   readonly options: ReidOptions;
   private readonly gallery: Gallery;
-  private readonly tracks = new Map<string, TrackState>();
+  private readonly tracks = new Map<string, ReidTrack>();
   private readonly homographies = new Map<string, Matrix3>();
   private nextId = 1;
   private joins = 0;
@@ -289,7 +290,7 @@ export class ReidEngine {
     });
     // Bound: the longest-unseen live tracks end first.
     while (this.tracks.size > o.maxTracks) {
-      const [k, t] = this.tracks.entries().next().value as [string, TrackState];
+      const [k, t] = this.tracks.entries().next().value as [string, ReidTrack];
       this.finish(k, t);
       ended++;
     }
@@ -307,7 +308,7 @@ export class ReidEngine {
 
   /** Ends every track unseen for trackTimeoutMs at `tMs`; returns how many. */
   sweep(tMs: number): number {
-    const gone: [string, TrackState][] = [];
+    const gone: [string, ReidTrack][] = [];
     for (const [k, t] of this.tracks) if (tMs - t.lastMs > this.options.trackTimeoutMs) gone.push([k, t]);
     for (const [k, t] of gone) this.finish(k, t);
     return gone.length;
@@ -340,7 +341,7 @@ export class ReidEngine {
     return `${this.options.idPrefix}${this.nextId++}`;
   }
 
-  private finish(k: string, t: TrackState): void {
+  private finish(k: string, t: ReidTrack): void {
     this.tracks.delete(k);
     if (t.globalId && t.embedding) this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor, box: t.lastBox, trackId: t.trackId }, t.embedding);
   }
@@ -353,13 +354,13 @@ export class ReidEngine {
     return this.options.unlistedTransitions === 'allow' && gapMs >= 0;
   }
 
-  private floorAllowed(e: GalleryEntry, t: TrackState, gapMs: number): boolean {
+  private floorAllowed(e: GalleryEntry, t: ReidTrack, gapMs: number): boolean {
     if (!e.floor || !t.floor) return true;
     const dist = Math.hypot(e.floor[0] - t.floor[0], e.floor[1] - t.floor[1]);
     return dist <= this.options.maxSpeed * (gapMs / 1000) + this.options.floorTolerance;
   }
 
-  private nearEnough(e: GalleryEntry, t: TrackState, gapMs: number): boolean {
+  private nearEnough(e: GalleryEntry, t: ReidTrack, gapMs: number): boolean {
     const k = this.options.sameCameraSpeed;
     if (!k || e.camera !== t.camera || !e.box) return true;
     const h = Math.max(boxHeight(e.box), boxHeight(t.firstBox), 1);
@@ -368,7 +369,7 @@ export class ReidEngine {
     return Math.hypot(ex - tx, ey - ty) <= (k * (gapMs / 1000) + 1) * h;
   }
 
-  private decide(t: TrackState, tMs: number): JoinEvent | undefined {
+  private decide(t: ReidTrack, tMs: number): JoinEvent | undefined {
     const o = this.options;
     const m = this.gallery.search(t.embedding!, (e) => {
       const gap = t.firstMs - e.endMs;
