@@ -33,6 +33,24 @@ export function numArg(args: ParsedArgs, key: string, fallback: number): number 
   return n;
 }
 
+/**
+ * The `--<option> V` pairs not in `own`, each read as the type of its default in `defaults`: number
+ * text → a number, "true"/"false" (or a bare flag) → true/false. Anything else passes as it is, for
+ * the engine, which takes typed options, to refuse by name and range.
+ */
+export function optionArgs(args: ParsedArgs, defaults: Readonly<object>, own: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (own.has(k)) continue;
+    const d = (defaults as Record<string, unknown>)[k];
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (typeof d === 'number' && Number.isFinite(n)) out[k] = n;
+    else if (typeof d === 'boolean' && (v === true || v === 'true' || v === 'false')) out[k] = v !== 'false';
+    else out[k] = v;
+  }
+  return out;
+}
+
 export function strArg(args: ParsedArgs, key: string): string | undefined {
   const v = args[key];
   if (v === undefined) return undefined;

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'timers/promises';
 import sharp from 'sharp';
 import { parseArgs, numArg, assetsArg } from '../args';
 import { overlaySvg, parseViewGeometry } from '../../nodes/lib/view/overlay';
-import { renderView, toSettings } from '../../nodes/lib/view/render';
+import { VIEW_DEFAULTS, ViewSettings, renderView } from '../../nodes/lib/view/render';
 
 export const usage = [
   'usage: edgevision bench app [--seconds N] [--warmup S] [--realtime]',
@@ -94,7 +94,7 @@ async function encodeComparison(assets: string): Promise<string[]> {
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
   const view = demo.find((n) => n.type === 'vision-view');
-  const s = toSettings({ geometry: view.geometry, stations: view.stations, maxWidth: 960 });
+  const s: ViewSettings = { ...VIEW_DEFAULTS, maxWidth: 960, geometry: parseViewGeometry(view.geometry, view.stations) };
   const detections = Array.from({ length: 12 }, (_, i) => ({ box: [20 + i * 55, 150, 62 + i * 55, 290] as [number, number, number, number], score: 0.8, classId: 0, label: 'person', trackId: i + 1, trackState: 'confirmed' as const }));
   const frame = { camera: 'cam1', width: info.width, height: info.height, detections, counts: { crossing: { in: 12, out: 9 } }, zones: { 'path-west': { occupancy: 2 } }, stations: { 'station-1': { state: 'working' }, 'station-2': { state: 'idle' } } };
   const ref = { camera: 'cam1', seq: 0, tMs: 0, width: info.width, height: info.height, format: 'rgb24' as const };

@@ -23,13 +23,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, strArg, assetsArg, numArg } from '../args';
+import { parseArgs, strArg, assetsArg, numArg, optionArgs } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
 import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, randomLines, relativeError, trackAndCount } from '../../nodes/lib/eval';
 import { parseSeqInfo } from '../../nodes/lib/eval/mot/io';
 import { CountingPipeline, PipelineResult, runRecording } from '../../nodes/lib/eval/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
+import { DEFAULT_OPTIONS } from '../../nodes/lib/counting/config';
 
 export const usage = [
   'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--bound-iou X] [--<counting option> V]',
@@ -112,8 +113,7 @@ export async function run(argv: string[]): Promise<number> {
   const root = packageRoot();
   const assets = assetsArg(args);
   const tracksDir = strArg(args, 'tracks-dir') ?? path.join(assets, 'mot15-reference', 'sort-output');
-  const options: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) options[k] = v;
+  const options = optionArgs(args, DEFAULT_OPTIONS, OWN);
   const linesArg = strArg(args, 'lines-dir');
   const linesDir = linesArg ? path.resolve(linesArg) : path.join(root, 'test', 'fixtures', 'lines');
   const trackerText = strArg(args, 'tracker');

@@ -3,8 +3,9 @@
  * node's engine and default rules — for checking a line on a recorded tracker output.
  */
 import * as fs from 'fs';
-import { parseArgs, numArg, strArg } from '../args';
+import { parseArgs, numArg, strArg, optionArgs } from '../args';
 import { parseMotTracks, countMotTracks } from '../../nodes/lib/eval';
+import { DEFAULT_OPTIONS } from '../../nodes/lib/counting/config';
 
 export const usage = [
   'usage: edgevision count --tracks res.txt --lines lines.json --width W --height H [--fps N] [--gt] [--json]',
@@ -37,8 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const fps = numArg(args, 'fps', 25);
     const gt = args.gt === true;
-    const options: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) options[k] = v;
+    const options = optionArgs(args, DEFAULT_OPTIONS, OWN);
     if (gt && options.relinkS === undefined) options.relinkS = 0;
     const file = parseMotTracks(fs.readFileSync(tracks, 'utf8'), { gt });
     const geometry = JSON.parse(fs.readFileSync(lines, 'utf8'));

@@ -5,13 +5,14 @@
  * settings — and the final counts. Integrators use it to check a line on a recording before deploying it.
  */
 import * as fs from 'fs';
-import { assetArg, parseArgs, numArg, strArg } from '../args';
+import { assetArg, parseArgs, numArg, strArg, optionArgs } from '../args';
 import { runRecording } from '../../nodes/lib/eval/pipeline';
 import { VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { VisionEvent } from '../../nodes/lib/types';
 import { OverlayFrame, ViewGeometry, parseViewGeometry } from '../../nodes/lib/view/overlay';
 import { VideoWriter } from '../../nodes/lib/video/ffmpeg-sink';
 import { overlaid } from '../../nodes/lib/view/render';
+import { DEFAULT_OPTIONS } from '../../nodes/lib/counting/config';
 
 export const usage = [
   'usage: edgevision run --source <video> --model <onnx|manifest name> --lines lines.json [--stations stations.json] [--fps N] [--events] [--annotate out.mp4] [--json]',
@@ -145,8 +146,7 @@ export async function run(argv: string[]): Promise<number> {
         throw new Error(`--tracker is not valid JSON: ${(e as Error).message}`);
       }
     }
-    const counting: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(args)) if (!OWN.has(k)) counting[k] = v;
+    const counting = optionArgs(args, DEFAULT_OPTIONS, OWN);
     const geometry = readJson(lines, 'lines');
     const stations = stationsFile ? readJson(stationsFile, 'stations') : undefined;
     const wantEvents = args.events === true;

@@ -16,22 +16,7 @@ import { SourcePolicy, checkSourceUrl, credentialsApply, fileAllowed, parseAllow
 import { RateMeter } from '../lib/rate-meter';
 import { VisionFrame } from '../lib/types';
 import { manifestEntry, resolveVideoSource, userAssetsDir } from '../lib/assets';
-
-interface CameraSourceConfig {
-  name?: string;
-  camera?: string;
-  url?: string;
-  rtspTransport?: string;
-  fps?: string | number;
-  maxWidth?: string | number;
-  realtime?: boolean;
-  loop?: boolean;
-  autoStart?: boolean;
-  reconnect?: boolean;
-  ffmpegPath?: string;
-  /** Comma-separated schemes, /dev/video* and folders a msg.url may name (source-policy.ts). */
-  allowedSources?: string;
-}
+import { CAMERA_SOURCE_DEFAULTS, CameraSourceConfig, CameraSourceSettings, cameraIdOf, readCameraSourceConfig } from './config';
 
 const COMMANDS = ['start', 'stop', 'restart'] as const;
 
@@ -65,38 +50,27 @@ function settingFolders(v: unknown, userDir: string | undefined): string[] {
   return list.filter((f): f is string => typeof f === 'string' && f.trim() !== '').map((f) => path.resolve(userDir ?? '.', f.trim()));
 }
 
-function nonNegative(v: unknown, what: string): number {
-  const n = v === '' || v === undefined || v === null ? 0 : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${what} must be a number ≥ 0, got "${String(v)}"`);
-  return n;
-}
-
 export = function (RED: Red) {
   function VisionCameraSourceNode(this: Node, config: CameraSourceConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const store = sharedFrameStore();
     const status = new NodeStatusReporter(node);
-    const camera = (config.camera || '').trim() || (config.name || '').trim() || node.id;
-    const reconnect = config.reconnect !== false;
+    const camera = cameraIdOf(config, node.id);
 
     const userDir: string | undefined = RED.settings.userDir;
-    const configuredUrl = (config.url || '').trim();
-    let url = configuredUrl;
-    let fps = 0;
-    let maxWidth = 0;
+    let settings: CameraSourceSettings = CAMERA_SOURCE_DEFAULTS;
     let configError: string | null = null;
     let policy: SourcePolicy = { schemes: [], devices: false, folders: [] };
     try {
-      fps = nonNegative(config.fps, 'frame-rate limit');
-      maxWidth = nonNegative(config.maxWidth, 'maximum width');
-      if (!url) throw new Error('no source: set a file path, rtsp://, http:// or /dev/videoN');
+      settings = readCameraSourceConfig(config);
+      if (!settings.url) throw new Error('no source: set a file path, rtsp://, http:// or /dev/videoN');
       // Files a message may name: <userDir>/edgevision/, the configured file's folder, settings.js.
       const folders = settingFolders(RED.settings.visionAllowedFileDirs, userDir);
       if (userDir) folders.push(userAssetsDir(path.resolve(userDir)));
-      if (sourceKind(configuredUrl) === 'file') {
+      if (sourceKind(settings.url) === 'file') {
         try {
-          folders.push(path.dirname(resolveVideoSource(configuredUrl, { userDir })));
+          folders.push(path.dirname(resolveVideoSource(settings.url, { userDir })));
         } catch {
           /* a missing file is reported when the node starts */
         }
@@ -105,6 +79,9 @@ export = function (RED: Red) {
     } catch (e) {
       configError = (e as Error).message;
     }
+    const { fps, maxWidth, reconnect } = settings;
+    const configuredUrl = settings.url;
+    let url = configuredUrl;
 
     let source: FfmpegSource | null = null;
     /** The last source name that was resolved to a file (logged once, not at every restart). */
@@ -207,12 +184,12 @@ export = function (RED: Red) {
           url: target,
           fps,
           maxWidth,
-          realtime: config.realtime !== false,
-          loop: config.loop !== false,
-          rtspTransport: config.rtspTransport === 'udp' ? 'udp' : 'tcp',
+          realtime: settings.realtime,
+          loop: settings.loop,
+          rtspTransport: settings.rtspTransport,
           username: creds?.username,
           password: creds?.password,
-          ffmpegPath: config.ffmpegPath,
+          ffmpegPath: settings.ffmpegPath,
         });
       } catch (e) {
         return (e as Error).message;
@@ -234,7 +211,7 @@ export = function (RED: Red) {
         node.send({ topic: camera, payload });
         showRunning();
         clockSaver.save();
-        if (src.isFile && config.realtime === false) paceAfter(src, ref.seq);
+        if (src.isFile && !settings.realtime) paceAfter(src, ref.seq);
       });
       src.on('spawn-error', (err) => {
         if (source !== src) return;
@@ -255,7 +232,7 @@ export = function (RED: Red) {
         status.force('stopped', `stopped · ${frames} frames`);
         return;
       }
-      if (src.isFile && e.code === 0 && config.loop === false) {
+      if (src.isFile && e.code === 0 && !settings.loop) {
         status.force('stopped', `ended · ${frames} frames`);
         return;
       }
@@ -364,7 +341,7 @@ export = function (RED: Red) {
       });
     });
 
-    if (config.autoStart !== false) {
+    if (settings.autoStart) {
       // Defer so the flow's other nodes are wired before the first frame is sent.
       setImmediate(() => {
         const err = start();

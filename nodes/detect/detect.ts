@@ -12,37 +12,19 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { blank, optJson, optNumber } from '../shared/config-fields';
+import { messageKind } from '../shared/message-kind';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, FrameRef, VisionFrame } from '../lib/types';
 import { DetectTiming, Detector } from '../lib/detect/detector';
 import { DetectScheduler } from '../lib/detect/scheduler';
 import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
-import { NmsOptions, validateNms } from '../lib/detect/nms';
+import { NmsOptions } from '../lib/detect/nms';
 import { SourceImage } from '../lib/detect/letterbox';
 import { DetectQueue } from '../lib/detect/waiting';
 import { decodeImagePayload } from '../lib/detect/image-decode';
 import { LoadedModel } from '../lib/model/loader';
-import { VisionModelNode } from '../model/settings';
-
-interface DetectConfig {
-  name?: string;
-  model?: string;
-  conf?: string | number;
-  iou?: string | number;
-  classes?: string;
-  classConf?: string;
-  minArea?: string | number;
-  maxArea?: string | number;
-  minAspect?: string | number;
-  maxAspect?: string | number;
-  include?: string;
-  exclude?: string;
-  anchor?: string;
-  maxDetections?: string | number;
-  classAgnostic?: boolean;
-  imageQueue?: string | number;
-}
+import { VisionModelNode } from '../model/types';
+import { DEFAULT_IMAGE_QUEUE, DetectConfig, readDetectConfig, readDetectPatch } from './config';
 
 interface Job {
   msg: NodeMessage;
@@ -62,47 +44,6 @@ interface Job {
 const CONTEXT_KEY = 'detectConfig';
 /** Camera id of an image message without msg.topic. */
 const DEFAULT_IMAGE_TOPIC = 'image';
-const DEFAULT_IMAGE_QUEUE = 4;
-
-/** Editor config → filter options and NMS options (validated by the engine). */
-function parseConfig(c: DetectConfig): { filters: ResolvedFilters; nms: Required<NmsOptions> } {
-  const classes = blank(c.classes)
-    ? []
-    : String(c.classes)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-  const f: FilterOptions = {
-    conf: optNumber(c.conf, 'score threshold'),
-    classConf: optJson<Record<string, number>>(c.classConf, 'per-class thresholds'),
-    classes,
-    minArea: optNumber(c.minArea, 'minimum area'),
-    maxArea: optNumber(c.maxArea, 'maximum area'),
-    minAspect: optNumber(c.minAspect, 'minimum aspect'),
-    maxAspect: blank(c.maxAspect) || Number(c.maxAspect) === 0 ? undefined : optNumber(c.maxAspect, 'maximum aspect'),
-    include: optJson(c.include, 'include polygons'),
-    exclude: optJson(c.exclude, 'exclude polygons'),
-    anchor: blank(c.anchor) ? undefined : (String(c.anchor) as FilterOptions['anchor']),
-  };
-  const nms = validateNms({
-    iouThreshold: optNumber(c.iou, 'NMS IoU'),
-    maxDetections: optNumber(c.maxDetections, 'maximum detections'),
-    classAgnostic: !!c.classAgnostic,
-  });
-  return { filters: resolveFilters(f), nms };
-}
-
-/** Images waiting per topic (editor field): a whole number 1–64, default 4. */
-function parseImageQueue(v: unknown): number {
-  const n = optNumber(v, 'images waiting per topic') ?? DEFAULT_IMAGE_QUEUE;
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`images waiting per topic must be a whole number 1–64, got "${String(v)}"`);
-  return n;
-}
-
-/** An encoded image on msg.payload (a Buffer, or any Uint8Array such as one from a function node). */
-function isImageBytes(p: unknown): p is Uint8Array {
-  return p instanceof Uint8Array;
-}
 
 function isFrameRef(r: unknown): r is FrameRef {
   const f = r as FrameRef;
@@ -138,8 +79,7 @@ export = function (RED: Red) {
     let imageQueue = DEFAULT_IMAGE_QUEUE;
     try {
       if (!model || typeof model.acquire !== 'function') throw new Error('no vision-model selected');
-      ({ filters: base, nms: nmsOptions } = parseConfig(config));
-      imageQueue = parseImageQueue(config.imageQueue);
+      ({ filters: base, nms: nmsOptions, imageQueue } = readDetectConfig(config));
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -228,23 +168,14 @@ export = function (RED: Red) {
         });
     }
 
-    function applyConfig(payload: unknown): ResolvedFilters {
-      if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-        throw new Error('a config message needs msg.payload as an object, e.g. {"conf": 0.5, "classes": ["person"]}');
-      }
-      const p = payload as FilterOptions & { reset?: boolean };
-      let next: FilterOptions;
-      if (p.reset) {
-        next = {};
-      } else {
-        const { reset: _r, ...rest } = p;
-        next = { ...overrides, ...rest };
-      }
+    /** A config message: its patch over the earlier ones (or none, on reset), checked by the engine. */
+    function applyConfig(reset: boolean, patch: unknown): ResolvedFilters {
+      const next: FilterOptions = reset ? {} : { ...overrides, ...readDetectPatch(patch) };
       const resolved = resolveFilters(next, base!); // throws with the reason; nothing changes then
       overrides = next;
       filters = resolved;
       if (detector) detector.setFilters({}, resolved);
-      node.context().set(CONTEXT_KEY, p.reset ? undefined : next);
+      node.context().set(CONTEXT_KEY, reset ? undefined : next);
       return resolved;
     }
 
@@ -317,13 +248,14 @@ export = function (RED: Red) {
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       // A camera may be called "config" too: a message that carries a frame or an image is always one.
-      if (msg.topic === 'config' && !isImageBytes(msg.payload) && !isFrameRef((msg.payload as VisionFrame | undefined)?.frame)) {
+      const kind = messageKind(msg, { images: true });
+      if (kind.kind === 'config') {
         if (configError) {
           done(new Error(configError));
           return;
         }
         try {
-          const f = applyConfig(msg.payload);
+          const f = applyConfig(kind.reset, kind.reset ? undefined : kind.patch);
           status.force(detector ? 'running' : 'connecting', `config: ${filterText(f)}`);
           done();
         } catch (e) {
@@ -337,7 +269,7 @@ export = function (RED: Red) {
         done(new Error(loadError));
         return;
       }
-      if (isImageBytes(msg.payload)) {
+      if (kind.kind === 'image') {
         acceptImage(msg, send, done);
         return;
       }

@@ -30,16 +30,6 @@ export interface BoundedDetections {
   firstInvalid?: string;
 }
 
-/** Checks a cap value (from the editor or a config message); the error names the field. */
-export function resolveMaxDetections(v: unknown, what = 'max detections per frame'): number {
-  if (v === undefined || v === null || v === '') return DEFAULT_MAX_DETECTIONS;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_DETECTIONS_LIMIT) {
-    throw new Error(`${what} must be a whole number 1–${MAX_DETECTIONS_LIMIT}, got "${String(v)}"`);
-  }
-  return n;
-}
-
 /** Why a detection is unusable, or undefined when it is fine. Cheap: no allocation for a good one. */
 export function detectionProblem(d: unknown): string | undefined {
   if (d === null || typeof d !== 'object' || Array.isArray(d)) return d === null ? 'null' : `${Array.isArray(d) ? 'an array' : `a ${typeof d}`}, not an object`;

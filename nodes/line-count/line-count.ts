@@ -7,20 +7,13 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, parseShifts, resolveOptions, shiftBoundaryCrossed } from '../lib/counting';
+import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, shiftBoundaryCrossed } from '../lib/counting';
 import { VisionEvent, VisionFrame } from '../lib/types';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
-import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
-
-/** The editor's fields: the counting options (strings from the form) plus these. */
-interface LineCountConfig extends Partial<Record<keyof CountingOptions, unknown>> {
-  name?: string;
-  geometry?: string;
-  shifts?: string;
-  metricsInterval?: string | number;
-  maxDetections?: string | number;
-}
+import { messageKind } from '../shared/message-kind';
+import { EMPTY_GEOMETRY, LineCountConfig, geometryFromMessage, readLineCountConfig } from './config';
 
 /** Cameras one node counts for at once; more is a wiring mistake (a per-frame topic), not a plant. */
 const MAX_CAMERAS = DEFAULT_MAX_CAMERAS;
@@ -38,24 +31,15 @@ export = function (RED: Red) {
     // Coerce and validate config once; a bad config leaves the node red and every message refused.
     let configError: string | null = null;
     let options: Omit<CountingOptions, 'camera'> = { ...DEFAULT_OPTIONS };
-    let geometryText = config.geometry || '{"lines":[],"zones":[]}';
+    let geometryText = config.geometry || EMPTY_GEOMETRY;
     let shifts: number[] = [];
     let metricsMs = 60_000;
     let maxDetections = 0;
     try {
-      maxDetections = resolveMaxDetections(config.maxDetections);
-      const o: Record<string, unknown> = {};
-      for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof CountingOptions)[]) {
-        if (k !== 'camera' && config[k] !== undefined) o[k] = config[k];
-      }
-      options = resolveOptions(o);
+      ({ options, shifts, metricsMs, maxDetections } = readLineCountConfig(config));
       const stored = safeGet('geometry');
       if (typeof stored === 'string') geometryText = stored; // replaced by a config message before a restart
       parseGeometry(geometryText);
-      shifts = parseShifts(config.shifts || '');
-      const mi = config.metricsInterval === undefined || config.metricsInterval === '' ? 60 : Number(config.metricsInterval);
-      if (!Number.isFinite(mi) || mi < 0) throw new Error(`metrics interval must be a number of seconds ≥ 0, got "${String(config.metricsInterval)}"`);
-      metricsMs = mi * 1000;
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -216,9 +200,10 @@ export = function (RED: Red) {
         return;
       }
       try {
-        if (msg.topic === 'config') {
-          const text = typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload ?? {});
-          parseGeometry(text); // throws with the reason before anything changes
+        const kind = messageKind(msg);
+        if (kind.kind === 'config') {
+          // The payload is the whole geometry (a JSON text or the object).
+          const text = geometryFromMessage(msg.payload); // throws with the reason before anything changes
           geometryText = text;
           for (const c of counters.values()) c.setGeometry(text);
           safeSet('geometry', text);
@@ -227,22 +212,22 @@ export = function (RED: Red) {
           done();
           return;
         }
-        if (msg.topic === 'reset') {
+        if (kind.kind === 'reset') {
           const arg = msg.payload && typeof msg.payload === 'object' ? msg.payload : {};
           const lines = Array.isArray(arg.lines) ? (arg.lines as unknown[]).map(String) : undefined;
-          const camera = typeof arg.camera === 'string' ? arg.camera : typeof msg.payload === 'string' && msg.payload ? msg.payload : undefined;
+          const camera = kind.camera;
           resetAll('message', lines, send, camera);
           status.force('running', `counts reset${camera ? ' for ' + camera : ''}${lines ? ': ' + lines.join(', ') : ''}`);
           done();
           return;
         }
         const p = msg.payload;
-        if (p && typeof p === 'object' && typeof p.event === 'string' && p.event !== 'track-end') {
+        if (kind.kind === 'event') {
           // Other events from vision-track's second output (track-start): nothing to count.
           done();
           return;
         }
-        if (p && typeof p === 'object' && p.event === 'track-end' && p.trackId !== undefined) {
+        if (kind.kind === 'track-end' && p.trackId !== undefined) {
           const camera = String(p.camera ?? msg.topic ?? '');
           const c = counters.peek(camera);
           const tMs = Number.isFinite(p.tMs) ? Number(p.tMs) : Date.now();
@@ -251,7 +236,7 @@ export = function (RED: Red) {
           done();
           return;
         }
-        if (!p || typeof p !== 'object' || !Array.isArray(p.detections)) {
+        if (kind.kind !== 'frame' || !p || typeof p !== 'object' || !Array.isArray(p.detections)) {
           throw new Error('expected a vision frame (msg.payload.detections from vision-track), a track-end event, or topic "config" / "reset"');
         }
         const frame = p.frame ?? {};
@@ -261,7 +246,7 @@ export = function (RED: Red) {
         if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
         // msg.reset = true on a frame: reset that camera's totals, then count the frame. Only on a
         // frame that is accepted: a refused message changes nothing.
-        if (msg.reset === true) {
+        if (kind.resetFirst) {
           counterFor(camera, send);
           resetAll('message', undefined, send, camera);
         }

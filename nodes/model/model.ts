@@ -8,7 +8,8 @@
  */
 import { Red, Node } from '../shared/red';
 import { LoadedEmbeddingModel, LoadedModel, ModelSettings, acquireEmbeddingModel, acquireModel, releaseModel } from '../lib/model/loader';
-import { ModelNodeConfig, VisionModelNode, settingsFromConfig } from './settings';
+import { ModelNodeConfig, settingsFromConfig } from './config';
+import { VisionModelNode } from './types';
 import { providerText } from '../lib/onnx/session';
 import { registerAssetRoutes } from './routes';
 

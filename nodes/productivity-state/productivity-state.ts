@@ -11,9 +11,11 @@ import { sharedFrameStore } from '../lib/frame-store';
 import { Frame, FrameRef, VisionFrame } from '../lib/types';
 import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
 import { DEFAULT_OPTIONS } from '../lib/productivity/options';
-import { Patch, toOptions, num } from '../lib/productivity/settings';
-import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
+import { blank, requiredNumber } from '../shared/config';
+import { messageKind } from '../shared/message-kind';
+import { Patch, readProductivityConfig, readProductivityPatch, toOptions } from './config';
 
 /** Node-context key of the engine's snapshot (states, timelines, KPIs). */
 const STATE_KEY = 'state';
@@ -41,9 +43,7 @@ export = function (RED: Red) {
     const drops = new DropCounts();
     let warnedEviction = false;
     try {
-      maxDetections = resolveMaxDetections(config.maxDetections);
-      const { maxDetections: _cap, ...engineConfig } = config;
-      base = toOptions(engineConfig, false);
+      ({ options: base, maxDetections } = readProductivityConfig(config));
       engine = new ProductivityEngine(base);
       const saved = ctx.get('config');
       if (saved && typeof saved === 'object') {
@@ -110,8 +110,9 @@ export = function (RED: Red) {
       const rx = Date.now();
       try {
         const p = msg.payload;
-        if (msg.topic === 'config') {
-          if (p === 'reset') {
+        const kind = messageKind(msg);
+        if (kind.kind === 'config') {
+          if (kind.reset) {
             // Back to the editor's values; states and KPIs carry on.
             engine.configure({ ...DEFAULT_OPTIONS, ...base });
             overrides = {};
@@ -120,17 +121,18 @@ export = function (RED: Red) {
             done();
             return;
           }
-          if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('a config message needs payload = { setting: value, … } or "reset"');
-          engine.configure(toOptions(p as Record<string, unknown>, true));
-          overrides = { ...overrides, ...(p as Record<string, unknown>) };
+          const patch = kind.patch as Record<string, unknown>;
+          engine.configure(readProductivityPatch(patch));
+          overrides = { ...overrides, ...patch };
           ctx.set('config', overrides);
-          status.force('running', `settings changed: ${Object.keys(p).join(', ')}`.slice(0, 60));
+          status.force('running', `settings changed: ${Object.keys(patch).join(', ')}`.slice(0, 60));
           done();
           return;
         }
-        if (msg.topic === 'units') {
+        // A vision frame is a frame whatever its topic (a camera may be called "units" too).
+        if (kind.kind !== 'frame' && msg.topic === 'units') {
           const o = p && typeof p === 'object' ? (p as Record<string, unknown>) : {};
-          const count = typeof p === 'number' ? p : o.count === undefined ? (p === undefined || p === null || p === '' ? 1 : num(p, 'units payload')) : num(o.count, 'count');
+          const count = typeof p === 'number' ? p : o.count === undefined ? (blank(p) ? 1 : requiredNumber(p, 'units payload')) : requiredNumber(o.count, 'count');
           const station = (msg.station ?? o.station) as string | undefined;
           const tMs = (msg.tMs ?? o.tMs) as number | undefined;
           const sourceId = (msg.unitId ?? o.unitId) as string | undefined;
@@ -139,19 +141,19 @@ export = function (RED: Red) {
           done();
           return;
         }
-        if (msg.topic === 'activity') {
+        if (kind.kind !== 'frame' && msg.topic === 'activity') {
           const o = p && typeof p === 'object' ? (p as Record<string, unknown>) : null;
           engine.setExternal((msg.station ?? o?.station) as string | undefined, o ? o.value : p);
           done();
           return;
         }
-        if (msg.topic === 'kpi') {
+        if (kind.kind !== 'frame' && msg.topic === 'kpi') {
           const r = engine.kpis(rx);
           if (r) send([null, { topic: 'kpi', payload: r }, { topic: 'metrics', payload: engine.kpiPoints(r) }]);
           done();
           return;
         }
-        if (p && typeof p === 'object' && (p as { event?: unknown }).event === 'line-crossing') {
+        if (kind.kind === 'event' && kind.event === 'line-crossing') {
           engine.addCrossing(p as Record<string, unknown>, rx);
           saver.save();
           done();

@@ -1,5 +1,8 @@
-/** vision-reid editor config → engine options, with validation that names the field. */
-import { blank, optJson, optNumber } from '../shared/config-fields';
+/**
+ * vision-reid editor config → engine options, with the shared readers (nodes/shared/config). The
+ * engine (resolveReidOptions) checks the ranges and names the option that is wrong.
+ */
+import { blank, bool, choice, maxDetections, optJson, optNumber } from '../shared/config';
 import { CameraCalibration, EMBEDDER_DEFAULTS, ReidOptionsInput, TransitionWindow, resolveReidOptions } from '../lib/reid/engine';
 
 export interface ReidConfig {
@@ -20,13 +23,41 @@ export interface ReidConfig {
   calibrations?: string;
   maxSpeed?: string | number;
   unlisted?: string;
-  embedUntracked?: boolean;
-  outputEmbeddings?: boolean;
+  embedUntracked?: boolean | string;
+  outputEmbeddings?: boolean | string;
   maxDetections?: string | number;
 }
 
+export type EmbedderKind = 'onnx' | 'colour';
+
+export interface ReidSettings {
+  /** Engine options (over the embedder's defaults). */
+  options: ReidOptionsInput;
+  /** Embed detections without a trackId too (off: after vision-track, untracked boxes would be embedded for nothing). */
+  embedUntracked: boolean;
+  /** Put the embeddings on the detections that leave. */
+  outputEmbeddings: boolean;
+  maxDetections: number;
+}
+
+/** Which embedder the node uses: an ONNX re-id model through a vision-model node, or the built-in colour descriptor. */
+export function embedderOf(c: ReidConfig): EmbedderKind {
+  return choice(c.embedder, 'embedder', ['colour', 'model'] as const, 'colour') === 'model' ? 'onnx' : 'colour';
+}
+
+/** Editor config → settings; throws with the field and what is wrong. */
+export function readReidConfig(c: ReidConfig, kind: EmbedderKind): ReidSettings {
+  const cap = maxDetections(c.maxDetections);
+  return {
+    options: parseReidConfig(c, kind),
+    embedUntracked: bool(c.embedUntracked, 'embed untracked', false),
+    outputEmbeddings: bool(c.outputEmbeddings, 'output embeddings', true),
+    maxDetections: cap,
+  };
+}
+
 /** Editor config → engine options (validated by the engine, which names what is wrong). */
-export function parseReidConfig(c: ReidConfig, kind: 'onnx' | 'colour'): ReidOptionsInput {
+export function parseReidConfig(c: ReidConfig, kind: EmbedderKind): ReidOptionsInput {
   const o: ReidOptionsInput = { ...EMBEDDER_DEFAULTS[kind] };
   const set = (k: keyof ReidOptionsInput, v: unknown) => {
     if (v !== undefined) (o as Record<string, unknown>)[k] = v;

@@ -14,10 +14,11 @@ import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
 import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
-import { ReidConfig, parseReidConfig } from './config';
+import { EmbedderKind, ReidConfig, embedderOf, readReidConfig } from './config';
 import { toMessageArray } from '../lib/vector';
-import type { VisionModelNode } from '../model/settings';
-import { BoundedDetections, DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import type { VisionModelNode } from '../model/types';
+import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
+import { messageKind } from '../shared/message-kind';
 
 /** Frames waiting for embeddings beyond this are passed on with ids only (latency stays bounded). */
 const MAX_QUEUE = 4;
@@ -48,19 +49,19 @@ export = function (RED: Red) {
     const node = this;
     const store = sharedFrameStore();
     const status = new NodeStatusReporter(node);
-    const kind: 'onnx' | 'colour' = config.embedder === 'model' ? 'onnx' : 'colour';
-    // Off by default: after vision-track, untracked boxes (emit "all") would be embedded for nothing.
-    const embedUntracked = config.embedUntracked === true;
-    const outputEmbeddings = config.outputEmbeddings !== false;
-    const modelNode = kind === 'onnx' ? (RED.nodes.getNode(config.model ?? '') as VisionModelNode | null) : null;
-
     let configError: string | undefined;
+    let kind: EmbedderKind = 'colour';
+    let modelNode: VisionModelNode | null = null;
     let options: ReidOptionsInput = {};
+    // Off by default: after vision-track, untracked boxes (emit "all") would be embedded for nothing.
+    let embedUntracked = false;
+    let outputEmbeddings = true;
     let maxDetections = 0;
     try {
-      maxDetections = resolveMaxDetections(config.maxDetections);
+      kind = embedderOf(config);
+      if (kind === 'onnx') modelNode = RED.nodes.getNode(config.model ?? '') as VisionModelNode | null;
       if (kind === 'onnx' && (!modelNode || typeof modelNode.acquireEmbedding !== 'function')) throw new Error('no vision-model selected (or choose the built-in colour descriptor)');
-      options = parseReidConfig(config, kind);
+      ({ options, embedUntracked, outputEmbeddings, maxDetections } = readReidConfig(config, kind));
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -177,7 +178,8 @@ export = function (RED: Red) {
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const p = msg.payload as Record<string, unknown> | undefined;
-      if (msg.topic === 'reset') {
+      const what = messageKind(msg);
+      if (what.kind === 'reset') {
         if (engine) engine = new ReidEngine(embedder!.dim, options);
         status.force(engine ? 'running' : 'idle', 'reset: tracks and gallery forgotten');
         done();
@@ -189,13 +191,13 @@ export = function (RED: Red) {
         return;
       }
       const camera = typeof msg.topic === 'string' && msg.topic ? msg.topic : (p?.camera as string | undefined);
-      if (p && typeof p === 'object' && p.event === 'track-end') {
+      if (what.kind === 'track-end' && p) {
         // vision-track's end event: the identity goes to the gallery now rather than after the timeout.
         if (engine && typeof p.trackId === 'number' && typeof (p.camera ?? camera) === 'string') engine.endTrack(String(p.camera ?? camera), p.trackId);
         done();
         return;
       }
-      if (p && typeof p === 'object' && typeof p.event === 'string' && !Array.isArray(p.detections)) {
+      if (what.kind === 'event') {
         // Other events from the same wire (track-start, …) carry nothing reid needs: ignore them,
         // so vision-track's whole events output can be wired in.
         done();

@@ -7,27 +7,13 @@
  */
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { blank, optNumber } from '../shared/config-fields';
+import { messageKind } from '../shared/message-kind';
 import { Detection, VisionFrame, VisionEvent } from '../lib/types';
 import { TrackEmit, annotateDetections } from '../lib/tracking/annotate';
-import { Tracker, TrackEvent, TrackerOptions, TrackerOptionsInput, VISION_TRACK_DEFAULTS, resolveTrackerOptions } from '../lib/tracking/tracker';
-import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { Tracker, TrackEvent, TrackerOptionsInput, resolveTrackerOptions } from '../lib/tracking/tracker';
+import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
-
-interface TrackConfig {
-  name?: string;
-  highThreshold?: string | number;
-  lowThreshold?: string | number;
-  newTrackThreshold?: string | number;
-  matchThreshold?: string | number;
-  minHits?: string | number;
-  lostBufferS?: string | number;
-  classAware?: boolean;
-  smoothBoxes?: boolean;
-  emit?: string;
-  appearance?: boolean;
-  maxDetections?: string | number;
-}
+import { TrackConfig, readTrackConfig, readTrackPatch } from './config';
 
 interface Camera {
   tracker: Tracker;
@@ -40,27 +26,6 @@ const CONTEXT_KEY = 'trackConfig';
 const IDLE_CAMERA_MS = 5 * 60 * 1000;
 /** … and after this long its tracker is forgotten too (the cameras table's idle time). */
 const FORGET_CAMERA_MS = DEFAULT_CAMERA_IDLE_MS;
-
-/**
- * Editor config → tracker options, on top of VISION_TRACK_DEFAULTS (calibrated for the default
- * detector, YOLOX-Nano). The engine validates ranges and says what is wrong.
- */
-function parseConfig(c: TrackConfig): TrackerOptionsInput {
-  const o: TrackerOptionsInput = { ...VISION_TRACK_DEFAULTS };
-  const set = <K extends keyof TrackerOptions>(k: K, v: TrackerOptions[K] | undefined) => {
-    if (v !== undefined) (o as Record<string, unknown>)[k] = v;
-  };
-  set('highThreshold', optNumber(c.highThreshold, 'high score threshold'));
-  set('lowThreshold', optNumber(c.lowThreshold, 'low score threshold'));
-  set('newTrackThreshold', optNumber(c.newTrackThreshold, 'new track threshold'));
-  set('matchThreshold', optNumber(c.matchThreshold, 'match threshold'));
-  set('minHits', optNumber(c.minHits, 'minimum hits'));
-  set('lostBufferS', optNumber(c.lostBufferS, 'lost buffer'));
-  if (c.classAware !== undefined) o.classAware = !!c.classAware;
-  if (c.appearance) o.appearance = { enabled: true };
-  resolveTrackerOptions(o);
-  return o;
-}
 
 function isVisionFrame(p: unknown): p is VisionFrame {
   const f = p as VisionFrame;
@@ -90,16 +55,15 @@ export = function (RED: Red) {
     RED.nodes.createNode(this, config);
     const node = this;
     const status = new NodeStatusReporter(node);
-    const emit: TrackEmit = config.emit === 'tracked' || config.emit === 'confirmed' ? config.emit : 'all';
-    const smooth = config.smoothBoxes !== false;
 
     let configError: string | undefined;
+    let emit: TrackEmit = 'all';
+    let smooth = true;
     let base: TrackerOptionsInput = {};
     let options: TrackerOptionsInput = {};
     let maxDetections = 0;
     try {
-      maxDetections = resolveMaxDetections(config.maxDetections);
-      base = parseConfig(config);
+      ({ tracker: base, emit, smooth, maxDetections } = readTrackConfig(config));
       options = base;
       const saved = node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined;
       if (saved && typeof saved === 'object') {
@@ -220,20 +184,18 @@ export = function (RED: Red) {
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      if (msg.topic === 'config') {
+      const kind = messageKind(msg);
+      if (kind.kind === 'config') {
         if (configError) {
           done(new Error(configError));
           return;
         }
         try {
-          const p = msg.payload as (TrackerOptionsInput & { reset?: boolean }) | undefined;
-          if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error('a config message needs msg.payload as an object of tracker options, e.g. {"lostBufferS": 3}');
-          const { reset, ...rest } = p;
           const saved = (node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined) ?? {};
-          const next = reset ? {} : { ...saved, ...rest };
+          const next = kind.reset ? {} : { ...saved, ...readTrackPatch(kind.patch) };
           resolveTrackerOptions({ ...base, ...next }); // throws with the reason; nothing changes then
           options = { ...base, ...next };
-          node.context().set(CONTEXT_KEY, reset ? undefined : next);
+          node.context().set(CONTEXT_KEY, kind.reset ? undefined : next);
           // New options apply to fresh trackers: end the current tracks cleanly; ids keep counting.
           const ended = resetCameras(undefined);
           for (const c of cameras.values()) c.tracker = new Tracker({ ...options, firstId: c.tracker.stats().nextId });
@@ -246,10 +208,8 @@ export = function (RED: Red) {
         }
         return;
       }
-      if (msg.topic === 'reset') {
-        const p = msg.payload;
-        const camera = typeof p === 'string' && p ? p : p && typeof p === 'object' && typeof p.camera === 'string' ? p.camera : undefined;
-        resetOnly(camera, send, done);
+      if (kind.kind === 'reset') {
+        resetOnly(kind.camera, send, done);
         return;
       }
       if (configError) {
@@ -258,7 +218,7 @@ export = function (RED: Red) {
         return;
       }
       const camera = typeof msg.topic === 'string' && msg.topic ? msg.topic : (msg.payload as VisionFrame | undefined)?.camera;
-      const resetFirst = msg.reset === true;
+      const resetFirst = kind.resetFirst;
       if (resetFirst && !isVisionFrame(msg.payload)) {
         resetOnly(camera, send, done);
         return;

@@ -15,9 +15,12 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { VisionFrame } from '../lib/types';
 import { OverlayFrame, RateGate, mjpegPartHeader, viewCaption } from '../lib/view/overlay';
-import { SETTING_KEYS, ViewSettings, renderView, toSettings } from '../lib/view/render';
-import { DropCounts, boundDetections, resolveMaxDetections } from '../lib/bounds';
+import { ViewSettings, renderView } from '../lib/view/render';
+import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
+import { maxDetections as readMaxDetections } from '../shared/config';
+import { messageKind } from '../shared/message-kind';
+import { SETTING_KEYS, readViewConfig, readViewPatch } from './config';
 
 const BOUNDARY = 'edgevisionframe';
 /** Cameras one node serves; more is a wiring mistake (a per-frame topic), not a plant. */
@@ -130,17 +133,17 @@ export = function (RED: Red) {
     let configError = '';
     let maxDetections = 0;
     try {
-      maxDetections = resolveMaxDetections(config.maxDetections);
+      maxDetections = readMaxDetections(config.maxDetections);
       const saved = ctx.get('viewConfig');
       if (saved && typeof saved === 'object') {
         try {
-          settings = toSettings({ ...editor, ...saved });
+          settings = readViewConfig({ ...editor, ...saved });
           overrides = saved;
         } catch (e) {
           node.warn(`saved view settings ignored: ${(e as Error).message}`);
         }
       }
-      if (!settings) settings = toSettings(editor);
+      if (!settings) settings = readViewConfig(editor);
     } catch (e) {
       configError = (e as Error).message;
       status.force('error', configError);
@@ -328,17 +331,14 @@ export = function (RED: Red) {
     }, 2000);
     statusTimer.unref();
 
-    function applyConfig(payload: unknown): void {
-      if (payload === 'reset' || (payload && typeof payload === 'object' && (payload as any).reset === true)) {
-        settings = toSettings(editor);
+    /** A config message: its settings over the earlier ones (or none, on reset), over the editor's. */
+    function applyConfig(reset: boolean, patch: unknown): void {
+      if (reset) {
+        settings = readViewConfig(editor);
         overrides = {};
       } else {
-        if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('config payload must be an object of settings');
-        for (const k of Object.keys(payload)) {
-          if (!SETTING_KEYS.includes(k)) throw new Error(`unknown view setting "${k}" (settings: ${SETTING_KEYS.join(', ')})`);
-        }
-        const next = { ...overrides, ...(payload as object) };
-        settings = toSettings({ ...editor, ...next });
+        const next = { ...overrides, ...readViewPatch(patch) };
+        settings = readViewConfig({ ...editor, ...next });
         overrides = next;
       }
       configError = '';
@@ -348,14 +348,15 @@ export = function (RED: Red) {
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       try {
-        if (msg.topic === 'config') {
-          applyConfig(msg.payload);
+        const kind = messageKind(msg);
+        if (kind.kind === 'config') {
+          applyConfig(kind.reset, kind.reset ? undefined : kind.patch);
           status.force('idle', 'settings updated');
           done();
           return;
         }
         if (configError) throw new Error(configError);
-        if (msg.topic === 'snapshot') {
+        if (kind.kind !== 'frame' && msg.topic === 'snapshot') {
           const cam = String((msg.payload && msg.payload.camera) || (typeof msg.payload === 'string' && msg.payload) || fixedCamera || [...views.keys()][0] || '');
           const cv = views.peek(cam);
           if (!cv) throw new Error(`no frames seen for camera "${cam}"`);

@@ -362,7 +362,7 @@ describe('vision-detect node', function () {
     const statuses = collect(helper.getNode('statuses'));
     helper.getNode('det').receive(frameMsg(put('det-bad')));
     await waitFor(() => caught.length === 1, 5000, 'a caught error');
-    assert.match(caught[0].error.message, /include polygons is not valid JSON/);
+    assert.match(caught[0].error.message, /include polygons must be valid JSON/);
     assert.ok(statuses.some((s) => s.status.fill === 'red'));
   });
 });

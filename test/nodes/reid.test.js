@@ -176,6 +176,6 @@ describe('vision-reid node', function () {
   it('bad JSON in the transitions is reported by field', async () => {
     const h = await load({ embedder: 'colour', transitions: '[{from' });
     h.reid.receive({ topic: 'cam-1', payload: { camera: 'cam-1', detections: [] } });
-    await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red' && /camera transitions is not valid JSON/.test(m.status.text)), 2000, 'red status');
+    await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red' && /camera transitions must be valid JSON/.test(m.status.text)), 2000, 'red status');
   });
 });

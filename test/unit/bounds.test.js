@@ -2,7 +2,9 @@
 // What one message may cost: the detection bounds every node applies first, and the per-camera table
 // every node keeps its state in.
 const assert = require('assert');
-const { boundDetections, detectionProblem, resolveMaxDetections, groupDigits, DropCounts, MAX_LABEL_CHARS } = require('../../dist/nodes/lib/bounds.js');
+const { boundDetections, detectionProblem, groupDigits, DropCounts, MAX_LABEL_CHARS } = require('../../dist/nodes/lib/bounds.js');
+// The cap's editor field is read with the nodes' shared readers.
+const { maxDetections: resolveMaxDetections } = require('../../dist/nodes/shared/config.js');
 const { CameraTable } = require('../../dist/nodes/lib/camera-table.js');
 
 const det = (score, x = 0, extra = {}) => ({ box: [x, 0, x + 10, 20], score, classId: 0, label: 'person', ...extra });

@@ -3,6 +3,8 @@
 // (local-time boundaries, DST-safe, tested with fixed and switching UTC offsets).
 const assert = require('assert');
 const { parseGeometry, resolveOptions, parseShifts, shiftBoundaryCrossed, lastBoundary, fixedOffset, Counter } = require('../../dist/nodes/lib/counting');
+// Editor text is read by the node's glue (nodes/line-count/config.ts); the engine takes typed options.
+const { readCountingOptions } = require('../../dist/nodes/line-count/config');
 
 describe('counting: geometry config', function () {
   it('parses the documented shape (string or object) and fills defaults', function () {
@@ -55,7 +57,7 @@ describe('counting: options', function () {
     );
   });
   it('coerces editor strings', function () {
-    const o = resolveOptions({ minFrames: '4', cooldownS: '0.5', confirmedOnly: 'false', anchor: 'center', relinkS: '' });
+    const o = resolveOptions(readCountingOptions({ minFrames: '4', cooldownS: '0.5', confirmedOnly: 'false', anchor: 'center', relinkS: '' }));
     assert.deepStrictEqual([o.minFrames, o.cooldownS, o.confirmedOnly, o.anchor, o.relinkS], [4, 0.5, false, 'center', 1.5]);
   });
   const bad = [

@@ -4,7 +4,7 @@
 const assert = require('assert');
 const { resolveEmbeddingSpec } = require('../../dist/nodes/lib/reid/spec.js');
 const { OnnxEmbedder } = require('../../dist/nodes/lib/reid/embedder.js');
-const { settingsFromConfig } = require('../../dist/nodes/model/settings.js');
+const { settingsFromConfig } = require('../../dist/nodes/model/config.js');
 
 const model = (ishape, oshape) => ({ inputs: [{ name: 'input', type: 'float32', shape: ishape }], outputs: [{ name: 'output', type: 'float32', shape: oshape }], metadata: {} });
 
@@ -33,7 +33,7 @@ describe('reid: embedding spec', () => {
 describe('reid: vision-model format setting', () => {
   it('accepts embedding and names it in the error for a wrong format', () => {
     assert.strictEqual(settingsFromConfig({ model: 'osnet_x0_25_msmt17', format: 'embedding' }).format, 'embedding');
-    assert.throws(() => settingsFromConfig({ model: 'm', format: 'reid' }), /auto, yolox, yolov5, yolov8, end2end or embedding/);
+    assert.throws(() => settingsFromConfig({ model: 'm', format: 'reid' }), /output format must be one of auto, yolox, yolov5, yolov8, end2end, embedding, got "reid"/);
   });
 });
 

@@ -188,14 +188,17 @@ const RANGES: Record<string, [number, number, boolean]> = {
   zoneExitFrames: [1, 1000, true],
 };
 
-/** Fills defaults and validates; accepts strings for numbers and booleans (editor fields are strings). */
+/**
+ * Fills defaults and validates typed options (text from an editor or a command line is read by the
+ * caller: nodes/line-count/config.ts, the CLI). Undefined (or null) = the default.
+ */
 export function resolveOptions(partial: Partial<Record<keyof CountingOptions, unknown>> = {}): CountingOptions {
   const o: CountingOptions = { ...DEFAULT_OPTIONS };
   const p = partial as Record<string, unknown>;
   for (const k of Object.keys(p)) {
     if (!(k in DEFAULT_OPTIONS)) throw new Error(`counting option "${k}" is unknown (known: ${Object.keys(DEFAULT_OPTIONS).join(', ')})`);
   }
-  const given = (k: string) => p[k] !== undefined && p[k] !== null && p[k] !== '';
+  const given = (k: string) => p[k] !== undefined && p[k] !== null;
   if (given('camera')) o.camera = String(p.camera);
   if (given('anchor')) {
     const a = p.anchor;
@@ -209,14 +212,13 @@ export function resolveOptions(partial: Partial<Record<keyof CountingOptions, un
   for (const k of ['confirmedOnly', 'completeAtEnd'] as const) {
     if (!given(k)) continue;
     const v = p[k];
-    if (v === true || v === 'true') o[k] = true;
-    else if (v === false || v === 'false') o[k] = false;
-    else throw new Error(`counting option ${k} must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw new Error(`counting option ${k} must be true or false, got ${JSON.stringify(v)}`);
+    o[k] = v;
   }
   for (const [k, [min, max, int]] of Object.entries(RANGES)) {
     if (!given(k)) continue;
-    const n = Number(p[k]);
-    if (!Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) {
+    const n = p[k];
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) {
       throw new Error(`counting option ${k} must be ${int ? 'a whole number' : 'a number'} in ${min}..${max}, got ${JSON.stringify(p[k])}`);
     }
     (o as unknown as Record<string, number>)[k] = n;

@@ -9,4 +9,3 @@ export * from './kpi';
 export * from './options';
 export * from './engine';
 export * from './replay';
-export * from './settings';

@@ -1,9 +1,10 @@
 /**
- * vision-view's settings and its frame → JPEG path (also used by `edgevision bench app`).
+ * vision-view's settings (read from its config in nodes/view/config.ts) and its frame → JPEG path
+ * (also used by `edgevision bench app`).
  */
 import sharp from 'sharp';
 import { FrameRef } from '../types';
-import { OverlayFrame, OverlayOptions, ViewGeometry, drawOverlay, labelSize, parseViewGeometry, viewSize } from './overlay';
+import { OverlayFrame, OverlayOptions, ViewGeometry, drawOverlay, labelSize, viewSize } from './overlay';
 import { Canvas } from './raster';
 import { fontFor } from './glyphs';
 
@@ -18,33 +19,15 @@ export interface ViewSettings {
   geometry: ViewGeometry;
 }
 
-function num(v: unknown, def: number, min: number, max: number, what: string): number {
-  if (v === '' || v === undefined || v === null) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${what} must be a number ${min}–${max}, got "${String(v)}"`);
-  return n;
-}
-
-export const SETTING_KEYS = ['geometry', 'stations', 'maxWidth', 'maxFps', 'quality', 'showTentative', 'caption', 'sendJpeg'];
-
-/** "Send JPEG": "never" (default) or "every" frame; a config message may also say true/false. */
-function sendMode(v: unknown): boolean {
-  if (v === undefined || v === null || v === '' || v === 'never' || v === false) return false;
-  if (v === 'every' || v === true) return true;
-  throw new Error(`send JPEG must be "never" or "every", got "${String(v)}"`);
-}
-
-export function toSettings(c: Record<string, unknown>): ViewSettings {
-  return {
-    maxWidth: Math.round(num(c.maxWidth, 960, 0, 8192, 'max width')),
-    maxFps: num(c.maxFps, 5, 0, 60, 'max fps'),
-    quality: Math.round(num(c.quality, 75, 10, 100, 'JPEG quality')),
-    showTentative: c.showTentative !== false && c.showTentative !== 'false',
-    caption: c.caption !== false && c.caption !== 'false',
-    sendJpeg: sendMode(c.sendJpeg),
-    geometry: parseViewGeometry(c.geometry, c.stations),
-  };
-}
+/** What a view draws with when nothing is set: the editor's defaults. */
+export const VIEW_DEFAULTS: Readonly<Omit<ViewSettings, 'geometry'>> = Object.freeze({
+  maxWidth: 960,
+  maxFps: 5,
+  quality: 75,
+  showTentative: true,
+  caption: true,
+  sendJpeg: false,
+});
 
 /** Resize (sharp) → overlay (our loops, on a copy) → JPEG (sharp). */
 export async function renderView(data: Uint8Array, ref: FrameRef, frame: OverlayFrame, s: ViewSettings, caption: string): Promise<Buffer> {

@@ -1,0 +1,71 @@
+/**
+ * vision-detect editor config and `topic: "config"` messages → filter and NMS options, with the shared
+ * readers (nodes/shared/config). The engine (resolveFilters, validateNms) checks the ranges.
+ */
+import { blank, bool, list, number, optJson, optNumber } from '../shared/config';
+import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
+import { NmsOptions, validateNms } from '../lib/detect/nms';
+
+export interface DetectConfig {
+  name?: string;
+  model?: string;
+  conf?: string | number;
+  iou?: string | number;
+  classes?: string;
+  classConf?: string;
+  minArea?: string | number;
+  maxArea?: string | number;
+  minAspect?: string | number;
+  maxAspect?: string | number;
+  include?: string;
+  exclude?: string;
+  anchor?: string;
+  maxDetections?: string | number;
+  classAgnostic?: boolean | string;
+  imageQueue?: string | number;
+}
+
+export interface DetectSettings {
+  filters: ResolvedFilters;
+  nms: Required<NmsOptions>;
+  /** Images waiting per topic before one more is refused. */
+  imageQueue: number;
+}
+
+export const DEFAULT_IMAGE_QUEUE = 4;
+
+/** 0 in the dialog = no upper limit. */
+function noLimitAtZero(n: number | undefined): number | undefined {
+  return n === 0 ? undefined : n;
+}
+
+/** Editor config → settings; throws with the field and what is wrong. */
+export function readDetectConfig(c: DetectConfig): DetectSettings {
+  const f: FilterOptions = {
+    conf: optNumber(c.conf, 'score threshold'),
+    classConf: optJson<Record<string, number>>(c.classConf, 'per-class thresholds'),
+    classes: list(c.classes),
+    minArea: optNumber(c.minArea, 'minimum area'),
+    maxArea: optNumber(c.maxArea, 'maximum area'),
+    minAspect: optNumber(c.minAspect, 'minimum aspect'),
+    maxAspect: noLimitAtZero(optNumber(c.maxAspect, 'maximum aspect')),
+    include: optJson(c.include, 'include polygons'),
+    exclude: optJson(c.exclude, 'exclude polygons'),
+    anchor: blank(c.anchor) ? undefined : (String(c.anchor) as FilterOptions['anchor']),
+  };
+  const nms = validateNms({
+    iouThreshold: optNumber(c.iou, 'NMS IoU'),
+    maxDetections: optNumber(c.maxDetections, 'maximum detections'),
+    classAgnostic: bool(c.classAgnostic, 'class-agnostic NMS', false),
+  });
+  const filters = resolveFilters(f);
+  return { filters, nms, imageQueue: number(c.imageQueue, 'images waiting per topic', DEFAULT_IMAGE_QUEUE, { integer: true, min: 1, max: 64 }) };
+}
+
+/** A config message's patch (its `reset` already taken out): filter options for the engine to check. */
+export function readDetectPatch(patch: unknown): FilterOptions {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
+    throw new Error('a config message needs msg.payload as an object, e.g. {"conf": 0.5, "classes": ["person"]}');
+  }
+  return patch as FilterOptions;
+}
