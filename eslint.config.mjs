@@ -6,7 +6,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'vendor/**', 'node_modules/**', '**/*.generated.ts', 'nodes/**/*.js', 'docs/**'] },
+  { ignores: ['dist/**', 'vendor/**', 'node_modules/**', '**/*.generated.ts', 'nodes/**/*.js', 'docs/**', 'models/**', '.node-red/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -24,7 +24,13 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.js', 'scripts/**/*.js', 'bin/**/*.js', 'flows/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
-    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }] },
+    // Browser tests hand functions to the page (page.evaluate), where the editor's RED and jQuery live.
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha, ...globals.browser, RED: 'readonly', $: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // A CommonJS file's own `const run` or `const WebSocket = require('ws')` shadows a global on purpose.
+      'no-redeclare': 'off',
+    },
   },
 );

@@ -36,7 +36,7 @@ function help(): string {
     'commands: ' + cmds.join(', '),
     benches.length ? 'benchmarks: edgevision bench <' + benches.join('|') + '>' : 'benchmarks: in a git checkout of the project',
     '',
-    'edgevision <command> --help shows a command\'s options.',
+    "edgevision <command> --help shows a command's options.",
   ].join('\n');
 }
 

@@ -27,7 +27,10 @@ function linkPackage(userDir) {
   fs.symlinkSync(ROOT, link, 'dir');
   const pkg = path.join(userDir, 'package.json');
   if (!fs.existsSync(pkg)) {
-    fs.writeFileSync(pkg, JSON.stringify({ name: 'edgevision-gateway', private: true, dependencies: { '@edgevision/node-red-vision': 'file:' + ROOT } }, null, 2));
+    fs.writeFileSync(
+      pkg,
+      JSON.stringify({ name: 'edgevision-gateway', private: true, dependencies: { '@edgevision/node-red-vision': 'file:' + ROOT } }, null, 2),
+    );
   }
 }
 
@@ -231,7 +234,9 @@ async function startGateway(opts = {}) {
   const settings = { ...base, ...auth, userDir, flowFile, ...(opts.settings || {}) };
   if (ioMiddleware) settings.ui = { ...(settings.ui || {}), ioMiddleware };
   if (!LOOPBACK.has(host) && !settings.credentialSecret) {
-    console.warn('[edgevision] reachable from other machines without EDGEVISION_CREDENTIAL_SECRET: stored credentials are encrypted with a generated key kept in the user dir');
+    console.warn(
+      '[edgevision] reachable from other machines without EDGEVISION_CREDENTIAL_SECRET: stored credentials are encrypted with a generated key kept in the user dir',
+    );
   }
   // A port already taken fails now, before any camera or model starts.
   if (port !== 0) await checkPortFree(port, host);

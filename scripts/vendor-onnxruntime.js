@@ -46,7 +46,12 @@ function npm(args, cwd) {
   // Inside an npm script, npm_execpath is the npm that runs us (same registry, cache and proxy).
   const cli = process.env.npm_execpath;
   const [cmd, pre] = cli && /\.c?js$/.test(cli) ? [process.execPath, [cli]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
-  return execFileSync(cmd, [...pre, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' && !pre.length });
+  return execFileSync(cmd, [...pre, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    shell: process.platform === 'win32' && !pre.length,
+  });
 }
 
 function sri(file) {

@@ -23,12 +23,12 @@ export const usage = [
   'usage: edgevision bench app [--seconds N] [--warmup S] [--realtime]',
   '',
   '  Needs the dev dependencies (node-red, node-red-dashboard) and the demo assets (npm run fetch-assets:',
-  '  the gateway user dir\'s edgevision/, or $EDGEVISION_ASSETS).',
+  "  the gateway user dir's edgevision/, or $EDGEVISION_ASSETS).",
   '  --seconds N  measuring time per phase (default 20)',
   '  --warmup S   seconds between start and measuring: model load, first frames (default 10)',
   '  --realtime   run the clip at its own rate instead of full speed',
-  '  --spin       the demo\'s vision-model with spin-wait on (ONNX Runtime\'s default; the demo has it off)',
-  '  --resolution MS  sampling period of the event-loop delay histogram (default 10, Node\'s default;',
+  "  --spin       the demo's vision-model with spin-wait on (ONNX Runtime's default; the demo has it off)",
+  "  --resolution MS  sampling period of the event-loop delay histogram (default 10, Node's default;",
   '               a finer period adds samples from quiet moments and lowers the percentiles)',
   '  --assets DIR the shared assets folder, for the still the view encode comparison draws on',
   '               (default: $EDGEVISION_ASSETS, else ../shared/assets)',
@@ -95,15 +95,37 @@ async function encodeComparison(assets: string): Promise<string[]> {
   const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
   const view = demo.find((n) => n.type === 'vision-view');
   const s: ViewSettings = { ...VIEW_DEFAULTS, maxWidth: 960, geometry: parseViewGeometry(view.geometry, view.stations) };
-  const detections = Array.from({ length: 12 }, (_, i) => ({ box: [20 + i * 55, 150, 62 + i * 55, 290] as [number, number, number, number], score: 0.8, classId: 0, label: 'person', trackId: i + 1, trackState: 'confirmed' as const }));
-  const frame = { camera: 'cam1', width: info.width, height: info.height, detections, counts: { crossing: { in: 12, out: 9 } }, zones: { 'path-west': { occupancy: 2 } }, stations: { 'station-1': { state: 'working' }, 'station-2': { state: 'idle' } } };
+  const detections = Array.from({ length: 12 }, (_, i) => ({
+    box: [20 + i * 55, 150, 62 + i * 55, 290] as [number, number, number, number],
+    score: 0.8,
+    classId: 0,
+    label: 'person',
+    trackId: i + 1,
+    trackState: 'confirmed' as const,
+  }));
+  const frame = {
+    camera: 'cam1',
+    width: info.width,
+    height: info.height,
+    detections,
+    counts: { crossing: { in: 12, out: 9 } },
+    zones: { 'path-west': { occupancy: 2 } },
+    stations: { 'station-1': { state: 'working' }, 'station-2': { state: 'idle' } },
+  };
   const ref = { camera: 'cam1', seq: 0, tMs: 0, width: info.width, height: info.height, format: 'rgb24' as const };
   const g = parseViewGeometry(view.geometry, view.stations);
   const raw = { raw: { width: info.width, height: info.height, channels: 3 as const } };
   const variants: [string, () => Promise<unknown>][] = [
     ['JPEG only (no overlay)', () => sharp(data, raw).jpeg({ quality: 75 }).toBuffer()],
     ['canvas overlay + JPEG (vision-view)', () => renderView(data, ref, frame, s, 'cam1 · 5.0 fps')],
-    ['SVG overlay composited by sharp', () => sharp(data, raw).composite([{ input: Buffer.from(overlaySvg(frame, g, { outWidth: info.width, outHeight: info.height, caption: 'cam1 · 5.0 fps' })) }]).jpeg({ quality: 75 }).toBuffer()],
+    [
+      'SVG overlay composited by sharp',
+      () =>
+        sharp(data, raw)
+          .composite([{ input: Buffer.from(overlaySvg(frame, g, { outWidth: info.width, outHeight: info.height, caption: 'cam1 · 5.0 fps' })) }])
+          .jpeg({ quality: 75 })
+          .toBuffer(),
+    ],
   ];
   const out = [`view encode, ${info.width}×${info.height}, 12 boxes, 1 line, 1 zone, 2 stations (median of 30):`];
   let base = 0;
@@ -134,7 +156,10 @@ export async function run(argv: string[]): Promise<number> {
   // The demo's clip and model from where npm run fetch-assets put them (the gateway's user dir), not
   // from the empty temporary user dir the benchmark runs in.
   const { resolveAsset } = require('../../nodes/lib/assets');
-  for (const [k, name] of [['EDGEVISION_SOURCE', 'vtest'], ['EDGEVISION_MODEL', 'yolox_nano']]) {
+  for (const [k, name] of [
+    ['EDGEVISION_SOURCE', 'vtest'],
+    ['EDGEVISION_MODEL', 'yolox_nano'],
+  ]) {
     if (!process.env[k]) process.env[k] = resolveAsset(name, { userDir: gatewayUserDir() });
   }
   const listed = require(path.join(ROOT, 'package.json'))['node-red'].nodes['vision-view'];
@@ -164,7 +189,9 @@ export async function run(argv: string[]): Promise<number> {
   let parts = 0;
   let viewer: http.ClientRequest | null = null;
   try {
-    console.log(`gateway ${gw.url}, demo flow ${args.realtime ? 'in real time' : 'at full speed (realtime off, loop on)'}, spin-wait ${args.spin ? 'on' : 'off'}, ${os.cpus().length} CPUs; warm-up ${warmup} s, ${seconds} s per phase; lag sampled every ${RESOLUTION_MS} ms`);
+    console.log(
+      `gateway ${gw.url}, demo flow ${args.realtime ? 'in real time' : 'at full speed (realtime off, loop on)'}, spin-wait ${args.spin ? 'on' : 'off'}, ${os.cpus().length} CPUs; warm-up ${warmup} s, ${seconds} s per phase; lag sampled every ${RESOLUTION_MS} ms`,
+    );
     await sleep(warmup * 1000);
     const phases: Phase[] = [];
     phases.push(await phase('no viewer', seconds, counters, () => parts));

@@ -25,7 +25,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, strArg, assetsArg, numArg, optionArgs } from '../args';
 import { packageRoot } from '../../nodes/lib/assets';
-import { compareWith, countMotTracks, CountingScene, detectedCrossings, detectionBound, gtCounts, LineAccuracy, MotTrackFile, parseMotTracks, randomLines, relativeError, trackAndCount } from '../../nodes/lib/eval';
+import {
+  compareWith,
+  countMotTracks,
+  CountingScene,
+  detectedCrossings,
+  detectionBound,
+  gtCounts,
+  LineAccuracy,
+  MotTrackFile,
+  parseMotTracks,
+  randomLines,
+  relativeError,
+  trackAndCount,
+} from '../../nodes/lib/eval';
 import { parseSeqInfo } from '../../nodes/lib/eval/mot/io';
 import { CountingPipeline, PipelineResult, runRecording } from '../../nodes/lib/eval/pipeline';
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -36,11 +49,11 @@ export const usage = [
   'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--bound-iou X] [--<counting option> V]',
   '',
   '  --lines-dir DIR    line files <SEQ>.json (default test/fixtures/lines; test/fixtures/lines-heldout is the held-out set)',
-  '  --tracks-dir DIR   result files <SEQ>.txt to compare as well (default: SORT\'s output in the assets folder)',
+  "  --tracks-dir DIR   result files <SEQ>.txt to compare as well (default: SORT's output in the assets folder)",
   '  --assets DIR       the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  --video            the full pipeline on the TUD clips: decode → detect → track → count',
   '  --model M          detection model for --video (default yolox_nano)',
-  '  --tracker JSON     tracker options, e.g. \'{"newTrackThreshold":0.7}\' (default: the engine\'s; with --video the vision-track node\'s)',
+  "  --tracker JSON     tracker options, e.g. '{\"newTrackThreshold\":0.7}' (default: the engine's; with --video the vision-track node's)",
   '  --bound-iou X      IoU at which a detection stands for a gt person in the bound and ids columns (default 0.5)',
   '  --random-lines N   instead of the line files, N seeded random lines per sequence (chords of the whole',
   '                     frame: lines nobody placed); prints per-sequence and overall figures only',
@@ -77,7 +90,11 @@ const cell = (a: number, b: number, err: number, width = 7, gap = ' ') => `${pai
 
 /** The sequences a folder of line files covers (<SEQ>.json), sorted. */
 function lineFileSequences(dir: string): string[] {
-  return fs.readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -5))
+    .sort();
 }
 
 /**
@@ -124,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!(boundIou > 0 && boundIou <= 1)) throw new Error(`--bound-iou must be in (0, 1], got ${boundIou}`);
   if (args['all-sets'] === true) return allSets(root, assets, tracksDir, model, options, trackerOptions, videoTracker, boundIou);
   const randomCount = args['random-lines'] === undefined ? 0 : numArg(args, 'random-lines', 0);
-  if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1)) throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
+  if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1))
+    throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
   const seed = numArg(args, 'seed', 1);
   const lines = randomCount ? randomLineSource(randomCount, seed) : lineFiles(linesDir);
   const sequences = randomCount ? MOT_SEQUENCES : lineFileSequences(linesDir);
@@ -137,20 +155,43 @@ export async function run(argv: string[]): Promise<number> {
  * --all-sets: every set in one table, so that a change is judged on all of them at once (a rule that
  * helps the hand-placed lines and hurts the random ones, or the video, shows at a glance).
  */
-async function allSets(root: string, assets: string, tracksDir: string, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, videoTracker: TrackerOptionsInput, boundIou: number): Promise<number> {
+async function allSets(
+  root: string,
+  assets: string,
+  tracksDir: string,
+  model: string,
+  options: Record<string, unknown>,
+  trackerOptions: TrackerOptionsInput,
+  videoTracker: TrackerOptionsInput,
+  boundIou: number,
+): Promise<number> {
   const fixture = lineFiles(path.join(root, 'test', 'fixtures', 'lines'));
   const heldOut = lineFiles(path.join(root, 'test', 'fixtures', 'lines-heldout'));
   // Decoding and detecting a clip is most of a video set's time, and the same for every line set.
   const clips = new Map<string, ClipDetections>();
   const sets: Array<{ name: string; result: () => Promise<SetResult> }> = [
-    { name: 'det.txt, fixture lines', result: async () => detAccuracy(assets, fixture, lineFileSequences(fixture.describe), tracksDir, options, trackerOptions, boundIou, false) },
-    { name: 'det.txt, held-out lines', result: async () => detAccuracy(assets, heldOut, lineFileSequences(heldOut.describe), tracksDir, options, trackerOptions, boundIou, false) },
-    ...[1, 101, 202].map((seed) => ({ name: `det.txt, random lines seed ${seed}`, result: async () => detAccuracy(assets, randomLineSource(100, seed), MOT_SEQUENCES, tracksDir, options, trackerOptions, boundIou, false) })),
+    {
+      name: 'det.txt, fixture lines',
+      result: async () => detAccuracy(assets, fixture, lineFileSequences(fixture.describe), tracksDir, options, trackerOptions, boundIou, false),
+    },
+    {
+      name: 'det.txt, held-out lines',
+      result: async () => detAccuracy(assets, heldOut, lineFileSequences(heldOut.describe), tracksDir, options, trackerOptions, boundIou, false),
+    },
+    ...[1, 101, 202].map((seed) => ({
+      name: `det.txt, random lines seed ${seed}`,
+      result: async () => detAccuracy(assets, randomLineSource(100, seed), MOT_SEQUENCES, tracksDir, options, trackerOptions, boundIou, false),
+    })),
     { name: 'video, fixture lines', result: () => videoAccuracy(assets, fixture, model, options, videoTracker, boundIou, false, clips) },
     { name: 'video, held-out lines', result: () => videoAccuracy(assets, heldOut, model, options, videoTracker, boundIou, false, clips) },
-    ...[1, 101].map((seed) => ({ name: `video, random lines seed ${seed}`, result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false, clips) })),
+    ...[1, 101].map((seed) => ({
+      name: `video, random lines seed ${seed}`,
+      result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false, clips),
+    })),
   ];
-  console.log(`counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}); random sets: 100 lines per sequence`);
+  console.log(
+    `counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}); random sets: 100 lines per sequence`,
+  );
   console.log('set                               ours                  bound (gt boxes)      ids (detector boxes)');
   for (const set of sets) {
     const r = await set.result();
@@ -160,7 +201,16 @@ async function allSets(root: string, assets: string, tracksDir: string, model: s
 }
 
 /** Our tracker on det.txt (and SORT's result files, the detected-gt column and the bound) against the gt crossings. */
-function detAccuracy(assets: string, lines: LineSource, sequences: string[], tracksDir: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number, print: boolean): SetResult {
+function detAccuracy(
+  assets: string,
+  lines: LineSource,
+  sequences: string[],
+  tracksDir: string,
+  options: Record<string, unknown>,
+  trackerOptions: TrackerOptionsInput,
+  boundIou: number,
+  print: boolean,
+): SetResult {
   const log = print ? console.log : () => undefined;
   const ours: LineAccuracy[] = [];
   const file: LineAccuracy[] = [];
@@ -168,7 +218,8 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
   const bound: LineAccuracy[] = [];
   const ids: LineAccuracy[] = [];
   log(`counting options: ${JSON.stringify(options)} (defaults otherwise); lines: ${lines.describe}; result files: ${tracksDir}`);
-  if (lines.perLine) log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err| | ids in/out |err|');
+  if (lines.perLine)
+    log('sequence        line     gt in/out | ours in/out |err| | file in/out |err| | detected-gt in/out |err| | bound in/out |err| | ids in/out |err|');
   for (const seq of sequences) {
     const seqDir = path.join(assets, 'mot15', seq);
     if (!fs.existsSync(seqDir)) {
@@ -196,16 +247,19 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
       const g = reach[r.line];
       return { ...r, gtIn: g.in, gtOut: g.out, gtTotal: g.in + g.out, absError: Math.abs(r.in - g.in) + Math.abs(r.out - g.out) };
     });
-    if (lines.perLine) a.forEach((r, i) => {
-      const rb = b[i];
-      log(
-        `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${cell(r.in, r.out, r.absError)} | ` +
-          (rb ? cell(rb.in, rb.out, rb.absError) : '     (no file)') +
-          ` | ${cell(c[i].gtIn, c[i].gtOut, c[i].absError, 18)} | ${cell(d[i].in, d[i].out, d[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`,
-      );
-    });
+    if (lines.perLine)
+      a.forEach((r, i) => {
+        const rb = b[i];
+        log(
+          `${seq.padEnd(15)} ${r.line.padEnd(8)} ${pair(r.gtIn, r.gtOut)}   | ${cell(r.in, r.out, r.absError)} | ` +
+            (rb ? cell(rb.in, rb.out, rb.absError) : '     (no file)') +
+            ` | ${cell(c[i].gtIn, c[i].gtOut, c[i].absError, 18)} | ${cell(d[i].in, d[i].out, d[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`,
+        );
+      });
     const crossed = lines.perLine ? '' : ` (${a.filter((r) => r.gtTotal > 0).length} of ${a.length} lines crossed by gt)`;
-    log(`${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}; ids ${pct(e)}${crossed}`);
+    log(
+      `${seq.padEnd(15)} (all)    ours ${pct(a)}; file ${b.length ? pct(b) : '-'}; detected gt crossings ${sum(c, 'gtTotal')}, ours vs those ${pct(c)}; bound ${pct(d)}; ids ${pct(e)}${crossed}`,
+    );
     ours.push(...a);
     file.push(...b);
     seen.push(...c);
@@ -225,12 +279,23 @@ function detAccuracy(assets: string, lines: LineSource, sequences: string[], tra
  * against gt. With `clips`, a clip already run there is not decoded and detected again: its
  * detections are replayed through the same `CountingPipeline` (the detector is deterministic).
  */
-async function videoAccuracy(assets: string, lines: LineSource, model: string, options: Record<string, unknown>, trackerOptions: TrackerOptionsInput, boundIou: number, print: boolean, clips?: Map<string, ClipDetections>): Promise<SetResult> {
+async function videoAccuracy(
+  assets: string,
+  lines: LineSource,
+  model: string,
+  options: Record<string, unknown>,
+  trackerOptions: TrackerOptionsInput,
+  boundIou: number,
+  print: boolean,
+  clips?: Map<string, ClipDetections>,
+): Promise<SetResult> {
   const log = print ? console.log : () => undefined;
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
   const ids: LineAccuracy[] = [];
-  log(`lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`);
+  log(
+    `lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`,
+  );
   log('clip            line     gt in/out | video in/out |err| | bound in/out |err| | ids in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
     const clip = path.join(assets, 'video', seq + '.mp4');
@@ -265,7 +330,9 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     } else {
       const run: ClipDetections = [];
       r = await runRecording({
-        source: clip, model, ...settings,
+        source: clip,
+        model,
+        ...settings,
         onFrame: (index, tMs, _step, raw) => {
           keep(index, raw);
           run.push({ index, tMs, raw });
@@ -278,8 +345,16 @@ async function videoAccuracy(assets: string, lines: LineSource, model: string, o
     const rows = compareWith(reference, r.counts);
     const b = compareWith(reference, detectionBound(gt, found, scene, boundIou));
     const e = compareWith(reference, detectionBound(gt, found, scene, boundIou, 'detector'));
-    if (lines.perLine) rows.forEach((row, i) => log(`${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${cell(row.in, row.out, row.absError, 7, '  ')} | ${cell(b[i].in, b[i].out, b[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`));
-    else log(`${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)}; ids ${pct(e)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`);
+    if (lines.perLine)
+      rows.forEach((row, i) =>
+        log(
+          `${seq.padEnd(15)} ${row.line.padEnd(8)} ${pair(row.gtIn, row.gtOut)}   | ${cell(row.in, row.out, row.absError, 7, '  ')} | ${cell(b[i].in, b[i].out, b[i].absError, 12)} | ${cell(e[i].in, e[i].out, e[i].absError, 10)}`,
+        ),
+      );
+    else
+      log(
+        `${seq.padEnd(15)} (all)    video ${pct(rows)}; bound ${pct(b)}; ids ${pct(e)} (${rows.filter((r) => r.gtTotal > 0).length} of ${rows.length} lines crossed by gt)`,
+      );
     all.push(...rows);
     bound.push(...b);
     ids.push(...e);

@@ -85,7 +85,10 @@ async function measureSession(loaded: LoadedModel, frames: readonly SourceImage[
   const detector = new Detector(loaded.session.runner, spec);
   const dims = [1, 3, spec.inputHeight, spec.inputWidth];
   for (let i = 0; i < 5; i++) await detector.detect([frames[i % frames.length]]);
-  const a: number[] = [], a1: number[] = [], d: number[] = [], d1: number[] = [];
+  const a: number[] = [],
+    a1: number[] = [],
+    d: number[] = [],
+    d1: number[] = [];
   for (let r = 0; r < rounds; r++) {
     for (let from = 0; from < frames.length; from += chunk) {
       const part = frames.slice(from, from + chunk);
@@ -145,8 +148,12 @@ export async function run(argv: string[]): Promise<number> {
     try {
       const spec = loaded.spec;
       if (!pre) {
-        console.log(`model ${model}: ${spec.format} ${spec.inputWidth}×${spec.inputHeight}, provider ${loaded.providerText}, threads ${threads || 'auto'}, session ${inWorker ? 'in a worker thread' : 'on the JS thread'}`);
-        console.log(`source ${source}: ${frames.length} frames ${width}×${height}; ${rounds} rounds; ${os.cpus().length} cores, load average before ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+        console.log(
+          `model ${model}: ${spec.format} ${spec.inputWidth}×${spec.inputHeight}, provider ${loaded.providerText}, threads ${threads || 'auto'}, session ${inWorker ? 'in a worker thread' : 'on the JS thread'}`,
+        );
+        console.log(
+          `source ${source}: ${frames.length} frames ${width}×${height}; ${rounds} rounds; ${os.cpus().length} cores, load average before ${load0.map((l) => l.toFixed(2)).join(' ')}`,
+        );
         ({ pre, preJs, preSharp, preNearest, post, wasm } = await measureStages(loaded, frames, rounds));
       }
       figures.set(spinWait, await measureSession(loaded, frames, rounds));
@@ -158,10 +165,12 @@ export async function run(argv: string[]): Promise<number> {
   const impl = wasm ? 'WebAssembly SIMD' : 'JS loops (no WebAssembly SIMD here)';
   console.log(line(`(b) preprocessing, letterbox in use: ${wasm ? 'WebAssembly' : 'JS'}`, pre!));
   if (wasm) console.log(line('(b1) preprocessing, letterbox JS loops', preJs!));
-  console.log(line('(b\') preprocessing, sharp resize + CHW packing', preSharp!));
+  console.log(line("(b') preprocessing, sharp resize + CHW packing", preSharp!));
   console.log(line('(b") preprocessing, nearest (same kernel)', preNearest!));
   console.log(line('(c) decode + NMS + map back + filters', post!));
-  console.log(`letterbox ${impl} vs sharp: ${(preSharp!.median / pre!.median).toFixed(2)}× faster${wasm ? `; vs the JS loops: ${(preJs!.median / pre!.median).toFixed(2)}× faster` : ''} (medians)`);
+  console.log(
+    `letterbox ${impl} vs sharp: ${(preSharp!.median / pre!.median).toFixed(2)}× faster${wasm ? `; vs the JS loops: ${(preJs!.median / pre!.median).toFixed(2)}× faster` : ''} (medians)`,
+  );
   for (const [spinWait, f] of figures) {
     console.log(`\nsession threads ${spinWait ? 'spinning (ONNX Runtime default, --spin only)' : 'not spinning (our default)'}:`);
     console.log(line('(a) session.run, back to back (per frame, by chunk)', f.a));
@@ -171,22 +180,35 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`ratio d/a: median ${(f.d.median / f.a.median).toFixed(3)} (target ≤ 1.10); latency d1/a1: median ${(f.d1.median / f.a1.median).toFixed(3)}`);
   }
   if (figures.size === 2) {
-    const off = figures.get(false)!, on = figures.get(true)!;
-    console.log(`\nfull path per frame, not spinning / spinning: ${(off.d.median / on.d.median).toFixed(3)}; against the fastest bare model (spinning, back to back): ${(off.d.median / on.a.median).toFixed(3)}`);
+    const off = figures.get(false)!,
+      on = figures.get(true)!;
+    console.log(
+      `\nfull path per frame, not spinning / spinning: ${(off.d.median / on.d.median).toFixed(3)}; against the fastest bare model (spinning, back to back): ${(off.d.median / on.a.median).toFixed(3)}`,
+    );
   }
-  console.log(`load average after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average after ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   return 0;
 }
 
 /** (b) preprocessing variants and (c) postprocessing, which do not depend on the session's threads. */
-async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[], rounds: number): Promise<{ pre: Stat; preJs: Stat; preSharp: Stat; preNearest: Stat; post: Stat; wasm: boolean }> {
+async function measureStages(
+  loaded: LoadedModel,
+  frames: readonly SourceImage[],
+  rounds: number,
+): Promise<{ pre: Stat; preJs: Stat; preSharp: Stat; preNearest: Stat; post: Stat; wasm: boolean }> {
   const spec = loaded.spec;
   const detector = new Detector(loaded.session.runner, spec);
   const tensor = new Float32Array(3 * spec.inputWidth * spec.inputHeight);
   const dims = [1, 3, spec.inputHeight, spec.inputWidth];
   for (let i = 0; i < 5; i++) letterboxInto(frames[i % frames.length], spec.inputWidth, spec.inputHeight, spec.preprocess, tensor);
   const wasm = wasmLetterbox();
-  const pre: number[] = [], preJs: number[] = [];
+  const pre: number[] = [],
+    preJs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const f of frames) {
       let t0 = performance.now();
@@ -199,7 +221,7 @@ async function measureStages(loaded: LoadedModel, frames: readonly SourceImage[]
       }
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+
   const sharp = require('sharp');
   sharp.concurrency(1);
   const preSharp: number[] = [];

@@ -139,15 +139,19 @@ export async function run(argv: string[]): Promise<number> {
     // variant gets a few frames only: enough to measure, short enough to finish.
     const c = await runVariant(helper, 'raw-typed-array', Math.max(2, Math.round(frames / 100)), width, height, sinks);
     const mb = (n: number) => (n / 1e6).toFixed(2) + ' MB';
-    console.log(`fan-out of a ${width}×${height} RGB frame (${mb(width * height * 3)}) to ${sinks} nodes, ${frames} frames, Node-RED ${helper._RED?.version?.() ?? ''}`.trim());
+    console.log(
+      `fan-out of a ${width}×${height} RGB frame (${mb(width * height * 3)}) to ${sinks} nodes, ${frames} frames, Node-RED ${helper._RED?.version?.() ?? ''}`.trim(),
+    );
     console.log('variant                       pixel bytes copied/frame   messages/s   frames/s');
     for (const r of [a, b, c]) {
       console.log(`${r.name.padEnd(30)}${mb(r.copiedBytesPerFrame).padStart(20)}${r.msgsPerS.toFixed(0).padStart(13)}${r.framesPerS.toFixed(1).padStart(11)}`);
     }
     for (const r of [b, c]) {
-      console.log(`ratio FrameRef / ${r.name}: messages/s ×${(a.msgsPerS / r.msgsPerS).toFixed(2)}; pixel bytes copied per frame ${mb(a.copiedBytesPerFrame)} vs ${mb(r.copiedBytesPerFrame)}`);
+      console.log(
+        `ratio FrameRef / ${r.name}: messages/s ×${(a.msgsPerS / r.msgsPerS).toFixed(2)}; pixel bytes copied per frame ${mb(a.copiedBytesPerFrame)} vs ${mb(r.copiedBytesPerFrame)}`,
+      );
     }
-    console.log('(a Buffer survives Node-RED\'s clone as a shared view: no copy, but every wire aliases the same mutable pixels)');
+    console.log("(a Buffer survives Node-RED's clone as a shared view: no copy, but every wire aliases the same mutable pixels)");
   } finally {
     await helper.stopServer();
   }

@@ -132,7 +132,7 @@ async function engineRun(link: Link, s: Setup, run: string, t0: number, serverUp
 }
 
 async function count(client: InfluxDB, run: string): Promise<number> {
-  const r: any = await client.query(`SELECT COUNT(seq) FROM bench WHERE run = '${run}'`);
+  const r = (await client.query(`SELECT COUNT(seq) FROM bench WHERE run = '${run}'`)) as unknown as { count?: number }[];
   return r[0]?.count ?? 0;
 }
 
@@ -224,7 +224,9 @@ export async function run(argv: string[]): Promise<number> {
     const replayed = await count(client, 'replay');
     console.log(`outage: ${replayN} points spooled to disk at ${Math.round(replayN / spoolSecs)} points/s (fsync per batch), backlog ${backlog}`);
     console.log(`reconnect after the server came back: ${reconnectSecs.toFixed(2)} s (probe back-off)`);
-    console.log(`replay after the outage and a restart: ${replayed} points in ${replaySecs.toFixed(2)} s = ${Math.round(backlog / replaySecs)} points/s (pace limit ${replayRate} points/s)`);
+    console.log(
+      `replay after the outage and a restart: ${replayed} points in ${replaySecs.toFixed(2)} s = ${Math.round(backlog / replaySecs)} points/s (pace limit ${replayRate} points/s)`,
+    );
     if (replayed !== replayN) throw new Error(`replay check failed: ${replayed} of ${replayN} points in the database`);
     await closeLink(link);
     return 0;

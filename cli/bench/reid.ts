@@ -14,7 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, numArg, strArg, assetsArg } from '../args';
+import { parseArgs, numArg, assetsArg } from '../args';
 import { parseMot, parseSeqInfo, MotRow } from '../../nodes/lib/eval/mot/io';
 import { Box, Detection } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
@@ -48,7 +48,6 @@ export interface Clip {
 
 /** Decodes a TUD clip once and reads its gt (boxes kept as they are; flag 0 rows dropped). */
 export async function loadClip(assets: string, sequence: string): Promise<Clip> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
   const frames: SourceImage[] = [];
   for await (const f of readFrames({ url: path.join(assets, 'video', sequence + '.mp4'), realtime: false, loop: false })) {
@@ -79,7 +78,11 @@ export function cropSet(clips: readonly Clip[], every: number): CropSet {
     for (let f = 0; f < c.frames.length; f += every) {
       const rows = c.gt.get(f) ?? [];
       const img = c.frames[f];
-      const ok = judgeQuality(rows.map((r) => r.box), img.width, img.height);
+      const ok = judgeQuality(
+        rows.map((r) => r.box),
+        img.width,
+        img.height,
+      );
       rows.forEach((r, i) => {
         if (ok[i] !== 'ok') return;
         out.crops.push({ identity: `${c.sequence}:${r.id}`, sequence: c.sequence, frame: f, box: r.box });
@@ -97,7 +100,10 @@ export async function embedCrops(set: CropSet, embedder: Embedder): Promise<Floa
   while (i < set.crops.length) {
     let j = i;
     while (j < set.crops.length && set.images[j] === set.images[i]) j++;
-    const vs = await embedder.embed(set.images[i], set.crops.slice(i, j).map((c) => c.box));
+    const vs = await embedder.embed(
+      set.images[i],
+      set.crops.slice(i, j).map((c) => c.box),
+    );
     vs.forEach((v, k) => (out[i + k] = v));
     i = j;
   }
@@ -143,14 +149,19 @@ export async function twoCameraRun(clip: Clip, embedder: Embedder, options: Reid
     rows.forEach((r) => trackPerson.set(`${camera}:${cam2 ? r.id + 100000 : r.id}`, r.id));
     const img = clip.frames[f];
     const want = engine.select(camera, dets, img.width, img.height);
-    const vecs = want.length ? await embedder.embed(img, want.map((i) => dets[i].box)) : [];
+    const vecs = want.length
+      ? await embedder.embed(
+          img,
+          want.map((i) => dets[i].box),
+        )
+      : [];
     embedded += vecs.length;
     const u = engine.update(camera, tMs, dets, new Map(want.map((i, k) => [i, vecs[k]])), img.width, img.height);
     for (const j of u.joins) {
       joins++;
       const person = j.trackId >= 100000 ? j.trackId - 100000 : j.trackId;
       // The gallery entry's person: whoever held that global id before.
-      const before = [...perId.get(j.globalId)?.keys() ?? []];
+      const before = [...(perId.get(j.globalId)?.keys() ?? [])];
       if (before.length && !before.includes(person)) joinsWrong.push(person);
     }
     rows.forEach((r, i) => {
@@ -231,11 +242,21 @@ export const SPLITS = [1 / 3, 1 / 2, 2 / 3];
 const f3 = (v: number) => v.toFixed(3);
 
 function similarityStats(set: CropSet, vs: Float32Array[]): string {
-  let same = 0, ns = 0, diff = 0, nd = 0;
-  for (let a = 0; a < vs.length; a++) for (let b = a + 1; b < vs.length; b++) {
-    const s = dot(vs[a], vs[b]);
-    if (set.crops[a].identity === set.crops[b].identity) { same += s; ns++; } else { diff += s; nd++; }
-  }
+  let same = 0,
+    ns = 0,
+    diff = 0,
+    nd = 0;
+  for (let a = 0; a < vs.length; a++)
+    for (let b = a + 1; b < vs.length; b++) {
+      const s = dot(vs[a], vs[b]);
+      if (set.crops[a].identity === set.crops[b].identity) {
+        same += s;
+        ns++;
+      } else {
+        diff += s;
+        nd++;
+      }
+    }
   return `mean cosine same person ${f3(same / ns)}, different ${f3(diff / nd)}`;
 }
 
@@ -272,9 +293,9 @@ export async function run(argv: string[]): Promise<number> {
   const gap = numArg(args, 'gap', 10);
   const walk = numArg(args, 'walk', 3);
   const identities = numArg(args, 'identities', 10000);
-  /* eslint-disable @typescript-eslint/no-var-requires */
+
   const { acquireEmbeddingModel, releaseModel } = require('../../nodes/lib/model/loader');
-  /* eslint-enable @typescript-eslint/no-var-requires */
+
   const user = `bench-reid-${process.pid}`;
   const loaded = await acquireEmbeddingModel({ model: 'osnet_x0_25_msmt17', format: 'embedding', providers: ['cpu'], intraOpNumThreads: 2 }, user);
   try {
@@ -282,7 +303,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of TUD) clips.push(await loadClip(assets, s));
     const set = cropSet(clips, every);
     const people = new Set(set.crops.map((c) => c.identity)).size;
-    console.log(`crops: ${set.crops.length} of ${people} people from ${TUD.join(', ')} (every ${every}th frame, quality-gated gt boxes); near-duplicates within ${gap} frames left out`);
+    console.log(
+      `crops: ${set.crops.length} of ${people} people from ${TUD.join(', ')} (every ${every}th frame, quality-gated gt boxes); near-duplicates within ${gap} frames left out`,
+    );
     const onnx = new OnnxEmbedder(loaded.session.runner, loaded.spec, 'osnet_x0_25_msmt17');
     const colour = new ColourEmbedder();
     const embedders: Embedder[] = [onnx, colour];
@@ -297,15 +320,24 @@ export async function run(argv: string[]): Promise<number> {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6 / set.crops.length;
       const r = retrieval(set.crops, vs, gap);
       results[e.kind] = r;
-      console.log(`${e.description.padEnd(37)} ${String(r.queries).padStart(7)}  ${f3(r.rank1)}  ${f3(r.mAP)}  ${ms.toFixed(2).padStart(7)}   (${similarityStats(set, vs)})`);
+      console.log(
+        `${e.description.padEnd(37)} ${String(r.queries).padStart(7)}  ${f3(r.rank1)}  ${f3(r.mAP)}  ${ms.toFixed(2).padStart(7)}   (${similarityStats(set, vs)})`,
+      );
     }
-    console.log(`onnx / colour: rank-1 ×${(results.onnx.rank1 / results.colour.rank1).toFixed(2)}, mAP ×${(results.onnx.mAP / results.colour.mAP).toFixed(2)}; colour / chance mAP ×${(results.colour.mAP / rnd.mAP).toFixed(2)}`);
+    console.log(
+      `onnx / colour: rank-1 ×${(results.onnx.rank1 / results.colour.rank1).toFixed(2)}, mAP ×${(results.onnx.mAP / results.colour.mAP).toFixed(2)}; colour / chance mAP ×${(results.colour.mAP / rnd.mAP).toFixed(2)}`,
+    );
 
     console.log(`\n2. two cameras: each clip split in time at 1/3, 1/2 and 2/3 (cam-1 before, cam-2 after, ${walk} s walk between); gt boxes as tracks`);
     console.log('embedder                              clip @ split         handovers same-id  purity  fragm.  joins wrong  crops embedded/detections');
     for (const plain of embedders) {
       const e = new CachingEmbedder(plain);
-      let h = 0, same = 0, det = 0, pure = 0, frag = 0, runs = 0;
+      let h = 0,
+        same = 0,
+        det = 0,
+        pure = 0,
+        frag = 0,
+        runs = 0;
       for (const c of clips) {
         for (const at of SPLITS) {
           const r = await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind] }, walk, at);
@@ -316,17 +348,23 @@ export async function run(argv: string[]): Promise<number> {
           frag += r.fragmentation;
           runs++;
           const name = `${c.sequence} @${at.toFixed(2)}`;
-          console.log(`${e.description.padEnd(37)} ${name.padEnd(20)} ${String(r.handovers).padStart(9)} ${String(r.sameId).padStart(7)}  ${f3(r.purity)}  ${r.fragmentation.toFixed(2).padStart(6)}  ${String(r.joins).padStart(5)} ${String(r.wrongJoins).padStart(5)}  ${r.embeddedCrops}/${r.detections}`);
+          console.log(
+            `${e.description.padEnd(37)} ${name.padEnd(20)} ${String(r.handovers).padStart(9)} ${String(r.sameId).padStart(7)}  ${f3(r.purity)}  ${r.fragmentation.toFixed(2).padStart(6)}  ${String(r.joins).padStart(5)} ${String(r.wrongJoins).padStart(5)}  ${r.embeddedCrops}/${r.detections}`,
+          );
         }
       }
-      console.log(`${e.description}: a person seen in cam-1 and later in cam-2 got the same globalId in ${same} of ${h} cases (${((100 * same) / Math.max(1, h)).toFixed(0)} %); purity ${f3(pure / Math.max(1, det))}, fragmentation ${(frag / runs).toFixed(2)} global ids per person`);
+      console.log(
+        `${e.description}: a person seen in cam-1 and later in cam-2 got the same globalId in ${same} of ${h} cases (${((100 * same) / Math.max(1, h)).toFixed(0)} %); purity ${f3(pure / Math.max(1, det))}, fragmentation ${(frag / runs).toFixed(2)} global ids per person`,
+      );
     }
 
     console.log(`\n3. gallery search at ${identities} identities (best + second best over all, one query at a time)`);
     console.log('dim   ms/query  naive ms/query  ×faster  gallery bytes (matrix + ~160 B/entry)  process heap+arrayBuffers MB');
     for (const dim of [onnx.dim, colour.dim]) {
       const c = searchCost(dim, identities, 200);
-      console.log(`${String(dim).padEnd(5)} ${c.ms.toFixed(3).padStart(8)}  ${c.naiveMs.toFixed(3).padStart(14)}  ${(c.naiveMs / c.ms).toFixed(1).padStart(7)}  ${String(c.bytes).padStart(13)} (${(c.bytes / 1048576).toFixed(1)} MB)                  ${c.heapMB.toFixed(0).padStart(5)}`);
+      console.log(
+        `${String(dim).padEnd(5)} ${c.ms.toFixed(3).padStart(8)}  ${c.naiveMs.toFixed(3).padStart(14)}  ${(c.naiveMs / c.ms).toFixed(1).padStart(7)}  ${String(c.bytes).padStart(13)} (${(c.bytes / 1048576).toFixed(1)} MB)                  ${c.heapMB.toFixed(0).padStart(5)}`,
+      );
     }
   } finally {
     await releaseModel(loaded.key, user);

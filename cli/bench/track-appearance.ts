@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, strArg, assetsArg } from '../args';
+import { parseArgs, assetsArg } from '../args';
 import { MotRow, parseMot, parseSeqInfo } from '../../nodes/lib/eval/mot/io';
 import { accumulate, metricsFrom, sumCounts, MotCounts } from '../../nodes/lib/eval/mot/evaluate';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
@@ -43,7 +43,12 @@ interface Prepared {
  * that ends and a new one that looks like it share a globalId) and the rows carry the globalId: the
  * id vision-reid adds after vision-track. Tracks not yet decided keep their own id (offset, unique).
  */
-function track(frames: Detection[][], fps: number, options: TrackerOptionsInput, reid?: { dim: number; options: ReidOptionsInput; mode: 'online' | 'resolved' }): MotRow[] {
+function track(
+  frames: Detection[][],
+  fps: number,
+  options: TrackerOptionsInput,
+  reid?: { dim: number; options: ReidOptionsInput; mode: 'online' | 'resolved' },
+): MotRow[] {
   const tracker = new Tracker(options);
   const firstGlobal = new Map<number, number>();
   const engine = reid ? new ReidEngine(reid.dim, reid.options) : undefined;
@@ -77,11 +82,11 @@ export async function run(argv: string[]): Promise<number> {
   // The model loader finds manifest models through EDGEVISION_ASSETS.
   process.env.EDGEVISION_ASSETS = assets;
   const allBoxes = args['all-boxes'] === true;
-  /* eslint-disable @typescript-eslint/no-var-requires */
+
   const { acquireModel, acquireEmbeddingModel, releaseModel } = require('../../nodes/lib/model/loader');
   const { Detector } = require('../../nodes/lib/detect/detector');
   const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
-  /* eslint-enable @typescript-eslint/no-var-requires */
+
   const user = `bench-track-appearance-${process.pid}`;
   const det = await acquireModel({ model: 'yolox_nano', format: 'auto', providers: ['cpu'], intraOpNumThreads: 2 }, user);
   const emb = await acquireEmbeddingModel({ model: 'osnet_x0_25_msmt17', format: 'embedding', providers: ['cpu'], intraOpNumThreads: 2 }, user);
@@ -93,18 +98,33 @@ export async function run(argv: string[]): Promise<number> {
     const detector = new Detector(det.session.runner, det.spec, { filters: { classes: ['person'] } });
     for (const seq of TUD) {
       const fps = parseSeqInfo(fs.readFileSync(path.join(assets, 'mot15', seq, 'seqinfo.ini'), 'utf8')).frameRate ?? 25;
-      const p: Prepared = { sequence: seq, fps, frames: [], embedded: {}, gt: parseMot(fs.readFileSync(path.join(assets, 'mot15', seq, 'gt', 'gt.txt'), 'utf8')) };
+      const p: Prepared = {
+        sequence: seq,
+        fps,
+        frames: [],
+        embedded: {},
+        gt: parseMot(fs.readFileSync(path.join(assets, 'mot15', seq, 'gt', 'gt.txt'), 'utf8')),
+      };
       for (const e of embedders) p.embedded[e.kind] = [];
       for await (const f of readFrames({ url: path.join(assets, 'video', seq + '.mp4'), realtime: false, loop: false })) {
         const img = { data: f.data, width: f.width, height: f.height, format: 'rgb24' as const };
         const dets: Detection[] = (await detector.detect([img])).detections[0];
         p.frames[f.index] = dets;
-        const q = judgeQuality(dets.map((d) => d.box), f.width, f.height);
+        const q = judgeQuality(
+          dets.map((d) => d.box),
+          f.width,
+          f.height,
+        );
         const pick = dets.map((d, i) => i).filter((i) => dets[i].score >= 0.6 && (allBoxes || q[i] === 'ok'));
         boxes += dets.filter((d) => d.score >= 0.6).length;
         crops += pick.length;
         for (const e of embedders) {
-          const vs = pick.length ? await e.embed(img, pick.map((i) => dets[i].box)) : [];
+          const vs = pick.length
+            ? await e.embed(
+                img,
+                pick.map((i) => dets[i].box),
+              )
+            : [];
           const withEmb = dets.map((d) => ({ ...d }));
           pick.forEach((i, k) => (withEmb[i].embedding = Array.from(vs[k])));
           p.embedded[e.kind][f.index] = withEmb;
@@ -121,7 +141,11 @@ export async function run(argv: string[]): Promise<number> {
   // The colour descriptor's similarities sit high (different people ≈ 0.70 on these crops), so its
   // appearance gate must be stricter: cosine ≥ 0.8 ⇔ distance/2 ≤ 0.1.
   const dims: Record<string, number> = Object.fromEntries(embedders.map((e) => [e.kind, e.dim]));
-  const reidFor = (kind: 'onnx' | 'colour', mode: 'online' | 'resolved') => ({ dim: dims[kind], mode, options: { ...EMBEDDER_DEFAULTS[kind], galleryTtlMs: 60000 } });
+  const reidFor = (kind: 'onnx' | 'colour', mode: 'online' | 'resolved') => ({
+    dim: dims[kind],
+    mode,
+    options: { ...EMBEDDER_DEFAULTS[kind], galleryTtlMs: 60000 },
+  });
   const configs: { name: string; kind?: 'onnx' | 'colour'; options: TrackerOptionsInput; reid?: 'online' | 'resolved' }[] = [
     { name: 'IoU only (no appearance)', options: NODE_DEFAULTS },
     { name: 'track appearance: osnet', kind: 'onnx', options: { ...NODE_DEFAULTS, appearance: { enabled: true } } },

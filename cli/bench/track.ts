@@ -51,7 +51,14 @@ function runOurs(det: MotRow[], fps: number, seqLength: number, params: TrackerO
   return { rows, ms: Number(ns) / 1e6, frames: seqLength };
 }
 
-interface NmttItem { x: number; y: number; w: number; h: number; confidence: number; name: string }
+interface NmttItem {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  confidence: number;
+  name: string;
+}
 interface NmttTracker {
   reset(): void;
   updateTrackedItemsWithNewFrame(dets: NmttItem[], frame: number): void;
@@ -63,7 +70,14 @@ function runNmtt(nmtt: NmttTracker, det: MotRow[]): Run & { online: MotRow[] } {
   const byFrame = groupByFrame(det);
   const frames = [...byFrame.keys()].sort((a, b) => a - b);
   const inputs = frames.map((f) =>
-    (byFrame.get(f) ?? []).map((r) => ({ x: (r.box[0] + r.box[2]) / 2, y: (r.box[1] + r.box[3]) / 2, w: r.box[2] - r.box[0], h: r.box[3] - r.box[1], confidence: r.conf * 100, name: '' })),
+    (byFrame.get(f) ?? []).map((r) => ({
+      x: (r.box[0] + r.box[2]) / 2,
+      y: (r.box[1] + r.box[3]) / 2,
+      w: r.box[2] - r.box[0],
+      h: r.box[3] - r.box[1],
+      confidence: r.conf * 100,
+      name: '',
+    })),
   );
   nmtt.reset();
   const lines: string[] = [];
@@ -88,14 +102,13 @@ export async function run(argv: string[]): Promise<number> {
   const assets = assetsArg(args);
   const params = parseParams(strArg(args, 'params'));
   const repeat = Math.max(1, Math.round(numArg(args, 'repeat', 10)));
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+
   const nmtt = require('node-moving-things-tracker/tracker') as NmttTracker;
 
   console.log(`MOT15, ${SEQUENCES.length} sequences from ${assets}`);
   console.log(`ours: defaults${Object.keys(params).length ? ' + ' + JSON.stringify(params) : ''} = ${JSON.stringify(resolveTrackerOptions(params))}`);
   console.log('');
-  const head =
-    'sequence        |   ours: MOTA  IDF1 IDsw |   SORT: MOTA  IDF1 IDsw |   nmtt: MOTA  IDF1 IDsw | ms/frame ours   nmtt';
+  const head = 'sequence        |   ours: MOTA  IDF1 IDsw |   SORT: MOTA  IDF1 IDsw |   nmtt: MOTA  IDF1 IDsw | ms/frame ours   nmtt';
   console.log(head);
   console.log('-'.repeat(head.length));
   const sums: Record<'ours' | 'sort' | 'nmtt' | 'nmttOnline', MotCounts[]> = { ours: [], sort: [], nmtt: [], nmttOnline: [] };
@@ -157,12 +170,16 @@ export async function run(argv: string[]): Promise<number> {
   console.log('');
   console.log('OVERALL is computed from FP, FN, ID switches, GT and IDTP summed over the six sequences (as py-motmetrics');
   console.log('does), not by averaging the per-sequence percentages.');
-  console.log(`nmtt without its offline "drop trajectories under 10 rows" filter: MOTA ${pct(on.mota).trim()} IDF1 ${pct(on.idf1).trim()} IDsw ${on.numSwitches}`);
+  console.log(
+    `nmtt without its offline "drop trajectories under 10 rows" filter: MOTA ${pct(on.mota).trim()} IDF1 ${pct(on.idf1).trim()} IDsw ${on.numSwitches}`,
+  );
   console.log(
     `ours vs SORT: MOTA ${(100 * (o.mota - s.mota)).toFixed(1)} pts, IDF1 ${(100 * (o.idf1 - s.idf1)).toFixed(1)} pts; ` +
       `vs nmtt: MOTA ${(100 * (o.mota - n.mota)).toFixed(1)} pts, IDF1 ${(100 * (o.idf1 - n.idf1)).toFixed(1)} pts; ` +
-      `time per frame ours/nmtt = ${((oursMs / oursFrames) / (nmttMs / nmttFrames)).toFixed(2)}`,
+      `time per frame ours/nmtt = ${(oursMs / oursFrames / (nmttMs / nmttFrames)).toFixed(2)}`,
   );
-  console.log(`FP/FN/IDsw/GT summed — ours ${o.numFalsePositives}/${o.numMisses}/${o.numSwitches}/${o.numObjects}, SORT ${s.numFalsePositives}/${s.numMisses}/${s.numSwitches}/${s.numObjects}, nmtt ${n.numFalsePositives}/${n.numMisses}/${n.numSwitches}/${n.numObjects}`);
+  console.log(
+    `FP/FN/IDsw/GT summed — ours ${o.numFalsePositives}/${o.numMisses}/${o.numSwitches}/${o.numObjects}, SORT ${s.numFalsePositives}/${s.numMisses}/${s.numSwitches}/${s.numObjects}, nmtt ${n.numFalsePositives}/${n.numMisses}/${n.numSwitches}/${n.numObjects}`,
+  );
   return 0;
 }

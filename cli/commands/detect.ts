@@ -34,7 +34,7 @@ const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?|gif|avif)$/i;
 
 export async function decodeImage(file: string): Promise<SourceImage> {
   // Loaded here, not at the top: sharp is only needed when an image is named.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+
   const { decodeToRgb } = require('../../nodes/lib/detect/image-decode') as typeof import('../../nodes/lib/detect/image-decode');
   return decodeToRgb(file);
 }
@@ -45,7 +45,7 @@ export async function* sourceFrames(source: string, opts: { fps?: number; maxFra
     yield { index: 0, image: await decodeImage(source) };
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+
   const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
   for await (const f of readFrames({ url: source, fps: opts.fps, realtime: false, loop: false, maxFrames: opts.maxFrames })) {
     yield { index: f.index, image: { data: f.data, width: f.width, height: f.height, format: 'rgb24' } };
@@ -64,7 +64,11 @@ export async function run(argv: string[]): Promise<number> {
   const model = assetArg(modelArg, args);
   const filters: FilterOptions = { conf: numArg(args, 'conf', DEFAULT_CONF) };
   const classes = strArg(args, 'classes');
-  if (classes) filters.classes = classes.split(',').map((s) => s.trim()).filter((s) => s);
+  if (classes)
+    filters.classes = classes
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s);
   const user = `cli-detect-${process.pid}`;
   const loaded = await acquireModel(
     {
@@ -77,7 +81,10 @@ export async function run(argv: string[]): Promise<number> {
     user,
   );
   try {
-    if (!args.json) console.error(`model ${path.basename(loaded.file)}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, provider ${loaded.providerText}`);
+    if (!args.json)
+      console.error(
+        `model ${path.basename(loaded.file)}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, provider ${loaded.providerText}`,
+      );
     const detector = new Detector(loaded.session.runner, loaded.spec, { filters, nms: { iouThreshold: numArg(args, 'iou', DEFAULT_IOU) } });
     if (detector.unknownLabels.length) console.error(`warning: labels not in the model: ${detector.unknownLabels.join(', ')}`);
     const fps = numArg(args, 'fps', 0);

@@ -23,7 +23,14 @@ export async function run(argv: string[]): Promise<number> {
   let n = 0;
   let first: { width: number; height: number } | null = null;
   let lastT = 0;
-  for await (const f of readFrames({ url, fps: numArg(args, 'fps', 0), maxWidth: numArg(args, 'max-width', 0), realtime: args.realtime === true, loop: false, maxFrames: max })) {
+  for await (const f of readFrames({
+    url,
+    fps: numArg(args, 'fps', 0),
+    maxWidth: numArg(args, 'max-width', 0),
+    realtime: args.realtime === true,
+    loop: false,
+    maxFrames: max,
+  })) {
     if (!first) first = { width: f.width, height: f.height };
     lastT = f.tMs;
     n++;
@@ -40,6 +47,9 @@ export async function run(argv: string[]): Promise<number> {
     decodeFps: Math.round((n / wallS) * 10) / 10,
   };
   if (json) console.log(JSON.stringify(summary));
-  else console.log(`${summary.frames} frames, ${summary.width}×${summary.height}, media time ${(summary.lastFrameTMs / 1000).toFixed(2)} s, decoded in ${summary.wallS} s (${summary.decodeFps} fps)`);
+  else
+    console.log(
+      `${summary.frames} frames, ${summary.width}×${summary.height}, media time ${(summary.lastFrameTMs / 1000).toFixed(2)} s, decoded in ${summary.wallS} s (${summary.decodeFps} fps)`,
+    );
   return 0;
 }

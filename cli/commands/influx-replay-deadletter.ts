@@ -42,7 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   if (args['dry-run'] === true) {
     const c = await dl.read();
     c.entries.forEach((e, i) => console.log(`entry ${i + 1}: ${e.points} points (${e.precision}) from ${e.owner}, refused ${e.time}: ${e.reason}`));
-    console.log(`${c.entries.length} entries, ${c.entries.reduce((n, e) => n + e.points, 0)} points${c.damaged ? `, ${c.damaged} damaged lines` : ''} in ${dl.file}`);
+    console.log(
+      `${c.entries.length} entries, ${c.entries.reduce((n, e) => n + e.points, 0)} points${c.damaged ? `, ${c.damaged} damaged lines` : ''} in ${dl.file}`,
+    );
     return 0;
   }
   const timeoutMs = numArg(args, 'timeout', 10) * 1000;
@@ -63,7 +65,13 @@ export async function run(argv: string[]): Promise<number> {
         timeoutMs,
       });
     } else {
-      transport = new Influx2Transport({ url: url!, org: strArg(args, 'org') ?? '', bucket: strArg(args, 'bucket') ?? '', token: process.env.EDGEVISION_INFLUX_TOKEN, timeoutMs });
+      transport = new Influx2Transport({
+        url: url!,
+        org: strArg(args, 'org') ?? '',
+        bucket: strArg(args, 'bucket') ?? '',
+        token: process.env.EDGEVISION_INFLUX_TOKEN,
+        timeoutMs,
+      });
     }
   } catch (err) {
     console.error(`influx-replay-deadletter: ${(err as Error).message}`);
@@ -71,7 +79,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (args['create-db'] === true && transport.createDatabase) await transport.createDatabase();
   const r = await sendDeadLetter(dl, transport, { maxLines: numArg(args, 'batch', 5000), log: (l) => console.log(l) });
-  console.log(`${r.batches} batches (${r.points} points) written to ${transport.target}; ${r.left} left in ${dl.file}${r.refused ? ` (${r.refused} refused again)` : ''}`);
+  console.log(
+    `${r.batches} batches (${r.points} points) written to ${transport.target}; ${r.left} left in ${dl.file}${r.refused ? ` (${r.refused} refused again)` : ''}`,
+  );
   if (r.error) console.error(`stopped: ${r.error}`);
   return r.left === 0 && !r.error ? 0 : 1;
 }

@@ -20,10 +20,21 @@ const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) + '%' : '-
 
 export function formatMetrics(name: string, m: MotMetrics, header = true): string {
   const cols: Array<[string, string]> = [
-    ['MOTA', pct(m.mota)], ['MOTP', Number.isFinite(m.motp) ? m.motp.toFixed(3) : '-'], ['IDF1', pct(m.idf1)], ['IDP', pct(m.idp)],
-    ['IDR', pct(m.idr)], ['Rcll', pct(m.recall)], ['Prcn', pct(m.precision)], ['FP', String(m.numFalsePositives)],
-    ['FN', String(m.numMisses)], ['IDsw', String(m.numSwitches)], ['FM', String(m.numFragmentations)],
-    ['GT', String(m.numUniqueObjects)], ['MT', String(m.mostlyTracked)], ['PT', String(m.partiallyTracked)], ['ML', String(m.mostlyLost)],
+    ['MOTA', pct(m.mota)],
+    ['MOTP', Number.isFinite(m.motp) ? m.motp.toFixed(3) : '-'],
+    ['IDF1', pct(m.idf1)],
+    ['IDP', pct(m.idp)],
+    ['IDR', pct(m.idr)],
+    ['Rcll', pct(m.recall)],
+    ['Prcn', pct(m.precision)],
+    ['FP', String(m.numFalsePositives)],
+    ['FN', String(m.numMisses)],
+    ['IDsw', String(m.numSwitches)],
+    ['FM', String(m.numFragmentations)],
+    ['GT', String(m.numUniqueObjects)],
+    ['MT', String(m.mostlyTracked)],
+    ['PT', String(m.partiallyTracked)],
+    ['ML', String(m.mostlyLost)],
   ];
   const w = cols.map(([h, v]) => Math.max(h.length, v.length));
   const line = (xs: string[]) => xs.map((x, i) => x.padStart(w[i])).join(' ');

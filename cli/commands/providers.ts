@@ -13,7 +13,7 @@ export const usage = [
   '  Prints the ONNX Runtime binding this install loads (folder, version) and, per execution',
   '  provider, whether this machine has its libraries (and what is missing).',
   '  --install-from DIR  copy libonnxruntime_providers_{shared,cuda,tensorrt}.so (Windows: the .dll)',
-  '                      from DIR into the runtime\'s folder. They must come from an ONNX Runtime GPU',
+  "                      from DIR into the runtime's folder. They must come from an ONNX Runtime GPU",
   '                      build of the same version. A package update replaces that folder: run it again.',
   '  --json              one JSON object instead of text',
 ].join('\n');

@@ -25,14 +25,14 @@ export const usage = [
   '  --fps N            sample at most N frames per second (default: every frame)',
   '  --providers LIST   auto (default: what this machine has) or providers in order, e.g. cuda,cpu',
   '  --threads N        ONNX Runtime intra-op threads (default 0 = one per core)',
-  '  --tracker JSON     tracker options over the vision-track node\'s defaults, e.g. \'{"lostBufferS":3}\'',
+  "  --tracker JSON     tracker options over the vision-track node's defaults, e.g. '{\"lostBufferS\":3}'",
   '  --events           list every crossing, zone enter/exit and alarm with its time in the recording and its track',
   '  --annotate FILE    write the recording with the lines, zones, stations, tracked boxes and running counts drawn',
   '                     on it (as vision-view draws them), to scrub through and check each count; format from the',
   '                     extension (.mp4, .mkv, .avi, …)',
   '  --json             print {"counts":{"<line>":{"in":N,"out":M}},"stations":{"<station>":{working_s,idle_s,absent_s,utilisation,units}}}',
   '                     (with --events also "events":[{"t_s","frame","event","line"|"zone","direction","trackId","class",…}])',
-  '  --<option> V       any counting option over the line-count node\'s defaults (minFrames, minDistance, relinkS, …)',
+  "  --<option> V       any counting option over the line-count node's defaults (minFrames, minDistance, relinkS, …)",
 ].join('\n');
 
 const OWN = new Set(['_', 'source', 'model', 'user-dir', 'lines', 'stations', 'fps', 'providers', 'threads', 'tracker', 'json', 'help', 'events', 'annotate']);
@@ -67,7 +67,14 @@ function runEvent(e: VisionEvent, frame: number, firstMs: number): RunEvent {
 
 function eventLine(e: RunEvent): string {
   const where = String(e.line ?? e.zone ?? '');
-  const what = e.event === 'line-crossing' ? String(e.direction) : e.event === 'zone-alarm' ? String(e.state) : e.event === 'zone-exit' ? `dwell ${r3(Number(e.dwellMs) / 1000)} s` : '';
+  const what =
+    e.event === 'line-crossing'
+      ? String(e.direction)
+      : e.event === 'zone-alarm'
+        ? String(e.state)
+        : e.event === 'zone-exit'
+          ? `dwell ${r3(Number(e.dwellMs) / 1000)} s`
+          : '';
   const who = e.trackId !== undefined ? `track ${e.trackId}` : `occupancy ${e.occupancy}`;
   return `${e.t_s.toFixed(3).padStart(9)} s  frame ${String(e.frame).padStart(6)}  ${String(e.event).padEnd(13)}  ${where.padEnd(16)} ${what.padEnd(14)} ${who}${e.class !== undefined ? `  ${e.class}` : ''}`;
 }
@@ -172,7 +179,15 @@ export async function run(argv: string[]): Promise<number> {
           lastIndex = index;
           if (wantEvents) for (const e of step.counter.events) events.push(runEvent(e, index, firstMs));
           if (annotator) {
-            const overlay = { camera: '', width: frame.width, height: frame.height, detections: step.detections, counts: step.counter.counts, zones: step.counter.zones, stations: pipeline.stationStates() };
+            const overlay = {
+              camera: '',
+              width: frame.width,
+              height: frame.height,
+              detections: step.detections,
+              counts: step.counter.counts,
+              zones: step.counter.zones,
+              stations: pipeline.stationStates(),
+            };
             await annotator.frame(frame.data, frame.width, frame.height, tMs, overlay);
           }
         },

@@ -123,7 +123,9 @@ export = function (RED: Red) {
       const n = store.totals().evictedCameras;
       if (n > storeEvictions && !warnedStore) {
         warnedStore = true;
-        node.warn(`the frame store holds at most ${store.maxCameras} cameras: storing an image under a new topic pushed out the least recently used one. Is msg.topic a camera id? (warned once)`);
+        node.warn(
+          `the frame store holds at most ${store.maxCameras} cameras: storing an image under a new topic pushed out the least recently used one. Is msg.topic a camera id? (warned once)`,
+        );
       }
       storeEvictions = n;
     }
@@ -160,7 +162,10 @@ export = function (RED: Red) {
           // this machine simply lacks (a CPU gateway asked for cuda) is only logged: the status says it.
           if (fellBack.some((a) => !a.skipped)) node.warn(`execution provider ${m.providerText}`);
           else if (fellBack.length) node.log(`execution provider ${m.providerText}`);
-          status.force('running', `ready · ${provider}${fellBack.length ? ` (${fellBack.map((a) => a.provider).join(',')} unavailable)` : ''} · ${filterText(filters!)}`);
+          status.force(
+            'running',
+            `ready · ${provider}${fellBack.length ? ` (${fellBack.map((a) => a.provider).join(',')} unavailable)` : ''} · ${filterText(filters!)}`,
+          );
           pump();
         })
         .catch((e: Error) => {
@@ -276,7 +281,9 @@ export = function (RED: Red) {
       const ref = (msg.payload as VisionFrame | undefined)?.frame;
       if (!isFrameRef(ref)) {
         status.force('error', refusedWhy(msg.payload));
-        done(new Error('msg.payload must be a vision frame from vision-camera-source (with payload.frame, a frame reference) or a JPEG, PNG or WebP image Buffer'));
+        done(
+          new Error('msg.payload must be a vision frame from vision-camera-source (with payload.frame, a frame reference) or a JPEG, PNG or WebP image Buffer'),
+        );
         return;
       }
       const prev = waiting.offerFrame(ref.camera, { msg, ref, send, done });

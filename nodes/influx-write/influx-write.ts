@@ -38,7 +38,10 @@ export = function (RED: Red) {
       const { fate } = r;
       const where = fate.kept ? `kept in ${conn?.deadLetterFile}` : `NOT kept: ${fate.notKept}`;
       status.set('error', `refused: ${r.message}`);
-      node.error(`InfluxDB refused ${r.replay ? `${r.points} spooled points on replay` : `a batch of ${r.points} points`} as malformed: ${r.message}; ${where}`, { payload: r.lines });
+      node.error(
+        `InfluxDB refused ${r.replay ? `${r.points} spooled points on replay` : `a batch of ${r.points} points`} as malformed: ${r.message}; ${where}`,
+        { payload: r.lines },
+      );
       node.send([
         null,
         {

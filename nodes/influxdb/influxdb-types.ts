@@ -25,4 +25,3 @@ export interface InfluxConfigNode extends Node {
   deadLetterFile: string;
   target: string;
 }
-

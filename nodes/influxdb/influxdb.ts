@@ -5,6 +5,7 @@
  * have flushed into it (MQTT broker node pattern: register / deregister, lazy connect). The transport,
  * spool, dead-letter file and Forwarder are built by the engine (nodes/lib/influx/connection.ts).
  */
+import type { Request, Response } from 'express';
 import * as os from 'os';
 import * as path from 'path';
 import { Red } from '../shared/red';
@@ -66,7 +67,8 @@ export = function (RED: Red) {
           settings,
           {
             timers: REAL_TIMERS,
-            onDamaged: (d) => node.warn(`spool: skipped a damaged record of about ${d.points} points (${d.file}, bytes ${d.offset}..${d.end}); the records after it are kept`),
+            onDamaged: (d) =>
+              node.warn(`spool: skipped a damaged record of about ${d.points} points (${d.file}, bytes ${d.offset}..${d.end}); the records after it are kept`),
             onState: (state, detail) => {
               link = { state, detail };
               for (const u of users.values()) u.onState(state, detail);
@@ -74,7 +76,10 @@ export = function (RED: Red) {
             onReplayRejected: (rec, err, fate) => {
               const owner = users.get(rec.owner);
               if (owner) owner.onReplayRejected(rec, err, fate);
-              else node.error(`InfluxDB refused ${rec.points} spooled points on replay as malformed: ${err.message}; ${fate.kept ? `kept in ${node.deadLetterFile}` : `not kept: ${fate.notKept}`}`);
+              else
+                node.error(
+                  `InfluxDB refused ${rec.points} spooled points on replay as malformed: ${err.message}; ${fate.kept ? `kept in ${node.deadLetterFile}` : `not kept: ${fate.notKept}`}`,
+                );
             },
             onError: (err) => node.error(`spool replay failed in ${node.spoolDir}: ${err.message}`),
             onNotice: (text) => node.log(text),
@@ -118,7 +123,7 @@ export = function (RED: Red) {
   // Connection check for the editor: pings a deployed connection and says what answered.
   if (RED.httpAdmin) {
     const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-influxdb.read') : (_q: unknown, _s: unknown, next: () => void) => next();
-    RED.httpAdmin.get('/vision-influxdb/:id/check', perm, (req: any, res: any) => {
+    RED.httpAdmin.get('/vision-influxdb/:id/check', perm, (req: Request, res: Response) => {
       const n = RED.nodes.getNode(req.params.id) as InfluxConfigNode | null;
       if (!n || typeof n.check !== 'function') {
         res.status(404).json({ ok: false, error: 'deploy the connection first' });

@@ -131,7 +131,8 @@ export function receiveFile(body: Readable, dir: string, rawName: unknown, o: Re
     out.on('finish', () => {
       if (settled) return;
       if (bytes === 0) return abort(new UploadError(400, `${name} is empty`));
-      if (o.announcedBytes !== undefined && bytes !== o.announcedBytes) return abort(new UploadError(400, `${name}: ${bytes} of ${o.announcedBytes} bytes arrived`));
+      if (o.announcedBytes !== undefined && bytes !== o.announcedBytes)
+        return abort(new UploadError(400, `${name}: ${bytes} of ${o.announcedBytes} bytes arrived`));
       try {
         fs.renameSync(tmp, target);
       } catch (e) {

@@ -91,7 +91,9 @@ export = function (RED: Red) {
         drops.evicted(evicted.length);
         if (!warnedEviction) {
           warnedEviction = true;
-          node.warn(`more than ${MAX_CAMERAS} cameras: the counter of the least recently seen ("${evicted[0].camera}") was put away, its totals kept. Is msg.topic the camera id? (warned once; the status counts them)`);
+          node.warn(
+            `more than ${MAX_CAMERAS} cameras: the counter of the least recently seen ("${evicted[0].camera}") was put away, its totals kept. Is msg.topic the camera id? (warned once; the status counts them)`,
+          );
         }
       }
       return c;
@@ -243,7 +245,8 @@ export = function (RED: Red) {
         const camera = String(p.camera ?? msg.topic ?? frame.camera ?? 'camera');
         const width = Number(frame.width);
         const height = Number(frame.height);
-        if (!(width > 0) || !(height > 0)) throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
+        if (!(width > 0) || !(height > 0))
+          throw new Error('the vision frame has no frame.width / frame.height; line-count needs the frame size to place its lines');
         // msg.reset = true on a frame: reset that camera's totals, then count the frame. Only on a
         // frame that is accepted: a refused message changes nothing.
         if (kind.resetFirst) {
@@ -275,7 +278,13 @@ export = function (RED: Red) {
     });
 
     /** Cameras counted now, totals kept, and what the bounds did (for tests and dashboards). */
-    node.countStats = () => ({ cameras: counters.size, saved: Object.keys(saved).length, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
+    node.countStats = () => ({
+      cameras: counters.size,
+      saved: Object.keys(saved).length,
+      overCap: drops.overCap,
+      invalid: drops.invalid,
+      evictedCameras: drops.evictedCameras,
+    });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(shiftTimer);

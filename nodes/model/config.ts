@@ -27,7 +27,10 @@ export interface ModelNodeConfig {
 
 function triple(v: unknown, what: string): [number, number, number] | undefined {
   if (blank(v)) return undefined;
-  const parts = String(v).split(/[\s,]+/).filter((p) => p.length).map(Number);
+  const parts = String(v)
+    .split(/[\s,]+/)
+    .filter((p) => p.length)
+    .map(Number);
   if (parts.length !== 3 || !parts.every(Number.isFinite)) throw configError(what, 'three numbers like "0.485, 0.456, 0.406"', v);
   return parts as [number, number, number];
 }

@@ -37,7 +37,9 @@ export = function (RED: Red) {
       const loaded = await acquireModel(settings!, user.id);
       holders.set(user.id, loaded.key);
       for (const w of loaded.spec.warnings) node.warn(`${loaded.file}: ${w}`);
-      node.log(`${loaded.file}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, ${loaded.spec.labels.length} classes, provider ${loaded.providerText}`);
+      node.log(
+        `${loaded.file}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, ${loaded.spec.labels.length} classes, provider ${loaded.providerText}`,
+      );
       return loaded;
     };
 

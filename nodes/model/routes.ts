@@ -11,6 +11,7 @@
  * Registered once per runtime, when the node module loads (a deploy re-creates nodes, not routes).
  * The upload limit is Node-RED's setting `visionModelMaxUploadMB` (default 512).
  */
+import type { NextFunction, Request, Response, Router } from 'express';
 import * as path from 'path';
 import { Red } from '../shared/red';
 import { AssetManifest, fetchCommand, loadManifest, manifestEntry, userAssetsDir } from '../lib/assets';
@@ -44,10 +45,11 @@ export interface AssetRouteOptions {
 
 const REGISTERED = Symbol.for('edgevision.visionModelRoutes');
 
-type Handler = (req: any, res: any, next?: () => void) => void;
+type Handler = (req: Request, res: Response, next?: NextFunction) => void;
 
 export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
-  const app = RED.httpAdmin;
+  // Marked on the router itself: a redeploy re-creates the nodes, not the admin app.
+  const app = RED.httpAdmin as (Router & { [REGISTERED]?: boolean }) | undefined;
   if (!app || app[REGISTERED]) return;
   app[REGISTERED] = true;
   const manifest = o.manifest ?? (() => loadManifest());
@@ -64,14 +66,14 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
   }
 
   /** The user's asset folder, or a 500 answer when this runtime has no user dir. */
-  function folder(res: any): string | null {
+  function folder(res: Response): string | null {
     const ud = RED.settings.userDir;
     if (typeof ud === 'string' && ud) return userAssetsDir(ud);
     res.status(500).json({ error: 'this Node-RED has no user directory (settings.userDir) to keep models in' });
     return null;
   }
 
-  app.get('/vision-model/assets', read, (_req: any, res: any) => {
+  app.get('/vision-model/assets', read, (_req: Request, res: Response) => {
     const dir = folder(res);
     if (!dir) return;
     try {
@@ -79,7 +81,14 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
       const files = listModelFiles(dir).map((f) => ({ ...f, manifest: manifestEntry(f.name, m)?.name ?? null }));
       const models = m.assets
         .filter((a) => a.kind === 'model')
-        .map((a) => ({ name: a.name, file: a.file, bytes: a.bytes, downloadable: !!a.url, present: files.some((f) => f.name === a.file), licence: a.licence ?? null }));
+        .map((a) => ({
+          name: a.name,
+          file: a.file,
+          bytes: a.bytes,
+          downloadable: !!a.url,
+          present: files.some((f) => f.name === a.file),
+          licence: a.licence ?? null,
+        }));
       const video = m.assets.filter((a) => a.kind === 'video').map((a) => ({ name: a.name, file: a.file, bytes: a.bytes, downloadable: !!a.url }));
       res.set('Cache-Control', 'no-store');
       res.json({ dir, files, models, video, maxUploadBytes: maxUploadBytes(), fetching: job?.state === 'running' });
@@ -88,7 +97,7 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
     }
   });
 
-  app.post('/vision-model/assets/upload', write, (req: any, res: any) => {
+  app.post('/vision-model/assets/upload', write, (req: Request, res: Response) => {
     const dir = folder(res);
     if (!dir) return req.resume();
     const maxBytes = maxUploadBytes();
@@ -117,12 +126,12 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
     );
   });
 
-  app.get('/vision-model/assets/fetch', read, (_req: any, res: any) => {
+  app.get('/vision-model/assets/fetch', read, (_req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
     res.json(job ?? { state: 'idle', items: [] });
   });
 
-  app.post('/vision-model/assets/fetch', write, (req: any, res: any) => {
+  app.post('/vision-model/assets/fetch', write, (req: Request, res: Response) => {
     const dir = folder(res);
     if (!dir) return;
     if (job?.state === 'running') {
@@ -135,7 +144,13 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
       m = manifest();
       const body = req.body ?? {};
       const entry = typeof body.name === 'string' ? manifestEntry(body.name, m) : undefined;
-      if (!entry || entry.kind !== 'model') throw new Error(`"${String(body.name ?? '')}" is not a model of the manifest (${m.assets.filter((a) => a.kind === 'model').map((a) => a.name).join(', ')})`);
+      if (!entry || entry.kind !== 'model')
+        throw new Error(
+          `"${String(body.name ?? '')}" is not a model of the manifest (${m.assets
+            .filter((a) => a.kind === 'model')
+            .map((a) => a.name)
+            .join(', ')})`,
+        );
       names = [entry.name];
       if (typeof entry.labels === 'string' && manifestEntry(entry.labels, m)) names.push(entry.labels);
       if (body.video === true || body.video === 'true') names.push(...m.assets.filter((a) => a.kind === 'video' && a.default).map((a) => a.name));

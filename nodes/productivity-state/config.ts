@@ -23,8 +23,21 @@ const SCALED: Record<string, [keyof ProductivityOptions, number]> = {
   driftSustainMin: ['driftSustainMs', 60000],
 };
 const PLAIN: (keyof ProductivityOptions)[] = [
-  'stations', 'minConfidence', 'labels', 'requireConfirmed', 'anchor', 'activitySource', 'activityThreshold',
-  'motionStep', 'motionPixelThreshold', 'shifts', 'utcOffsetMin', 'unitsLine', 'unitsStation', 'driftThreshold', 'maxWorkers',
+  'stations',
+  'minConfidence',
+  'labels',
+  'requireConfirmed',
+  'anchor',
+  'activitySource',
+  'activityThreshold',
+  'motionStep',
+  'motionPixelThreshold',
+  'shifts',
+  'utcOffsetMin',
+  'unitsLine',
+  'unitsStation',
+  'driftThreshold',
+  'maxWorkers',
 ];
 const NUMERIC = new Set(['minConfidence', 'activityThreshold', 'motionStep', 'motionPixelThreshold', 'driftThreshold', 'maxWorkers']);
 

@@ -66,10 +66,7 @@ export = function (RED: Red) {
     }
 
     function eventMsgs(events: EngineEvent[], reports: KpiReport[]): NodeMessage[] {
-      return [
-        ...events.map((ev) => ({ topic: ev.camera, payload: ev })),
-        ...reports.map((r) => ({ topic: 'kpi', payload: r })),
-      ];
+      return [...events.map((ev) => ({ topic: ev.camera, payload: ev })), ...reports.map((r) => ({ topic: 'kpi', payload: r }))];
     }
 
     function showStatus(stations: Record<string, { state: string }>) {
@@ -132,7 +129,8 @@ export = function (RED: Red) {
         // A vision frame is a frame whatever its topic (a camera may be called "units" too).
         if (kind.kind !== 'frame' && msg.topic === 'units') {
           const o = p && typeof p === 'object' ? (p as Record<string, unknown>) : {};
-          const count = typeof p === 'number' ? p : o.count === undefined ? (blank(p) ? 1 : requiredNumber(p, 'units payload')) : requiredNumber(o.count, 'count');
+          const count =
+            typeof p === 'number' ? p : o.count === undefined ? (blank(p) ? 1 : requiredNumber(p, 'units payload')) : requiredNumber(o.count, 'count');
           const station = (msg.station ?? o.station) as string | undefined;
           const tMs = (msg.tMs ?? o.tMs) as number | undefined;
           const sourceId = (msg.unitId ?? o.unitId) as string | undefined;
@@ -160,7 +158,9 @@ export = function (RED: Red) {
           return;
         }
         if (!isVisionFrame(p)) {
-          throw new Error('expected a vision frame (payload.frame + payload.detections), a line-crossing event, or topic "units", "activity", "config" or "kpi"');
+          throw new Error(
+            'expected a vision frame (payload.frame + payload.detections), a line-crossing event, or topic "units", "activity", "config" or "kpi"',
+          );
         }
         const ref = p.frame as FrameRef;
         const camera = typeof p.camera === 'string' && p.camera ? p.camera : ref.camera;
@@ -177,13 +177,23 @@ export = function (RED: Red) {
           drops.evicted(evicted.length);
           if (!warnedEviction) {
             warnedEviction = true;
-            node.warn(`more than ${DEFAULT_MAX_CAMERAS} cameras: the state of the least recently seen ("${evicted[0].camera}") was dropped. Is the frame's camera id right? (warned once; the status counts them)`);
+            node.warn(
+              `more than ${DEFAULT_MAX_CAMERAS} cameras: the state of the least recently seen ("${evicted[0].camera}") was dropped. Is the frame's camera id right? (warned once; the status counts them)`,
+            );
           }
         }
         // A frame that has left the store is no motion reading for this frame, not an error. Named:
         // a motion reading wants every frame, so a full-speed file replay waits for it too.
         const pixels: Frame | undefined = engine.needsPixels ? store.get(ref, node.id) : undefined;
-        const res = engine.processFrame({ camera, tMs: ref.tMs, width: Number(ref.width), height: Number(ref.height), detections: b.detections, pixels: pixels ?? null, rxMs: rx });
+        const res = engine.processFrame({
+          camera,
+          tMs: ref.tMs,
+          width: Number(ref.width),
+          height: Number(ref.height),
+          detections: b.detections,
+          pixels: pixels ?? null,
+          rxMs: rx,
+        });
         pictures.seen(camera, ref.camera);
         msg.payload = { ...p, ...(b.detections !== p.detections ? { detections: b.detections } : {}), stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
@@ -199,7 +209,13 @@ export = function (RED: Red) {
     });
 
     /** Cameras held by the engine and what the bounds did (for tests and dashboards). */
-    node.productivityStats = () => ({ cameras: engine ? engine.stats.cameras : 0, workers: engine ? engine.stats.workers : 0, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
+    node.productivityStats = () => ({
+      cameras: engine ? engine.stats.cameras : 0,
+      workers: engine ? engine.stats.workers : 0,
+      overCap: drops.overCap,
+      invalid: drops.invalid,
+      evictedCameras: drops.evictedCameras,
+    });
 
     node.on('close', (removed: boolean, done: () => void) => {
       // A node deleted from the flow takes its state with it; a redeploy or a stop keeps it.

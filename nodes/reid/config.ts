@@ -74,7 +74,11 @@ export function parseReidConfig(c: ReidConfig, kind: EmbedderKind): ReidOptionsI
   set('maxSpeed', optNumber(c.maxSpeed, 'walking speed'));
   if (!blank(c.unlisted)) set('unlistedTransitions', c.unlisted);
   const quality: Record<string, number> = {};
-  for (const [k, label] of [['minHeight', 'minimum height'], ['maxOverlap', 'maximum overlap'], ['edgeMargin', 'edge margin']] as const) {
+  for (const [k, label] of [
+    ['minHeight', 'minimum height'],
+    ['maxOverlap', 'maximum overlap'],
+    ['edgeMargin', 'edge margin'],
+  ] as const) {
     const v = optNumber(c[k], label);
     if (v !== undefined) quality[k] = v;
   }
@@ -84,4 +88,3 @@ export function parseReidConfig(c: ReidConfig, kind: EmbedderKind): ReidOptionsI
   resolveReidOptions(o);
   return o;
 }
-

@@ -60,7 +60,8 @@ export = function (RED: Red) {
     try {
       kind = embedderOf(config);
       if (kind === 'onnx') modelNode = RED.nodes.getNode(config.model ?? '') as VisionModelNode | null;
-      if (kind === 'onnx' && (!modelNode || typeof modelNode.acquireEmbedding !== 'function')) throw new Error('no vision-model selected (or choose the built-in colour descriptor)');
+      if (kind === 'onnx' && (!modelNode || typeof modelNode.acquireEmbedding !== 'function'))
+        throw new Error('no vision-model selected (or choose the built-in colour descriptor)');
       ({ options, embedUntracked, outputEmbeddings, maxDetections } = readReidConfig(config, kind));
     } catch (e) {
       configError = (e as Error).message;
@@ -100,7 +101,10 @@ export = function (RED: Red) {
         .acquireEmbedding(node)
         .then((m) => {
           if (closed) return;
-          const name = m.file.split(/[\\/]/).pop()!.replace(/\.onnx$/, '');
+          const name = m.file
+            .split(/[\\/]/)
+            .pop()!
+            .replace(/\.onnx$/, '');
           ready(new OnnxEmbedder(m.session.runner, m.spec, `${name} ${m.session.runner.provider}`));
         })
         .catch((e: Error) => {
@@ -136,7 +140,13 @@ export = function (RED: Red) {
         }
       }
       const img = pixels ? { data: pixels.data, width: pixels.ref.width, height: pixels.ref.height, format: pixels.ref.format } : undefined;
-      const vecs = want.length && img ? await embedder!.embed(img, want.map((i) => dets[i].box)) : [];
+      const vecs =
+        want.length && img
+          ? await embedder!.embed(
+              img,
+              want.map((i) => dets[i].box),
+            )
+          : [];
       const computed = new Map(want.map((i, k) => [i, vecs[k]]));
       const u = eng.update(job.camera, tMs, dets, computed, width || 1, height || 1);
       const out = dets.map((d, i) => {

@@ -12,7 +12,10 @@ export class NodeStatusReporter {
   private readonly throttle: StatusThrottle;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly node: StatusTarget, minIntervalMs = 1000) {
+  constructor(
+    private readonly node: StatusTarget,
+    minIntervalMs = 1000,
+  ) {
     this.throttle = new StatusThrottle(minIntervalMs);
     this.timer = setInterval(() => {
       const s = this.throttle.flush(Date.now());

@@ -2,7 +2,8 @@
  * The small slice of the Node-RED runtime API our glue uses, typed by hand (no @types/node-red, which
  * lags the runtime). Kept deliberately loose where Node-RED itself is.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any -- Node-RED's own API is loosely typed: messages and config objects carry anything */
+import type { Router } from 'express';
 
 export interface NodeMessage {
   _msgid?: string;
@@ -45,7 +46,8 @@ export interface Red {
   settings: Record<string, any> & { userDir?: string };
   util: { cloneMessage<T>(msg: T): T; getSetting?(node: any, name: string): any };
   log: { info(t: string): void; warn(t: string): void; error(t: string): void };
-  httpAdmin?: any;
-  httpNode?: any;
+  /** Express routers (Node-RED 3–5 run Express 4). */
+  httpAdmin?: Router;
+  httpNode?: Router;
   [key: string]: any;
 }

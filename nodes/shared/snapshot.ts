@@ -5,6 +5,7 @@
  * with a data URL, which is what the editor asks for: its requests carry the admin login token).
  * Pixels are read from the frame store and encoded only when an editor user asks.
  */
+import type { Request, Response } from 'express';
 import { Red, Node } from './red';
 import { sharedFrameStore } from '../lib/frame-store';
 import { renderPicture } from '../lib/view/render';
@@ -57,7 +58,7 @@ export class PictureCameras implements SnapshotSource {
 export function registerSnapshotRoute(RED: Red, type: string): void {
   if (!RED.httpAdmin) return;
   const perm = RED.auth?.needsPermission ? RED.auth.needsPermission(`${type}.read`) : (_q: unknown, _s: unknown, next: () => void) => next();
-  RED.httpAdmin.get(`/${type}/:id/snapshot`, perm, (req: any, res: any) => {
+  RED.httpAdmin.get(`/${type}/:id/snapshot`, perm, (req: Request, res: Response) => {
     const n = RED.nodes.getNode(req.params.id) as (Node & Partial<SnapshotSource>) | null;
     if (!n || typeof n.snapshotCamera !== 'function' || typeof n.snapshotCameras !== 'function') {
       res.status(404).json({ error: 'this node is not deployed yet: deploy the flow, let frames reach it, then load the picture' });
@@ -68,7 +69,10 @@ export function registerSnapshotRoute(RED: Red, type: string): void {
     const f = storeCamera === undefined ? undefined : sharedFrameStore().latest(storeCamera);
     if (!f) {
       const seen = n.snapshotCameras();
-      const why = want !== undefined && seen.length ? `no frame of camera "${want}" has reached this node (cameras seen: ${seen.join(', ')})` : 'no frame has reached this node yet: start the camera and check the wiring to it';
+      const why =
+        want !== undefined && seen.length
+          ? `no frame of camera "${want}" has reached this node (cameras seen: ${seen.join(', ')})`
+          : 'no frame has reached this node yet: start the camera and check the wiring to it';
       res.status(404).json({ error: why });
       return;
     }
@@ -76,10 +80,21 @@ export function registerSnapshotRoute(RED: Red, type: string): void {
       .then((p) => {
         res.set('Cache-Control', 'no-store');
         if (typeof req.accepts === 'function' && req.accepts(['image/jpeg', 'application/json']) === 'application/json') {
-          res.json({ camera: f.ref.camera, width: f.ref.width, height: f.ref.height, tMs: f.ref.tMs, image: 'data:image/jpeg;base64,' + p.jpeg.toString('base64') });
+          res.json({
+            camera: f.ref.camera,
+            width: f.ref.width,
+            height: f.ref.height,
+            tMs: f.ref.tMs,
+            image: 'data:image/jpeg;base64,' + p.jpeg.toString('base64'),
+          });
           return;
         }
-        res.set({ 'Content-Type': 'image/jpeg', 'X-Frame-Width': String(f.ref.width), 'X-Frame-Height': String(f.ref.height), 'X-Camera': encodeURIComponent(f.ref.camera) });
+        res.set({
+          'Content-Type': 'image/jpeg',
+          'X-Frame-Width': String(f.ref.width),
+          'X-Frame-Height': String(f.ref.height),
+          'X-Camera': encodeURIComponent(f.ref.camera),
+        });
         res.send(p.jpeg);
       })
       .catch((e: Error) => res.status(500).json({ error: `cannot encode the picture: ${e.message}` }));

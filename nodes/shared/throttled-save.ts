@@ -20,10 +20,13 @@ export class ThrottledSave {
       return;
     }
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.flush();
-    }, this.everyMs - (now - this.lastMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.flush();
+      },
+      this.everyMs - (now - this.lastMs),
+    );
     this.timer.unref();
   }
 

@@ -54,6 +54,7 @@ export function readTrackConfig(c: TrackConfig): TrackSettings {
 
 /** A config message's patch (its `reset` already taken out): tracker options for the engine to check. */
 export function readTrackPatch(patch: unknown): TrackerOptionsInput {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new Error('a config message needs msg.payload as an object of tracker options, e.g. {"lostBufferS": 3}');
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch))
+    throw new Error('a config message needs msg.payload as an object of tracker options, e.g. {"lostBufferS": 3}');
   return patch as TrackerOptionsInput;
 }

@@ -107,7 +107,9 @@ export = function (RED: Red) {
         drops.evicted(1);
         if (!warnedEviction) {
           warnedEviction = true;
-          node.warn(`more than ${DEFAULT_MAX_CAMERAS} cameras: the tracker of the least recently seen ("${cam}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`);
+          node.warn(
+            `more than ${DEFAULT_MAX_CAMERAS} cameras: the tracker of the least recently seen ("${cam}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`,
+          );
         }
       }
       if (!Number.isFinite(c.lastTMs)) return []; // reset since its last frame: nothing to end

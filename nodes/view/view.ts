@@ -10,6 +10,7 @@
  * busy gateway never queues frames. Resizing and JPEG encoding run in sharp's worker threads; the overlay
  * is painted into the resized RGB pixels on the event loop (a few ms per encoded frame: see raster.ts).
  */
+import type { Request, Response } from 'express';
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
@@ -27,7 +28,7 @@ const BOUNDARY = 'edgevisionframe';
 const MAX_CAMERAS = DEFAULT_MAX_CAMERAS;
 
 interface Client {
-  res: any;
+  res: Response;
   /** The socket buffer is full: skip frames for this viewer until it drains. */
   busy: boolean;
 }
@@ -72,15 +73,18 @@ const registries = new WeakMap<object, Registry>();
 function registryFor(RED: Red): Registry | null {
   const app = RED.httpNode;
   if (!app || typeof app.get !== 'function') return null;
-  let reg = registries.get(app);
+  const reg = registries.get(app);
   if (reg) return reg;
   const r: Registry = { cameras: new Map() };
   registries.set(app, r);
-  app.get('/vision-view/:file', (req: any, res: any) => {
+  app.get('/vision-view/:file', (req: Request, res: Response) => {
     const m = /^(.+)\.(mjpg|jpg)$/.exec(String(req.params.file || ''));
     const cv = m ? r.cameras.get(m[1]) : undefined;
     if (!m || !cv) {
-      res.status(404).type('text/plain').send(`no vision-view node serves camera "${m ? m[1] : req.params.file}" (use /vision-view/<camera>.mjpg or .jpg)`);
+      res
+        .status(404)
+        .type('text/plain')
+        .send(`no vision-view node serves camera "${m ? m[1] : req.params.file}" (use /vision-view/<camera>.mjpg or .jpg)`);
       return;
     }
     if (m[2] === 'jpg') {
@@ -117,7 +121,7 @@ function writePart(c: Client, jpeg: Buffer): void {
 }
 
 export = function (RED: Red) {
-  function VisionViewNode(this: Node, config: any) {
+  function VisionViewNode(this: Node, config: Record<string, unknown>) {
     RED.nodes.createNode(this, config);
     const node = this;
     const store = sharedFrameStore();
@@ -229,7 +233,9 @@ export = function (RED: Red) {
         drops.evicted(evicted.length);
         if (!warnedEviction) {
           warnedEviction = true;
-          node.warn(`more than ${MAX_CAMERAS} cameras: the view of the least recently seen ("${evicted[0].camera}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`);
+          node.warn(
+            `more than ${MAX_CAMERAS} cameras: the view of the least recently seen ("${evicted[0].camera}") was dropped. Is msg.topic the camera id? (warned once; the status counts them)`,
+          );
         }
       }
       return cv;
@@ -357,7 +363,9 @@ export = function (RED: Red) {
         }
         if (configError) throw new Error(configError);
         if (kind.kind !== 'frame' && msg.topic === 'snapshot') {
-          const cam = String((msg.payload && msg.payload.camera) || (typeof msg.payload === 'string' && msg.payload) || fixedCamera || [...views.keys()][0] || '');
+          const cam = String(
+            (msg.payload && msg.payload.camera) || (typeof msg.payload === 'string' && msg.payload) || fixedCamera || [...views.keys()][0] || '',
+          );
           const cv = views.peek(cam);
           if (!cv) throw new Error(`no frames seen for camera "${cam}"`);
           cv.encode().then(

@@ -36,8 +36,22 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
     model = asset('models/yolox_nano.onnx');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-run-'));
     // Two stations covering the walkway (left and right half) and one corner nobody enters.
-    const rect = (x1, y1, x2, y2) => [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
-    fs.writeFileSync(path.join(dir, 'stations.json'), JSON.stringify({ zones: [{ name: 's1', polygon: rect(0, 0.3, 0.5, 1) }, { name: 's2', polygon: rect(0.5, 0.3, 1, 1) }, { name: 'corner', polygon: rect(0, 0, 0.2, 0.1) }] }));
+    const rect = (x1, y1, x2, y2) => [
+      [x1, y1],
+      [x2, y1],
+      [x2, y2],
+      [x1, y2],
+    ];
+    fs.writeFileSync(
+      path.join(dir, 'stations.json'),
+      JSON.stringify({
+        zones: [
+          { name: 's1', polygon: rect(0, 0.3, 0.5, 1) },
+          { name: 's2', polygon: rect(0.5, 0.3, 1, 1) },
+          { name: 'corner', polygon: rect(0, 0, 0.2, 0.1) },
+        ],
+      }),
+    );
     fs.writeFileSync(path.join(dir, 'bad-lines.json'), JSON.stringify({ lines: [{ name: 'door', start: [0, 0.5], end: [640, 0.5] }] }));
   });
   after(function () {
@@ -54,7 +68,10 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
       const out = JSON.parse(r.out);
       assert.deepStrictEqual(Object.keys(out), ['counts']);
       const geometry = JSON.parse(fs.readFileSync(lines, 'utf8'));
-      assert.deepStrictEqual(Object.keys(out.counts), geometry.lines.map((l) => l.name));
+      assert.deepStrictEqual(
+        Object.keys(out.counts),
+        geometry.lines.map((l) => l.name),
+      );
       for (const c of Object.values(out.counts)) assert.ok(Number.isInteger(c.in) && Number.isInteger(c.out), JSON.stringify(c));
       // gt: the clip's frame n is MOT frame n + 1, 640×480 at 25 fps; same rules, re-link off.
       const gt = parseMotTracks(fs.readFileSync(asset(`mot15/${seq}/gt/gt.txt`), 'utf8'), { gt: true });
@@ -100,7 +117,7 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
     }
   });
 
-  it('--annotate to a file ffmpeg cannot write: exit 1 with ffmpeg\'s reason', async function () {
+  it("--annotate to a file ffmpeg cannot write: exit 1 with ffmpeg's reason", async function () {
     const r = await cli(['--source', clip, '--model', model, '--lines', LINES, '--annotate', path.join(dir, 'no-such-dir', 'x.mp4')]);
     assert.strictEqual(r.code, 1);
     assert.match(r.err, /ffmpeg could not write .*x\.mp4: .*No such file or directory/);
@@ -115,7 +132,11 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
     const elapsedMs = (71 - 1) * 40; // 71 frames at 25 fps, first to last
     for (const [name, s] of Object.entries(out.stations)) {
       assert.deepStrictEqual(Object.keys(s).sort(), ['absent_s', 'idle_s', 'units', 'utilisation', 'working_s'], name);
-      assert.strictEqual(Math.round(s.working_s * 1000) + Math.round(s.idle_s * 1000) + Math.round(s.absent_s * 1000), elapsedMs, `${name}: ${JSON.stringify(s)}`);
+      assert.strictEqual(
+        Math.round(s.working_s * 1000) + Math.round(s.idle_s * 1000) + Math.round(s.absent_s * 1000),
+        elapsedMs,
+        `${name}: ${JSON.stringify(s)}`,
+      );
     }
     // People walk through both halves; nobody is in the corner.
     assert.ok(out.stations.s1.working_s + out.stations.s1.idle_s > 0, JSON.stringify(out.stations.s1));

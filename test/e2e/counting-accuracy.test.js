@@ -12,7 +12,11 @@ const { parseMotTracks, trackAndCount, compareWith, countMotTracks, gtCounts, re
 const { parseSeqInfo } = require('../../dist/nodes/lib/eval/mot/io');
 
 const LINES = path.join(__dirname, '..', 'fixtures', 'lines');
-const SEQS = fs.readdirSync(LINES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+const SEQS = fs
+  .readdirSync(LINES)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5))
+  .sort();
 
 function load(seq) {
   const { imWidth: width, imHeight: height, frameRate: fps } = parseSeqInfo(fs.readFileSync(asset(`mot15/${seq}/seqinfo.ini`), 'utf8'));
@@ -42,7 +46,9 @@ describe('counting accuracy on MOT15 (e2e: det.txt → tracker → counter)', fu
         console.log(`      ${seq.padEnd(15)} ${r.line.padEnd(5)} gt ${r.gtIn}/${r.gtOut}  counted ${r.in}/${r.out}  |err| ${r.absError}`);
       }
       ours.push(...rows);
-      sort.push(...compareWith(reference, countMotTracks(parseMotTracks(fs.readFileSync(asset(`mot15-reference/sort-output/${seq}.txt`), 'utf8')), s.scene).counts));
+      sort.push(
+        ...compareWith(reference, countMotTracks(parseMotTracks(fs.readFileSync(asset(`mot15-reference/sort-output/${seq}.txt`), 'utf8')), s.scene).counts),
+      );
     });
   }
 
@@ -50,7 +56,9 @@ describe('counting accuracy on MOT15 (e2e: det.txt → tracker → counter)', fu
     assert.strictEqual(ours.length, SEQS.length * 3);
     const e = relativeError(ours);
     const es = relativeError(sort);
-    console.log(`      overall: ours ${(100 * e).toFixed(1)} % of ${ours.reduce((s, r) => s + r.gtTotal, 0)} gt crossings; SORT output ${(100 * es).toFixed(1)} %; target 5 %`);
+    console.log(
+      `      overall: ours ${(100 * e).toFixed(1)} % of ${ours.reduce((s, r) => s + r.gtTotal, 0)} gt crossings; SORT output ${(100 * es).toFixed(1)} %; target 5 %`,
+    );
     assert.ok(e < es, `ours ${e} should beat SORT's ${es}`);
     // A regression bound at what the pipeline achieves today on these detections; see
     // docs/nodes/line-count.md ("Accuracy") for where the remaining error comes from.

@@ -31,7 +31,8 @@ function readGt(file) {
 
 /** Fraction of `g` not covered by the union of `front`, sampled on a 2-px grid. */
 function visibleFraction(g, front) {
-  let n = 0, v = 0;
+  let n = 0,
+    v = 0;
   for (let y = g[1] + 1; y < g[3]; y += 2) {
     for (let x = g[0] + 1; x < g[2]; x += 2) {
       n++;
@@ -44,20 +45,41 @@ function visibleFraction(g, front) {
 /** Adds one frame's matches to `acc`: reasonable-subset and all-gt tallies. */
 function score(dets, gt, acc) {
   const people = dets.filter((d) => d.label === 'person').sort((a, b) => b.score - a.score);
-  const care = gt.map((g, i) => g[3] - g[1] >= 50 && visibleFraction(g, gt.filter((h, j) => j !== i && h[3] > g[3])) >= 0.65);
-  const usedR = new Set(), usedA = new Set();
+  const care = gt.map(
+    (g, i) =>
+      g[3] - g[1] >= 50 &&
+      visibleFraction(
+        g,
+        gt.filter((h, j) => j !== i && h[3] > g[3]),
+      ) >= 0.65,
+  );
+  const usedR = new Set(),
+    usedA = new Set();
   for (const d of people) {
-    let best = -1, bestIou = 0.5;
+    let best = -1,
+      bestIou = 0.5;
     gt.forEach((g, i) => {
-      if (care[i] && !usedR.has(i) && iou(d.box, g) >= bestIou) { bestIou = iou(d.box, g); best = i; }
+      if (care[i] && !usedR.has(i) && iou(d.box, g) >= bestIou) {
+        bestIou = iou(d.box, g);
+        best = i;
+      }
     });
-    if (best >= 0) { usedR.add(best); acc.tp++; }
-    else if (!gt.some((g, i) => !care[i] && iou(d.box, g) >= 0.5)) acc.fp++;
-    let bestA = -1, bestIouA = 0.5;
+    if (best >= 0) {
+      usedR.add(best);
+      acc.tp++;
+    } else if (!gt.some((g, i) => !care[i] && iou(d.box, g) >= 0.5)) acc.fp++;
+    let bestA = -1,
+      bestIouA = 0.5;
     gt.forEach((g, i) => {
-      if (!usedA.has(i) && iou(d.box, g) >= bestIouA) { bestIouA = iou(d.box, g); bestA = i; }
+      if (!usedA.has(i) && iou(d.box, g) >= bestIouA) {
+        bestIouA = iou(d.box, g);
+        bestA = i;
+      }
     });
-    if (bestA >= 0) { usedA.add(bestA); acc.tpAll++; } else acc.fpAll++;
+    if (bestA >= 0) {
+      usedA.add(bestA);
+      acc.tpAll++;
+    } else acc.fpAll++;
   }
   acc.gt += care.filter(Boolean).length;
   acc.gtAll += gt.length;
@@ -87,9 +109,13 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
         score(r.detections[0], gt.get(f.index + 1) || [], acc);
         acc.frames++;
       }
-      const recall = acc.tp / acc.gt, precision = acc.tp / (acc.tp + acc.fp);
-      const recallAll = acc.tpAll / acc.gtAll, precisionAll = acc.tpAll / (acc.tpAll + acc.fpAll);
-      console.log(`      ${seq}: ${acc.frames} frames; reasonable subset: recall ${fmt(recall)} precision ${fmt(precision)} (${acc.gt} gt); all gt: recall ${fmt(recallAll)} precision ${fmt(precisionAll)} (${acc.gtAll} gt)`);
+      const recall = acc.tp / acc.gt,
+        precision = acc.tp / (acc.tp + acc.fp);
+      const recallAll = acc.tpAll / acc.gtAll,
+        precisionAll = acc.tpAll / (acc.tpAll + acc.fpAll);
+      console.log(
+        `      ${seq}: ${acc.frames} frames; reasonable subset: recall ${fmt(recall)} precision ${fmt(precision)} (${acc.gt} gt); all gt: recall ${fmt(recallAll)} precision ${fmt(precisionAll)} (${acc.gtAll} gt)`,
+      );
       assert.strictEqual(acc.frames, seq === 'TUD-Campus' ? 71 : 179);
       assert.ok(recall >= 0.9, `recall ${fmt(recall)}`);
       assert.ok(precision >= 0.8, `precision ${fmt(precision)}`);
@@ -99,7 +125,10 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
   }
 
   it('nearest resampling (the cheaper preprocessing option) keeps the same bar on TUD-Campus', async () => {
-    const near = await acquireModel({ model: 'yolox_nano', providers: ['cpu'], intraOpNumThreads: 1, preprocess: { interpolation: 'nearest' } }, 'detect-accuracy-nearest');
+    const near = await acquireModel(
+      { model: 'yolox_nano', providers: ['cpu'], intraOpNumThreads: 1, preprocess: { interpolation: 'nearest' } },
+      'detect-accuracy-nearest',
+    );
     try {
       assert.strictEqual(near.spec.preprocess.interpolation, 'nearest');
       const d = new Detector(near.session.runner, near.spec);
@@ -108,7 +137,8 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
       for await (const f of readFrames({ url: asset('video/TUD-Campus.mp4'), realtime: false, loop: false })) {
         score((await d.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }])).detections[0], gt.get(f.index + 1) || [], acc);
       }
-      const recall = acc.tp / acc.gt, precision = acc.tp / (acc.tp + acc.fp);
+      const recall = acc.tp / acc.gt,
+        precision = acc.tp / (acc.tp + acc.fp);
       console.log(`      TUD-Campus, nearest: reasonable subset recall ${fmt(recall)} precision ${fmt(precision)}`);
       assert.ok(recall >= 0.9 && precision >= 0.8, `recall ${fmt(recall)} precision ${fmt(precision)}`);
     } finally {
@@ -123,7 +153,12 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
 
   it('the single TUD frames with their gt files: figures printed, all but at most one visible walker found', async () => {
     for (const name of ['TUD-Campus_frame0001', 'TUD-Campus_frame0036']) {
-      const gt = fs.readFileSync(asset(`images/tud/${name}.gt.txt`), 'utf8').trim().split('\n').map((l) => l.split(',').map(Number)).map((r) => [r[2], r[3], r[2] + r[4], r[3] + r[5]]);
+      const gt = fs
+        .readFileSync(asset(`images/tud/${name}.gt.txt`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').map(Number))
+        .map((r) => [r[2], r[3], r[2] + r[4], r[3] + r[5]]);
       const acc = { tp: 0, fp: 0, gt: 0, tpAll: 0, fpAll: 0, gtAll: 0 };
       score(await detectImage(asset(`images/tud/${name}.jpg`)), gt, acc);
       console.log(`      ${name}: reasonable subset ${acc.tp}/${acc.gt} found, ${acc.fp} false; all gt ${acc.tpAll}/${acc.gtAll} found, ${acc.fpAll} false`);
@@ -135,7 +170,13 @@ describe('detection accuracy (real yolox_nano, default thresholds)', function ()
 
   it('the COCO bear image yields no person', async () => {
     const dets = await detectImage(asset('images/coco/000000000285.jpg'));
-    assert.deepStrictEqual(dets.filter((d) => d.label === 'person'), []);
-    assert.ok(dets.some((d) => d.label === 'bear'), `the bear itself is found: ${JSON.stringify(dets.map((d) => d.label))}`);
+    assert.deepStrictEqual(
+      dets.filter((d) => d.label === 'person'),
+      [],
+    );
+    assert.ok(
+      dets.some((d) => d.label === 'bear'),
+      `the bear itself is found: ${JSON.stringify(dets.map((d) => d.label))}`,
+    );
   });
 });

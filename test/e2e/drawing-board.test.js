@@ -40,7 +40,19 @@ async function openDialog(p, url, id, board) {
   return () => p.evaluate((id) => JSON.parse(RED.nodes.node(id).editor.getValue()), id);
 }
 
-const STATIONS = { zones: [{ name: 'bench', camera: 'gate', polygon: [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]] }] };
+const STATIONS = {
+  zones: [
+    {
+      name: 'bench',
+      camera: 'gate',
+      polygon: [
+        [0.1, 0.1],
+        [0.3, 0.1],
+        [0.3, 0.3],
+      ],
+    },
+  ],
+};
 const DOOR = { name: 'door', start: [0.2, 0.8], end: [0.8, 0.8] };
 
 describe('drawing board of line-count and productivity-state (e2e, camera picture + mouse in Chromium)', function () {
@@ -56,9 +68,45 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
       flowFile,
       JSON.stringify([
         { id: 'tab', type: 'tab', label: 'board' },
-        { id: 'cam', z: 'tab', type: 'vision-camera-source', name: 'clip', camera: 'gate', url: asset('video/TUD-Campus.mp4'), fps: 5, maxWidth: 0, realtime: true, loop: true, autoStart: true, reconnect: true, x: 120, y: 80, wires: [['lc', 'ps']] },
-        { id: 'ps', z: 'tab', type: 'vision-productivity-state', name: 'stations', stations: JSON.stringify(STATIONS), kpiIntervalS: 0, x: 320, y: 160, wires: [[], [], []] },
-        { id: 'lc', z: 'tab', type: 'vision-line-count', name: 'gate counter', geometry: JSON.stringify({ lines: [DOOR], zones: [] }), metricsInterval: 0, x: 320, y: 80, wires: [[], [], []] },
+        {
+          id: 'cam',
+          z: 'tab',
+          type: 'vision-camera-source',
+          name: 'clip',
+          camera: 'gate',
+          url: asset('video/TUD-Campus.mp4'),
+          fps: 5,
+          maxWidth: 0,
+          realtime: true,
+          loop: true,
+          autoStart: true,
+          reconnect: true,
+          x: 120,
+          y: 80,
+          wires: [['lc', 'ps']],
+        },
+        {
+          id: 'ps',
+          z: 'tab',
+          type: 'vision-productivity-state',
+          name: 'stations',
+          stations: JSON.stringify(STATIONS),
+          kpiIntervalS: 0,
+          x: 320,
+          y: 160,
+          wires: [[], [], []],
+        },
+        {
+          id: 'lc',
+          z: 'tab',
+          type: 'vision-line-count',
+          name: 'gate counter',
+          geometry: JSON.stringify({ lines: [DOOR], zones: [] }),
+          metricsInterval: 0,
+          x: 320,
+          y: 80,
+          wires: [[], [], []],
+        },
       ]),
     );
     gw = startGatewayChild({ port: 0, userDir, flowFile, resetFlows: true }, {}, 'warn');
@@ -75,10 +123,15 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
   });
 
   it('serves the newest frame the node counted as a JPEG, and says why when it cannot', async function () {
-    const snap = await waitFor(async () => {
-      const r = await get(`${url}/vision-line-count/lc/snapshot`);
-      return r.status === 200 && r;
-    }, 30000, 'a frame to reach the line-count node', 200);
+    const snap = await waitFor(
+      async () => {
+        const r = await get(`${url}/vision-line-count/lc/snapshot`);
+        return r.status === 200 && r;
+      },
+      30000,
+      'a frame to reach the line-count node',
+      200,
+    );
     assert.strictEqual(snap.headers['content-type'], 'image/jpeg');
     assert.strictEqual(snap.headers['x-frame-width'], '640');
     assert.strictEqual(snap.headers['x-frame-height'], '480');
@@ -88,10 +141,15 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     assert.ok(stats.channels[0].stdev > 20, `a real picture, not a flat one (stdev ${stats.channels[0].stdev})`);
 
     // productivity-state serves its frames the same way (its stations are drawn on them).
-    const ps = await waitFor(async () => {
-      const r = await get(`${url}/vision-productivity-state/ps/snapshot`);
-      return r.status === 200 && r;
-    }, 30000, 'a frame to reach the productivity-state node', 200);
+    const ps = await waitFor(
+      async () => {
+        const r = await get(`${url}/vision-productivity-state/ps/snapshot`);
+        return r.status === 200 && r;
+      },
+      30000,
+      'a frame to reach the productivity-state node',
+      200,
+    );
     assert.deepStrictEqual([ps.headers['content-type'], (await sharp(ps.buffer).metadata()).width], ['image/jpeg', 640]);
 
     const unknown = await get(`${url}/vision-line-count/nope/snapshot`);
@@ -128,7 +186,8 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
       await page.mouse.move(...at(...to), { steps: 3 });
       await page.mouse.up();
     };
-    const near = (p, q, what) => assert.ok(Math.abs(p[0] - q[0]) <= 0.01 && Math.abs(p[1] - q[1]) <= 0.01, `${what}: ${JSON.stringify(p)} ≈ ${JSON.stringify(q)}`);
+    const near = (p, q, what) =>
+      assert.ok(Math.abs(p[0] - q[0]) <= 0.01 && Math.abs(p[1] - q[1]) <= 0.01, `${what}: ${JSON.stringify(p)} ≈ ${JSON.stringify(q)}`);
 
     // A new line: press, drag, release.
     await page.click('#node-line-count-tools [data-mode="line"]');
@@ -163,7 +222,14 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
 
     // A zone: four corners, closed by clicking the first one again.
     await page.click('#node-line-count-tools [data-mode="zone"]');
-    for (const p of [[0.6, 0.5], [0.95, 0.5], [0.95, 0.95], [0.6, 0.95], [0.6, 0.5]]) await page.mouse.click(...at(...p));
+    for (const p of [
+      [0.6, 0.5],
+      [0.95, 0.5],
+      [0.95, 0.95],
+      [0.6, 0.95],
+      [0.6, 0.5],
+    ])
+      await page.mouse.click(...at(...p));
     g = await geometry();
     assert.strictEqual(g.zones.length, 1);
     assert.strictEqual(g.zones[0].name, 'zone-1');
@@ -171,14 +237,28 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     near(g.zones[0].polygon[2], [0.95, 0.95], 'corner');
     // Another, closed by a double-click on its last corner: three corners, not four.
     await page.click('#node-line-count-tools [data-mode="zone"]');
-    for (const p of [[0.05, 0.05], [0.3, 0.05]]) await page.mouse.click(...at(...p));
+    for (const p of [
+      [0.05, 0.05],
+      [0.3, 0.05],
+    ])
+      await page.mouse.click(...at(...p));
     await page.mouse.dblclick(...at(0.3, 0.3));
     g = await geometry();
-    assert.deepStrictEqual(g.zones.map((z) => [z.name, z.polygon.length]), [['zone-1', 4], ['zone-2', 3]]);
+    assert.deepStrictEqual(
+      g.zones.map((z) => [z.name, z.polygon.length]),
+      [
+        ['zone-1', 4],
+        ['zone-2', 3],
+      ],
+    );
 
     // Esc abandons a zone half drawn, and only that: the dialog stays open.
     await page.click('#node-line-count-tools [data-mode="zone"]');
-    for (const p of [[0.4, 0.1], [0.5, 0.1]]) await page.mouse.click(...at(...p));
+    for (const p of [
+      [0.4, 0.1],
+      [0.5, 0.1],
+    ])
+      await page.mouse.click(...at(...p));
     await page.keyboard.press('Escape');
     assert.ok(await page.isVisible('#node-line-count-board'), 'the dialog is still open');
     assert.strictEqual((await geometry()).zones.length, 2);
@@ -189,7 +269,10 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     assert.strictEqual(await page.inputValue('#node-line-count-name'), 'door');
     await page.keyboard.press('Delete');
     g = await geometry();
-    assert.deepStrictEqual(g.lines.map((l) => l.name), ['exit']);
+    assert.deepStrictEqual(
+      g.lines.map((l) => l.name),
+      ['exit'],
+    );
 
     // Typing in the JSON redraws the board; Done stores the JSON; Deploy hands it to the runtime.
     await page.evaluate(() => {
@@ -206,11 +289,16 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     await page.waitForSelector('#node-line-count-board', { state: 'detached' });
     assert.deepStrictEqual(JSON.parse(await page.evaluate(() => RED.nodes.node('lc').geometry)), want);
     await page.click('#red-ui-header-button-deploy');
-    const deployed = await waitFor(async () => {
-      const flows = JSON.parse((await get(`${url}/flows`, { 'Node-RED-API-Version': 'v1' })).body);
-      const lc = flows.find((n) => n.id === 'lc');
-      return lc && JSON.parse(lc.geometry).zones.length === 2 && JSON.parse(lc.geometry);
-    }, 15000, 'the deploy to reach the runtime', 200);
+    const deployed = await waitFor(
+      async () => {
+        const flows = JSON.parse((await get(`${url}/flows`, { 'Node-RED-API-Version': 'v1' })).body);
+        const lc = flows.find((n) => n.id === 'lc');
+        return lc && JSON.parse(lc.geometry).zones.length === 2 && JSON.parse(lc.geometry);
+      },
+      15000,
+      'the deploy to reach the runtime',
+      200,
+    );
     assert.deepStrictEqual(deployed, want);
     assert.deepStrictEqual(problems, []);
   });
@@ -218,17 +306,40 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
   it('draws workstation zones for productivity-state the same way (zones only; other keys kept)', async function () {
     const stations = await openDialog(page, url, 'ps', '#node-productivity-board');
     assert.deepStrictEqual(await stations(), STATIONS);
-    assert.deepStrictEqual(await page.evaluate(() => $('#node-productivity-tools [data-mode]').map((_, b) => $(b).attr('data-mode')).get()), ['select', 'zone'], 'no line tool');
+    assert.deepStrictEqual(
+      await page.evaluate(() =>
+        $('#node-productivity-tools [data-mode]')
+          .map((_, b) => $(b).attr('data-mode'))
+          .get(),
+      ),
+      ['select', 'zone'],
+      'no line tool',
+    );
     await page.click('#node-productivity-picture');
     await page.waitForFunction(() => /640×480/.test($('#node-productivity-picture-note').text()), null, { timeout: 15000 });
     const box = await page.locator('#node-productivity-board').boundingBox();
     const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
     await page.click('#node-productivity-tools [data-mode="zone"]');
-    for (const p of [[0.5, 0.5], [0.8, 0.5], [0.8, 0.9], [0.5, 0.9], [0.5, 0.5]]) await page.mouse.click(...at(...p));
+    for (const p of [
+      [0.5, 0.5],
+      [0.8, 0.5],
+      [0.8, 0.9],
+      [0.5, 0.9],
+      [0.5, 0.5],
+    ])
+      await page.mouse.click(...at(...p));
     const g = await stations();
     assert.deepStrictEqual(g.zones[0], STATIONS.zones[0], 'the existing station, camera and all, is untouched');
     assert.strictEqual(g.zones[1].name, 'station-2');
-    assert.deepStrictEqual(g.zones[1].polygon.map((p) => p.map((v) => Math.round(v * 10) / 10)), [[0.5, 0.5], [0.8, 0.5], [0.8, 0.9], [0.5, 0.9]]);
+    assert.deepStrictEqual(
+      g.zones[1].polygon.map((p) => p.map((v) => Math.round(v * 10) / 10)),
+      [
+        [0.5, 0.5],
+        [0.8, 0.5],
+        [0.8, 0.9],
+        [0.5, 0.9],
+      ],
+    );
     await page.click('#node-dialog-ok');
     await page.waitForSelector('#node-productivity-board', { state: 'detached' });
     assert.deepStrictEqual(JSON.parse(await page.evaluate(() => RED.nodes.node('ps').stations)), g);

@@ -13,7 +13,14 @@ const { chromiumPath, launchChromium } = require('../helpers/browser');
 const { waitFor } = require('../helpers/wait');
 
 const ROOT = path.join(__dirname, '..', '..');
-const FLOWS = ['flows/demo.json', ...fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort().map((f) => 'examples/' + f)];
+const FLOWS = [
+  'flows/demo.json',
+  ...fs
+    .readdirSync(path.join(ROOT, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => 'examples/' + f),
+];
 
 describe('editor: every vision node of the demo and the examples survives Edit â†’ Done unchanged', function () {
   this.timeout(120000);
@@ -32,7 +39,11 @@ describe('editor: every vision node of the demo and the examples survives Edit â
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(url + '/');
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('vision-detect') && $('.red-ui-palette-node').length > 0, null, { timeout: 60000 });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('vision-detect') && $('.red-ui-palette-node').length > 0,
+      null,
+      { timeout: 60000 },
+    );
   });
 
   after(async function () {
@@ -75,7 +86,11 @@ describe('editor: every vision node of the demo and the examples survives Edit â
           }, id);
         const pre = await snap();
         const errs = problems.length;
-        await page.evaluate(({ id, type, config }) => (config ? RED.editor.editConfig('', type, id) : RED.editor.edit(RED.nodes.node(id))), { id, type, config });
+        await page.evaluate(({ id, type, config }) => (config ? RED.editor.editConfig('', type, id) : RED.editor.edit(RED.nodes.node(id))), {
+          id,
+          type,
+          config,
+        });
         const ok = config ? '#node-config-dialog-ok' : '#node-dialog-ok';
         await page.waitForSelector(ok, { state: 'visible' });
         // As a person would: the dialog settles before Done. (Done within milliseconds of opening races
@@ -98,7 +113,8 @@ describe('editor: every vision node of the demo and the examples survives Edit â
           if (a && a.absent) {
             // Not in the flow: the dialog may fill in the default (or leave a number empty, which the
             // runtime reads as the default), never another value.
-            if (!(b === undefined || (b && b.absent) || same(b, a.def) || (b === '' && typeof a.def !== 'boolean'))) changed.push(`${type}.${k}: absent (default ${JSON.stringify(a.def)}) â†’ ${JSON.stringify(b)}`);
+            if (!(b === undefined || (b && b.absent) || same(b, a.def) || (b === '' && typeof a.def !== 'boolean')))
+              changed.push(`${type}.${k}: absent (default ${JSON.stringify(a.def)}) â†’ ${JSON.stringify(b)}`);
           } else if (!same(a, b)) {
             changed.push(`${type}.${k}: ${JSON.stringify(a)} â†’ ${JSON.stringify(b)}`);
           }

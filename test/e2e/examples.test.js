@@ -25,7 +25,6 @@ const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 const DIR = path.join(ROOT, 'examples');
 
-
 /** Node-RED with the example, its assets in the user dir and none anywhere else (info level: the log says where files came from). */
 function startChild(userDir, flowFile) {
   const env = { EDGEVISION_ASSETS: undefined, EDGEVISION_ASSETS_FROM: undefined, EDGEVISION_SOURCE: undefined, EDGEVISION_MODEL: undefined };
@@ -35,7 +34,10 @@ function startChild(userDir, flowFile) {
 
 /** What a user runs once: the CLI puts the demo clip and the model into <userDir>/edgevision. */
 function fetchAssetsInto(userDir) {
-  execFileSync(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', '--user-dir', userDir, '--from', assetsDir()], { stdio: 'pipe', env: { ...process.env, EDGEVISION_ASSETS_FROM: '' } });
+  execFileSync(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', '--user-dir', userDir, '--from', assetsDir()], {
+    stdio: 'pipe',
+    env: { ...process.env, EDGEVISION_ASSETS_FROM: '' },
+  });
 }
 
 function stopChild(child) {
@@ -78,7 +80,10 @@ describe('examples: every flow loads into Node-RED and runs', function () {
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('has one example per node type, each with a comment node saying what it shows', () => {
     const types = new Set();
@@ -87,8 +92,16 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       const comments = flow.filter((n) => n.type === 'comment');
       assert.ok(comments.length >= 1 && comments[0].name.length > 10 && comments[0].info.length > 40, `${f}: a comment with a title and an explanation`);
       for (const n of flow) if (n.type.startsWith('vision-')) types.add(n.type);
-      const foreign = flow.filter((n) => !n.type.startsWith('vision-') && !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay', 'http in', 'http response', 'catch'].includes(n.type));
-      assert.deepStrictEqual(foreign.map((n) => n.type), [], `${f}: core nodes only besides ours`);
+      const foreign = flow.filter(
+        (n) =>
+          !n.type.startsWith('vision-') &&
+          !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay', 'http in', 'http response', 'catch'].includes(n.type),
+      );
+      assert.deepStrictEqual(
+        foreign.map((n) => n.type),
+        [],
+        `${f}: core nodes only besides ours`,
+      );
       // Imported into any Node-RED, an example must run as it is: no ${EDGEVISION_…} to set first.
       assert.deepStrictEqual(JSON.stringify(flow).match(/\$\{EDGEVISION_\w+\}/g), null, `${f}: no environment variables`);
     }
@@ -117,10 +130,18 @@ describe('examples: every flow loads into Node-RED and runs', function () {
         if (file.includes('http')) {
           // The comment's curl command, as fetch: the answer is JSON with the photo's people.
           // The URL is printed when the server listens; the route exists once the flow has started.
-          const r = await until(async () => {
-            const x = await fetch(`${url}/detect`, { method: 'POST', headers: { 'Content-Type': 'image/jpeg' }, body: fs.readFileSync(asset('images/coco/000000001000.jpg')) });
-            return x.status === 404 ? null : x;
-          }, 30000, 'the /detect route');
+          const r = await until(
+            async () => {
+              const x = await fetch(`${url}/detect`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'image/jpeg' },
+                body: fs.readFileSync(asset('images/coco/000000001000.jpg')),
+              });
+              return x.status === 404 ? null : x;
+            },
+            30000,
+            'the /detect route',
+          );
           const text = await r.text();
           assert.strictEqual(r.status, 200, text);
           const answer = JSON.parse(text);
@@ -131,25 +152,39 @@ describe('examples: every flow loads into Node-RED and runs', function () {
         }
         await until(() => debugs.every((d) => w.debug.get(d.id) > 0), 45000, `messages at ${debugs.map((d) => d.name).join(', ')}`);
         if (file.includes('view')) {
-          const r = await until(async () => {
-            const x = await fetch(`${url}/vision-view/cam1.jpg`);
-            return x.status === 200 ? x : null;
-          }, 10000, 'the view snapshot');
+          const r = await until(
+            async () => {
+              const x = await fetch(`${url}/vision-view/cam1.jpg`);
+              return x.status === 200 ? x : null;
+            },
+            10000,
+            'the view snapshot',
+          );
           assert.strictEqual(r.headers.get('content-type'), 'image/jpeg');
           assert.strictEqual((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).width, 768);
         }
         if (file.includes('influx')) {
-          await until(async () => (await db.scalar('SELECT COUNT("celsius") FROM "example_temperature"', 'examples')) > 0, 15000, 'the example points in InfluxDB');
+          await until(
+            async () => (await db.scalar('SELECT COUNT("celsius") FROM "example_temperature"', 'examples')) > 0,
+            15000,
+            'the example points in InfluxDB',
+          );
         }
         // Found in the user dir, not anywhere else.
         const log = child.log();
         const assetsIn = path.join(dir, 'edgevision');
-        if (flow.some((n) => n.type === 'vision-camera-source')) assert.ok(log.includes(`vtest is ${path.join(assetsIn, 'vtest.avi')}`), `the clip from the user dir:\n${log}`);
-        if (flow.some((n) => n.type === 'vision-model')) assert.ok(log.includes(`${path.join(assetsIn, 'yolox_nano.onnx')}: yolox`), `the model from the user dir:\n${log}`);
+        if (flow.some((n) => n.type === 'vision-camera-source'))
+          assert.ok(log.includes(`vtest is ${path.join(assetsIn, 'vtest.avi')}`), `the clip from the user dir:\n${log}`);
+        if (flow.some((n) => n.type === 'vision-model'))
+          assert.ok(log.includes(`${path.join(assetsIn, 'yolox_nano.onnx')}: yolox`), `the model from the user dir:\n${log}`);
         const errors = log.split('\n').filter((l) => /\[(error|fatal)\]/.test(l));
         assert.deepStrictEqual(errors, [], 'nothing logged at error level');
         const red = [...ids].filter((id) => w.statuses.get(id) && w.statuses.get(id).fill === 'red');
-        assert.deepStrictEqual(red.map((id) => `${id}: ${w.statuses.get(id).text}`), [], 'no red status');
+        assert.deepStrictEqual(
+          red.map((id) => `${id}: ${w.statuses.get(id).text}`),
+          [],
+          'no red status',
+        );
       } finally {
         if (w) w.close();
         await stopChild(child);

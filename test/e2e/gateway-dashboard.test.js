@@ -27,8 +27,6 @@ function startChild(opts, env) {
   return startGatewayChild(opts, env, 'warn');
 }
 
-
-
 describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', function () {
   this.timeout(300000);
   let db, gw, url, browser, page, userDir;
@@ -93,16 +91,21 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
   });
 
   it('counts move: the "In" or "Out" tile shows people counted', async () => {
-    const read = (cls) => page.evaluate((c) => {
-      const el = document.querySelector('.' + c);
-      const m = el && /(\d+)\s*$/.exec(el.innerText.trim());
-      return m ? Number(m[1]) : null;
-    }, cls);
-    const counts = await until(async () => {
-      const i = await read('ev-kpi-in');
-      const o = await read('ev-kpi-out');
-      return i !== null && o !== null && i + o > 0 ? { in: i, out: o } : null;
-    }, 90000, 'a count above 0 in the In/Out tiles');
+    const read = (cls) =>
+      page.evaluate((c) => {
+        const el = document.querySelector('.' + c);
+        const m = el && /(\d+)\s*$/.exec(el.innerText.trim());
+        return m ? Number(m[1]) : null;
+      }, cls);
+    const counts = await until(
+      async () => {
+        const i = await read('ev-kpi-in');
+        const o = await read('ev-kpi-out');
+        return i !== null && o !== null && i + o > 0 ? { in: i, out: o } : null;
+      },
+      90000,
+      'a count above 0 in the In/Out tiles',
+    );
     seen.counts = counts;
     console.log(`      tiles: in ${counts.in}, out ${counts.out} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   });
@@ -116,13 +119,19 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
       page.evaluate(() => {
         const r = [...document.querySelectorAll('ui-card-panel')].map((e) => e.getBoundingClientRect()).filter((b) => b.width > 0 && b.height > 0);
         let n = 0;
-        for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 && r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) n++;
+        for (let i = 0; i < r.length; i++)
+          for (let j = i + 1; j < r.length; j++)
+            if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 && r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) n++;
         return { groups: r.length, overlaps: n };
       });
-    const layout = await until(async () => {
-      const o = await overlaps();
-      return o.groups >= 7 && o.overlaps === 0 ? o : null;
-    }, 20000, 'the seven dashboard groups laid out without overlapping');
+    const layout = await until(
+      async () => {
+        const o = await overlaps();
+        return o.groups >= 7 && o.overlaps === 0 ? o : null;
+      },
+      20000,
+      'the seven dashboard groups laid out without overlapping',
+    );
     assert.strictEqual(layout.overlaps, 0);
     await sleep(500);
     const png = await page.screenshot();
@@ -146,11 +155,15 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
     await sleep(Math.max(0, t0 + DEMO_MS - Date.now()));
     const count = async (m, field) => db.scalar(`SELECT COUNT("${field}") FROM "${m}"`, DB);
     const want = { line_crossings: 'count', zone_occupancy: 'occupancy', station_kpi: 'working_s', pipeline_health: 'fps' };
-    const got = await until(async () => {
-      const r = {};
-      for (const [m, f] of Object.entries(want)) r[m] = await count(m, f);
-      return Object.values(r).every((n) => n > 0) ? r : null;
-    }, 30000, `points in every measurement (${Object.keys(want).join(', ')})`);
+    const got = await until(
+      async () => {
+        const r = {};
+        for (const [m, f] of Object.entries(want)) r[m] = await count(m, f);
+        return Object.values(r).every((n) => n > 0) ? r : null;
+      },
+      30000,
+      `points in every measurement (${Object.keys(want).join(', ')})`,
+    );
     got.station_state = await count('station_state', 'state_code');
     console.log(`      points after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(got)}`);
     const crossings = await db.scalar(`SELECT SUM("delta") FROM "line_crossings"`, DB);

@@ -19,7 +19,15 @@ describe('gateway: environment defaults', () => {
     assert.strictEqual(env.EDGEVISION_FPS, '7');
     assert.strictEqual(env.EDGEVISION_PROVIDERS, 'auto');
     assert.deepStrictEqual(
-      [env.EDGEVISION_INFLUX_URL, env.EDGEVISION_INFLUX_VERSION, env.EDGEVISION_INFLUX_HOST, env.EDGEVISION_INFLUX_PORT, env.EDGEVISION_INFLUX_PROTOCOL, env.EDGEVISION_INFLUX_DB, env.EDGEVISION_INFLUX_BUCKET],
+      [
+        env.EDGEVISION_INFLUX_URL,
+        env.EDGEVISION_INFLUX_VERSION,
+        env.EDGEVISION_INFLUX_HOST,
+        env.EDGEVISION_INFLUX_PORT,
+        env.EDGEVISION_INFLUX_PROTOCOL,
+        env.EDGEVISION_INFLUX_DB,
+        env.EDGEVISION_INFLUX_BUCKET,
+      ],
       ['http://127.0.0.1:8086', '1.x', '127.0.0.1', '8086', 'http', 'edgevision', 'edgevision'],
     );
   });
@@ -38,9 +46,20 @@ describe('gateway: environment defaults', () => {
   }
 
   it('what is set is kept', () => {
-    const env = { ...base(), EDGEVISION_SOURCE: 'rtsp://cam/1', EDGEVISION_MODEL: 'other.onnx', EDGEVISION_INFLUX_URL: 'http://a:1', EDGEVISION_INFLUX_HOST: 'b', EDGEVISION_INFLUX_DB: 'line1', EDGEVISION_PROVIDERS: 'cpu' };
+    const env = {
+      ...base(),
+      EDGEVISION_SOURCE: 'rtsp://cam/1',
+      EDGEVISION_MODEL: 'other.onnx',
+      EDGEVISION_INFLUX_URL: 'http://a:1',
+      EDGEVISION_INFLUX_HOST: 'b',
+      EDGEVISION_INFLUX_DB: 'line1',
+      EDGEVISION_PROVIDERS: 'cpu',
+    };
     applyDemoDefaults(env);
-    assert.deepStrictEqual([env.EDGEVISION_SOURCE, env.EDGEVISION_MODEL, env.EDGEVISION_INFLUX_HOST, env.EDGEVISION_INFLUX_PORT, env.EDGEVISION_INFLUX_DB, env.EDGEVISION_PROVIDERS], ['rtsp://cam/1', 'other.onnx', 'b', '1', 'line1', 'cpu']);
+    assert.deepStrictEqual(
+      [env.EDGEVISION_SOURCE, env.EDGEVISION_MODEL, env.EDGEVISION_INFLUX_HOST, env.EDGEVISION_INFLUX_PORT, env.EDGEVISION_INFLUX_DB, env.EDGEVISION_PROVIDERS],
+      ['rtsp://cam/1', 'other.onnx', 'b', '1', 'line1', 'cpu'],
+    );
   });
 
   it('the user dir: the option, else EDGEVISION_USER_DIR, else .node-red/ in the project', () => {
@@ -52,7 +71,10 @@ describe('gateway: environment defaults', () => {
 
   for (const bad of ['influx:8086 db', '127.0.0.1:8086', 'not a url']) {
     it(`refuses EDGEVISION_INFLUX_URL="${bad}" and says what it got`, () => {
-      assert.throws(() => applyDemoDefaults({ ...base(), EDGEVISION_INFLUX_URL: bad }), new RegExp(`EDGEVISION_INFLUX_URL must be an http:// or https:// URL, got "${bad}"`));
+      assert.throws(
+        () => applyDemoDefaults({ ...base(), EDGEVISION_INFLUX_URL: bad }),
+        new RegExp(`EDGEVISION_INFLUX_URL must be an http:// or https:// URL, got "${bad}"`),
+      );
     });
   }
 });

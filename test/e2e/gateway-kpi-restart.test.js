@@ -41,12 +41,41 @@ describe('gateway app: KPIs over a restart mid-shift equal an uninterrupted run'
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-kpi-restart-'));
     clip = path.join(tmp, 'vtest-30s.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', asset('video/vtest.avi'), '-t', '30', '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', clip]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      asset('video/vtest.avi'),
+      '-t',
+      '30',
+      '-an',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '18',
+      clip,
+    ]);
     // The demo flow with the camera playing the cut once per start, and an inject to start it again.
     const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8'));
     const cam = flow.find((n) => n.id === 'demo-camera');
     Object.assign(cam, { loop: false, realtime: false });
-    flow.push({ id: 'test-start', type: 'inject', z: cam.z, name: 'start camera', payload: 'start', payloadType: 'str', topic: '', repeat: '', once: false, x: 100, y: 900, wires: [['demo-camera']] });
+    flow.push({
+      id: 'test-start',
+      type: 'inject',
+      z: cam.z,
+      name: 'start camera',
+      payload: 'start',
+      payloadType: 'str',
+      topic: '',
+      repeat: '',
+      once: false,
+      x: 100,
+      y: 900,
+      wires: [['demo-camera']],
+    });
     flowFile = path.join(tmp, 'flow.json');
     fs.writeFileSync(flowFile, JSON.stringify(flow));
     const nobody = await freePort();

@@ -23,7 +23,6 @@ function startChild(userDir, reset, env) {
   return child;
 }
 
-
 /** Node statuses from the editor's websocket (what the editor shows under each node). */
 function watchStatuses(url) {
   const statuses = new Map();
@@ -64,11 +63,12 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  const readIdle = (page) => page.evaluate(() => {
-    const el = document.querySelector('.ev-ctl-idle');
-    const m = el && /(\d+)\s*$/.exec(el.innerText.replace(/[^\d\s]/g, ' ').trim());
-    return m ? Number(m[1]) : null;
-  });
+  const readIdle = (page) =>
+    page.evaluate(() => {
+      const el = document.querySelector('.ev-ctl-idle');
+      const m = el && /(\d+)\s*$/.exec(el.innerText.replace(/[^\d\s]/g, ' ').trim());
+      return m ? Number(m[1]) : null;
+    });
   const savedConfig = async (url) => {
     const r = await fetch(`${url}/context/node/demo-stations?store=default`);
     const j = await r.json();
@@ -81,13 +81,23 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     const url = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.output()))), 60000, 'the gateway');
     const w = watchStatuses(url);
     try {
-      const st = await until(() => {
-        const s = w.statuses.get('demo-influx');
-        return s && / points held$/.test(s.text || '') ? s : null; // "db unreachable (ECONNREFUSED) — 1 234 points held"
-      }, 60000, 'the writer status to say it holds points');
+      const st = await until(
+        () => {
+          const s = w.statuses.get('demo-influx');
+          return s && / points held$/.test(s.text || '') ? s : null; // "db unreachable (ECONNREFUSED) — 1 234 points held"
+        },
+        60000,
+        'the writer status to say it holds points',
+      );
       console.log(`      vision-influx-write status: ${st.fill} ${st.shape} "${st.text}"`);
       const spool = path.join(userDir, 'edgevision-spool');
-      await until(() => fs.existsSync(spool) && fs.readdirSync(spool, { recursive: true }).some((f) => fs.statSync(path.join(spool, f)).isFile() && fs.statSync(path.join(spool, f)).size > 0), 20000, 'spool files');
+      await until(
+        () =>
+          fs.existsSync(spool) &&
+          fs.readdirSync(spool, { recursive: true }).some((f) => fs.statSync(path.join(spool, f)).isFile() && fs.statSync(path.join(spool, f)).size > 0),
+        20000,
+        'spool files',
+      );
     } finally {
       w.close();
     }
@@ -97,12 +107,16 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     const url = child.url();
     let page = await browser.newPage({ viewport: { width: 1280, height: 1080 } });
     await page.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });
-    await until(async () => (await readIdle(page)) === 10, 30000, 'the idle control to show the flow\'s 10 s');
+    await until(async () => (await readIdle(page)) === 10, 30000, "the idle control to show the flow's 10 s");
     // Two clicks on the control's "up" button: 10 → 12 s.
     const up = page.locator('.ev-ctl-idle button').last();
     await up.click();
     await up.click();
-    await until(async () => (await savedConfig(url)) && (await savedConfig(url)).idleDelayS === 12, 20000, 'vision-productivity-state to keep idleDelayS 12 in its context');
+    await until(
+      async () => (await savedConfig(url)) && (await savedConfig(url)).idleDelayS === 12,
+      20000,
+      'vision-productivity-state to keep idleDelayS 12 in its context',
+    );
     await page.close();
     await sleep(6000); // the file context store flushes every 5 s (and on close)
     await stopChild(child);
@@ -111,10 +125,14 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     const url2 = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.output()))), 60000, 'the restarted gateway');
     page = await browser.newPage({ viewport: { width: 1280, height: 1080 } });
     await page.goto(`${url2}/ui/`, { waitUntil: 'domcontentloaded' });
-    const shown = await until(async () => {
-      const v = await readIdle(page);
-      return v === 12 ? v : null;
-    }, 30000, 'the idle control to show 12 after the restart');
+    const shown = await until(
+      async () => {
+        const v = await readIdle(page);
+        return v === 12 ? v : null;
+      },
+      30000,
+      'the idle control to show 12 after the restart',
+    );
     assert.strictEqual(shown, 12);
     assert.strictEqual((await savedConfig(url2)).idleDelayS, 12);
     await page.close();

@@ -27,7 +27,7 @@ describe('gateway: InfluxDB secrets from the environment', function () {
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  it('an authenticated influxd receives the demo\'s points; the stored credentials are references', async () => {
+  it("an authenticated influxd receives the demo's points; the stored credentials are references", async () => {
     // Without credentials the server refuses writes: the check below can only pass through them.
     const probe = await fetch(`${influx.url}/write?db=edgevision`, { method: 'POST', body: 'probe v=1' });
     assert.strictEqual(probe.status, 401, 'a write without credentials is refused');
@@ -36,7 +36,12 @@ describe('gateway: InfluxDB secrets from the environment', function () {
       { port: 0, userDir, resetFlows: true, realtime: false },
       { EDGEVISION_INFLUX_URL: influx.url, EDGEVISION_INFLUX_USER: auth.username, EDGEVISION_INFLUX_PASSWORD: auth.password },
     );
-    await waitFor(async () => (await influx.scalar('SELECT COUNT(fps) FROM pipeline_health', 'edgevision')) > 0, 120000, 'pipeline_health points in the authenticated influxd', 1000).catch((e) => {
+    await waitFor(
+      async () => (await influx.scalar('SELECT COUNT(fps) FROM pipeline_health', 'edgevision')) > 0,
+      120000,
+      'pipeline_health points in the authenticated influxd',
+      1000,
+    ).catch((e) => {
       throw new Error(`${e.message}\ngateway log:\n${gw.log()}`);
     });
     const cred = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');

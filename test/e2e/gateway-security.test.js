@@ -28,7 +28,11 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
     return d;
   };
   const start = (opts, env) => {
-    const c = startGatewayChild({ userDir: userDir(), resetFlows: true, realtime: true, ...opts }, { EDGEVISION_SOURCE: asset('video/vtest.avi'), EDGEVISION_PROVIDERS: 'cpu', EDGEVISION_INFLUX_URL: `http://127.0.0.1:${db}`, ...env }, 'warn');
+    const c = startGatewayChild(
+      { userDir: userDir(), resetFlows: true, realtime: true, ...opts },
+      { EDGEVISION_SOURCE: asset('video/vtest.avi'), EDGEVISION_PROVIDERS: 'cpu', EDGEVISION_INFLUX_URL: `http://127.0.0.1:${db}`, ...env },
+      'warn',
+    );
     children.push(c);
     return c;
   };
@@ -45,7 +49,10 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
     it('loopback without logins: none asked; beyond loopback without them: refused, saying why', () => {
       assert.deepStrictEqual(authSettings({}, '127.0.0.1'), {});
       assert.deepStrictEqual(authSettings({}, 'localhost'), {});
-      assert.throws(() => authSettings({}, '0.0.0.0'), /HOST=0\.0\.0\.0 makes the editor reachable from other machines, where anyone could deploy a flow .* set EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD/);
+      assert.throws(
+        () => authSettings({}, '0.0.0.0'),
+        /HOST=0\.0\.0\.0 makes the editor reachable from other machines, where anyone could deploy a flow .* set EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD/,
+      );
       assert.throws(() => authSettings({ EDGEVISION_ADMIN_USER: 'a' }, '127.0.0.1'), /set both EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD/);
       assert.throws(() => authSettings({ EDGEVISION_VIEWER_USER: 'v', EDGEVISION_VIEWER_PASSWORD: 'w' }, '127.0.0.1'), /needs EDGEVISION_ADMIN_USER/);
     });
@@ -68,12 +75,18 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
     });
 
     it('with logins: editor and admin API need a token, a viewer may read but not deploy, the dashboard and video need a login', async () => {
-      const c = start({ port: 0 }, { EDGEVISION_ADMIN_USER: 'ops', EDGEVISION_ADMIN_PASSWORD: 'Pr1v@te:pw', EDGEVISION_VIEWER_USER: 'shift', EDGEVISION_VIEWER_PASSWORD: 'look-only' });
+      const c = start(
+        { port: 0 },
+        { EDGEVISION_ADMIN_USER: 'ops', EDGEVISION_ADMIN_PASSWORD: 'Pr1v@te:pw', EDGEVISION_VIEWER_USER: 'shift', EDGEVISION_VIEWER_PASSWORD: 'look-only' },
+      );
       const url = await until(() => c.url() || (c.exitCode !== null && Promise.reject(new Error(c.log()))), 90000, 'the gateway');
       assert.strictEqual((await fetch(`${url}/flows`)).status, 401);
       // As the editor's login form asks: scope '' = whatever the user may do.
       const token = async (username, password) => {
-        const r = await fetch(`${url}/auth/token`, { method: 'POST', body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username, password }) });
+        const r = await fetch(`${url}/auth/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username, password }),
+        });
         return r.ok ? (await r.json()).access_token : null;
       };
       assert.strictEqual(await token('ops', 'wrong'), null);
@@ -91,10 +104,14 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
         assert.strictEqual((await fetch(url + route, { headers: basic('shift', 'nope') })).status, 401, `${route} with a wrong password`);
       }
       assert.strictEqual((await fetch(`${url}/ui/`, { headers: basic('shift', 'look-only') })).status, 200);
-      const jpg = await until(async () => {
-        const r = await fetch(`${url}/vision-view/cam1.jpg`, { headers: basic('ops', 'Pr1v@te:pw') });
-        return r.status === 200 ? r : null;
-      }, 60000, 'a picture with a login');
+      const jpg = await until(
+        async () => {
+          const r = await fetch(`${url}/vision-view/cam1.jpg`, { headers: basic('ops', 'Pr1v@te:pw') });
+          return r.status === 200 ? r : null;
+        },
+        60000,
+        'a picture with a login',
+      );
       assert.strictEqual(jpg.headers.get('content-type'), 'image/jpeg');
       // The editor's own page still loads (its login form), and the dashboard's socket.io refuses strangers.
       assert.strictEqual((await fetch(`${url}/`)).status, 200);
@@ -122,7 +139,10 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
         for (const p of ['/ui/', '/ui/socket.io/?EIO=4&transport=polling', '/', '/flows', '/vision-view/cam1.mjpg']) {
           const ctl = new AbortController();
           const t = setTimeout(() => ctl.abort(), 500);
-          await fetch(base + p, { signal: ctl.signal }).then((r) => (answered++, r.body && r.body.cancel()), () => undefined);
+          await fetch(base + p, { signal: ctl.signal }).then(
+            (r) => (answered++, r.body && r.body.cancel()),
+            () => undefined,
+          );
           clearTimeout(t);
         }
         const ws = new WebSocket(base.replace('http', 'ws') + '/comms');
@@ -144,7 +164,10 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
       stop = true;
       await hammer;
     }
-    const bad = c.log().split('\n').filter((l) => /\[(error|fatal)\]|TypeError|Cannot read properties/.test(l));
+    const bad = c
+      .log()
+      .split('\n')
+      .filter((l) => /\[(error|fatal)\]|TypeError|Cannot read properties/.test(l));
     assert.deepStrictEqual(bad, [], 'nothing logged as an error during start-up');
   });
 });

@@ -51,7 +51,10 @@ describe('HTTP detect example: POST a picture, get the objects back', function (
     assert.match(r.type, /^application\/json/);
     assert.deepStrictEqual([r.json.width, r.json.height], [640, 480]);
     const cli = JSON.parse(
-      execFileSync(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'detect', '--model', 'yolox_nano', '--conf', '0.5', '--json', asset(PHOTO)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+      execFileSync(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'detect', '--model', 'yolox_nano', '--conf', '0.5', '--json', asset(PHOTO)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
     );
     const people = r.json.detections.filter((d) => d.label === 'person');
     assert.ok(people.length >= 8, `people in the photo (12 there): ${people.length}`);
@@ -78,7 +81,11 @@ describe('HTTP detect example: POST a picture, get the objects back', function (
 
   it('answers every one of several requests sent together', async () => {
     const all = await Promise.all([0, 1, 2, 3].map(() => post(jpeg)));
-    assert.deepStrictEqual(all.map((r) => r.status), [200, 200, 200, 200], all.map((r) => r.text).join('\n'));
+    assert.deepStrictEqual(
+      all.map((r) => r.status),
+      [200, 200, 200, 200],
+      all.map((r) => r.text).join('\n'),
+    );
     for (const r of all) assert.deepStrictEqual(r.json, all[0].json);
   });
 

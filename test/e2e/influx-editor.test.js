@@ -87,7 +87,12 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
       const t = RED.nodes.getType('vision-influx-write');
       return { label: t.label.call(w), outputs: t.outputs, outputLabels: t.outputLabels, category: t.category };
     });
-    assert.deepStrictEqual(labels, { label: 'influx kpi', outputs: 2, outputLabels: ['batch written / spooled', 'refused as malformed (dead letter)'], category: 'vision' });
+    assert.deepStrictEqual(labels, {
+      label: 'influx kpi',
+      outputs: 2,
+      outputLabels: ['batch written / spooled', 'refused as malformed (dead letter)'],
+      category: 'vision',
+    });
 
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('w1')));
     await page.waitForSelector('#node-input-batchSize', { state: 'visible' });
@@ -96,7 +101,12 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
     const writerVerdicts = await page.evaluate(() => {
       const d = RED.nodes.getType('vision-influx-write').defaults;
       const ctx = { _: (k) => k };
-      return [d.batchSize.validate.call(ctx, 0), d.batchSize.validate.call(ctx, 500), d.measurement.validate.call(ctx, '_x'), d.integerFields.validate.call(ctx, 'a, b')];
+      return [
+        d.batchSize.validate.call(ctx, 0),
+        d.batchSize.validate.call(ctx, 500),
+        d.measurement.validate.call(ctx, '_x'),
+        d.integerFields.validate.call(ctx, 'a, b'),
+      ];
     });
     assert.deepStrictEqual(writerVerdicts, ['vision-influx-write.errors.batchSize', true, 'vision-influx-write.errors.measurement', true]);
     await page.evaluate(() => RED.tray.close());
@@ -105,7 +115,11 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
     await page.evaluate(() => RED.editor.editConfig('', 'vision-influxdb', 'cfg1'));
     await page.waitForSelector('#node-config-input-version', { state: 'visible' });
     const rows = () =>
-      page.evaluate(() => [$('#node-config-input-database').is(':visible'), $('#node-config-input-createDatabase').is(':visible'), $('#node-config-input-bucket').is(':visible')]);
+      page.evaluate(() => [
+        $('#node-config-input-database').is(':visible'),
+        $('#node-config-input-createDatabase').is(':visible'),
+        $('#node-config-input-bucket').is(':visible'),
+      ]);
     assert.deepStrictEqual(await rows(), [true, true, false], '1.x rows shown');
     assert.strictEqual(await page.isChecked('#node-config-input-createDatabase'), true, 'creating a missing database is on by default');
     await page.selectOption('#node-config-input-version', '2.x');

@@ -40,7 +40,11 @@ function tally(name, acked, stored, { sent } = {}) {
   );
   assert.deepStrictEqual(lost.slice(0, 10), [], `${lost.length} acknowledged points lost`);
   assert.strictEqual(duplicated, 0, 'points stored twice');
-  if (sent !== undefined) assert.ok(unacked.every((q) => q >= 0 && q < sent), 'only points that were sent are stored');
+  if (sent !== undefined)
+    assert.ok(
+      unacked.every((q) => q >= 0 && q < sent),
+      'only points that were sent are stored',
+    );
   return { lost: lost.length, duplicated, unacked: unacked.length };
 }
 
@@ -60,7 +64,16 @@ function flow(port, database, spoolDir, extra = {}) {
       timeout: 1,
       ...(extra.cfg || {}),
     },
-    { id: 'w', type: 'vision-influx-write', influxdb: 'cfg', precision: 'us', batchSize: extra.batchSize || 50, flushInterval: 20, integerFields: 'seq', wires: [['report'], ['refused']] },
+    {
+      id: 'w',
+      type: 'vision-influx-write',
+      influxdb: 'cfg',
+      precision: 'us',
+      batchSize: extra.batchSize || 50,
+      flushInterval: 20,
+      integerFields: 'seq',
+      wires: [['report'], ['refused']],
+    },
     { id: 'report', type: 'helper' },
     { id: 'refused', type: 'helper' },
     { id: 'done', type: 'complete', scope: ['w'], uncaught: false, wires: [['completed']] },
@@ -156,7 +169,9 @@ describe('InfluxDB writer under faults (e2e, real influxd): acknowledged = store
     fs.mkdirSync(mnt);
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
     if (m.status !== 0) {
-      console.log(`      skipped: cannot mount a tmpfs here (${(m.stderr || m.error?.message || '').trim()}); the injected-ENOSPC tests in test/unit/influx-spool.test.js still run`);
+      console.log(
+        `      skipped: cannot mount a tmpfs here (${(m.stderr || m.error?.message || '').trim()}); the injected-ENOSPC tests in test/unit/influx-spool.test.js still run`,
+      );
       this.skip();
     }
     try {
@@ -222,7 +237,11 @@ describe('InfluxDB writer under faults (e2e, real influxd): acknowledged = store
     await db.start();
     const second = start();
     try {
-      await until(() => second.ready && second.last && second.last.state === 'up' && second.last.spool.backlog === 0, 60000, 'the restarted writer drained the spool');
+      await until(
+        () => second.ready && second.last && second.last.state === 'up' && second.last.spool.backlog === 0,
+        60000,
+        'the restarted writer drained the spool',
+      );
       assert.ok(second.last.replayedPoints >= ackedBeforeKill - 50, `replayed ${second.last.replayedPoints} after the restart`);
     } finally {
       second.kill('SIGKILL');

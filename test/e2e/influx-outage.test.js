@@ -23,7 +23,6 @@ const RATE = 400; // points/s: 10 000 points take 25 s
 const OUTAGE_AT_MS = 3000;
 const OUTAGE_MS = 20000;
 
-
 describe('vision-influx-write store-and-forward (e2e, real InfluxDB 1.x)', function () {
   this.timeout(120000);
   let db;

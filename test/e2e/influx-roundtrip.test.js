@@ -9,14 +9,13 @@ const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const { startInfluxd, startVictoria, stopAll } = require('../helpers/influx-servers');
-const { waitFor, sleep } = require('../helpers/wait');
+const { waitFor } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 helper.init(require.resolve('node-red'));
 
 const T0 = Date.UTC(2026, 0, 1);
-
 
 describe('vision-influx-write round trip (e2e, real servers)', function () {
   this.timeout(60000);
@@ -68,10 +67,14 @@ describe('vision-influx-write round trip (e2e, real servers)', function () {
         w.receive({ payload: batch });
       }
       const q = `SELECT "people","dwell","ok","note","big","camera","zone=id" FROM "zone stats,a" ORDER BY time`;
-      const res = await until(async () => {
-        const r = await db.query(q, 'rt');
-        return r.series && r.series[0].values.length === 1000 && r;
-      }, 20000, '1000 points');
+      const res = await until(
+        async () => {
+          const r = await db.query(q, 'rt');
+          return r.series && r.series[0].values.length === 1000 && r;
+        },
+        20000,
+        '1000 points',
+      );
       const rows = res.series[0].values;
       rows.forEach((row, k) => {
         const p = expected[k];
@@ -121,20 +124,31 @@ describe('vision-influx-write round trip (e2e, real servers)', function () {
       const w = helper.getNode('w');
       for (let i = 0; i < 600; i += 20) {
         const batch = [];
-        for (let k = i; k < i + 20; k++) batch.push({ measurement: 'kpi', tags: { camera: `c${k % 2}` }, fields: { people: k % 5, util: k / 600 }, timestamp: T0 + k * 1000 });
+        for (let k = i; k < i + 20; k++)
+          batch.push({ measurement: 'kpi', tags: { camera: `c${k % 2}` }, fields: { people: k % 5, util: k / 600 }, timestamp: T0 + k * 1000 });
         w.receive({ payload: batch });
       }
-      const got = await until(async () => {
-        const e = await exported('kpi');
-        const n = Object.values(e).reduce((a, s) => a + s.length, 0);
-        return n === 1200 && e;
-      }, 20000, '600 points × 2 fields');
+      const got = await until(
+        async () => {
+          const e = await exported('kpi');
+          const n = Object.values(e).reduce((a, s) => a + s.length, 0);
+          return n === 1200 && e;
+        },
+        20000,
+        '600 points × 2 fields',
+      );
       for (const cam of [0, 1]) {
         const ks = [...Array(600).keys()].filter((k) => k % 2 === cam);
-        assert.deepStrictEqual(got[`kpi_people|c${cam}`], ks.map((k) => [T0 + k * 1000, k % 5]));
+        assert.deepStrictEqual(
+          got[`kpi_people|c${cam}`],
+          ks.map((k) => [T0 + k * 1000, k % 5]),
+        );
         // VictoriaMetrics keeps about 12 significant digits of a float.
         const util = got[`kpi_util|c${cam}`];
-        assert.deepStrictEqual(util.map(([t]) => t), ks.map((k) => T0 + k * 1000));
+        assert.deepStrictEqual(
+          util.map(([t]) => t),
+          ks.map((k) => T0 + k * 1000),
+        );
         util.forEach(([, v], i) => assert.ok(Math.abs(v - ks[i] / 600) < 1e-9, `util ${v} vs ${ks[i] / 600}`));
       }
       assert.deepStrictEqual(errors, []);
@@ -150,7 +164,10 @@ describe('vision-influx-write round trip (e2e, real servers)', function () {
       await vm.start();
       await until(() => helper.getNode('cfg').stats().spool.backlog === 0, 20000, 'replayed');
       const got = await exported('replay2');
-      assert.deepStrictEqual(got['replay2_v|undefined'], [...Array(300).keys()].map((k) => [T0 + k, k]));
+      assert.deepStrictEqual(
+        got['replay2_v|undefined'],
+        [...Array(300).keys()].map((k) => [T0 + k, k]),
+      );
     });
   });
 });

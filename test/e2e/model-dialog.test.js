@@ -21,7 +21,11 @@ function start(userDir, settings) {
   const empty = path.join(userDir, 'empty.json');
   fs.writeFileSync(empty, '[]');
   // EDGEVISION_ASSETS unset: the dialog sees the user dir only. The fetch copies from the shared assets.
-  return startGatewayChild({ port: 0, userDir, flowFile: empty, resetFlows: true, settings }, { EDGEVISION_ASSETS: undefined, EDGEVISION_ASSETS_FROM: assetsDir() }, 'warn');
+  return startGatewayChild(
+    { port: 0, userDir, flowFile: empty, resetFlows: true, settings },
+    { EDGEVISION_ASSETS: undefined, EDGEVISION_ASSETS_FROM: assetsDir() },
+    'warn',
+  );
 }
 
 async function urlOf(child) {
@@ -56,7 +60,11 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(url + '/');
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('vision-model') && $('.red-ui-palette-node').length > 0, null, { timeout: 60000 });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('vision-model') && $('.red-ui-palette-node').length > 0,
+      null,
+      { timeout: 60000 },
+    );
     await page.evaluate(() => RED.view.importNodes([{ id: 'm1', type: 'vision-model', model: '/data/models/yolov8n.onnx', providers: 'cpu' }]));
     await page.evaluate(() => RED.editor.editConfig('', 'vision-model', 'm1'));
     await page.waitForSelector('#node-config-input-model', { state: 'visible' });
@@ -109,7 +117,11 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     assert.strictEqual(await status(), `fetched yolox_nano.onnx, coco_classes.txt, vtest.avi into ${assets}`);
     assert.strictEqual(await model(), 'yolox_nano');
     assert.deepStrictEqual(fs.readdirSync(assets).sort(), ['coco_classes.txt', 'echo.onnx', 'vtest.avi', 'yolox_nano.onnx']);
-    await until(async () => (await page.$$eval('#vision-model-files option', (os) => os.map((o) => o.value))).includes('yolox_nano'), 5000, 'the fetched model in the list');
+    await until(
+      async () => (await page.$$eval('#vision-model-files option', (os) => os.map((o) => o.value))).includes('yolox_nano'),
+      5000,
+      'the fetched model in the list',
+    );
     const fetchLabel = await page.textContent('#vision-model-fetch-name option[value="yolox_nano"]');
     assert.match(fetchLabel, /✓$/, 'marked as present');
 

@@ -54,7 +54,15 @@ function watch(url) {
 
 describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†’ plain Node-RED â†’ every example', function () {
   this.timeout(900000);
-  let tmp, userDir, tarball, red, redLog = '', url, w, db, installLog;
+  let tmp,
+    userDir,
+    tarball,
+    red,
+    redLog = '',
+    url,
+    w,
+    db,
+    installLog;
 
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-palette-'));
@@ -75,14 +83,27 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
     db = await startInfluxd();
     const port = await freePort();
     // A plain Node-RED (the version this project develops against) on that user dir, default settings.
-    red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { env: cleanEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], {
+      env: cleanEnv(home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     red.stdout.on('data', (d) => (redLog += d));
     red.stderr.on('data', (d) => (redLog += d));
     url = `http://127.0.0.1:${port}`;
-    await until(async () => {
-      if (red.exitCode !== null) throw new Error(`Node-RED exited: ${redLog}`);
-      return /Started flows|Server now running/.test(redLog) && (await fetch(`${url}/settings`).then((r) => r.ok, () => false));
-    }, 60000, 'Node-RED to start');
+    await until(
+      async () => {
+        if (red.exitCode !== null) throw new Error(`Node-RED exited: ${redLog}`);
+        return (
+          /Started flows|Server now running/.test(redLog) &&
+          (await fetch(`${url}/settings`).then(
+            (r) => r.ok,
+            () => false,
+          ))
+        );
+      },
+      60000,
+      'Node-RED to start',
+    );
     w = watch(url);
   });
 
@@ -102,7 +123,11 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
     assert.ok(fs.existsSync(path.join(pkgDir, 'dist', 'nodes', 'detect', 'detect.js')), 'dist/ is in the package');
     assert.doesNotMatch(installLog, /nuget|onnxruntime-node-install|ENOTFOUND/i);
     const bin = path.join(pkgDir, 'vendor', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
-    assert.deepStrictEqual(fs.readdirSync(bin).filter((f) => /providers/.test(f)), [], 'no CUDA provider library was fetched');
+    assert.deepStrictEqual(
+      fs.readdirSync(bin).filter((f) => /providers/.test(f)),
+      [],
+      'no CUDA provider library was fetched',
+    );
     assert.ok(!fs.existsSync(path.join(userDir, 'node_modules', 'onnxruntime-node')), 'no onnxruntime-node with its downloader');
     assert.match(installLog, /cpu\s+available/, "install.sh's smoke check ran the binding");
     // The assets went to the user dir, where a palette update cannot wipe them.
@@ -112,7 +137,10 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
 
   it('the tarball holds what a palette user needs and nothing of the development kit', () => {
     const list = run('tar', ['-tzf', tarball]).split('\n').filter(Boolean);
-    assert.deepStrictEqual(list.filter((f) => /\.map$|\/cli\/bench\/|^package\/(flows|test|scripts|docs)\//.test(f)), []);
+    assert.deepStrictEqual(
+      list.filter((f) => /\.map$|\/cli\/bench\/|^package\/(flows|test|scripts|docs)\//.test(f)),
+      [],
+    );
     for (const f of ['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/models/manifest.json']) assert.ok(list.includes(f), f);
     for (const t of Object.keys(PKG['node-red'].nodes)) {
       const js = `package/${PKG['node-red'].nodes[t]}`;
@@ -123,14 +151,23 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
   it('Node-RED loads all the node types of the module, without errors', async () => {
     const r = await fetch(`${url}/nodes`, { headers: { accept: 'application/json' } });
     const sets = (await r.json()).filter((s) => s.module === PKG.name);
-    assert.deepStrictEqual(sets.filter((s) => s.err).map((s) => `${s.name}: ${s.err}`), []);
+    assert.deepStrictEqual(
+      sets.filter((s) => s.err).map((s) => `${s.name}: ${s.err}`),
+      [],
+    );
     assert.deepStrictEqual(sets.flatMap((s) => s.types).sort(), Object.keys(PKG['node-red'].nodes).sort());
-    const ex = await fetch(`${url}/library/_examples_/`).then((x) => (x.ok ? x.json() : null), () => null);
+    const ex = await fetch(`${url}/library/_examples_/`).then(
+      (x) => (x.ok ? x.json() : null),
+      () => null,
+    );
     if (ex) assert.ok(JSON.stringify(ex).includes(PKG.name), 'the examples are offered under Import â–¸ Examples');
   });
 
   const examplesDir = path.join(ROOT, 'examples');
-  for (const file of fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(examplesDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     it(`${file}: deployed as imported, runs, no red status, nothing logged as an error`, async function () {
       // The installed package's copy: what Import â–¸ Examples offers.
       let flow = JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', PKG.name, 'examples', file), 'utf8'));
@@ -139,17 +176,25 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
       for (const n of flow) if (n.type === 'vision-influxdb' && n.database) await db.createDatabase(n.database);
       const logBefore = redLog.length;
       w.reset();
-      const r = await fetch(`${url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flow) });
+      const r = await fetch(`${url}/flows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flow),
+      });
       assert.ok(r.status === 200 || r.status === 204, `deploy: ${r.status} ${await r.text()}`);
       const debugs = flow.filter((n) => n.type === 'debug' && n.active !== false && !/rejected/.test(n.name || ''));
       const httpIn = flow.find((n) => n.type === 'http in');
       if (httpIn) {
         // A request/response example: POST a real photo, as its comment says.
         const img = fs.readFileSync(path.join(assetsDir(), 'images', 'coco', '000000001000.jpg'));
-        const res = await until(async () => {
-          const x = await fetch(`${url}${httpIn.url}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: img });
-          return x.status === 404 ? null : x;
-        }, 30000, 'the http endpoint');
+        const res = await until(
+          async () => {
+            const x = await fetch(`${url}${httpIn.url}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: img });
+            return x.status === 404 ? null : x;
+          },
+          30000,
+          'the http endpoint',
+        );
         assert.strictEqual(res.status, 200, await res.clone().text());
         const body = await res.json();
         assert.ok(body.detections.filter((d) => d.label === 'person').length >= 5, JSON.stringify(body).slice(0, 300));
@@ -160,13 +205,24 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
       }
       const ids = new Set(flow.map((n) => n.id));
       const red = [...ids].filter((id) => w.statuses.get(id) && w.statuses.get(id).fill === 'red');
-      assert.deepStrictEqual(red.map((id) => `${id}: ${w.statuses.get(id).text}`), [], 'no red status');
+      assert.deepStrictEqual(
+        red.map((id) => `${id}: ${w.statuses.get(id).text}`),
+        [],
+        'no red status',
+      );
       const log = redLog.slice(logBefore);
-      assert.deepStrictEqual(log.split('\n').filter((l) => /\[(error|fatal)\]|Failed to load library|ONNXRuntimeError/.test(l)), [], 'nothing logged as an error');
+      assert.deepStrictEqual(
+        log.split('\n').filter((l) => /\[(error|fatal)\]|Failed to load library|ONNXRuntimeError/.test(l)),
+        [],
+        'nothing logged as an error',
+      );
     });
   }
 
   it("the whole run's log is free of errors and of ONNX Runtime's provider noise", () => {
-    assert.deepStrictEqual(redLog.split('\n').filter((l) => /\[(error|fatal)\]|Failed to load library|providers_shared/.test(l)), []);
+    assert.deepStrictEqual(
+      redLog.split('\n').filter((l) => /\[(error|fatal)\]|Failed to load library|providers_shared/.test(l)),
+      [],
+    );
   });
 });

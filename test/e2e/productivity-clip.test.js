@@ -26,7 +26,7 @@ const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
-const { waitFor, sleep } = require('../helpers/wait');
+const { waitFor } = require('../helpers/wait');
 // Polls servers and browsers: every 200 ms is plenty.
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
@@ -34,7 +34,12 @@ helper.init(require.resolve('node-red'));
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const CAMERA = 'vtest';
-const rect = (x1, y1, x2, y2) => [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
+const rect = (x1, y1, x2, y2) => [
+  [x1, y1],
+  [x2, y1],
+  [x2, y2],
+  [x1, y2],
+];
 const STATIONS = {
   zones: [
     { name: 'corner', polygon: rect(0.76, 0.22, 0.97, 0.44) },
@@ -44,16 +49,25 @@ const STATIONS = {
 };
 // Timeouts scaled to a 2-minute clip; confidence and the rest are the defaults.
 const SETTINGS = {
-  stations: JSON.stringify(STATIONS), presenceOnS: 1, presenceOffS: 2, idleDelayS: 5, absenceTimeoutS: 20,
-  kpiIntervalS: 10, shifts: '', utcOffsetMin: '0',
+  stations: JSON.stringify(STATIONS),
+  presenceOnS: 1,
+  presenceOffS: 2,
+  idleDelayS: 5,
+  absenceTimeoutS: 20,
+  kpiIntervalS: 10,
+  shifts: '',
+  utcOffsetMin: '0',
 };
-
 
 describe('productivity on a real clip (vtest.avi → yolox_nano → tracker → node → InfluxDB)', function () {
   this.timeout(600000);
   let db, model, spoolDir;
   const out = { events: [], metrics: [], caught: [], completed: 0, frames: [] };
-  let report, direct, nFrames = 0, firstMs, lastMs;
+  let report,
+    direct,
+    nFrames = 0,
+    firstMs,
+    lastMs;
   const recorded = [];
 
   before(async function () {
@@ -91,7 +105,9 @@ describe('productivity on a real clip (vtest.avi → yolox_nano → tracker → 
 
     for await (const f of readFrames({ url: asset('video/vtest.avi'), realtime: false, loop: false })) {
       const tMs = T0 + Math.round((f.index * 1000) / 7);
-      const people = (await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }])).detections[0].filter((d) => d.label === 'person');
+      const people = (await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }])).detections[0].filter(
+        (d) => d.label === 'person',
+      );
       const u = tracker.update(people, tMs);
       const detections = u.tracks
         .filter((t) => t.detectionIndex >= 0)
@@ -130,7 +146,9 @@ describe('productivity on a real clip (vtest.avi → yolox_nano → tracker → 
     const elapsedMs = lastMs - firstMs;
     for (const [name, s] of Object.entries(report.stations)) {
       const k = s.shift;
-      console.log(`      ${name}: working ${k.working_s} s, idle ${k.idle_s} s, absent ${k.absent_s} s of ${k.elapsed_s} s; occupancy ${k.occupancy_s} s; utilisation ${k.utilisation} %`);
+      console.log(
+        `      ${name}: working ${k.working_s} s, idle ${k.idle_s} s, absent ${k.absent_s} s of ${k.elapsed_s} s; occupancy ${k.occupancy_s} s; utilisation ${k.utilisation} %`,
+      );
       assert.strictEqual(Math.round(k.working_s * 1000) + Math.round(k.idle_s * 1000) + Math.round(k.absent_s * 1000), elapsedMs, name);
       assert.strictEqual(Math.round(k.elapsed_s * 1000), elapsedMs, name);
     }
@@ -165,7 +183,11 @@ describe('productivity on a real clip (vtest.avi → yolox_nano → tracker → 
   it('the CLI function gives the same totals on the same frames', () => {
     for (const [name, s] of Object.entries(report.stations)) {
       const k = s.shift;
-      assert.deepStrictEqual(direct.stations[name], { working_s: k.working_s, idle_s: k.idle_s, absent_s: k.absent_s, utilisation: k.utilisation, units: k.units }, name);
+      assert.deepStrictEqual(
+        direct.stations[name],
+        { working_s: k.working_s, idle_s: k.idle_s, absent_s: k.absent_s, utilisation: k.utilisation, units: k.units },
+        name,
+      );
     }
   });
 

@@ -38,7 +38,10 @@ describe('reid on TUD person crops (e2e)', function () {
   });
 
   it('the detector path refuses the embedding model with a reason', async () => {
-    await assert.rejects(acquireModel({ model: 'osnet_x0_25_msmt17', providers: ['cpu'] }, USER + '-detect'), /embedding \(re-identification\) model: use it in vision-reid/);
+    await assert.rejects(
+      acquireModel({ model: 'osnet_x0_25_msmt17', providers: ['cpu'] }, USER + '-detect'),
+      /embedding \(re-identification\) model: use it in vision-reid/,
+    );
   });
 
   it('rank-1 and mAP: the ONNX model beats the colour descriptor, and both beat chance', async () => {
@@ -58,7 +61,10 @@ describe('reid on TUD person crops (e2e)', function () {
 
   it('two cameras (each clip split in time): a person seen in cam-1 and later in cam-2 keeps the globalId', async () => {
     const totals = {};
-    for (const [name, e] of [['onnx', onnx], ['colour', colour]]) {
+    for (const [name, e] of [
+      ['onnx', onnx],
+      ['colour', colour],
+    ]) {
       const t = { handovers: 0, same: 0, det: 0, pure: 0, frag: 0, runs: 0, wrong: 0 };
       for (const c of clips) {
         for (const at of SPLITS) {
@@ -73,7 +79,9 @@ describe('reid on TUD person crops (e2e)', function () {
         }
       }
       totals[name] = t;
-      console.log(`      ${name.padEnd(7)} same globalId in ${t.same}/${t.handovers} handovers (${((100 * t.same) / t.handovers).toFixed(0)} %), purity ${(t.pure / t.det).toFixed(3)}, fragmentation ${(t.frag / t.runs).toFixed(2)}, wrong joins ${t.wrong}`);
+      console.log(
+        `      ${name.padEnd(7)} same globalId in ${t.same}/${t.handovers} handovers (${((100 * t.same) / t.handovers).toFixed(0)} %), purity ${(t.pure / t.det).toFixed(3)}, fragmentation ${(t.frag / t.runs).toFixed(2)}, wrong joins ${t.wrong}`,
+      );
     }
     const o = totals.onnx;
     assert.ok(o.handovers >= 20, `only ${o.handovers} handovers to judge`);

@@ -7,7 +7,10 @@
 function pb(field, wire, payload) {
   const varint = (n) => {
     const o = [];
-    while (n >= 0x80) { o.push((n & 0x7f) | 0x80); n >>>= 7; }
+    while (n >= 0x80) {
+      o.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
     o.push(n);
     return o;
   };
@@ -42,10 +45,15 @@ function batchEchoModel() {
   const slice = [...pb(1, 2, 'images'), ...pb(1, 2, 'starts'), ...pb(1, 2, 'ends'), ...pb(1, 2, 'axes'), ...pb(2, 2, 'row'), ...pb(4, 2, 'Slice')];
   const reshape = [...pb(1, 2, 'row'), ...pb(1, 2, 'shape'), ...pb(2, 2, 'output'), ...pb(4, 2, 'Reshape')];
   const graph = [
-    ...pb(1, 2, slice), ...pb(1, 2, reshape), ...pb(2, 2, 'g'),
-    ...pb(5, 2, int64s('starts', [0, 0, 0])), ...pb(5, 2, int64s('ends', [1, 1, 6])), ...pb(5, 2, int64s('axes', [1, 2, 3])),
+    ...pb(1, 2, slice),
+    ...pb(1, 2, reshape),
+    ...pb(2, 2, 'g'),
+    ...pb(5, 2, int64s('starts', [0, 0, 0])),
+    ...pb(5, 2, int64s('ends', [1, 1, 6])),
+    ...pb(5, 2, int64s('axes', [1, 2, 3])),
     ...pb(5, 2, int64s('shape', [-1, 1, 6])),
-    ...pb(11, 2, vi('images', ['N', 3, 64, 64])), ...pb(12, 2, vi('output', ['N', 1, 6])),
+    ...pb(11, 2, vi('images', ['N', 3, 64, 64])),
+    ...pb(12, 2, vi('output', ['N', 1, 6])),
   ];
   return Buffer.from([...pb(1, 0, 7), ...pb(8, 2, [...pb(1, 2, ''), ...pb(2, 0, 13)]), ...pb(7, 2, graph)]);
 }

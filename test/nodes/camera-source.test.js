@@ -98,7 +98,6 @@ function flow(props) {
   ].map((n) => (n.type === 'tab' ? n : { z: 'f1', ...n }));
 }
 
-
 describe('vision-camera-source (real ffmpeg)', function () {
   this.timeout(60000);
   before(() => helper.startServer());
@@ -209,7 +208,12 @@ describe('vision-camera-source (real ffmpeg)', function () {
     this.timeout(30000);
     let hits = 0;
     let misses = 0;
-    const reader = detectLikeReader('test-very-slow-reader', 2300, (found) => (found ? hits++ : misses++), () => hits + misses < 4);
+    const reader = detectLikeReader(
+      'test-very-slow-reader',
+      2300,
+      (found) => (found ? hits++ : misses++),
+      () => hits + misses < 4,
+    );
     const f = flow({ camera: 'very-slow-reader', url: asset('video/vtest.avi'), realtime: false, loop: false });
     f.find((n) => n.id === 'cam').wires = [['reader']];
     f.push({ id: 'reader', z: 'f1', type: 'test-very-slow-reader' });
@@ -270,7 +274,10 @@ describe('vision-camera-source (real ffmpeg)', function () {
           if (!/reconnecting \(2\)/.test(msg.status.text || '')) return;
           try {
             assert.strictEqual(msg.status.fill, 'red');
-            assert.ok(texts.some((s) => /reconnecting \(1\)/.test(s.text) && /refused/i.test(s.text)), JSON.stringify(texts));
+            assert.ok(
+              texts.some((s) => /reconnecting \(1\)/.test(s.text) && /refused/i.test(s.text)),
+              JSON.stringify(texts),
+            );
             assert.ok(errors >= 1, 'errors reach Catch nodes');
             done();
           } catch (e) {
@@ -371,10 +378,24 @@ describe('vision-camera-source (real ffmpeg)', function () {
   it('leaves no ffmpeg process behind after close and redeploy (checked by PID)', async function () {
     const f = flow({ camera: 'pids', url: asset('video/vtest.avi'), realtime: true, loop: true });
     await new Promise((r) => helper.load(cameraNode, f, r));
-    const first = await waitFor(() => { const p = ffmpegChildren(); return p.length ? p : null; }, 10000, 'ffmpeg to start');
+    const first = await waitFor(
+      () => {
+        const p = ffmpegChildren();
+        return p.length ? p : null;
+      },
+      10000,
+      'ffmpeg to start',
+    );
     // Redeploy: a full reload of the same flow stops the old ffmpeg and starts a new one.
     await helper.setFlows(f);
-    const second = await waitFor(() => { const p = ffmpegChildren().filter((x) => !first.includes(x)); return p.length ? p : null; }, 10000, 'ffmpeg after redeploy');
+    const second = await waitFor(
+      () => {
+        const p = ffmpegChildren().filter((x) => !first.includes(x));
+        return p.length ? p : null;
+      },
+      10000,
+      'ffmpeg after redeploy',
+    );
     await waitFor(() => first.every((p) => !alive(p)), 5000, 'first ffmpeg to exit after redeploy');
     await helper.unload();
     await waitFor(() => second.every((p) => !alive(p)), 5000, 'ffmpeg to exit after close');
@@ -440,7 +461,7 @@ describe('vision-camera-source: camera secrets never on the command line (real s
 
   /** The camera's ffmpeg, its argv, and the list file it was given (checked while it runs). */
   async function ffmpegOfCamera(exclude = []) {
-    const pid = await waitFor(() => ffmpegChildren().find((p) => !exclude.includes(p)), 10000, 'the camera\'s ffmpeg');
+    const pid = await waitFor(() => ffmpegChildren().find((p) => !exclude.includes(p)), 10000, "the camera's ffmpeg");
     const argv = cmdline(pid);
     return { pid, argv, input: argv[argv.indexOf('-i') + 1] };
   }
@@ -466,7 +487,10 @@ describe('vision-camera-source: camera secrets never on the command line (real s
       assert.ok(!fs.existsSync(cam.input), `${cam.input} still exists`);
       assert.ok(!fs.existsSync(path.dirname(cam.input)), `${path.dirname(cam.input)} still exists`);
       assert.strictEqual(got.frames[0].payload.frame.width, 768);
-      assertNoSecret(got.statuses.map((s) => s.text || ''), 'the status');
+      assertNoSecret(
+        got.statuses.map((s) => s.text || ''),
+        'the status',
+      );
     } finally {
       await helper.unload();
       await server.close();
@@ -516,7 +540,28 @@ describe('vision-camera-source: camera secrets never on the command line (real s
       const ports = (await waitFor(() => said.find((m) => m.listening || m.error), 10000, 'the RTSP server')).listening;
       assert.ok(ports, JSON.stringify(said));
       // A camera: ffmpeg publishing a shared clip, in a loop, at its own pace.
-      publisher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', asset('video/TUD-Campus.mp4'), '-an', '-c:v', 'copy', '-f', 'rtsp', '-rtsp_transport', 'udp', `rtsp://127.0.0.1:${ports.publish}/cam1`], { stdio: 'ignore' });
+      publisher = spawn(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-re',
+          '-stream_loop',
+          '-1',
+          '-i',
+          asset('video/TUD-Campus.mp4'),
+          '-an',
+          '-c:v',
+          'copy',
+          '-f',
+          'rtsp',
+          '-rtsp_transport',
+          'udp',
+          `rtsp://127.0.0.1:${ports.publish}/cam1`,
+        ],
+        { stdio: 'ignore' },
+      );
       await waitFor(() => said.some((m) => m.publish), 10000, 'the publisher');
       const f = flow({ camera: 'rtsp-auth', url: `rtsp://127.0.0.1:${ports.client}/cam1`, rtspTransport: 'udp' });
       await new Promise((r) => helper.load(cameraNode, f, { cam: { username: USER, password: PASSWORD } }, r));
@@ -525,10 +570,16 @@ describe('vision-camera-source: camera secrets never on the command line (real s
       assertNoSecret(cam.argv, `/proc/${cam.pid}/cmdline`);
       assert.ok(cam.argv.includes('concat') && cam.argv.join(' ').includes('rtsp,rtsps,rtp,srtp,tcp,udp,tls'), cam.argv.join(' '));
       await waitFor(() => got.frames.length >= 3, 30000, 'frames over RTSP');
-      assert.ok(said.some((m) => m.auth === 'ok'), `the server accepted the user and password: ${JSON.stringify(said)}`);
+      assert.ok(
+        said.some((m) => m.auth === 'ok'),
+        `the server accepted the user and password: ${JSON.stringify(said)}`,
+      );
       assert.deepStrictEqual([got.frames[0].payload.frame.width, got.frames[0].payload.frame.height], [640, 480]);
       assert.ok(!fs.existsSync(path.dirname(cam.input)), 'the list is deleted once frames flow');
-      assertNoSecret(got.statuses.map((s) => s.text || ''), 'the status');
+      assertNoSecret(
+        got.statuses.map((s) => s.text || ''),
+        'the status',
+      );
     } finally {
       await helper.unload();
       if (publisher) publisher.kill('SIGKILL');
@@ -570,7 +621,10 @@ describe('vision-camera-source: sources a message may switch to', function () {
       ['concat:/etc/passwd|/etc/hosts', /msg\.url refused: scheme "concat" is never allowed/],
       ['subfile,,start,0,end,100,,:/etc/passwd', /scheme "subfile" is never allowed/],
       ['tcp://127.0.0.1:1', /scheme "tcp" is not allowed \(allowed: rtsp, rtsps, http, https, \/dev\/video\*\); add tcp to the node's Allowed sources/],
-      ['/etc/passwd', /\/etc\/passwd is outside the allowed folders \(.*\); add its folder to the node's Allowed sources or to visionAllowedFileDirs in settings\.js/],
+      [
+        '/etc/passwd',
+        /\/etc\/passwd is outside the allowed folders \(.*\); add its folder to the node's Allowed sources or to visionAllowedFileDirs in settings\.js/,
+      ],
       ['file:///etc/passwd', /outside the allowed folders/],
       [`${dir}/../../etc/passwd`, /contains "\.\."/],
     ];
@@ -589,7 +643,7 @@ describe('vision-camera-source: sources a message may switch to', function () {
     assert.ok(got.frames.every((m) => m.payload.frame.width === 768));
   });
 
-  it('allows a file in the configured file\'s folder and in visionAllowedFileDirs, not a link out of it', async () => {
+  it("allows a file in the configured file's folder and in visionAllowedFileDirs, not a link out of it", async () => {
     // A short clip of our own in a folder settings.js allows, and a link there to a file elsewhere.
     const allowed = path.join(tmp, 'clips');
     fs.mkdirSync(allowed);
@@ -658,7 +712,7 @@ describe('vision-camera-source: frame time and frame rate', function () {
     };
   }
 
-  it('a file\'s frame times keep increasing over a restart command, a redeploy and a stop + start of the flows', async () => {
+  it("a file's frame times keep increasing over a restart command, a redeploy and a stop + start of the flows", async () => {
     const f = flow({ camera: 'clock', url: asset('video/vtest.avi'), realtime: true, loop: true });
     const t = timeline();
     await new Promise((r) => helper.load(cameraNode, f, r));
@@ -681,7 +735,7 @@ describe('vision-camera-source: frame time and frame rate', function () {
     assert.strictEqual(t.marks.length, 4);
   });
 
-  it('over a Node-RED restart (a persistent context store, a new process\'s frame store) the times continue', async () => {
+  it("over a Node-RED restart (a persistent context store, a new process's frame store) the times continue", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-context-'));
     const ctxModule = helper._context;
     const KEY = Symbol.for('edgevision.frameStore');
@@ -730,7 +784,20 @@ describe('vision-camera-source: frame time and frame rate', function () {
     const f = flow({ camera: 'rate7', url: asset('video/vtest.avi'), realtime: true, loop: true, fps: 7 });
     f.find((n) => n.id === 'cam').wires = [['out', 'view', 'health']];
     f.push(
-      { id: 'view', z: 'f1', type: 'vision-view', camera: 'rate7', maxWidth: 320, maxFps: 5, quality: 50, caption: true, sendJpeg: 'every', geometry: '', stations: '', wires: [['pictures']] },
+      {
+        id: 'view',
+        z: 'f1',
+        type: 'vision-view',
+        camera: 'rate7',
+        maxWidth: 320,
+        maxFps: 5,
+        quality: 50,
+        caption: true,
+        sendJpeg: 'every',
+        geometry: '',
+        stations: '',
+        wires: [['pictures']],
+      },
       { id: 'pictures', z: 'f1', type: 'helper' },
       { ...health, id: 'health', z: 'f1', wires: [['fpsTile'], [], [], [], []] },
       { id: 'fpsTile', z: 'f1', type: 'helper' },
@@ -745,9 +812,16 @@ describe('vision-camera-source: frame time and frame rate', function () {
     // Wait past the 5 s window, then take the newest figure of each. The view encodes at most 5 pictures
     // a second: its caption must still show the camera's 7, not its own rate.
     await sleep(7500);
-    const fromStatus = statuses.map((t) => /^([\d.]+) fps · /.exec(t)).filter(Boolean).map((m) => Number(m[1]));
-    const fromCaption = captions.map((c) => /^rate7 · ([\d.]+) fps$/.exec(c || '')).filter(Boolean).map((m) => Number(m[1]));
+    const fromStatus = statuses
+      .map((t) => /^([\d.]+) fps · /.exec(t))
+      .filter(Boolean)
+      .map((m) => Number(m[1]));
+    const fromCaption = captions
+      .map((c) => /^rate7 · ([\d.]+) fps$/.exec(c || ''))
+      .filter(Boolean)
+      .map((m) => Number(m[1]));
     const figures = { status: fromStatus.pop(), caption: fromCaption.pop(), health: tiles.pop() };
-    for (const [where, v] of Object.entries(figures)) assert.ok(typeof v === 'number' && Math.abs(v - 7) <= 0.5, `${where} shows ${v} fps (all: ${JSON.stringify(figures)})`);
+    for (const [where, v] of Object.entries(figures))
+      assert.ok(typeof v === 'number' && Math.abs(v - 7) <= 0.5, `${where} shows ${v} fps (all: ${JSON.stringify(figures)})`);
   });
 });

@@ -35,7 +35,6 @@ function flow(detectProps = {}, modelProps = {}) {
   ];
 }
 
-
 function collect(node) {
   const got = [];
   node.on('input', (m) => got.push(m));
@@ -76,7 +75,11 @@ describe('vision-detect node', function () {
       assert.ok(d.score >= 0.5, 'default threshold applied');
     }
     assert.ok(m.payload.timing.inferenceMs > 0);
-    await waitFor(() => statuses.some((s) => /^cpu \d+ms .*fps.*conf \.5/.test(s.status.text || '')), 3000, 'a running status with provider, ms, fps and thresholds');
+    await waitFor(
+      () => statuses.some((s) => /^cpu \d+ms .*fps.*conf \.5/.test(s.status.text || '')),
+      3000,
+      'a running status with provider, ms, fps and thresholds',
+    );
   });
 
   it('counts a frame evicted before its turn as a drop, not an error, and completes its message', async () => {
@@ -105,7 +108,13 @@ describe('vision-detect node', function () {
     for (const r of a) det.receive(frameMsg(r));
     det.receive(frameMsg(b));
     await waitFor(() => completed.length === 4 && outs.length === 2, 20000, 'two outputs and four completions');
-    assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.seq]).sort(), [['det-A', a[2].seq], ['det-B', b.seq]].sort());
+    assert.deepStrictEqual(
+      outs.map((m) => [m.topic, m.payload.frame.seq]).sort(),
+      [
+        ['det-A', a[2].seq],
+        ['det-B', b.seq],
+      ].sort(),
+    );
     assert.strictEqual(det.detectStats().dropped, 2);
   });
 
@@ -116,7 +125,10 @@ describe('vision-detect node', function () {
     const completed = collect(helper.getNode('completed'));
     det.receive({ topic: 'config', payload: { conf: 0.99, classConf: { person: 0.97 }, classes: ['person'] } });
     await waitFor(() => completed.length === 1, 5000, 'config done');
-    assert.ok(statuses.some((s) => /conf \.99 person≥\.97 person/.test(s.status.text)), JSON.stringify(statuses.map((s) => s.status.text)));
+    assert.ok(
+      statuses.some((s) => /conf \.99 person≥\.97 person/.test(s.status.text)),
+      JSON.stringify(statuses.map((s) => s.status.text)),
+    );
     const outs = collect(helper.getNode('out'));
     det.receive(frameMsg(put('det-cfg')));
     await waitFor(() => outs.length === 1, 20000, 'a frame');
@@ -224,12 +236,22 @@ describe('vision-detect node', function () {
       ihdr.writeUInt32BE(height, 4);
       ihdr[8] = 8; // bit depth
       ihdr[9] = 2; // RGB
-      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', require('zlib').deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+      return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk('IHDR', ihdr),
+        chunk('IDAT', require('zlib').deflateSync(Buffer.alloc(64))),
+        chunk('IEND', Buffer.alloc(0)),
+      ]);
     }
 
     const people = (m) => m.payload.detections.filter((d) => d.label === 'person').length;
 
-    for (const [kind, bytes] of [['JPEG', () => jpeg], ['PNG', () => png], ['WebP', () => webp], ['JPEG as a plain Uint8Array', () => new Uint8Array(jpeg)]]) {
+    for (const [kind, bytes] of [
+      ['JPEG', () => jpeg],
+      ['PNG', () => png],
+      ['WebP', () => webp],
+      ['JPEG as a plain Uint8Array', () => new Uint8Array(jpeg)],
+    ]) {
       it(`${kind}: decoded into the frame store under msg.topic and sent on as a vision frame, other properties kept`, async () => {
         await helper.load(NODES, flow());
         const outs = collect(helper.getNode('out'));
@@ -264,7 +286,10 @@ describe('vision-detect node', function () {
       det.receive({ payload: jpeg });
       det.receive({ topic: 'config', payload: png });
       await waitFor(() => outs.length === 2, 20000, 'two detected images');
-      assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.camera]).sort(), [['config', 'config'], ['image', 'image']]);
+      assert.deepStrictEqual(outs.map((m) => [m.topic, m.payload.frame.camera]).sort(), [
+        ['config', 'config'],
+        ['image', 'image'],
+      ]);
       assert.strictEqual(caught.length, 0);
     });
 
@@ -285,7 +310,10 @@ describe('vision-detect node', function () {
       assert.match(why[1], /cannot use the PNG image \(\d+ bytes\): the image is 20000×20000 \(400 MP\), more than the 50 MP limit/);
       assert.match(why[2], /msg.payload is an empty Buffer/);
       assert.match(why[3], /msg.payload is not a JPEG, PNG or WebP image \(32 bytes starting 3c 68 74 6d \("<htm"\)\)/);
-      assert.ok(statuses.some((s) => s.status.fill === 'red' && /not a JPEG, PNG or WebP/.test(s.status.text)), JSON.stringify(statuses.map((s) => s.status)));
+      assert.ok(
+        statuses.some((s) => s.status.fill === 'red' && /not a JPEG, PNG or WebP/.test(s.status.text)),
+        JSON.stringify(statuses.map((s) => s.status)),
+      );
       assert.strictEqual(outs.length, 0);
       det.receive({ topic: 'bad', payload: jpeg });
       await waitFor(() => outs.length === 1, 20000, 'the good image after the bad ones');
@@ -301,13 +329,29 @@ describe('vision-detect node', function () {
       sent.forEach((b, i) => det.receive({ topic: 'burst', payload: b, n: i }));
       const cam = [put('burst-cam'), put('burst-cam')];
       for (const r of cam) det.receive(frameMsg(r));
-      await waitFor(() => outs.filter((m) => m.topic === 'burst').length === 4 && outs.some((m) => m.topic === 'burst-cam'), 30000, 'four images and the newest camera frame');
+      await waitFor(
+        () => outs.filter((m) => m.topic === 'burst').length === 4 && outs.some((m) => m.topic === 'burst-cam'),
+        30000,
+        'four images and the newest camera frame',
+      );
       const imgs = outs.filter((m) => m.topic === 'burst');
-      assert.deepStrictEqual(imgs.map((m) => m.n), [0, 1, 2, 3], 'arrival order');
+      assert.deepStrictEqual(
+        imgs.map((m) => m.n),
+        [0, 1, 2, 3],
+        'arrival order',
+      );
       const seqs = imgs.map((m) => m.payload.frame.seq);
-      assert.deepStrictEqual(seqs, [...seqs].sort((a, b) => a - b), 'frame-store sequence follows arrival');
+      assert.deepStrictEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        'frame-store sequence follows arrival',
+      );
       for (const m of imgs) assert.ok(people(m) >= 8, `people in image ${m.n}: ${people(m)}`);
-      assert.deepStrictEqual(outs.filter((m) => m.topic === 'burst-cam').map((m) => m.payload.frame.seq), [cam[1].seq], 'the camera keeps newest-wins');
+      assert.deepStrictEqual(
+        outs.filter((m) => m.topic === 'burst-cam').map((m) => m.payload.frame.seq),
+        [cam[1].seq],
+        'the camera keeps newest-wins',
+      );
       await waitFor(() => completed.length === 6, 5000, 'done() for all six messages');
       assert.strictEqual(det.detectStats().dropped, 1, 'only the older camera frame was dropped');
     });

@@ -44,7 +44,11 @@ const person = (i = 0, extra = {}) => ({ box: [10 + (i % 20) * 14, 40, 22 + (i %
 /** A vision frame message of `camera` with `detections`, its picture in the frame store. */
 function frameMsg(camera, detections, { tracked = false } = {}) {
   const ref = store.put(camera, PIXELS, W, H, 1000 + ++seq * 40, 'rgb24', Date.now());
-  const dets = tracked ? detections.map((d, i) => (d && typeof d === 'object' && !Array.isArray(d) && d.trackId === undefined ? { trackState: 'confirmed', ...d, trackId: i + 1 } : d)) : detections;
+  const dets = tracked
+    ? detections.map((d, i) =>
+        d && typeof d === 'object' && !Array.isArray(d) && d.trackId === undefined ? { trackState: 'confirmed', ...d, trackId: i + 1 } : d,
+      )
+    : detections;
   return { topic: camera, payload: { camera, frame: ref, detections: dets } };
 }
 
@@ -56,7 +60,19 @@ function withDetections(value) {
 }
 
 // What each node is, how to read what it holds per camera, and what it does with a frame lacking `frame`.
-const STATIONS = JSON.stringify({ zones: [{ name: 's1', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }] });
+const STATIONS = JSON.stringify({
+  zones: [
+    {
+      name: 's1',
+      polygon: [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+        [0, 1],
+      ],
+    },
+  ],
+});
 const NODES = {
   'vision-track': {
     module: trackNode,
@@ -205,7 +221,12 @@ for (const [type, spec] of Object.entries(NODES)) {
     before(async () => {
       await helper.load([spec.module, catchNode, statusNode, completeNode], flow(type, { ...spec.props, maxDetections: CAP }, spec.outputs));
       h = { n: helper.getNode('n') };
-      h.got = { out: collect(helper.getNode('out')), caught: collect(helper.getNode('caught')), statuses: collect(helper.getNode('statuses')), completed: collect(helper.getNode('completed')) };
+      h.got = {
+        out: collect(helper.getNode('out')),
+        caught: collect(helper.getNode('caught')),
+        statuses: collect(helper.getNode('statuses')),
+        completed: collect(helper.getNode('completed')),
+      };
       warns = [];
       const warn = h.n.warn.bind(h.n);
       h.n.warn = (m) => {
@@ -264,7 +285,10 @@ for (const [type, spec] of Object.entries(NODES)) {
           if (type !== 'vision-view') {
             await waitFor(() => h.got.out.length > out0, 5000, 'the frame goes on');
             const dets = h.got.out[h.got.out.length - 1].payload.detections;
-            assert.ok(dets.every((d) => d && Array.isArray(d.box) && d.box.length === 4 && d.box.every(Number.isFinite)), 'only good detections leave');
+            assert.ok(
+              dets.every((d) => d && Array.isArray(d.box) && d.box.length === 4 && d.box.every(Number.isFinite)),
+              'only good detections leave',
+            );
           }
         }
         if (expect === 'ok' && type !== 'vision-view' && row.kept !== undefined) {
@@ -327,7 +351,12 @@ describe('hostile input: vision-detect', function () {
       ],
     );
     h = { n: helper.getNode('n') };
-    h.got = { out: collect(helper.getNode('out')), caught: collect(helper.getNode('caught')), statuses: collect(helper.getNode('statuses')), completed: collect(helper.getNode('completed')) };
+    h.got = {
+      out: collect(helper.getNode('out')),
+      caught: collect(helper.getNode('caught')),
+      statuses: collect(helper.getNode('statuses')),
+      completed: collect(helper.getNode('completed')),
+    };
     await waitFor(() => h.n.detectStats().loaded && /ready/.test(lastStatus(h).text || ''), 60000, 'model loaded');
   });
   after(async () => {
@@ -345,11 +374,23 @@ describe('hostile input: vision-detect', function () {
     { input: 'payload a string', msgs: () => [{ topic: 'c1', payload: 'frame' }], expect: 'error' },
     { input: 'payload an array', msgs: () => [{ topic: 'c1', payload: [1, 2, 3] }], expect: 'error' },
     { input: 'frame without frame', msgs: () => [{ topic: 'c1', payload: { camera: 'c1', detections: [] } }], expect: 'error' },
-    { input: 'frame ref of strings', msgs: () => [{ topic: 'c1', payload: { camera: 'c1', frame: { camera: 'c1', seq: '1', width: 'w', height: 2 } } }], expect: 'error' },
+    {
+      input: 'frame ref of strings',
+      msgs: () => [{ topic: 'c1', payload: { camera: 'c1', frame: { camera: 'c1', seq: '1', width: 'w', height: 2 } } }],
+      expect: 'error',
+    },
     { input: 'not an image Buffer', msgs: () => [{ topic: 'c1', payload: Buffer.from('hello, not a picture') }], expect: 'error' },
     // Frame refs of 20 000 cameras, none of them in the store any more: each is a dropped frame, and
     // while the model is busy at most 256 cameras wait.
-    { input: '20 000 distinct cameras', msgs: () => Array.from({ length: 20000 }, (_, i) => ({ topic: `cam-${i}`, payload: { camera: `cam-${i}`, frame: { camera: `cam-${i}`, seq: 0, tMs: 0, width: 4, height: 4, format: 'rgb24' }, detections: [] } })), expect: 'dropped' },
+    {
+      input: '20 000 distinct cameras',
+      msgs: () =>
+        Array.from({ length: 20000 }, (_, i) => ({
+          topic: `cam-${i}`,
+          payload: { camera: `cam-${i}`, frame: { camera: `cam-${i}`, seq: 0, tMs: 0, width: 4, height: 4, format: 'rgb24' }, detections: [] },
+        })),
+      expect: 'dropped',
+    },
   ];
   for (const row of DETECT_ROWS) {
     it(`${row.input} → ${row.expect}`, async () => {
@@ -381,7 +422,10 @@ describe('hostile input: vision-detect', function () {
 
 describe('hostile input: event-loop lag per node and input (printed, not asserted)', () => {
   it('prints the table', () => {
-    const rows = lags.map((l) => `${l.node.padEnd(26)} ${l.input.padEnd(24)} max ${l.maxMs.toFixed(1).padStart(7)} ms  p99 ${l.p99Ms.toFixed(1).padStart(7)} ms  (all done in ${l.wallMs.toFixed(0)} ms)`);
+    const rows = lags.map(
+      (l) =>
+        `${l.node.padEnd(26)} ${l.input.padEnd(24)} max ${l.maxMs.toFixed(1).padStart(7)} ms  p99 ${l.p99Ms.toFixed(1).padStart(7)} ms  (all done in ${l.wallMs.toFixed(0)} ms)`,
+    );
     console.log(
       `\n      event-loop lag under hostile input (${lags.length} rows; messages are sent 500 at a time, so a many-message row's lag is that of 500)\n      ` +
         rows.join('\n      '),

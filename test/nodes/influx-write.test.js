@@ -87,7 +87,12 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     await sleep(5); // distinct default timestamps for the shapes without one
     w.receive({ payload: { value: 2, n: 7, time: new Date(T0 + 1) } });
     w.receive({ payload: [{ value: 3, n: '8i' }, { site: 'a' }] });
-    w.receive({ payload: [[{ value: 4, time: T0 + 2 }, { site: 'b' }], [{ value: 5, time: T0 + 3 }, { site: 'b' }]] });
+    w.receive({
+      payload: [
+        [{ value: 4, time: T0 + 2 }, { site: 'b' }],
+        [{ value: 5, time: T0 + 3 }, { site: 'b' }],
+      ],
+    });
     w.receive({
       payload: [
         { measurement: 'shapes', tags: { site: 'c' }, fields: { value: 6, n: 9 }, timestamp: T0 + 4 },
@@ -172,7 +177,11 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     assert.strictEqual(got[0].error.deadLetter, dlFile);
     assert.deepStrictEqual(got[0].payload, [`conflict v=1 ${T0}`]);
     assert.match(errs[0], /refused a batch of 1 points as malformed: 400: .*field type conflict.*; kept in .*deadletter\.jsonl/);
-    const kept = fs.readFileSync(dlFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kept = fs
+      .readFileSync(dlFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.strictEqual(kept.length, 1);
     assert.deepStrictEqual([kept[0].status, kept[0].points, kept[0].owner, kept[0].body], [400, 1, 'w', `conflict v=1 ${T0}`]);
     assert.ok(Date.parse(kept[0].time) > 0, 'the time the server refused it');
@@ -210,7 +219,11 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     helper.getNode('completed').on('input', () => completes++);
     for (let i = 0; i < 20; i++) w.receive({ payload: { v: i, time: T0 + i } });
     await until(() => completes === 20, 10000, 'all messages durable (held in the spool)');
-    await until(() => statuses.some((s) => s.fill === 'red' && /^db "held_db" missing: create it — 20 points held$/.test(s.text || '')), 10000, 'red status with the fix');
+    await until(
+      () => statuses.some((s) => s.fill === 'red' && /^db "held_db" missing: create it — 20 points held$/.test(s.text || '')),
+      10000,
+      'red status with the fix',
+    );
     assert.strictEqual(helper.getNode('cfg').stats().spool.backlog, 20, 'the spool is held, not discarded');
     await sleep(1500);
     assert.strictEqual(helper.getNode('cfg').stats().spool.backlog, 20, 'still held after retries');
@@ -291,7 +304,11 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
   });
 
   /** Every status the node showed, from its first (set in the constructor, before a test can listen). */
-  const shown = (n) => n.status.getCalls().filter((c) => c.thisValue === n).map((c) => c.args[0]);
+  const shown = (n) =>
+    n.status
+      .getCalls()
+      .filter((c) => c.thisValue === n)
+      .map((c) => c.args[0]);
 
   it('names a connection setting outside the dialog range (red status, Catch) instead of clamping it', async function () {
     const f = flow();
@@ -304,7 +321,10 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     await until(() => errs.length === 1, 5000, 'the message failed');
     const why = 'Timeout must be a number 1–120, got "500"';
     assert.deepStrictEqual(errs, [`Error: no usable InfluxDB connection: ${why}`]);
-    assert.ok(shown(w).some((s) => s.fill === 'red' && s.text === why), JSON.stringify(shown(w)));
+    assert.ok(
+      shown(w).some((s) => s.fill === 'red' && s.text === why),
+      JSON.stringify(shown(w)),
+    );
     const check = await helper.request().get('/vision-influxdb/cfg/check').expect(200);
     assert.deepStrictEqual([check.body.ok, check.body.error], [false, why]);
   });
@@ -321,7 +341,10 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
     await until(() => errs.length === 2, 5000, 'both messages failed');
     const why = 'Batch size must be a whole number 1–100000, got "0"';
     assert.deepStrictEqual(errs, [`Error: ${why}`, `Error: ${why}`]);
-    assert.deepStrictEqual(shown(w).map((s) => [s.fill, s.text]), [['red', why]]);
+    assert.deepStrictEqual(
+      shown(w).map((s) => [s.fill, s.text]),
+      [['red', why]],
+    );
   });
 });
 
@@ -341,10 +364,13 @@ describe('vision-influxdb connection check (admin endpoint)', function () {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-userdir-'));
     helper.settings({ userDir });
     try {
-      await helper.load([influxdbNode, writeNode], [
-        { id: 'c1', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x' },
-        { id: 'c2', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: 'my-spool' },
-      ]);
+      await helper.load(
+        [influxdbNode, writeNode],
+        [
+          { id: 'c1', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x' },
+          { id: 'c2', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: 'my-spool' },
+        ],
+      );
       assert.strictEqual(helper.getNode('c1').spoolDir, path.join(userDir, 'edgevision-spool', 'c1'));
       assert.strictEqual(helper.getNode('c2').spoolDir, path.join(userDir, 'my-spool'));
     } finally {
@@ -357,11 +383,14 @@ describe('vision-influxdb connection check (admin endpoint)', function () {
   it('answers with the server it reached, and says when it cannot', async function () {
     const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-spool-'));
     const dead = await freePort();
-    await helper.load([influxdbNode, writeNode], [
-      { id: 'up', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: path.join(spool, 'a') },
-      { id: 'gone', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: dead, database: 'x', spoolDir: path.join(spool, 'b') },
-      { id: 'bad', type: 'vision-influxdb', version: '2.x', url: 'not a url', bucket: 'b', spoolDir: path.join(spool, 'c') },
-    ]);
+    await helper.load(
+      [influxdbNode, writeNode],
+      [
+        { id: 'up', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: db.port, database: 'x', spoolDir: path.join(spool, 'a') },
+        { id: 'gone', type: 'vision-influxdb', version: '1.x', host: '127.0.0.1', port: dead, database: 'x', spoolDir: path.join(spool, 'b') },
+        { id: 'bad', type: 'vision-influxdb', version: '2.x', url: 'not a url', bucket: 'b', spoolDir: path.join(spool, 'c') },
+      ],
+    );
     const up = await helper.request().get('/vision-influxdb/up/check').expect(200);
     assert.strictEqual(up.body.ok, true);
     assert.strictEqual(up.body.target, `http://127.0.0.1:${db.port}/x`);

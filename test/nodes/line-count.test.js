@@ -20,7 +20,20 @@ helper.init(require.resolve('node-red'));
 
 const W = 1000;
 const H = 1000;
-const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }], zones: [{ name: 'station', polygon: [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]] }] });
+const GEOMETRY = JSON.stringify({
+  lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }],
+  zones: [
+    {
+      name: 'station',
+      polygon: [
+        [0.6, 0.6],
+        [0.9, 0.6],
+        [0.9, 0.9],
+        [0.6, 0.9],
+      ],
+    },
+  ],
+});
 
 function frame(camera, seq, dets) {
   return {
@@ -45,7 +58,18 @@ function flow(extra = {}) {
   const at = { x: 100, y: 100 };
   return [
     { id: z, type: 'tab', label: 'line-count' },
-    { id: 'lc', z, ...at, type: 'vision-line-count', name: 'door counter', geometry: GEOMETRY, metricsInterval: 0, shifts: '', wires: [['frames'], ['events'], ['metrics']], ...extra },
+    {
+      id: 'lc',
+      z,
+      ...at,
+      type: 'vision-line-count',
+      name: 'door counter',
+      geometry: GEOMETRY,
+      metricsInterval: 0,
+      shifts: '',
+      wires: [['frames'], ['events'], ['metrics']],
+      ...extra,
+    },
     { id: 'frames', z, ...at, type: 'helper' },
     { id: 'events', z, ...at, type: 'helper' },
     { id: 'metrics', z, ...at, type: 'helper' },
@@ -95,7 +119,10 @@ describe('vision-line-count (node)', function () {
     await waitFor(() => events.length === 1, 2000, 'one event');
     const e = events[0];
     assert.strictEqual(e.topic, 'cam-1');
-    assert.deepStrictEqual([e.payload.event, e.payload.camera, e.payload.line, e.payload.direction, e.payload.class, e.payload.trackId], ['line-crossing', 'cam-1', 'door', 'in', 'person', 7]);
+    assert.deepStrictEqual(
+      [e.payload.event, e.payload.camera, e.payload.line, e.payload.direction, e.payload.class, e.payload.trackId],
+      ['line-crossing', 'cam-1', 'door', 'in', 'person', 7],
+    );
     assert.ok(e.payload.tMs > 1000 && e.payload.tMs < 1000 + 20 * 40, 'event time is the frame time');
   });
 
@@ -123,7 +150,10 @@ describe('vision-line-count (node)', function () {
     assert.strictEqual(lc.countStats().cameras, 64);
     assert.strictEqual(lc.countStats().evictedCameras, 1);
     assert.strictEqual(warns.filter((w) => /more than 64 cameras: the counter of the least recently seen \("first"\)/.test(w)).length, 1);
-    assert.ok(events.some((e) => e.payload.event === 'zone-exit' && e.payload.camera === 'first'), 'its open zone visit ended');
+    assert.ok(
+      events.some((e) => e.payload.event === 'zone-exit' && e.payload.camera === 'first'),
+      'its open zone visit ended',
+    );
     lc.receive(frame('first', 40, []));
     await waitFor(() => frames.length === 20 + 4 + 64 + 1, 5000, 'the first camera back');
     assert.deepStrictEqual(frames[frames.length - 1].payload.counts.door, { in: 1, out: 0 }, 'its totals carried on');
@@ -137,14 +167,25 @@ describe('vision-line-count (node)', function () {
     assert.deepStrictEqual(frames[5].payload.zones.station.objects, [{ trackId: 3, label: 'person', dwellMs: 5 * 40 }]);
     lc.receive({ topic: 'cam', payload: { event: 'track-end', camera: 'cam', trackId: 3, tMs: 1000 + 10 * 40 } });
     await waitFor(() => events.length === 2, 2000, 'enter and exit');
-    assert.deepStrictEqual(events.map((m) => m.payload.event), ['zone-enter', 'zone-exit']);
+    assert.deepStrictEqual(
+      events.map((m) => m.payload.event),
+      ['zone-enter', 'zone-exit'],
+    );
     assert.strictEqual(events[1].payload.reason, 'track-end');
     assert.strictEqual(events[1].payload.dwellMs, 5 * 40);
   });
 
   it('a config message replaces the geometry; a bad one goes to Catch and leaves the old one working', async function () {
     const { lc, frames, caught, statuses } = await loadLineCount(flow());
-    lc.receive({ topic: 'config', payload: { lines: [{ name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] }, { name: 'gate', start: [0, 0.6], end: [1, 0.6] }] } });
+    lc.receive({
+      topic: 'config',
+      payload: {
+        lines: [
+          { name: 'door', start: [0.2, 0.5], end: [0.8, 0.5] },
+          { name: 'gate', start: [0, 0.6], end: [1, 0.6] },
+        ],
+      },
+    });
     lc.receive({ topic: 'config', payload: { lines: [{ name: 'bad', start: [0, 0], end: [2, 0] }] } });
     await waitFor(() => caught.length === 1, 2000, 'catch');
     assert.match(caught[0].error.message, /lines\[0\]\.end x = 2 is outside 0\.\.1/);
@@ -193,7 +234,10 @@ describe('vision-line-count (node)', function () {
     assert.deepStrictEqual(frames[40].payload.counts.door, { in: 0, out: 0 }, 'camera a was reset before its frame was counted');
     assert.deepStrictEqual(frames[41].payload.counts.door, { in: 1, out: 0 }, 'camera b kept its totals');
     const resets = events.filter((m) => m.payload.event === 'counts-reset');
-    assert.deepStrictEqual(resets.map((m) => [m.topic, m.payload.camera, m.payload.reason]), [['a', 'a', 'message']]);
+    assert.deepStrictEqual(
+      resets.map((m) => [m.topic, m.payload.camera, m.payload.reason]),
+      [['a', 'a', 'message']],
+    );
   });
 
   it('msg.reset on a frame that is refused (no size) resets nothing', async function () {
@@ -235,7 +279,12 @@ describe('vision-line-count (node)', function () {
     await waitFor(() => metrics.some((m) => m.payload.some((p) => p.measurement === 'line_crossings')), 3000, 'metrics');
     const m = metrics.find((x) => x.payload.some((p) => p.measurement === 'line_crossings'));
     assert.strictEqual(m.topic, 'cam-9');
-    assert.deepStrictEqual(m.payload.find((p) => p.measurement === 'line_crossings' && p.tags.direction === 'in').tags, { camera: 'cam-9', line: 'door', class: 'person', direction: 'in' });
+    assert.deepStrictEqual(m.payload.find((p) => p.measurement === 'line_crossings' && p.tags.direction === 'in').tags, {
+      camera: 'cam-9',
+      line: 'door',
+      class: 'person',
+      direction: 'in',
+    });
     assert.ok(m.payload.some((p) => p.measurement === 'zone_occupancy' && p.tags.zone === 'station'));
     assert.deepStrictEqual(m.counts, { door: { in: 1, out: 0 } });
   });
@@ -255,7 +304,10 @@ describe('vision-line-count (node)', function () {
     // A restart with a persistent store (localfilesystem) hands the node its old context. The test
     // helper cannot configure stores, so start the runtime without the node, put the stored values
     // into its context, then deploy the node.
-    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    await helper.load(
+      NODES,
+      f.filter((n) => n.id !== 'lc'),
+    );
     const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
     nodeContext.set('counts', JSON.parse(JSON.stringify(stored)));
     nodeContext.set('lastResetMs', lastReset);
@@ -270,7 +322,10 @@ describe('vision-line-count (node)', function () {
 
   it('resets on a shift boundary passed since the last reset (also while Node-RED was down)', async function () {
     const f = flow({ shifts: '06:00,14:00,22:00' });
-    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    await helper.load(
+      NODES,
+      f.filter((n) => n.id !== 'lc'),
+    );
     const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
     nodeContext.set('counts', { cam: { version: 1, counts: { door: { in: 5, out: 2, byClass: {} } } } });
     nodeContext.set('lastResetMs', Date.now() - 9 * 3600 * 1000); // 9 h ago: a boundary lies between
@@ -288,7 +343,10 @@ describe('vision-line-count (node)', function () {
 
   it('does not reset when no boundary passed', async function () {
     const f = flow({ shifts: '06:00,14:00,22:00' });
-    await helper.load(NODES, f.filter((n) => n.id !== 'lc'));
+    await helper.load(
+      NODES,
+      f.filter((n) => n.id !== 'lc'),
+    );
     const nodeContext = require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1');
     nodeContext.set('counts', { cam: { version: 1, counts: { door: { in: 5, out: 2, byClass: {} } } } });
     nodeContext.set('lastResetMs', Date.now() - 1000);
@@ -323,19 +381,25 @@ describe('vision-line-count (node)', function () {
     const z = 'tab1';
     const at = { x: 100, y: 100 };
     const geometry = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'lines', 'TUD-Campus.json'), 'utf8');
-    await helper.load([trackNode, ...NODES], [
-      { id: z, type: 'tab', label: 'pipeline' },
-      { id: 'trk', z, ...at, type: 'vision-track', wires: [['lc'], ['lc']] },
-      { id: 'lc', z, ...at, type: 'vision-line-count', geometry, metricsInterval: 0, shifts: '', wires: [['frames'], ['events'], []] },
-      { id: 'frames', z, ...at, type: 'helper' },
-      { id: 'events', z, ...at, type: 'helper' },
-    ]);
+    await helper.load(
+      [trackNode, ...NODES],
+      [
+        { id: z, type: 'tab', label: 'pipeline' },
+        { id: 'trk', z, ...at, type: 'vision-track', wires: [['lc'], ['lc']] },
+        { id: 'lc', z, ...at, type: 'vision-line-count', geometry, metricsInterval: 0, shifts: '', wires: [['frames'], ['events'], []] },
+        { id: 'frames', z, ...at, type: 'helper' },
+        { id: 'events', z, ...at, type: 'helper' },
+      ],
+    );
     const frames = collect(helper.getNode('frames'));
     const dets = parseMotTracks(fs.readFileSync(asset('mot15/TUD-Campus/det/det.txt'), 'utf8'));
     const trk = helper.getNode('trk');
     for (let f = 1; f <= dets.lastFrame; f++) {
       const detections = dets.frames[f].map((d) => ({ box: d.box, score: d.score, classId: 0, label: 'person' }));
-      trk.receive({ topic: 'tud', payload: { camera: 'tud', frame: { camera: 'tud', seq: f, tMs: ((f - 1) * 1000) / 25, width: 640, height: 480, format: 'rgb24' }, detections } });
+      trk.receive({
+        topic: 'tud',
+        payload: { camera: 'tud', frame: { camera: 'tud', seq: f, tMs: ((f - 1) * 1000) / 25, width: 640, height: 480, format: 'rgb24' }, detections },
+      });
     }
     await waitFor(() => frames.length === dets.lastFrame, 10000, 'every frame through both nodes');
     // The same tracker settings the vision-track node runs with.

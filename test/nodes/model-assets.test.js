@@ -102,11 +102,20 @@ describe('vision-model assets in the user dir', function () {
       await helper.load(modelNode, []);
       const r = await helper.request().get('/vision-model/assets').expect(200);
       assert.strictEqual(r.body.dir, assetsDir);
-      assert.deepStrictEqual(r.body.files.map((f) => [f.name, f.bytes, f.manifest]), [['line3.onnx', 2, null], ['yolox_nano.onnx', 2, 'yolox_nano']]);
+      assert.deepStrictEqual(
+        r.body.files.map((f) => [f.name, f.bytes, f.manifest]),
+        [
+          ['line3.onnx', 2, null],
+          ['yolox_nano.onnx', 2, 'yolox_nano'],
+        ],
+      );
       const yolox = r.body.models.find((m) => m.name === 'yolox_nano');
       assert.deepStrictEqual([yolox.present, yolox.downloadable, yolox.file], [true, true, 'yolox_nano.onnx']);
       assert.ok(r.body.models.some((m) => m.name === 'osnet_x0_25_msmt17' && !m.downloadable && !m.present));
-      assert.deepStrictEqual(r.body.video.map((v) => v.name), ['vtest']);
+      assert.deepStrictEqual(
+        r.body.video.map((v) => v.name),
+        ['vtest'],
+      );
     });
 
     it('an empty user dir lists nothing (the folder is made on the first upload or fetch)', async () => {
@@ -119,16 +128,34 @@ describe('vision-model assets in the user dir', function () {
     it('POST /vision-model/assets/upload stores the body under its name; a model picked by that name loads', async () => {
       const model = batchEchoModel();
       await helper.load(modelNode, []);
-      const up = await helper.request().post('/vision-model/assets/upload?name=echo.onnx').set('Content-Type', 'application/octet-stream').send(model).expect(200);
+      const up = await helper
+        .request()
+        .post('/vision-model/assets/upload?name=echo.onnx')
+        .set('Content-Type', 'application/octet-stream')
+        .send(model)
+        .expect(200);
       assert.deepStrictEqual(up.body, { name: 'echo.onnx', bytes: model.length, dir: assetsDir });
       assert.deepStrictEqual(fs.readdirSync(assetsDir), ['echo.onnx'], 'no temporary file left');
       assert.deepStrictEqual(fs.readFileSync(path.join(assetsDir, 'echo.onnx')), model);
       const list = await helper.request().get('/vision-model/assets').expect(200);
-      assert.deepStrictEqual(list.body.files.map((f) => f.name), ['echo.onnx']);
+      assert.deepStrictEqual(
+        list.body.files.map((f) => f.name),
+        ['echo.onnx'],
+      );
       // Again: 409 unless replace=1.
-      const again = await helper.request().post('/vision-model/assets/upload?name=echo.onnx').set('Content-Type', 'application/octet-stream').send(model).expect(409);
+      const again = await helper
+        .request()
+        .post('/vision-model/assets/upload?name=echo.onnx')
+        .set('Content-Type', 'application/octet-stream')
+        .send(model)
+        .expect(409);
       assert.match(again.body.error, /exists already/);
-      await helper.request().post('/vision-model/assets/upload?name=echo.onnx&replace=1').set('Content-Type', 'application/octet-stream').send(model).expect(200);
+      await helper
+        .request()
+        .post('/vision-model/assets/upload?name=echo.onnx&replace=1')
+        .set('Content-Type', 'application/octet-stream')
+        .send(model)
+        .expect(200);
       await helper.unload();
 
       // The dialog puts the picked file's name in the model field: it resolves in <userDir>/edgevision.
@@ -147,7 +174,12 @@ describe('vision-model assets in the user dir', function () {
     for (const [what, name, status, re] of refused) {
       it(`upload refuses ${what} (${status}) and writes nothing anywhere`, async () => {
         await helper.load(modelNode, []);
-        const r = await helper.request().post(`/vision-model/assets/upload?name=${name}`).set('Content-Type', 'application/octet-stream').send(Buffer.from('payload')).expect(status);
+        const r = await helper
+          .request()
+          .post(`/vision-model/assets/upload?name=${name}`)
+          .set('Content-Type', 'application/octet-stream')
+          .send(Buffer.from('payload'))
+          .expect(status);
         assert.match(r.body.error, re);
         assert.deepStrictEqual(fs.existsSync(assetsDir) ? fs.readdirSync(assetsDir) : [], []);
         assert.deepStrictEqual(fs.readdirSync(userDir), fs.existsSync(assetsDir) ? ['edgevision'] : []);
@@ -158,10 +190,20 @@ describe('vision-model assets in the user dir', function () {
     it('upload refuses a file over the size cap (setting visionModelMaxUploadMB) with 413', async () => {
       helper.settings({ userDir, visionModelMaxUploadMB: 1 / 1024 }); // 1 KiB
       await helper.load(modelNode, []);
-      const r = await helper.request().post('/vision-model/assets/upload?name=big.onnx').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(4096, 1)).expect(413);
+      const r = await helper
+        .request()
+        .post('/vision-model/assets/upload?name=big.onnx')
+        .set('Content-Type', 'application/octet-stream')
+        .send(Buffer.alloc(4096, 1))
+        .expect(413);
       assert.match(r.body.error, /big\.onnx is 4 KiB; the limit is 1 KiB/);
       assert.deepStrictEqual(fs.existsSync(assetsDir) ? fs.readdirSync(assetsDir) : [], []);
-      await helper.request().post('/vision-model/assets/upload?name=small.onnx').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(1000, 1)).expect(200);
+      await helper
+        .request()
+        .post('/vision-model/assets/upload?name=small.onnx')
+        .set('Content-Type', 'application/octet-stream')
+        .send(Buffer.alloc(1000, 1))
+        .expect(200);
     });
 
     describe('fetch', () => {
@@ -199,38 +241,73 @@ describe('vision-model assets in the user dir', function () {
         assert.strictEqual((await job()).state, 'idle');
         const started = await helper.request().post('/vision-model/assets/fetch').send({ name: 'tiny', video: true }).expect(202);
         assert.strictEqual(started.body.state, 'running');
-        assert.deepStrictEqual(started.body.items.map((i) => [i.name, i.total]), [['tiny', weights.length], ['tiny_labels', 16], ['clip', 4]]);
+        assert.deepStrictEqual(
+          started.body.items.map((i) => [i.name, i.total]),
+          [
+            ['tiny', weights.length],
+            ['tiny_labels', 16],
+            ['clip', 4],
+          ],
+        );
         // Partial progress is visible while the server holds the second half back.
-        const partial = await waitFor(async () => {
-          const j = await job();
-          const it = j.items.find((i) => i.name === 'tiny');
-          return it.received > 0 && it.received < it.total ? j : null;
-        }, 10000, 'partial progress', 20);
+        const partial = await waitFor(
+          async () => {
+            const j = await job();
+            const it = j.items.find((i) => i.name === 'tiny');
+            return it.received > 0 && it.received < it.total ? j : null;
+          },
+          10000,
+          'partial progress',
+          20,
+        );
         assert.strictEqual(partial.state, 'running');
         const busy = await helper.request().post('/vision-model/assets/fetch').send({ name: 'tiny' }).expect(409);
         assert.match(busy.body.error, /already running/);
         hold();
-        const done = await waitFor(async () => {
-          const j = await job();
-          return j.state !== 'running' ? j : null;
-        }, 10000, 'the fetch to end', 20);
+        const done = await waitFor(
+          async () => {
+            const j = await job();
+            return j.state !== 'running' ? j : null;
+          },
+          10000,
+          'the fetch to end',
+          20,
+        );
         assert.strictEqual(done.state, 'done', JSON.stringify(done));
-        assert.deepStrictEqual(done.items.map((i) => [i.name, i.outcome, i.received]), [['tiny', 'downloaded', weights.length], ['tiny_labels', 'written', 16], ['clip', 'downloaded', 4]]);
+        assert.deepStrictEqual(
+          done.items.map((i) => [i.name, i.outcome, i.received]),
+          [
+            ['tiny', 'downloaded', weights.length],
+            ['tiny_labels', 'written', 16],
+            ['clip', 'downloaded', 4],
+          ],
+        );
         assert.deepStrictEqual(fs.readdirSync(assetsDir).sort(), ['clip.avi', 'tiny.onnx', 'tiny_labels.txt']);
         assert.strictEqual(sha(fs.readFileSync(path.join(assetsDir, 'tiny.onnx'))), sha(weights));
         const list = await helper.request().get('/vision-model/assets').expect(200);
-        assert.deepStrictEqual(list.body.files.map((f) => [f.name, f.manifest]), [['tiny.onnx', 'tiny']]);
+        assert.deepStrictEqual(
+          list.body.files.map((f) => [f.name, f.manifest]),
+          [['tiny.onnx', 'tiny']],
+        );
       });
 
       it('offline: the fetch fails with a message that says so and what to do instead', async () => {
         await helper.load(routesOnly, []);
         await helper.request().post('/vision-model/assets/fetch').send({ name: 'offline' }).expect(202);
-        const done = await waitFor(async () => {
-          const j = await job();
-          return j.state !== 'running' ? j : null;
-        }, 10000, 'the fetch to end', 20);
+        const done = await waitFor(
+          async () => {
+            const j = await job();
+            return j.state !== 'running' ? j : null;
+          },
+          10000,
+          'the fetch to end',
+          20,
+        );
         assert.strictEqual(done.state, 'failed');
-        assert.match(done.error, /^offline\.onnx: cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED\): this machine looks offline\. Upload the \.onnx file in this dialog instead, or copy the files from a machine that has them and run "npx edgevision fetch-assets --user-dir \S+ --from <folder> offline"/);
+        assert.match(
+          done.error,
+          /^offline\.onnx: cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED\): this machine looks offline\. Upload the \.onnx file in this dialog instead, or copy the files from a machine that has them and run "npx edgevision fetch-assets --user-dir \S+ --from <folder> offline"/,
+        );
         assert.deepStrictEqual(fs.readdirSync(assetsDir), [], 'nothing half-written');
       });
 

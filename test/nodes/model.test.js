@@ -95,7 +95,10 @@ describe('vision-model node', function () {
     await waitFor(() => outs.length === 3, 20000, 'three frames');
     for (const m of outs) {
       assert.strictEqual(m.payload.timing.batch, 3, 'one run for the three cameras');
-      assert.deepStrictEqual(m.payload.detections.map((d) => d.box), [boxes[m.topic]]);
+      assert.deepStrictEqual(
+        m.payload.detections.map((d) => d.box),
+        [boxes[m.topic]],
+      );
       assert.strictEqual(m.payload.detections[0].label, 'class0');
     }
   });
@@ -106,7 +109,12 @@ describe('vision-model node', function () {
   });
 
   // Node-RED's log levels: warn 30, info 40.
-  const logged = (level) => helper.log().args.map((a) => a[0]).filter((e) => e && e.level === level).map((e) => String(e.msg));
+  const logged = (level) =>
+    helper
+      .log()
+      .args.map((a) => a[0])
+      .filter((e) => e && e.level === level)
+      .map((e) => String(e.msg));
 
   it('falls back from a listed cuda to cpu and shows it, as a log line, not a warning (no GPU libraries here)', async function () {
     if (HAS_CUDA_LIBS) this.skip();
@@ -114,9 +122,19 @@ describe('vision-model node', function () {
     const statuses = collect(helper.getNode('statuses'));
     const s = await waitFor(() => statuses.find((x) => /^ready/.test(x.status.text || '')), 20000, 'ready');
     assert.match(s.status.text, /ready · cpu \(cuda unavailable\)/);
-    assert.ok(logged(40).some((m) => /cuda provider libraries are not installed/.test(m)), 'the reason is logged');
-    assert.deepStrictEqual(logged(30).filter((m) => /cuda|provider/.test(m)), [], 'no warning: the machine simply has no GPU libraries');
-    assert.ok(statuses.every((x) => x.status.fill !== 'red'), 'never red');
+    assert.ok(
+      logged(40).some((m) => /cuda provider libraries are not installed/.test(m)),
+      'the reason is logged',
+    );
+    assert.deepStrictEqual(
+      logged(30).filter((m) => /cuda|provider/.test(m)),
+      [],
+      'no warning: the machine simply has no GPU libraries',
+    );
+    assert.ok(
+      statuses.every((x) => x.status.fill !== 'red'),
+      'never red',
+    );
   });
 
   it('providers "auto" (the default) runs on what the machine has and says nothing about cuda', async function () {
@@ -125,24 +143,40 @@ describe('vision-model node', function () {
     const s = await waitFor(() => statuses.find((x) => /^ready/.test(x.status.text || '')), 20000, 'ready');
     assert.match(s.status.text, HAS_CUDA_LIBS ? /^ready · (cuda|cpu \(cuda unavailable\))/ : /^ready · cpu · /);
     if (!HAS_CUDA_LIBS) {
-      assert.deepStrictEqual([...logged(30), ...logged(40)].filter((m) => /cuda|fell back/.test(m)), [], 'auto asked for nothing that is missing');
+      assert.deepStrictEqual(
+        [...logged(30), ...logged(40)].filter((m) => /cuda|fell back/.test(m)),
+        [],
+        'auto asked for nothing that is missing',
+      );
     }
     assert.strictEqual(helper.getNode('m').describe(), 'yolox_nano (auto)');
   });
 
   const failures = [
     ['a missing file', () => ({ model: path.join(tmp, 'nope.onnx') }), /model file not found: .*nope\.onnx/],
-    ['a corrupt file', () => {
-      const f = path.join(tmp, 'corrupt.onnx');
-      fs.writeFileSync(f, Buffer.from('this is not an onnx model, just text'));
-      return { model: f };
-    }, /cannot load corrupt\.onnx: no execution provider could load the model \(cpu: /],
-    ['an output that matches no decoder', () => {
-      const f = path.join(tmp, 'reduce.onnx');
-      fs.writeFileSync(f, reduceMeanModel());
-      return { model: f };
-    }, /reduce\.onnx: output \[1,64,64\] matches no decoder/],
-    ['a provider list whose only provider cannot load (cuda without its libraries)', () => ({ model: 'yolox_nano', providers: 'cuda' }), /no execution provider could load the model \(cuda: cuda provider libraries are not installed/],
+    [
+      'a corrupt file',
+      () => {
+        const f = path.join(tmp, 'corrupt.onnx');
+        fs.writeFileSync(f, Buffer.from('this is not an onnx model, just text'));
+        return { model: f };
+      },
+      /cannot load corrupt\.onnx: no execution provider could load the model \(cpu: /,
+    ],
+    [
+      'an output that matches no decoder',
+      () => {
+        const f = path.join(tmp, 'reduce.onnx');
+        fs.writeFileSync(f, reduceMeanModel());
+        return { model: f };
+      },
+      /reduce\.onnx: output \[1,64,64\] matches no decoder/,
+    ],
+    [
+      'a provider list whose only provider cannot load (cuda without its libraries)',
+      () => ({ model: 'yolox_nano', providers: 'cuda' }),
+      /no execution provider could load the model \(cuda: cuda provider libraries are not installed/,
+    ],
     ['an unknown execution provider', () => ({ model: 'yolox_nano', providers: 'cuda,gpu' }), /unknown execution provider "gpu"/],
     ['no model at all', () => ({ model: '' }), /no model/],
     ['a labels file that is not there', () => ({ model: 'yolox_nano', labels: path.join(tmp, 'labels.txt') }), /labels file not found/],

@@ -16,7 +16,28 @@ helper.init(require.resolve('node-red'));
 
 const W = 64;
 const H = 32;
-const STATIONS = JSON.stringify({ zones: [{ name: 's1', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }, { name: 's2', polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }] });
+const STATIONS = JSON.stringify({
+  zones: [
+    {
+      name: 's1',
+      polygon: [
+        [0, 0],
+        [0.5, 0],
+        [0.5, 1],
+        [0, 1],
+      ],
+    },
+    {
+      name: 's2',
+      polygon: [
+        [0.5, 0],
+        [1, 0],
+        [1, 1],
+        [0.5, 1],
+      ],
+    },
+  ],
+});
 
 function flow(props = {}) {
   const z = 'tab1';
@@ -24,8 +45,21 @@ function flow(props = {}) {
   return [
     { id: z, type: 'tab', label: 'productivity' },
     {
-      id: 'p', z, ...at, type: 'vision-productivity-state', stations: STATIONS, presenceOnS: 0, presenceOffS: 2, idleDelayS: 5,
-      absenceTimeoutS: 20, motionTauS: 0, kpiIntervalS: 10, shifts: '', utcOffsetMin: '0', wires: [['frames'], ['events'], ['metrics']], ...props,
+      id: 'p',
+      z,
+      ...at,
+      type: 'vision-productivity-state',
+      stations: STATIONS,
+      presenceOnS: 0,
+      presenceOffS: 2,
+      idleDelayS: 5,
+      absenceTimeoutS: 20,
+      motionTauS: 0,
+      kpiIntervalS: 10,
+      shifts: '',
+      utcOffsetMin: '0',
+      wires: [['frames'], ['events'], ['metrics']],
+      ...props,
     },
     { id: 'frames', z, ...at, type: 'helper' },
     { id: 'events', z, ...at, type: 'helper' },
@@ -74,11 +108,17 @@ describe('vision-productivity-state node', function () {
     const p = helper.getNode('p');
     const frames = collect(helper.getNode('frames'));
     const t0 = 7e12;
-    const at = (score) => [{ ...person(1, 4), score }, { ...person(2, 36), score: score - 0.01 }];
+    const at = (score) => [
+      { ...person(1, 4), score },
+      { ...person(2, 36), score: score - 0.01 },
+    ];
     p.receive(visionFrame(camera, t0, 50, at(0.7)));
     p.receive(visionFrame(camera, t0 + 1000, 50, at(0.7)));
     await until(() => frames.length === 2, 'two frames');
-    assert.deepStrictEqual([frames[0].payload.stations.s1.present, frames[1].payload.stations.s1.present, frames[1].payload.stations.s2.present], [false, true, false]);
+    assert.deepStrictEqual(
+      [frames[0].payload.stations.s1.present, frames[1].payload.stations.s1.present, frames[1].payload.stations.s2.present],
+      [false, true, false],
+    );
   });
 
   it('frames in → stations on output 1 (other msg properties kept), state changes and KPIs on 2, points on 3', async () => {
@@ -117,7 +157,10 @@ describe('vision-productivity-state node', function () {
     p.receive(visionFrame(camera, t0, 50, [person(1, 4)]));
     p.receive(visionFrame(camera, t0 + 1000, 200, [person(1, 4)]));
     // A reference to a frame that was never stored (or long evicted).
-    p.receive({ topic: camera, payload: { camera, frame: { camera, seq: 99999, tMs: t0 + 2000, width: W, height: H, format: 'gray8' }, detections: [person(1, 4)] } });
+    p.receive({
+      topic: camera,
+      payload: { camera, frame: { camera, seq: 99999, tMs: t0 + 2000, width: W, height: H, format: 'gray8' }, detections: [person(1, 4)] },
+    });
     await until(() => completed.length === 3, 'three completes');
     assert.strictEqual(caught.length, 0);
     assert.strictEqual(frames[2].payload.stations.s1.activity, 1); // the last reading held (no new one)
@@ -219,7 +262,10 @@ describe('vision-productivity-state node', function () {
     for (let i = 0; i <= 4; i++) p.receive(visionFrame(camera, t0 + i * 1000, 50, [{ ...person(1, 4), score: 0.3 }]));
     await until(() => completed.length === 5, 'five completes');
     const drift = events.filter((m) => m.payload.event === 'drift-warning');
-    assert.deepStrictEqual(drift.map((m) => [m.topic, m.payload.tMs, m.payload.meanConfidence]), [[camera, t0 + 3000, 0.3]]);
+    assert.deepStrictEqual(
+      drift.map((m) => [m.topic, m.payload.tMs, m.payload.meanConfidence]),
+      [[camera, t0 + 3000, 0.3]],
+    );
     await until(() => statuses.some((s) => s.status.fill === 'yellow' && /low confidence/.test(s.status.text)), 'a yellow status');
   });
 

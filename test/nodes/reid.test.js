@@ -38,7 +38,6 @@ function collect(node) {
   return got;
 }
 
-
 async function load(props) {
   await helper.load(NODES, flow(props));
   const h = {};
@@ -54,7 +53,13 @@ const store = sharedFrameStore();
 async function feed(h, camera, f, tMs, { tracked = true, idOffset = 0 } = {}) {
   const img = clip.frames[f];
   const ref = store.put(camera, img.data, img.width, img.height, tMs);
-  const detections = (clip.gt.get(f) || []).map((r) => ({ box: r.box, score: 1, classId: 0, label: 'person', ...(tracked ? { trackId: r.id + idOffset } : {}) }));
+  const detections = (clip.gt.get(f) || []).map((r) => ({
+    box: r.box,
+    score: 1,
+    classId: 0,
+    label: 'person',
+    ...(tracked ? { trackId: r.id + idOffset } : {}),
+  }));
   const before = h.got.out.length;
   h.reid.receive({ topic: camera, payload: { camera, frame: ref, detections }, keep: f });
   await waitFor(() => h.got.out.length > before, 20000, `output for frame ${f}`);
@@ -88,13 +93,18 @@ describe('vision-reid node', function () {
     // crops never pass the quality gate get one only after decideAfterMs (2 s).
     const lastDet = new Map();
     const sampled = new Map();
-    for (const m of h.got.out) for (const d of m.payload.detections) {
-      lastDet.set(d.trackId, d);
-      if (d.embedding) sampled.set(d.trackId, (sampled.get(d.trackId) || 0) + 1);
-    }
+    for (const m of h.got.out)
+      for (const d of m.payload.detections) {
+        lastDet.set(d.trackId, d);
+        if (d.embedding) sampled.set(d.trackId, (sampled.get(d.trackId) || 0) + 1);
+      }
     const long = [...sampled].filter(([, n]) => n >= 2).map(([t]) => t);
     assert.ok(long.length >= 8, `${long.length} tracks`);
-    assert.deepStrictEqual(long.filter((t) => typeof lastDet.get(t).globalId !== 'string'), [], 'tracks without a global id');
+    assert.deepStrictEqual(
+      long.filter((t) => typeof lastDet.get(t).globalId !== 'string'),
+      [],
+      'tracks without a global id',
+    );
     const withEmb = h.got.out.flatMap((m) => m.payload.detections).filter((d) => d.embedding);
     assert.ok(withEmb.length > 0 && withEmb.every((d) => d.embedding.length === 168));
     const joins = h.got.events.map((m) => m.payload);
@@ -119,10 +129,18 @@ describe('vision-reid node', function () {
     const norm = Math.hypot(...emb[0].embedding);
     assert.ok(Math.abs(norm - 1) < 1e-3, `embedding norm ${norm}`);
     assert.ok(h.got.events.length >= 3, `${h.got.events.length} joins`);
-    const key = sharedSessions().keys().find((k) => k.includes('osnet'));
+    const key = sharedSessions()
+      .keys()
+      .find((k) => k.includes('osnet'));
     assert.ok(key && sharedSessions().users(key) >= 1);
     await helper.unload();
-    assert.strictEqual(sharedSessions().keys().filter((k) => k.includes('osnet')).length, 0, 'session released');
+    assert.strictEqual(
+      sharedSessions()
+        .keys()
+        .filter((k) => k.includes('osnet')).length,
+      0,
+      'session released',
+    );
   });
 
   it('with embedUntracked, untracked detections (before vision-track) get embeddings but no global id; without, nothing', async () => {

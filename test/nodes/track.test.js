@@ -37,7 +37,6 @@ function collect(node) {
   return got;
 }
 
-
 const FPS = 25;
 let tud; // TUD-Campus detections per frame
 const frameMsg = (camera, f, detections, extra = {}) => ({
@@ -131,7 +130,7 @@ describe('vision-track node', function () {
     assert.strictEqual(h.got.caught.length, 0);
   });
 
-  it('msg.reset on a frame ends that camera\'s tracks first', async () => {
+  it("msg.reset on a frame ends that camera's tracks first", async () => {
     const h = await load();
     for (let f = 0; f < 3; f++) h.trk.receive(frameMsg('a', f, [person(100)]));
     h.trk.receive(frameMsg('a', 3, [person(100)], { reset: true }));
@@ -194,7 +193,10 @@ describe('vision-track node', function () {
     h.trk.receive(frameMsg('a', 1, [person(100), person(300, 0.3)]));
     await waitFor(() => h.got.out.length === 2, 2000, 'frames');
     assert.strictEqual(h.got.out[0].payload.detections.length, 0);
-    assert.deepStrictEqual(h.got.out[1].payload.detections.map((d) => d.trackState), ['confirmed']);
+    assert.deepStrictEqual(
+      h.got.out[1].payload.detections.map((d) => d.trackState),
+      ['confirmed'],
+    );
   });
 
   it('"all" keeps every detection and leaves untracked ones without a trackId; boxes unsmoothed when asked', async () => {
@@ -228,8 +230,15 @@ describe('vision-track node', function () {
     h.trk.receive({ topic: 'a', payload: { camera: 'a', frame: { tMs: 0 }, detections: [{ box: [1, 2] }, person(300)] } });
     await waitFor(() => h.got.out.length === 1, 2000, 'the frame, without the bad detection');
     assert.strictEqual(h.got.caught.length, 1);
-    assert.deepStrictEqual(h.got.out[0].payload.detections.map((d) => d.box[0]), [300]);
-    await waitFor(() => h.got.statuses.some((s) => s.status.fill === 'yellow' && /detection 0: box has 2 values, not 4/.test(s.status.text)), 2000, 'yellow status');
+    assert.deepStrictEqual(
+      h.got.out[0].payload.detections.map((d) => d.box[0]),
+      [300],
+    );
+    await waitFor(
+      () => h.got.statuses.some((s) => s.status.fill === 'yellow' && /detection 0: box has 2 values, not 4/.test(s.status.text)),
+      2000,
+      'yellow status',
+    );
     h.trk.receive(frameMsg('a', 1, [person(100)]));
     await waitFor(() => h.got.out.length === 2, 2000, 'still running');
   });
@@ -244,7 +253,10 @@ describe('vision-track node', function () {
     h.trk.receive({ topic: 'config', payload: { minHits: 1 } });
     await waitFor(() => h.got.completed.length === 3, 2000, 'config done'); // Complete fires on success only
     assert.deepStrictEqual(h.trk.context().get('trackConfig'), { minHits: 1 });
-    assert.ok(h.got.events.some((m) => m.payload.event === 'track-end' && m.payload.reason === 'reset'), 'current tracks ended');
+    assert.ok(
+      h.got.events.some((m) => m.payload.event === 'track-end' && m.payload.reason === 'reset'),
+      'current tracks ended',
+    );
     h.trk.receive(frameMsg('a', 2, [person(300)]));
     await waitFor(() => h.got.out.length === 3, 2000, 'frame');
     const d = h.got.out[2].payload.detections[0];

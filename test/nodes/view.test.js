@@ -33,14 +33,39 @@ function captureNode(RED) {
 const NODES = [viewNode, catchNode, statusNode, captureNode, modelNode, detectNode];
 
 const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.1, 0.75], end: [0.9, 0.75] }], zones: [] });
-const STATIONS = JSON.stringify({ zones: [{ name: 'bench', polygon: [[0.0, 0.0], [0.2, 0.0], [0.2, 0.2], [0.0, 0.2]] }] });
+const STATIONS = JSON.stringify({
+  zones: [
+    {
+      name: 'bench',
+      polygon: [
+        [0.0, 0.0],
+        [0.2, 0.0],
+        [0.2, 0.2],
+        [0.0, 0.2],
+      ],
+    },
+  ],
+});
 
 function flow(props = {}) {
   const z = 'tab1';
   const at = { x: 100, y: 100 };
   return [
     { id: z, type: 'tab', label: 'view' },
-    { id: 'v', z, ...at, type: 'vision-view', camera: 'vcam', geometry: GEOMETRY, stations: STATIONS, maxWidth: 960, maxFps: 0, quality: 80, wires: [['out']], ...props },
+    {
+      id: 'v',
+      z,
+      ...at,
+      type: 'vision-view',
+      camera: 'vcam',
+      geometry: GEOMETRY,
+      stations: STATIONS,
+      maxWidth: 960,
+      maxFps: 0,
+      quality: 80,
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', z, ...at, type: 'helper' },
     { id: 'cap', z, ...at, type: 'capture-http' },
     { id: 'catch', z, ...at, type: 'catch', scope: ['v'], uncaught: false, wires: [['caught']] },
@@ -58,11 +83,13 @@ const collect = (node) => {
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -108,10 +135,14 @@ describe('vision-view node', function () {
   it('serves the annotated frame as a JPEG: source size up to max width, line, station and box drawn', async () => {
     await load();
     helper.getNode('v').receive(frameMsg(putFrame()));
-    const r = await until(async () => {
-      const x = await get(port, '/vision-view/vcam.jpg');
-      return x.status === 200 ? x : null;
-    }, 5000, 'a snapshot');
+    const r = await until(
+      async () => {
+        const x = await get(port, '/vision-view/vcam.jpg');
+        return x.status === 200 ? x : null;
+      },
+      5000,
+      'a snapshot',
+    );
     assert.strictEqual(r.type, 'image/jpeg');
     const { data, info } = await sharp(r.body).raw().toBuffer({ resolveWithObject: true });
     assert.deepStrictEqual([info.width, info.height], [768, 576]);
@@ -123,16 +154,23 @@ describe('vision-view node', function () {
     assert.ok(sg - sr > raw(40, 100)[1] - raw(40, 100)[0] + 15, `station pixel ${at(40, 100)} vs ${raw(40, 100)}`);
     const want = parseColour(trackColour(7)); // the left edge of track 7's box
     const got = at(301, 180);
-    assert.ok(got.every((c, i) => Math.abs(c - want[i]) < 50), `box pixel ${got} vs ${want}`);
+    assert.ok(
+      got.every((c, i) => Math.abs(c - want[i]) < 50),
+      `box pixel ${got} vs ${want}`,
+    );
   });
 
   it('scales to max width', async () => {
     await load({ maxWidth: 384 });
     helper.getNode('v').receive(frameMsg(putFrame()));
-    const r = await until(async () => {
-      const x = await get(port, '/vision-view/vcam.jpg');
-      return x.status === 200 ? x : null;
-    }, 5000, 'a snapshot');
+    const r = await until(
+      async () => {
+        const x = await get(port, '/vision-view/vcam.jpg');
+        return x.status === 200 ? x : null;
+      },
+      5000,
+      'a snapshot',
+    );
     const meta = await sharp(r.body).metadata();
     assert.deepStrictEqual([meta.width, meta.height], [384, 288]);
   });
@@ -222,7 +260,10 @@ describe('vision-view node', function () {
       await until(() => out.length === 2, 5000, 'two JPEG messages');
       await sleep(300);
       assert.strictEqual(out.length, 2, 'frames that arrived during an encoding are skipped, not queued');
-      assert.deepStrictEqual(out.map((m) => m.frame), [refs[0], refs[4]]);
+      assert.deepStrictEqual(
+        out.map((m) => m.frame),
+        [refs[0], refs[4]],
+      );
       for (const m of out) {
         assert.strictEqual(m.topic, 'vcam');
         assert.strictEqual(m.contentType, 'image/jpeg');
@@ -233,7 +274,7 @@ describe('vision-view node', function () {
       await until(() => statuses.some((m) => /^sending JPEG · .* · 0 viewers/.test(m.status.text)), 5000, 'the sending status');
     });
 
-    it('the caption shows the camera\'s own fps from the frame (payload.fps), drawn in the corner and on msg.caption', async () => {
+    it("the caption shows the camera's own fps from the frame (payload.fps), drawn in the corner and on msg.caption", async () => {
       await load({ sendJpeg: 'every', maxFps: 0, maxWidth: 768 });
       const out = collect(helper.getNode('out'));
       const v = helper.getNode('v');
@@ -242,14 +283,19 @@ describe('vision-view node', function () {
         v.receive(frameMsg(putFrame(), { fps }));
         await until(() => out.length > n, 5000, `the picture of a frame at ${fps} fps`);
       }
-      assert.deepStrictEqual(out.map((m) => m.caption), ['vcam · 7.0 fps', 'vcam · 25.3 fps']);
+      assert.deepStrictEqual(
+        out.map((m) => m.caption),
+        ['vcam · 7.0 fps', 'vcam · 25.3 fps'],
+      );
       // Same pixels, boxes and lines: the pictures differ in the caption's corner only.
       const raw = await Promise.all(out.map((m) => sharp(m.payload).raw().toBuffer({ resolveWithObject: true })));
       const { width } = raw[0].info;
       const meanDiff = (x0, y0, x1, y1) => {
         let sum = 0;
         let n = 0;
-        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++, n++) sum += Math.abs(raw[0].data[(y * width + x) * 3 + c] - raw[1].data[(y * width + x) * 3 + c]);
+        for (let y = y0; y < y1; y++)
+          for (let x = x0; x < x1; x++)
+            for (let c = 0; c < 3; c++, n++) sum += Math.abs(raw[0].data[(y * width + x) * 3 + c] - raw[1].data[(y * width + x) * 3 + c]);
         return sum / n;
       };
       const corner = meanDiff(0, 0, 220, 30);
@@ -276,7 +322,11 @@ describe('vision-view node', function () {
       v.receive(frameMsg(b)); // within 250 ms of the first: waits for the gate
       await until(() => out.length === 2, 5000, 'the held-back frame');
       await sleep(600);
-      assert.deepStrictEqual(out.map((m) => m.frame.seq), [a.seq, b.seq], 'each frame sent once');
+      assert.deepStrictEqual(
+        out.map((m) => m.frame.seq),
+        [a.seq, b.seq],
+        'each frame sent once',
+      );
     });
 
     it('a config message turns it on and off; a bad value is refused', async () => {
@@ -335,7 +385,8 @@ describe('vision-view node', function () {
             continue;
           }
           let near = false;
-          for (let dy = -3; dy <= 3 && !near; dy++) for (let dx = -3; dx <= 3 && !near; dx++) near = edge[(Math.min(479, Math.max(0, y + dy))) * 640 + Math.min(639, Math.max(0, x + dx))] === 1;
+          for (let dy = -3; dy <= 3 && !near; dy++)
+            for (let dx = -3; dx <= 3 && !near; dx++) near = edge[Math.min(479, Math.max(0, y + dy)) * 640 + Math.min(639, Math.max(0, x + dx))] === 1;
           if (near) continue;
           far++;
           diff += Math.abs(data[i] - src[i]) + Math.abs(data[i + 1] - src[i + 1]) + Math.abs(data[i + 2] - src[i + 2]);
@@ -370,10 +421,14 @@ describe('vision-view node', function () {
     v.receive(frameMsg(putFrame('dock-a')));
     v.receive(frameMsg(putFrame('dock-b')));
     for (const cam of ['dock-a', 'dock-b']) {
-      const r = await until(async () => {
-        const x = await get(port, `/vision-view/${cam}.jpg`);
-        return x.status === 200 ? x : null;
-      }, 5000, `a snapshot of ${cam}`);
+      const r = await until(
+        async () => {
+          const x = await get(port, `/vision-view/${cam}.jpg`);
+          return x.status === 200 ? x : null;
+        },
+        5000,
+        `a snapshot of ${cam}`,
+      );
       assert.strictEqual(r.type, 'image/jpeg');
     }
   });

@@ -31,7 +31,11 @@ describe('asset files (the vision-model dialog)', () => {
   ];
   for (const [raw, want] of names) {
     it(`name ${JSON.stringify(raw)} → ${want instanceof RegExp ? 'refused' : JSON.stringify(want)}`, () => {
-      if (want instanceof RegExp) assert.throws(() => checkUploadName(raw), (e) => e instanceof UploadError && e.status === 400 && want.test(e.message));
+      if (want instanceof RegExp)
+        assert.throws(
+          () => checkUploadName(raw),
+          (e) => e instanceof UploadError && e.status === 400 && want.test(e.message),
+        );
       else assert.strictEqual(checkUploadName(raw), want);
     });
   }
@@ -57,7 +61,11 @@ describe('asset files (the vision-model dialog)', () => {
     it(`refuses ${what} (${status}) and leaves nothing behind`, async () => {
       await assert.rejects(receiveFile(make(), dir, name, o), (e) => e instanceof UploadError && e.status === status && re.test(e.message));
       assert.deepStrictEqual(fs.readdirSync(dir), []);
-      assert.deepStrictEqual(fs.readdirSync(path.dirname(dir)).filter((f) => f === 'm.onnx'), [], 'nothing written outside the folder');
+      assert.deepStrictEqual(
+        fs.readdirSync(path.dirname(dir)).filter((f) => f === 'm.onnx'),
+        [],
+        'nothing written outside the folder',
+      );
     });
   }
 
@@ -72,10 +80,17 @@ describe('asset files (the vision-model dialog)', () => {
 
   it('lists the .onnx files only (no hidden or partial files, no folders); an absent folder has none', () => {
     assert.deepStrictEqual(listModelFiles(path.join(dir, 'nope')), []);
-    for (const f of ['b.onnx', 'a.ONNX', 'vtest.avi', 'coco_classes.txt', '.upload-1234.part', '.yolox_nano.onnx.ab12.part']) fs.writeFileSync(path.join(dir, f), 'xy');
+    for (const f of ['b.onnx', 'a.ONNX', 'vtest.avi', 'coco_classes.txt', '.upload-1234.part', '.yolox_nano.onnx.ab12.part'])
+      fs.writeFileSync(path.join(dir, f), 'xy');
     fs.mkdirSync(path.join(dir, 'dir.onnx'));
     const got = listModelFiles(dir);
-    assert.deepStrictEqual(got.map((f) => [f.name, f.bytes]), [['a.ONNX', 2], ['b.onnx', 2]]);
+    assert.deepStrictEqual(
+      got.map((f) => [f.name, f.bytes]),
+      [
+        ['a.ONNX', 2],
+        ['b.onnx', 2],
+      ],
+    );
     assert.ok(got.every((f) => Number.isFinite(f.modifiedMs)));
   });
 });

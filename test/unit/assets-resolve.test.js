@@ -81,13 +81,19 @@ describe('asset resolution', () => {
 
   it('an asset without a public download says to copy it with --from', function () {
     if (fs.existsSync(path.join(modelsDir(), 'osnet_x0_25_msmt17.onnx'))) this.skip();
-    assert.throws(() => resolveAsset('osnet_x0_25_msmt17', { userDir, env: none }), /^AssetNotFoundError: osnet_x0_25_msmt17\.onnx missing: it has no public download; copy it with "npx edgevision fetch-assets --user-dir \S+ --from <folder holding it> osnet_x0_25_msmt17"/);
+    assert.throws(
+      () => resolveAsset('osnet_x0_25_msmt17', { userDir, env: none }),
+      /^AssetNotFoundError: osnet_x0_25_msmt17\.onnx missing: it has no public download; copy it with "npx edgevision fetch-assets --user-dir \S+ --from <folder holding it> osnet_x0_25_msmt17"/,
+    );
   });
 
   it('a user dir with a space is quoted in the command', function () {
     if (fs.existsSync(path.join(modelsDir(), 'yolox_nano.onnx'))) this.skip();
     const spaced = path.join(tmp, 'my node red');
-    assert.throws(() => resolveAsset('yolox_nano', { userDir: spaced, env: none }), (e) => e.message.includes(`--user-dir '${spaced}' yolox_nano`));
+    assert.throws(
+      () => resolveAsset('yolox_nano', { userDir: spaced, env: none }),
+      (e) => e.message.includes(`--user-dir '${spaced}' yolox_nano`),
+    );
   });
 
   it('the manifest labels come inline: no file is needed for them', () => {
@@ -106,7 +112,12 @@ describe('asset resolution', () => {
     assert.strictEqual(resolveModelFile('yolov8n.onnx', userDir), picked);
     assert.strictEqual(resolveModelFile('models/old.onnx', userDir), older);
     assert.strictEqual(resolveModelFile(older, userDir), older);
-    assert.throws(() => resolveModelFile('nope.onnx', userDir), (e) => e.message === `model file not found: nope.onnx (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); pick or upload a model in the vision-model dialog`);
+    assert.throws(
+      () => resolveModelFile('nope.onnx', userDir),
+      (e) =>
+        e.message ===
+        `model file not found: nope.onnx (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); pick or upload a model in the vision-model dialog`,
+    );
     assert.throws(() => resolveModelFile('/no/such.onnx', userDir), /^Error: model file not found: \/no\/such\.onnx$/);
   });
 
@@ -130,11 +141,22 @@ describe('asset resolution', () => {
 
     it('a missing demo clip says which file and how to get it', function () {
       if (fs.existsSync(path.join(modelsDir(), 'vtest.avi'))) this.skip();
-      assert.throws(() => resolveVideoSource('vtest', { userDir, env: none }), (e) => e instanceof AssetNotFoundError && /^vtest\.avi missing: fetch it with the Fetch button/.test(e.message) && e.message.includes(`--user-dir ${userDir} vtest`));
+      assert.throws(
+        () => resolveVideoSource('vtest', { userDir, env: none }),
+        (e) =>
+          e instanceof AssetNotFoundError &&
+          /^vtest\.avi missing: fetch it with the Fetch button/.test(e.message) &&
+          e.message.includes(`--user-dir ${userDir} vtest`),
+      );
     });
 
     it('missing files: relative says where it looked, absolute keeps the old wording', () => {
-      assert.throws(() => resolveVideoSource('clip.mp4', { userDir, env: none }), (e) => e.message === `video file not found: clip.mp4 (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); put it in ${path.join(userDir, 'edgevision')}`);
+      assert.throws(
+        () => resolveVideoSource('clip.mp4', { userDir, env: none }),
+        (e) =>
+          e.message ===
+          `video file not found: clip.mp4 (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); put it in ${path.join(userDir, 'edgevision')}`,
+      );
       assert.throws(() => resolveVideoSource('/no/such/clip.mp4', { userDir, env: none }), /^Error: video file not found: \/no\/such\/clip\.mp4$/);
     });
   });

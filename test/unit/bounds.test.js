@@ -55,17 +55,26 @@ describe('bounds: boundDetections', () => {
   it('over the cap keeps the highest scores in their original order; ties go to the earlier; a missing score counts as sure', () => {
     const input = [det(0.2, 0), det(0.9, 1), det(0.5, 2), det(0.5, 3), det(undefined, 4), det(0.1, 5), det(0.5, 6)];
     const b = boundDetections(input, { maxDetections: 4 });
-    assert.deepStrictEqual(b.detections.map((d) => d.box[0]), [1, 2, 3, 4]);
+    assert.deepStrictEqual(
+      b.detections.map((d) => d.box[0]),
+      [1, 2, 3, 4],
+    );
     assert.strictEqual(b.overCap, 3);
-    assert.ok(input.every((d) => d.box.length === 4), 'input untouched');
+    assert.ok(
+      input.every((d) => d.box.length === 4),
+      'input untouched',
+    );
   });
 
   it('100 000 detections: exactly the cap is kept, the rest counted', () => {
-    const input = Array.from({ length: 100000 }, (_, i) => det((i * 7919) % 100000 / 100000, i));
+    const input = Array.from({ length: 100000 }, (_, i) => det(((i * 7919) % 100000) / 100000, i));
     const b = boundDetections(input, { maxDetections: 1000 });
     assert.strictEqual(b.detections.length, 1000);
     assert.strictEqual(b.overCap, 99000);
-    assert.ok(b.detections.every((d) => d.score >= 0.99), 'the highest scores');
+    assert.ok(
+      b.detections.every((d) => d.score >= 0.99),
+      'the highest scores',
+    );
   });
 
   it('cuts a huge label on a copy', () => {
@@ -78,7 +87,8 @@ describe('bounds: boundDetections', () => {
   it('the cap setting: blank is the default, anything but a whole number 1–100000 is refused with the field name', () => {
     assert.strictEqual(resolveMaxDetections(''), 1000);
     assert.strictEqual(resolveMaxDetections('250'), 250);
-    for (const bad of ['0', '-1', '1.5', 'lots', 1e6]) assert.throws(() => resolveMaxDetections(bad), /max detections per frame must be a whole number 1–100000/);
+    for (const bad of ['0', '-1', '1.5', 'lots', 1e6])
+      assert.throws(() => resolveMaxDetections(bad), /max detections per frame must be a whole number 1–100000/);
   });
 
   it('status figures', () => {

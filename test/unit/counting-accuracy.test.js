@@ -38,7 +38,11 @@ describe('counting accuracy helpers', function () {
     // One detection between both people (a "group box") can only stand for one of them.
     const one = file(N, (f) => [row(-1, 150, feet(f))]);
     const gt2 = file(N, (f) => [row(1, 150, feet(f)), row(2, 160, feet(f))]);
-    assert.ok(detectedOnly(gt2, one, 0.5).frames.slice(1).every((l) => l.length === 1));
+    assert.ok(
+      detectedOnly(gt2, one, 0.5)
+        .frames.slice(1)
+        .every((l) => l.length === 1),
+    );
   });
 
   it('detectionBound counts a person hidden for longer than the track timeout while crossing (perfect identity)', function () {
@@ -48,7 +52,9 @@ describe('counting accuracy helpers', function () {
     const bound = detectionBound(gt, dets, { ...SCENE, counting: { trackTimeoutS: 1 } });
     assert.deepStrictEqual(bound, { door: { in: 2, out: 0 } });
     // The same boxes counted as they are, with that timeout, lose the hidden crossing.
-    assert.deepStrictEqual(countMotTracks(detectedOnly(gt, dets), { ...SCENE, counting: { relinkS: 0, trackTimeoutS: 1 } }).counts, { door: { in: 1, out: 0 } });
+    assert.deepStrictEqual(countMotTracks(detectedOnly(gt, dets), { ...SCENE, counting: { relinkS: 0, trackTimeoutS: 1 } }).counts, {
+      door: { in: 1, out: 0 },
+    });
     const rows = compareWith(gtCounts(gt, SCENE).counts, bound);
     assert.strictEqual(relativeError(rows), 0);
   });
@@ -71,9 +77,19 @@ describe('counting accuracy helpers', function () {
     const upper = (x, y) => ({ ...row(-1, x, y), box: [x - 20, y - 100, x + 20, y - 40] });
     const dets = file(N, (f) => [row(-1, 150, feet(f)), upper(450, stop(f))]);
     const kept = detectedOnly(gtStop, dets, 0.5, 'detector');
-    assert.deepStrictEqual(kept.frames[10].map((d) => [d.trackId, d.box]), [[1, box(150, 200)], [2, [430, 100, 470, 160]]]);
+    assert.deepStrictEqual(
+      kept.frames[10].map((d) => [d.trackId, d.box]),
+      [
+        [1, box(150, 200)],
+        [2, [430, 100, 470, 160]],
+      ],
+    );
     assert.deepStrictEqual(detectionBound(gtStop, dets, SCENE), { door: { in: 2, out: 0 } }, 'on gt boxes both cross');
-    assert.deepStrictEqual(detectionBound(gtStop, dets, SCENE, 0.5, 'detector'), { door: { in: 1, out: 0 } }, "on the detector's boxes person 2 never reaches the line");
+    assert.deepStrictEqual(
+      detectionBound(gtStop, dets, SCENE, 0.5, 'detector'),
+      { door: { in: 1, out: 0 } },
+      "on the detector's boxes person 2 never reaches the line",
+    );
   });
 
   it('randomLines: seeded chords of the whole frame through its middle, valid geometry, same seed same lines', () => {

@@ -46,13 +46,39 @@ describe('edgevision count (CLI)', function () {
   });
 
   it('passes counting options through (--minFrames 100: nothing stays past the line that long)', function () {
-    const r = cli(['--tracks', path.join(dir, 'res.txt'), '--lines', path.join(dir, 'lines.json'), '--width', '640', '--height', '480', '--json', '--minFrames', '100', '--completeAtEnd', 'false']);
+    const r = cli([
+      '--tracks',
+      path.join(dir, 'res.txt'),
+      '--lines',
+      path.join(dir, 'lines.json'),
+      '--width',
+      '640',
+      '--height',
+      '480',
+      '--json',
+      '--minFrames',
+      '100',
+      '--completeAtEnd',
+      'false',
+    ]);
     assert.strictEqual(r.code, 0, r.err);
     assert.deepStrictEqual(JSON.parse(r.out), { counts: { door: { in: 0, out: 0 } } });
   });
 
   it('the end of the file ends its tracks: a crossing still in its hysteresis frames is completed (completeAtEnd)', function () {
-    const r = cli(['--tracks', path.join(dir, 'res.txt'), '--lines', path.join(dir, 'lines.json'), '--width', '640', '--height', '480', '--json', '--minFrames', '100']);
+    const r = cli([
+      '--tracks',
+      path.join(dir, 'res.txt'),
+      '--lines',
+      path.join(dir, 'lines.json'),
+      '--width',
+      '640',
+      '--height',
+      '480',
+      '--json',
+      '--minFrames',
+      '100',
+    ]);
     assert.strictEqual(r.code, 0, r.err);
     assert.deepStrictEqual(JSON.parse(r.out), { counts: { door: { in: 1, out: 1 } } });
   });

@@ -12,7 +12,18 @@ describe('counting: geometry config', function () {
     const g = parseGeometry(text);
     assert.deepStrictEqual(g, {
       lines: [{ name: 'door', start: [0.1, 0.5], end: [0.9, 0.5], directions: 'both', classes: [] }],
-      zones: [{ name: 'station-1', polygon: [[0, 0], [1, 0], [1, 1]], classes: [], capacity: undefined }],
+      zones: [
+        {
+          name: 'station-1',
+          polygon: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+          classes: [],
+          capacity: undefined,
+        },
+      ],
     });
     assert.deepStrictEqual(parseGeometry(JSON.parse(text)), g);
     assert.deepStrictEqual(parseGeometry(''), { lines: [], zones: [] });
@@ -25,13 +36,67 @@ describe('counting: geometry config', function () {
     ['a point outside 0..1', { lines: [{ name: 'a', start: [0, 0], end: [640, 0.5] }] }, /lines\[0\]\.end x = 640 is outside 0\.\.1/],
     ['a point that is not a pair', { lines: [{ name: 'a', start: [0], end: [1, 1] }] }, /lines\[0\]\.start must be \[x, y\]/],
     ['a zero-length line', { lines: [{ name: 'a', start: [0.5, 0.5], end: [0.5, 0.5] }] }, /start and end at the same place/],
-    ['a duplicate name', { lines: [{ name: 'a', start: [0, 0], end: [1, 1] }, { name: 'a', start: [0, 1], end: [1, 0] }] }, /"a" is used twice/],
+    [
+      'a duplicate name',
+      {
+        lines: [
+          { name: 'a', start: [0, 0], end: [1, 1] },
+          { name: 'a', start: [0, 1], end: [1, 0] },
+        ],
+      },
+      /"a" is used twice/,
+    ],
     ['no name', { lines: [{ start: [0, 0], end: [1, 1] }] }, /lines\[0\]\.name must be a non-empty name/],
     ['a bad direction', { lines: [{ name: 'a', start: [0, 0], end: [1, 1], directions: 'up' }] }, /directions must be "in", "out" or "both"/],
     ['a bad class', { lines: [{ name: 'a', start: [0, 0], end: [1, 1], classes: [''] }] }, /classes\[0\] must be a class label or a class id/],
-    ['a two-point polygon', { zones: [{ name: 'z', polygon: [[0, 0], [1, 1]] }] }, /zones\[0\]\.polygon must have at least 3 points/],
-    ['a flat polygon', { zones: [{ name: 'z', polygon: [[0, 0], [0.5, 0.5], [1, 1]] }] }, /has no area/],
-    ['a bad capacity', { zones: [{ name: 'z', polygon: [[0, 0], [1, 0], [1, 1]], capacity: 1.5 }] }, /capacity must be a whole number/],
+    [
+      'a two-point polygon',
+      {
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+      /zones\[0\]\.polygon must have at least 3 points/,
+    ],
+    [
+      'a flat polygon',
+      {
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0, 0],
+              [0.5, 0.5],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+      /has no area/,
+    ],
+    [
+      'a bad capacity',
+      {
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+            ],
+            capacity: 1.5,
+          },
+        ],
+      },
+      /capacity must be a whole number/,
+    ],
   ];
   for (const [name, input, re] of bad) {
     it(`rejects ${name} with a message that says what is wrong`, function () {
@@ -52,7 +117,19 @@ describe('counting: options', function () {
   it('defaults', function () {
     const o = resolveOptions();
     assert.deepStrictEqual(
-      [o.anchor, o.mode, o.minFrames, o.minDistance, o.cooldownS, o.confirmedOnly, o.relinkS, o.relinkRadius, o.trackTimeoutS, o.zoneEnterFrames, o.zoneExitFrames],
+      [
+        o.anchor,
+        o.mode,
+        o.minFrames,
+        o.minDistance,
+        o.cooldownS,
+        o.confirmedOnly,
+        o.relinkS,
+        o.relinkRadius,
+        o.trackTimeoutS,
+        o.zoneEnterFrames,
+        o.zoneExitFrames,
+      ],
       ['bottom-center', 'once', 2, 0.05, 1, true, 1.5, 0.75, 2, 3, 3],
     );
   });
@@ -114,7 +191,8 @@ describe('counting: shift schedule', function () {
       [T0, T0 + 30 * 24 * H, true], // off for a month
       [T0 + 5 * H, T0 + 5 * H, false],
     ];
-    for (const [last, now, want] of table) assert.strictEqual(shiftBoundaryCrossed(s, last, now, cet), want, `${new Date(last).toISOString()} → ${new Date(now).toISOString()}`);
+    for (const [last, now, want] of table)
+      assert.strictEqual(shiftBoundaryCrossed(s, last, now, cet), want, `${new Date(last).toISOString()} → ${new Date(now).toISOString()}`);
     assert.strictEqual(lastBoundary(s, T0 + 13 * H + 30 * M, cet), T0 + 13 * H);
   });
 

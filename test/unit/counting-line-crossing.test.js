@@ -30,22 +30,122 @@ describe('counting: the line-crossing kernel', () => {
 
   const cases = [
     // [what, points, rules, expected settles]
-    ['a clean crossing down is "in", timed when the anchor got past the band', [[50, 40], [50, 45], [50, 55], [50, 60]], RULES, ['in from 200']],
-    ['a clean crossing up is "out"', [[50, 60], [50, 55], [50, 45], [50, 40]], RULES, ['out from 200']],
-    ['hysteresis: one frame past the band and back is no crossing', [[50, 40], [50, 55], [50, 45], [50, 40]], RULES, []],
-    ['dead band: jitter within it never changes the side', [[50, 40], [50, 49.5], [50, 50.5], [50, 50.9], [50, 49.2], [50, 50.8]], RULES, []],
-    ['a frame inside the band does not break the streak', [[50, 40], [50, 55], [50, 50.5], [50, 56]], RULES, ['in from 100']],
-    ['minFrames 1: the first frame past the band settles', [[50, 40], [50, 60]], { ...RULES, minFrames: 1 }, ['in from 100']],
-    ['finite segment: passing beside it changes the side, counts nothing', [[95, 40], [95, 55], [95, 60]], RULES, ['beside']],
-    ['no side before the first frame: starting past the line is no crossing', [[50, 60], [50, 65], [50, 70]], RULES, []],
-    ['there and back: two crossings, one each way', [[50, 40], [50, 55], [50, 60], [50, 45], [50, 40]], RULES, ['in from 100', 'out from 300']],
+    [
+      'a clean crossing down is "in", timed when the anchor got past the band',
+      [
+        [50, 40],
+        [50, 45],
+        [50, 55],
+        [50, 60],
+      ],
+      RULES,
+      ['in from 200'],
+    ],
+    [
+      'a clean crossing up is "out"',
+      [
+        [50, 60],
+        [50, 55],
+        [50, 45],
+        [50, 40],
+      ],
+      RULES,
+      ['out from 200'],
+    ],
+    [
+      'hysteresis: one frame past the band and back is no crossing',
+      [
+        [50, 40],
+        [50, 55],
+        [50, 45],
+        [50, 40],
+      ],
+      RULES,
+      [],
+    ],
+    [
+      'dead band: jitter within it never changes the side',
+      [
+        [50, 40],
+        [50, 49.5],
+        [50, 50.5],
+        [50, 50.9],
+        [50, 49.2],
+        [50, 50.8],
+      ],
+      RULES,
+      [],
+    ],
+    [
+      'a frame inside the band does not break the streak',
+      [
+        [50, 40],
+        [50, 55],
+        [50, 50.5],
+        [50, 56],
+      ],
+      RULES,
+      ['in from 100'],
+    ],
+    [
+      'minFrames 1: the first frame past the band settles',
+      [
+        [50, 40],
+        [50, 60],
+      ],
+      { ...RULES, minFrames: 1 },
+      ['in from 100'],
+    ],
+    [
+      'finite segment: passing beside it changes the side, counts nothing',
+      [
+        [95, 40],
+        [95, 55],
+        [95, 60],
+      ],
+      RULES,
+      ['beside'],
+    ],
+    [
+      'no side before the first frame: starting past the line is no crossing',
+      [
+        [50, 60],
+        [50, 65],
+        [50, 70],
+      ],
+      RULES,
+      [],
+    ],
+    [
+      'there and back: two crossings, one each way',
+      [
+        [50, 40],
+        [50, 55],
+        [50, 60],
+        [50, 45],
+        [50, 40],
+      ],
+      RULES,
+      ['in from 100', 'out from 300'],
+    ],
   ];
   for (const [what, points, rules, want] of cases) {
     it(what, () => assert.deepStrictEqual(walk(points, rules), want));
   }
 
   it('a crossing point found on a re-link bridge is marked, and the mark is used once', () => {
-    assert.deepStrictEqual(walk([[50, 40], [50, 55], [50, 60]], RULES, true), ['in bridged from 100']);
+    assert.deepStrictEqual(
+      walk(
+        [
+          [50, 40],
+          [50, 55],
+          [50, 60],
+        ],
+        RULES,
+        true,
+      ),
+      ['in bridged from 100'],
+    );
     const st = K.newLineCrossingState();
     K.stepLine(st, LINE, { prev: undefined, cur: [50, 40], boxH: 20, tMs: 0, onBridge: false }, RULES);
     K.stepLine(st, LINE, { prev: [50, 40], cur: [50, 60], boxH: 20, tMs: 100, onBridge: true }, RULES);
@@ -57,14 +157,45 @@ describe('counting: the line-crossing kernel', () => {
 
   const counting = [
     // [what, rules, [dir, tMs][] tried in order, expected answers]
-    ['once per track: a second "in" never counts, an "out" still does', { ...RULES, cooldownS: 0 }, [['in', 0], ['in', 60000], ['out', 60000]], [true, false, true]],
-    ['every: each crossing counts once the cooldown is over', { ...RULES, mode: 'every' }, [['in', 0], ['in', 500], ['in', 1000], ['out', 1500]], [true, false, true, false]],
-    ['cooldown 0 in mode every: back to back crossings count', { ...RULES, mode: 'every', cooldownS: 0 }, [['in', 0], ['out', 0], ['in', 0]], [true, true, true]],
+    [
+      'once per track: a second "in" never counts, an "out" still does',
+      { ...RULES, cooldownS: 0 },
+      [
+        ['in', 0],
+        ['in', 60000],
+        ['out', 60000],
+      ],
+      [true, false, true],
+    ],
+    [
+      'every: each crossing counts once the cooldown is over',
+      { ...RULES, mode: 'every' },
+      [
+        ['in', 0],
+        ['in', 500],
+        ['in', 1000],
+        ['out', 1500],
+      ],
+      [true, false, true, false],
+    ],
+    [
+      'cooldown 0 in mode every: back to back crossings count',
+      { ...RULES, mode: 'every', cooldownS: 0 },
+      [
+        ['in', 0],
+        ['out', 0],
+        ['in', 0],
+      ],
+      [true, true, true],
+    ],
   ];
   for (const [what, rules, tries, want] of counting) {
     it(what, () => {
       const st = K.newLineCrossingState();
-      assert.deepStrictEqual(tries.map(([dir, t]) => K.tryCount(st, dir, t, rules)), want);
+      assert.deepStrictEqual(
+        tries.map(([dir, t]) => K.tryCount(st, dir, t, rules)),
+        want,
+      );
     });
   }
 

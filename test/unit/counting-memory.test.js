@@ -10,7 +10,23 @@ describe('counting: memory over a long run', function () {
   it('per-track state stays bounded and counts stay exact over 90,000 frames', function () {
     const W = 1000;
     const H = 1000;
-    const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }], zones: [{ name: 'z', polygon: [[0, 0.4], [1, 0.4], [1, 0.6], [0, 0.6]] }] }, { camera: 'mem' });
+    const c = new Counter(
+      {
+        lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }],
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0, 0.4],
+              [1, 0.4],
+              [1, 0.6],
+              [0, 0.6],
+            ],
+          },
+        ],
+      },
+      { camera: 'mem' },
+    );
     const FRAMES = 90000;
     const LIFE = 50; // frames a person is visible
     const EVERY = 10; // a new person every 10 frames: 5 on screen at once
@@ -72,7 +88,24 @@ describe('counting: memory over a long run', function () {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const c = new Counter({ lines: [{ name: 'a', start: [0.1, 0.5], end: [0.9, 0.5] }, { name: 'b', start: [0.5, 0], end: [0.5, 1] }], zones: [{ name: 'z', polygon: [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]], capacity: 2 }] });
+    const c = new Counter({
+      lines: [
+        { name: 'a', start: [0.1, 0.5], end: [0.9, 0.5] },
+        { name: 'b', start: [0.5, 0], end: [0.5, 1] },
+      ],
+      zones: [
+        {
+          name: 'z',
+          polygon: [
+            [0.3, 0.3],
+            [0.7, 0.3],
+            [0.7, 0.7],
+            [0.3, 0.7],
+          ],
+          capacity: 2,
+        },
+      ],
+    });
     const walkers = new Map();
     let nextId = 1;
     const seen = new Set();
@@ -95,7 +128,14 @@ describe('counting: memory over a long run', function () {
         }
         if (w.state === 'confirmed' && rnd() < 0.003) w.hidden = 13 + Math.floor(rnd() * 18);
         if (rnd() < 0.1) continue; // missed detection
-        dets.push({ box: [w.x * 640 - 15, w.y * 480 - w.h, w.x * 640 + 15, w.y * 480], score: rnd(), classId: 0, label: rnd() < 0.9 ? 'person' : 'cart', trackId: id, trackState: w.state });
+        dets.push({
+          box: [w.x * 640 - 15, w.y * 480 - w.h, w.x * 640 + 15, w.y * 480],
+          score: rnd(),
+          classId: 0,
+          label: rnd() < 0.9 ? 'person' : 'cart',
+          trackId: id,
+          trackState: w.state,
+        });
         if (rnd() < 0.002) dets.push({ box: [NaN, 0, 1, 1], score: 1, classId: 0, label: 'person', trackId: id }); // garbage is skipped
       }
       const r = c.update(dets, f * 40, 640, 480);
@@ -125,7 +165,14 @@ describe('counting: memory over a long run', function () {
     const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] }, { camera: 'flood', relinkS: 10, trackTimeoutS: 60 });
     let id = 1;
     for (let f = 0; f < 12; f++) {
-      const dets = Array.from({ length: 1000 }, (_, k) => ({ box: [k % 900, 100 + f, (k % 900) + 40, 200 + f], score: 0.9, classId: 0, label: 'person', trackId: id++, trackState: 'confirmed' }));
+      const dets = Array.from({ length: 1000 }, (_, k) => ({
+        box: [k % 900, 100 + f, (k % 900) + 40, 200 + f],
+        score: 0.9,
+        classId: 0,
+        label: 'person',
+        trackId: id++,
+        trackState: 'confirmed',
+      }));
       c.update(dets, f * 40, W, H);
       const s = c.stateSize();
       assert.ok(s.tracks <= MAX_TRACK_RECORDS && s.ended <= MAX_TRACK_RECORDS, `frame ${f}: ${JSON.stringify(s)}`);
@@ -141,7 +188,14 @@ describe('counting: memory over a long run', function () {
     const N = MAX_CLASSES + 10;
     for (let f = 0; f < 10; f++) {
       const y = 300 + f * 50;
-      const dets = Array.from({ length: N }, (_, k) => ({ box: [k * 10, y - 50, k * 10 + 8, y], score: 0.9, classId: k, label: `class-${k}`, trackId: k + 1, trackState: 'confirmed' }));
+      const dets = Array.from({ length: N }, (_, k) => ({
+        box: [k * 10, y - 50, k * 10 + 8, y],
+        score: 0.9,
+        classId: k,
+        label: `class-${k}`,
+        trackId: k + 1,
+        trackState: 'confirmed',
+      }));
       c.update(dets, f * 40, W, H);
     }
     const byClass = c.countsByClass().door;

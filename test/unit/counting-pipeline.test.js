@@ -41,7 +41,7 @@ describe('counting: CountingPipeline', function () {
     assert.strictEqual(crossing[0].direction, 'in');
   });
 
-  it('uses the vision-track node\'s defaults unless told otherwise: a 0.75 person is tracked, with the engine\'s 0.9 it is not', function () {
+  it("uses the vision-track node's defaults unless told otherwise: a 0.75 person is tracked, with the engine's 0.9 it is not", function () {
     assert.ok(VISION_TRACK_DEFAULTS.newTrackThreshold < 0.75 && DEFAULT_TRACKER_OPTIONS.newTrackThreshold > 0.75);
     assert.deepStrictEqual(run({}, walkDown(150, 8, 20, 0.75)).result.counts, { door: { in: 1, out: 0 } });
     assert.deepStrictEqual(run({ tracker: {} }, walkDown(150, 8, 20, 0.75)).result.counts, { door: { in: 0, out: 0 } });
@@ -58,13 +58,37 @@ describe('counting: CountingPipeline', function () {
 
   it('passes counting options through and validates settings before any frame', function () {
     assert.deepStrictEqual(run({ counting: { minFrames: 30 } }, walkDown(150, 8, 20)).result.counts, { door: { in: 1, out: 0 } }); // completed at the end
-    assert.throws(() => new CountingPipeline({ geometry: { lines: [{ name: 'door', start: [0, 0.5], end: [2, 0.5] }] } }), /lines\[0\]\.end x = 2 is outside 0\.\.1/);
+    assert.throws(
+      () => new CountingPipeline({ geometry: { lines: [{ name: 'door', start: [0, 0.5], end: [2, 0.5] }] } }),
+      /lines\[0\]\.end x = 2 is outside 0\.\.1/,
+    );
     assert.throws(() => new CountingPipeline({ geometry: LINES, counting: { minFrames: 0 } }), /minFrames/);
     assert.throws(() => new CountingPipeline({ geometry: LINES, tracker: { minHits: 0 } }), /minHits/);
   });
 
   it('with stations: per-station working + idle + absent = first to last frame', function () {
-    const stations = { zones: [{ name: 'walk', polygon: [[0.3, 0.2], [0.7, 0.2], [0.7, 0.9], [0.3, 0.9]] }, { name: 'corner', polygon: [[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1]] }] };
+    const stations = {
+      zones: [
+        {
+          name: 'walk',
+          polygon: [
+            [0.3, 0.2],
+            [0.7, 0.2],
+            [0.7, 0.9],
+            [0.3, 0.9],
+          ],
+        },
+        {
+          name: 'corner',
+          polygon: [
+            [0, 0],
+            [0.1, 0],
+            [0.1, 0.1],
+            [0, 0.1],
+          ],
+        },
+      ],
+    };
     const frames = [...walkDown(150, 2, 100), ...Array.from({ length: 50 }, () => [])];
     const { result } = run({ stations }, frames);
     assert.deepStrictEqual(Object.keys(result.stations), ['walk', 'corner']);

@@ -7,7 +7,20 @@ const { Counter } = require('../../dist/nodes/lib/counting');
 const W = 1000;
 const H = 1000;
 const DT = 100;
-const ZONE = { zones: [{ name: 'station-1', polygon: [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]], capacity: 1 }] };
+const ZONE = {
+  zones: [
+    {
+      name: 'station-1',
+      polygon: [
+        [0.4, 0.4],
+        [0.6, 0.4],
+        [0.6, 0.6],
+        [0.4, 0.6],
+      ],
+      capacity: 1,
+    },
+  ],
+};
 
 function det(id, fx, fy, extra = {}) {
   return { box: [fx * W - 20, fy * H - 100, fx * W + 20, fy * H], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...extra };
@@ -21,7 +34,12 @@ function run(geometry, options, script) {
   const events = [];
   const reports = [];
   script.forEach((frame, i) => {
-    const r = c.update(frame.map(([id, inside, extra]) => det(id, inside ? IN : OUT, inside ? IN : OUT, extra)), i * DT, W, H);
+    const r = c.update(
+      frame.map(([id, inside, extra]) => det(id, inside ? IN : OUT, inside ? IN : OUT, extra)),
+      i * DT,
+      W,
+      H,
+    );
     events.push(...r.events);
     reports.push(r);
   });
@@ -30,12 +48,46 @@ function run(geometry, options, script) {
 const rep = (n, frame) => Array.from({ length: n }, () => frame);
 
 const cases = [
-  { name: 'inertia: 2 frames inside is not an enter (3 needed)', script: [...rep(2, [[1, false]]), ...rep(2, [[1, true]]), ...rep(3, [[1, false]])], events: [] },
+  {
+    name: 'inertia: 2 frames inside is not an enter (3 needed)',
+    script: [...rep(2, [[1, false]]), ...rep(2, [[1, true]]), ...rep(3, [[1, false]])],
+    events: [],
+  },
   { name: 'enter after 3 frames inside, dated at the first', script: [...rep(2, [[1, false]]), ...rep(5, [[1, true]])], events: [['zone-enter', 1, 2 * DT]] },
-  { name: 'a 2-frame excursion outside is not an exit', script: [...rep(4, [[1, true]]), ...rep(2, [[1, false]]), ...rep(4, [[1, true]])], events: [['zone-enter', 1, 0]] },
-  { name: 'exit after 3 frames outside, dated at the first, with the dwell', script: [...rep(5, [[1, true]]), ...rep(4, [[1, false]])], events: [['zone-enter', 1, 0], ['zone-exit', 1, 5 * DT, 5 * DT]] },
-  { name: 'over capacity raises one alarm and clears it once', script: [...rep(4, [[1, true]]), ...rep(4, [[1, true], [2, true]]), ...rep(4, [[1, true], [2, false]])],
-    events: [['zone-enter', 1, 0], ['zone-enter', 2, 4 * DT], ['zone-alarm', 'raised', 6 * DT], ['zone-exit', 2, 8 * DT, 4 * DT], ['zone-alarm', 'cleared', 10 * DT]] },
+  {
+    name: 'a 2-frame excursion outside is not an exit',
+    script: [...rep(4, [[1, true]]), ...rep(2, [[1, false]]), ...rep(4, [[1, true]])],
+    events: [['zone-enter', 1, 0]],
+  },
+  {
+    name: 'exit after 3 frames outside, dated at the first, with the dwell',
+    script: [...rep(5, [[1, true]]), ...rep(4, [[1, false]])],
+    events: [
+      ['zone-enter', 1, 0],
+      ['zone-exit', 1, 5 * DT, 5 * DT],
+    ],
+  },
+  {
+    name: 'over capacity raises one alarm and clears it once',
+    script: [
+      ...rep(4, [[1, true]]),
+      ...rep(4, [
+        [1, true],
+        [2, true],
+      ]),
+      ...rep(4, [
+        [1, true],
+        [2, false],
+      ]),
+    ],
+    events: [
+      ['zone-enter', 1, 0],
+      ['zone-enter', 2, 4 * DT],
+      ['zone-alarm', 'raised', 6 * DT],
+      ['zone-exit', 2, 8 * DT, 4 * DT],
+      ['zone-alarm', 'cleared', 10 * DT],
+    ],
+  },
   { name: 'tentative tracks do not occupy', script: rep(5, [[1, true, { trackState: 'tentative' }]]), events: [] },
 ];
 
@@ -54,32 +106,86 @@ describe('counting: zones', function () {
   }
 
   it('occupancy per class and running dwell per object', function () {
-    const script = [...rep(3, [[1, true]]), ...rep(4, [[1, true], [2, true, { label: 'forklift', classId: 9 }]])];
-    const { reports } = run({ zones: [{ name: 'z', polygon: [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]] }] }, {}, script);
+    const script = [
+      ...rep(3, [[1, true]]),
+      ...rep(4, [
+        [1, true],
+        [2, true, { label: 'forklift', classId: 9 }],
+      ]),
+    ];
+    const { reports } = run(
+      {
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0.4, 0.4],
+              [0.6, 0.4],
+              [0.6, 0.6],
+              [0.4, 0.6],
+            ],
+          },
+        ],
+      },
+      {},
+      script,
+    );
     const z = reports[reports.length - 1].zones.z;
     assert.strictEqual(z.occupancy, 2);
     assert.deepStrictEqual(z.byClass, { person: 1, forklift: 1 });
-    assert.deepStrictEqual(z.objects.map((o) => [o.trackId, o.dwellMs]), [[1, 6 * DT], [2, 3 * DT]]);
+    assert.deepStrictEqual(
+      z.objects.map((o) => [o.trackId, o.dwellMs]),
+      [
+        [1, 6 * DT],
+        [2, 3 * DT],
+      ],
+    );
     assert.strictEqual(z.alarm, false);
   });
 
   it('zone class limits', function () {
-    const g = { zones: [{ name: 'z', polygon: [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]], classes: ['forklift'] }] };
-    const { reports } = run(g, {}, rep(4, [[1, true], [2, true, { label: 'forklift', classId: 9 }]]));
+    const g = {
+      zones: [
+        {
+          name: 'z',
+          polygon: [
+            [0.4, 0.4],
+            [0.6, 0.4],
+            [0.6, 0.6],
+            [0.4, 0.6],
+          ],
+          classes: ['forklift'],
+        },
+      ],
+    };
+    const { reports } = run(
+      g,
+      {},
+      rep(4, [
+        [1, true],
+        [2, true, { label: 'forklift', classId: 9 }],
+      ]),
+    );
     assert.deepStrictEqual(reports[3].zones.z.byClass, { forklift: 1 });
   });
 
   it('a track that ends inside exits with its dwell up to its last sighting', function () {
     const { c } = run(ZONE, {}, rep(5, [[1, true]]));
     const ev = c.endTrack(1, 10 * DT);
-    assert.deepStrictEqual(ev.map((e) => [e.event, e.trackId, e.dwellMs, e.reason]), [['zone-exit', 1, 4 * DT, 'track-end']]);
+    assert.deepStrictEqual(
+      ev.map((e) => [e.event, e.trackId, e.dwellMs, e.reason]),
+      [['zone-exit', 1, 4 * DT, 'track-end']],
+    );
     assert.strictEqual(c.update([], 11 * DT, W, H).zones['station-1'].occupancy, 0);
   });
 
   it('a track that times out inside exits too', function () {
     const { c } = run(ZONE, { trackTimeoutS: 0.5 }, rep(5, [[1, true]]));
     const r = c.update([], 4 * DT + 501, W, H);
-    assert.deepStrictEqual(r.events.map((e) => [e.event, e.reason]), [['zone-exit', 'timeout']]);
+    assert.deepStrictEqual(
+      r.events.map((e) => [e.event, e.reason]),
+      [['zone-exit', 'timeout']],
+    );
     assert.strictEqual(r.zones['station-1'].occupancy, 0);
   });
 
@@ -107,16 +213,39 @@ describe('counting: metrics and persistence', function () {
     let pts = c.takeMetrics(5000);
     const lc = pts.filter((p) => p.measurement === 'line_crossings');
     assert.deepStrictEqual(lc, [
-      { measurement: 'line_crossings', tags: { camera: 'cam-1', line: 'door', class: 'person', direction: 'in' }, fields: { count: 1, delta: 1 }, timestamp: 5000 },
-      { measurement: 'line_crossings', tags: { camera: 'cam-1', line: 'door', class: 'person', direction: 'out' }, fields: { count: 0, delta: 0 }, timestamp: 5000 },
+      {
+        measurement: 'line_crossings',
+        tags: { camera: 'cam-1', line: 'door', class: 'person', direction: 'in' },
+        fields: { count: 1, delta: 1 },
+        timestamp: 5000,
+      },
+      {
+        measurement: 'line_crossings',
+        tags: { camera: 'cam-1', line: 'door', class: 'person', direction: 'out' },
+        fields: { count: 0, delta: 0 },
+        timestamp: 5000,
+      },
     ]);
-    assert.deepStrictEqual(pts.filter((p) => p.measurement === 'zone_occupancy'), [{ measurement: 'zone_occupancy', tags: { camera: 'cam-1', zone: 'station-1', class: 'all' }, fields: { occupancy: 0 }, timestamp: 5000 }]);
+    assert.deepStrictEqual(
+      pts.filter((p) => p.measurement === 'zone_occupancy'),
+      [{ measurement: 'zone_occupancy', tags: { camera: 'cam-1', zone: 'station-1', class: 'all' }, fields: { occupancy: 0 }, timestamp: 5000 }],
+    );
     crossDown(c, 2, 2000);
     for (let i = 0; i < 5; i++) c.update([det(3, 0.5, 0.5)], 4000 + i * DT, W, H);
     for (let i = 5; i < 9; i++) c.update([det(3, 0.2, 0.2)], 4000 + i * DT, W, H);
     pts = c.takeMetrics(9000);
     assert.deepStrictEqual(pts.find((p) => p.measurement === 'line_crossings').fields, { count: 2, delta: 1 });
-    assert.deepStrictEqual(pts.filter((p) => p.measurement === 'zone_dwell'), [{ measurement: 'zone_dwell', tags: { camera: 'cam-1', zone: 'station-1', class: 'person' }, fields: { exits: 1, mean_s: 0.5, max_s: 0.5 }, timestamp: 9000 }]);
+    assert.deepStrictEqual(
+      pts.filter((p) => p.measurement === 'zone_dwell'),
+      [
+        {
+          measurement: 'zone_dwell',
+          tags: { camera: 'cam-1', zone: 'station-1', class: 'person' },
+          fields: { exits: 1, mean_s: 0.5, max_s: 0.5 },
+          timestamp: 9000,
+        },
+      ],
+    );
     assert.strictEqual(c.takeMetrics(10000).filter((p) => p.measurement === 'zone_dwell').length, 0, 'dwell is per period');
   });
 
@@ -143,29 +272,74 @@ describe('counting: metrics and persistence', function () {
   });
 
   it('a raised over-capacity alarm stays raised over a restart: no second "raised", and "cleared" still comes', function () {
-    const crowd = [...rep(4, [[1, true]]), ...rep(4, [[1, true], [2, true]])];
+    const crowd = [
+      ...rep(4, [[1, true]]),
+      ...rep(4, [
+        [1, true],
+        [2, true],
+      ]),
+    ];
     const { c: a, events } = run(ZONE, {}, crowd);
-    assert.deepStrictEqual(events.filter((e) => e.event === 'zone-alarm').map((e) => e.state), ['raised']);
+    assert.deepStrictEqual(
+      events.filter((e) => e.event === 'zone-alarm').map((e) => e.state),
+      ['raised'],
+    );
     const b = new Counter(ZONE, {});
     b.restore(JSON.parse(JSON.stringify(a.snapshot())));
     // New tracker ids after the restart: the same two people, still over capacity, then one leaves.
     const after = [];
-    [...rep(6, [[11, true], [12, true]]), ...rep(6, [[11, true], [12, false]])].forEach((frame, i) => {
-      after.push(...b.update(frame.map(([id, inside]) => det(id, inside ? IN : OUT, inside ? IN : OUT)), (20 + i) * DT, W, H).events);
+    [
+      ...rep(6, [
+        [11, true],
+        [12, true],
+      ]),
+      ...rep(6, [
+        [11, true],
+        [12, false],
+      ]),
+    ].forEach((frame, i) => {
+      after.push(
+        ...b.update(
+          frame.map(([id, inside]) => det(id, inside ? IN : OUT, inside ? IN : OUT)),
+          (20 + i) * DT,
+          W,
+          H,
+        ).events,
+      );
     });
-    assert.deepStrictEqual(after.filter((e) => e.event === 'zone-alarm').map((e) => e.state), ['cleared']);
+    assert.deepStrictEqual(
+      after.filter((e) => e.event === 'zone-alarm').map((e) => e.state),
+      ['cleared'],
+    );
   });
 
   it('restore ignores malformed snapshots and lines that no longer exist', function () {
     const c = new Counter(LINE);
-    for (const bad of [null, 'x', { version: 2, counts: {} }, { version: 1, counts: { door: { in: -1, out: 0 } } }, { version: 1, counts: { gone: { in: 5, out: 5 } } }]) c.restore(bad);
+    for (const bad of [
+      null,
+      'x',
+      { version: 2, counts: {} },
+      { version: 1, counts: { door: { in: -1, out: 0 } } },
+      { version: 1, counts: { gone: { in: 5, out: 5 } } },
+    ])
+      c.restore(bad);
     assert.deepStrictEqual(c.counts(), { door: { in: 0, out: 0 } });
   });
 
   it('replacing the geometry keeps the totals of lines that keep their name', function () {
-    const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }, { name: 'old', start: [0, 0.6], end: [1, 0.6] }] });
+    const c = new Counter({
+      lines: [
+        { name: 'door', start: [0, 0.5], end: [1, 0.5] },
+        { name: 'old', start: [0, 0.6], end: [1, 0.6] },
+      ],
+    });
     crossDown(c, 1, 0);
-    c.setGeometry({ lines: [{ name: 'door', start: [0, 0.4], end: [1, 0.4] }, { name: 'new', start: [0, 0.7], end: [1, 0.7] }] });
+    c.setGeometry({
+      lines: [
+        { name: 'door', start: [0, 0.4], end: [1, 0.4] },
+        { name: 'new', start: [0, 0.7], end: [1, 0.7] },
+      ],
+    });
     assert.deepStrictEqual(c.counts(), { door: { in: 1, out: 0 }, new: { in: 0, out: 0 } });
   });
 });

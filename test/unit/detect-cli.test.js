@@ -14,8 +14,29 @@ describe('edgevision detect (CLI)', function () {
   it('prints one JSON line per image with person boxes in source pixels', () => {
     const tud = asset('images/tud/TUD-Campus_frame0001.jpg');
     const bear = asset('images/coco/000000000285.jpg');
-    const out = execFileSync(process.execPath, [bin, 'detect', '--model', asset('models/yolox_nano.onnx'), '--labels', asset('models/coco_classes.txt'), '--conf', '0.3', '--classes', 'person', '--json', tud, bear], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    const out = execFileSync(
+      process.execPath,
+      [
+        bin,
+        'detect',
+        '--model',
+        asset('models/yolox_nano.onnx'),
+        '--labels',
+        asset('models/coco_classes.txt'),
+        '--conf',
+        '0.3',
+        '--classes',
+        'person',
+        '--json',
+        tud,
+        bear,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.strictEqual(lines.length, 2);
     assert.deepStrictEqual(Object.keys(lines[0]), ['source', 'frame', 'detections']);
     assert.strictEqual(lines[0].source, tud);
@@ -31,9 +52,19 @@ describe('edgevision detect (CLI)', function () {
   });
 
   it('reads video frames through ffmpeg', () => {
-    const out = execFileSync(process.execPath, [bin, 'detect', '--model', asset('models/yolox_nano.onnx'), '--max-frames', '2', '--json', asset('video/TUD-Campus.mp4')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepStrictEqual(lines.map((l) => l.frame), [0, 1]);
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'detect', '--model', asset('models/yolox_nano.onnx'), '--max-frames', '2', '--json', asset('video/TUD-Campus.mp4')],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      lines.map((l) => l.frame),
+      [0, 1],
+    );
     assert.ok(lines.every((l) => l.detections.length > 0));
   });
 
@@ -43,17 +74,26 @@ describe('edgevision detect (CLI)', function () {
     delete env.EDGEVISION_ASSETS; // the user dir only
     try {
       const args = [bin, 'detect', '--model', 'yolox_nano', '--user-dir', dir, '--json', asset('images/tud/TUD-Campus_frame0001.jpg')];
-      assert.throws(() => execFileSync(process.execPath, args, { env, stdio: 'pipe' }), (e) => e.status === 1 && String(e.stderr).includes(`yolox_nano.onnx missing`) && String(e.stderr).includes(`fetch-assets --user-dir ${dir} yolox_nano`));
+      assert.throws(
+        () => execFileSync(process.execPath, args, { env, stdio: 'pipe' }),
+        (e) => e.status === 1 && String(e.stderr).includes(`yolox_nano.onnx missing`) && String(e.stderr).includes(`fetch-assets --user-dir ${dir} yolox_nano`),
+      );
       fs.mkdirSync(path.join(dir, 'edgevision'));
       fs.copyFileSync(asset('models/yolox_nano.onnx'), path.join(dir, 'edgevision', 'yolox_nano.onnx'));
       const out = execFileSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      assert.ok(JSON.parse(out.trim()).detections.some((d) => d.label === 'person'), 'the manifest labels and preprocessing apply');
+      assert.ok(
+        JSON.parse(out.trim()).detections.some((d) => d.label === 'person'),
+        'the manifest labels and preprocessing apply',
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('exits 2 with the usage when the model or the input is missing', () => {
-    assert.throws(() => execFileSync(process.execPath, [bin, 'detect', '--json'], { stdio: 'pipe' }), (e) => e.status === 2 && /usage: edgevision detect/.test(String(e.stderr)));
+    assert.throws(
+      () => execFileSync(process.execPath, [bin, 'detect', '--json'], { stdio: 'pipe' }),
+      (e) => e.status === 2 && /usage: edgevision detect/.test(String(e.stderr)),
+    );
   });
 });

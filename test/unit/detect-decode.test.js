@@ -21,7 +21,10 @@ describe('detect decoders', () => {
 
   describe('yolox (raw grid)', () => {
     // A 64×32 input: stride 8 → 8×4 cells, 16 → 4×2, 32 → 2×1: 32 + 8 + 2 = 42 rows, 2 classes.
-    const W = 64, H = 32, NC = 2, K = 5 + NC;
+    const W = 64,
+      H = 32,
+      NC = 2,
+      K = 5 + NC;
     const grid = makeGrid(W, H);
     function tensor(rows, batch = 1) {
       const n = grid.gx.length;
@@ -54,7 +57,13 @@ describe('detect decoders', () => {
       assert.ok(close(c.scores, [0.3]));
     });
     it('reads the requested batch item only', () => {
-      const t = tensor([[0, 0, [0, 0, 0, 0, 0.9, 0.9, 0]], [1, 5, [0, 0, 0, 0, 0.8, 0, 0.9]]], 2);
+      const t = tensor(
+        [
+          [0, 0, [0, 0, 0, 0, 0.9, 0.9, 0]],
+          [1, 5, [0, 0, 0, 0, 0.8, 0, 0.9]],
+        ],
+        2,
+      );
       assert.deepStrictEqual(decode('yolox', t, 1, { thresholds: thresholds(NC), grid }).classIds, [1]);
       assert.throws(() => decode('yolox', t, 2, { thresholds: thresholds(NC), grid }), /batch index 2/);
     });
@@ -66,8 +75,22 @@ describe('detect decoders', () => {
 
   it('yolov5 decodes [1,N,5+C] centre boxes in input pixels', () => {
     const data = new Float32Array([
-      100, 50, 20, 40, 0.8, 0.1, 0.9, 0.2,
-      10, 10, 4, 4, 0.1, 0.9, 0.9, 0.9, // obj too low
+      100,
+      50,
+      20,
+      40,
+      0.8,
+      0.1,
+      0.9,
+      0.2,
+      10,
+      10,
+      4,
+      4,
+      0.1,
+      0.9,
+      0.9,
+      0.9, // obj too low
     ]);
     const c = decode('yolov5', { data, dims: [1, 2, 8] }, 0, { thresholds: thresholds(3) });
     assert.deepStrictEqual(c.classIds, [1]);
@@ -77,14 +100,7 @@ describe('detect decoders', () => {
 
   it('yolov8 decodes [1,4+C,N] channel-major with no objectness', () => {
     // 3 anchors, 2 classes: rows cx, cy, w, h, cls0, cls1.
-    const data = new Float32Array([
-      10, 200, 30,
-      20, 100, 30,
-      4, 50, 2,
-      8, 10, 2,
-      0.9, 0.1, 0.2,
-      0.3, 0.7, 0.1,
-    ]);
+    const data = new Float32Array([10, 200, 30, 20, 100, 30, 4, 50, 2, 8, 10, 2, 0.9, 0.1, 0.2, 0.3, 0.7, 0.1]);
     const c = decode('yolov8', { data, dims: [1, 6, 3] }, 0, { thresholds: thresholds(2) });
     assert.deepStrictEqual(c.classIds, [0, 1]);
     assert.ok(close(c.scores, [0.9, 0.7]));
@@ -94,9 +110,24 @@ describe('detect decoders', () => {
 
   it('end2end passes [1,N,6] corner boxes through, by class threshold', () => {
     const data = new Float32Array([
-      1, 2, 3, 4, 0.9, 1,
-      5, 6, 7, 8, 0.2, 0,
-      9, 9, 19, 19, 0.6, 7, // class outside the labels: dropped
+      1,
+      2,
+      3,
+      4,
+      0.9,
+      1,
+      5,
+      6,
+      7,
+      8,
+      0.2,
+      0,
+      9,
+      9,
+      19,
+      19,
+      0.6,
+      7, // class outside the labels: dropped
     ]);
     const c = decode('end2end', { data, dims: [1, 3, 6] }, 0, { thresholds: thresholds(2) });
     assert.deepStrictEqual(boxesOf(c), [[1, 2, 3, 4]]);

@@ -60,7 +60,10 @@ describe('detect Detector', () => {
     assert.strictEqual(r.detections[0].length, 1);
     const [x] = r.detections[0];
     assert.strictEqual(x.label, 'person');
-    assert.deepStrictEqual(x.box.map((v) => Math.round(v)), [16, 16, 48, 48]);
+    assert.deepStrictEqual(
+      x.box.map((v) => Math.round(v)),
+      [16, 16, 48, 48],
+    );
     assert.strictEqual(r.timing, undefined, 'no clock given, no timings');
   });
 
@@ -91,14 +94,27 @@ describe('detect Detector', () => {
   });
 
   it('batches frames of several cameras when the batch dimension is dynamic, and splits the output', async () => {
-    const { runner, calls } = fakeV8({ batchDim: 'batch', boxes: [[8, 8, 24, 40, 0, 0.9], [32, 8, 48, 40, 1, 0.8], [0, 0, 16, 16, 0, 0.7]] });
+    const { runner, calls } = fakeV8({
+      batchDim: 'batch',
+      boxes: [
+        [8, 8, 24, 40, 0, 0.9],
+        [32, 8, 48, 40, 1, 0.8],
+        [0, 0, 16, 16, 0, 0.7],
+      ],
+    });
     const spec = resolveSpec(runner, { maxBatch: 4 });
     assert.strictEqual(spec.dynamicBatch, true);
     const d = new Detector(runner, spec);
     const frames = [frame(64, 64, 1), frame(64, 64, 2), frame(64, 64, 3)];
     const r = await d.detect(frames);
-    assert.deepStrictEqual(calls.map((c) => c.dims), [[3, 3, 64, 64]]);
-    assert.deepStrictEqual(r.detections.map((x) => x.map((y) => y.label)), [['person'], ['forklift'], ['person']]);
+    assert.deepStrictEqual(
+      calls.map((c) => c.dims),
+      [[3, 3, 64, 64]],
+    );
+    assert.deepStrictEqual(
+      r.detections.map((x) => x.map((y) => y.label)),
+      [['person'], ['forklift'], ['person']],
+    );
     assert.deepStrictEqual(r.detections[1][0].box.map(Math.round), [32, 8, 48, 40]);
   });
 
@@ -135,7 +151,12 @@ describe('detect Detector', () => {
   });
 
   it('decodes a YOLOX raw output end to end through the Detector', async () => {
-    const W = 64, H = 64, NC = 2, grid = makeGrid(W, H), N = grid.gx.length, K = 5 + NC;
+    const W = 64,
+      H = 64,
+      NC = 2,
+      grid = makeGrid(W, H),
+      N = grid.gx.length,
+      K = 5 + NC;
     const runner = {
       async run() {
         const data = new Float32Array(N * K);
@@ -144,20 +165,38 @@ describe('detect Detector', () => {
         return { output: { data, dims: [1, N, K] } };
       },
     };
-    const spec = resolveSpec({ inputs: [{ name: 'images', shape: [1, 3, 64, 64] }], outputs: [{ name: 'output', shape: [1, N, K] }], metadata: {} }, { labels: ['person', 'cat'] });
+    const spec = resolveSpec(
+      { inputs: [{ name: 'images', shape: [1, 3, 64, 64] }], outputs: [{ name: 'output', shape: [1, N, K] }], metadata: {} },
+      { labels: ['person', 'cat'] },
+    );
     assert.strictEqual(spec.format, 'yolox');
     assert.strictEqual(spec.preprocess.align, 'top-left');
     const r = await new Detector(runner, spec).detect([frame(64, 64)]);
     const half = (Math.E * 8) / 2;
-    assert.deepStrictEqual(r.detections[0][0].box.map((v) => +v.toFixed(3)), [28 - half, 28 - half, 28 + half, 28 + half].map((v) => +v.toFixed(3)));
+    assert.deepStrictEqual(
+      r.detections[0][0].box.map((v) => +v.toFixed(3)),
+      [28 - half, 28 - half, 28 + half, 28 + half].map((v) => +v.toFixed(3)),
+    );
   });
 
   const badSpecs = [
-    [{ inputs: [{ name: 'x', shape: [1, 3, 'h', 'w'] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} }, {}, /dynamic size: set the input width and height/],
+    [
+      { inputs: [{ name: 'x', shape: [1, 3, 'h', 'w'] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
+      {},
+      /dynamic size: set the input width and height/,
+    ],
     [{ inputs: [{ name: 'x', shape: [1, 1, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} }, {}, /1 channels/],
     [{ inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 1000, 85] }], metadata: {} }, {}, /matches no decoder/],
-    [{ inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} }, { inputWidth: 128 }, /does not match the model's fixed 64×64/],
-    [{ inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} }, { format: 'ssd' }, /unknown output format/],
+    [
+      { inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
+      { inputWidth: 128 },
+      /does not match the model's fixed 64×64/,
+    ],
+    [
+      { inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
+      { format: 'ssd' },
+      /unknown output format/,
+    ],
   ];
   for (const [model, cfg, re] of badSpecs) {
     it(`spec error: ${re.source}`, () => assert.throws(() => resolveSpec(model, cfg), re));

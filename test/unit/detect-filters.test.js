@@ -29,8 +29,29 @@ describe('detect filters', () => {
     [{ classes: 'person' }, /classes must be a list/],
     [{ minArea: 0.5, maxArea: 0.1 }, /minArea .* above maxArea/],
     [{ minAspect: 2, maxAspect: 1 }, /minAspect .* above maxAspect/],
-    [{ include: [[[0, 0], [1, 0]]] }, /include\[0\] must have at least 3 points/],
-    [{ exclude: [[[0, 0], [1, 0], [1, 2]]] }, /exclude\[0\]\[2\]/],
+    [
+      {
+        include: [
+          [
+            [0, 0],
+            [1, 0],
+          ],
+        ],
+      },
+      /include\[0\] must have at least 3 points/,
+    ],
+    [
+      {
+        exclude: [
+          [
+            [0, 0],
+            [1, 0],
+            [1, 2],
+          ],
+        ],
+      },
+      /exclude\[0\]\[2\]/,
+    ],
     [{ anchor: 'left' }, /anchor/],
     [{ confidence: 0.3 }, /unknown detection setting "confidence"/],
   ];
@@ -59,9 +80,49 @@ describe('detect filters', () => {
       ['maxArea drops large boxes', { maxArea: 0.1 }, [small, tall]],
       ['minAspect drops tall-thin boxes', { minAspect: 0.5 }, [small, wide]],
       ['maxAspect drops wide boxes', { maxAspect: 2 }, [small, tall]],
-      ['include keeps feet inside the right half', { include: [[[0.5, 0], [1, 0], [1, 1], [0.5, 1]]] }, [tall]],
-      ['exclude drops feet inside the right half', { exclude: [[[0.5, 0], [1, 0], [1, 1], [0.5, 1]]] }, [small, wide]],
-      ['anchor center moves the test point', { include: [[[0, 0], [0.2, 0], [0.2, 0.2], [0, 0.2]]], anchor: 'center' }, [small]],
+      [
+        'include keeps feet inside the right half',
+        {
+          include: [
+            [
+              [0.5, 0],
+              [1, 0],
+              [1, 1],
+              [0.5, 1],
+            ],
+          ],
+        },
+        [tall],
+      ],
+      [
+        'exclude drops feet inside the right half',
+        {
+          exclude: [
+            [
+              [0.5, 0],
+              [1, 0],
+              [1, 1],
+              [0.5, 1],
+            ],
+          ],
+        },
+        [small, wide],
+      ],
+      [
+        'anchor center moves the test point',
+        {
+          include: [
+            [
+              [0, 0],
+              [0.2, 0],
+              [0.2, 0.2],
+              [0, 0.2],
+            ],
+          ],
+          anchor: 'center',
+        },
+        [small],
+      ],
     ];
     for (const [name, o, want] of cases) {
       it(name, () => assert.deepStrictEqual(applyGeometryFilters(all, resolveFilters(o), 100, 100), want));

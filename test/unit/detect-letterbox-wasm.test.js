@@ -36,7 +36,16 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
     assert.ok(wasm, 'the WebAssembly letterbox could not be created');
   });
 
-  const sizes = [[768, 576], [640, 480], [1920, 1080], [480, 640], [7, 3], [1, 1], [100, 100], [2, 999]];
+  const sizes = [
+    [768, 576],
+    [640, 480],
+    [1920, 1080],
+    [480, 640],
+    [7, 3],
+    [1, 1],
+    [100, 100],
+    [2, 999],
+  ];
   const variants = [];
   for (const format of ['rgb24', 'bgr24', 'gray8']) {
     for (const channelOrder of ['rgb', 'bgr']) {
@@ -50,7 +59,16 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
     let seed = 1;
     for (const [w, h] of sizes) {
       for (const v of variants) {
-        const opts = { ...DEFAULT_PREPROCESS, channelOrder: v.channelOrder, interpolation: v.interpolation, align: v.align, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], padValue: 114 };
+        const opts = {
+          ...DEFAULT_PREPROCESS,
+          channelOrder: v.channelOrder,
+          interpolation: v.interpolation,
+          align: v.align,
+          scale: 1 / 255,
+          mean: [0.485, 0.456, 0.406],
+          std: [0.229, 0.224, 0.225],
+          padValue: 114,
+        };
         const img = noise(w, h, v.format, seed++);
         const ref = new Float32Array(3 * 64 * 48);
         const got = new Float32Array(3 * 64 * 48).fill(NaN);
@@ -65,7 +83,11 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
 
   it('matches at the real model size, raw 0–255 BGR (yolox_nano preprocessing)', () => {
     const opts = { ...DEFAULT_PREPROCESS, channelOrder: 'bgr', align: 'top-left' };
-    for (const [w, h] of [[768, 576], [640, 480], [1280, 720]]) {
+    for (const [w, h] of [
+      [768, 576],
+      [640, 480],
+      [1280, 720],
+    ]) {
       const img = noise(w, h, 'rgb24', w);
       const ref = new Float32Array(3 * 416 * 416);
       const got = new Float32Array(3 * 416 * 416);
@@ -89,7 +111,13 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
 
   it('one module serves frames of changing sizes, growing its memory for a 4K frame', () => {
     const w = WasmLetterbox.create();
-    for (const [fw, fh] of [[64, 48], [3840, 2160], [64, 48], [33, 77], [1920, 1080]]) {
+    for (const [fw, fh] of [
+      [64, 48],
+      [3840, 2160],
+      [64, 48],
+      [33, 77],
+      [1920, 1080],
+    ]) {
       const img = noise(fw, fh, 'rgb24', fw + fh);
       const ref = new Float32Array(3 * 320 * 320);
       const got = new Float32Array(3 * 320 * 320);
@@ -126,7 +154,10 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
   });
 
   it('refuses what the JS loops refuse: wrong byte count, too small an output', () => {
-    assert.throws(() => wasm.letterboxInto({ data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' }, 8, 8, DEFAULT_PREPROCESS, new Float32Array(192)), /bytes/);
+    assert.throws(
+      () => wasm.letterboxInto({ data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' }, 8, 8, DEFAULT_PREPROCESS, new Float32Array(192)),
+      /bytes/,
+    );
     assert.throws(() => wasm.letterboxInto(noise(4, 4, 'rgb24', 1), 8, 8, DEFAULT_PREPROCESS, new Float32Array(10)), /too small/);
   });
 
@@ -158,7 +189,10 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
   it('the committed module was built from the committed letterbox.c (run scripts/build-wasm.sh after editing it)', function () {
     const dir = path.join(__dirname, '..', '..', 'nodes', 'lib', 'detect', 'wasm');
     const header = fs.readFileSync(path.join(dir, 'letterbox.generated.ts'), 'utf8').split('\n')[0];
-    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'letterbox.c'))).digest('hex');
+    const sha = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, 'letterbox.c')))
+      .digest('hex');
     assert.match(header, /sha256 ([0-9a-f]{64})/);
     assert.strictEqual(/sha256 ([0-9a-f]{64})/.exec(header)[1], sha);
   });

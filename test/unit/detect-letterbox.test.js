@@ -1,6 +1,14 @@
 'use strict';
 const assert = require('assert');
-const { letterboxParams, letterboxInto, unletterboxBox, letterboxBox, packResizedInto, validatePreprocess, DEFAULT_PREPROCESS } = require('../../dist/nodes/lib/detect/letterbox');
+const {
+  letterboxParams,
+  letterboxInto,
+  unletterboxBox,
+  letterboxBox,
+  packResizedInto,
+  validatePreprocess,
+  DEFAULT_PREPROCESS,
+} = require('../../dist/nodes/lib/detect/letterbox');
 
 describe('detect letterbox', () => {
   const sizes = [
@@ -32,7 +40,14 @@ describe('detect letterbox', () => {
     });
   }
 
-  for (const [sw, sh, align, interpolation] of [[640, 480, 'center', 'bilinear'], [640, 480, 'top-left', 'bilinear'], [300, 500, 'center', 'bilinear'], [1280, 720, 'center', 'bilinear'], [640, 480, 'top-left', 'nearest'], [300, 500, 'center', 'nearest']]) {
+  for (const [sw, sh, align, interpolation] of [
+    [640, 480, 'center', 'bilinear'],
+    [640, 480, 'top-left', 'bilinear'],
+    [300, 500, 'center', 'bilinear'],
+    [1280, 720, 'center', 'bilinear'],
+    [640, 480, 'top-left', 'nearest'],
+    [300, 500, 'center', 'nearest'],
+  ]) {
     it(`pixels and box mapping agree within 1 px: ${sw}×${sh} → 416×416 (${align}, ${interpolation})`, () => {
       // A white rectangle on black: where it lands in the tensor must be where letterboxBox says.
       const rect = [Math.round(sw * 0.2), Math.round(sh * 0.1), Math.round(sw * 0.55), Math.round(sh * 0.8)];
@@ -40,10 +55,19 @@ describe('detect letterbox', () => {
       for (let y = rect[1]; y < rect[3]; y++) d.fill(255, (y * sw + rect[0]) * 3, (y * sw + rect[2]) * 3);
       const out = new Float32Array(3 * 416 * 416);
       const p = letterboxInto({ data: d, width: sw, height: sh, format: 'rgb24' }, 416, 416, validatePreprocess({ padValue: 0, align, interpolation }), out);
-      let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
-      for (let y = 0; y < 416; y++) for (let x = 0; x < 416; x++) {
-        if (out[y * 416 + x] >= 127.5) { x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x + 1); y2 = Math.max(y2, y + 1); }
-      }
+      let x1 = Infinity,
+        y1 = Infinity,
+        x2 = -1,
+        y2 = -1;
+      for (let y = 0; y < 416; y++)
+        for (let x = 0; x < 416; x++) {
+          if (out[y * 416 + x] >= 127.5) {
+            x1 = Math.min(x1, x);
+            y1 = Math.min(y1, y);
+            x2 = Math.max(x2, x + 1);
+            y2 = Math.max(y2, y + 1);
+          }
+        }
       const expected = letterboxBox(rect, p);
       [x1, y1, x2, y2].forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1, `coordinate ${i}: image ${v}, mapping ${expected[i]}`));
       // And back to source pixels: within one model pixel's worth of source pixels.
@@ -99,7 +123,8 @@ describe('detect letterbox', () => {
   });
 
   it('interpolates bilinearly: a horizontal ramp stays a ramp after downscaling', () => {
-    const w = 64, h = 8;
+    const w = 64,
+      h = 8;
     const d = new Uint8Array(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d.fill(x * 4, (y * w + x) * 3, (y * w + x) * 3 + 3);
     const out = new Float32Array(3 * 32 * 4);
@@ -109,7 +134,8 @@ describe('detect letterbox', () => {
   });
 
   it('nearest picks the nearer source pixel: a 2× downscale of a checkerboard column pattern keeps one phase', () => {
-    const w = 8, h = 2;
+    const w = 8,
+      h = 2;
     const d = new Uint8Array(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d.fill(x % 2 ? 200 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
     const out = new Float32Array(3 * 4 * 1);
@@ -127,7 +153,11 @@ describe('detect letterbox', () => {
       for (const interpolation of ['bilinear', 'nearest']) {
         const opts = { ...DEFAULT_PREPROCESS, align, interpolation };
         const reused = new Float32Array(3 * 32 * 32).fill(-7);
-        for (const [w, h, v] of [[64, 16, 200], [10, 40, 30], [32, 32, 5]]) {
+        for (const [w, h, v] of [
+          [64, 16, 200],
+          [10, 40, 30],
+          [32, 32, 5],
+        ]) {
           const fresh = new Float32Array(3 * 32 * 32);
           letterboxInto(solid(w, h, [v, v + 1, v + 2]), 32, 32, opts, reused);
           letterboxInto(solid(w, h, [v, v + 1, v + 2]), 32, 32, opts, fresh);
@@ -146,7 +176,8 @@ describe('detect letterbox', () => {
   });
 
   it('packs a resized image the same way as the direct path when no resize is needed', () => {
-    const w = 6, h = 3;
+    const w = 6,
+      h = 3;
     const d = new Uint8Array(w * h * 3).map((_, i) => (i * 37) % 256);
     const img = { data: d, width: w, height: h, format: 'rgb24' };
     const opts = validatePreprocess({ channelOrder: 'bgr' });
@@ -158,7 +189,10 @@ describe('detect letterbox', () => {
   });
 
   it('rejects a frame whose byte count does not match its size', () => {
-    assert.throws(() => letterboxInto({ data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' }, 4, 4, DEFAULT_PREPROCESS, new Float32Array(48)), /needs 48/);
+    assert.throws(
+      () => letterboxInto({ data: new Uint8Array(10), width: 4, height: 4, format: 'rgb24' }, 4, 4, DEFAULT_PREPROCESS, new Float32Array(48)),
+      /needs 48/,
+    );
   });
 
   const bad = [

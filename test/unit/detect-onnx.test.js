@@ -13,7 +13,10 @@ const { asset } = require('../helpers/assets');
 // Protobuf by hand: tag = field << 3 | wire; strings are length-delimited.
 function varint(n) {
   const out = [];
-  while (n >= 0x80) { out.push((n % 128) | 0x80); n = Math.floor(n / 128); }
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
   out.push(n);
   return out;
 }
@@ -25,13 +28,22 @@ function fakeOrt(failures) {
   const created = [];
   return {
     created,
-    Tensor: function Tensor(type, data, dims) { Object.assign(this, { type, data, dims }); },
+    Tensor: function Tensor(type, data, dims) {
+      Object.assign(this, { type, data, dims });
+    },
     InferenceSession: {
       async create(bytes, opts) {
         const p = opts.executionProviders[0];
         if (failures[p]) throw new Error(failures[p]);
         created.push(opts);
-        return { inputNames: ['in'], outputNames: ['out'], inputMetadata: [{ type: 'float32', shape: [1, 3, 8, 8] }], outputMetadata: [{ type: 'float32', shape: [1, 2] }], run: async () => ({}), release: async () => {} };
+        return {
+          inputNames: ['in'],
+          outputNames: ['out'],
+          inputMetadata: [{ type: 'float32', shape: [1, 3, 8, 8] }],
+          outputMetadata: [{ type: 'float32', shape: [1, 2] }],
+          run: async () => ({}),
+          release: async () => {},
+        };
       },
     },
   };
@@ -42,7 +54,10 @@ describe('detect ONNX sessions', () => {
     const f = fakeOrt({ cuda: 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', tensorrt: 'something else\nsecond line' });
     const { runner, attempts } = await createSession(f, new Uint8Array([]), { providers: ['cuda', 'tensorrt', 'cpu'], intraOpNumThreads: 2 });
     assert.strictEqual(runner.provider, 'cpu');
-    assert.deepStrictEqual(attempts.map((a) => a.provider), ['cuda', 'tensorrt', 'cpu']);
+    assert.deepStrictEqual(
+      attempts.map((a) => a.provider),
+      ['cuda', 'tensorrt', 'cpu'],
+    );
     assert.match(attempts[0].error, /cuda provider libraries are not installed/);
     assert.strictEqual(attempts[1].error, 'something else');
     assert.strictEqual(attempts[2].error, undefined);
@@ -53,7 +68,10 @@ describe('detect ONNX sessions', () => {
 
   it('fails with every reason when no provider can load the model', async () => {
     const f = fakeOrt({ cpu: 'protobuf parsing failed' });
-    await assert.rejects(createSession(f, new Uint8Array([]), { providers: ['cpu'] }), /no execution provider could load the model \(cpu: protobuf parsing failed\)/);
+    await assert.rejects(
+      createSession(f, new Uint8Array([]), { providers: ['cpu'] }),
+      /no execution provider could load the model \(cpu: protobuf parsing failed\)/,
+    );
   });
 
   it('validates options', () => {
@@ -68,7 +86,10 @@ describe('detect ONNX sessions', () => {
     const f = fakeOrt({});
     await createSession(f, new Uint8Array([]), {});
     await createSession(f, new Uint8Array([]), { spinWait: true });
-    assert.deepStrictEqual(f.created.map(spinning), [['0', '0'], ['1', '1']]);
+    assert.deepStrictEqual(f.created.map(spinning), [
+      ['0', '0'],
+      ['1', '1'],
+    ]);
     assert.throws(() => validateSessionOptions({ spinWait: 'yes' }), /spinWait must be true or false/);
   });
 
@@ -88,7 +109,7 @@ describe('detect ONNX sessions', () => {
     }
   });
 
-  it('a corrupt model file is refused with ONNX Runtime\'s reason', async () => {
+  it("a corrupt model file is refused with ONNX Runtime's reason", async () => {
     await assert.rejects(createSession(ort, Buffer.from('not a model at all'), { providers: ['cpu'] }), /cpu: .*(protobuf|parsing|Failed)/i);
   });
 
@@ -99,7 +120,10 @@ describe('detect ONNX sessions', () => {
       const w = await createWorkerSession(bytes, { providers: ['cuda', 'cpu'], intraOpNumThreads: 1 });
       const m = await createSession(ort, bytes, { providers: ['cpu'], intraOpNumThreads: 1 });
       try {
-        assert.deepStrictEqual(w.attempts.map((a) => a.provider), w.runner.provider === 'cpu' ? ['cuda', 'cpu'] : ['cuda']);
+        assert.deepStrictEqual(
+          w.attempts.map((a) => a.provider),
+          w.runner.provider === 'cpu' ? ['cuda', 'cpu'] : ['cuda'],
+        );
         assert.deepStrictEqual(w.runner.inputs, m.runner.inputs);
         assert.deepStrictEqual(w.runner.outputs, m.runner.outputs);
         const a = await w.runner.run(input, [1, 3, 416, 416]);
@@ -133,7 +157,10 @@ describe('detect ONNX sessions', () => {
     });
 
     it('reports a corrupt model with the same reason as the in-process session', async () => {
-      await assert.rejects(createWorkerSession(Buffer.from('not a model'), { providers: ['cpu'] }), /no execution provider could load the model \(cpu: .*(protobuf|parsing|Failed)/i);
+      await assert.rejects(
+        createWorkerSession(Buffer.from('not a model'), { providers: ['cpu'] }),
+        /no execution provider could load the model \(cpu: .*(protobuf|parsing|Failed)/i,
+      );
     });
 
     it('turns a failing run into a rejected promise, not a dead worker', async () => {
@@ -151,7 +178,8 @@ describe('detect ONNX sessions', () => {
   describe('metadata', () => {
     it('reads metadata_props around other top-level fields', () => {
       const bytes = Uint8Array.from([
-        ...varint(1 << 3), ...varint(8), // ir_version = 8
+        ...varint(1 << 3),
+        ...varint(8), // ir_version = 8
         ...ld(2, str('pytorch')), // producer_name
         ...ld(7, [1, 2, 3, 4, 5]), // graph (skipped)
         ...entry('names', "{0: 'person', 1: 'fork lift'}"),
@@ -199,7 +227,10 @@ describe('detect ONNX sessions', () => {
         if (++tries === 1) throw new Error('file missing');
         return 'ok';
       };
-      await assert.rejects(r.acquire('m', 'n', create, () => {}), /file missing/);
+      await assert.rejects(
+        r.acquire('m', 'n', create, () => {}),
+        /file missing/,
+      );
       await new Promise((res) => setImmediate(res));
       assert.strictEqual(await r.acquire('m', 'n', create, () => {}), 'ok');
     });

@@ -23,10 +23,16 @@ function gatedRunner() {
           grey,
           finish() {
             const data = new Float32Array(6 * N);
-            data[0] = 32; data[N] = 32; data[2 * N] = 16; data[3 * N] = 16; data[4 * N] = 0.5 + grey / 1000;
+            data[0] = 32;
+            data[N] = 32;
+            data[2 * N] = 16;
+            data[3 * N] = 16;
+            data[4 * N] = 0.5 + grey / 1000;
             resolve({ output0: { data, dims: [dims[0], 6, N] } });
           },
-          fail(e) { reject(e); },
+          fail(e) {
+            reject(e);
+          },
         });
       });
     },
@@ -53,8 +59,12 @@ function harness(waiting) {
       taken += jobs.length;
       return { jobs, frames: jobs.map((v) => frame(v)) };
     },
-    deliver(jobs, dets, timing) { delivered.push({ jobs, score: dets[0][0]?.score, timing }); },
-    fail(jobs, e) { failed.push({ jobs, message: e.message }); },
+    deliver(jobs, dets, timing) {
+      delivered.push({ jobs, score: dets[0][0]?.score, timing });
+    },
+    fail(jobs, e) {
+      failed.push({ jobs, message: e.message });
+    },
   });
   return { s, runs, delivered, failed, taken: () => taken };
 }
@@ -73,14 +83,23 @@ describe('detect DetectScheduler', () => {
     // The prepared frame went to the session at once, and the third was prepared behind it.
     assert.strictEqual(h.runs.length, 2);
     assert.strictEqual(h.taken(), 3);
-    assert.deepStrictEqual(h.delivered.map((d) => d.jobs), [[10]]);
+    assert.deepStrictEqual(
+      h.delivered.map((d) => d.jobs),
+      [[10]],
+    );
     h.runs[1].finish();
     await tick();
     h.runs[2].finish();
     await tick();
-    assert.deepStrictEqual(h.delivered.map((d) => d.jobs), [[10], [20], [30]]);
+    assert.deepStrictEqual(
+      h.delivered.map((d) => d.jobs),
+      [[10], [20], [30]],
+    );
     // Each run saw its own frame's pixels (the buffer of a prepared frame is not overwritten).
-    assert.deepStrictEqual(h.runs.map((r) => r.grey), [10, 20, 30]);
+    assert.deepStrictEqual(
+      h.runs.map((r) => r.grey),
+      [10, 20, 30],
+    );
     assert.strictEqual(h.s.busy, false);
   });
 
@@ -111,7 +130,10 @@ describe('detect DetectScheduler', () => {
     assert.strictEqual(h.runs.length, 2);
     h.runs[1].finish();
     await tick();
-    assert.deepStrictEqual(h.delivered.map((d) => d.jobs), [[2]]);
+    assert.deepStrictEqual(
+      h.delivered.map((d) => d.jobs),
+      [[2]],
+    );
   });
 
   it('stop() hands back the prepared batch and waits for the run in flight, whose result is still delivered', async () => {
@@ -119,13 +141,20 @@ describe('detect DetectScheduler', () => {
     h.s.kick();
     const dropped = [];
     let stopped = false;
-    const p = h.s.stop((jobs) => dropped.push(...jobs)).then(() => { stopped = true; });
+    const p = h.s
+      .stop((jobs) => dropped.push(...jobs))
+      .then(() => {
+        stopped = true;
+      });
     assert.deepStrictEqual(dropped, [2]);
     await tick();
     assert.strictEqual(stopped, false, 'waits for the run in flight');
     h.runs[0].finish();
     await p;
-    assert.deepStrictEqual(h.delivered.map((d) => d.jobs), [[1]]);
+    assert.deepStrictEqual(
+      h.delivered.map((d) => d.jobs),
+      [[1]],
+    );
     assert.strictEqual(h.runs.length, 1, 'nothing new started after stop');
     h.s.kick();
     assert.strictEqual(h.runs.length, 1);

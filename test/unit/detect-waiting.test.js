@@ -14,52 +14,144 @@ const { DetectQueue } = require('../../dist/nodes/lib/detect/waiting');
 //   ['take', max, [jobs]]               take(max); expects these jobs
 //   ['size', n]  ['waiting', topic, n]  ['drain', [jobs]]
 const cases = [
-  ['newest frame wins per camera', [
-    ['frame', 'A', 'a1'], ['frame', 'A', 'a2', 'a1'], ['frame', 'B', 'b1'], ['size', 2],
-    ['take', 5, ['a2', 'b1']], ['size', 0], ['take', 5, []],
-  ]],
-  ['a replaced frame takes the later arrival: earlier cameras go first', [
-    ['frame', 'A', 'a1'], ['frame', 'B', 'b1'], ['frame', 'A', 'a2', 'a1'],
-    ['take', 1, ['b1']], ['take', 1, ['a2']],
-  ]],
-  ['images are kept in arrival order, none replaced', [
-    ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['ready', 'i1'], ['ready', 'i2'],
-    ['take', 5, ['i1', 'i2']],
-  ]],
-  ['an image is not taken before it is ready', [
-    ['image', 'T', 'i1'], ['take', 5, []], ['ready', 'i1'], ['take', 5, ['i1']],
-  ]],
-  ['an undecoded image holds back the later ones of its topic', [
-    ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['ready', 'i2'], ['take', 5, []],
-    ['ready', 'i1'], ['take', 5, ['i1', 'i2']],
-  ]],
-  ['... but not other topics nor cameras', [
-    ['image', 'T', 't1'], ['image', 'U', 'u1'], ['frame', 'A', 'a1'], ['ready', 'u1'],
-    ['take', 5, ['u1', 'a1']], ['size', 1],
-  ]],
-  ['the bound is per topic; refused beyond it, room again once one is taken', [
-    ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['full', 'T', 'i3'], ['image', 'U', 'u1'],
-    ['waiting', 'T', 2], ['ready', 'i1'], ['take', 1, ['i1']], ['waiting', 'T', 1], ['image', 'T', 'i4'], ['waiting', 'T', 2],
-  ]],
-  ['undecoded images count against the bound', [
-    ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['full', 'T', 'i3'],
-  ]],
-  ['camera frames never count against the bound, even on the same name', [
-    ['frame', 'T', 'f1'], ['frame', 'T', 'f2', 'f1'], ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['ready', 'i1'], ['ready', 'i2'],
-    ['take', 5, ['f2', 'i1', 'i2']],
-  ]],
-  ['earliest arrival first across frames and images; take stops at max', [
-    ['image', 'T', 'i1'], ['frame', 'A', 'a1'], ['image', 'T', 'i2'], ['frame', 'B', 'b1'], ['ready', 'i1'], ['ready', 'i2'],
-    ['take', 2, ['i1', 'a1']], ['take', 2, ['i2', 'b1']],
-  ]],
-  ['a removed (undecodable) image frees its place and unblocks the next', [
-    ['image', 'T', 'i1'], ['image', 'T', 'i2'], ['ready', 'i2'], ['remove', 'i1'], ['waiting', 'T', 1],
-    ['take', 5, ['i2']], ['remove', 'i1', false],
-  ]],
-  ['drain hands back everything in arrival order, decoded or not; tickets are dead afterwards', [
-    ['frame', 'A', 'a1'], ['image', 'T', 'i1'], ['image', 'U', 'u1'], ['ready', 'u1'], ['frame', 'A', 'a2', 'a1'],
-    ['drain', ['i1', 'u1', 'a2']], ['size', 0], ['ready', 'i1', false], ['remove', 'u1', false], ['take', 5, []],
-  ]],
+  [
+    'newest frame wins per camera',
+    [
+      ['frame', 'A', 'a1'],
+      ['frame', 'A', 'a2', 'a1'],
+      ['frame', 'B', 'b1'],
+      ['size', 2],
+      ['take', 5, ['a2', 'b1']],
+      ['size', 0],
+      ['take', 5, []],
+    ],
+  ],
+  [
+    'a replaced frame takes the later arrival: earlier cameras go first',
+    [
+      ['frame', 'A', 'a1'],
+      ['frame', 'B', 'b1'],
+      ['frame', 'A', 'a2', 'a1'],
+      ['take', 1, ['b1']],
+      ['take', 1, ['a2']],
+    ],
+  ],
+  [
+    'images are kept in arrival order, none replaced',
+    [
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['ready', 'i1'],
+      ['ready', 'i2'],
+      ['take', 5, ['i1', 'i2']],
+    ],
+  ],
+  [
+    'an image is not taken before it is ready',
+    [
+      ['image', 'T', 'i1'],
+      ['take', 5, []],
+      ['ready', 'i1'],
+      ['take', 5, ['i1']],
+    ],
+  ],
+  [
+    'an undecoded image holds back the later ones of its topic',
+    [
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['ready', 'i2'],
+      ['take', 5, []],
+      ['ready', 'i1'],
+      ['take', 5, ['i1', 'i2']],
+    ],
+  ],
+  [
+    '... but not other topics nor cameras',
+    [
+      ['image', 'T', 't1'],
+      ['image', 'U', 'u1'],
+      ['frame', 'A', 'a1'],
+      ['ready', 'u1'],
+      ['take', 5, ['u1', 'a1']],
+      ['size', 1],
+    ],
+  ],
+  [
+    'the bound is per topic; refused beyond it, room again once one is taken',
+    [
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['full', 'T', 'i3'],
+      ['image', 'U', 'u1'],
+      ['waiting', 'T', 2],
+      ['ready', 'i1'],
+      ['take', 1, ['i1']],
+      ['waiting', 'T', 1],
+      ['image', 'T', 'i4'],
+      ['waiting', 'T', 2],
+    ],
+  ],
+  [
+    'undecoded images count against the bound',
+    [
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['full', 'T', 'i3'],
+    ],
+  ],
+  [
+    'camera frames never count against the bound, even on the same name',
+    [
+      ['frame', 'T', 'f1'],
+      ['frame', 'T', 'f2', 'f1'],
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['ready', 'i1'],
+      ['ready', 'i2'],
+      ['take', 5, ['f2', 'i1', 'i2']],
+    ],
+  ],
+  [
+    'earliest arrival first across frames and images; take stops at max',
+    [
+      ['image', 'T', 'i1'],
+      ['frame', 'A', 'a1'],
+      ['image', 'T', 'i2'],
+      ['frame', 'B', 'b1'],
+      ['ready', 'i1'],
+      ['ready', 'i2'],
+      ['take', 2, ['i1', 'a1']],
+      ['take', 2, ['i2', 'b1']],
+    ],
+  ],
+  [
+    'a removed (undecodable) image frees its place and unblocks the next',
+    [
+      ['image', 'T', 'i1'],
+      ['image', 'T', 'i2'],
+      ['ready', 'i2'],
+      ['remove', 'i1'],
+      ['waiting', 'T', 1],
+      ['take', 5, ['i2']],
+      ['remove', 'i1', false],
+    ],
+  ],
+  [
+    'drain hands back everything in arrival order, decoded or not; tickets are dead afterwards',
+    [
+      ['frame', 'A', 'a1'],
+      ['image', 'T', 'i1'],
+      ['image', 'U', 'u1'],
+      ['ready', 'u1'],
+      ['frame', 'A', 'a2', 'a1'],
+      ['drain', ['i1', 'u1', 'a2']],
+      ['size', 0],
+      ['ready', 'i1', false],
+      ['remove', 'u1', false],
+      ['take', 5, []],
+    ],
+  ],
 ];
 
 describe('detect waiting queue (frames newest-wins, images queued)', () => {

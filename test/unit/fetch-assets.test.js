@@ -33,11 +33,17 @@ describe('fetch-assets', () => {
     fs.writeFileSync(path.join(from, 'models', 'm.onnx'), body);
     const dest = path.join(dir, 'dest');
     const r1 = await fetchAssets({ from, dest, manifest: manifest(null) });
-    assert.deepStrictEqual(r1.map((r) => r.outcome), ['copied', 'written']);
+    assert.deepStrictEqual(
+      r1.map((r) => r.outcome),
+      ['copied', 'written'],
+    );
     assert.deepStrictEqual(fs.readFileSync(path.join(dest, 'm.onnx')), body);
     assert.strictEqual(fs.readFileSync(path.join(dest, 'l.txt'), 'utf8'), 'person\ncar\n');
     const r2 = await fetchAssets({ from, dest, manifest: manifest(null) });
-    assert.deepStrictEqual(r2.map((r) => r.outcome), ['present', 'present']);
+    assert.deepStrictEqual(
+      r2.map((r) => r.outcome),
+      ['present', 'present'],
+    );
   });
 
   it('refuses a file whose sha256 does not match and installs nothing', async () => {
@@ -93,23 +99,31 @@ describe('fetch-assets', () => {
       assert.match(bad.detail, /sha256 mismatch .*file not installed/);
       assert.deepStrictEqual(fs.readdirSync(dest), [], 'no file and no temporary file left');
       const seen = [];
-      const [good] = await fetchAssets({ dest, names: ['m'], manifest: manifest(`${base}/m.onnx`), onProgress: (p) => {
+      const [good] = await fetchAssets({
+        dest,
+        names: ['m'],
+        manifest: manifest(`${base}/m.onnx`),
+        onProgress: (p) => {
           seen.push([p.name, p.received, p.total]);
           if (p.received > 0 && p.received < p.total && rest) rest();
-        } });
+        },
+      });
       assert.strictEqual(good.outcome, 'downloaded');
       assert.strictEqual(good.file, path.join(dest, 'm.onnx'));
       assert.deepStrictEqual(fs.readFileSync(good.file), body);
       assert.deepStrictEqual(fs.readdirSync(dest), ['m.onnx']);
       assert.deepStrictEqual(seen[0], ['m', 0, body.length], 'starts at 0');
-      assert.ok(seen.some(([, r]) => r > 0 && r < body.length), `a partial figure: ${JSON.stringify(seen)}`);
+      assert.ok(
+        seen.some(([, r]) => r > 0 && r < body.length),
+        `a partial figure: ${JSON.stringify(seen)}`,
+      );
       assert.deepStrictEqual(seen[seen.length - 1], ['m', body.length, body.length], 'ends at the total');
     } finally {
       await new Promise((r) => srv.close(r));
     }
   });
 
-  it('the offline message carries the caller\'s hint and names the host', async () => {
+  it("the offline message carries the caller's hint and names the host", async () => {
     const srv = http.createServer();
     await new Promise((r) => srv.listen(0, '127.0.0.1', r));
     const port = srv.address().port;
@@ -125,7 +139,14 @@ describe('fetch-assets', () => {
     if (!from) this.skip();
     const userDir = path.join(dir, 'node red'); // a space, as home folders sometimes have
     const run = (args, env = {}) =>
-      new Promise((resolve) => execFile(process.execPath, [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', ...args], { env: { ...process.env, EDGEVISION_ASSETS_FROM: '', ...env } }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: stdout + stderr })));
+      new Promise((resolve) =>
+        execFile(
+          process.execPath,
+          [path.join(ROOT, 'bin', 'edgevision.js'), 'fetch-assets', ...args],
+          { env: { ...process.env, EDGEVISION_ASSETS_FROM: '', ...env } },
+          (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: stdout + stderr }),
+        ),
+      );
     const first = await run(['--user-dir', userDir, '--from', from]);
     assert.strictEqual(first.code, 0, first.out);
     const defaults = loadManifest().assets.filter((a) => a.default);

@@ -8,7 +8,10 @@ describe('FrameStore', () => {
   it('returns stored pixels by reference and nothing once evicted, counting evictions and misses', () => {
     const s = new FrameStore({ capacity: 3 });
     const refs = [0, 1, 2, 3, 4].map((i) => s.put('c', px(2, 2, i), 2, 2, i * 100));
-    assert.deepStrictEqual(refs.map((r) => r.seq), [0, 1, 2, 3, 4]);
+    assert.deepStrictEqual(
+      refs.map((r) => r.seq),
+      [0, 1, 2, 3, 4],
+    );
     assert.deepStrictEqual(refs[4], { camera: 'c', seq: 4, tMs: 400, width: 2, height: 2, format: 'rgb24' });
     assert.strictEqual(s.get(refs[0]), undefined);
     assert.strictEqual(s.get(refs[1]), undefined);
@@ -49,7 +52,13 @@ describe('FrameStore', () => {
     s.get(refs[1], 'detect');
     s.get(refs[0], 'detect'); // an older read never moves it back
     s.get(refs[0], 'motion');
-    assert.deepStrictEqual([...s.readPositions('c')], [['detect', 1], ['motion', 0]]);
+    assert.deepStrictEqual(
+      [...s.readPositions('c')],
+      [
+        ['detect', 1],
+        ['motion', 0],
+      ],
+    );
     s.put('c', px(1, 1), 1, 1, 3);
     s.put('c', px(1, 1), 1, 1, 4);
     s.put('c', px(1, 1), 1, 1, 5);

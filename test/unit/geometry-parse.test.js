@@ -11,7 +11,11 @@ const { parseViewGeometry } = require('../../dist/nodes/lib/view/overlay');
 
 describe('geometry: normalised points and polygons', () => {
   it('accepts points and polygons inside the frame, edges included, and copies them', () => {
-    const src = [[0, 0], [1, 0], [0.5, 1]];
+    const src = [
+      [0, 0],
+      [1, 0],
+      [0.5, 1],
+    ];
     const poly = parseUnitPolygon(src, 'p');
     assert.deepStrictEqual(poly, src);
     assert.notStrictEqual(poly[0], src[0]);
@@ -19,20 +23,63 @@ describe('geometry: normalised points and polygons', () => {
   });
 
   const bad = [
-    ['a two-point polygon', [[0, 0], [1, 1]], /must have at least 3 points/],
+    [
+      'a two-point polygon',
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      /must have at least 3 points/,
+    ],
     ['not a list', 'square', /must have at least 3 points/],
-    ['a point in pixels', [[0, 0], [640, 0], [0, 1]], /\[1\] x = 640 is outside 0\.\.1 \(geometry is normalised to the frame size\)/],
+    [
+      'a point in pixels',
+      [
+        [0, 0],
+        [640, 0],
+        [0, 1],
+      ],
+      /\[1\] x = 640 is outside 0\.\.1 \(geometry is normalised to the frame size\)/,
+    ],
     ['a point that is not a pair', [[0, 0], [1], [0, 1]], /\[1\] must be \[x, y\], got \[1\]/],
-    ['a coordinate that is not a number', [[0, 0], [1, '0'], [0, 1]], /\[1\] y must be a number, got "0"/],
-    ['a flat polygon', [[0, 0], [0.5, 0.5], [1, 1]], /has no area/],
+    [
+      'a coordinate that is not a number',
+      [
+        [0, 0],
+        [1, '0'],
+        [0, 1],
+      ],
+      /\[1\] y must be a number, got "0"/,
+    ],
+    [
+      'a flat polygon',
+      [
+        [0, 0],
+        [0.5, 0.5],
+        [1, 1],
+      ],
+      /has no area/,
+    ],
   ];
   for (const [name, polygon, re] of bad) {
     it(`${name}: the same explanation from every node that stores geometry`, () => {
       assert.throws(() => parseUnitPolygon(polygon, 'p'), re);
-      assert.throws(() => parseGeometry({ zones: [{ name: 'z', polygon }] }), (e) => /^geometry: zones\[0\]\.polygon/.test(e.message) && re.test(e.message));
-      assert.throws(() => parseStations({ zones: [{ name: 's1', polygon }] }), (e) => /^stations: zone "s1" polygon/.test(e.message) && re.test(e.message));
-      assert.throws(() => resolveFilters({ include: [polygon] }), (e) => /^include\[0\]/.test(e.message) && re.test(e.message));
-      assert.throws(() => parseViewGeometry({ zones: [{ name: 'z', polygon }] }), (e) => /zones\[0\]\.polygon/.test(e.message) && re.test(e.message));
+      assert.throws(
+        () => parseGeometry({ zones: [{ name: 'z', polygon }] }),
+        (e) => /^geometry: zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
+      );
+      assert.throws(
+        () => parseStations({ zones: [{ name: 's1', polygon }] }),
+        (e) => /^stations: zone "s1" polygon/.test(e.message) && re.test(e.message),
+      );
+      assert.throws(
+        () => resolveFilters({ include: [polygon] }),
+        (e) => /^include\[0\]/.test(e.message) && re.test(e.message),
+      );
+      assert.throws(
+        () => parseViewGeometry({ zones: [{ name: 'z', polygon }] }),
+        (e) => /zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
+      );
     });
   }
 });

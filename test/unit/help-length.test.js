@@ -13,7 +13,10 @@ const MAX_WORDS = 650;
 
 /** What `sed 's/<[^>]*>//g' file | wc -w` counts: words of the text with the tags taken out. */
 function words(html) {
-  return html.replace(/<[^>]*>/g, '').split(/\s+/).filter(Boolean).length;
+  return html
+    .replace(/<[^>]*>/g, '')
+    .split(/\s+/)
+    .filter(Boolean).length;
 }
 
 /** The help panel of each registered node type, found from package.json as the scorecard does. */
@@ -32,7 +35,12 @@ function panels() {
 function firstParagraph(html) {
   const body = html.replace(/^\s*<script[^>]*>/, '').trimStart();
   const m = /^<p>([\s\S]*?)<\/p>/.exec(body);
-  return m ? m[1].replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim() : null;
+  return m
+    ? m[1]
+        .replace(/<[^>]*>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : null;
 }
 
 /** Sentences in a paragraph: a full stop, ! or ? followed by a space and a capital letter starts another. */

@@ -26,7 +26,16 @@ describe('influx config readers', function () {
     it('takes the defaults for a connection saved with blank fields (or before the options existed)', function () {
       const s = connectionSettings({ version: '1.x', database: 'ev', timeout: '', spoolMaxMB: '', replayRate: '', maxInFlight: '', maxBackoff: '' }, {}, where);
       assert.deepStrictEqual(s, {
-        server: { version: '1.x', host: '127.0.0.1', port: 8086, protocol: 'http', database: 'ev', retentionPolicy: undefined, username: undefined, password: undefined },
+        server: {
+          version: '1.x',
+          host: '127.0.0.1',
+          port: 8086,
+          protocol: 'http',
+          database: 'ev',
+          retentionPolicy: undefined,
+          username: undefined,
+          password: undefined,
+        },
         timeoutMs: 10000,
         tlsVerify: true,
         tlsCaFile: undefined,
@@ -42,8 +51,21 @@ describe('influx config readers', function () {
     it('reads every field, as the dialog (strings) or a flow file (numbers, booleans) gives it', function () {
       const dialog = connectionSettings(
         {
-          version: '1.x', host: ' db.local ', port: '8087', protocol: 'https', database: 'plant a', retentionPolicy: 'week', createDatabase: 'false',
-          tlsVerify: 'false', tlsCaFile: '/etc/ca.pem', timeout: '2.5', spoolDir: 'spool', spoolMaxMB: '0.5', replayRate: '500', maxInFlight: '4', maxBackoff: '30',
+          version: '1.x',
+          host: ' db.local ',
+          port: '8087',
+          protocol: 'https',
+          database: 'plant a',
+          retentionPolicy: 'week',
+          createDatabase: 'false',
+          tlsVerify: 'false',
+          tlsCaFile: '/etc/ca.pem',
+          timeout: '2.5',
+          spoolDir: 'spool',
+          spoolMaxMB: '0.5',
+          replayRate: '500',
+          maxInFlight: '4',
+          maxBackoff: '30',
         },
         { username: 'u', password: 'p' },
         where,
@@ -60,7 +82,21 @@ describe('influx config readers', function () {
         maxInFlight: 4,
         maxBackoffMs: 30000,
       });
-      const flowFile = connectionSettings({ version: '2.x', url: 'https://cloud:8086', org: 'o', bucket: 'b', port: 'not read for 2.x', timeout: 120, spoolDir: '/var/spool/ev', maxInFlight: 16, createDatabase: true }, { token: 't' }, where);
+      const flowFile = connectionSettings(
+        {
+          version: '2.x',
+          url: 'https://cloud:8086',
+          org: 'o',
+          bucket: 'b',
+          port: 'not read for 2.x',
+          timeout: 120,
+          spoolDir: '/var/spool/ev',
+          maxInFlight: 16,
+          createDatabase: true,
+        },
+        { token: 't' },
+        where,
+      );
       assert.deepStrictEqual(flowFile.server, { version: '2.x', url: 'https://cloud:8086', org: 'o', bucket: 'b', token: 't' });
       assert.deepStrictEqual([flowFile.timeoutMs, flowFile.spoolDir, flowFile.maxInFlight, flowFile.createDatabase], [120000, '/var/spool/ev', 16, false]);
     });
@@ -83,7 +119,10 @@ describe('influx config readers', function () {
     ];
     for (const [c, msg] of bad) {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
-        assert.throws(() => connectionSettings({ version: '1.x', database: 'ev', ...c }, {}, where), (e) => e.message === msg);
+        assert.throws(
+          () => connectionSettings({ version: '1.x', database: 'ev', ...c }, {}, where),
+          (e) => e.message === msg,
+        );
       });
     }
 
@@ -95,8 +134,36 @@ describe('influx config readers', function () {
     it('accepts exactly what the dialog accepts (influxdb.html validators)', function () {
       const v = validators('nodes/influxdb/influxdb.html');
       const ctx = { version: '1.x', _: (k) => k };
-      const fields = { port: 'port', timeout: 'timeout', spoolMaxMB: 'spoolMaxMB', replayRate: 'replayRate', maxInFlight: 'maxInFlight', maxBackoff: 'maxBackoff' };
-      const samples = ['0', '0.001', '0.01', '0.5', '1', '1.5', '2', '16', '17', '120', '120.5', '600', '601', '65535', '65536', '1e6', '1e7', '1e9', '-1', 'abc'];
+      const fields = {
+        port: 'port',
+        timeout: 'timeout',
+        spoolMaxMB: 'spoolMaxMB',
+        replayRate: 'replayRate',
+        maxInFlight: 'maxInFlight',
+        maxBackoff: 'maxBackoff',
+      };
+      const samples = [
+        '0',
+        '0.001',
+        '0.01',
+        '0.5',
+        '1',
+        '1.5',
+        '2',
+        '16',
+        '17',
+        '120',
+        '120.5',
+        '600',
+        '601',
+        '65535',
+        '65536',
+        '1e6',
+        '1e7',
+        '1e9',
+        '-1',
+        'abc',
+      ];
       for (const f of Object.keys(fields)) {
         assert.strictEqual(typeof v[f], 'function', `a validator for ${f} in influxdb.html`);
         for (const x of samples) {
@@ -107,7 +174,11 @@ describe('influx config readers', function () {
           } catch {
             runtime = false;
           }
-          assert.strictEqual(runtime, dialog, `${f} = ${x}: the dialog ${dialog ? 'accepts' : 'refuses'} it, the runtime ${runtime ? 'accepts' : 'refuses'} it`);
+          assert.strictEqual(
+            runtime,
+            dialog,
+            `${f} = ${x}: the dialog ${dialog ? 'accepts' : 'refuses'} it, the runtime ${runtime ? 'accepts' : 'refuses'} it`,
+          );
         }
       }
     });
@@ -126,14 +197,17 @@ describe('influx config readers', function () {
     });
 
     it('reads every field', function () {
-      assert.deepStrictEqual(writerSettings({ measurement: ' kpi ', overrideMeasurement: 'true', precision: 'us', integerFields: 'a, b ,c,', batchSize: '50', flushInterval: 20 }), {
-        precision: 'us',
-        measurement: 'kpi',
-        overrideMeasurement: true,
-        integerFields: ['a', 'b', 'c'],
-        batchSize: 50,
-        flushMs: 20,
-      });
+      assert.deepStrictEqual(
+        writerSettings({ measurement: ' kpi ', overrideMeasurement: 'true', precision: 'us', integerFields: 'a, b ,c,', batchSize: '50', flushInterval: 20 }),
+        {
+          precision: 'us',
+          measurement: 'kpi',
+          overrideMeasurement: true,
+          integerFields: ['a', 'b', 'c'],
+          batchSize: 50,
+          flushMs: 20,
+        },
+      );
     });
 
     const bad = [
@@ -146,7 +220,10 @@ describe('influx config readers', function () {
     ];
     for (const [c, msg] of bad) {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
-        assert.throws(() => writerSettings(c), (e) => e.message === msg);
+        assert.throws(
+          () => writerSettings(c),
+          (e) => e.message === msg,
+        );
       });
     }
 
@@ -154,7 +231,10 @@ describe('influx config readers', function () {
       const v = validators('nodes/influx-write/influx-write.html');
       const ctx = { _: (k) => k };
       const samples = ['0', '1', '2.5', '9', '10', '500', '100000', '100001', '600000', '600001', '-1', 'abc'];
-      for (const [f, key] of [['batchSize', 'batchSize'], ['flushInterval', 'flushInterval']]) {
+      for (const [f, key] of [
+        ['batchSize', 'batchSize'],
+        ['flushInterval', 'flushInterval'],
+      ]) {
         assert.strictEqual(typeof v[f], 'function', `a validator for ${f} in influx-write.html`);
         for (const x of samples) {
           const dialog = v[f].call(ctx, x) === true;
@@ -164,7 +244,11 @@ describe('influx config readers', function () {
           } catch {
             runtime = false;
           }
-          assert.strictEqual(runtime, dialog, `${f} = ${x}: the dialog ${dialog ? 'accepts' : 'refuses'} it, the runtime ${runtime ? 'accepts' : 'refuses'} it`);
+          assert.strictEqual(
+            runtime,
+            dialog,
+            `${f} = ${x}: the dialog ${dialog ? 'accepts' : 'refuses'} it, the runtime ${runtime ? 'accepts' : 'refuses'} it`,
+          );
         }
       }
     });

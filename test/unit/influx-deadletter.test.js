@@ -63,7 +63,10 @@ describe('influx dead-letter file', function () {
     fs.appendFileSync(file, JSON.stringify(entry(2)).slice(0, 25)); // torn: no newline
     await dl.append(entry(3));
     const r = await dl.read();
-    assert.deepStrictEqual(r.entries.map((e) => e.body), [entry(1).body, entry(3).body]);
+    assert.deepStrictEqual(
+      r.entries.map((e) => e.body),
+      [entry(1).body, entry(3).body],
+    );
     assert.strictEqual(r.damaged, 1);
   });
 
@@ -73,7 +76,10 @@ describe('influx dead-letter file', function () {
     for (let i = 0; i < 20; i++) if (await dl.append(entry(i))) kept++;
     assert.ok(kept > 0 && kept < 20, `${kept} kept`);
     assert.ok(fs.statSync(file).size <= 1024);
-    assert.deepStrictEqual((await dl.read()).entries.map((e) => e.time), Array.from({ length: kept }, (_, i) => entry(i).time));
+    assert.deepStrictEqual(
+      (await dl.read()).entries.map((e) => e.time),
+      Array.from({ length: kept }, (_, i) => entry(i).time),
+    );
   });
 
   it('replay: entries sent leave the file, refused ones stay, a throw stops there; damaged lines stay', async function () {
@@ -88,9 +94,15 @@ describe('influx dead-letter file', function () {
       return true;
     });
     assert.deepStrictEqual(r, { batches: 2, points: 4, left: 4, error: 'server away' });
-    assert.deepStrictEqual(seen, [0, 1, 2, 3].map((i) => entry(i).time));
+    assert.deepStrictEqual(
+      seen,
+      [0, 1, 2, 3].map((i) => entry(i).time),
+    );
     const left = await dl.read();
-    assert.deepStrictEqual(left.entries.map((e) => e.time), [1, 3, 4].map((i) => entry(i).time));
+    assert.deepStrictEqual(
+      left.entries.map((e) => e.time),
+      [1, 3, 4].map((i) => entry(i).time),
+    );
     assert.strictEqual(left.damaged, 1);
     assert.ok(!fs.existsSync(file + '.tmp'));
   });
@@ -121,7 +133,10 @@ describe('influx dead-letter file', function () {
         [entry(1).body, 'ms'],
         [entry(3).body, 'us'],
       ]);
-      assert.deepStrictEqual((await dl.read()).entries.map((e) => e.body), ['m v=bad 1']);
+      assert.deepStrictEqual(
+        (await dl.read()).entries.map((e) => e.body),
+        ['m v=bad 1'],
+      );
       assert.match(log[1], /entry 2: 2 points refused again, kept: 400: field type conflict/);
     });
 
@@ -132,7 +147,10 @@ describe('influx dead-letter file', function () {
       const t = fakeServer();
       const r = await sendDeadLetter(dl, t, { maxLines: 3 });
       assert.strictEqual(r.batches, 1);
-      assert.deepStrictEqual(t.written.map(([b]) => b.split('\n').length), [3, 3, 1]);
+      assert.deepStrictEqual(
+        t.written.map(([b]) => b.split('\n').length),
+        [3, 3, 1],
+      );
       assert.strictEqual(t.written.map(([b]) => b).join('\n'), body);
     });
 

@@ -39,7 +39,10 @@ function scriptedTransport() {
     async write(body, precision, signal) {
       t.attempts++;
       if (t.hold) {
-        await Promise.race([t.hold, new Promise((_, rej) => signal.addEventListener('abort', () => rej(new TransportError('server unreachable: aborted', 'retry'))))]);
+        await Promise.race([
+          t.hold,
+          new Promise((_, rej) => signal.addEventListener('abort', () => rej(new TransportError('server unreachable: aborted', 'retry')))),
+        ]);
       }
       if (t.mode === 'down') throw new TransportError('server unreachable: ECONNREFUSED', 'retry');
       if (t.mode === 500) throw new TransportError('500: internal', 'retry', 500);
@@ -95,7 +98,7 @@ describe('influx forwarder (store and forward)', function () {
       backoff: { initialMs: 100, maxMs: 400, factor: 2, jitter: 0.2 },
       replayPointsPerSec: 1000,
       ...opts,
-      onState: (s, d) => events.push(s),
+      onState: (s) => events.push(s),
       onReplayRejected: (rec, err) => rejectedOnReplay.push([rec.body, err.status]),
     });
     return { timers, events, rejectedOnReplay };
@@ -135,7 +138,10 @@ describe('influx forwarder (store and forward)', function () {
       t.mode = 'ok';
       t.pingOk = true;
       await until(() => fwd.stats().spool.backlog === 0, 'replayed');
-      assert.deepStrictEqual(t.written, [1, 2, 3, 4, 5].map((i) => `m v=${i} ${i}`));
+      assert.deepStrictEqual(
+        t.written,
+        [1, 2, 3, 4, 5].map((i) => `m v=${i} ${i}`),
+      );
       assert.strictEqual(fwd.stats().replayedPoints, 50);
       assert.deepStrictEqual(events.slice(-2), ['down', 'up']);
     });
@@ -155,7 +161,11 @@ describe('influx forwarder (store and forward)', function () {
     await until(() => fwd.stats().spool.backlog === 0, 'replayed');
     await sleep(20); // the pause after the last batch is scheduled right after its ack
     // The probe writes the first batch (to learn whether the server takes writes); the replay paces the rest.
-    assert.deepStrictEqual(timers.delays.filter((d) => d < 1000), [100, 100], '50 points at 500/s = 100 ms per batch');
+    assert.deepStrictEqual(
+      timers.delays.filter((d) => d < 1000),
+      [100, 100],
+      '50 points at 500/s = 100 ms per batch',
+    );
   });
 
   it('rejects a 4xx batch without spooling or retrying it', async function () {
@@ -272,7 +282,10 @@ describe('influx forwarder (store and forward)', function () {
       assert.strictEqual(fwd.stats().spool.backlog, 40, 'nothing discarded');
       t.mode = 'ok'; // the token is fixed
       await until(() => fwd.stats().spool.backlog === 0, 'replayed');
-      writtenOnce(t, [1, 2, 3, 4].map((i) => `m v=${i} ${i}`));
+      writtenOnce(
+        t,
+        [1, 2, 3, 4].map((i) => `m v=${i} ${i}`),
+      );
       assert.strictEqual(fwd.stats().state, 'up');
       assert.strictEqual(fwd.stats().lastHint, '');
     });
@@ -306,7 +319,10 @@ describe('influx forwarder (store and forward)', function () {
     assert.strictEqual(fwd.stats().spool.backlog, 30, 'a 404 never discards the spool');
     t.dbExists = true; // someone ran CREATE DATABASE
     await until(() => fwd.stats().spool.backlog === 0, 'replayed');
-    writtenOnce(t, [1, 2, 3].map((i) => `m v=${i} ${i}`));
+    writtenOnce(
+      t,
+      [1, 2, 3].map((i) => `m v=${i} ${i}`),
+    );
   });
 
   it('holds the spool when creating the missing database is refused, and says so', async function () {
@@ -359,7 +375,10 @@ describe('influx forwarder (store and forward)', function () {
       t.mode = 400;
       t.pingOk = true;
       await until(() => rejectedOnReplay.length === 2, 'both refused on replay');
-      assert.deepStrictEqual((await entries()).map((e) => e.body), ['m v=1 1', 'm v=2 2']);
+      assert.deepStrictEqual(
+        (await entries()).map((e) => e.body),
+        ['m v=1 1', 'm v=2 2'],
+      );
       assert.strictEqual(fwd.stats().spool.backlog, 0);
     });
 

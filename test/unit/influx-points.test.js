@@ -49,19 +49,67 @@ describe('influx point normalisation (payload shapes)', function () {
     ['an integer string', '42i', { measurement: 'm' }, [`m value=42i ${T0 + 999}`]],
     ['a fields object with time', { a: 1, b: 'x', time: T0 }, { measurement: 'm' }, [`m a=1,b="x" ${T0}`]],
     ['[fields, tags]', [{ a: 1 }, { z: 'q', c: 2 }], { measurement: 'm' }, [`m,c=2,z=q a=1 ${T0 + 999}`]],
-    ['an array of [fields, tags]', [[{ a: 1, time: T0 }, { t: 'x' }], [{ a: 2, time: T0 + 1 }, { t: 'y' }]], { measurement: 'm' }, [`m,t=x a=1 ${T0}`, `m,t=y a=2 ${T0 + 1}`]],
+    [
+      'an array of [fields, tags]',
+      [
+        [{ a: 1, time: T0 }, { t: 'x' }],
+        [{ a: 2, time: T0 + 1 }, { t: 'y' }],
+      ],
+      { measurement: 'm' },
+      [`m,t=x a=1 ${T0}`, `m,t=y a=2 ${T0 + 1}`],
+    ],
     // Two plain objects are [fields, tags] (node-red-contrib-influxdb's reading); other lengths are points.
-    ['an array of fields objects', [{ a: 1, time: T0 }, { a: 2, time: T0 + 1 }, { a: 3, time: T0 + 2 }], { measurement: 'm' }, [`m a=1 ${T0}`, `m a=2 ${T0 + 1}`, `m a=3 ${T0 + 2}`]],
-    ['a batch array', [{ measurement: 'p', tags: { k: 'v' }, fields: { a: 1 }, timestamp: T0 }, { measurement: 'q', fields: { b: false }, timestamp: new Date(T0 + 5) }], {}, [`p,k=v a=1 ${T0}`, `q b=false ${T0 + 5}`]],
+    [
+      'an array of fields objects',
+      [
+        { a: 1, time: T0 },
+        { a: 2, time: T0 + 1 },
+        { a: 3, time: T0 + 2 },
+      ],
+      { measurement: 'm' },
+      [`m a=1 ${T0}`, `m a=2 ${T0 + 1}`, `m a=3 ${T0 + 2}`],
+    ],
+    [
+      'a batch array',
+      [
+        { measurement: 'p', tags: { k: 'v' }, fields: { a: 1 }, timestamp: T0 },
+        { measurement: 'q', fields: { b: false }, timestamp: new Date(T0 + 5) },
+      ],
+      {},
+      [`p,k=v a=1 ${T0}`, `q b=false ${T0 + 5}`],
+    ],
     ['one batch point', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, {}, [`p a=1 ${T0}`]],
-    ['a batch point, measurement overridden', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, { measurement: 'o', overrideMeasurement: true }, [`o a=1 ${T0}`]],
+    [
+      'a batch point, measurement overridden',
+      { measurement: 'p', fields: { a: 1 }, timestamp: T0 },
+      { measurement: 'o', overrideMeasurement: true },
+      [`o a=1 ${T0}`],
+    ],
     ['a batch point, override off', { measurement: 'p', fields: { a: 1 }, timestamp: T0 }, { measurement: 'o' }, [`p a=1 ${T0}`]],
     ['a bigint field', { n: 1234567890123456789n, time: T0 }, { measurement: 'm' }, [`m n=1234567890123456789i ${T0}`]],
-    ['int64 extremes as strings', { a: '-9223372036854775808i', b: '9223372036854775807i', time: T0 }, { measurement: 'm' }, [`m a=-9223372036854775808i,b=9223372036854775807i ${T0}`]],
+    [
+      'int64 extremes as strings',
+      { a: '-9223372036854775808i', b: '9223372036854775807i', time: T0 },
+      { measurement: 'm' },
+      [`m a=-9223372036854775808i,b=9223372036854775807i ${T0}`],
+    ],
     ['an integer-listed field', { n: 7, f: 7, time: T0 }, { measurement: 'm', integerFields: new Set(['n']) }, [`m n=7i,f=7 ${T0}`]],
     ['null fields skipped', { a: null, b: 1, time: T0 }, { measurement: 'm' }, [`m b=1 ${T0}`]],
-    ['empty tag values skipped', [{ a: 1, time: T0 }, { t: '', u: null, v: 'x' }], { measurement: 'm' }, [`m,v=x a=1 ${T0}`]],
-    ['default tags, the point wins', [{ a: 1, time: T0 }, { site: 'own' }], { measurement: 'm', defaultTags: { site: 'd', gw: 'g1' } }, [`m,gw=g1,site=own a=1 ${T0}`]],
+    [
+      'empty tag values skipped',
+      [
+        { a: 1, time: T0 },
+        { t: '', u: null, v: 'x' },
+      ],
+      { measurement: 'm' },
+      [`m,v=x a=1 ${T0}`],
+    ],
+    [
+      'default tags, the point wins',
+      [{ a: 1, time: T0 }, { site: 'own' }],
+      { measurement: 'm', defaultTags: { site: 'd', gw: 'g1' } },
+      [`m,gw=g1,site=own a=1 ${T0}`],
+    ],
     ['an ISO time string', { a: 1, time: '2026-01-01T00:00:00.002Z' }, { measurement: 'm' }, [`m a=1 ${T0 + 2}`]],
     ['an integer time string is in the precision', { a: 1, time: '1767225600000000123' }, { measurement: 'm', precision: 'ns' }, ['m a=1 1767225600000000123']],
   ];
@@ -210,7 +258,10 @@ describe('influx time stamps for points without a time (one each, strictly incre
   for (const [precision, arrivals, want] of table) {
     it(`${precision}: arrivals ${arrivals.map((a) => +(a - T0).toFixed(4)).join(', ')} (ms after T0) → ${want.map((w) => String(w).slice(-4)).join(', ')}`, function () {
       const c = new StampClock(precision);
-      assert.deepStrictEqual(arrivals.map((a) => c.next(a)), want.map(String));
+      assert.deepStrictEqual(
+        arrivals.map((a) => c.next(a)),
+        want.map(String),
+      );
     });
   }
 
@@ -228,7 +279,10 @@ describe('influx time stamps for points without a time (one each, strictly incre
     const r = lines(payload, { clock: c });
     assert.deepStrictEqual(r.errors, []);
     const stamps = r.lines.map((l) => l.split(' ')[2]);
-    assert.deepStrictEqual(stamps, Array.from({ length: 10 }, (_, i) => String(T0 + 999 + i)));
+    assert.deepStrictEqual(
+      stamps,
+      Array.from({ length: 10 }, (_, i) => String(T0 + 999 + i)),
+    );
   });
 
   it('continues across messages, and leaves points that carry a time alone', function () {
@@ -240,7 +294,13 @@ describe('influx time stamps for points without a time (one each, strictly incre
 
   it('a bad point spends no stamp', function () {
     const c = new StampClock('ms');
-    const r = lines([{ measurement: 'm', fields: { v: NaN } }, { measurement: 'm', fields: { v: 1 } }], { clock: c });
+    const r = lines(
+      [
+        { measurement: 'm', fields: { v: NaN } },
+        { measurement: 'm', fields: { v: 1 } },
+      ],
+      { clock: c },
+    );
     assert.deepStrictEqual(r.lines, [`m v=1 ${T0 + 999}`]);
   });
 

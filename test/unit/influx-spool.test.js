@@ -52,7 +52,11 @@ function faultyFs() {
 const { Batcher } = require('../../dist/nodes/lib/influx/batcher.js');
 const { backoffOptions, backoffDelay, classifyStatus } = require('../../dist/nodes/lib/influx/retry.js');
 
-const segs = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.evs')).sort();
+const segs = (dir) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.evs'))
+    .sort();
 const body = (i, n = 3) => Array.from({ length: n }, (_, k) => `m seq=${i * n + k}i ${1000 + i * n + k}`).join('\n');
 
 async function drain(spool) {
@@ -83,10 +87,13 @@ describe('influx spool', function () {
     const b = encodeRecord('m v=2 2\nm v=3 3', 2, 'ns', 'n/2');
     const whole = Buffer.concat([a, b]);
     const r = decodeRecords(whole, 7);
-    assert.deepStrictEqual(r.records.map((x) => [x.body, x.points, x.precision, x.owner, x.seq]), [
-      ['m v=1 1', 1, 'ms', 'node.1', 7],
-      ['m v=2 2\nm v=3 3', 2, 'ns', 'n_2', 7],
-    ]);
+    assert.deepStrictEqual(
+      r.records.map((x) => [x.body, x.points, x.precision, x.owner, x.seq]),
+      [
+        ['m v=1 1', 1, 'ms', 'node.1', 7],
+        ['m v=2 2\nm v=3 3', 2, 'ns', 'n_2', 7],
+      ],
+    );
     assert.strictEqual(r.validEnd, whole.length);
     for (const cut of [a.length + 3, whole.length - 1]) {
       const t = decodeRecords(whole.subarray(0, cut), 7);
@@ -104,7 +111,10 @@ describe('influx spool', function () {
     for (let i = 0; i < 10; i++) await s.append(body(i), 3, 'ms', 'w');
     assert.ok(segs(dir).length > 2, 'several segments');
     assert.deepStrictEqual(s.stats().backlog, 30);
-    assert.deepStrictEqual(await drain(s), Array.from({ length: 10 }, (_, i) => body(i)));
+    assert.deepStrictEqual(
+      await drain(s),
+      Array.from({ length: 10 }, (_, i) => body(i)),
+    );
     assert.deepStrictEqual(segs(dir), []);
     assert.strictEqual(s.stats().backlog, 0);
     await s.append(body(10), 3, 'ms', 'w'); // usable after being emptied
@@ -122,7 +132,10 @@ describe('influx spool', function () {
     await t.open();
     assert.strictEqual(t.stats().backlog, 12);
     await t.append(body(6), 3, 'ms', 'w');
-    assert.deepStrictEqual(await drain(t), [2, 3, 4, 5, 6].map((i) => body(i)));
+    assert.deepStrictEqual(
+      await drain(t),
+      [2, 3, 4, 5, 6].map((i) => body(i)),
+    );
     await t.close();
   });
 
@@ -137,7 +150,10 @@ describe('influx spool', function () {
     const t = new Spool({ dir });
     await t.open();
     assert.strictEqual(fs.statSync(file).size, size);
-    assert.deepStrictEqual(await drain(t), [0, 1, 2].map((i) => body(i)));
+    assert.deepStrictEqual(
+      await drain(t),
+      [0, 1, 2].map((i) => body(i)),
+    );
     await t.close();
   });
 
@@ -155,7 +171,10 @@ describe('influx spool', function () {
     const left = await drain(s);
     const first = n - left.length;
     assert.strictEqual(first * 3, dropped, 'the missing ones are the oldest');
-    assert.deepStrictEqual(left, Array.from({ length: left.length }, (_, k) => body(first + k)));
+    assert.deepStrictEqual(
+      left,
+      Array.from({ length: left.length }, (_, k) => body(first + k)),
+    );
     await s.close();
     const t = new Spool({ dir, maxBytes: 4096, segmentBytes: 512 });
     await t.open();
@@ -203,7 +222,10 @@ describe('influx spool', function () {
         for (let i = 0; i < 3; i++) await s.append(body(i), 3, 'ms', 'w');
         const size = fs.statSync(path.join(dir, segs(dir)[0])).size;
         faults.write = [...writes];
-        const err = await s.append(body(3), 3, 'ms', 'w').then(() => null, (e) => e);
+        const err = await s.append(body(3), 3, 'ms', 'w').then(
+          () => null,
+          (e) => e,
+        );
         assert.ok(err instanceof SpoolWriteError, `got ${err}`);
         assert.match(err.message, /3 points not spooled/);
         assert.strictEqual(fs.statSync(path.join(dir, segs(dir)[0])).size, size, 'cut back to the last whole record');
@@ -212,7 +234,10 @@ describe('influx spool', function () {
         await s.close();
         const t = new Spool({ dir });
         assert.deepStrictEqual(await t.open(), [], 'nothing damaged on open');
-        assert.deepStrictEqual(await drain(t), [0, 1, 2, 4, 5].map((i) => body(i)));
+        assert.deepStrictEqual(
+          await drain(t),
+          [0, 1, 2, 4, 5].map((i) => body(i)),
+        );
         assert.strictEqual(t.stats().corrupt, 0);
         await t.close();
       });
@@ -306,7 +331,10 @@ describe('influx spool', function () {
       it(`${name}: skipped and counted (${lost} points), the records after it kept`, async function () {
         const { buf, recs } = segment(damage);
         const r = scanRecords(buf, 1);
-        assert.deepStrictEqual(r.records.map((x) => x.body), [body(0), body(1), body(2)]);
+        assert.deepStrictEqual(
+          r.records.map((x) => x.body),
+          [body(0), body(1), body(2)],
+        );
         assert.deepStrictEqual(r.skipped, [{ offset: recs[0].length, end: recs[0].length + damage.length, points: lost }]);
         assert.strictEqual(r.validEnd, buf.length);
         fs.writeFileSync(path.join(dir, 'seg-000000000001.evs'), buf);
@@ -349,7 +377,10 @@ describe('influx spool', function () {
       fs.writeFileSync(file, b);
       assert.deepStrictEqual(await drain(s), [body(0), body(2)]);
       assert.strictEqual(s.stats().corrupt, 3);
-      assert.deepStrictEqual(damaged.map((d) => [d.offset, d.points]), [[second, 3]]);
+      assert.deepStrictEqual(
+        damaged.map((d) => [d.offset, d.points]),
+        [[second, 3]],
+      );
       await s.close();
     });
   });

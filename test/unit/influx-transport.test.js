@@ -34,7 +34,17 @@ describe('influx transports (scripted server)', function () {
   });
 
   const transports = {
-    '1.x': () => new Influx1Transport({ host: '127.0.0.1', port, protocol: 'http', database: 'db one', retentionPolicy: 'rp', username: 'u', password: 'p', timeoutMs: 2000 }),
+    '1.x': () =>
+      new Influx1Transport({
+        host: '127.0.0.1',
+        port,
+        protocol: 'http',
+        database: 'db one',
+        retentionPolicy: 'rp',
+        username: 'u',
+        password: 'p',
+        timeoutMs: 2000,
+      }),
     '2.x': () => new Influx2Transport({ url: `http://127.0.0.1:${port}`, org: 'plant', bucket: 'vision', token: 'tok', timeoutMs: 2000 }),
   };
 
@@ -45,12 +55,24 @@ describe('influx transports (scripted server)', function () {
     [500, '{"error":"engine: cache full"}', ['retry', 500, /500|Internal Server Error/, /^db unavailable: Internal Server Error$/, /^db error 500$/]],
     [503, '', ['retry', 503, /503|Service Unavailable/, /^db unavailable/, /^db error 503$/]],
     [429, '{"message":"slow down"}', ['retry', 429, /slow down/, /^db answered 429$/, /^db answered 429$/]],
-    [400, '{"error":"unable to parse \'m v=\': missing field value"}', ['reject', 400, /^400: unable to parse 'm v=': missing field value$/, /^400 refused: bad data$/, /^400 refused: bad data$/]],
+    [
+      400,
+      '{"error":"unable to parse \'m v=\': missing field value"}',
+      ['reject', 400, /^400: unable to parse 'm v=': missing field value$/, /^400 refused: bad data$/, /^400 refused: bad data$/],
+    ],
     [422, '{"message":"partial write: field type conflict"}', ['reject', 422, /field type conflict/, /bad data/, /bad data/]],
     [413, '{"error":"Request Entity Too Large"}', ['reject', 413, /Too Large/, /bad data/, /bad data/]],
     // Held, not refused: the fix is a token, a database, a URL; the hint says which.
-    [404, '{"error":"database not found: \\"x\\""}', ['retry', 404, /^404: database not found/, /^db "db one" missing: create it$/, /^404 not found: check the URL$/, ['database', undefined]]],
-    [404, '{"code":"not found","message":"bucket \\"vision\\" not found"}', ['retry', 404, /^404: bucket/, /^404 not found: check the URL$/, /^bucket "vision" missing: create it$/, [undefined, 'bucket']]],
+    [
+      404,
+      '{"error":"database not found: \\"x\\""}',
+      ['retry', 404, /^404: database not found/, /^db "db one" missing: create it$/, /^404 not found: check the URL$/, ['database', undefined]],
+    ],
+    [
+      404,
+      '{"code":"not found","message":"bucket \\"vision\\" not found"}',
+      ['retry', 404, /^404: bucket/, /^404 not found: check the URL$/, /^bucket "vision" missing: create it$/, [undefined, 'bucket']],
+    ],
     [401, '{"message":"unauthorized access"}', ['retry', 401, /^401: /, /^401 unauthorized: check user\/password$/, /^401 unauthorized: check the token$/]],
     [403, '{"error":"not authorized to write"}', ['retry', 403, /^403: /, /^403 forbidden: check user rights$/, /^403 forbidden: check token rights$/]],
   ];
@@ -80,7 +102,10 @@ describe('influx transports (scripted server)', function () {
 
     it(`${version}: an unreachable server is worth a retry, and the ping says so`, async function () {
       const dead = await freePort();
-      const t = version === '1.x' ? new Influx1Transport({ host: '127.0.0.1', port: dead, protocol: 'http', database: 'x' }) : new Influx2Transport({ url: `http://127.0.0.1:${dead}`, org: 'o', bucket: 'b' });
+      const t =
+        version === '1.x'
+          ? new Influx1Transport({ host: '127.0.0.1', port: dead, protocol: 'http', database: 'x' })
+          : new Influx2Transport({ url: `http://127.0.0.1:${dead}`, org: 'o', bucket: 'b' });
       const err = await t.write('m v=1 1', 'ms').then(
         () => null,
         (e) => e,
@@ -111,7 +136,12 @@ describe('influx transports (scripted server)', function () {
     assert.deepStrictEqual([seen[0].method, u.pathname, u.searchParams.get('q')], ['POST', '/query', 'CREATE DATABASE "db one"']);
     assert.strictEqual(seen[0].auth, 'Basic ' + Buffer.from('u:p').toString('base64'));
     answer = () => [403, '{"error":"requires admin privilege"}'];
-    const err = await transports['1.x']().createDatabase().then(() => null, (e) => e);
+    const err = await transports['1.x']()
+      .createDatabase()
+      .then(
+        () => null,
+        (e) => e,
+      );
     assert.deepStrictEqual([err.kind, err.status, err.message], ['retry', 403, '403: requires admin privilege']);
     answer = () => [200, '{"results":[{"statement_id":0,"error":"boom"}]}'];
     await assert.rejects(transports['1.x']().createDatabase(), /CREATE DATABASE "db one": boom/);
@@ -133,7 +163,10 @@ describe('influx transports (scripted server)', function () {
     answer = (req) => (req.url.startsWith('/ping') ? [204, '', { 'x-influxdb-version': '1.6.7' }] : [200, '{"status":"pass"}']);
     assert.deepStrictEqual(await transports['1.x']().ping(1000), { ok: true, version: '1.6.7' });
     assert.deepStrictEqual(await transports['2.x']().ping(1000), { ok: true });
-    assert.deepStrictEqual(seen.map((s) => s.url.split('?')[0]), ['/ping', '/health']);
+    assert.deepStrictEqual(
+      seen.map((s) => s.url.split('?')[0]),
+      ['/ping', '/health'],
+    );
     answer = () => [503, '{"status":"fail"}'];
     assert.strictEqual((await transports['2.x']().ping(1000)).ok, false);
   });

@@ -125,7 +125,14 @@ describe('influx writer (engine)', function () {
       });
     }
     it('defaults what is not given', function () {
-      assert.deepStrictEqual(resolveWriterSettings({}), { precision: 'ms', measurement: '', overrideMeasurement: false, integerFields: [], batchSize: 1000, flushMs: 1000 });
+      assert.deepStrictEqual(resolveWriterSettings({}), {
+        precision: 'ms',
+        measurement: '',
+        overrideMeasurement: false,
+        integerFields: [],
+        batchSize: 1000,
+        flushMs: 1000,
+      });
     });
   });
 
@@ -146,12 +153,22 @@ describe('influx writer (engine)', function () {
       assert.strictEqual(link.batches[0].points, 6);
       assert.strictEqual(link.batches[0].owner, 'w1');
       assert.strictEqual(link.batches[0].precision, 'ms');
-      assert.deepStrictEqual(link.batches[0].body.split('\n'), [0, 1, 2, 3, 4, 5].map((i) => `m v=${i} ${T0 + i}`));
+      assert.deepStrictEqual(
+        link.batches[0].body.split('\n'),
+        [0, 1, 2, 3, 4, 5].map((i) => `m v=${i} ${T0 + i}`),
+      );
       await ticks();
-      assert.deepStrictEqual(s.map((f) => f.calls.length), [0, 0, 0], 'nothing settled before the batch is durable');
+      assert.deepStrictEqual(
+        s.map((f) => f.calls.length),
+        [0, 0, 0],
+        'nothing settled before the batch is durable',
+      );
       release.fn();
       await until(() => s.every((f) => f.calls.length === 1), 'all three settled');
-      assert.deepStrictEqual(s.map((f) => f.calls[0]), [undefined, undefined, undefined]);
+      assert.deepStrictEqual(
+        s.map((f) => f.calls[0]),
+        [undefined, undefined, undefined],
+      );
     });
 
     it('flushes a batch that does not fill up after flushMs, started by its first message', async function () {
@@ -194,7 +211,10 @@ describe('influx writer (engine)', function () {
       it(`gives each point without a time its own stamp, strictly increasing (${precision})`, async function () {
         const { writer, link, timers } = make({ precision, measurement: 'm', batchSize: 100 });
         // Batch points without a time (two plain field objects would be read as [fields, tags]).
-        const noTime = (a, b) => [{ measurement: 'm', fields: { v: a } }, { measurement: 'm', fields: { v: b } }];
+        const noTime = (a, b) => [
+          { measurement: 'm', fields: { v: a } },
+          { measurement: 'm', fields: { v: b } },
+        ];
         writer.add(noTime(1, 2), undefined, arrivals[0], settles());
         writer.add(noTime(3, 4), undefined, arrivals[1], settles());
         timers.fire();
@@ -330,13 +350,27 @@ describe('influx writer (engine)', function () {
       writer.add(pts(0, 1), undefined, T0, s[0]);
       writer.add(pts(1, 1), undefined, T0, s[1]);
       await until(() => s.every((x) => x.calls.length === 1), 'settled');
-      assert.deepStrictEqual(s.map((x) => x.calls[0]), [undefined, undefined], 'refused points are kept, not lost: the messages complete');
+      assert.deepStrictEqual(
+        s.map((x) => x.calls[0]),
+        [undefined, undefined],
+        'refused points are kept, not lost: the messages complete',
+      );
       assert.strictEqual(heard.refused.length, 1);
       const r = heard.refused[0];
-      assert.deepStrictEqual([r.lines, r.points, r.status, r.message, r.replay, r.fate.kept], [[`m v=0 ${T0}`, `m v=1 ${T0 + 1}`], 2, 400, '400: partial write: field type conflict', false, true]);
+      assert.deepStrictEqual(
+        [r.lines, r.points, r.status, r.message, r.replay, r.fate.kept],
+        [[`m v=0 ${T0}`, `m v=1 ${T0 + 1}`], 2, 400, '400: partial write: field type conflict', false, true],
+      );
       assert.deepStrictEqual(heard.batches, [], 'no report on output 1 for a refused batch');
-      const kept = fs.readFileSync(path.join(dir, 'deadletter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      assert.deepStrictEqual(kept.map((e) => [e.owner, e.points, e.body]), [['w1', 2, `m v=0 ${T0}\nm v=1 ${T0 + 1}`]]);
+      const kept = fs
+        .readFileSync(path.join(dir, 'deadletter.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.deepStrictEqual(
+        kept.map((e) => [e.owner, e.points, e.body]),
+        [['w1', 2, `m v=0 ${T0}\nm v=1 ${T0 + 1}`]],
+      );
       assert.deepStrictEqual(writer.status(), { state: 'error', text: 'refused: 400: partial write: field type conflict' });
       // Written again once fixed: the refusal is no longer the status.
       t.mode = 'ok';
@@ -386,9 +420,15 @@ describe('influx writer (engine)', function () {
       const f = await forwarder(transport('ok'));
       const { writer, heard } = make({}, f);
       await until(() => writer.status() !== null, 'the link');
-      writer.replayRejected({ body: 'a v=1 1\na v=2 2', points: 2, owner: 'w1' }, new TransportError('400: bad', 'reject', 400), { kept: false, notKept: 'no dead-letter file' });
+      writer.replayRejected({ body: 'a v=1 1\na v=2 2', points: 2, owner: 'w1' }, new TransportError('400: bad', 'reject', 400), {
+        kept: false,
+        notKept: 'no dead-letter file',
+      });
       assert.strictEqual(heard.refused.length, 1);
-      assert.deepStrictEqual([heard.refused[0].lines, heard.refused[0].replay, heard.refused[0].fate.notKept], [['a v=1 1', 'a v=2 2'], true, 'no dead-letter file']);
+      assert.deepStrictEqual(
+        [heard.refused[0].lines, heard.refused[0].replay, heard.refused[0].fate.notKept],
+        [['a v=1 1', 'a v=2 2'], true, 'no dead-letter file'],
+      );
     });
   });
 
@@ -400,7 +440,10 @@ describe('influx writer (engine)', function () {
       timers.fire();
       await until(() => s.calls.length === 1, 'failed');
       assert.strictEqual(s.calls[0].message, 'no usable InfluxDB connection: no InfluxDB connection configured');
-      assert.deepStrictEqual(heard.failed.map(([e, text]) => [e.message, text]), [[s.calls[0].message, s.calls[0].message]]);
+      assert.deepStrictEqual(
+        heard.failed.map(([e, text]) => [e.message, text]),
+        [[s.calls[0].message, s.calls[0].message]],
+      );
       await assert.rejects(writer.requeueDeadLetter(), /no usable InfluxDB connection: no InfluxDB connection configured/);
       assert.strictEqual(writer.status(), null, 'no figures without a link');
     });
@@ -436,7 +479,11 @@ describe('influx writer (engine)', function () {
       ['running at a rate', { writtenPoints: 1500, replayedPoints: 200 }, { state: 'running', text: '1.7k pt/s' }],
       ['a backlog and dropped points', { backlog: 12345, dropped: 3, corrupt: 2 }, { state: 'running', text: '0 pt/s · backlog 12k · dropped 5' }],
       ['connecting', { state: 'connecting', backlog: 10 }, { state: 'connecting', text: 'connecting · backlog 10' }],
-      ['down, with the hint and the exact backlog', { state: 'down', lastHint: 'db unreachable', backlog: 1234567 }, { state: 'error', text: 'db unreachable — 1 234 567 points held' }],
+      [
+        'down, with the hint and the exact backlog',
+        { state: 'down', lastHint: 'db unreachable', backlog: 1234567 },
+        { state: 'error', text: 'db unreachable — 1 234 567 points held' },
+      ],
       ['down, no hint', { state: 'down' }, { state: 'error', text: 'db down — 0 points held' }],
     ];
     for (const [what, figures, want] of cases) {

@@ -10,10 +10,21 @@ const read = (rel) => parseMot(fs.readFileSync(asset(rel), 'utf8'), rel);
 
 // csv column → our metric name
 const COLS = {
-  idf1: 'idf1', idp: 'idp', idr: 'idr', recall: 'recall', precision: 'precision',
-  num_unique_objects: 'numUniqueObjects', mostly_tracked: 'mostlyTracked', partially_tracked: 'partiallyTracked',
-  mostly_lost: 'mostlyLost', num_false_positives: 'numFalsePositives', num_misses: 'numMisses',
-  num_switches: 'numSwitches', num_fragmentations: 'numFragmentations', mota: 'mota', motp: 'motp',
+  idf1: 'idf1',
+  idp: 'idp',
+  idr: 'idr',
+  recall: 'recall',
+  precision: 'precision',
+  num_unique_objects: 'numUniqueObjects',
+  mostly_tracked: 'mostlyTracked',
+  partially_tracked: 'partiallyTracked',
+  mostly_lost: 'mostlyLost',
+  num_false_positives: 'numFalsePositives',
+  num_misses: 'numMisses',
+  num_switches: 'numSwitches',
+  num_fragmentations: 'numFragmentations',
+  mota: 'mota',
+  motp: 'motp',
 };
 
 function readCsv(rel) {
@@ -42,9 +53,19 @@ describe('mot/evaluate', () => {
     for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
       const c = accumulate(read(`mot15/${seq}/gt/gt.txt`), read(`mot15-reference/pymotmetrics-test/${seq}.test.txt`));
       counts.push(c);
-      compare(seq, metricsFrom(c), want.find((r) => r.name === seq), 6);
+      compare(
+        seq,
+        metricsFrom(c),
+        want.find((r) => r.name === seq),
+        6,
+      );
     }
-    compare('OVERALL', metricsFrom(sumCounts(counts)), want.find((r) => r.name === 'OVERALL'), 6);
+    compare(
+      'OVERALL',
+      metricsFrom(sumCounts(counts)),
+      want.find((r) => r.name === 'OVERALL'),
+      6,
+    );
   });
 
   it('reproduces the shared SORT summary (sort-summary.csv) on all six sequences, every column', () => {

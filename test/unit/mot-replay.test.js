@@ -48,7 +48,15 @@ function trackAndScore(out) {
   const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
   assert.ok(lines.length > 100);
   for (const l of lines) assert.match(l, /^\d+,\d+,(-?[\d.]+,){4}[\d.]+,-1,-1,-1$/);
-  const json = JSON.parse(execFileSync(process.execPath, [bin, 'mot-eval', '--gt', asset('mot15/TUD-Campus/gt/gt.txt'), '--res', out, '--json'], { encoding: 'utf8' }));
+  const json = JSON.parse(
+    execFileSync(process.execPath, [bin, 'mot-eval', '--gt', asset('mot15/TUD-Campus/gt/gt.txt'), '--res', out, '--json'], { encoding: 'utf8' }),
+  );
   assert.ok(json.mota > 0.5 && json.idf1 > 0.5, JSON.stringify(json));
-  assert.throws(() => execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out, '--params', '{"minHit":3}'], { stdio: 'pipe' }), /unknown tracker option "minHit"/);
+  assert.throws(
+    () =>
+      execFileSync(process.execPath, [bin, 'track', '--det', asset('mot15/TUD-Campus/det/det.txt'), '--out', out, '--params', '{"minHit":3}'], {
+        stdio: 'pipe',
+      }),
+    /unknown tracker option "minHit"/,
+  );
 }

@@ -10,16 +10,25 @@ describe('parseMotTracks', function () {
     const f = parseMotTracks(text);
     assert.strictEqual(f.lastFrame, 3);
     assert.strictEqual(f.rows, 3);
-    assert.deepStrictEqual(f.frames.map((d) => d.length), [0, 1, 0, 2]);
+    assert.deepStrictEqual(
+      f.frames.map((d) => d.length),
+      [0, 1, 0, 2],
+    );
     assert.deepStrictEqual(f.frames[1][0], { box: [10, 20, 40, 60], score: 0.9, classId: 0, label: 'person', trackId: 7, trackState: 'confirmed' });
     // Column 7 is a score only when positive, and never above 1.
-    assert.deepStrictEqual(f.frames[3].map((d) => d.score), [1, 1]);
+    assert.deepStrictEqual(
+      f.frames[3].map((d) => d.score),
+      [1, 1],
+    );
   });
 
   it('with gt, drops rows flagged 0 (ignore)', function () {
     const f = parseMotTracks(text, { gt: true });
     assert.strictEqual(f.rows, 2);
-    assert.deepStrictEqual(f.frames[3].map((d) => d.trackId), [7]);
+    assert.deepStrictEqual(
+      f.frames[3].map((d) => d.trackId),
+      [7],
+    );
   });
 
   it('names the line of a bad row', function () {

@@ -56,11 +56,17 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
 
   describe('provider probe', () => {
     const bin = '/x/bin/napi-v6/linux/x64';
-    const has = (...names) => (f) => names.includes(path.basename(f));
+    const has =
+      (...names) =>
+      (f) =>
+        names.includes(path.basename(f));
     it('nothing installed: cpu only, and the reason names the files and where', () => {
       const a = probeProviders(bin, 'linux', has());
       assert.strictEqual(a.cpu, null);
-      assert.match(a.cuda, /cuda provider libraries are not installed \(libonnxruntime_providers_shared\.so, libonnxruntime_providers_cuda\.so in \/x\/bin\/napi-v6\/linux\/x64\); see the README, "GPU gateways"/);
+      assert.match(
+        a.cuda,
+        /cuda provider libraries are not installed \(libonnxruntime_providers_shared\.so, libonnxruntime_providers_cuda\.so in \/x\/bin\/napi-v6\/linux\/x64\); see the README, "GPU gateways"/,
+      );
       assert.match(a.tensorrt, /libonnxruntime_providers_tensorrt\.so/);
     });
     it('shared + cuda: cuda yes, tensorrt still no', () => {
@@ -72,7 +78,11 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
       assert.match(probeProviders(bin, 'linux', has('libonnxruntime_providers_cuda.so')).cuda, /providers_shared\.so in/);
     });
     it('all three: every provider', () => {
-      const a = probeProviders(bin, 'linux', has('libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_tensorrt.so'));
+      const a = probeProviders(
+        bin,
+        'linux',
+        has('libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_tensorrt.so'),
+      );
       assert.deepStrictEqual(a, { cpu: null, cuda: null, tensorrt: null });
     });
     it('Windows names its DLLs differently; macOS has no CUDA', () => {
@@ -97,7 +107,10 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
       it(what, () => {
         const plan = planProviders(request, available);
         assert.deepStrictEqual(plan.order, order);
-        assert.deepStrictEqual(plan.skipped.map((s) => s.provider), skipped);
+        assert.deepStrictEqual(
+          plan.skipped.map((s) => s.provider),
+          skipped,
+        );
         for (const s of plan.skipped) {
           assert.strictEqual(s.skipped, true);
           assert.strictEqual(s.error, available[s.provider]);
@@ -124,7 +137,10 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
       assert.deepStrictEqual(asked, ['cpu']);
       assert.strictEqual(runner.provider, 'cpu');
       assert.deepStrictEqual(attempts, [{ provider: 'cuda', error: 'cuda not installed', skipped: true }, { provider: 'cpu' }]);
-      await assert.rejects(createSession(fake, new Uint8Array(), { providers: ['cuda'], available: none }), /no execution provider could load the model \(cuda: cuda not installed\)/);
+      await assert.rejects(
+        createSession(fake, new Uint8Array(), { providers: ['cuda'], available: none }),
+        /no execution provider could load the model \(cuda: cuda not installed\)/,
+      );
       assert.deepStrictEqual(asked, ['cpu'], 'still only the one cpu attempt');
     });
   });

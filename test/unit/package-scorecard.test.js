@@ -46,7 +46,11 @@ describe('package: the Flow Library scorecard and a palette install', () => {
     assert.ok(!deps.includes('onnxruntime-node'), 'onnxruntime-node downloads CUDA libraries at install: it is vendored instead');
     for (const d of deps) {
       const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', d, 'package.json'), 'utf8')).scripts || {};
-      assert.deepStrictEqual(['preinstall', 'install', 'postinstall'].filter((s) => scripts[s]), [], `${d} runs no install script`);
+      assert.deepStrictEqual(
+        ['preinstall', 'install', 'postinstall'].filter((s) => scripts[s]),
+        [],
+        `${d} runs no install script`,
+      );
     }
   });
 

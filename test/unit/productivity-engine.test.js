@@ -6,7 +6,29 @@ const { ProductivityEngine } = require('../../dist/nodes/lib/productivity');
 
 const W = 64;
 const H = 32;
-const ZONES = { zones: [{ name: 'a', polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }, { name: 'b', camera: 'cam2', polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] }] };
+const ZONES = {
+  zones: [
+    {
+      name: 'a',
+      polygon: [
+        [0, 0],
+        [0.5, 0],
+        [0.5, 1],
+        [0, 1],
+      ],
+    },
+    {
+      name: 'b',
+      camera: 'cam2',
+      polygon: [
+        [0.5, 0],
+        [1, 0],
+        [1, 1],
+        [0.5, 1],
+      ],
+    },
+  ],
+};
 const det = (id, x, extra = {}) => ({ box: [x, 4, x + 20, 28], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...extra });
 const pix = (camera, seq, tMs, v) => ({ ref: { camera, seq, tMs, width: W, height: H, format: 'gray8' }, data: new Uint8Array(W * H).fill(v) });
 const frame = (camera, t, detections, pixels) => ({ camera, tMs: t * 1000, width: W, height: H, detections, pixels, rxMs: t * 1000 });
@@ -35,7 +57,10 @@ describe('productivity engine', () => {
     assert.strictEqual(r.stations.a.activity, 0);
     r = e.processFrame(frame('cam', 4, [det(1, 5)], pix('cam', 4, 4000, 200)));
     assert.strictEqual(r.stations.a.state, 'idle'); // idle delay 0: idle from the first still reading
-    assert.deepStrictEqual(r.events.map((x) => [x.event, x.tMs, x.to]), [['state-change', 3000, 'idle']]);
+    assert.deepStrictEqual(
+      r.events.map((x) => [x.event, x.tMs, x.to]),
+      [['state-change', 3000, 'idle']],
+    );
   });
 
   it('frames further apart than maxFrameGapMs are not differenced', () => {
@@ -77,7 +102,14 @@ describe('productivity engine', () => {
   });
 
   it('runtime configuration keeps the state and applies new thresholds from then on', () => {
-    const e = new ProductivityEngine({ stations: ZONES, activitySource: 'presence', presenceOnMs: 0, presenceOffMs: 0, idleDelayMs: 0, absenceTimeoutMs: 100000 });
+    const e = new ProductivityEngine({
+      stations: ZONES,
+      activitySource: 'presence',
+      presenceOnMs: 0,
+      presenceOffMs: 0,
+      idleDelayMs: 0,
+      absenceTimeoutMs: 100000,
+    });
     e.processFrame(frame('cam', 0, [det(1, 5)]));
     e.processFrame(frame('cam', 1, []));
     e.configure({ absenceTimeoutMs: 10000 });
@@ -105,7 +137,10 @@ describe('productivity engine', () => {
     const e = new ProductivityEngine({ stations: ZONES, healthWindowMs: 5000, driftThreshold: 0.5, driftSustainMs: 10000 });
     const evs = [];
     for (let t = 0; t <= 30; t++) evs.push(...e.processFrame(frame('cam', t, [det(1, 5, { score: 0.3 })])).events.filter((x) => x.event.startsWith('drift')));
-    assert.deepStrictEqual(evs.map((x) => [x.event, x.tMs, x.camera, x.meanConfidence]), [['drift-warning', 10000, 'cam', 0.3]]);
+    assert.deepStrictEqual(
+      evs.map((x) => [x.event, x.tMs, x.camera, x.meanConfidence]),
+      [['drift-warning', 10000, 'cam', 0.3]],
+    );
     const r = e.kpis(0);
     assert.deepStrictEqual(r.modelHealth.cam, { meanConfidence: 0.3, drifting: true });
   });
@@ -120,7 +155,15 @@ describe('productivity engine', () => {
   });
 
   it('memory stays bounded: finished workers and old events are evicted', () => {
-    const e = new ProductivityEngine({ stations: ZONES, activitySource: 'presence', presenceOnMs: 0, presenceOffMs: 1000, windowMs: 60000, shifts: '00:00,01:00,02:00,03:00', utcOffsetMin: 0 });
+    const e = new ProductivityEngine({
+      stations: ZONES,
+      activitySource: 'presence',
+      presenceOnMs: 0,
+      presenceOffMs: 1000,
+      windowMs: 60000,
+      shifts: '00:00,01:00,02:00,03:00',
+      utcOffsetMin: 0,
+    });
     // A new worker every 10 s for 3 hours, each staying 5 s.
     for (let t = 0; t < 3 * 3600; t++) {
       const id = Math.floor(t / 10);
@@ -140,7 +183,13 @@ describe('productivity: the CLI function (computeStationKpis)', () => {
     // 100 s at 1 fps; a worker at station "a" from 10 s to 59 s; without pixels presence is activity.
     const frames = [];
     for (let t = 0; t <= 100; t++) {
-      frames.push({ tMs: t * 1000, width: W, height: H, detections: t >= 10 && t < 60 ? [det(1, 5)] : [], units: t === 30 ? [{ station: 'a', count: 4 }] : [] });
+      frames.push({
+        tMs: t * 1000,
+        width: W,
+        height: H,
+        detections: t >= 10 && t < 60 ? [det(1, 5)] : [],
+        units: t === 30 ? [{ station: 'a', count: 4 }] : [],
+      });
     }
     const r = computeStationKpis({ zones: [ZONES.zones[0]] }, frames, { absenceTimeoutMs: 20000 });
     // present 11 (on after 1 s) → last seen 59, gone at 61; working until 61 + 30 (idle delay) = 91 > 81

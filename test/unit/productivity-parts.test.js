@@ -8,10 +8,18 @@ describe('productivity: event log ordered by event time', () => {
   it('places a late event by its event time and integrates as if it had come on time', () => {
     const inOrder = new P.Timeline();
     const late = new P.Timeline();
-    const evs = [[0, 'absent'], [10, 'working'], [25, 'idle'], [40, 'working']];
+    const evs = [
+      [0, 'absent'],
+      [10, 'working'],
+      [25, 'idle'],
+      [40, 'working'],
+    ];
     for (const [t, v] of evs) inOrder.insert(t, v, t);
     for (const [t, v] of [evs[0], evs[1], evs[3], evs[2]]) late.insert(t, v, 100);
-    assert.deepStrictEqual(late.list().map((e) => [e.tMs, e.value]), evs);
+    assert.deepStrictEqual(
+      late.list().map((e) => [e.tMs, e.value]),
+      evs,
+    );
     assert.deepStrictEqual([...late.integrate(0, 50)], [...inOrder.integrate(0, 50)]);
     assert.deepStrictEqual(Object.fromEntries(late.integrate(0, 50)), { absent: 10, working: 25, idle: 15 });
   });
@@ -37,9 +45,18 @@ describe('productivity: event log ordered by event time', () => {
 
   it('prune keeps the state at the cut', () => {
     const t = new P.Timeline();
-    for (const [ms, v] of [[0, 'absent'], [10, 'working'], [20, 'idle'], [30, 'working']]) t.insert(ms, v, 0);
+    for (const [ms, v] of [
+      [0, 'absent'],
+      [10, 'working'],
+      [20, 'idle'],
+      [30, 'working'],
+    ])
+      t.insert(ms, v, 0);
     t.prune(25);
-    assert.deepStrictEqual(t.list().map((e) => e.tMs), [20, 30]);
+    assert.deepStrictEqual(
+      t.list().map((e) => e.tMs),
+      [20, 30],
+    );
     assert.deepStrictEqual(Object.fromEntries(t.integrate(25, 35)), { idle: 5, working: 5 });
   });
 
@@ -63,8 +80,16 @@ describe('productivity: KPI arithmetic', () => {
   it('utilisation = working / (working + idle + absent), staffed = working / (working + idle)', () => {
     const k = P.computeKpi({ workingMs: 3600000, idleMs: 1800000, absentMs: 1800000, occupancyMs: 5000000, units: 90 });
     assert.deepStrictEqual(k, {
-      working_s: 3600, idle_s: 1800, absent_s: 1800, elapsed_s: 7200, occupancy_s: 5000,
-      utilisation: 50, staffed_utilisation: 66.667, units: 90, units_per_working_hour: 90, throughput_per_hour: 45,
+      working_s: 3600,
+      idle_s: 1800,
+      absent_s: 1800,
+      elapsed_s: 7200,
+      occupancy_s: 5000,
+      utilisation: 50,
+      staffed_utilisation: 66.667,
+      units: 90,
+      units_per_working_hour: 90,
+      throughput_per_hour: 45,
     });
   });
   it('no division by zero', () => {
@@ -101,7 +126,10 @@ describe('productivity: shifts', () => {
     assert.deepStrictEqual(s, { name: '00:00', startMs: Date.UTC(2026, 2, 28, 23), endMs: Date.UTC(2026, 2, 29, 22) });
   });
   it('accepts the line-count format (, ; or space separators)', () => {
-    assert.deepStrictEqual(P.parseShifts('22:00; 06:00 14:00').map((d) => d.startMin), [360, 840, 1320]);
+    assert.deepStrictEqual(
+      P.parseShifts('22:00; 06:00 14:00').map((d) => d.startMin),
+      [360, 840, 1320],
+    );
   });
   it('empty means one shift a day from midnight; bad specs say what is wrong', () => {
     assert.deepStrictEqual(P.shiftAt(h(5), P.parseShifts(''), 0), { name: '00:00', startMs: h(0), endMs: h(24) });
@@ -116,10 +144,11 @@ describe('productivity: motion signal (frame differencing)', () => {
   function frame(format, fill) {
     const bpp = format === 'gray8' ? 1 : 3;
     const data = new Uint8Array(W * H * bpp);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const v = fill(x, y);
-      for (let c = 0; c < bpp; c++) data[(y * W + x) * bpp + c] = v;
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const v = fill(x, y);
+        for (let c = 0; c < bpp; c++) data[(y * W + x) * bpp + c] = v;
+      }
     return { ref: { camera: 'c', seq: 0, tMs: 0, width: W, height: H, format }, data };
   }
   for (const format of ['rgb24', 'bgr24', 'gray8']) {
@@ -161,7 +190,10 @@ describe('productivity: model health (drift)', () => {
     // The 10 s window holds the seconds (t−10, t]. At 26 s it holds 3 high (0.9) and 7 low (0.3)
     // seconds: mean 0.48 < 0.5 (at 25 s it is 0.54). Low since 26 s, so the warning comes at 56 s.
     // Recovery from 90 s: at 93 s the window is 6 low + 4 high = 0.54 ≥ 0.5: cleared.
-    assert.deepStrictEqual(evs.map((e) => e[0]), ['drift-warning', 'drift-cleared']);
+    assert.deepStrictEqual(
+      evs.map((e) => e[0]),
+      ['drift-warning', 'drift-cleared'],
+    );
     assert.strictEqual(evs[0][2], 26000);
     assert.strictEqual(evs[0][1], 56000);
     assert.strictEqual(evs[1][1], 93000);
@@ -180,7 +212,17 @@ describe('productivity: model health (drift)', () => {
 describe('productivity: stations and options validation', () => {
   it('parses the line-count geometry shape, ignoring lines', () => {
     const z = P.parseStations('{"lines":[{"name":"l","points":[[0,0],[1,1]]}],"zones":[{"name":"s1","camera":"c","polygon":[[0,0],[1,0],[1,1]]}]}');
-    assert.deepStrictEqual(z, [{ name: 's1', camera: 'c', polygon: [[0, 0], [1, 0], [1, 1]] }]);
+    assert.deepStrictEqual(z, [
+      {
+        name: 's1',
+        camera: 'c',
+        polygon: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+        ],
+      },
+    ]);
   });
   const bad = [
     ['{', /not valid JSON/],

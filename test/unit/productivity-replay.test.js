@@ -11,9 +11,33 @@ const H = 32;
 const BG = 100;
 const STATIONS = {
   zones: [
-    { name: 's1', polygon: [[0, 0], [1 / 3, 0], [1 / 3, 1], [0, 1]] },
-    { name: 's2', polygon: [[1 / 3, 0], [2 / 3, 0], [2 / 3, 1], [1 / 3, 1]] },
-    { name: 's3', polygon: [[2 / 3, 0], [1, 0], [1, 1], [2 / 3, 1]] },
+    {
+      name: 's1',
+      polygon: [
+        [0, 0],
+        [1 / 3, 0],
+        [1 / 3, 1],
+        [0, 1],
+      ],
+    },
+    {
+      name: 's2',
+      polygon: [
+        [1 / 3, 0],
+        [2 / 3, 0],
+        [2 / 3, 1],
+        [1 / 3, 1],
+      ],
+    },
+    {
+      name: 's3',
+      polygon: [
+        [2 / 3, 0],
+        [1, 0],
+        [1, 1],
+        [2 / 3, 1],
+      ],
+    },
   ],
 };
 const box = (i) => [32 * i + 4, 4, 32 * i + 28, 28]; // anchor (bottom-centre) well inside strip i
@@ -83,7 +107,12 @@ function replay(untilS, onSecond, restartAt = []) {
     for (let i = 0; i < 3; i++) if (!drawn.has(i)) level[i] = BG;
     const tMs = T0 + t * 1000;
     const r = engine.processFrame({
-      camera: 'cam', tMs, width: W, height: H, detections, rxMs: tMs,
+      camera: 'cam',
+      tMs,
+      width: W,
+      height: H,
+      detections,
+      rxMs: tMs,
       pixels: { ref: { camera: 'cam', seq: t, tMs, width: W, height: H, format: 'gray8' }, data },
     });
     reports.push(...r.reports);
@@ -127,15 +156,15 @@ describe('productivity: scripted replay of a synthetic shift, KPIs by hand', fun
     // from 3601, idle once that has lasted longer than 30 s —; idle [3631,5401); working [5401,14432)
     // — last seen 14400, presence ends 2 s later at 14402, and working lasts the 30 s idle delay —;
     // idle [14432,14702) — absent 300 s after presence ended —; absent [14702,16201); working [16201,28800).
-    const s1 = { working: 3030 + 9031 + 12599, idle: 1770 + 270, absent: 601 + 1499, occupancy: (14402 - 601) + (28800 - 16201), units: 200 + 5 };
+    const s1 = { working: 3030 + 9031 + 12599, idle: 1770 + 270, absent: 601 + 1499, occupancy: 14402 - 601 + (28800 - 16201), units: 200 + 5 };
     // s2: absent [0,1801); working [1801,5432) (left 5400 → presence ends 5402 → idle after 30 s);
     // idle [5432,5521) (a 2-minute break is idle, not absent); working [5521,10832); idle [10832,11102);
     // absent [11102,28800). The missed detections every third frame change nothing.
-    const s2 = { working: 3631 + 5311, idle: 89 + 270, absent: 1801 + 17698, occupancy: (5402 - 1801) + (10802 - 5521), units: 80 };
+    const s2 = { working: 3631 + 5311, idle: 89 + 270, absent: 1801 + 17698, occupancy: 5402 - 1801 + (10802 - 5521), units: 80 };
     // s3: the passer-by (1 frame), the 0.69 detection and the tentative track never count. absent
     // [0,7201); idle [7201,9302) (a still worker at exactly 0.7; presence ends 9002, absent at 9302);
     // absent [9302,20001); working [20001,20132); idle [20132,20402); absent [20402,28800).
-    const s3 = { working: 131, idle: 2101 + 270, absent: 7201 + 10699 + 8398, occupancy: (9002 - 7201) + (20102 - 20001), units: 0 };
+    const s3 = { working: 131, idle: 2101 + 270, absent: 7201 + 10699 + 8398, occupancy: 9002 - 7201 + (20102 - 20001), units: 0 };
     for (const [name, want] of Object.entries({ s1, s2, s3 })) {
       const k = r.stations[name].shift;
       assert.strictEqual(want.working + want.idle + want.absent, 28800, `${name}: hand figures must cover the shift`);
@@ -144,7 +173,7 @@ describe('productivity: scripted replay of a synthetic shift, KPIs by hand', fun
         [want.working, want.idle, want.absent, 28800, want.occupancy, want.units],
         name,
       );
-      assert.strictEqual(k.utilisation, Math.round((100 * want.working / 28800) * 1000) / 1000, `${name} utilisation`);
+      assert.strictEqual(k.utilisation, Math.round(((100 * want.working) / 28800) * 1000) / 1000, `${name} utilisation`);
       const uph = want.working ? Math.round((want.units / (want.working / 3600)) * 1000) / 1000 : 0;
       assert.strictEqual(k.units_per_working_hour, uph, `${name} units per working hour`);
       assert.strictEqual(k.throughput_per_hour, Math.round((want.units / 8) * 1000) / 1000, `${name} throughput`);
@@ -152,15 +181,15 @@ describe('productivity: scripted replay of a synthetic shift, KPIs by hand', fun
     assert.strictEqual(r.stations.s1.shift.utilisation, 85.625); // 24660 / 28800
     const f = r.factory.shift;
     assert.deepStrictEqual([f.working_s, f.idle_s, f.absent_s, f.elapsed_s, f.units], [33733, 4770, 47897, 86400, 285]);
-    assert.strictEqual(f.utilisation, Math.round((100 * 33733 / 86400) * 1000) / 1000);
+    assert.strictEqual(f.utilisation, Math.round(((100 * 33733) / 86400) * 1000) / 1000);
   });
 
-  it('per-worker figures cover each track\'s presence only', () => {
+  it("per-worker figures cover each track's presence only", () => {
     const w = run.reports.find((r) => r.reason === 'shift-end').workers;
     const got = Object.fromEntries(Object.entries(w).map(([id, v]) => [id, [v.station, v.shift.working_s, v.shift.idle_s, v.shift.occupancy_s]]));
     assert.deepStrictEqual(got, {
       'cam:1': ['s1', 3030 + (14402 - 5401), 1770, 14402 - 601], // the worker's presence ends at 14402
-      'cam:2': ['s2', (5402 - 1801) + (10802 - 5521), 0, (5402 - 1801) + (10802 - 5521)],
+      'cam:2': ['s2', 5402 - 1801 + (10802 - 5521), 0, 5402 - 1801 + (10802 - 5521)],
       'cam:3': ['s3', 0, 9002 - 7201, 9002 - 7201],
       'cam:11': ['s1', 28800 - 16201, 0, 28800 - 16201],
       'cam:33': ['s3', 20102 - 20001, 0, 20102 - 20001],
@@ -187,22 +216,45 @@ describe('productivity: scripted replay of a synthetic shift, KPIs by hand', fun
     // State changes: s1 6, s2 5, s3 5 (listed in the first test), none in the same frame.
     assert.strictEqual(byReason['state-change'], 16);
     const changes = run.events.filter((e) => e.event === 'state-change');
-    assert.deepStrictEqual(changes.filter((e) => e.station === 's1').map((e) => [(e.tMs - T0) / 1000, e.to]), [
-      [601, 'working'], [3631, 'idle'], [5401, 'working'], [14432, 'idle'], [14702, 'absent'], [16201, 'working'],
-    ]);
+    assert.deepStrictEqual(
+      changes.filter((e) => e.station === 's1').map((e) => [(e.tMs - T0) / 1000, e.to]),
+      [
+        [601, 'working'],
+        [3631, 'idle'],
+        [5401, 'working'],
+        [14432, 'idle'],
+        [14702, 'absent'],
+        [16201, 'working'],
+      ],
+    );
     // The idle change is decided at the first frame after the threshold: event time 3631, received 3632.
     const idle = changes.find((e) => e.station === 's1' && e.to === 'idle');
     assert.strictEqual(idle.rxMs - idle.tMs, 1000);
     // Interval reports: each minute boundary of event time (8 h + 1 min = 481), less the minutes whose
     // boundary frame already carried a state-change or shift-end report.
-    assert.strictEqual(byReason.interval + byReason['shift-end'] + run.reports.filter((r) => r.reason === 'state-change' && (r.tMs - T0) % 60000 === 0).length, 481);
+    assert.strictEqual(
+      byReason.interval + byReason['shift-end'] + run.reports.filter((r) => r.reason === 'state-change' && (r.tMs - T0) % 60000 === 0).length,
+      481,
+    );
     const states = run.points.filter((p) => p.measurement === 'station_state');
     assert.strictEqual(states.length, 16);
-    assert.deepStrictEqual(states[0], { measurement: 'station_state', tags: { station: 's1', camera: 'cam' }, fields: { state: 'working', state_code: 2, from: 'absent' }, timestamp: T0 + 601000 });
-    const kpiPts = run.points.filter((p) => p.measurement === 'station_kpi' && p.tags.period === 'shift' && p.tags.station === 's1' && p.timestamp === T0 + 28800000 && p.tags.shift === 'early');
+    assert.deepStrictEqual(states[0], {
+      measurement: 'station_state',
+      tags: { station: 's1', camera: 'cam' },
+      fields: { state: 'working', state_code: 2, from: 'absent' },
+      timestamp: T0 + 601000,
+    });
+    const kpiPts = run.points.filter(
+      (p) =>
+        p.measurement === 'station_kpi' && p.tags.period === 'shift' && p.tags.station === 's1' && p.timestamp === T0 + 28800000 && p.tags.shift === 'early',
+    );
     assert.strictEqual(kpiPts.length, 1);
     assert.strictEqual(kpiPts[0].fields.working_s, 24660);
-    for (const m of ['worker_kpi', 'factory_kpi']) assert.ok(run.points.some((p) => p.measurement === m), m);
+    for (const m of ['worker_kpi', 'factory_kpi'])
+      assert.ok(
+        run.points.some((p) => p.measurement === m),
+        m,
+      );
   });
 });
 
@@ -217,14 +269,34 @@ describe('productivity: a restart mid-shift carries on where it stopped', functi
     assert.deepStrictEqual(end(restarted).workers, end(straight).workers);
     assert.deepStrictEqual(end(restarted).factory, end(straight).factory);
     assert.strictEqual(end(restarted).stations.s1.shift.utilisation, 85.625);
-    assert.deepStrictEqual(restarted.events.filter((e) => e.event === 'state-change'), straight.events.filter((e) => e.event === 'state-change'));
-    assert.deepStrictEqual(restarted.points.filter((p) => p.measurement === 'station_state'), straight.points.filter((p) => p.measurement === 'station_state'));
+    assert.deepStrictEqual(
+      restarted.events.filter((e) => e.event === 'state-change'),
+      straight.events.filter((e) => e.event === 'state-change'),
+    );
+    assert.deepStrictEqual(
+      restarted.points.filter((p) => p.measurement === 'station_state'),
+      straight.points.filter((p) => p.measurement === 'station_state'),
+    );
   });
 
   it('a station whose zone was redrawn while down starts afresh; the others keep their state', () => {
     const { engine } = replay(4000, units);
     const saved = JSON.parse(JSON.stringify(engine.snapshot()));
-    const moved = { zones: STATIONS.zones.map((z) => (z.name === 's2' ? { ...z, polygon: [[0.34, 0], [0.66, 0], [0.66, 1], [0.34, 1]] } : z)) };
+    const moved = {
+      zones: STATIONS.zones.map((z) =>
+        z.name === 's2'
+          ? {
+              ...z,
+              polygon: [
+                [0.34, 0],
+                [0.66, 0],
+                [0.66, 1],
+                [0.34, 1],
+              ],
+            }
+          : z,
+      ),
+    };
     const next = new ProductivityEngine({ stations: moved, shifts: 'early=06:00,late=14:00,night=22:00', utcOffsetMin: 0, motionTauMs: 0 });
     assert.deepStrictEqual(next.restore(saved), { stations: 2, workers: 2 });
     const k = next.kpis(T0 + 4000000);
@@ -235,7 +307,8 @@ describe('productivity: a restart mid-shift carries on where it stopped', functi
 
   it('a malformed or foreign snapshot is ignored, never trusted', () => {
     const e = new ProductivityEngine({ stations: STATIONS });
-    for (const bad of [null, 42, 'x', {}, { version: 2 }, { version: 1, stations: { s1: { zone: 'nope' } } }]) assert.deepStrictEqual(e.restore(bad), { stations: 0, workers: 0 });
+    for (const bad of [null, 42, 'x', {}, { version: 2 }, { version: 1, stations: { s1: { zone: 'nope' } } }])
+      assert.deepStrictEqual(e.restore(bad), { stations: 0, workers: 0 });
     const { engine } = replay(700, units);
     const saved = JSON.parse(JSON.stringify(engine.snapshot()));
     saved.stations.s1.states[0].value = 'dancing';

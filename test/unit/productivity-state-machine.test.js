@@ -64,15 +64,26 @@ describe('productivity: timing rules with injected time', () => {
     assert.deepStrictEqual(r.changes, [[0, 'absent', 'working']]);
     assert.strictEqual(r.m.state, 'working'); // t=20: inactive for exactly 10 s
     r = run(base, [...script, [20.5, true, false]]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [20, 'working', 'idle']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [20, 'working', 'idle'],
+    ]);
   });
 
   it('presence on: a visit counts once it has lasted presenceOnMs (at ≥, not before)', () => {
     const t = { ...base, presenceOnMs: 1 * S };
-    let r = run(t, [[0, true, true], [0.5, true, true], [0.999, true, true]]);
+    let r = run(t, [
+      [0, true, true],
+      [0.5, true, true],
+      [0.999, true, true],
+    ]);
     assert.deepStrictEqual(r.presence, []);
     assert.strictEqual(r.m.state, 'absent');
-    r = run(t, [[0, true, true], [0.5, true, true], [1, true, true]]);
+    r = run(t, [
+      [0, true, true],
+      [0.5, true, true],
+      [1, true, true],
+    ]);
     assert.deepStrictEqual(r.presence, [[1, true]]);
     assert.deepStrictEqual(r.changes, [[1, 'absent', 'working']]);
   });
@@ -82,7 +93,10 @@ describe('productivity: timing rules with injected time', () => {
     assert.deepStrictEqual(r.presence, [[0, true]]);
     assert.strictEqual(r.m.present, true);
     r = run(base, [...seconds(0, 5, true, true), [7, false], [7.5, false]]);
-    assert.deepStrictEqual(r.presence, [[0, true], [7, false]]);
+    assert.deepStrictEqual(r.presence, [
+      [0, true],
+      [7, false],
+    ]);
     assert.strictEqual(r.m.present, false);
   });
 
@@ -90,17 +104,32 @@ describe('productivity: timing rules with injected time', () => {
     // Seen working until 30 s; presence ends at 32; idle delay runs out at 42; absent after 92.
     const script = [...seconds(0, 30, true, true), ...seconds(31, 92, false)];
     let r = run(base, script);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [42, 'working', 'idle']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [42, 'working', 'idle'],
+    ]);
     assert.strictEqual(r.m.state, 'idle');
     r = run(base, [...script, [92.001, false]]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [42, 'working', 'idle'], [92, 'idle', 'absent']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [42, 'working', 'idle'],
+      [92, 'idle', 'absent'],
+    ]);
   });
 
   it('absence timeout default is 300 s', () => {
     assert.strictEqual(validateTiming({}).absenceTimeoutMs, 300000);
-    const r = run({ presenceOnMs: 0, presenceOffMs: 0, idleDelayMs: 0 }, [[0, true, false], [1, false], [301, false], [302, false]]);
+    const r = run({ presenceOnMs: 0, presenceOffMs: 0, idleDelayMs: 0 }, [
+      [0, true, false],
+      [1, false],
+      [301, false],
+      [302, false],
+    ]);
     // presence ends at 0 (off 0) → absent after 300 s → at 300
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'idle'], [300, 'idle', 'absent']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'idle'],
+      [300, 'idle', 'absent'],
+    ]);
   });
 
   it('flapping presence within presenceOffMs does not flap the state', () => {
@@ -132,29 +161,52 @@ describe('productivity: timing rules with injected time', () => {
   it('a long gap without frames fires every due timeout in time order', () => {
     const r = run(base, [...seconds(0, 10, true, true), [1000, false]]);
     // presence ends 12, idle at 22 (12 + 10), absent at 72 (12 + 60)
-    assert.deepStrictEqual(r.presence, [[0, true], [12, false]]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [22, 'working', 'idle'], [72, 'idle', 'absent']]);
+    assert.deepStrictEqual(r.presence, [
+      [0, true],
+      [12, false],
+    ]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [22, 'working', 'idle'],
+      [72, 'idle', 'absent'],
+    ]);
   });
 
   it('advance() with no observation fires only timeouts', () => {
-    const r = run(base, [[0, true, true], [1, 'advance'], [3, 'advance']]);
-    assert.deepStrictEqual(r.presence, [[0, true], [2, false]]);
+    const r = run(base, [
+      [0, true, true],
+      [1, 'advance'],
+      [3, 'advance'],
+    ]);
+    assert.deepStrictEqual(r.presence, [
+      [0, true],
+      [2, false],
+    ]);
     assert.deepStrictEqual(r.changes, [[0, 'absent', 'working']]);
   });
 
   it('an absence timeout shorter than the idle delay goes from working straight to absent', () => {
     const r = run({ ...base, absenceTimeoutMs: 5 * S }, [...seconds(0, 10, true, true), [30, false]]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [17, 'working', 'absent']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [17, 'working', 'absent'],
+    ]);
   });
 
   it('equal idle delay and absence timeout: absent wins the tie (no zero-length idle)', () => {
     const r = run({ ...base, idleDelayMs: 5 * S, absenceTimeoutMs: 5 * S }, [...seconds(0, 10, true, true), [30, false]]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'working'], [17, 'working', 'absent']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'working'],
+      [17, 'working', 'absent'],
+    ]);
   });
 
   it('idle → working when activity resumes, and no reading keeps the last activity', () => {
     const r = run(base, [[0, true, false], [1, true, undefined], [2, true, true], ...seconds(3, 30, true, undefined)]);
-    assert.deepStrictEqual(r.changes, [[0, 'absent', 'idle'], [2, 'idle', 'working']]);
+    assert.deepStrictEqual(r.changes, [
+      [0, 'absent', 'idle'],
+      [2, 'idle', 'working'],
+    ]);
   });
 
   it('a late observation is ignored and flagged; a repeated time changes nothing', () => {

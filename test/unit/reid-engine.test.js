@@ -37,7 +37,13 @@ describe('reid: gallery', () => {
     const g = new Gallery(8, { capacity: 3, ttlMs: 1e9 });
     for (let i = 0; i < 5; i++) g.add({ globalId: `p${i}`, camera: 'a', endMs: i * 10 }, unit(i));
     assert.strictEqual(g.size, 3);
-    assert.deepStrictEqual(g.list().map((e) => e.globalId).sort(), ['p2', 'p3', 'p4']);
+    assert.deepStrictEqual(
+      g
+        .list()
+        .map((e) => e.globalId)
+        .sort(),
+      ['p2', 'p3', 'p4'],
+    );
     assert.strictEqual(g.search(unit(0)).entry.globalId === 'p0', false);
   });
   it('expires entries older than the TTL and frees their slots', () => {
@@ -59,7 +65,10 @@ describe('reid: gallery', () => {
     assert.strictEqual(m.entry.globalId, 'a');
     assert.ok(Math.abs(m.similarity - 1) < 1e-6 && Math.abs(m.second - Math.SQRT1_2) < 1e-6);
     assert.strictEqual(g.search(unit(0), (e) => e.camera === 'c2').entry.globalId, 'b');
-    assert.strictEqual(g.search(unit(0), () => false), undefined);
+    assert.strictEqual(
+      g.search(unit(0), () => false),
+      undefined,
+    );
     assert.throws(() => g.add({ globalId: 'x', camera: 'c', endMs: 0 }, [1, 0]), /2 values; the gallery holds 8/);
   });
 });
@@ -79,9 +88,20 @@ describe('reid: engine', () => {
     const b = step(e, 'cam-2', 2100, [det(7)], [unit(0, 1, 0.2)]);
     assert.strictEqual(b.globalIds[0], 'p1');
     assert.strictEqual(b.joins.length, 1);
-    assert.deepStrictEqual({ ...b.joins[0], similarity: undefined, second: undefined }, {
-      event: 'identity-join', globalId: 'p1', camera: 'cam-2', trackId: 7, tMs: 2100, fromCamera: 'cam-1', gapMs: 2100, similarity: undefined, second: undefined,
-    });
+    assert.deepStrictEqual(
+      { ...b.joins[0], similarity: undefined, second: undefined },
+      {
+        event: 'identity-join',
+        globalId: 'p1',
+        camera: 'cam-2',
+        trackId: 7,
+        tMs: 2100,
+        fromCamera: 'cam-1',
+        gapMs: 2100,
+        similarity: undefined,
+        second: undefined,
+      },
+    );
     assert.strictEqual(e.stats().gallery, 0, 'a joined identity leaves the gallery');
   });
 
@@ -188,8 +208,32 @@ describe('reid: engine', () => {
 
   it('floor gate: a match needs a walkable distance between calibrated cameras', () => {
     // Both cameras see the same 10 × 10 floor square, camera b's image is mirrored left-right.
-    const image = [[0, 0], [640, 0], [640, 480], [0, 480]];
-    const cal = { a: { image, floor: [[0, 0], [10, 0], [10, 10], [0, 10]] }, b: { image, floor: [[10, 0], [0, 0], [0, 10], [10, 10]] } };
+    const image = [
+      [0, 0],
+      [640, 0],
+      [640, 480],
+      [0, 480],
+    ];
+    const cal = {
+      a: {
+        image,
+        floor: [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+        ],
+      },
+      b: {
+        image,
+        floor: [
+          [10, 0],
+          [0, 0],
+          [0, 10],
+          [10, 10],
+        ],
+      },
+    };
     const run = (xB) => {
       const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 0, calibrations: cal, maxSpeed: 1, floorTolerance: 0.5 });
       step(e, 'a', 0, [{ box: [0, 380, 64, 480 - 5], score: 1, classId: 0, label: 'p', trackId: 1 }], [unit(0)]);
@@ -213,11 +257,22 @@ describe('reid: engine', () => {
 describe('reid: homography', () => {
   it('recovers a known projective map from 4 and from 6 (noisy-free) pairs', () => {
     const H = [0.02, 0.001, -1, 0.0005, 0.03, -2, 0.0001, 0.0008, 1];
-    const img = [[10, 20], [600, 30], [620, 460], [30, 470], [300, 240], [100, 400]];
+    const img = [
+      [10, 20],
+      [600, 30],
+      [620, 460],
+      [30, 470],
+      [300, 240],
+      [100, 400],
+    ];
     const floor = img.map((p) => applyHomography(H, p));
     for (const n of [4, 6]) {
       const h = homographyFromPairs(img.slice(0, n), floor.slice(0, n));
-      for (const p of [[50, 50], [320, 200], [500, 440]]) {
+      for (const p of [
+        [50, 50],
+        [320, 200],
+        [500, 440],
+      ]) {
         const a = applyHomography(h, p);
         const b = applyHomography(H, p);
         assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-6, `n=${n}: ${a} vs ${b}`);
@@ -225,8 +280,35 @@ describe('reid: homography', () => {
     }
   });
   it('refuses degenerate or short input', () => {
-    assert.throws(() => homographyFromPairs([[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0], [1, 0], [1, 1], [0, 1]]), /do not define a homography/);
-    assert.throws(() => homographyFromPairs([[0, 0]], [[0, 0], [1, 1]]), /as many floor points/);
+    assert.throws(
+      () =>
+        homographyFromPairs(
+          [
+            [0, 0],
+            [1, 1],
+            [2, 2],
+            [3, 3],
+          ],
+          [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+            [0, 1],
+          ],
+        ),
+      /do not define a homography/,
+    );
+    assert.throws(
+      () =>
+        homographyFromPairs(
+          [[0, 0]],
+          [
+            [0, 0],
+            [1, 1],
+          ],
+        ),
+      /as many floor points/,
+    );
   });
 });
 
@@ -237,8 +319,22 @@ describe('reid: quality gate', () => {
     { name: 'too narrow', boxes: [[100, 100, 110, 250]], want: ['small'] },
     { name: 'cut by the left edge', boxes: [[0, 100, 50, 250]], want: ['edge'] },
     { name: 'cut by the bottom edge', boxes: [[100, 400, 150, 480]], want: ['edge'] },
-    { name: 'half covered by a neighbour (the neighbour is fine)', boxes: [[100, 100, 150, 250], [125, 50, 300, 300]], want: ['overlapped', 'ok'] },
-    { name: 'touching neighbours', boxes: [[100, 100, 150, 250], [150, 100, 200, 250]], want: ['ok', 'ok'] },
+    {
+      name: 'half covered by a neighbour (the neighbour is fine)',
+      boxes: [
+        [100, 100, 150, 250],
+        [125, 50, 300, 300],
+      ],
+      want: ['overlapped', 'ok'],
+    },
+    {
+      name: 'touching neighbours',
+      boxes: [
+        [100, 100, 150, 250],
+        [150, 100, 200, 250],
+      ],
+      want: ['ok', 'ok'],
+    },
   ];
   for (const r of rows) it(r.name, () => assert.deepStrictEqual(judgeQuality(r.boxes, 640, 480), r.want));
 });
@@ -265,7 +361,12 @@ describe('reid: crops and the colour descriptor', () => {
     assert.ok(Math.abs(dot(red, red) - 1) < 1e-5);
     assert.ok(dot(red, blue) < 0.01, `red·blue = ${dot(red, blue)}`);
     // A shorter crop of the same red: every stripe still red.
-    assert.ok(dot(colourDescriptor(img(12), [0, 0, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 }), colourDescriptor(img(12), [0, 3, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 })) > 0.99);
+    assert.ok(
+      dot(
+        colourDescriptor(img(12), [0, 0, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 }),
+        colourDescriptor(img(12), [0, 3, 2, 12], { ...DEFAULT_COLOUR, trimX: 0 }),
+      ) > 0.99,
+    );
   });
 });
 

@@ -6,13 +6,25 @@ const { resolveEmbeddingSpec } = require('../../dist/nodes/lib/reid/spec.js');
 const { OnnxEmbedder } = require('../../dist/nodes/lib/reid/embedder.js');
 const { settingsFromConfig } = require('../../dist/nodes/model/config.js');
 
-const model = (ishape, oshape) => ({ inputs: [{ name: 'input', type: 'float32', shape: ishape }], outputs: [{ name: 'output', type: 'float32', shape: oshape }], metadata: {} });
+const model = (ishape, oshape) => ({
+  inputs: [{ name: 'input', type: 'float32', shape: ishape }],
+  outputs: [{ name: 'output', type: 'float32', shape: oshape }],
+  metadata: {},
+});
 
 describe('reid: embedding spec', () => {
   const rows = [
-    { name: 'OSNet export, dynamic batch', m: model(['batch', 3, 256, 128], ['batch', 512]), want: { inputWidth: 128, inputHeight: 256, dim: 512, maxBatch: 16, dynamicBatch: true } },
+    {
+      name: 'OSNet export, dynamic batch',
+      m: model(['batch', 3, 256, 128], ['batch', 512]),
+      want: { inputWidth: 128, inputHeight: 256, dim: 512, maxBatch: 16, dynamicBatch: true },
+    },
     { name: 'fixed batch of 8', m: model([8, 3, 256, 128], [8, 256]), want: { inputWidth: 128, inputHeight: 256, dim: 256, maxBatch: 8, dynamicBatch: false } },
-    { name: 'dynamic size falls back to 256×128', m: model(['n', 3, 'h', 'w'], ['n', 128]), want: { inputWidth: 128, inputHeight: 256, dim: 128, maxBatch: 16, dynamicBatch: true } },
+    {
+      name: 'dynamic size falls back to 256×128',
+      m: model(['n', 3, 'h', 'w'], ['n', 128]),
+      want: { inputWidth: 128, inputHeight: 256, dim: 128, maxBatch: 16, dynamicBatch: true },
+    },
   ];
   for (const r of rows) {
     it(r.name, () => {
@@ -33,7 +45,10 @@ describe('reid: embedding spec', () => {
 describe('reid: vision-model format setting', () => {
   it('accepts embedding and names it in the error for a wrong format', () => {
     assert.strictEqual(settingsFromConfig({ model: 'osnet_x0_25_msmt17', format: 'embedding' }).format, 'embedding');
-    assert.throws(() => settingsFromConfig({ model: 'm', format: 'reid' }), /output format must be one of auto, yolox, yolov5, yolov8, end2end, embedding, got "reid"/);
+    assert.throws(
+      () => settingsFromConfig({ model: 'm', format: 'reid' }),
+      /output format must be one of auto, yolox, yolov5, yolov8, end2end, embedding, got "reid"/,
+    );
   });
 });
 
@@ -59,8 +74,20 @@ describe('reid: ONNX embedder with a fake runner', () => {
     };
     const e = new OnnxEmbedder(runner, spec, 'fake');
     const img = { data: new Uint8Array(16 * 16 * 3).fill(255), width: 16, height: 16, format: 'rgb24' };
-    const vs = await e.embed(img, [[0, 0, 8, 16], [8, 0, 16, 16], [0, 0, 16, 8], [4, 4, 12, 12]]);
-    assert.deepStrictEqual(runs, [[3, 3, 8, 4], [3, 3, 8, 4]], 'a fixed batch of 3 is filled twice');
+    const vs = await e.embed(img, [
+      [0, 0, 8, 16],
+      [8, 0, 16, 16],
+      [0, 0, 16, 8],
+      [4, 4, 12, 12],
+    ]);
+    assert.deepStrictEqual(
+      runs,
+      [
+        [3, 3, 8, 4],
+        [3, 3, 8, 4],
+      ],
+      'a fixed batch of 3 is filled twice',
+    );
     assert.strictEqual(vs.length, 4);
     // White, ImageNet-normalised red channel: (1 − 0.485) / 0.229 = 2.2489; the vector (2.2489, 1) normalised.
     const n = Math.hypot(2.2489, 1);

@@ -6,7 +6,7 @@ const { solveAssignment } = require('../../dist/nodes/lib/tracking/assignment.js
 /** Deterministic generator so a failure can be replayed. */
 function lcg(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 /** Every partial matching; returns [bestCardinality, bestCost] under the chosen objective. */

@@ -1,7 +1,14 @@
 'use strict';
 // Tracker scenarios on synthetic detections: crossing, occlusion, the lost buffer, memory, options.
 const assert = require('assert');
-const { Tracker, resolveTrackerOptions, DEFAULT_TRACKER_OPTIONS, overlappingPairs, solveSparse, MAX_CANDIDATES_PER_BOX } = require('../../dist/nodes/lib/tracking/tracker.js');
+const {
+  Tracker,
+  resolveTrackerOptions,
+  DEFAULT_TRACKER_OPTIONS,
+  overlappingPairs,
+  solveSparse,
+  MAX_CANDIDATES_PER_BOX,
+} = require('../../dist/nodes/lib/tracking/tracker.js');
 const { solveAssignment } = require('../../dist/nodes/lib/tracking/assignment.js');
 const { iou } = require('../../dist/nodes/lib/geometry.js');
 
@@ -25,7 +32,7 @@ function idOf(update, k) {
 
 function lcg(seed) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 describe('tracking/tracker', () => {
@@ -57,8 +64,14 @@ describe('tracking/tracker', () => {
     assert.strictEqual(ups[25].tracks.find((t) => t.trackId === id).state, 'lost');
     assert.strictEqual(idOf(ups[30], 0), id);
     assert.strictEqual(idOf(ups[49], 0), id);
-    assert.strictEqual(ups.reduce((n, u) => n + u.started.length, 0), 1);
-    assert.strictEqual(ups.reduce((n, u) => n + u.ended.length, 0), 0);
+    assert.strictEqual(
+      ups.reduce((n, u) => n + u.started.length, 0),
+      1,
+    );
+    assert.strictEqual(
+      ups.reduce((n, u) => n + u.ended.length, 0),
+      0,
+    );
   });
 
   it('removes a track lost for longer than the buffer, evicts its state and emits one end event', () => {
@@ -159,7 +172,10 @@ describe('tracking/tracker', () => {
     const tracker = new Tracker();
     play(tracker, [[person(100, 200)], [person(100, 200)]]);
     const ended = tracker.reset(100);
-    assert.deepStrictEqual(ended.map((e) => [e.trackId, e.reason]), [[1, 'reset']]);
+    assert.deepStrictEqual(
+      ended.map((e) => [e.trackId, e.reason]),
+      [[1, 'reset']],
+    );
     assert.strictEqual(tracker.stats().total, 0);
     const u = tracker.update([person(100, 200)], 0); // time may restart after a reset
     assert.strictEqual(u.tracks[0].trackId, 2);

@@ -14,7 +14,15 @@ describe('PpmStreamParser', () => {
       const p = new PpmStreamParser();
       const frames = [];
       for (let i = 0; i < stream.length; i += size) frames.push(...p.push(stream.subarray(i, i + size)));
-      assert.deepStrictEqual(frames.map((f) => [f.width, f.height, f.data.length, f.data[0]]), [[3, 2, 18, 1], [3, 2, 18, 2], [4, 1, 12, 3]], `chunk ${size}`);
+      assert.deepStrictEqual(
+        frames.map((f) => [f.width, f.height, f.data.length, f.data[0]]),
+        [
+          [3, 2, 18, 1],
+          [3, 2, 18, 2],
+          [4, 1, 12, 3],
+        ],
+        `chunk ${size}`,
+      );
     }
   });
   it('rejects what is not a P6 stream', () => {
@@ -45,14 +53,28 @@ describe('ffmpeg arguments and helpers', () => {
   it('rtsp: TCP by default, UDP on request, a stall timeout, and only RTSP protocols', () => {
     const args = a.ffmpegArgs({ url: 'rtsp://10.0.0.5/s1' });
     assert.deepStrictEqual(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-i') + 2), [
-      '-rtsp_transport', 'tcp', '-timeout', '10000000', '-protocol_whitelist', 'rtsp,rtsps,rtp,srtp,tcp,udp,tls', '-i', 'rtsp://10.0.0.5/s1',
+      '-rtsp_transport',
+      'tcp',
+      '-timeout',
+      '10000000',
+      '-protocol_whitelist',
+      'rtsp,rtsps,rtp,srtp,tcp,udp,tls',
+      '-i',
+      'rtsp://10.0.0.5/s1',
     ]);
     const udp = a.ffmpegArgs({ url: 'rtsp://10.0.0.5/s1', rtspTransport: 'udp' });
     assert.strictEqual(udp[udp.indexOf('-rtsp_transport') + 1], 'udp');
     const web = a.ffmpegArgs({ url: 'https://cam/v.mjpg', stallTimeoutS: 5 });
-    assert.deepStrictEqual(web.slice(web.indexOf('-rw_timeout'), web.indexOf('-i') + 2), ['-rw_timeout', '5000000', '-protocol_whitelist', 'http,https,tcp,tls,crypto,httpproxy', '-i', 'https://cam/v.mjpg']);
+    assert.deepStrictEqual(web.slice(web.indexOf('-rw_timeout'), web.indexOf('-i') + 2), [
+      '-rw_timeout',
+      '5000000',
+      '-protocol_whitelist',
+      'http,https,tcp,tls,crypto,httpproxy',
+      '-i',
+      'https://cam/v.mjpg',
+    ]);
     assert.ok(!a.ffmpegArgs({ url: '/data/a.mp4' }).includes('-protocol_whitelist'), 'a file opens no protocol list');
-    assert.ok(!a.ffmpegArgs({ url: 'rtmpt://cam/live' }).includes('-protocol_whitelist'), 'another scheme keeps ffmpeg\'s own rules');
+    assert.ok(!a.ffmpegArgs({ url: 'rtmpt://cam/live' }).includes('-protocol_whitelist'), "another scheme keeps ffmpeg's own rules");
     const listed = a.ffmpegArgs({ url: 'rtmp://op:pw@cam/live' }, '/l');
     assert.strictEqual(listed[listed.indexOf('-protocol_whitelist') + 1], 'file,rtmp,tcp,udp,tls,crypto', 'through a list it names itself and its transports');
   });
@@ -73,7 +95,16 @@ describe('ffmpeg arguments and helpers', () => {
     const o = { url: 'rtsp://10.0.0.5/s1', username: 'cam-op-7', password: "p@ss:w/rd'x", rtspTransport: 'udp', stallTimeoutS: 5 };
     assert.throws(() => a.ffmpegArgs(o), /ffconcat list file/);
     const args = a.ffmpegArgs(o, '/tmp/x/input.ffconcat');
-    assert.deepStrictEqual(args.slice(5, args.indexOf('-i') + 2), ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,rtsp,rtsps,rtp,srtp,tcp,udp,tls', '-i', '/tmp/x/input.ffconcat']);
+    assert.deepStrictEqual(args.slice(5, args.indexOf('-i') + 2), [
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-protocol_whitelist',
+      'file,rtsp,rtsps,rtp,srtp,tcp,udp,tls',
+      '-i',
+      '/tmp/x/input.ffconcat',
+    ]);
     const argv = args.join(' ');
     for (const secret of ['cam-op-7', 'p@ss', 'p%40ss', 'w/rd', 'rtsp://']) assert.ok(!argv.includes(secret), `argv holds "${secret}": ${argv}`);
     assert.strictEqual(
@@ -81,11 +112,14 @@ describe('ffmpeg arguments and helpers', () => {
       "ffconcat version 1.0\nfile 'rtsp://cam-op-7:p%40ss%3Aw%2Frd%27x@10.0.0.5/s1'\noption rtsp_transport 'udp'\noption timeout '5000000'\n",
     );
     // User info typed into the URL goes through the list as well; HTTP's stall option with it.
-    assert.strictEqual(a.concatList({ url: 'http://me:se%40cret@cam/v.mjpg' }), "ffconcat version 1.0\nfile 'http://me:se%40cret@cam/v.mjpg'\noption rw_timeout '10000000'\n");
+    assert.strictEqual(
+      a.concatList({ url: 'http://me:se%40cret@cam/v.mjpg' }),
+      "ffconcat version 1.0\nfile 'http://me:se%40cret@cam/v.mjpg'\noption rw_timeout '10000000'\n",
+    );
     assert.ok(a.ffmpegArgs({ url: 'http://me:pw@cam/v.mjpg' }, '/l').includes('file,http,https,tcp,tls,crypto,httpproxy'));
   });
 
-  it("an ffconcat list cannot be given extra directives: quotes are escaped, line breaks refused", () => {
+  it('an ffconcat list cannot be given extra directives: quotes are escaped, line breaks refused', () => {
     assert.strictEqual(a.concatList({ url: "http://me:pw@cam/it's.mjpg" }).split('\n')[1], "file 'http://me:pw@cam/it'\\''s.mjpg'");
     assert.throws(() => a.concatList({ url: "http://me:pw@cam/x.mjpg'\nfile '/etc/passwd" }), /line break/);
   });
@@ -121,7 +155,10 @@ describe('ffmpeg arguments and helpers', () => {
     const none = () => undefined;
     assert.deepStrictEqual(a.resolveFfmpeg({ configured: '/opt/ff', env: { FFMPEG_PATH: '/x' } }), { path: '/opt/ff', from: 'node setting' });
     assert.deepStrictEqual(a.resolveFfmpeg({ env: { FFMPEG_PATH: '/x' }, requireOptional: none }), { path: '/x', from: 'FFMPEG_PATH' });
-    assert.deepStrictEqual(a.resolveFfmpeg({ env: {}, requireOptional: () => '/static/ffmpeg', exists: () => true }), { path: '/static/ffmpeg', from: 'ffmpeg-static' });
+    assert.deepStrictEqual(a.resolveFfmpeg({ env: {}, requireOptional: () => '/static/ffmpeg', exists: () => true }), {
+      path: '/static/ffmpeg',
+      from: 'ffmpeg-static',
+    });
     assert.deepStrictEqual(a.resolveFfmpeg({ env: {}, requireOptional: () => '/static/ffmpeg', exists: () => false }), { path: 'ffmpeg', from: 'PATH' });
   });
 
@@ -132,20 +169,29 @@ describe('ffmpeg arguments and helpers', () => {
     const url = 'rtsp://cam/1';
     assert.strictEqual(a.errorReason(['Input #0', `${url}: Connection refused`, 'exiting'], url), 'Connection refused');
     const list = '/tmp/edgevision-src-x/input.ffconcat';
-    assert.strictEqual(a.errorReason([`${list}: Server returned 401 Unauthorized (authorization failed)`], list), 'Server returned 401 Unauthorized (authorization failed)');
+    assert.strictEqual(
+      a.errorReason([`${list}: Server returned 401 Unauthorized (authorization failed)`], list),
+      'Server returned 401 Unauthorized (authorization failed)',
+    );
   });
 
   // errorReason's stderr cleaning: every URL in the line loses its whole user info.
   const stderrTable = [
     ['[tcp] error at rtsp://op:pw@cam/1', '[tcp] error at rtsp://***@cam/1'],
     ["[concat @ 0x55d] Impossible to open 'rtsp://admin:Pr1v@te-Cam@10.0.0.5/s1'", "[concat @ 0x55d] Impossible to open 'rtsp://***@10.0.0.5/s1'"],
-    ['[http @ 0x1] HTTP error 401 for http://op:a:b@cam/x and http://u:p%40q@other/y', '[http @ 0x1] HTTP error 401 for http://***@cam/x and http://***@other/y'],
+    [
+      '[http @ 0x1] HTTP error 401 for http://op:a:b@cam/x and http://u:p%40q@other/y',
+      '[http @ 0x1] HTTP error 401 for http://***@cam/x and http://***@other/y',
+    ],
     ['Failed: rtsp://op:pa/ss@cam/1 refused', 'Failed: rtsp://***@cam/1 refused'],
   ];
   for (const [line, want] of stderrTable) it(`errorReason hides credentials: ${want}`, () => assert.strictEqual(a.errorReason([line]), want));
 
   it('backs off exponentially up to a cap', () => {
-    assert.deepStrictEqual([1, 2, 3, 4, 5, 6, 7].map((n) => a.backoffDelayMs(n)), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    assert.deepStrictEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => a.backoffDelayMs(n)),
+      [1000, 2000, 4000, 8000, 16000, 30000, 30000],
+    );
   });
 });
 
@@ -212,7 +258,18 @@ describe('VideoWriter (ffmpeg sink)', () => {
 
   it('raw rgb24 on stdin; 4:2:0 with even sides for video files, not for GIF', () => {
     const mp4 = sinkArgs({ file: 'a.mp4', width: 641, height: 481, fps: 12.5 });
-    assert.deepStrictEqual(mp4.slice(mp4.indexOf('-f'), mp4.indexOf('-i') + 2), ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '641x481', '-framerate', '12.5', '-i', '-']);
+    assert.deepStrictEqual(mp4.slice(mp4.indexOf('-f'), mp4.indexOf('-i') + 2), [
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      '641x481',
+      '-framerate',
+      '12.5',
+      '-i',
+      '-',
+    ]);
     assert.ok(mp4.includes('yuv420p') && mp4.includes('pad=ceil(iw/2)*2:ceil(ih/2)*2'));
     assert.strictEqual(mp4[mp4.length - 1], 'a.mp4');
     assert.ok(!sinkArgs({ file: 'a.GIF', width: 4, height: 4, fps: 5 }).includes('yuv420p'));
@@ -229,9 +286,15 @@ describe('VideoWriter (ffmpeg sink)', () => {
       await w.close();
       const back = [];
       for await (const f of readFrames({ url: file, realtime: false, loop: false })) back.push(f);
-      assert.deepStrictEqual(back.map((f) => [f.width, f.height]), Array(5).fill([64, 48]));
+      assert.deepStrictEqual(
+        back.map((f) => [f.width, f.height]),
+        Array(5).fill([64, 48]),
+      );
       // Lossy, but grey stays grey: dark, light, dark, light, dark.
-      assert.deepStrictEqual(back.map((f) => f.data[64 * 24 * 3 + 96] > 115), [false, true, false, true, false]);
+      assert.deepStrictEqual(
+        back.map((f) => f.data[64 * 24 * 3 + 96] > 115),
+        [false, true, false, true, false],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

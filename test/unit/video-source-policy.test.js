@@ -111,14 +111,20 @@ describe('source policy: a URL that came on a message', () => {
 
   it('the ffmpeg scheme of an input, as ffmpeg reads it', () => {
     const t = [
-      ['rtsp://a', 'rtsp'], ['concat:a|b', 'concat'], ['subfile,,start,1,end,2,,:x', 'subfile'], ['/a/b.mp4', 'file'],
-      ['b.mp4', 'file'], ['C:\\clips\\a.mp4', 'file'], ['crypto+http://x', 'crypto+http'], ['Pipe:1', 'pipe'],
+      ['rtsp://a', 'rtsp'],
+      ['concat:a|b', 'concat'],
+      ['subfile,,start,1,end,2,,:x', 'subfile'],
+      ['/a/b.mp4', 'file'],
+      ['b.mp4', 'file'],
+      ['C:\\clips\\a.mp4', 'file'],
+      ['crypto+http://x', 'crypto+http'],
+      ['Pipe:1', 'pipe'],
     ];
     for (const [u, s] of t) assert.strictEqual(sp.ffmpegScheme(u), s, u);
   });
 });
 
-describe('source policy: where the node\'s user and password may go', () => {
+describe("source policy: where the node's user and password may go", () => {
   const table = [
     ['rtsp://10.0.0.5/s1', 'rtsp://10.0.0.5/s2', true],
     ['rtsp://10.0.0.5/s1', 'RTSP://10.0.0.5/s2', true],

@@ -4,7 +4,17 @@
 // frame-rate gate and output size follow their rules.
 const assert = require('assert');
 const { Canvas, parseColour, clipSegment } = require('../../dist/nodes/lib/view/raster.js');
-const { drawOverlay, overlaySvg, parseViewGeometry, viewSize, viewCaption, RateGate, trackColour, STATE_COLOURS, mjpegPartHeader } = require('../../dist/nodes/lib/view/overlay.js');
+const {
+  drawOverlay,
+  overlaySvg,
+  parseViewGeometry,
+  viewSize,
+  viewCaption,
+  RateGate,
+  trackColour,
+  STATE_COLOURS,
+  mjpegPartHeader,
+} = require('../../dist/nodes/lib/view/overlay.js');
 
 const px = (c, x, y) => [...c.data.subarray((y * c.width + x) * 3, (y * c.width + x) * 3 + 3)];
 const blank = (w, h, v = 0) => new Canvas(new Uint8Array(w * h * 3).fill(v), w, h);
@@ -48,7 +58,15 @@ describe('view: canvas primitives', () => {
 
   it('fills a polygon at pixel centres (a triangle is half its box), even-odd', () => {
     const c = blank(100, 100);
-    c.fillPolygon([[0, 0], [100, 0], [100, 100]], [255, 255, 255], 1);
+    c.fillPolygon(
+      [
+        [0, 0],
+        [100, 0],
+        [100, 100],
+      ],
+      [255, 255, 255],
+      1,
+    );
     assert.ok(Math.abs(changed(c) - 5000) <= 100, `${changed(c)}`);
     assert.deepStrictEqual(px(c, 90, 10), [255, 255, 255]);
     assert.deepStrictEqual(px(c, 10, 90), [0, 0, 0]);
@@ -84,13 +102,37 @@ describe('view: canvas primitives', () => {
 
 describe('view: geometry', () => {
   it('accepts line-count and productivity-state JSON (strings or objects; blank = none)', () => {
-    const g = parseViewGeometry('{"lines":[{"name":"door","start":[0.1,0.5],"end":[0.9,0.5]}],"zones":[{"name":"z","polygon":[[0,0],[1,0],[1,1]]}]}', { zones: [{ name: 's1', camera: 'cam1', polygon: [[0, 0], [0.5, 0], [0.5, 0.5]] }] });
+    const g = parseViewGeometry('{"lines":[{"name":"door","start":[0.1,0.5],"end":[0.9,0.5]}],"zones":[{"name":"z","polygon":[[0,0],[1,0],[1,1]]}]}', {
+      zones: [
+        {
+          name: 's1',
+          camera: 'cam1',
+          polygon: [
+            [0, 0],
+            [0.5, 0],
+            [0.5, 0.5],
+          ],
+        },
+      ],
+    });
     assert.strictEqual(g.lines[0].name, 'door');
     assert.strictEqual(g.zones.length, 1);
     assert.strictEqual(g.stations[0].camera, 'cam1');
     assert.deepStrictEqual(parseViewGeometry('', undefined), { lines: [], zones: [], stations: [] });
     // productivity-state also accepts a bare array of stations
-    assert.strictEqual(parseViewGeometry('', [{ name: 's', polygon: [[0, 0], [1, 0], [1, 1]] }]).stations.length, 1);
+    assert.strictEqual(
+      parseViewGeometry('', [
+        {
+          name: 's',
+          polygon: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+        },
+      ]).stations.length,
+      1,
+    );
   });
 
   for (const [geometry, stations, re] of [
@@ -108,7 +150,29 @@ describe('view: geometry', () => {
 describe('view: overlay', () => {
   const geometry = parseViewGeometry(
     { lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }], zones: [] },
-    { zones: [{ name: 's1', polygon: [[0, 0], [0.25, 0], [0.25, 0.25], [0, 0.25]] }, { name: 'other-cam', camera: 'cam2', polygon: [[0.75, 0.75], [1, 0.75], [1, 1], [0.75, 1]] }] },
+    {
+      zones: [
+        {
+          name: 's1',
+          polygon: [
+            [0, 0],
+            [0.25, 0],
+            [0.25, 0.25],
+            [0, 0.25],
+          ],
+        },
+        {
+          name: 'other-cam',
+          camera: 'cam2',
+          polygon: [
+            [0.75, 0.75],
+            [1, 0.75],
+            [1, 1],
+            [0.75, 1],
+          ],
+        },
+      ],
+    },
   );
   const frame = (extra = {}) => ({ camera: 'cam1', width: 400, height: 200, detections: [], stations: { s1: { state: 'working' } }, ...extra });
 
@@ -126,19 +190,50 @@ describe('view: overlay', () => {
 
   it('draws boxes scaled to the output, in the track colour; lost tracks and broken boxes are skipped', () => {
     const c = blank(200, 100);
-    drawOverlay(c, frame({ stations: {}, detections: [
-      { box: [200, 120, 300, 180], score: 0.9, classId: 0, label: 'person', trackId: 3, trackState: 'confirmed' },
-      { box: [20, 120, 60, 180], score: 0.9, classId: 0, label: 'person', trackId: 4, trackState: 'lost' },
-      { box: [NaN, 0, 1, 1], score: 0.9, classId: 0, label: 'person' },
-    ] }), { lines: [], zones: [], stations: [] }, {});
+    drawOverlay(
+      c,
+      frame({
+        stations: {},
+        detections: [
+          { box: [200, 120, 300, 180], score: 0.9, classId: 0, label: 'person', trackId: 3, trackState: 'confirmed' },
+          { box: [20, 120, 60, 180], score: 0.9, classId: 0, label: 'person', trackId: 4, trackState: 'lost' },
+          { box: [NaN, 0, 1, 1], score: 0.9, classId: 0, label: 'person' },
+        ],
+      }),
+      { lines: [], zones: [], stations: [] },
+      {},
+    );
     assert.deepStrictEqual(px(c, 100, 75), parseColour(trackColour(3))); // left edge at x = 200 / 2
     assert.deepStrictEqual(px(c, 125, 75), [0, 0, 0]); // inside the box
     assert.deepStrictEqual(px(c, 10, 75), [0, 0, 0]); // the lost track
   });
 
   it('the SVG form carries the same facts (counts, occupancy, state, ids) and escapes names', () => {
-    const g = parseViewGeometry({ lines: [{ name: 'a<b', start: [0, 0.5], end: [1, 0.5] }], zones: [{ name: 'z', polygon: [[0, 0], [1, 0], [1, 1]] }] }, geometry.stations);
-    const svg = overlaySvg(frame({ counts: { 'a<b': { in: 7, out: 2 } }, zones: { z: { occupancy: 5 } }, detections: [{ box: [1, 1, 10, 10], score: 1, classId: 0, label: 'person', trackId: 12, trackState: 'confirmed' }] }), g, { outWidth: 200, outHeight: 100 });
+    const g = parseViewGeometry(
+      {
+        lines: [{ name: 'a<b', start: [0, 0.5], end: [1, 0.5] }],
+        zones: [
+          {
+            name: 'z',
+            polygon: [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      },
+      geometry.stations,
+    );
+    const svg = overlaySvg(
+      frame({
+        counts: { 'a<b': { in: 7, out: 2 } },
+        zones: { z: { occupancy: 5 } },
+        detections: [{ box: [1, 1, 10, 10], score: 1, classId: 0, label: 'person', trackId: 12, trackState: 'confirmed' }],
+      }),
+      g,
+      { outWidth: 200, outHeight: 100 },
+    );
     for (const s of ['a&lt;b  in 7  out 2', 'z: 5', 's1: working', '#12']) assert.ok(svg.includes(s), s);
     assert.ok(!svg.includes('other-cam'));
   });
@@ -172,7 +267,11 @@ describe('view: sizes, rate and stream framing', () => {
   it('lets through at most maxFps frames a second of the given clock; 0 = no limit', () => {
     const g = new RateGate(5);
     const passed = [];
-    for (let t = 0; t <= 1000; t += 50) if (g.ready(t)) (g.mark(t), passed.push(t));
+    for (let t = 0; t <= 1000; t += 50) {
+      if (!g.ready(t)) continue;
+      g.mark(t);
+      passed.push(t);
+    }
     assert.deepStrictEqual(passed, [0, 200, 400, 600, 800, 1000]);
     const w = new RateGate(5);
     w.mark(1000);
@@ -218,15 +317,30 @@ describe('view: drawing is bounded by the picture', () => {
   }
 
   it('skips and counts what is not a box; a box wholly off the picture is neither drawn nor an error', () => {
-    const { c, stats } = draw([null, { box: [10, 0, 5, 5] }, { box: [1, 2, 3] }, { box: [NaN, 0, 1, 1] }, { box: ['1', '1', '9', '9'] }, { box: [1000, 1000, 1100, 1100] }]);
+    const { c, stats } = draw([
+      null,
+      { box: [10, 0, 5, 5] },
+      { box: [1, 2, 3] },
+      { box: [NaN, 0, 1, 1] },
+      { box: ['1', '1', '9', '9'] },
+      { box: [1000, 1000, 1100, 1100] },
+    ]);
     assert.deepStrictEqual(stats, { drawn: 0, skipped: 5, clipped: 0 });
-    assert.ok(c.data.every((v) => v === 0), 'nothing drawn');
+    assert.ok(
+      c.data.every((v) => v === 0),
+      'nothing drawn',
+    );
   });
 
   it('a track id of a million characters is cut', () => {
     const font = { cellWidth: 2, cellHeight: 2, glyphs: { '#': new Uint8Array(4).fill(255), x: new Uint8Array(4).fill(255) } };
     const c = new Canvas(new Uint8Array(W * H * 3), W, H);
-    const stats = drawOverlay(c, { camera: 'a', width: W, height: H, detections: [{ box: [5, 20, 30, 40], trackId: 'x'.repeat(1e6), trackState: 'confirmed' }] }, NO_GEOMETRY, { font });
+    const stats = drawOverlay(
+      c,
+      { camera: 'a', width: W, height: H, detections: [{ box: [5, 20, 30, 40], trackId: 'x'.repeat(1e6), trackState: 'confirmed' }] },
+      NO_GEOMETRY,
+      { font },
+    );
     assert.strictEqual(stats.drawn, 1);
   });
 });

@@ -90,7 +90,8 @@ export function parseGeometry(input: unknown): Geometry {
     const end = parsePoint(r.end, `${p}.end`);
     if (Math.hypot(end[0] - start[0], end[1] - start[1]) < 1e-3) fail(p, `"${name}" has start and end at the same place`);
     const directions = (r.directions ?? 'both') as DirectionLimit;
-    if (directions !== 'in' && directions !== 'out' && directions !== 'both') fail(`${p}.directions`, `must be "in", "out" or "both", got ${JSON.stringify(r.directions)}`);
+    if (directions !== 'in' && directions !== 'out' && directions !== 'both')
+      fail(`${p}.directions`, `must be "in", "out" or "both", got ${JSON.stringify(r.directions)}`);
     return { name, start, end, directions, classes: parseClasses(r.classes, `${p}.classes`) };
   });
   const zoneNames = new Set<string>();
@@ -202,7 +203,8 @@ export function resolveOptions(partial: Partial<Record<keyof CountingOptions, un
   if (given('camera')) o.camera = String(p.camera);
   if (given('anchor')) {
     const a = p.anchor;
-    if (a !== 'bottom-center' && a !== 'center' && a !== 'top-center') throw new Error(`counting option anchor must be bottom-center, center or top-center, got ${JSON.stringify(a)}`);
+    if (a !== 'bottom-center' && a !== 'center' && a !== 'top-center')
+      throw new Error(`counting option anchor must be bottom-center, center or top-center, got ${JSON.stringify(a)}`);
     o.anchor = a;
   }
   if (given('mode')) {

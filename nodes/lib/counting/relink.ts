@@ -79,7 +79,9 @@ export class Relinker {
     if (this.options.relinkCheckFrames > 0 && src.anchor) {
       // A source still under check (a chain of short tracks) hands on its bridge and held crossings.
       const open = src.bridge && !src.bridge.verdict ? src.bridge : undefined;
-      rec.bridge = open ? { from: open.from, to: open.to, stepped: false, frames: open.frames, held: open.held } : { from: src.anchor, stepped: false, frames: 0, held: [] };
+      rec.bridge = open
+        ? { from: open.from, to: open.to, stepped: false, frames: open.frames, held: open.held }
+        : { from: src.anchor, stepped: false, frames: 0, held: [] };
       if (open) open.held = [];
     }
     return true;

@@ -136,7 +136,12 @@ export class Totals {
           const prev = this.reported.get(key) ?? 0;
           const delta = c[dir] >= prev ? c[dir] - prev : c[dir]; // a reset in between: all of it is new
           this.reported.set(key, c[dir]);
-          points.push({ measurement: 'line_crossings', tags: { camera, line, class: cls, direction: dir }, fields: { count: c[dir], delta }, timestamp: timestampMs });
+          points.push({
+            measurement: 'line_crossings',
+            tags: { camera, line, class: cls, direction: dir },
+            fields: { count: c[dir], delta },
+            timestamp: timestampMs,
+          });
         }
       }
     }

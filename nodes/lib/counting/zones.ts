@@ -152,7 +152,15 @@ export class Zones {
         if (over !== this.alarms[i]) {
           this.alarms[i] = over;
           r.alarm = over;
-          events.push({ event: 'zone-alarm', camera: this.options.camera, tMs, zone: z.name, state: over ? 'raised' : 'cleared', occupancy: r.occupancy, capacity: z.capacity });
+          events.push({
+            event: 'zone-alarm',
+            camera: this.options.camera,
+            tMs,
+            zone: z.name,
+            state: over ? 'raised' : 'cleared',
+            occupancy: r.occupancy,
+            capacity: z.capacity,
+          });
         }
       }
       out[z.name] = r;
@@ -191,7 +199,12 @@ export class Zones {
     }
     for (const [key, s] of this.dwell) {
       const [zone, cls] = key.split('\u0000');
-      points.push({ measurement: 'zone_dwell', tags: { camera, zone, class: cls }, fields: { exits: s.n, mean_s: s.sum / s.n / 1000, max_s: s.max / 1000 }, timestamp: timestampMs });
+      points.push({
+        measurement: 'zone_dwell',
+        tags: { camera, zone, class: cls },
+        fields: { exits: s.n, mean_s: s.sum / s.n / 1000, max_s: s.max / 1000 },
+        timestamp: timestampMs,
+      });
     }
     this.dwell = new Map();
     return points;

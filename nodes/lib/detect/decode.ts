@@ -256,5 +256,7 @@ export function detectFormat(
   } else if (d2 === 6) {
     return { format: 'end2end', reason: `${shape}: rows of 6 (box, score, class)` };
   }
-  return { reason: `output ${shape} matches no decoder for a ${inputWidth}×${inputHeight} input (expected [1,${rows},5+C], [1,${3 * rows},5+C], [1,4+C,${rows}] or [1,N,6]); set the output format by hand` };
+  return {
+    reason: `output ${shape} matches no decoder for a ${inputWidth}×${inputHeight} input (expected [1,${rows},5+C], [1,${3 * rows},5+C], [1,4+C,${rows}] or [1,N,6]); set the output format by hand`,
+  };
 }

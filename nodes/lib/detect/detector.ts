@@ -49,7 +49,11 @@ export class Detector {
   /** Labels named in filters that this model does not have (for a warning). */
   unknownLabels: string[] = [];
 
-  constructor(private readonly runner: Pick<ModelRunner, 'run'> & Partial<Pick<ModelRunner, 'allocInput'>>, readonly spec: DetectorSpec, options: DetectorOptions = {}) {
+  constructor(
+    private readonly runner: Pick<ModelRunner, 'run'> & Partial<Pick<ModelRunner, 'allocInput'>>,
+    readonly spec: DetectorSpec,
+    options: DetectorOptions = {},
+  ) {
     this.nmsOptions = validateNms(options.nms);
     this.filters = resolveFilters(options.filters);
     this.thresholds = this.buildThresholds();

@@ -62,7 +62,8 @@ export function resolveFilters(o: FilterOptions = {}, base: ResolvedFilters = DE
   for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`unknown detection setting "${k}"; known: ${[...known].join(', ')}`);
   const r: ResolvedFilters = { ...base, ...stripUndefined(o) } as ResolvedFilters;
   unit('conf', r.conf);
-  if (!r.classConf || typeof r.classConf !== 'object' || Array.isArray(r.classConf)) throw new Error('classConf must be an object of label: score, e.g. {"person": 0.5}');
+  if (!r.classConf || typeof r.classConf !== 'object' || Array.isArray(r.classConf))
+    throw new Error('classConf must be an object of label: score, e.g. {"person": 0.5}');
   for (const [k, v] of Object.entries(r.classConf)) unit(`classConf.${k}`, v);
   if (!Array.isArray(r.classes) || !r.classes.every((s) => typeof s === 'string')) throw new Error('classes must be a list of labels, e.g. ["person"]');
   unit('minArea', r.minArea);
@@ -73,7 +74,8 @@ export function resolveFilters(o: FilterOptions = {}, base: ResolvedFilters = DE
     if (typeof v !== 'number' || !(v >= 0)) throw new Error(`${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   }
   if (r.minAspect > r.maxAspect) throw new Error(`minAspect (${r.minAspect}) is above maxAspect (${r.maxAspect})`);
-  if (!['bottom-center', 'center', 'top-center'].includes(r.anchor)) throw new Error(`anchor must be bottom-center, center or top-center, got ${String(r.anchor)}`);
+  if (!['bottom-center', 'center', 'top-center'].includes(r.anchor))
+    throw new Error(`anchor must be bottom-center, center or top-center, got ${String(r.anchor)}`);
   return {
     ...r,
     classConf: { ...r.classConf },

@@ -123,7 +123,8 @@ export class WasmLetterbox {
   private ensureLayout(img: SourceImage, p: LetterboxParams, bpp: number, opts: PreprocessOptions): Layout {
     const key = `${img.width}x${img.height}x${bpp}>${p.dstWidth}x${p.dstHeight}:${p.padX},${p.padY}:${opts.interpolation}`;
     if (this.layout?.key === key) return this.layout;
-    const iw = p.innerWidth, ih = p.innerHeight;
+    const iw = p.innerWidth,
+      ih = p.innerHeight;
     const align16 = (n: number) => (n + 15) & ~15;
     let at = align16(this.kernel.__heap_base.value || 65536);
     const take = (bytes: number) => {
@@ -160,7 +161,9 @@ export class WasmLetterbox {
     // weight 1): the same value, and then every second tap is the next pixel.
     let adjacent = bpp === 3 && img.width >= 2;
     for (let i = 0; i < iw; i++) {
-      let a = xt.i0[i], b = xt.i1[i], w = weight(xt.w1[i]);
+      let a = xt.i0[i];
+      const b = xt.i1[i];
+      let w = weight(xt.w1[i]);
       if (a === b && a >= bpp) {
         a -= bpp;
         w = 1;
@@ -189,7 +192,8 @@ export class WasmLetterbox {
     if (this.shrinkIfIdle(l.end)) l = this.ensureLayout(img, p, bpp, opts);
     const lanes = channelMap(img.format, opts.channelOrder);
     for (let k = 0; k < 3; k++) {
-      const a = opts.scale / opts.std[k], b = -opts.mean[k] / opts.std[k];
+      const a = opts.scale / opts.std[k],
+        b = -opts.mean[k] / opts.std[k];
       this.i32[l.lanes / 4 + k] = lanes[k];
       this.f32[l.coef / 4 + k] = a;
       this.f32[l.coef / 4 + 3 + k] = b;
@@ -197,12 +201,27 @@ export class WasmLetterbox {
     }
     this.u8.set(img.data, l.srcPtr);
     this.kernel.letterbox(
-      l.srcPtr, img.width, bpp,
-      l.x0, l.x1, l.wx,
-      l.y0, l.y1, l.wy,
-      p.innerWidth, p.innerHeight, l.rows,
-      l.outPtr, dstWidth, dstHeight, p.padX, p.padY,
-      l.lanes, l.coef, l.pad, l.adjacent ? 1 : 0,
+      l.srcPtr,
+      img.width,
+      bpp,
+      l.x0,
+      l.x1,
+      l.wx,
+      l.y0,
+      l.y1,
+      l.wy,
+      p.innerWidth,
+      p.innerHeight,
+      l.rows,
+      l.outPtr,
+      dstWidth,
+      dstHeight,
+      p.padX,
+      p.padY,
+      l.lanes,
+      l.coef,
+      l.pad,
+      l.adjacent ? 1 : 0,
     );
     const n = 3 * dstWidth * dstHeight;
     out.set(this.f32.subarray(l.outPtr / 4, l.outPtr / 4 + n), offset);

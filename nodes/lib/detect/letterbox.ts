@@ -41,12 +41,16 @@ export function validatePreprocess(p: Partial<PreprocessOptions> = {}): Preproce
   if (o.channelOrder !== 'rgb' && o.channelOrder !== 'bgr') throw new Error(`channelOrder must be "rgb" or "bgr", got ${String(o.channelOrder)}`);
   if (!(o.padValue >= 0 && o.padValue <= 255)) throw new Error(`padValue must be 0–255, got ${o.padValue}`);
   if (!(Number.isFinite(o.scale) && o.scale > 0)) throw new Error(`scale must be a number > 0, got ${o.scale}`);
-  for (const [name, v] of [['mean', o.mean], ['std', o.std]] as const) {
+  for (const [name, v] of [
+    ['mean', o.mean],
+    ['std', o.std],
+  ] as const) {
     if (!Array.isArray(v) || v.length !== 3 || !v.every((n) => Number.isFinite(n))) throw new Error(`${name} must be three numbers, got ${JSON.stringify(v)}`);
   }
   if (o.std.some((s) => s === 0)) throw new Error('std must not contain 0');
   if (o.align !== 'center' && o.align !== 'top-left') throw new Error(`align must be "center" or "top-left", got ${String(o.align)}`);
-  if (o.interpolation !== 'bilinear' && o.interpolation !== 'nearest') throw new Error(`interpolation must be "bilinear" or "nearest", got ${String(o.interpolation)}`);
+  if (o.interpolation !== 'bilinear' && o.interpolation !== 'nearest')
+    throw new Error(`interpolation must be "bilinear" or "nearest", got ${String(o.interpolation)}`);
   return { ...o, mean: [...o.mean] as PreprocessOptions['mean'], std: [...o.std] as PreprocessOptions['std'] };
 }
 
@@ -66,8 +70,19 @@ export interface LetterboxParams {
   padY: number;
 }
 
-export function letterboxParams(srcWidth: number, srcHeight: number, dstWidth: number, dstHeight: number, align: PreprocessOptions['align'] = 'center'): LetterboxParams {
-  for (const [n, v] of [['source width', srcWidth], ['source height', srcHeight], ['input width', dstWidth], ['input height', dstHeight]] as const) {
+export function letterboxParams(
+  srcWidth: number,
+  srcHeight: number,
+  dstWidth: number,
+  dstHeight: number,
+  align: PreprocessOptions['align'] = 'center',
+): LetterboxParams {
+  for (const [n, v] of [
+    ['source width', srcWidth],
+    ['source height', srcHeight],
+    ['input width', dstWidth],
+    ['input height', dstHeight],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${n} must be a whole number ≥ 1, got ${v}`);
   }
   const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
@@ -150,7 +165,9 @@ export function checkLetterboxArgs(img: SourceImage, dstWidth: number, dstHeight
 
 /** Fills the part of each plane outside the inner rectangle (the rest is overwritten anyway). */
 function fillPadding(out: Float32Array, p: LetterboxParams, planes: readonly number[], values: readonly number[]): void {
-  const w = p.dstWidth, top = p.padY, bottom = p.padY + p.innerHeight;
+  const w = p.dstWidth,
+    top = p.padY,
+    bottom = p.padY + p.innerHeight;
   const right = p.padX + p.innerWidth;
   planes.forEach((o, c) => {
     const v = values[c];
@@ -169,30 +186,31 @@ function fillPadding(out: Float32Array, p: LetterboxParams, planes: readonly num
  * Letterboxes `img` into `out` (length 3·dstH·dstW, at `offset` for batching) and returns the mapping.
  * `out` is the caller's reusable buffer: this is the one function here that writes to an argument.
  */
-export function letterboxInto(
-  img: SourceImage,
-  dstWidth: number,
-  dstHeight: number,
-  opts: PreprocessOptions,
-  out: Float32Array,
-  offset = 0,
-): LetterboxParams {
+export function letterboxInto(img: SourceImage, dstWidth: number, dstHeight: number, opts: PreprocessOptions, out: Float32Array, offset = 0): LetterboxParams {
   const { data, width: sw, height: sh, format } = img;
   const bpp = checkLetterboxArgs(img, dstWidth, dstHeight, out, offset);
   const plane = dstWidth * dstHeight;
   const p = letterboxParams(sw, sh, dstWidth, dstHeight, opts.align);
   const [c0, c1, c2] = channelMap(format, opts.channelOrder);
   // out = v·scale/std − mean/std, folded into one multiply-add per value.
-  const a0 = opts.scale / opts.std[0], b0 = -opts.mean[0] / opts.std[0];
-  const a1 = opts.scale / opts.std[1], b1 = -opts.mean[1] / opts.std[1];
-  const a2 = opts.scale / opts.std[2], b2 = -opts.mean[2] / opts.std[2];
-  const o0 = offset, o1 = offset + plane, o2 = offset + 2 * plane;
+  const a0 = opts.scale / opts.std[0],
+    b0 = -opts.mean[0] / opts.std[0];
+  const a1 = opts.scale / opts.std[1],
+    b1 = -opts.mean[1] / opts.std[1];
+  const a2 = opts.scale / opts.std[2],
+    b2 = -opts.mean[2] / opts.std[2];
+  const o0 = offset,
+    o1 = offset + plane,
+    o2 = offset + 2 * plane;
 
-  const iw = p.innerWidth, ih = p.innerHeight;
+  const iw = p.innerWidth,
+    ih = p.innerHeight;
   fillPadding(out, p, [o0, o1, o2], [opts.padValue * a0 + b0, opts.padValue * a1 + b1, opts.padValue * a2 + b2]);
   const xt = axisTable(sw, iw, bpp);
   const yt = axisTable(sh, ih, sw * bpp);
-  const x0 = xt.i0, x1 = xt.i1, wx = xt.w1;
+  const x0 = xt.i0,
+    x1 = xt.i1,
+    wx = xt.w1;
   if (opts.interpolation === 'nearest') {
     // The nearer of the two bilinear taps: same pixel-centre alignment, one load per channel.
     const xn = new Int32Array(iw);
@@ -210,13 +228,22 @@ export function letterboxInto(
     return p;
   }
   for (let dy = 0; dy < ih; dy++) {
-    const r0 = yt.i0[dy], r1 = yt.i1[dy];
-    const fy = yt.w1[dy], gy = 1 - fy;
+    const r0 = yt.i0[dy],
+      r1 = yt.i1[dy];
+    const fy = yt.w1[dy],
+      gy = 1 - fy;
     let o = (dy + p.padY) * dstWidth + p.padX;
     for (let dx = 0; dx < iw; dx++, o++) {
-      const fx = wx[dx], gx = 1 - fx;
-      const p00 = r0 + x0[dx], p01 = r0 + x1[dx], p10 = r1 + x0[dx], p11 = r1 + x1[dx];
-      const w00 = gx * gy, w01 = fx * gy, w10 = gx * fy, w11 = fx * fy;
+      const fx = wx[dx],
+        gx = 1 - fx;
+      const p00 = r0 + x0[dx],
+        p01 = r0 + x1[dx],
+        p10 = r1 + x0[dx],
+        p11 = r1 + x1[dx];
+      const w00 = gx * gy,
+        w01 = fx * gy,
+        w10 = gx * fy,
+        w11 = fx * fy;
       out[o0 + o] = (data[p00 + c0] * w00 + data[p01 + c0] * w01 + data[p10 + c0] * w10 + data[p11 + c0] * w11) * a0 + b0;
       out[o1 + o] = (data[p00 + c1] * w00 + data[p01 + c1] * w01 + data[p10 + c1] * w10 + data[p11 + c1] * w11) * a1 + b1;
       out[o2 + o] = (data[p00 + c2] * w00 + data[p01 + c2] * w01 + data[p10 + c2] * w10 + data[p11 + c2] * w11) * a2 + b2;
@@ -229,20 +256,18 @@ export function letterboxInto(
  * Packs an already-resized interleaved image (e.g. from sharp) into CHW with padding. Used by the
  * benchmark's sharp path so both paths produce the same tensor layout.
  */
-export function packResizedInto(
-  resized: Uint8Array,
-  p: LetterboxParams,
-  format: PixelFormat,
-  opts: PreprocessOptions,
-  out: Float32Array,
-  offset = 0,
-): void {
+export function packResizedInto(resized: Uint8Array, p: LetterboxParams, format: PixelFormat, opts: PreprocessOptions, out: Float32Array, offset = 0): void {
   const plane = p.dstWidth * p.dstHeight;
   const [c0, c1, c2] = channelMap(format, opts.channelOrder);
-  const a0 = opts.scale / opts.std[0], b0 = -opts.mean[0] / opts.std[0];
-  const a1 = opts.scale / opts.std[1], b1 = -opts.mean[1] / opts.std[1];
-  const a2 = opts.scale / opts.std[2], b2 = -opts.mean[2] / opts.std[2];
-  const o0 = offset, o1 = offset + plane, o2 = offset + 2 * plane;
+  const a0 = opts.scale / opts.std[0],
+    b0 = -opts.mean[0] / opts.std[0];
+  const a1 = opts.scale / opts.std[1],
+    b1 = -opts.mean[1] / opts.std[1];
+  const a2 = opts.scale / opts.std[2],
+    b2 = -opts.mean[2] / opts.std[2];
+  const o0 = offset,
+    o1 = offset + plane,
+    o2 = offset + 2 * plane;
   fillPadding(out, p, [o0, o1, o2], [opts.padValue * a0 + b0, opts.padValue * a1 + b1, opts.padValue * a2 + b2]);
   const bpp = format === 'gray8' ? 1 : 3;
   let s = 0;

@@ -41,7 +41,10 @@ export function nms(c: Candidates, options: NmsOptions = {}): number[] {
     const i = order[oi];
     if (suppressed[i]) continue;
     keep.push(i);
-    const ax1 = bx[4 * i], ay1 = bx[4 * i + 1], ax2 = bx[4 * i + 2], ay2 = bx[4 * i + 3];
+    const ax1 = bx[4 * i],
+      ay1 = bx[4 * i + 1],
+      ax2 = bx[4 * i + 2],
+      ay2 = bx[4 * i + 3];
     for (let oj = oi + 1; oj < n; oj++) {
       const j = order[oj];
       if (suppressed[j] || (!o.classAgnostic && c.classIds[j] !== c.classIds[i])) continue;

@@ -91,29 +91,27 @@ export class DetectScheduler<J> {
     const s = this.staged;
     this.staged = null;
     const t1 = this.time();
-    this.running = this.detector
-      .infer(s.prepared)
-      .then(
-        (out) => {
-          const t2 = this.time();
-          // The session is free: hand it the next batch before decoding this one.
-          this.running = null;
-          this.kick();
-          let detections: Detection[][];
-          try {
-            detections = this.detector.finish(out, s.prepared.params);
-          } catch (e) {
-            this.hooks.fail(s.jobs, e as Error);
-            return;
-          }
-          this.hooks.deliver(s.jobs, detections, { preprocessMs: s.preprocessMs, inferenceMs: t2 - t1, postprocessMs: this.time() - t2 });
-        },
-        (e: Error) => {
-          this.running = null;
-          this.hooks.fail(s.jobs, e);
-          this.kick();
-        },
-      );
+    this.running = this.detector.infer(s.prepared).then(
+      (out) => {
+        const t2 = this.time();
+        // The session is free: hand it the next batch before decoding this one.
+        this.running = null;
+        this.kick();
+        let detections: Detection[][];
+        try {
+          detections = this.detector.finish(out, s.prepared.params);
+        } catch (e) {
+          this.hooks.fail(s.jobs, e as Error);
+          return;
+        }
+        this.hooks.deliver(s.jobs, detections, { preprocessMs: s.preprocessMs, inferenceMs: t2 - t1, postprocessMs: this.time() - t2 });
+      },
+      (e: Error) => {
+        this.running = null;
+        this.hooks.fail(s.jobs, e);
+        this.kick();
+      },
+    );
     // While this batch runs, prepare the next one on this thread.
     this.stage();
   }

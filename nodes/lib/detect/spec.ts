@@ -58,7 +58,10 @@ export function resolveSpec(model: ModelDescription, cfg: ModelConfig = {}): Det
   const inputHeight = cfg.inputHeight || (isNum(ishape[2]) ? ishape[2] : 0);
   const inputWidth = cfg.inputWidth || (isNum(ishape[3]) ? ishape[3] : 0);
   if (!inputWidth || !inputHeight) throw new Error(`model input [${ishape.join(',')}] has a dynamic size: set the input width and height`);
-  for (const [n, v] of [['input width', inputWidth], ['input height', inputHeight]] as const) {
+  for (const [n, v] of [
+    ['input width', inputWidth],
+    ['input height', inputHeight],
+  ] as const) {
     if (!Number.isInteger(v) || v < 32) throw new Error(`${n} must be a whole number ≥ 32, got ${v}`);
   }
   if (isNum(ishape[2]) && isNum(ishape[3]) && (ishape[2] !== inputHeight || ishape[3] !== inputWidth)) {

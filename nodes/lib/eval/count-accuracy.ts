@@ -61,10 +61,12 @@ export function detectedOnly(gt: MotTrackFile, detections: MotTrackFile, minIou 
   const frames = gt.frames.map((list, f) => {
     const dets = detections.frames[f] ?? [];
     const pairs: [number, number, number][] = [];
-    list.forEach((g, gi) => dets.forEach((d, di) => {
-      const v = iou(g.box, d.box);
-      if (v >= minIou) pairs.push([v, gi, di]);
-    }));
+    list.forEach((g, gi) =>
+      dets.forEach((d, di) => {
+        const v = iou(g.box, d.box);
+        if (v >= minIou) pairs.push([v, gi, di]);
+      }),
+    );
     pairs.sort((a, b) => b[0] - a[0]);
     const gUsed = new Set<number>();
     const dUsed = new Set<number>();
@@ -122,7 +124,13 @@ export function detectedCrossings(
  * pixels off, a box cut short) then costs what it costs any tracker, and what is left between it and
  * a tracker's figure is identity alone.
  */
-export function detectionBound(gt: MotTrackFile, detections: MotTrackFile, scene: CountingScene, minIou = 0.5, boxes: BoundBoxes = 'gt'): Record<string, DirectionCounts> {
+export function detectionBound(
+  gt: MotTrackFile,
+  detections: MotTrackFile,
+  scene: CountingScene,
+  minIou = 0.5,
+  boxes: BoundBoxes = 'gt',
+): Record<string, DirectionCounts> {
   return countMotTracks(detectedOnly(gt, detections, minIou, boxes), { ...scene, counting: { ...scene.counting, relinkS: 0, trackTimeoutS: 86400 } }).counts;
 }
 

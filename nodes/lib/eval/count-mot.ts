@@ -66,7 +66,8 @@ export function countMotTracks(file: MotTrackFile, scene: CountingScene): TrackC
   }
   // The file is over: its tracks end here (a crossing in the last frames is completed, not lost).
   for (const e of counter.endAll(((file.lastFrame - 1) * 1000) / fps)) {
-    if (e.event === 'line-crossing') crossings.push({ frame: Math.round((Number(e.tMs) * fps) / 1000) + 1, line: String(e.line), direction: String(e.direction), trackId: Number(e.trackId) });
+    if (e.event === 'line-crossing')
+      crossings.push({ frame: Math.round((Number(e.tMs) * fps) / 1000) + 1, line: String(e.line), direction: String(e.direction), trackId: Number(e.trackId) });
   }
   return { counts: counter.counts(), crossings };
 }

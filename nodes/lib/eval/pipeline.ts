@@ -118,15 +118,18 @@ export interface RecordingOptions extends PipelineSettings {
 export async function runRecording(o: RecordingOptions): Promise<PipelineResult> {
   // Loaded here, not at the top: the counting and benchmark paths without video need neither
   // onnxruntime nor ffmpeg.
-  /* eslint-disable @typescript-eslint/no-var-requires */
+
   const { acquireModel, releaseModel } = require('../model/loader') as typeof import('../model/loader');
   const { Detector } = require('../detect/detector') as typeof import('../detect/detector');
   const { readFrames } = require('../video/ffmpeg-source') as typeof import('../video/ffmpeg-source');
   const { parseProviders } = require('../onnx/session') as typeof import('../onnx/session');
-  /* eslint-enable @typescript-eslint/no-var-requires */
+
   const pipeline = new CountingPipeline(o); // settings are validated before the model loads
   const user = `edgevision-run-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const loaded = await acquireModel({ model: o.model, format: 'auto', providers: parseProviders(o.providers ?? 'auto'), intraOpNumThreads: o.threads ?? 0 }, user);
+  const loaded = await acquireModel(
+    { model: o.model, format: 'auto', providers: parseProviders(o.providers ?? 'auto'), intraOpNumThreads: o.threads ?? 0 },
+    user,
+  );
   try {
     const detector = new Detector(loaded.session.runner, loaded.spec, {});
     for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false })) {

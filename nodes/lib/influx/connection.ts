@@ -12,7 +12,8 @@ import { DeadLetter, DEAD_LETTER_FILE } from './deadletter';
 import { Influx1Options, Influx1Transport, Influx2Options, Influx2Transport, TlsOptions, WriteTransport } from './transport';
 
 /** The server and its API: what the transport needs besides the timeout and TLS. */
-export type ServerSettings = ({ version: '1.x' } & Omit<Influx1Options, 'timeoutMs' | 'tls'>) | ({ version: '2.x' } & Omit<Influx2Options, 'timeoutMs' | 'tls'>);
+export type ServerSettings =
+  ({ version: '1.x' } & Omit<Influx1Options, 'timeoutMs' | 'tls'>) | ({ version: '2.x' } & Omit<Influx2Options, 'timeoutMs' | 'tls'>);
 
 export interface ConnectionSettings {
   server: ServerSettings;

@@ -114,7 +114,10 @@ export class DeadLetter {
         } catch (err) {
           await fd.truncate(size).catch(() => undefined);
           const e = err as { code?: string; message?: string };
-          throw new SpoolWriteError(`dead letter: cannot keep a refused batch of ${entry.points} points in ${this.file}: ${e.message ?? e.code}`, e.code ?? 'EIO');
+          throw new SpoolWriteError(
+            `dead letter: cannot keep a refused batch of ${entry.points} points in ${this.file}: ${e.message ?? e.code}`,
+            e.code ?? 'EIO',
+          );
         }
         return true;
       } finally {
@@ -201,7 +204,9 @@ export class DeadLetter {
           await this.fs.rename(tmp, this.file);
         } catch (err) {
           await this.fs.unlink(tmp).catch(() => undefined);
-          throw new Error(`dead letter: ${batches} batches were replayed but ${this.file} could not be rewritten (${(err as Error).message}); they will be replayed again, harmlessly`);
+          throw new Error(
+            `dead letter: ${batches} batches were replayed but ${this.file} could not be rewritten (${(err as Error).message}); they will be replayed again, harmlessly`,
+          );
         }
       }
       return { batches, points, left: keep.length, ...(error !== undefined ? { error } : {}) };

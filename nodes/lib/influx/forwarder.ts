@@ -43,10 +43,7 @@ export interface DeadLetterFate {
   diskError?: boolean;
 }
 
-export type Outcome =
-  | { kind: 'written' }
-  | { kind: 'spooled'; reason: string }
-  | ({ kind: 'rejected'; status?: number; message: string } & DeadLetterFate);
+export type Outcome = { kind: 'written' } | { kind: 'spooled'; reason: string } | ({ kind: 'rejected'; status?: number; message: string } & DeadLetterFate);
 
 export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -391,10 +388,13 @@ export class Forwarder {
         this.lastError = `spool: ${err.message}`;
         this.o.onError?.(err);
         if (!this.closing && this.replayTimer === null) {
-          this.replayTimer = this.o.timers.setTimeout(() => {
-            this.replayTimer = null;
-            this.kickReplay();
-          }, backoffDelay(this.backoff, this.replayAttempt++, this.o.random()));
+          this.replayTimer = this.o.timers.setTimeout(
+            () => {
+              this.replayTimer = null;
+              this.kickReplay();
+            },
+            backoffDelay(this.backoff, this.replayAttempt++, this.o.random()),
+          );
         }
       })
       .finally(() => {

@@ -13,6 +13,7 @@
  *    sees it, because InfluxDB refuses a whole batch with a field type conflict.
  */
 import { Precision, FieldKind, StampClock, msToPrecision, escapeMeasurement, escapeKey, escapeString } from './line-protocol';
+import { hasControlChar } from '../control-chars';
 
 export interface PointError {
   /** Index of the point within the message (0 for single-point shapes). */
@@ -46,7 +47,6 @@ export interface LinesResult {
 }
 
 const INT_STRING = /^-?\d+i$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -76,7 +76,7 @@ function describe(v: unknown): string {
 
 export function checkName(what: string, name: unknown): string | null {
   if (typeof name !== 'string' || name.length === 0) return `${what} must be a non-empty string, got ${describe(name)}`;
-  if (CONTROL.test(name)) return `${what} ${JSON.stringify(name)} contains a control character (newline, tab…)`;
+  if (hasControlChar(name)) return `${what} ${JSON.stringify(name)} contains a control character (newline, tab…)`;
   if (name.startsWith('_')) return `${what} ${JSON.stringify(name)} starts with "_", which InfluxDB reserves`;
   if (name.endsWith('\\')) return `${what} ${JSON.stringify(name)} ends with a backslash, which would escape the separator`;
   return null;
@@ -241,7 +241,7 @@ function pointLine(measurement: unknown, tags: Obj, fields: Obj, time: unknown, 
     if (typeof v !== 'string') {
       if (typeof v !== 'number' && typeof v !== 'boolean') throw new Error(`tag "${k}" is ${describe(v)}; a tag value must be a string`);
     } else {
-      if (CONTROL.test(v)) throw new Error(`tag "${k}" value contains a control character`);
+      if (hasControlChar(v)) throw new Error(`tag "${k}" value contains a control character`);
       if (v.endsWith('\\')) throw new Error(`tag "${k}" value ends with a backslash`);
     }
     keys.push(k);
@@ -280,7 +280,8 @@ function pointLine(measurement: unknown, tags: Obj, fields: Obj, time: unknown, 
  * (one per writer) and which only learns from points that were accepted.
  */
 export function payloadToLines(payload: unknown, opts: NormaliseOptions, kinds: FieldKinds, msgMeasurement?: unknown): LinesResult {
-  if (opts.clock && opts.clock.precision !== opts.precision) throw new Error(`the stamp clock's precision (${opts.clock.precision}) differs from the writer's (${opts.precision})`);
+  if (opts.clock && opts.clock.precision !== opts.precision)
+    throw new Error(`the stamp clock's precision (${opts.clock.precision}) differs from the writer's (${opts.precision})`);
   const lines: string[] = [];
   const errors: PointError[] = [];
   const simple = opts.measurement || msgMeasurement;

@@ -221,7 +221,10 @@ export interface DamageReport extends SkippedRegion {
 
 /** A failed append: the batch is not in the spool. `code` is the file system's (ENOSPC, EIO…) or SHORT_WRITE. */
 export class SpoolWriteError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = 'SpoolWriteError';
   }

@@ -22,7 +22,12 @@ export interface TransportErrorDetail {
 export class TransportError extends Error {
   readonly hint: string;
   readonly missing?: 'database' | 'bucket';
-  constructor(message: string, readonly kind: FailureKind, readonly status?: number, detail: TransportErrorDetail = {}) {
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    readonly status?: number,
+    detail: TransportErrorDetail = {},
+  ) {
     super(message);
     this.name = 'TransportError';
     const hint = detail.hint ?? message;
@@ -80,7 +85,15 @@ export interface Influx2Options {
 const PRECISION_1X: Record<Precision, string> = { ns: 'n', us: 'u', ms: 'ms', s: 's' };
 
 /** A backoff that never parks the host: the pool must not hide a server that came back. */
-const NO_BACKOFF = { getDelay: () => 0, next() { return this; }, reset() { return this; } };
+const NO_BACKOFF = {
+  getDelay: () => 0,
+  next() {
+    return this;
+  },
+  reset() {
+    return this;
+  },
+};
 
 function tlsRequestOptions(tls: TlsOptions | undefined): Record<string, unknown> {
   const o: Record<string, unknown> = {};
@@ -107,7 +120,7 @@ function serverMessage(body: string | undefined, fallback: string): string {
 
 function networkError(err: unknown): TransportError {
   const e = err as { code?: string; message?: string; name?: string };
-  const what = e.name === 'AbortError' ? 'aborted' : e.code ? `${e.code} ${e.message ?? ''}`.trim() : e.message ?? String(err);
+  const what = e.name === 'AbortError' ? 'aborted' : e.code ? `${e.code} ${e.message ?? ''}`.trim() : (e.message ?? String(err));
   const timedOut = /timed? ?out/i.test(what);
   return new TransportError(`server unreachable: ${what}`, 'retry', undefined, {
     hint: timedOut ? 'db timeout' : e.code ? `db unreachable (${e.code})` : e.name === 'AbortError' ? 'write aborted' : 'db unreachable',

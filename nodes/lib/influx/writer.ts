@@ -189,7 +189,14 @@ export class InfluxWriter {
     const s = this.settings;
     const { lines, errors } = payloadToLines(
       payload,
-      { measurement: s.measurement, overrideMeasurement: s.overrideMeasurement, precision: s.precision, nowMs, clock: this.clock, integerFields: this.integerFields },
+      {
+        measurement: s.measurement,
+        overrideMeasurement: s.overrideMeasurement,
+        precision: s.precision,
+        nowMs,
+        clock: this.clock,
+        integerFields: this.integerFields,
+      },
       this.kinds,
       msgMeasurement,
     );

@@ -7,7 +7,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AssetLookup, manifestEntry, readLabels, resolveAsset, resolveUserPath } from '../assets';
-import { CreatedSession, OrtModuleLike, ProviderRequest, SessionOptions, createSession, describeAttempts, providerText, validateSessionOptions } from '../onnx/session';
+import {
+  CreatedSession,
+  OrtModuleLike,
+  ProviderRequest,
+  SessionOptions,
+  createSession,
+  describeAttempts,
+  providerText,
+  validateSessionOptions,
+} from '../onnx/session';
 import { findOrtRuntime, loadOrt, probeProviders } from '../onnx/runtime';
 import { SharedRegistry } from '../onnx/registry';
 import { createWorkerSession } from '../onnx/worker-session';
@@ -204,7 +213,12 @@ export async function acquireEmbeddingModel(s: ModelSettings, user: string, ort:
       inputWidth: cfg.inputWidth,
       inputHeight: cfg.inputHeight,
       maxBatch: cfg.maxBatch,
-      normalisation: { ...(p.channelOrder ? { channelOrder: p.channelOrder } : {}), ...(p.scale !== undefined ? { scale: p.scale } : {}), ...(p.mean ? { mean: p.mean } : {}), ...(p.std ? { std: p.std } : {}) },
+      normalisation: {
+        ...(p.channelOrder ? { channelOrder: p.channelOrder } : {}),
+        ...(p.scale !== undefined ? { scale: p.scale } : {}),
+        ...(p.mean ? { mean: p.mean } : {}),
+        ...(p.std ? { std: p.std } : {}),
+      },
     });
     return { file, key, session, spec, providerText: describeAttempts(session.attempts) };
   } catch (e) {

@@ -79,7 +79,6 @@ export function findOrtRuntime(platform = process.platform, arch = process.arch)
 
 /** The onnxruntime-node module of `rt`. */
 export function loadOrt(rt: OrtRuntime = findOrtRuntime()): OrtModuleLike {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   return require(rt.dir) as OrtModuleLike;
 }
 

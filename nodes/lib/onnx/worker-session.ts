@@ -104,7 +104,11 @@ class WorkerRunner implements ModelRunner {
 }
 
 /** Same contract as createSession (providers tried in order, attempts reported), in a worker. */
-export function createWorkerSession(bytes: Uint8Array, options: SessionOptions = {}, workerScript = path.join(__dirname, 'session-worker.js')): Promise<CreatedSession> {
+export function createWorkerSession(
+  bytes: Uint8Array,
+  options: SessionOptions = {},
+  workerScript = path.join(__dirname, 'session-worker.js'),
+): Promise<CreatedSession> {
   const o = validateSessionOptions(options);
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerScript, { workerData: { bytes, options: o } });

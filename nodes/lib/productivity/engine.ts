@@ -155,7 +155,10 @@ export interface EngineSnapshot {
       external: boolean | null;
     }
   >;
-  workers: Record<string, { camera: string; station: string; machine: MachineSnapshot | null; states: LogEntry<StationState>[]; units: UnitEntry[]; lastMs: number }>;
+  workers: Record<
+    string,
+    { camera: string; station: string; machine: MachineSnapshot | null; states: LogEntry<StationState>[]; units: UnitEntry[]; lastMs: number }
+  >;
   cameras: Record<string, { lastMs: number; health: MonitorSnapshot }>;
 }
 
@@ -486,7 +489,8 @@ export class ProductivityEngine {
     const now = this.nowMs!;
     const bucket = o.kpiIntervalMs > 0 ? Math.floor(now / o.kpiIntervalMs) : -Infinity;
     if (changed) res.reports.push(this.report(now, rx, 'state-change', false));
-    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity && !res.reports.length) res.reports.push(this.report(now, rx, 'interval', false));
+    else if (o.kpiIntervalMs > 0 && bucket > this.kpiBucket && this.kpiBucket !== -Infinity && !res.reports.length)
+      res.reports.push(this.report(now, rx, 'interval', false));
     this.kpiBucket = bucket;
   }
 
@@ -562,7 +566,12 @@ export class ProductivityEngine {
   addUnits(u: { station?: string; count?: number; tMs?: number; rxMs: number; sourceId?: string }): { accepted: boolean; station: string; reason?: string } {
     const name = u.station || this.opts.unitsStation || (this.stations.size === 1 ? [...this.stations.keys()][0] : '');
     const s = this.stations.get(name);
-    if (!s) throw new Error(name ? `units for unknown station "${name}" (stations: ${this.stationNames().join(', ') || 'none'})` : 'units message names no station and no default units station is set');
+    if (!s)
+      throw new Error(
+        name
+          ? `units for unknown station "${name}" (stations: ${this.stationNames().join(', ') || 'none'})`
+          : 'units message names no station and no default units station is set',
+      );
     const count = u.count ?? 1;
     if (!Number.isFinite(count)) throw new Error(`units count must be a number, got ${JSON.stringify(u.count)}`);
     const t = u.tMs ?? this.nowMs ?? u.rxMs;
@@ -594,7 +603,13 @@ export class ProductivityEngine {
     if (line !== o.unitsLine) return null;
     const t = typeof ev.tMs === 'number' ? ev.tMs : undefined;
     const id = `${String(ev.camera ?? '')}|${String(line)}|${String(ev.trackId ?? ev.globalId ?? '')}|${String(t ?? '')}|${String(ev.direction ?? '')}`;
-    return this.addUnits({ station: o.unitsStation || undefined, count: 1, tMs: t, rxMs, sourceId: ev.trackId !== undefined && t !== undefined ? id : undefined });
+    return this.addUnits({
+      station: o.unitsStation || undefined,
+      count: 1,
+      tMs: t,
+      rxMs,
+      sourceId: ev.trackId !== undefined && t !== undefined ? id : undefined,
+    });
   }
 
   /** The external activity signal (a PLC "machine running" bit) for one station or, without one, all. */
@@ -717,7 +732,14 @@ export class ProductivityEngine {
     }
     const workers: EngineSnapshot['workers'] = {};
     for (const [id, w] of this.workers) {
-      workers[id] = { camera: w.camera, station: w.station, machine: w.machine ? w.machine.snapshot() : null, states: w.states.list(), units: w.units.list(), lastMs: w.lastMs };
+      workers[id] = {
+        camera: w.camera,
+        station: w.station,
+        machine: w.machine ? w.machine.snapshot() : null,
+        states: w.states.list(),
+        units: w.units.list(),
+        lastMs: w.lastMs,
+      };
     }
     const cameras: EngineSnapshot['cameras'] = {};
     for (const [name, c] of this.cameras) cameras[name] = { lastMs: Number.isFinite(c.lastMs) ? c.lastMs : -1, health: c.health.snapshot() };
@@ -798,7 +820,12 @@ export class ProductivityEngine {
     for (const period of ['shift', 'window'] as const) {
       const tags = { period, shift: r.shift.name };
       for (const [name, s] of Object.entries(r.stations)) {
-        pts.push({ measurement: 'station_kpi', tags: { ...tags, station: name, camera: s.camera }, fields: { ...fields(s[period]), state_code: STATE_CODE[s.state] }, timestamp: r.tMs });
+        pts.push({
+          measurement: 'station_kpi',
+          tags: { ...tags, station: name, camera: s.camera },
+          fields: { ...fields(s[period]), state_code: STATE_CODE[s.state] },
+          timestamp: r.tMs,
+        });
       }
       for (const [id, w] of Object.entries(r.workers)) {
         pts.push({ measurement: 'worker_kpi', tags: { ...tags, worker: id, station: w.station }, fields: fields(w[period]), timestamp: r.tMs });

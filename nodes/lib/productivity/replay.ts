@@ -68,14 +68,24 @@ export class StationKpiRun {
     const stations: Record<string, StationTotals> = {};
     for (const name of this.engine.stationNames()) {
       const k = r?.stations[name]?.window;
-      stations[name] = { working_s: k?.working_s ?? 0, idle_s: k?.idle_s ?? 0, absent_s: k?.absent_s ?? 0, utilisation: k?.utilisation ?? 0, units: k?.units ?? 0 };
+      stations[name] = {
+        working_s: k?.working_s ?? 0,
+        idle_s: k?.idle_s ?? 0,
+        absent_s: k?.absent_s ?? 0,
+        utilisation: k?.utilisation ?? 0,
+        units: k?.units ?? 0,
+      };
     }
     return { stations };
   }
 }
 
 /** One call over a whole sequence of frames (sorted by time). */
-export function computeStationKpis(stations: unknown, frames: Iterable<ReplayFrame>, options: Partial<Record<keyof ProductivityOptions, unknown>> = {}): ReplayResult {
+export function computeStationKpis(
+  stations: unknown,
+  frames: Iterable<ReplayFrame>,
+  options: Partial<Record<keyof ProductivityOptions, unknown>> = {},
+): ReplayResult {
   const run = new StationKpiRun(stations, options);
   for (const f of frames) run.push(f);
   return run.result();

@@ -56,6 +56,7 @@ export function shiftAt(tMs: number, defs: readonly ShiftDef[], utcOffset: numbe
   // Before the first start of the day: still yesterday's last shift.
   const cur = idx >= 0 ? defs[idx] : defs[defs.length - 1];
   const startLocal = (idx >= 0 ? dayStart : dayStart - DAY) + cur.startMin * MIN;
-  const endLocal = idx >= 0 && idx + 1 < defs.length ? dayStart + defs[idx + 1].startMin * MIN : (idx >= 0 ? dayStart + DAY : dayStart) + defs[0].startMin * MIN;
+  const endLocal =
+    idx >= 0 && idx + 1 < defs.length ? dayStart + defs[idx + 1].startMin * MIN : (idx >= 0 ? dayStart + DAY : dayStart) + defs[0].startMin * MIN;
   return { name: cur.name, startMs: localToUtc(startLocal, off), endMs: localToUtc(endLocal, off) };
 }

@@ -72,8 +72,11 @@ export function colourDescriptor(img: SourceImage, box: Box, o: ColourOptions = 
     const base = stripe * perStripe;
     for (let x = x1; x < x2; x += step) {
       const p = (y * width + x) * 3;
-      const r = data[p + ri] / 255, g = data[p + 1] / 255, b = data[p + bi] / 255;
-      const max = Math.max(r, g, b), min = Math.min(r, g, b);
+      const r = data[p + ri] / 255,
+        g = data[p + 1] / 255,
+        b = data[p + bi] / 255;
+      const max = Math.max(r, g, b),
+        min = Math.min(r, g, b);
       const v = max;
       const s = max > 0 ? (max - min) / max : 0;
       // Dark pixels have unreliable hue whatever their saturation.

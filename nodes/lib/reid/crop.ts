@@ -36,7 +36,8 @@ function channelMap(img: SourceImage, order: 'rgb' | 'bgr'): [number, number, nu
  */
 export function cropResizeInto(img: SourceImage, box: Box, dstWidth: number, dstHeight: number, norm: CropNormalisation, out: Float32Array, offset = 0): void {
   const bpp = img.format === 'gray8' ? 1 : 3;
-  if (img.data.length !== img.width * img.height * bpp) throw new Error(`frame has ${img.data.length} bytes; ${img.width}×${img.height} ${img.format} needs ${img.width * img.height * bpp}`);
+  if (img.data.length !== img.width * img.height * bpp)
+    throw new Error(`frame has ${img.data.length} bytes; ${img.width}×${img.height} ${img.format} needs ${img.width * img.height * bpp}`);
   const c = clipBox(box, img.width, img.height);
   if (!c) throw new Error(`box [${box.join(', ')}] is outside the ${img.width}×${img.height} frame`);
   const plane = dstWidth * dstHeight;
@@ -76,8 +77,14 @@ export function cropResizeInto(img: SourceImage, box: Box, dstWidth: number, dst
     let o = dy * dstWidth;
     for (let dx = 0; dx < dstWidth; dx++, o++) {
       const w = wx[dx];
-      const pa = rowA + xa[dx], pb = rowA + xb[dx], pc = rowB + xa[dx], pd = rowB + xb[dx];
-      const w00 = (1 - w) * (1 - wy), w01 = w * (1 - wy), w10 = (1 - w) * wy, w11 = w * wy;
+      const pa = rowA + xa[dx],
+        pb = rowA + xb[dx],
+        pc = rowB + xa[dx],
+        pd = rowB + xb[dx];
+      const w00 = (1 - w) * (1 - wy),
+        w01 = w * (1 - wy),
+        w10 = (1 - w) * wy,
+        w11 = w * wy;
       out[o0 + o] = (data[pa + c0] * w00 + data[pb + c0] * w01 + data[pc + c0] * w10 + data[pd + c0] * w11) * a[0] + b[0];
       out[o1 + o] = (data[pa + c1] * w00 + data[pb + c1] * w01 + data[pc + c1] * w10 + data[pd + c1] * w11) * a[1] + b[1];
       out[o2 + o] = (data[pa + c2] * w00 + data[pb + c2] * w01 + data[pc + c2] * w10 + data[pd + c2] * w11) * a[2] + b[2];

@@ -44,7 +44,11 @@ export class OnnxEmbedder implements Embedder {
   readonly description: string;
   /** One reusable input buffer per batch size actually used. */
   private readonly buffers = new Map<number, Float32Array>();
-  constructor(private readonly runner: Pick<ModelRunner, 'run'>, readonly spec: EmbeddingSpec, name = 'model') {
+  constructor(
+    private readonly runner: Pick<ModelRunner, 'run'>,
+    readonly spec: EmbeddingSpec,
+    name = 'model',
+  ) {
     this.dim = spec.dim;
     this.description = `${name} (onnx, ${spec.dim}-d)`;
   }
@@ -72,7 +76,8 @@ export class OnnxEmbedder implements Embedder {
       const res = await this.runner.run(tensor, [batch, 3, s.inputHeight, s.inputWidth]);
       const t = res[s.outputName] ?? Object.values(res)[0];
       if (!t) throw new Error('the model returned no output');
-      if (t.dims.length !== 2 || t.dims[0] !== batch || t.dims[1] !== s.dim) throw new Error(`the model returned [${t.dims.join(',')}] for ${batch} crops; expected [${batch},${s.dim}]`);
+      if (t.dims.length !== 2 || t.dims[0] !== batch || t.dims[1] !== s.dim)
+        throw new Error(`the model returned [${t.dims.join(',')}] for ${batch} crops; expected [${batch},${s.dim}]`);
       for (let i = 0; i < part.length; i++) out.push(l2normalise(t.data.subarray(i * s.dim, (i + 1) * s.dim)));
     }
     return out;

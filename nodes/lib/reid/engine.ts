@@ -126,7 +126,8 @@ export function resolveReidOptions(input: ReidOptionsInput = {}): ReidOptions {
   num('maxSpeed', o.maxSpeed, 0, 1e6);
   num('floorTolerance', o.floorTolerance, 0, 1e6);
   num('sameCameraSpeed', o.sameCameraSpeed, 0, 1e6);
-  if (o.unlistedTransitions !== 'allow' && o.unlistedTransitions !== 'deny') throw new Error(`reid option unlistedTransitions must be "allow" or "deny", got ${JSON.stringify(o.unlistedTransitions)}`);
+  if (o.unlistedTransitions !== 'allow' && o.unlistedTransitions !== 'deny')
+    throw new Error(`reid option unlistedTransitions must be "allow" or "deny", got ${JSON.stringify(o.unlistedTransitions)}`);
   if (!Array.isArray(o.transitions)) throw new Error('reid option transitions must be a list of {from, to, minS, maxS}');
   o.transitions = o.transitions.map((t, i) => {
     if (!t || typeof t.from !== 'string' || typeof t.to !== 'string' || !t.from || !t.to) throw new Error(`transition ${i + 1} needs from and to camera ids`);
@@ -194,7 +195,10 @@ export class ReidEngine {
   private nextId = 1;
   private joins = 0;
 
-  constructor(readonly dim: number, options: ReidOptionsInput = {}) {
+  constructor(
+    readonly dim: number,
+    options: ReidOptionsInput = {},
+  ) {
     this.options = resolveReidOptions(options);
     this.gallery = new Gallery(dim, { capacity: this.options.galleryCapacity, ttlMs: this.options.galleryTtlMs });
     for (const [cam, c] of Object.entries(this.options.calibrations)) {
@@ -227,14 +231,26 @@ export class ReidEngine {
   }
 
   quality(detections: readonly Detection[], width: number, height: number): QualityVerdict[] {
-    return judgeQuality(detections.map((d) => d.box), width, height, this.options.quality);
+    return judgeQuality(
+      detections.map((d) => d.box),
+      width,
+      height,
+      this.options.quality,
+    );
   }
 
   /**
    * One frame of one camera. `embeddings` maps detection index → L2-normalised vector (what select()
    * asked for); a detection's own `embedding` is used when it has one and passes the quality gate.
    */
-  update(camera: string, tMs: number, detections: readonly Detection[], embeddings: ReadonlyMap<number, ArrayLike<number>>, width: number, height: number): ReidUpdate {
+  update(
+    camera: string,
+    tMs: number,
+    detections: readonly Detection[],
+    embeddings: ReadonlyMap<number, ArrayLike<number>>,
+    width: number,
+    height: number,
+  ): ReidUpdate {
     const o = this.options;
     let ended = this.sweep(tMs);
     this.gallery.expire(tMs);
@@ -334,7 +350,13 @@ export class ReidEngine {
   stats(): ReidStats {
     const ids = new Set<string>();
     for (const t of this.tracks.values()) if (t.globalId) ids.add(t.globalId);
-    return { tracks: this.tracks.size, gallery: this.gallery.size, galleryBytes: this.gallery.bytes(), identities: ids.size + this.gallery.size, joins: this.joins };
+    return {
+      tracks: this.tracks.size,
+      gallery: this.gallery.size,
+      galleryBytes: this.gallery.bytes(),
+      identities: ids.size + this.gallery.size,
+      joins: this.joins,
+    };
   }
 
   private mint(): string {
@@ -343,7 +365,8 @@ export class ReidEngine {
 
   private finish(k: string, t: ReidTrack): void {
     this.tracks.delete(k);
-    if (t.globalId && t.embedding) this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor, box: t.lastBox, trackId: t.trackId }, t.embedding);
+    if (t.globalId && t.embedding)
+      this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor, box: t.lastBox, trackId: t.trackId }, t.embedding);
   }
 
   private transitionAllowed(from: string, to: string, gapMs: number): boolean {

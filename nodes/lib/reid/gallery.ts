@@ -70,7 +70,7 @@ export class Gallery {
     if (!this.free.length) this.evictOldest();
     const slot = this.free.pop()!;
     this.matrix.set(embedding, slot * this.dim);
-    this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined, box: entry.box ? [...entry.box] as Box : undefined };
+    this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined, box: entry.box ? ([...entry.box] as Box) : undefined };
     this.slots.set(entry.globalId, slot);
   }
 
@@ -151,7 +151,10 @@ export class Gallery {
 
 /** Dot product of q with m[o .. o+d), unrolled by four. */
 function dotAt(m: Float32Array, o: number, q: Float32Array, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 3 < d; i += 4) {
     s0 += m[o + i] * q[i];

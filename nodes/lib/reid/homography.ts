@@ -58,7 +58,9 @@ function solve(a: number[][], b: number[]): number[] {
 export function homographyFromPairs(image: readonly Point[], floor: readonly Point[]): Matrix3 {
   if (image.length !== floor.length) throw new Error(`homography needs as many floor points as image points (${image.length} vs ${floor.length})`);
   if (image.length < 4) throw new Error(`homography needs at least 4 point pairs, got ${image.length}`);
-  for (const p of [...image, ...floor]) if (!Array.isArray(p) || p.length !== 2 || !p.every(Number.isFinite)) throw new Error(`a homography point must be [x, y] numbers, got ${JSON.stringify(p)}`);
+  for (const p of [...image, ...floor])
+    if (!Array.isArray(p) || p.length !== 2 || !p.every(Number.isFinite))
+      throw new Error(`a homography point must be [x, y] numbers, got ${JSON.stringify(p)}`);
   const ti = normaliser(image);
   const tf = normaliser(floor);
   const a: number[][] = [];

@@ -21,9 +21,11 @@ export const DEFAULT_QUALITY: Readonly<QualityOptions> = Object.freeze({ minHeig
 export function resolveQualityOptions(o: Partial<QualityOptions> = {}): QualityOptions {
   const r = { ...DEFAULT_QUALITY, ...o };
   for (const k of ['minHeight', 'minWidth', 'edgeMargin'] as const) {
-    if (typeof r[k] !== 'number' || !Number.isFinite(r[k]) || r[k] < 0) throw new Error(`quality option ${k} must be a number ≥ 0, got ${JSON.stringify(r[k])}`);
+    if (typeof r[k] !== 'number' || !Number.isFinite(r[k]) || r[k] < 0)
+      throw new Error(`quality option ${k} must be a number ≥ 0, got ${JSON.stringify(r[k])}`);
   }
-  if (typeof r.maxOverlap !== 'number' || !(r.maxOverlap >= 0 && r.maxOverlap <= 1)) throw new Error(`quality option maxOverlap must be in [0, 1], got ${JSON.stringify(r.maxOverlap)}`);
+  if (typeof r.maxOverlap !== 'number' || !(r.maxOverlap >= 0 && r.maxOverlap <= 1))
+    throw new Error(`quality option maxOverlap must be in [0, 1], got ${JSON.stringify(r.maxOverlap)}`);
   return r;
 }
 

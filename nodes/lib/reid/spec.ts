@@ -67,6 +67,11 @@ export function resolveEmbeddingSpec(model: ModelDescription, cfg: EmbeddingMode
     dim,
     maxBatch,
     dynamicBatch,
-    normalisation: { channelOrder: n.channelOrder, scale: n.scale, mean: [...n.mean] as CropNormalisation['mean'], std: [...n.std] as CropNormalisation['std'] },
+    normalisation: {
+      channelOrder: n.channelOrder,
+      scale: n.scale,
+      mean: [...n.mean] as CropNormalisation['mean'],
+      std: [...n.std] as CropNormalisation['std'],
+    },
   };
 }

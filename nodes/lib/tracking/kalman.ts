@@ -121,7 +121,7 @@ export class KalmanBoxFilter {
     const r = this.params.measurementStd;
     const S = new Array<number>(16);
     for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) S[i * 4 + j] = cov[i * N + j];
-    for (let i = 0; i < 4; i++) S[i * 4 + i] += (r * s[i]) * (r * s[i]);
+    for (let i = 0; i < 4; i++) S[i * 4 + i] += r * s[i] * (r * s[i]);
     return { mean: mean.slice(0, 4), cov: S };
   }
 

@@ -123,7 +123,12 @@ export function resolveTrackerOptions(input: TrackerOptionsInput = {}): TrackerO
   const known = new Set(Object.keys(DEFAULT_TRACKER_OPTIONS));
   for (const k of Object.keys(input)) if (!known.has(k)) throw new Error(`unknown tracker option "${k}"; known: ${[...known].join(', ')}`);
   const d = DEFAULT_TRACKER_OPTIONS;
-  const o: TrackerOptions = { ...d, ...input, appearance: { ...d.appearance, ...(input.appearance ?? {}) }, kalman: { ...(input.kalman ?? {}) } } as TrackerOptions;
+  const o: TrackerOptions = {
+    ...d,
+    ...input,
+    appearance: { ...d.appearance, ...(input.appearance ?? {}) },
+    kalman: { ...(input.kalman ?? {}) },
+  } as TrackerOptions;
   num('highThreshold', o.highThreshold, 0, 1);
   num('lowThreshold', o.lowThreshold, 0, 1);
   num('newTrackThreshold', o.newTrackThreshold, 0, 1);
@@ -363,7 +368,12 @@ export class Tracker {
     // A pair of disjoint boxes costs 1 (IoU 0), so below a gate of 1 only overlapping boxes can match,
     // unless appearance may lower the cost of boxes that far apart.
     const overlapOnly = gate < 1 && !(useAppearance && o.appearance.proximity >= 1);
-    const edges = overlapOnly ? overlappingPairs(boxes, dets.map((d) => d.box)) : allPairs(tracks.length, dets.length, MAX_CANDIDATES_PER_BOX);
+    const edges = overlapOnly
+      ? overlappingPairs(
+          boxes,
+          dets.map((d) => d.box),
+        )
+      : allPairs(tracks.length, dets.length, MAX_CANDIDATES_PER_BOX);
     const er: number[] = [];
     const ec: number[] = [];
     const ew: number[] = [];

@@ -3,6 +3,7 @@
  * read its stderr. Pure, so the argument rules are unit-tested without spawning anything.
  */
 import * as fs from 'fs';
+import { hasControlChar } from '../control-chars';
 
 export type SourceKind = 'file' | 'rtsp' | 'http' | 'v4l2' | 'url';
 
@@ -145,7 +146,7 @@ function ffconcatQuote(s: string): string {
 export function concatList(o: VideoSourceOptions): string {
   const url = withCredentials(o.url, o.username, o.password);
   // A line break would end the `file` line and start a directive of the sender's choosing.
-  if (/[\u0000-\u001f\u007f]/.test(url)) throw new Error('the source URL contains a line break or another control character');
+  if (hasControlChar(url)) throw new Error('the source URL contains a line break or another control character');
   const lines = ['ffconcat version 1.0', `file ${ffconcatQuote(url)}`];
   for (const [k, v] of inputOptions(o)) lines.push(`option ${k} ${ffconcatQuote(v)}`);
   return lines.join('\n') + '\n';
@@ -236,7 +237,8 @@ export function parseStreamFps(stderrLine: string): number | undefined {
  * `input` is what followed -i: a URL, a path, or the ffconcat list's path.
  */
 export function errorReason(lines: readonly string[], input?: string): string {
-  const re = /error|refused|denied|not found|no such|invalid|unauthori[sz]ed|forbidden|timed out|unreachable|failed|unable|could not|cannot|404|401|403|500|503/i;
+  const re =
+    /error|refused|denied|not found|no such|invalid|unauthori[sz]ed|forbidden|timed out|unreachable|failed|unable|could not|cannot|404|401|403|500|503/i;
   let line = lines.length ? lines[lines.length - 1] : 'ffmpeg exited';
   for (let i = lines.length - 1; i >= 0; i--) {
     if (re.test(lines[i])) {

@@ -23,7 +23,24 @@ export function sinkArgs(o: VideoWriterOptions): string[] {
   const ext = path.extname(o.file).toLowerCase();
   // Players want 4:2:0 with even sides in .mp4; GIF has its own palette formats.
   const pixFmt = ext === '.gif' ? [] : ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-pix_fmt', 'yuv420p'];
-  return ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-framerate', String(o.fps), '-i', '-', ...pixFmt, o.file];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${o.width}x${o.height}`,
+    '-framerate',
+    String(o.fps),
+    '-i',
+    '-',
+    ...pixFmt,
+    o.file,
+  ];
 }
 
 export class VideoWriter {
@@ -35,7 +52,8 @@ export class VideoWriter {
   private failure: Error | null = null;
 
   constructor(private readonly o: VideoWriterOptions) {
-    if (!(Number.isInteger(o.width) && o.width > 0 && Number.isInteger(o.height) && o.height > 0)) throw new Error(`video size must be positive integers, got ${o.width}×${o.height}`);
+    if (!(Number.isInteger(o.width) && o.width > 0 && Number.isInteger(o.height) && o.height > 0))
+      throw new Error(`video size must be positive integers, got ${o.width}×${o.height}`);
     if (!(o.fps > 0 && o.fps <= 1000)) throw new Error(`video fps must be in (0, 1000], got ${o.fps}`);
     this.frameBytes = o.width * o.height * 3;
     this.proc = spawn(resolveFfmpeg({ configured: o.ffmpegPath }).path, sinkArgs(o), { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -56,7 +74,8 @@ export class VideoWriter {
 
   /** One frame (rgb24, width × height); resolves when ffmpeg has room for the next. */
   async write(rgb: Uint8Array): Promise<void> {
-    if (rgb.byteLength !== this.frameBytes) throw new Error(`frame has ${rgb.byteLength} bytes, expected ${this.frameBytes} (${this.o.width}×${this.o.height} rgb24)`);
+    if (rgb.byteLength !== this.frameBytes)
+      throw new Error(`frame has ${rgb.byteLength} bytes, expected ${this.frameBytes} (${this.o.width}×${this.o.height} rgb24)`);
     if (this.failure) throw this.failure;
     if (this.proc.stdin!.write(rgb)) return;
     // Wait for room, or for ffmpeg to quit (then say why).

@@ -48,12 +48,15 @@ export interface FfmpegSourceOptions extends VideoSourceOptions {
 /** Rate used for media time when ffmpeg never reports one. */
 const FALLBACK_FPS = 25;
 
+// Typed events for an EventEmitter subclass: TypeScript's declaration-merging idiom for it.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export declare interface FfmpegSource {
   on(event: 'frame', fn: (f: DecodedFrame) => void): this;
   on(event: 'exit', fn: (e: SourceExit) => void): this;
   on(event: 'spawn-error', fn: (err: Error) => void): this;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FfmpegSource extends EventEmitter {
   private proc: ChildProcess | null = null;
   private stopping = false;

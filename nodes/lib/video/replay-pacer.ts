@@ -29,7 +29,13 @@ export interface ReplayPacerOptions {
   firstStepGiveUpMs: number;
 }
 
-export const REPLAY_PACER_DEFAULTS: Readonly<ReplayPacerOptions> = Object.freeze({ maxAhead: 2, giveUpMs: 2000, slowFactor: 4, maxGiveUpMs: 60000, firstStepGiveUpMs: 10000 });
+export const REPLAY_PACER_DEFAULTS: Readonly<ReplayPacerOptions> = Object.freeze({
+  maxAhead: 2,
+  giveUpMs: 2000,
+  slowFactor: 4,
+  maxGiveUpMs: 60000,
+  firstStepGiveUpMs: 10000,
+});
 
 /** Weight of a reader's newest time between reads in its running figure: a few reads settle it. */
 const STEP_WEIGHT = 0.3;

@@ -8,6 +8,7 @@
  * paths and symbolic links and passes folders in.
  */
 import * as path from 'path';
+import { hasControlChar } from '../control-chars';
 
 export const DEFAULT_ALLOWED_SOURCES = 'rtsp, rtsps, http, https, /dev/video*';
 
@@ -15,7 +16,23 @@ export const DEFAULT_ALLOWED_SOURCES = 'rtsp, rtsps, http, https, /dev/video*';
  * ffmpeg protocols that read local files, file descriptors or inline data, or wrap another protocol
  * (so `crypto+file:` would read a file): never allowed for a message, whatever the node's list says.
  */
-export const NEVER_ALLOWED_SCHEMES: readonly string[] = ['async', 'cache', 'concat', 'concatf', 'crypto', 'data', 'fd', 'ffrtmpcrypt', 'ffrtmphttp', 'hls', 'md5', 'pipe', 'subfile', 'tee', 'unix'];
+export const NEVER_ALLOWED_SCHEMES: readonly string[] = [
+  'async',
+  'cache',
+  'concat',
+  'concatf',
+  'crypto',
+  'data',
+  'fd',
+  'ffrtmpcrypt',
+  'ffrtmphttp',
+  'hls',
+  'md5',
+  'pipe',
+  'subfile',
+  'tee',
+  'unix',
+];
 
 export interface SourcePolicy {
   /** URL schemes allowed on messages, lower case. */
@@ -96,17 +113,19 @@ function listText(p: SourcePolicy): string {
   return items.length ? items.join(', ') : 'none';
 }
 
-const FOLDER_HINT = 'add its folder to the node\'s Allowed sources or to visionAllowedFileDirs in settings.js';
+const FOLDER_HINT = "add its folder to the node's Allowed sources or to visionAllowedFileDirs in settings.js";
 
 /**
  * The first check of a URL that came on a message, before anything is resolved. A file that passes
  * (`kind: 'file'`) must be resolved by the caller and checked again with `fileAllowed`.
  */
 export function checkSourceUrl(url: string, policy: SourcePolicy): SourceCheck {
-  if (/[\u0000-\u001f\u007f]/.test(url)) return { ok: false, reason: 'the URL contains a control character (a line break?)', hint: 'send the URL on one line' };
+  if (hasControlChar(url)) return { ok: false, reason: 'the URL contains a control character (a line break?)', hint: 'send the URL on one line' };
   if (url.startsWith('/dev/')) {
-    if (!/^\/dev\/video\d+$/.test(url)) return { ok: false, reason: `device "${url}" is not a V4L2 camera (/dev/videoN)`, hint: 'only /dev/videoN devices can be opened' };
-    if (!policy.devices) return { ok: false, reason: `devices are not allowed (allowed: ${listText(policy)})`, hint: 'add /dev/video* to the node\'s Allowed sources' };
+    if (!/^\/dev\/video\d+$/.test(url))
+      return { ok: false, reason: `device "${url}" is not a V4L2 camera (/dev/videoN)`, hint: 'only /dev/videoN devices can be opened' };
+    if (!policy.devices)
+      return { ok: false, reason: `devices are not allowed (allowed: ${listText(policy)})`, hint: "add /dev/video* to the node's Allowed sources" };
     return { ok: true, kind: 'device' };
   }
   const scheme = ffmpegScheme(url);
@@ -114,14 +133,22 @@ export function checkSourceUrl(url: string, policy: SourcePolicy): SourceCheck {
   if (scheme === 'file') {
     // `file:/x`, `file:///x` and a plain path all name a local file.
     file = /^file:/i.test(url) ? url.slice(5).replace(/^\/\/(?=\/)/, '') : url;
-    if (/^file:/i.test(url) && !path.isAbsolute(file)) return { ok: false, reason: `"${url}" is not a file: URL with an absolute path`, hint: 'send file:///absolute/path or the path itself' };
+    if (/^file:/i.test(url) && !path.isAbsolute(file))
+      return { ok: false, reason: `"${url}" is not a file: URL with an absolute path`, hint: 'send file:///absolute/path or the path itself' };
   } else {
     const never = scheme.split('+').find((p) => NEVER_ALLOWED_SCHEMES.includes(p));
-    if (never) return { ok: false, reason: `scheme "${scheme}" is never allowed (ffmpeg's ${never}: protocol reads local data)`, hint: 'send an rtsp://, http(s):// URL, a device or a file under an allowed folder' };
-    if (!policy.schemes.includes(scheme)) return { ok: false, reason: `scheme "${scheme}" is not allowed (allowed: ${listText(policy)})`, hint: `add ${scheme} to the node's Allowed sources` };
+    if (never)
+      return {
+        ok: false,
+        reason: `scheme "${scheme}" is never allowed (ffmpeg's ${never}: protocol reads local data)`,
+        hint: 'send an rtsp://, http(s):// URL, a device or a file under an allowed folder',
+      };
+    if (!policy.schemes.includes(scheme))
+      return { ok: false, reason: `scheme "${scheme}" is not allowed (allowed: ${listText(policy)})`, hint: `add ${scheme} to the node's Allowed sources` };
     return { ok: true, kind: 'url' };
   }
-  if (file.split(/[\\/]/).includes('..')) return { ok: false, reason: `"${url}" contains ".." (a path may not climb out of a folder)`, hint: 'send the path without ..' };
+  if (file.split(/[\\/]/).includes('..'))
+    return { ok: false, reason: `"${url}" contains ".." (a path may not climb out of a folder)`, hint: 'send the path without ..' };
   if (path.isAbsolute(file) && !policy.folders.some((f) => isInside(file, f))) {
     return { ok: false, reason: `${file} is outside the allowed folders (${policy.folders.join(', ') || 'none'})`, hint: FOLDER_HINT };
   }

@@ -17,9 +17,7 @@ export async function renderFont(size: number): Promise<BitmapFont> {
   const cw = Math.ceil(size * 0.62);
   const ch = Math.ceil(size * 1.25);
   const W = cw * chars.length;
-  const texts = chars
-    .map((c, i) => (c === ' ' ? '' : `<text x="${i * cw}" y="${Math.round(size * 0.95)}">${esc(c)}</text>`))
-    .join('');
+  const texts = chars.map((c, i) => (c === ' ' ? '' : `<text x="${i * cw}" y="${Math.round(size * 0.95)}">${esc(c)}</text>`)).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${ch}"><g font-family="DejaVu Sans Mono, Liberation Mono, monospace" font-weight="bold" font-size="${size}" fill="#fff">${texts}</g></svg>`;
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().extractChannel(3).raw().toBuffer({ resolveWithObject: true });
   if (info.width !== W || info.height !== ch) throw new Error(`font atlas came out ${info.width}×${info.height}, expected ${W}×${ch}`);

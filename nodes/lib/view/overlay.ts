@@ -57,7 +57,24 @@ export const STATE_COLOURS: Record<string, string> = {
   absent: '#9e9e9e',
 };
 
-const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990', '#dcbeff', '#9a6324', '#fffac8', '#800000', '#aaffc3', '#ffd8b1'];
+const PALETTE = [
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#42d4f4',
+  '#f032e6',
+  '#bfef45',
+  '#fabed4',
+  '#469990',
+  '#dcbeff',
+  '#9a6324',
+  '#fffac8',
+  '#800000',
+  '#aaffc3',
+  '#ffd8b1',
+];
 
 /** A stable colour per track id (the same person keeps their colour). */
 export function trackColour(trackId: number | undefined): string {
@@ -170,7 +187,9 @@ export function overlaySvg(frame: OverlayFrame, geometry: ViewGeometry, opts: Ov
   for (const z of geometry.zones) {
     const r = frame.zones?.[z.name];
     const c = r?.alarm ? '#ff1744' : '#00b8d4';
-    parts.push(`<polygon points="${z.polygon.map(px).join(' ')}" fill="${c}" fill-opacity="0.12" stroke="${c}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4},${stroke * 3}"/>`);
+    parts.push(
+      `<polygon points="${z.polygon.map(px).join(' ')}" fill="${c}" fill-opacity="0.12" stroke="${c}" stroke-width="${stroke}" stroke-dasharray="${stroke * 4},${stroke * 3}"/>`,
+    );
     const top = topmost(z.polygon);
     parts.push(label(top[0] * W, top[1] * H, `${z.name}: ${r ? r.occupancy : 0}`, c, font, W, H));
   }
@@ -179,12 +198,16 @@ export function overlaySvg(frame: OverlayFrame, geometry: ViewGeometry, opts: Ov
     const c = frame.counts?.[l.name];
     const [x1, y1] = [l.start[0] * W, l.start[1] * H];
     const [x2, y2] = [l.end[0] * W, l.end[1] * H];
-    parts.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#ffeb3b" stroke-width="${stroke * 2}" stroke-linecap="round"/>`);
+    parts.push(
+      `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#ffeb3b" stroke-width="${stroke * 2}" stroke-linecap="round"/>`,
+    );
     // Arrow towards the "in" side (cross(end − start, p − start) > 0, y down): the normal (−dy, dx).
     const len = Math.hypot(x2 - x1, y2 - y1) || 1;
     const [mx, my] = [(x1 + x2) / 2, (y1 + y2) / 2];
     const [nx, ny] = [(-(y2 - y1) / len) * font * 1.6, ((x2 - x1) / len) * font * 1.6];
-    parts.push(`<line x1="${mx.toFixed(1)}" y1="${my.toFixed(1)}" x2="${(mx + nx).toFixed(1)}" y2="${(my + ny).toFixed(1)}" stroke="#ffeb3b" stroke-width="${stroke}"/>`);
+    parts.push(
+      `<line x1="${mx.toFixed(1)}" y1="${my.toFixed(1)}" x2="${(mx + nx).toFixed(1)}" y2="${(my + ny).toFixed(1)}" stroke="#ffeb3b" stroke-width="${stroke}"/>`,
+    );
     parts.push(`<circle cx="${(mx + nx).toFixed(1)}" cy="${(my + ny).toFixed(1)}" r="${stroke * 2}" fill="#ffeb3b"/>`);
     parts.push(label(Math.min(x1, x2), Math.min(y1, y2) - stroke * 2, `${l.name}  in ${c ? c.in : 0}  out ${c ? c.out : 0}`, '#ffeb3b', font, W, H));
   }
@@ -200,7 +223,9 @@ export function overlaySvg(frame: OverlayFrame, geometry: ViewGeometry, opts: Ov
     const c = tracked ? trackColour(d.trackId) : '#ffffff';
     const [x, y, w, h] = [b[0] * sx, b[1] * sy, (b[2] - b[0]) * sx, (b[3] - b[1]) * sy];
     const dash = d.trackState === 'tentative' ? ` stroke-dasharray="${stroke * 3},${stroke * 2}"` : '';
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${(confirmed || tracked ? stroke * 1.5 : stroke).toFixed(1)}"${dash}/>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0, w).toFixed(1)}" height="${Math.max(0, h).toFixed(1)}" fill="none" stroke="${c}" stroke-width="${(confirmed || tracked ? stroke * 1.5 : stroke).toFixed(1)}"${dash}/>`,
+    );
     if (tracked) parts.push(label(x, y, `#${d.trackId}`, c, font * 0.85, W, H));
   }
 
@@ -242,7 +267,12 @@ const MAX_ID_LABEL = 24;
  * or inverted) are skipped and counted; boxes are cut to the picture first, so what drawing costs
  * depends on the picture, never on the box's numbers.
  */
-export function drawOverlay(canvas: Canvas, frame: OverlayFrame, geometry: ViewGeometry, opts: Omit<OverlayOptions, 'outWidth' | 'outHeight'> & { font?: BitmapFont }): OverlayStats {
+export function drawOverlay(
+  canvas: Canvas,
+  frame: OverlayFrame,
+  geometry: ViewGeometry,
+  opts: Omit<OverlayOptions, 'outWidth' | 'outHeight'> & { font?: BitmapFont },
+): OverlayStats {
   const stats: OverlayStats = { drawn: 0, skipped: 0, clipped: 0 };
   const W = canvas.width;
   const H = canvas.height;

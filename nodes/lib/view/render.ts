@@ -33,7 +33,9 @@ export const VIEW_DEFAULTS: Readonly<Omit<ViewSettings, 'geometry'>> = Object.fr
 export async function renderView(data: Uint8Array, ref: FrameRef, frame: OverlayFrame, s: ViewSettings, caption: string): Promise<Buffer> {
   const { width, height } = viewSize(ref.width, ref.height, s.maxWidth);
   const px = await overlaid(data, ref, width, height, frame, s.geometry, { showTentative: s.showTentative, caption: s.caption ? caption : undefined });
-  return sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: s.quality }).toBuffer();
+  return sharp(px, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: s.quality })
+    .toBuffer();
 }
 
 /**
@@ -62,7 +64,13 @@ export async function overlaid(
 export async function renderPicture(data: Uint8Array, ref: FrameRef, maxWidth: number, quality = 80): Promise<{ jpeg: Buffer; width: number; height: number }> {
   const { width, height } = viewSize(ref.width, ref.height, maxWidth);
   const px = await rgbAt(data, ref, width, height);
-  return { jpeg: await sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer(), width, height };
+  return {
+    jpeg: await sharp(px, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality })
+      .toBuffer(),
+    width,
+    height,
+  };
 }
 
 /** The frame's pixels as rgb24 at width × height, always a fresh buffer: the frame store's pixels are never written. */
@@ -70,7 +78,12 @@ async function rgbAt(data: Uint8Array, ref: FrameRef, width: number, height: num
   if (ref.format === 'rgb24' && width === ref.width && height === ref.height) return Buffer.from(data);
   const channels = ref.format === 'gray8' ? 1 : 3;
   let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: ref.width, height: ref.height, channels } });
-  if (ref.format === 'bgr24') img = img.recomb([[0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+  if (ref.format === 'bgr24')
+    img = img.recomb([
+      [0, 0, 1],
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
   if (channels === 1) img = img.toColourspace('srgb');
   if (width !== ref.width || height !== ref.height) img = img.resize(width, height, { fit: 'fill', kernel: 'linear' });
   return img.raw().toBuffer();

@@ -73,9 +73,22 @@ export function accumulate(gtRows: readonly MotRow[], resRows: readonly MotRow[]
   const hcs = new Map<number, number>();
   const ex = new Map<number, Map<number, number>>(); // object → hypothesis → frames overlapping
   const c: MotCounts = {
-    numFrames: frames.length, numObjects: 0, numPredictions: 0, numMatches: 0, numSwitches: 0, numFalsePositives: 0,
-    numMisses: 0, numFragmentations: 0, numUniqueObjects: 0, mostlyTracked: 0, partiallyTracked: 0, mostlyLost: 0,
-    distanceSum: 0, idtp: 0, idfp: 0, idfn: 0,
+    numFrames: frames.length,
+    numObjects: 0,
+    numPredictions: 0,
+    numMatches: 0,
+    numSwitches: 0,
+    numFalsePositives: 0,
+    numMisses: 0,
+    numFragmentations: 0,
+    numUniqueObjects: 0,
+    mostlyTracked: 0,
+    partiallyTracked: 0,
+    mostlyLost: 0,
+    distanceSum: 0,
+    idtp: 0,
+    idfp: 0,
+    idfn: 0,
   };
 
   for (const f of frames) {
