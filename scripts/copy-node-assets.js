@@ -33,3 +33,6 @@ for (const type of fs.readdirSync(src)) {
     }
   }
 }
+
+// The label font (and its licence) that nodes/lib/view/glyphs.ts reads beside its .js.
+fs.cpSync(path.join(src, 'lib', 'view', 'fonts'), path.join(dst, 'lib', 'view', 'fonts'), { recursive: true });

@@ -85,7 +85,7 @@ describe('vision-influxdb / vision-influx-write editor (e2e, Node-RED + Chromium
     const labels = await page.evaluate(() => {
       const w = RED.nodes.node('w1');
       const t = RED.nodes.getType('vision-influx-write');
-      return { label: t.label.call(w), outputs: t.outputs, outputLabels: t.outputLabels, category: t.category };
+      return { label: t.label.call(w), outputs: t.outputs, outputLabels: [0, 1].map((i) => t.outputLabels.call(w, i)), category: t.category };
     });
     assert.deepStrictEqual(labels, {
       label: 'influx kpi',

@@ -82,7 +82,7 @@ describe('view: canvas primitives', () => {
 
   it('text blits glyph masks with their coverage and skips characters the font lacks', () => {
     const g = new Uint8Array([255, 0, 128, 0]); // 2×2: full, none / half, none
-    const font = { cellWidth: 2, cellHeight: 2, glyphs: { A: g } };
+    const font = { cellWidth: 2, cellHeight: 2, glyph: (ch) => ({ A: g })[ch] };
     const c = blank(6, 2);
     c.text(0, 0, 'A?A', [255, 255, 255], font);
     assert.deepStrictEqual(px(c, 0, 0), [255, 255, 255]);
@@ -333,7 +333,7 @@ describe('view: drawing is bounded by the picture', () => {
   });
 
   it('a track id of a million characters is cut', () => {
-    const font = { cellWidth: 2, cellHeight: 2, glyphs: { '#': new Uint8Array(4).fill(255), x: new Uint8Array(4).fill(255) } };
+    const font = { cellWidth: 2, cellHeight: 2, glyph: () => new Uint8Array(4).fill(255) };
     const c = new Canvas(new Uint8Array(W * H * 3), W, H);
     const stats = drawOverlay(
       c,

@@ -16,8 +16,20 @@ export type Rgb = [number, number, number];
 export interface BitmapFont {
   cellWidth: number;
   cellHeight: number;
-  /** Baseline offset is baked into the cells; text is drawn from the cell's top-left corner. */
-  glyphs: Record<string, Uint8Array>;
+  /**
+   * The cell of one character (one code point), or undefined to leave it blank. Baseline offset is
+   * baked into the cells; text is drawn from the cell's top-left corner.
+   */
+  glyph(c: string): Uint8Array | undefined;
+}
+
+/** Combining marks take no cell of their own; format and control characters are not drawn. */
+const MARK = /^\p{M}$/u;
+const INVISIBLE = /^[\p{Cc}\p{Cf}]$/u;
+
+/** The characters of a label as drawn: NFC (so "u" + combining diaeresis is one "ü"), controls dropped. */
+function drawn(s: string): string[] {
+  return [...s.normalize('NFC')].filter((c) => !INVISIBLE.test(c));
 }
 
 export function parseColour(hex: string): Rgb {
@@ -153,15 +165,20 @@ export class Canvas {
     }
   }
 
-  /** Text from the top-left corner; characters the font lacks are drawn as blanks. */
+  /**
+   * Text from the top-left corner, one cell per character (combining marks over the one before);
+   * characters for which the font returns no cell are drawn as blanks.
+   */
   text(x: number, y: number, s: string, c: Rgb, font: BitmapFont): void {
     const { cellWidth: cw, cellHeight: ch } = font;
     const d = this.data;
     let ox = Math.round(x);
     const oy = Math.round(y);
-    for (const chr of s) {
+    for (const chr of drawn(s)) {
+      const mark = MARK.test(chr);
+      if (mark) ox -= cw;
       if (ox >= this.width) break; // the rest is off the canvas
-      const g = font.glyphs[chr];
+      const g = font.glyph(chr);
       if (g) {
         for (let gy = 0; gy < ch; gy++) {
           const yy = oy + gy;
@@ -184,7 +201,7 @@ export class Canvas {
 
   /** Width of a text in pixels. */
   static textWidth(s: string, font: BitmapFont): number {
-    return [...s].length * font.cellWidth;
+    return drawn(s).filter((c) => !MARK.test(c)).length * font.cellWidth;
   }
 }
 

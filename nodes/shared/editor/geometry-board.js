@@ -478,8 +478,9 @@
    */
   function mount(opts, editor, snapshotUrl) {
     var p = opts.prefix;
+    // opts.t: the node's own catalogue (its `board` keys, e.g. German); English from STRINGS otherwise.
     var t = function (key) {
-      return STRINGS[key] || key;
+      return (opts.t && opts.t(key)) || STRINGS[key] || key;
     };
     var esc = function (s) {
       return $('<div>').text(s).html();
@@ -615,7 +616,12 @@
     }
     if (g) text = opts.format(g);
     node.editor = RED.editor.createEditor({ id: 'node-input-' + opts.field + '-editor', mode: 'ace/mode/json', value: text });
-    node.board = mount(opts, node.editor, node.type + '/' + encodeURIComponent(node.id) + '/snapshot');
+    var tr = function (key) {
+      var k = node.type + '.board.' + key;
+      var s = typeof node._ === 'function' ? node._(k) : k;
+      return s && s.indexOf(k) < 0 ? s : null; // i18next answers a missing key with the key
+    };
+    node.board = mount($.extend({ t: tr }, opts), node.editor, node.type + '/' + encodeURIComponent(node.id) + '/snapshot');
   }
 
   /** The dialog closes: on Done (`save`) its JSON goes back into the node's field; the code editor is freed. */
