@@ -76,8 +76,21 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
     for (const p of people) {
       const col = `hsl(${hue(p.globalId)},70%,45%)`;
       const gEl = add(svg, 'g', { class: 'ev-floor-person', 'data-global-id': p.globalId, 'data-camera': p.camera });
-      add(gEl, 'circle', { cx: sx(p.floor[0]).toFixed(1), cy: sy(p.floor[1]).toFixed(1), r: 7, fill: col, stroke: '#fff', 'stroke-width': 2, class: 'ev-floor-dot' });
-      add(gEl, 'text', { x: (sx(p.floor[0]) + 10).toFixed(1), y: (sy(p.floor[1]) + 4).toFixed(1), 'font-size': 13, fill: col, class: 'ev-floor-label' }, p.globalId);
+      add(gEl, 'circle', {
+        cx: sx(p.floor[0]).toFixed(1),
+        cy: sy(p.floor[1]).toFixed(1),
+        r: 7,
+        fill: col,
+        stroke: '#fff',
+        'stroke-width': 2,
+        class: 'ev-floor-dot',
+      });
+      add(
+        gEl,
+        'text',
+        { x: (sx(p.floor[0]) + 10).toFixed(1), y: (sy(p.floor[1]) + 4).toFixed(1), 'font-size': 13, fill: col, class: 'ev-floor-label' },
+        p.globalId,
+      );
     }
     note.textContent = `${people.length} on the floor · ${areas.length} calibrated camera${areas.length === 1 ? '' : 's'}`;
   };

@@ -195,7 +195,13 @@ export class IdentityShare {
       };
       const t = setTimeout(() => c.end(true, {}, finish), ms);
       const end = () => c.end(false, {}, finish);
-      if (c.connected) c.publish(presenceTopic(this.settings.root, this.settings.gateway), JSON.stringify({ online: false, gateway: this.settings.gateway }), { qos: 1, retain: true }, end);
+      if (c.connected)
+        c.publish(
+          presenceTopic(this.settings.root, this.settings.gateway),
+          JSON.stringify({ online: false, gateway: this.settings.gateway }),
+          { qos: 1, retain: true },
+          end,
+        );
       else c.end(true, {}, finish);
     });
   }

@@ -78,6 +78,7 @@ export function presenceTopic(root: string, gateway: string): string {
 export function checkTopicRoot(root: string): string {
   const r = root.trim();
   if (!r) throw new Error('topic root must not be empty');
+  // eslint-disable-next-line no-control-regex
   if (/[+#\u0000]/.test(r)) throw new Error(`topic root must not contain + or # (got "${r}")`);
   if (r.startsWith('/') || r.endsWith('/') || r.includes('//')) throw new Error(`topic root "${r}" must not start or end with / or have empty levels`);
   if (Buffer.byteLength(r) > 512) throw new Error('topic root is longer than 512 bytes');
@@ -286,7 +287,16 @@ export class TrackTap {
 
   private ended(t: TappedTrack): EndedTrack | undefined {
     if (!t.globalId || !t.embedding) return undefined;
-    return { camera: t.camera, trackId: t.trackId, globalId: t.globalId, firstMs: t.firstMs, endMs: t.lastMs, samples: t.samples, embedding: t.embedding, floor: t.floor };
+    return {
+      camera: t.camera,
+      trackId: t.trackId,
+      globalId: t.globalId,
+      firstMs: t.firstMs,
+      endMs: t.lastMs,
+      samples: t.samples,
+      embedding: t.embedding,
+      floor: t.floor,
+    };
   }
 }
 
