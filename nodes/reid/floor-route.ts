@@ -22,6 +22,7 @@ export interface FloorSource {
 }
 
 const REGISTERED = Symbol.for('edgevision.reid.floorRoutes');
+const SHARE_REGISTERED = Symbol.for('edgevision.reid.shareRoute');
 
 export function registerFloorRoutes(RED: Red, sources: Map<string, FloorSource>): void {
   const app = RED.httpNode as (NonNullable<Red['httpNode']> & { [REGISTERED]?: boolean }) | undefined;
@@ -46,5 +47,30 @@ export function registerFloorRoutes(RED: Red, sources: Map<string, FloorSource>)
       people: chosen.flatMap((s) => s.map.snapshot(now)),
       areas: chosen.flatMap((s) => s.areas),
     });
+  });
+}
+
+/**
+ * `GET <admin root>/vision-reid/:id/share`, for editor users (`vision-reid.read`): the identity
+ * exchange's figures (state, sent, received, accepted, refused, queued, dropped, last error).
+ */
+export function registerShareRoute(RED: Red): void {
+  const app = RED.httpAdmin as (NonNullable<Red['httpAdmin']> & { [SHARE_REGISTERED]?: boolean }) | undefined;
+  if (!app || app[SHARE_REGISTERED]) return;
+  app[SHARE_REGISTERED] = true;
+  const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-reid.read') : (_q: unknown, _s: unknown, next: () => void) => next();
+  app.get('/vision-reid/:id/share', perm, (req: Request, res: Response) => {
+    const n = RED.nodes.getNode(req.params.id) as { reidShare?: () => unknown } | null;
+    if (!n || typeof n.reidShare !== 'function') {
+      res.status(404).json({ error: 'no deployed vision-reid node with this id' });
+      return;
+    }
+    const s = n.reidShare();
+    if (!s) {
+      res.status(404).json({ error: 'this vision-reid node does not share identities (or its embedder is not ready yet)' });
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    res.json(s);
   });
 }

@@ -35,10 +35,11 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
   note.setAttribute('class', 'ev-floor-note');
   note.setAttribute('style', 'font-size:12px;color:#607d8b');
   el.appendChild(note);
+  // FNV-1a, so ids that differ in one character get far-apart hues.
   const hue = (s: string) => {
-    let h = 0;
-    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) % 360;
-    return h;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+    return h % 360;
   };
   const add = (parent: any, tag: string, attrs: Record<string, string | number>, text?: string) => {
     const n = doc.createElementNS(NS, tag);

@@ -18,7 +18,7 @@ import { EmbedderKind, ReidConfig, ReidShareConfig, ReidShareSettings, embedderO
 import { EndedTrack, FloorProjector, TrackTap, modelIdOf, remoteCamera, toRecord } from '../lib/reid/exchange';
 import { FloorMap } from '../lib/reid/floor-map';
 import { IdentityShare } from './share';
-import { FloorSource, registerFloorRoutes } from './floor-route';
+import { FloorSource, registerFloorRoutes, registerShareRoute } from './floor-route';
 import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/types';
 import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
@@ -50,6 +50,7 @@ interface Job {
 export = function (RED: Red) {
   const floorSources = new Map<string, FloorSource>();
   registerFloorRoutes(RED, floorSources);
+  registerShareRoute(RED);
 
   function VisionReidNode(this: Node, config: ReidConfig & ReidShareConfig) {
     RED.nodes.createNode(this, config);

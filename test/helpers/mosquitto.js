@@ -45,6 +45,9 @@ async function startMosquitto({ users } = {}) {
     const passwd = which('mosquitto_passwd') || '/usr/bin/mosquitto_passwd';
     for (const [u, p] of Object.entries(users)) execFileSync(passwd, ['-b', pw, u, p]);
     conf.push('allow_anonymous false', `password_file ${pw}`);
+    // Started as root, mosquitto drops to the user "mosquitto", which must be able to read the file.
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(pw, 0o644);
   } else conf.push('allow_anonymous true');
   const confFile = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(confFile, conf.join('\n') + '\n');
