@@ -47,6 +47,8 @@ export interface ShareStats {
   accepted: number;
   refused: number;
   queued: number;
+  /** Published, not yet acknowledged by the broker. */
+  inFlight: number;
   dropped: number;
   lastError?: string;
   lastRefused?: string;
@@ -68,7 +70,7 @@ export class IdentityShare {
   ) {
     this.queue = new OutboundQueue(settings.queueSize);
     this.intake = new RemoteIntake(settings.gateway);
-    this.s = { state: 'connecting', sent: 0, received: 0, accepted: 0, refused: 0, queued: 0, dropped: 0 };
+    this.s = { state: 'connecting', sent: 0, received: 0, accepted: 0, refused: 0, queued: 0, inFlight: 0, dropped: 0 };
   }
 
   start(): void {
@@ -170,7 +172,7 @@ export class IdentityShare {
   }
 
   stats(): ShareStats {
-    return { ...this.s, queued: this.queue.length, dropped: this.queue.dropped };
+    return { ...this.s, queued: this.queue.length, inFlight: this.inFlight, dropped: this.queue.dropped };
   }
 
   /** One short phrase for the node status. */
