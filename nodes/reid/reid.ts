@@ -174,7 +174,10 @@ export = function (RED: Red) {
     function statusText(): string {
       const s = engine!.stats();
       // The bounds' counts first: the status line is cut at 60 characters.
-      return `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}${share ? ` · ${share.brief()}` : ''}`;
+      const text = `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      if (!share) return text;
+      // A broker problem goes first (yellow status), the exchange's figures last.
+      return share.stats().state === 'connected' ? `${text} · ${share.brief()}` : `${share.brief()} · ${text}`;
     }
 
     async function handle(job: Job, withEmbeddings: boolean): Promise<void> {
