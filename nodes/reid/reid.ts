@@ -110,7 +110,8 @@ export = function (RED: Red) {
         t.addTLSOptions(tls);
       }
       const eng = engine!;
-      tap = new TrackTap({ momentum: eng.options.momentum, trackTimeoutMs: eng.options.trackTimeoutMs, maxTracks: eng.options.maxTracks }, projector);
+      const o = eng.options;
+      tap = new TrackTap({ momentum: o.momentum, trackTimeoutMs: o.trackTimeoutMs, maxTracks: o.maxTracks, minSamples: o.minSamples }, projector);
       share = new IdentityShare(
         { ...s, username: creds.mqttUser || undefined, password: creds.mqttPassword || undefined, tls },
         modelIdOf(e.kind, e.dim, modelName),

@@ -120,7 +120,7 @@ describe('reid exchange: the tap and two engines', () => {
 
   it('ends a track when the engine does, with the same average, and only tracks with an identity', () => {
     const engine = new ReidEngine(8, opts);
-    const tap = new ex.TrackTap({ momentum: engine.options.momentum, trackTimeoutMs: 1000, maxTracks: 10 });
+    const tap = new ex.TrackTap({ momentum: engine.options.momentum, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
     frame(engine, tap, 'cam-1', 0, [[1, 0]]);
     frame(engine, tap, 'cam-1', 100, [[1, 0]]);
     assert.deepStrictEqual(frame(engine, tap, 'cam-1', 1100, []).ended, [], 'not yet: 1000 ms is not over the timeout');
@@ -134,9 +134,14 @@ describe('reid exchange: the tap and two engines', () => {
     const rec = ex.toRecord(ended[0], 'gw-a', 'colour:v1:8');
     assert.deepStrictEqual([rec.gateway, rec.camera, rec.globalId, rec.embedding.length], ['gw-a', 'cam-1', 'p1', 8]);
     // Track-end events, a camera reset and the live-track bound end tracks too.
-    frame(engine, tap, 'cam-1', 2000, [[5, 3]]);
-    assert.strictEqual(tap.end('cam-1', 5), undefined, 'no identity yet after one sample: nothing to publish');
-    const small = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 1 });
+    // An identity given on fewer than minSamples good crops (provisional) is not published.
+    tap.observe('cam-1', 2000, [det(5)], new Map([[0, unit(3)]]), ['p9']);
+    tap.observe('cam-1', 2040, [det(5)], new Map(), ['p9']);
+    assert.strictEqual(tap.end('cam-1', 5), undefined, 'one sample is not a confirmed identity');
+    tap.observe('cam-1', 2000, [det(6)], new Map([[0, unit(3)]]), ['p10']);
+    tap.observe('cam-1', 2040, [det(6)], new Map([[0, unit(3)]]), ['p10']);
+    assert.strictEqual(tap.end('cam-1', 6).globalId, 'p10', 'two samples: published');
+    const small = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 1, minSamples: 2 });
     const e2 = new ReidEngine(8, opts);
     frame(e2, small, 'c', 0, [[1, 0, 0]]);
     frame(e2, small, 'c', 10, [[1, 0, 0]]);
@@ -147,14 +152,14 @@ describe('reid exchange: the tap and two engines', () => {
   it('a person who leaves gateway A keeps the global id at gateway B; another person does not take it', () => {
     const a = new ReidEngine(8, { ...opts, idPrefix: 'gw-a:p' });
     const b = new ReidEngine(8, { ...opts, idPrefix: 'gw-b:p' });
-    const tapA = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10 });
+    const tapA = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
     frame(a, tapA, 'cam-1', 0, [[7, 2]]);
     frame(a, tapA, 'cam-1', 40, [[7, 2]]);
     const [ended] = frame(a, tapA, 'cam-1', 1100, []).ended;
     const wire = ex.encodeRecord(ex.toRecord(ended, 'gw-a', 'colour:v1:8'));
     const r = ex.decodeRecord(wire, { modelId: 'colour:v1:8', dim: 8 });
     b.addToGallery({ globalId: r.globalId, camera: ex.remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding);
-    const tapB = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10 });
+    const tapB = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
     frame(b, tapB, 'cam-9', 3000, [
       [41, 2, 100],
       [42, 5, 300],

@@ -183,9 +183,11 @@ export interface TapOptions {
   trackTimeoutMs: number;
   /** Live tracks kept at most; beyond it the longest-unseen one ends (as in the engine). */
   maxTracks: number;
+  /** Samples a track needs to be published (the engine's minSamples: a confirmed, not provisional, identity). */
+  minSamples: number;
 }
 
-/** An ended track that had an identity and an embedding: what is published. */
+/** An ended track that had an identity and at least minSamples good crops: what is published. */
 export interface EndedTrack {
   camera: string;
   trackId: number;
@@ -286,7 +288,7 @@ export class TrackTap {
   }
 
   private ended(t: TappedTrack): EndedTrack | undefined {
-    if (!t.globalId || !t.embedding) return undefined;
+    if (!t.globalId || !t.embedding || t.samples < this.options.minSamples) return undefined;
     return {
       camera: t.camera,
       trackId: t.trackId,
