@@ -168,7 +168,9 @@ describe('reid exchange: the tap and two engines', () => {
       [41, 2, 100],
       [42, 5, 300],
     ]);
-    assert.deepStrictEqual(u.globalIds, ['gw-a:p1', 'gw-b:p1']);
+    assert.strictEqual(u.globalIds[0], 'gw-a:p1', "the person from A keeps A's id");
+    // Someone else gets an id of B's own (which number depends on how the engine mints provisional ids).
+    assert.match(u.globalIds[1], /^gw-b:p\d+$/);
   });
 });
 
