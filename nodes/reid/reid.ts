@@ -113,7 +113,7 @@ export = function (RED: Red) {
       const o = eng.options;
       tap = new TrackTap({ momentum: o.momentum, trackTimeoutMs: o.trackTimeoutMs, maxTracks: o.maxTracks, minSamples: o.minSamples }, projector);
       share = new IdentityShare(
-        { ...s, username: creds.mqttUser || undefined, password: creds.mqttPassword || undefined, tls },
+        { ...s, clientSuffix: node.id, username: creds.mqttUser || undefined, password: creds.mqttPassword || undefined, tls },
         modelIdOf(e.kind, e.dim, modelName),
         e.dim,
         // Another gateway's ended track enters the gallery like a local one: same rules decide a join.

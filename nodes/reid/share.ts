@@ -4,7 +4,7 @@
  * a record holds, which are accepted, the outbound bound) live in nodes/lib/reid/exchange.ts; this
  * file is only the client: connect, subscribe, publish what the queue holds while connected.
  *
- * QoS 1 both ways, persistent session (clean: false, client id "edgevision-reid-<gateway>"), so a
+ * QoS 1 both ways, persistent session (clean: false, client id "edgevision-reid-<gateway>-<node id>"), so a
  * short disconnection loses nothing the broker queued; records are never retained (a record is an
  * event; a retained one would be replayed to every late subscriber long after its gallery TTL).
  * Presence: a retained {online} message per gateway with a last will that says offline.
@@ -31,6 +31,8 @@ export interface ShareSettings {
   queueSize: number;
   username?: string;
   password?: string;
+  /** Makes the client id unique and stable: the node's id ("edgevision-reid-<gateway>-<node id>"). */
+  clientSuffix?: string;
   /** TLS options (ca, cert, key, rejectUnauthorized, servername) from a tls-config node. */
   tls?: Record<string, unknown>;
 }
@@ -77,7 +79,7 @@ export class IdentityShare {
     const st = this.settings;
     const presence = presenceTopic(st.root, st.gateway);
     const opts: mqtt.IClientOptions = {
-      clientId: `edgevision-reid-${st.gateway}`.slice(0, 128),
+      clientId: `edgevision-reid-${st.gateway}${st.clientSuffix ? `-${st.clientSuffix}` : ''}`.slice(0, 128),
       clean: false,
       reconnectPeriod: 2000,
       connectTimeout: 10000,
