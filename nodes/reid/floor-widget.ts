@@ -3,8 +3,8 @@
  * `<httpNodeRoot>/vision-reid/floor-map.js` (it defines `window.EdgeVisionFloorMap(element, options)`).
  * It polls `<httpNodeRoot>/vision-reid/floor` and draws, in an SVG, each calibrated camera's floor
  * area and each person on the floor as a dot labelled with their global id. Any dashboard can host it:
- * a Dashboard 1 `ui_template` (docs/nodes/reid.md has the snippet), a Dashboard 2.0 template, a plain
- * page. The function below must stay self-contained (no imports, no closure over module scope): it is
+ * a Dashboard 1 `ui_template` (docs/nodes/reid.md has the snippet) or a plain page; a Dashboard 2.0
+ * widget can wrap it. The function below must stay self-contained (no imports, no closure over module scope): it is
  * sent to the browser as its own source text.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- browser DOM objects; this project compiles without the DOM typings */
