@@ -8,13 +8,14 @@ const helper = require('node-red-node-test-helper');
 const reidNode = require('../../dist/nodes/reid/reid.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
 const { startMosquitto } = require('../helpers/mosquitto');
 const { waitFor } = require('../helpers/wait');
 
 helper.init(require.resolve('node-red'));
-const NODES = [reidNode, catchNode, statusNode];
+const NODES = [reidNode, catchNode, statusNode, tlsNode];
 
-function flow(props) {
+function flow(props, extra = []) {
   const z = 'tab1';
   // Nodes without a position would be taken for config nodes.
   const at = { x: 100, y: 100 };
@@ -26,11 +27,12 @@ function flow(props) {
     { id: 'caught', z, ...at, type: 'helper' },
     { id: 'stat', z, ...at, type: 'status', scope: ['reid'], wires: [['statuses']] },
     { id: 'statuses', z, ...at, type: 'helper' },
+    ...extra,
   ];
 }
 
-async function load(props, credentials) {
-  await helper.load(NODES, flow(props), credentials ? { reid: credentials } : undefined);
+async function load(props, credentials, extra) {
+  await helper.load(NODES, flow(props, extra), credentials ? { reid: credentials } : undefined);
   const got = { out: [], caught: [], statuses: [] };
   for (const k of Object.keys(got)) helper.getNode(k).on('input', (m) => got[k].push(m));
   return { reid: helper.getNode('reid'), got };
@@ -88,6 +90,27 @@ describe('vision-reid: sharing settings, credentials, floor positions (mosquitto
       throw new Error(`${e.message}: ${JSON.stringify(h.got.statuses.map((m) => m.status))}`);
     });
     assert.strictEqual(h.got.caught.length, 0);
+  });
+
+  it('TLS through a tls-config node: the broker is verified against the CA; without the CA it is refused', async () => {
+    const tlsBroker = await startMosquitto({ users: { edge: 'pw-1' }, tls: true });
+    try {
+      const creds = { mqttUser: 'edge', mqttPassword: 'pw-1' };
+      const conf = (ca) => [{ id: 'tls', type: 'tls-config', name: 'plant CA', cert: '', key: '', ca, verifyservercert: true }];
+      let h = await load({ share: true, broker: tlsBroker.url, gateway: 'gw-tls', mqttTls: 'tls' }, creds, conf(tlsBroker.ca));
+      await waitFor(() => h.reid.reidShare() && h.reid.reidShare().state === 'connected', 10000, 'connected over TLS');
+      await helper.unload();
+      h = await load({ share: true, broker: tlsBroker.url, gateway: 'gw-tls', mqttTls: 'tls' }, creds, conf(''));
+      await waitFor(
+        () => h.reid.reidShare() && /self[- ]signed|unable to verify|certificate/i.test(h.reid.reidShare().lastError || ''),
+        10000,
+        'certificate refused',
+      );
+      assert.notStrictEqual(h.reid.reidShare().state, 'connected');
+    } finally {
+      await helper.unload();
+      await tlsBroker.destroy();
+    }
   });
 
   it('a calibrated camera: floor positions on the detections', async () => {
