@@ -2,7 +2,8 @@
  * vision-reid editor config → engine options, with the shared readers (nodes/shared/config). The
  * engine (resolveReidOptions) checks the ranges and names the option that is wrong.
  */
-import { blank, bool, choice, maxDetections, optJson, optNumber } from '../shared/config';
+import { blank, bool, choice, configError, maxDetections, number, optJson, optNumber } from '../shared/config';
+import { checkTopicRoot } from '../lib/reid/exchange';
 import { CameraCalibration, EMBEDDER_DEFAULTS, ReidOptionsInput, TransitionWindow, resolveReidOptions } from '../lib/reid/engine';
 
 export interface ReidConfig {
@@ -87,4 +88,43 @@ export function parseReidConfig(c: ReidConfig, kind: EmbedderKind): ReidOptionsI
   set('calibrations', optJson<Record<string, CameraCalibration>>(c.calibrations, 'floor calibration'));
   resolveReidOptions(o);
   return o;
+}
+
+/** The fields of the *Share identities over MQTT* section (nodes/reid/share.ts). */
+export interface ReidShareConfig {
+  share?: boolean | string;
+  broker?: string;
+  gateway?: string;
+  topicRoot?: string;
+  shareQueue?: string | number;
+  /** A core tls-config node's id. */
+  mqttTls?: string;
+}
+
+export interface ReidShareSettings {
+  broker: string;
+  gateway: string;
+  root: string;
+  queueSize: number;
+  tlsNode?: string;
+}
+
+/** The topic root when none is given. */
+export const DEFAULT_TOPIC_ROOT = 'edgevision/reid';
+
+/** Share fields → settings, or undefined when sharing is off; throws with the field and what is wrong. */
+export function readShareConfig(c: ReidShareConfig): ReidShareSettings | undefined {
+  if (!bool(c.share, 'share identities over MQTT', false)) return undefined;
+  const broker = blank(c.broker) ? '' : String(c.broker).trim();
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/i.test(broker)) throw configError('broker', 'an mqtt://, mqtts://, ws:// or wss:// URL', c.broker ?? '');
+  const gateway = blank(c.gateway) ? '' : String(c.gateway).trim();
+  if (!/^[\w.-]{1,64}$/.test(gateway)) throw configError('gateway id', '1–64 letters, digits, "_", "-" or "." (unique in the plant)', c.gateway ?? '');
+  const root = blank(c.topicRoot) ? DEFAULT_TOPIC_ROOT : String(c.topicRoot).trim();
+  try {
+    checkTopicRoot(root);
+  } catch (e) {
+    throw configError('topic root', (e as Error).message.replace(/^topic root /, 'a topic without wildcards: '), root);
+  }
+  const queueSize = number(c.shareQueue, 'queue while offline', 1000, { integer: true, min: 1, max: 100000 });
+  return { broker, gateway, root, queueSize, ...(blank(c.mqttTls) ? {} : { tlsNode: String(c.mqttTls) }) };
 }

@@ -14,7 +14,11 @@ import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
 import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
-import { EmbedderKind, ReidConfig, embedderOf, readReidConfig } from './config';
+import { EmbedderKind, ReidConfig, ReidShareConfig, ReidShareSettings, embedderOf, readReidConfig, readShareConfig } from './config';
+import { EndedTrack, FloorProjector, TrackTap, modelIdOf, remoteCamera, toRecord } from '../lib/reid/exchange';
+import { FloorMap } from '../lib/reid/floor-map';
+import { IdentityShare } from './share';
+import { FloorSource, registerFloorRoutes, registerShareRoute } from './floor-route';
 import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/types';
 import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
@@ -44,7 +48,11 @@ interface Job {
 }
 
 export = function (RED: Red) {
-  function VisionReidNode(this: Node, config: ReidConfig) {
+  const floorSources = new Map<string, FloorSource>();
+  registerFloorRoutes(RED, floorSources);
+  registerShareRoute(RED);
+
+  function VisionReidNode(this: Node, config: ReidConfig & ReidShareConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const store = sharedFrameStore();
@@ -57,12 +65,17 @@ export = function (RED: Red) {
     let embedUntracked = false;
     let outputEmbeddings = true;
     let maxDetections = 0;
+    let shareSettings: ReidShareSettings | undefined;
+    let modelName = '';
     try {
       kind = embedderOf(config);
       if (kind === 'onnx') modelNode = RED.nodes.getNode(config.model ?? '') as VisionModelNode | null;
       if (kind === 'onnx' && (!modelNode || typeof modelNode.acquireEmbedding !== 'function'))
         throw new Error('no vision-model selected (or choose the built-in colour descriptor)');
       ({ options, embedUntracked, outputEmbeddings, maxDetections } = readReidConfig(config, kind));
+      shareSettings = readShareConfig(config);
+      // Ids minted here must not collide with another gateway's: "<gateway>:p1".
+      if (shareSettings && options.idPrefix === undefined) options = { ...options, idPrefix: `${shareSettings.gateway}:p` };
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -76,10 +89,56 @@ export = function (RED: Red) {
     const drops = new DropCounts();
     const queue: Job[] = [];
     let running = false;
+    // Floor positions (calibrated cameras) and the identity exchange: adapters around the engine.
+    let projector = new FloorProjector();
+    const floorMap = new FloorMap();
+    let tap: TrackTap | undefined;
+    let share: IdentityShare | undefined;
+
+    function publish(ended: readonly (EndedTrack | undefined)[]) {
+      if (!share) return;
+      for (const e of ended) if (e) share.publish(toRecord(e, share.settings.gateway, share.modelId));
+    }
+
+    function startShare(e: Embedder, s: ReidShareSettings) {
+      const creds = node.credentials ?? {};
+      let tls: Record<string, unknown> | undefined;
+      if (s.tlsNode) {
+        const t = RED.nodes.getNode(s.tlsNode) as { addTLSOptions?: (o: Record<string, unknown>) => void } | null;
+        if (!t || typeof t.addTLSOptions !== 'function') throw new Error('the TLS configuration chosen for MQTT is not deployed');
+        tls = {};
+        t.addTLSOptions(tls);
+      }
+      const eng = engine!;
+      const o = eng.options;
+      tap = new TrackTap({ momentum: o.momentum, trackTimeoutMs: o.trackTimeoutMs, maxTracks: o.maxTracks, minSamples: o.minSamples }, projector);
+      share = new IdentityShare(
+        { ...s, clientSuffix: node.id, username: creds.mqttUser || undefined, password: creds.mqttPassword || undefined, tls },
+        modelIdOf(e.kind, e.dim, modelName),
+        e.dim,
+        // Another gateway's ended track enters the gallery like a local one: same rules decide a join.
+        (r) => engine?.addToGallery({ globalId: r.globalId, camera: remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding),
+        () => {
+          if (engine && embedder) status.set(share!.stats().state === 'connected' ? 'running' : 'warning', statusText());
+        },
+      );
+      share.start();
+    }
 
     function ready(e: Embedder) {
       embedder = e;
       engine = new ReidEngine(e.dim, options);
+      projector = new FloorProjector(engine.options.calibrations);
+      const areas = Object.entries(engine.options.calibrations).map(([camera, c]) => ({ camera, floor: c.floor.map((p) => [p[0], p[1]] as [number, number]) }));
+      if (areas.length) floorSources.set(node.id, { id: node.id, name: node.name || '', map: floorMap, areas });
+      if (shareSettings) {
+        try {
+          startShare(e, shareSettings);
+        } catch (err) {
+          fail((err as Error).message);
+          return;
+        }
+      }
       status.force('running', `ready · ${e.description}`);
       pump();
     }
@@ -105,6 +164,7 @@ export = function (RED: Red) {
             .split(/[\\/]/)
             .pop()!
             .replace(/\.onnx$/, '');
+          modelName = name;
           ready(new OnnxEmbedder(m.session.runner, m.spec, `${name} ${m.session.runner.provider}`));
         })
         .catch((e: Error) => {
@@ -115,7 +175,10 @@ export = function (RED: Red) {
     function statusText(): string {
       const s = engine!.stats();
       // The bounds' counts first: the status line is cut at 60 characters.
-      return `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      const text = `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      if (!share) return text;
+      // A broker problem goes first (yellow status), the exchange's figures last.
+      return share.stats().state === 'connected' ? `${text} · ${share.brief()}` : `${share.brief()} · ${text}`;
     }
 
     async function handle(job: Job, withEmbeddings: boolean): Promise<void> {
@@ -149,18 +212,33 @@ export = function (RED: Red) {
           : [];
       const computed = new Map(want.map((i, k) => [i, vecs[k]]));
       const u = eng.update(job.camera, tMs, dets, computed, width || 1, height || 1);
+      if (tap) {
+        const vecs = new Map<number, ArrayLike<number>>();
+        for (const i of u.sampled) {
+          const v = computed.get(i) ?? dets[i].embedding;
+          if (v) vecs.set(i, v);
+        }
+        publish(tap.observe(job.camera, tMs, dets, vecs, u.globalIds));
+      }
+      const onFloor: { globalId: string; floor: [number, number]; trackId?: number }[] = [];
       const out = dets.map((d, i) => {
-        const extra: Partial<Detection> = {};
+        const extra: Partial<Detection> & { floor?: [number, number] } = {};
         if (u.globalIds[i] !== undefined) extra.globalId = u.globalIds[i];
+        const f = projector.has(job.camera) ? projector.project(job.camera, d.box) : undefined;
+        if (f) {
+          extra.floor = f;
+          if (extra.globalId) onFloor.push({ globalId: extra.globalId, floor: f, trackId: d.trackId });
+        }
         const v = computed.get(i);
         if (v && outputEmbeddings) extra.embedding = toMessageArray(v);
         return Object.keys(extra).length ? { ...d, ...extra } : d;
       });
+      if (projector.has(job.camera)) floorMap.update(job.camera, tMs, Date.now(), onFloor);
       job.msg.payload = { ...frame, detections: out };
       const events = u.joins.map((j) => ({ topic: job.camera, payload: joinEvent(j) }));
       job.send([job.msg, events.length ? events : null]);
       if (job.warn) status.set('warning', `${job.warn}${drops.text()}`);
-      else status.set('running', statusText());
+      else status.set(share && share.stats().state !== 'connected' ? 'warning' : 'running', statusText());
       job.done();
     }
 
@@ -191,6 +269,8 @@ export = function (RED: Red) {
       const what = messageKind(msg);
       if (what.kind === 'reset') {
         if (engine) engine = new ReidEngine(embedder!.dim, options);
+        tap?.clear();
+        floorMap.clear();
         status.force(engine ? 'running' : 'idle', 'reset: tracks and gallery forgotten');
         done();
         return;
@@ -203,7 +283,10 @@ export = function (RED: Red) {
       const camera = typeof msg.topic === 'string' && msg.topic ? msg.topic : (p?.camera as string | undefined);
       if (what.kind === 'track-end' && p) {
         // vision-track's end event: the identity goes to the gallery now rather than after the timeout.
-        if (engine && typeof p.trackId === 'number' && typeof (p.camera ?? camera) === 'string') engine.endTrack(String(p.camera ?? camera), p.trackId);
+        if (engine && typeof p.trackId === 'number' && typeof (p.camera ?? camera) === 'string') {
+          engine.endTrack(String(p.camera ?? camera), p.trackId);
+          publish([tap?.end(String(p.camera ?? camera), p.trackId)]);
+        }
         done();
         return;
       }
@@ -242,8 +325,11 @@ export = function (RED: Red) {
       closed = true;
       status.close();
       for (const j of queue.splice(0)) j.done();
+      floorSources.delete(node.id);
+      const leaving = share ? share.close() : Promise.resolve();
+      share = undefined;
       const release = modelNode && typeof modelNode.release === 'function' ? modelNode.release(node) : Promise.resolve();
-      Promise.resolve(release)
+      Promise.all([release, leaving])
         .catch((e) => node.warn(`releasing the re-id model: ${(e as Error).message}`))
         .then(() => {
           engine = undefined;
@@ -254,6 +340,7 @@ export = function (RED: Red) {
     node.reidStats = () => (engine ? engine.stats() : undefined);
     node.reidDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid });
     node.reidEmbedder = () => embedder?.description;
+    node.reidShare = () => share?.stats();
   }
-  RED.nodes.registerType('vision-reid', VisionReidNode);
+  RED.nodes.registerType('vision-reid', VisionReidNode, { credentials: { mqttUser: { type: 'text' }, mqttPassword: { type: 'password' } } });
 };

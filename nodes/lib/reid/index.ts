@@ -8,3 +8,5 @@ export * from './homography';
 export * from './gallery';
 export * from './engine';
 export * from './eval';
+export * from './exchange';
+export * from './floor-map';

@@ -1,0 +1,349 @@
+'use strict';
+// Identities across two gateways: one mosquitto broker (user/password) and two Node-RED gateways
+// (flows/gateway.js in child processes), each with camera-source → ground-truth boxes → vision-reid
+// sharing over MQTT. The TUD-Campus clip is split in time: gateway A's camera sees the first half,
+// gateway B's camera the second (the same people walked over). A person that left A's camera must
+// keep A's global id at B. B's dashboard (Dashboard 1, a ui_template with the floor-map widget) is
+// opened in headless Chromium and must show the people as dots labelled with those ids.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const mqtt = require('mqtt');
+const { startMosquitto } = require('../helpers/mosquitto');
+const { chromiumPath, launchChromium } = require('../helpers/browser');
+const { startGatewayChild, stopChild, ROOT } = require('../helpers/gateway-child');
+const { assetsDir } = require('../helpers/assets');
+const { waitFor } = require('../helpers/wait');
+
+const until = (cond, ms, what) => waitFor(cond, ms, what, 100);
+const ROOT_TOPIC = 'edgevision-test/reid';
+const USER = 'edge';
+const PASSWORD = 'not-a-real-secret-7';
+const SEQ = 'TUD-Campus';
+const FPS = 25;
+
+/** MOT ground truth → per 0-based frame: [[id, x1, y1, x2, y2], …] (flag-0 rows left out). */
+function readGt(file) {
+  const byFrame = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const f = line.split(',').map(Number);
+    if (f.length < 7 || f[6] === 0) continue;
+    (byFrame[f[0] - 1] = byFrame[f[0] - 1] || []).push([f[1], f[2], f[3], f[2] + f[4], f[3] + f[5]]);
+  }
+  return byFrame;
+}
+
+// Ground truth as the tracker: each gateway's camera shows the people of its half only (track ids
+// of B are gt + 100000, so nothing but appearance can link them); the other half is an empty room.
+// The frame's pixels are found by camera and sequence number, so shifting its time is safe.
+const GT_FUNCTION = `const c = global.get('clip');
+// A replay continues the camera's clock: frame index within the clip.
+const n = Math.round((msg.payload.frame.tMs * c.fps) / 1000) % c.frames;
+const mine = c.part === 'first' ? n < c.split : n >= c.split;
+const rows = mine ? c.gt[n] || [] : [];
+// B's clock reads 3 s later: the walk from A's area to B's (as in edgevision bench reid).
+msg.payload.frame = { ...msg.payload.frame, tMs: msg.payload.frame.tMs + c.shiftMs };
+msg.payload.detections = rows.map((r) => ({ box: [r[1], r[2], r[3], r[4]], score: 1, classId: 0, label: 'person', trackId: c.part === 'first' ? r[0] : r[0] + 100000 }));
+return msg;`;
+
+// The floor: the image's lower part mapped onto a 10 m × 6 m area (any homography serves the test).
+const CALIBRATION = (camera) =>
+  JSON.stringify({
+    [camera]: {
+      image: [
+        [0, 480],
+        [640, 480],
+        [640, 150],
+        [0, 150],
+      ],
+      floor: [
+        [0, 6],
+        [10, 6],
+        [10, 0],
+        [0, 0],
+      ],
+    },
+  });
+
+const FLOOR_TEMPLATE = `<div id="ev-floor-map"></div>
+<script>
+(function () {
+  function go() { window.EdgeVisionFloorMap(document.getElementById('ev-floor-map'), { url: '/vision-reid/floor' }); }
+  if (window.EdgeVisionFloorMap) return go();
+  var s = document.createElement('script');
+  s.src = '/vision-reid/floor-map.js';
+  s.onload = go;
+  document.head.appendChild(s);
+})();
+</script>`;
+
+function gatewayFlow(gw, camera, broker, clip) {
+  const z = `tab-${gw}`;
+  return [
+    { id: z, type: 'tab', label: gw },
+    {
+      id: `start-${gw}`,
+      type: 'inject',
+      z,
+      name: 'start camera',
+      props: [{ p: 'payload' }],
+      payload: 'start',
+      payloadType: 'str',
+      repeat: '',
+      once: false,
+      wires: [[`cam-${gw}`]],
+    },
+    {
+      id: `cam-${gw}`,
+      type: 'vision-camera-source',
+      z,
+      name: camera,
+      camera,
+      url: clip,
+      fps: 0,
+      maxWidth: 0,
+      realtime: true,
+      loop: false,
+      autoStart: false,
+      reconnect: false,
+      wires: [[`gt-${gw}`]],
+    },
+    { id: `gt-${gw}`, type: 'function', z, name: 'ground truth as tracks', func: GT_FUNCTION, outputs: 1, wires: [[`reid-${gw}`]] },
+    {
+      id: `reid-${gw}`,
+      type: 'vision-reid',
+      z,
+      name: 'reid',
+      embedder: 'colour',
+      calibrations: CALIBRATION(camera),
+      share: true,
+      broker,
+      gateway: gw,
+      topicRoot: ROOT_TOPIC,
+      shareQueue: 100,
+      // Node-RED's credentials mechanism: sent with the deploy, stored encrypted, never in the flow file.
+      credentials: { mqttUser: USER, mqttPassword: PASSWORD },
+      wires: [[], []],
+    },
+    { id: `ui-tab-${gw}`, type: 'ui_tab', name: 'Floor', icon: 'dashboard', order: 1, disabled: false, hidden: false },
+    { id: `ui-group-${gw}`, type: 'ui_group', name: 'Floor map', tab: `ui-tab-${gw}`, order: 1, disp: true, width: 12, collapse: false },
+    {
+      id: `ui-map-${gw}`,
+      type: 'ui_template',
+      z,
+      group: `ui-group-${gw}`,
+      name: 'floor map',
+      order: 1,
+      width: 12,
+      height: 8,
+      format: FLOOR_TEMPLATE,
+      storeOutMessages: false,
+      fwdInMessages: false,
+      resendOnRefresh: false,
+      templateScope: 'local',
+      wires: [[]],
+    },
+  ];
+}
+
+async function deploy(url, flows) {
+  const r = await fetch(`${url}/flows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify(flows),
+  });
+  assert.strictEqual(r.status, 204, `deploy: HTTP ${r.status} ${await r.text()}`);
+}
+
+describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard floor map in Chromium)', function () {
+  this.timeout(180000);
+  const t0 = Date.now();
+  let broker, client, browser, page;
+  const gws = {};
+  const dirs = [];
+  const records = [];
+  const presence = {};
+  let gt, split, frames, handovers;
+
+  before(async () => {
+    chromiumPath();
+    gt = readGt(path.join(assetsDir(), 'mot15', SEQ, 'gt', 'gt.txt'));
+    frames = Math.max(...Object.keys(gt).map(Number)) + 1;
+    split = Math.floor(frames / 2);
+    const first = new Set();
+    const second = new Set();
+    for (const [n, rows] of Object.entries(gt)) for (const r of rows) (Number(n) < split ? first : second).add(r[0]);
+    handovers = [...first].filter((p) => second.has(p));
+    broker = await startMosquitto({ users: { [USER]: PASSWORD } });
+    client = mqtt.connect(broker.url, { username: USER, password: PASSWORD, reconnectPeriod: 0 });
+    await new Promise((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    client.on('message', (topic, payload) => {
+      const m = JSON.parse(payload.toString());
+      if (topic.startsWith(`${ROOT_TOPIC}/_gateways/`)) presence[m.gateway] = m.online;
+      else records.push({ topic, ...m });
+    });
+    await new Promise((resolve, reject) => client.subscribe(`${ROOT_TOPIC}/#`, { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+    const clip = path.join(assetsDir(), 'video', `${SEQ}.mp4`);
+    for (const [gw, part] of [
+      ['gw-a', 'first'],
+      ['gw-b', 'second'],
+    ]) {
+      const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `ev-${gw}-`));
+      dirs.push(userDir);
+      const flowFile = path.join(userDir, 'seed.json');
+      fs.writeFileSync(flowFile, '[]');
+      const settings = {
+        functionGlobalContext: { clip: { gt, split, frames, part, fps: FPS, shiftMs: part === 'first' ? 0 : 3000 } },
+        visionAllowedFileDirs: [path.dirname(clip)],
+        credentialSecret: 'test-only-secret',
+      };
+      gws[gw] = startGatewayChild({ port: 0, userDir, flowFile, resetFlows: true, settings }, { EDGEVISION_PROVIDERS: 'cpu' });
+    }
+    for (const [gw, child] of Object.entries(gws)) {
+      child.base = await until(() => child.url() || (child.exitCode !== null && Promise.reject(new Error(child.log()))), 60000, `${gw} to start`);
+      await deploy(child.base, gatewayFlow(gw, gw === 'gw-a' ? 'cam-a' : 'cam-b', broker.url, clip));
+    }
+    // Presence comes after the subscription: once both say online, both hear every record.
+    await until(() => presence['gw-a'] && presence['gw-b'], 30000, 'both gateways online on the broker');
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    for (const c of Object.values(gws)) await stopChild(c);
+    if (client) client.end(true);
+    if (broker) await broker.destroy();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    console.log(`      (file took ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  });
+
+  it('the credentials were stored by Node-RED, not in the flow file; a wrong password is refused by the broker', async () => {
+    const stored = fs.readFileSync(path.join(dirs[0], 'flows.json'), 'utf8');
+    assert.ok(!stored.includes(PASSWORD) && !stored.includes('mqttPassword'), 'password in flows.json');
+    assert.ok(fs.existsSync(path.join(dirs[0], 'flows_cred.json')), 'no credentials file');
+    const bad = mqtt.connect(broker.url, { username: USER, password: 'wrong', reconnectPeriod: 0 });
+    const err = await new Promise((resolve) => bad.once('error', resolve));
+    bad.end(true);
+    assert.match(err.message, /Not authorized|Bad username or password/i);
+  });
+
+  it('gateway A publishes the ended tracks of its half: model id, camera, gateway, time, global id, embedding', async () => {
+    await fetch(`${gws['gw-a'].base}/inject/start-gw-a`, { method: 'POST' });
+    await until(() => handovers.every((p) => records.some((r) => r.gateway === 'gw-a' && r.trackId === p)), 30000, `gw-a records of people ${handovers}`);
+    const r = records.find((x) => x.gateway === 'gw-a');
+    assert.strictEqual(r.topic, `${ROOT_TOPIC}/colour:v1:168/gw-a/cam-a`);
+    assert.deepStrictEqual(
+      [r.v, r.modelId, r.camera, r.embedding.length, typeof r.endMs, Array.isArray(r.floor)],
+      [1, 'colour:v1:168', 'cam-a', 168, 'number', true],
+    );
+    assert.match(r.globalId, /^gw-a:p\d+$/);
+  });
+
+  it('gateway B: each person keeps the global id A gave them; the floor map shows them as labelled dots', async () => {
+    const fromA = new Map(records.filter((r) => r.gateway === 'gw-a').map((r) => [r.trackId, r.globalId]));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    page.on('pageerror', (e) => console.log(`      page error: ${e.message}`));
+    await page.goto(`${gws['gw-b'].base}/ui/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#ev-floor-map svg.ev-floor-map', { timeout: 30000 });
+    await fetch(`${gws['gw-b'].base}/inject/start-gw-b`, { method: 'POST' });
+    const startedB = Date.now();
+    // B's people, by ground-truth person, as B's floor route reports them while the clip plays.
+    const atB = new Map();
+    const onMap = new Set();
+    await until(
+      async () => {
+        const f = await (await fetch(`${gws['gw-b'].base}/vision-reid/floor`)).json();
+        for (const p of f.people) atB.set(p.trackId - 100000, p.globalId);
+        const shown = await page.$$eval('#ev-floor-map g.ev-floor-person', (gs) =>
+          gs.map((g) => [g.getAttribute('data-global-id'), g.querySelector('text').textContent, !!g.querySelector('circle')]),
+        );
+        for (const [id, label, dot] of shown) if (dot && id === label) onMap.add(id);
+        // An engine may show an id of B's own until a track has enough crops to match: poll on until
+        // every handed-over person carries A's id, or B's half of the clip (1.4 s) has long played.
+        const settled = handovers.every((p) => atB.get(p) === fromA.get(p)) || Date.now() - startedB > 8000;
+        return handovers.every((p) => atB.has(p)) && [...fromA.values()].some((id) => onMap.has(id)) && settled;
+      },
+      30000,
+      'B to see every handed-over person, and the map to show one of A’s ids',
+    );
+    const kept = handovers.filter((p) => atB.get(p) === fromA.get(p));
+    // A wrong merge: B gave someone an id that A had given to a different person.
+    const wrong = [...atB].filter(([p, id]) => [...fromA].some(([q, aid]) => aid === id && q !== p));
+    console.log(
+      `      ${kept.length}/${handovers.length} people kept their global id across gateways, ${wrong.length} wrong merges; on the map: ${[...onMap].join(', ')}`,
+    );
+    fs.mkdirSync(path.join(ROOT, 'test', 'output'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test', 'output', 'reid-floor-map.png') });
+    assert.ok(
+      kept.length >= handovers.length - 1,
+      `only ${kept.length}/${handovers.length} kept their id: A ${JSON.stringify([...fromA])} B ${JSON.stringify([...atB])}`,
+    );
+    assert.deepStrictEqual(wrong, []);
+    // The stored dots are the live ones: B's people, with ids from A.
+    assert.ok(
+      [...onMap].some((id) => id.startsWith('gw-a:')),
+      `map ids: ${[...onMap]}`,
+    );
+  });
+
+  it('a record B cannot use (wrong size, wrong model) is refused and counted, B keeps running', async () => {
+    const wrong = {
+      v: 1,
+      gateway: 'gw-x',
+      camera: 'cam-x',
+      trackId: 1,
+      globalId: 'gw-x:p1',
+      modelId: 'colour:v1:168',
+      firstMs: 0,
+      endMs: 1,
+      samples: 1,
+      embedding: [1, 0],
+    };
+    await new Promise((resolve) => client.publish(`${ROOT_TOPIC}/colour:v1:168/gw-x/cam-x`, JSON.stringify(wrong), { qos: 1 }, resolve));
+    const s = await until(
+      async () => {
+        const x = await (await fetch(`${gws['gw-b'].base}/vision-reid/reid-gw-b/share`)).json();
+        return x.refused >= 1 && x;
+      },
+      10000,
+      'B to refuse the record',
+    );
+    assert.match(s.lastRefused, /embedding must be 168 numbers/);
+    assert.strictEqual(gws['gw-b'].exitCode, null);
+  });
+
+  it('broker down: gateway A keeps running and queues its records (bounded); back up, it sends them', async () => {
+    const share = async () => (await fetch(`${gws['gw-a'].base}/vision-reid/reid-gw-a/share`)).json();
+    const before = await share();
+    assert.deepStrictEqual([before.state, before.queued], ['connected', 0]);
+    await broker.stop();
+    await until(async () => (await share()).state !== 'connected', 15000, 'A to notice the broker is gone');
+    // A's camera plays its half again: its people end and their records wait in the queue.
+    await fetch(`${gws['gw-a'].base}/inject/start-gw-a`, { method: 'POST' });
+    const down = await until(
+      async () => {
+        const s = await share();
+        return s.queued >= 3 && s; // most of the 6 people end with enough crops to be published
+      },
+      30000,
+      'records queued while the broker is down',
+    );
+    assert.ok(down.queued <= 100, `queue over its bound: ${down.queued}`);
+    assert.strictEqual(gws['gw-a'].exitCode, null, 'gateway A exited');
+    await broker.start();
+    const up = await until(
+      async () => {
+        const s = await share();
+        return s.state === 'connected' && s.queued === 0 && s.inFlight === 0 && s;
+      },
+      30000,
+      'A to reconnect and flush its queue',
+    );
+    assert.ok(up.sent >= before.sent + down.queued, `sent ${up.sent}, before ${before.sent}, queued ${down.queued}`);
+    console.log(`      broker down: ${down.queued} records queued (bound 100, ${down.dropped} dropped), all sent after it came back`);
+  });
+});

@@ -1,0 +1,223 @@
+'use strict';
+// Identities across gateways without a broker: the record format and its bounds, topics, the tap
+// that ends tracks when the engine does, the intake rules, the bounded outbound queue, and two
+// engines joined through records (what two gateways do over MQTT). Plus the floor map's bounds.
+const assert = require('assert');
+const ex = require('../../dist/nodes/lib/reid/exchange.js');
+const { FloorMap } = require('../../dist/nodes/lib/reid/floor-map.js');
+const { ReidEngine } = require('../../dist/nodes/lib/reid/engine.js');
+const { l2normalise } = require('../../dist/nodes/lib/vector.js');
+
+function unit(k, dim = 8) {
+  const v = new Array(dim).fill(0);
+  v[k] = 1;
+  v[(k + 1) % dim] = 0.1;
+  return Array.from(l2normalise(v));
+}
+const det = (trackId, x = 100) => ({ box: [x, 100, x + 50, 250], score: 0.9, classId: 0, label: 'person', trackId });
+const record = (over = {}) => ({
+  v: 1,
+  gateway: 'gw-a',
+  camera: 'cam-1',
+  trackId: 3,
+  globalId: 'gw-a:p1',
+  modelId: 'colour:v1:8',
+  firstMs: 0,
+  endMs: 1000,
+  samples: 4,
+  embedding: unit(2),
+  ...over,
+});
+
+describe('reid exchange: records and topics', () => {
+  const expect = { modelId: 'colour:v1:8', dim: 8 };
+
+  it('round-trips a record, floor included', () => {
+    const r = record({ floor: [1.5, 2] });
+    assert.deepStrictEqual(ex.decodeRecord(ex.encodeRecord(r), expect), r);
+    assert.deepStrictEqual(ex.decodeRecord(Buffer.from(ex.encodeRecord(r)), expect), r);
+  });
+
+  // Each row: what is wrong with the payload → the reason it is refused with.
+  const bad = [
+    [
+      'a model id of another embedder',
+      ex.encodeRecord(record({ modelId: 'onnx:osnet:512', embedding: new Array(512).fill(0) })),
+      /model onnx:osnet:512 is not this gateway's colour:v1:8/,
+    ],
+    ['a wrong dimension', ex.encodeRecord(record({ embedding: [1, 0] })), /embedding must be 8 numbers/],
+    [
+      'a NaN in the embedding',
+      ex
+        .encodeRecord(record())
+        .replace('"embedding":[', '"embedding":["x",')
+        .replace(/,[^,\]]+\]/, ']'),
+      /not a finite number/,
+    ],
+    ['another version', ex.encodeRecord(record({ v: 2 })), /version 2 is not 1/],
+    ['no gateway', ex.encodeRecord(record({ gateway: '' })), /gateway must be a non-empty string/],
+    ['a 200-character global id', ex.encodeRecord(record({ globalId: 'x'.repeat(200) })), /globalId is longer than 128/],
+    ['a bad floor', ex.encodeRecord(record({ floor: [1] })), /floor must be \[X, Y\]/],
+    ['not JSON', '{nope', /not JSON/],
+    ['an array', '[1,2]', /not a JSON object/],
+    ['over the size bound', ex.encodeRecord(record({ camera: 'c'.repeat(70000) })), /over the 65536-byte bound/],
+  ];
+  for (const [what, payload, reason] of bad) {
+    it(`refuses ${what}`, () => assert.throws(() => ex.decodeRecord(payload, expect), reason));
+  }
+
+  it('builds topics whose levels cannot hold wildcards or separators; model ids keep models apart', () => {
+    assert.strictEqual(ex.identityTopic('plant/reid', 'onnx:osnet:512', 'gw+1', 'cam/#2'), 'plant/reid/onnx:osnet:512/gw_1/cam__2');
+    assert.strictEqual(ex.subscriptionTopic('plant/reid', 'colour:v1:168'), 'plant/reid/colour:v1:168/+/+');
+    assert.strictEqual(ex.presenceTopic('plant/reid', 'gw-a'), 'plant/reid/_gateways/gw-a');
+    assert.strictEqual(ex.modelIdOf('colour', 168), 'colour:v1:168');
+    assert.strictEqual(ex.modelIdOf('onnx', 512, 'osnet_x0_25_msmt17.onnx'), 'onnx:osnet_x0_25_msmt17:512');
+    assert.notStrictEqual(ex.modelIdOf('onnx', 512, 'a'), ex.modelIdOf('onnx', 512, 'b'));
+    for (const bad of ['', 'a/#', '/a', 'a/', 'a//b', 'a/+/b']) assert.throws(() => ex.checkTopicRoot(bad), /topic root/, bad);
+    assert.strictEqual(ex.checkTopicRoot(' edgevision/reid '), 'edgevision/reid');
+  });
+});
+
+describe('reid exchange: intake and queue', () => {
+  it('accepts another gateway once, newer records only; never its own', () => {
+    const i = new ex.RemoteIntake('gw-b', 2);
+    assert.strictEqual(i.judge(record({ gateway: 'gw-b' })), 'own');
+    assert.strictEqual(i.judge(record()), 'accept');
+    assert.strictEqual(i.judge(record()), 'duplicate', 'a QoS 1 redelivery');
+    assert.strictEqual(i.judge(record({ endMs: 500 })), 'stale');
+    assert.strictEqual(i.judge(record({ endMs: 2000 })), 'accept');
+    i.noteLocal('gw-a:p1', 5000);
+    assert.strictEqual(i.judge(record({ endMs: 3000 })), 'stale', 'older than what this gateway saw itself');
+    // Bounded: two identities remembered at most.
+    i.judge(record({ globalId: 'x' }));
+    i.judge(record({ globalId: 'y' }));
+    assert.strictEqual(i.judge(record({ endMs: 3000 })), 'accept', 'the oldest identity was forgotten');
+  });
+
+  it('the outbound queue keeps the newest `capacity` records and counts what it dropped', () => {
+    const q = new ex.OutboundQueue(3);
+    for (let k = 0; k < 5; k++) q.push(k);
+    assert.deepStrictEqual([q.length, q.dropped], [3, 2]);
+    assert.deepStrictEqual(q.take(2), [2, 3]);
+    q.unshift([2, 3]);
+    q.push(5);
+    assert.deepStrictEqual([q.take(10), q.dropped], [[3, 4, 5], 3]);
+    assert.throws(() => new ex.OutboundQueue(0), /whole number ≥ 1/);
+  });
+});
+
+describe('reid exchange: the tap and two engines', () => {
+  const opts = { minSamples: 2, sampleEvery: 1, threshold: 0.8, margin: 0.02, trackTimeoutMs: 1000 };
+
+  /** One frame through an engine and its tap, embeddings given per track id. */
+  function frame(engine, tap, camera, tMs, tracks) {
+    const dets = tracks.map(([id, , x]) => det(id, x));
+    const embs = new Map(tracks.map(([, k], i) => [i, unit(k)]));
+    const u = engine.update(camera, tMs, dets, embs, 640, 480);
+    const sampled = new Map(u.sampled.map((i) => [i, embs.get(i)]));
+    return { u, ended: tap.observe(camera, tMs, dets, sampled, u.globalIds) };
+  }
+
+  it('ends a track when the engine does, with the same average, and only tracks with an identity', () => {
+    const engine = new ReidEngine(8, opts);
+    const tap = new ex.TrackTap({ momentum: engine.options.momentum, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
+    frame(engine, tap, 'cam-1', 0, [[1, 0]]);
+    frame(engine, tap, 'cam-1', 100, [[1, 0]]);
+    assert.deepStrictEqual(frame(engine, tap, 'cam-1', 1100, []).ended, [], 'not yet: 1000 ms is not over the timeout');
+    const { ended } = frame(engine, tap, 'cam-1', 1101, []);
+    assert.strictEqual(ended.length, 1);
+    assert.strictEqual(ended[0].globalId, 'p1');
+    assert.deepStrictEqual([ended[0].firstMs, ended[0].endMs, ended[0].samples], [0, 100, 2]);
+    // The engine's gallery holds the same average: a search with it is a perfect match.
+    assert.ok(engine.searchGallery(ended[0].embedding).similarity > 0.9999);
+    assert.strictEqual(tap.size, 0, 'per-track state evicted');
+    const rec = ex.toRecord(ended[0], 'gw-a', 'colour:v1:8');
+    assert.deepStrictEqual([rec.gateway, rec.camera, rec.globalId, rec.embedding.length], ['gw-a', 'cam-1', 'p1', 8]);
+    // Track-end events, a camera reset and the live-track bound end tracks too.
+    // An identity given on fewer than minSamples good crops (provisional) is not published.
+    tap.observe('cam-1', 2000, [det(5)], new Map([[0, unit(3)]]), ['p9']);
+    tap.observe('cam-1', 2040, [det(5)], new Map(), ['p9']);
+    assert.strictEqual(tap.end('cam-1', 5), undefined, 'one sample is not a confirmed identity');
+    tap.observe('cam-1', 2000, [det(6)], new Map([[0, unit(3)]]), ['p10']);
+    tap.observe('cam-1', 2040, [det(6)], new Map([[0, unit(3)]]), ['p10']);
+    assert.strictEqual(tap.end('cam-1', 6).globalId, 'p10', 'two samples: published');
+    const small = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 1, minSamples: 2 });
+    const e2 = new ReidEngine(8, opts);
+    frame(e2, small, 'c', 0, [[1, 0, 0]]);
+    frame(e2, small, 'c', 10, [[1, 0, 0]]);
+    assert.strictEqual(frame(e2, small, 'c', 20, [[2, 4, 300]]).ended.length, 1, 'over maxTracks: the longest-unseen track ends');
+    assert.strictEqual(small.endCamera('c').length, 0);
+  });
+
+  it('a person who leaves gateway A keeps the global id at gateway B; another person does not take it', () => {
+    const a = new ReidEngine(8, { ...opts, idPrefix: 'gw-a:p' });
+    const b = new ReidEngine(8, { ...opts, idPrefix: 'gw-b:p' });
+    const tapA = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
+    frame(a, tapA, 'cam-1', 0, [[7, 2]]);
+    frame(a, tapA, 'cam-1', 40, [[7, 2]]);
+    const [ended] = frame(a, tapA, 'cam-1', 1100, []).ended;
+    const wire = ex.encodeRecord(ex.toRecord(ended, 'gw-a', 'colour:v1:8'));
+    const r = ex.decodeRecord(wire, { modelId: 'colour:v1:8', dim: 8 });
+    b.addToGallery({ globalId: r.globalId, camera: ex.remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding);
+    const tapB = new ex.TrackTap({ momentum: 0.8, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2 });
+    frame(b, tapB, 'cam-9', 3000, [
+      [41, 2, 100],
+      [42, 5, 300],
+    ]);
+    const { u } = frame(b, tapB, 'cam-9', 3040, [
+      [41, 2, 100],
+      [42, 5, 300],
+    ]);
+    assert.strictEqual(u.globalIds[0], 'gw-a:p1', "the person from A keeps A's id");
+    // Someone else gets an id of B's own (which number depends on how the engine mints provisional ids).
+    assert.match(u.globalIds[1], /^gw-b:p\d+$/);
+  });
+});
+
+describe('reid floor map', () => {
+  it('keeps the newest point per id, drops people their camera no longer shows, and cameras that stopped', () => {
+    const m = new FloorMap({ holdMs: 500, staleMs: 10000, capacity: 3 });
+    m.update('c1', 0, 0, [{ globalId: 'p1', floor: [1, 2] }]);
+    m.update('c2', 100, 0, [
+      { globalId: 'p1', floor: [1.1, 2] },
+      { globalId: 'p2', floor: [5, 5], trackId: 7 },
+    ]);
+    assert.deepStrictEqual(
+      m.snapshot(1000).map((p) => [p.globalId, p.camera, p.floor]),
+      [
+        ['p1', 'c2', [1.1, 2]],
+        ['p2', 'c2', [5, 5]],
+      ],
+    );
+    m.update('c2', 700, 2000, [{ globalId: 'p1', floor: [1.2, 2] }]);
+    assert.deepStrictEqual(
+      m.snapshot(2000).map((p) => p.globalId),
+      ['p1'],
+      'p2 not seen by c2 for 600 ms of frame time',
+    );
+    assert.deepStrictEqual(m.snapshot(12001), [], 'c2 sent nothing for 10 s of wall time');
+    for (let k = 0; k < 10; k++) m.update('c3', k, 20000, [{ globalId: `q${k}`, floor: [k, 0] }]);
+    assert.ok(m.snapshot(20000).length <= 3, 'bounded');
+  });
+
+  it('projects the bottom centre of a box through the camera homography', () => {
+    const p = new ex.FloorProjector({
+      cam: {
+        image: [
+          [0, 0],
+          [100, 0],
+          [100, 100],
+          [0, 100],
+        ],
+        floor: [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+        ],
+      },
+    });
+    assert.deepStrictEqual(p.project('cam', [40, 20, 60, 80]), [5, 8]);
+    assert.strictEqual(p.project('other', [0, 0, 1, 1]), undefined);
+  });
+});
