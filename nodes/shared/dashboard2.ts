@@ -96,3 +96,48 @@ export function httpNodePath(RED: Red, route: string): string {
   const root = String((RED.settings && RED.settings.httpNodeRoot) || '/');
   return (root.endsWith('/') ? root : root + '/') + route.replace(/^\//, '');
 }
+
+/**
+ * Publishes what build() makes at most once every `minMs`: the first change at once, later ones at
+ * the end of the interval (so the last state always shows). close() cancels a pending one.
+ */
+export class ThrottledPublisher {
+  private last = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly widget: WidgetHandle,
+    private readonly build: () => NodeMessage | null,
+    private readonly minMs: number,
+  ) {}
+
+  poke(): void {
+    if (this.timer) return;
+    const wait = this.last + this.minMs - Date.now();
+    if (wait <= 0) this.flush();
+    else this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.timer = null;
+    this.last = Date.now();
+    const msg = this.build();
+    if (msg) this.widget.publish(msg);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/**
+ * The vision node a widget is set to, once the flows have started: null when it is deployed and of
+ * one of `types`; else the reason, for the widget's status.
+ */
+export function sourceProblem(RED: Red, id: string, types: readonly string[]): string | null {
+  const n = RED.nodes.getNode(id);
+  if (!n) return `the ${types.join(' / ')} node set in this widget is not deployed`;
+  if (!types.includes(n.type)) return `${n.name || n.id} is a ${n.type}, not a ${types.join(' / ')}`;
+  return null;
+}

@@ -18,31 +18,35 @@
       }
     },
     /**
-     * Fills <select id="node-input-FIELD"> with the deployed-or-not vision nodes of `types`, labelled
-     * by name and tab, the current value kept (marked missing when that node is gone).
+     * Fills <select id="node-input-FIELD"> (single or multiple) with the flows' vision nodes of `types`,
+     * labelled by name and tab; the current value (an id, or ids) kept, marked missing when that node is gone.
      */
     nodePicker: function (field, types, current) {
       var sel = $('#node-input-' + field);
+      var multiple = sel.prop('multiple');
+      var wanted = Array.isArray(current) ? current : current ? [current] : [];
       sel.empty();
-      var found = false;
+      var found = {};
       RED.nodes.eachNode(function (n) {
         if (types.indexOf(n.type) < 0) return;
         var tab = RED.nodes.workspace(n.z);
         var label = (n.name || n.type) + ' (' + n.type.replace(/^vision-/, '') + (tab ? ', ' + tab.label : '') + ')';
         $('<option>').val(n.id).text(label).appendTo(sel);
-        if (n.id === current) found = true;
+        found[n.id] = true;
       });
-      if (current && !found)
-        $('<option>')
-          .val(current)
-          .text(current + ' (missing)')
-          .appendTo(sel);
+      wanted.forEach(function (id) {
+        if (!found[id])
+          $('<option>')
+            .val(id)
+            .text(id + ' (missing)')
+            .appendTo(sel);
+      });
       if (!sel.children().length)
         $('<option>')
           .val('')
           .text('no ' + types.join(' / ') + ' node in the flows')
           .appendTo(sel);
-      sel.val(current || sel.children().first().val());
+      sel.val(multiple ? wanted : wanted[0] || sel.children().first().val());
     },
   };
 })();
