@@ -137,7 +137,21 @@ export class ThrottledPublisher {
  */
 export function sourceProblem(RED: Red, id: string, types: readonly string[]): string | null {
   const n = RED.nodes.getNode(id);
-  if (!n) return `the ${types.join(' / ')} node set in this widget is not deployed`;
-  if (!types.includes(n.type)) return `${n.name || n.id} is a ${n.type}, not a ${types.join(' / ')}`;
+  // Short: a status line shows 60 characters.
+  if (!n) return 'its vision node is not deployed: pick one';
+  if (!types.includes(n.type)) return `cannot show a ${n.type}: pick another node`;
   return null;
+}
+
+/**
+ * A widget that cannot start: red status with the reason, now and once the flow has started (a Status
+ * node does not see what a node reports while it is being created); logged as a warning when
+ * Dashboard 2.0 or the group is missing (a setup step), as an error for a bad setting.
+ */
+export function reportWidgetProblem(node: Node, status: { force(state: 'error', text: string): void }, err: Error): () => void {
+  status.force('error', err.message);
+  if (err instanceof WidgetSetupError) node.warn(err.message);
+  else node.error(err.message);
+  const again = setImmediate(() => status.force('error', err.message));
+  return () => clearImmediate(again);
 }

@@ -5,7 +5,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, WidgetSetupError, registerWidget, sourceProblem } from '../shared/dashboard2';
+import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { EventLog } from '../lib/dashboard/event-log';
 import { EVENT_SOURCES, EventsSettings, readEventsConfig } from './config';
@@ -58,10 +58,7 @@ export = function (RED: Red) {
       });
       stops.push(() => clearImmediate(check));
     } catch (e) {
-      const err = e as Error;
-      status.force('error', err.message);
-      if (err instanceof WidgetSetupError) node.warn(err.message);
-      else node.error(err.message);
+      stops.push(reportWidgetProblem(node, status, e as Error));
     }
   }
   RED.nodes.registerType(TYPE, VisionUiEventsNode);

@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { WidgetHandle, WidgetSetupError, httpNodePath, registerWidget } from '../shared/dashboard2';
+import { WidgetHandle, httpNodePath, registerWidget, reportWidgetProblem } from '../shared/dashboard2';
 import { readLiveConfig, LiveSettings } from './config';
 
 const TYPE = 'vision-ui-live';
@@ -24,11 +24,9 @@ export = function (RED: Red) {
       settings = readLiveConfig(config);
       widget = registerWidget(RED, node, TYPE, config);
     } catch (e) {
-      const err = e as Error;
-      status.force('error', err.message);
-      if (!(err instanceof WidgetSetupError)) node.error(err.message);
-      else node.warn(err.message);
+      const stop = reportWidgetProblem(node, status, e as Error);
       node.on('close', (_removed: boolean, done: () => void) => {
+        stop();
         status.close();
         done();
       });

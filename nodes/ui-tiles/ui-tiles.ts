@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, WidgetSetupError, registerWidget, sourceProblem } from '../shared/dashboard2';
+import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { KpiSummary, buildTiles } from '../lib/dashboard/tiles';
 import { VisionFrame } from '../lib/types';
@@ -60,10 +60,7 @@ export = function (RED: Red) {
       });
       stops.push(() => clearImmediate(check));
     } catch (e) {
-      const err = e as Error;
-      status.force('error', err.message);
-      if (err instanceof WidgetSetupError) node.warn(err.message);
-      else node.error(err.message);
+      stops.push(reportWidgetProblem(node, status, e as Error));
     }
   }
   RED.nodes.registerType(TYPE, VisionUiTilesNode);

@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, WidgetSetupError, registerWidget, sourceProblem } from '../shared/dashboard2';
+import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { StationTimeline } from '../lib/dashboard/timeline';
 import { TIMELINE_SOURCES, TimelineSettings, readTimelineConfig } from './config';
@@ -64,10 +64,7 @@ export = function (RED: Red) {
       });
       stops.push(() => clearImmediate(check));
     } catch (e) {
-      const err = e as Error;
-      status.force('error', err.message);
-      if (err instanceof WidgetSetupError) node.warn(err.message);
-      else node.error(err.message);
+      stops.push(reportWidgetProblem(node, status, e as Error));
     }
   }
   RED.nodes.registerType(TYPE, VisionUiTimelineNode);
