@@ -222,6 +222,23 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
     await screenshot(page, 'dashboard2-desktop.png');
   });
 
+  it('a setting changed on Dashboard 2.0 reaches the node (idle after, to vision-productivity-state)', async () => {
+    const input = page.locator('.ev2-ctl-idle input').first();
+    await input.fill('13');
+    await input.press('Enter');
+    const saved = await until(
+      async () => {
+        const r = await fetch(`${url}/context/node/demo-stations?store=default`);
+        const c = ((await r.json()).default || {}).config;
+        const v = c ? JSON.parse(c.msg) : null;
+        return v && v.idleDelayS === 13 ? v : null;
+      },
+      20000,
+      'vision-productivity-state to keep idleDelayS 13 in its context',
+    );
+    assert.strictEqual(saved.idleDelayS, 13);
+  });
+
   it('vision-ui-live: still pictures while the stream fails', async () => {
     const p2 = await browser.newPage({ viewport: { width: 800, height: 900 } });
     try {
