@@ -15,6 +15,9 @@ module.exports = visionWidget({
     '.ev-live-frame{width:100%;max-width:100%;overflow:hidden;background:#222;border-radius:4px;line-height:0}',
     '.ev-live-img{display:block;width:100%;height:auto;max-width:100%;object-fit:contain}',
     '.ev-live-wait{line-height:1.4;color:#bbb;padding:24px 8px;text-align:center;font-size:13px}',
+    '.ev-live--fixed{height:100%}',
+    '.ev-live--fixed .ev-live-frame{flex:1 1 auto;min-height:0}',
+    '.ev-live--fixed .ev-live-img{width:100%;height:100%;object-fit:contain}',
   ].join('\n'),
   data: function () {
     return { stillMode: false, stamp: 0, failed: 0 };
@@ -84,6 +87,9 @@ module.exports = visionWidget({
       });
     }
     children.push(h('div', { class: 'ev-live-frame' }, [inner]));
-    return h('div', { class: 'ev-live', 'data-mode': mode, 'data-camera': (p && p.camera) || '' }, children);
+    // A widget given a height (rows of the dashboard's grid) shows the whole picture within it,
+    // letterboxed; otherwise the picture takes the widget's width and its own proportions.
+    var fixed = Number(this.props.height) > 0;
+    return h('div', { class: 'ev-live' + (fixed ? ' ev-live--fixed' : ''), 'data-mode': mode, 'data-camera': (p && p.camera) || '' }, children);
   },
 });
