@@ -62,11 +62,12 @@ async function closeNotices(page) {
     .catch(() => undefined);
 }
 
-async function screenshot(page, name) {
+/** A full-page picture to test/output/, and to docs/images/ when asked (not Dashboard 1's desktop: gateway-dashboard.test.js makes that one). */
+async function screenshot(page, name, { docs = true } = {}) {
   const png = await page.screenshot({ fullPage: true });
   const small = await sharp(png).png({ palette: true, quality: 90, compressionLevel: 9 }).toBuffer();
   const dirs = [path.join(ROOT, 'test', 'output')];
-  if (process.env.EDGEVISION_UPDATE_SCREENSHOT === '1') dirs.push(path.join(ROOT, 'docs', 'images'));
+  if (docs && process.env.EDGEVISION_UPDATE_SCREENSHOT === '1') dirs.push(path.join(ROOT, 'docs', 'images'));
   for (const dir of dirs) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, name), small);
@@ -288,7 +289,7 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
         await p1.waitForSelector('#ev-video-img', { timeout: 60000 });
         await pictureChanges(p1, '#ev-video-img', 60000);
         await until(() => p1.evaluate(() => /\d/.test((document.querySelector('.ev-kpi-in') || {}).innerText || '')), 30000, 'the In tile');
-        await screenshot(p1, name);
+        await screenshot(p1, name, { docs: name !== 'dashboard1-desktop.png' });
       } finally {
         await p1.close();
       }
