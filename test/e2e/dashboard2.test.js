@@ -7,8 +7,9 @@
 // still pictures do), the tiles count people, the timeline draws both stations, the event table
 // fills. At a phone's width (390 px) nothing is wider than the screen and the video keeps its
 // proportions (nothing cropped). The widget bundles must be served under /resources and be named in
-// package.json's "files" (palette-install.test.js checks the real tarball). Screenshots (desktop and phone, both dashboards) go to test/output/, and with
-// EDGEVISION_UPDATE_SCREENSHOT=1 also to docs/images/ (the README's pictures).
+// package.json's "files" (palette-install.test.js checks the real tarball). Screenshots (desktop and
+// phone, both dashboards) go to test/output/, and with EDGEVISION_UPDATE_SCREENSHOT=1 Dashboard 2.0's
+// also to docs/images/ (the README's pictures).
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -62,7 +63,7 @@ async function closeNotices(page) {
     .catch(() => undefined);
 }
 
-/** A full-page picture to test/output/, and to docs/images/ when asked (not Dashboard 1's desktop: gateway-dashboard.test.js makes that one). */
+/** A full-page picture to test/output/, and to docs/images/ when asked (not Dashboard 1's: gateway-dashboard.test.js and readable.test.js make those). */
 async function screenshot(page, name, { docs = true } = {}) {
   const png = await page.screenshot({ fullPage: true });
   const small = await sharp(png).png({ palette: true, quality: 90, compressionLevel: 9 }).toBuffer();
@@ -289,7 +290,7 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
         await p1.waitForSelector('#ev-video-img', { timeout: 60000 });
         await pictureChanges(p1, '#ev-video-img', 60000);
         await until(() => p1.evaluate(() => /\d/.test((document.querySelector('.ev-kpi-in') || {}).innerText || '')), 30000, 'the In tile');
-        await screenshot(p1, name, { docs: name !== 'dashboard1-desktop.png' });
+        await screenshot(p1, name, { docs: false });
       } finally {
         await p1.close();
       }
