@@ -1,14 +1,19 @@
 /* global visionWidget */
 // vision-ui-events: the node's rows ({rows: [{tMs, event, camera, where, detail, track}]}), newest
 // first, in a table that scrolls sideways rather than overflow a narrow screen.
-// A live camera's frames carry wall-clock time; a file's, the time into the recording (shown m:ss).
+// A live camera's frames carry wall-clock time (shown HH:mm:ss); a file's, the time into the recording (m:ss).
 function time(tMs) {
   if (typeof tMs !== 'number') return '';
   if (tMs < 1e10) {
     var s = Math.floor(tMs / 1000);
     return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
   }
-  return new Date(tMs).toLocaleTimeString();
+  // 24-hour HH:mm:ss in the browser's time zone, as the Dashboard 1 demo's event times and charts.
+  var d = new Date(tMs);
+  var two = function (n) {
+    return String(n).padStart(2, '0');
+  };
+  return two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
 }
 
 module.exports = visionWidget({
