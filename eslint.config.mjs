@@ -6,7 +6,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'vendor/**', 'node_modules/**', '**/*.generated.ts', 'nodes/**/*.js', 'docs/**', 'models/**', '.node-red/**'] },
+  { ignores: ['dist/**', 'vendor/**', 'node_modules/**', '**/*.generated.ts', 'nodes/**/*.js', 'docs/**', 'models/**', '.node-red/**', 'resources/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -20,6 +20,17 @@ export default tseslint.config(
       // the paths that do not need them; each one says why where it stands.
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // Dashboard 2.0 widgets' browser code (scripts/build-widgets.js bundles it): plain scripts that
+    // set module.exports, with the dashboard's Vue as a global.
+    files: ['ui/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, Vue: 'readonly', module: 'writable' } },
+    rules: {
+      // Vue's option API: callbacks keep the component as `self`. ui/shared/ defines helpers the widget scripts use.
+      '@typescript-eslint/no-this-alias': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^(visionWidget|_)', argsIgnorePattern: '^_' }],
     },
   },
   {

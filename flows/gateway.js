@@ -39,10 +39,54 @@ function linkPackage(userDir) {
  * realtime false, file sources in the seeded flow decode as fast as the pipeline takes them (tests,
  * benchmarks, replaying a recording) instead of at the clip's own rate.
  */
+/** Node types of Dashboard 1 (node-red-dashboard: ui_*) and Dashboard 2.0 (@flowfuse/node-red-dashboard: ui-*, and our vision-ui-*). */
+const isDashboard1 = (t) => /^ui_/.test(t);
+const isDashboard2 = (t) => /^ui-/.test(t) || /^vision-ui-/.test(t);
+
+/**
+ * EDGEVISION_DASHBOARD: which dashboards the seeded demo has. "both" (default): Dashboard 2.0 at
+ * /dashboard and Dashboard 1 at /ui; "2" or "1": only that one, for a gateway with only that
+ * dashboard installed (a flow that names a node type nobody installed does not start at all).
+ */
+function dashboardChoice(env = process.env) {
+  const v = String(env.EDGEVISION_DASHBOARD || 'both')
+    .trim()
+    .toLowerCase();
+  if (v === 'both' || v === '') return 'both';
+  if (v === '1' || v === 'ui' || v === 'dashboard1') return '1';
+  if (v === '2' || v === 'dashboard' || v === 'dashboard2') return '2';
+  throw new Error(`EDGEVISION_DASHBOARD must be both, 1 or 2, got "${env.EDGEVISION_DASHBOARD}"`);
+}
+
+/**
+ * The flow without the other dashboard's nodes: its widgets and config nodes, the tabs that held only
+ * them, the wires to them, and then the nodes that only fed them (their every output led to removed
+ * nodes: the demo's formatting functions).
+ */
+function selectDashboards(flows, which) {
+  if (which === 'both') return flows;
+  const drop = which === '1' ? isDashboard2 : isDashboard1;
+  const removed = new Set(flows.filter((n) => drop(n.type)).map((n) => n.id));
+  let out = flows.filter((n) => !removed.has(n.id));
+  for (;;) {
+    const more = out.filter(
+      (n) => Array.isArray(n.wires) && n.wires.some((w) => w.length) && n.wires.every((w) => w.every((t) => removed.has(t))) && !/^vision-/.test(n.type),
+    );
+    if (!more.length) break;
+    for (const n of more) removed.add(n.id);
+    out = out.filter((n) => !removed.has(n.id));
+  }
+  out = out.map((n) => (Array.isArray(n.wires) ? { ...n, wires: n.wires.map((w) => w.filter((t) => !removed.has(t))) } : n));
+  // A tab left empty that held only the other dashboard's nodes goes too.
+  const used = new Set(out.map((n) => n.z).filter(Boolean));
+  const hadRemoved = new Set(flows.filter((n) => removed.has(n.id)).map((n) => n.z));
+  return out.filter((n) => !(n.type === 'tab' && !used.has(n.id) && hadRemoved.has(n.id)));
+}
+
 function seedFlows(userDir, flowFile, reset, realtime) {
   const target = path.join(userDir, 'flows.json');
   if (fs.existsSync(target) && !reset) return { target, seeded: false };
-  const flows = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+  const flows = selectDashboards(JSON.parse(fs.readFileSync(flowFile, 'utf8')), dashboardChoice());
   if (realtime === false) {
     for (const n of flows) if (n.type === 'vision-camera-source') n.realtime = false;
   }
@@ -232,7 +276,11 @@ async function startGateway(opts = {}) {
   const { ioMiddleware, ...auth } = authSettings(process.env, host);
   const base = require('./settings.js');
   const settings = { ...base, ...auth, userDir, flowFile, ...(opts.settings || {}) };
-  if (ioMiddleware) settings.ui = { ...(settings.ui || {}), ioMiddleware };
+  // Both dashboards' socket.io connections bypass Express: Dashboard 1 reads settings.ui, 2.0 settings.dashboard.
+  if (ioMiddleware) {
+    settings.ui = { ...(settings.ui || {}), ioMiddleware };
+    settings.dashboard = { ...(settings.dashboard || {}), ioMiddleware };
+  }
   if (!LOOPBACK.has(host) && !settings.credentialSecret) {
     console.warn(
       '[edgevision] reachable from other machines without EDGEVISION_CREDENTIAL_SECRET: stored credentials are encrypted with a generated key kept in the user dir',
@@ -275,4 +323,4 @@ async function startGateway(opts = {}) {
   };
 }
 
-module.exports = { startGateway, applyDemoDefaults, gatewayUserDir, authSettings };
+module.exports = { startGateway, applyDemoDefaults, gatewayUserDir, authSettings, selectDashboards, dashboardChoice };

@@ -2,10 +2,11 @@
 'use strict';
 // `npm start`: the gateway app (Node-RED + these nodes + the demo flow + the dashboard).
 // PORT (default 1880), HOST (default 127.0.0.1; 0.0.0.0 to reach it from other machines),
-// EDGEVISION_USER_DIR (default .node-red/), EDGEVISION_RESET_FLOWS=1 to reload flows/demo.json.
+// EDGEVISION_USER_DIR (default .node-red/), EDGEVISION_RESET_FLOWS=1 to reload flows/demo.json,
+// EDGEVISION_DASHBOARD (both, 1 or 2: which dashboards a newly seeded demo has).
 // The demo's model and clip are fetched on first start into <user dir>/edgevision/, where the nodes
 // look for them (EDGEVISION_ASSETS_FROM: copy them from a folder instead of downloading).
-const { startGateway, gatewayUserDir } = require('../flows/gateway.js');
+const { startGateway, gatewayUserDir, dashboardChoice } = require('../flows/gateway.js');
 const { fetchCommand, manifestEntry, resolveAsset, userAssetsDir } = require('../dist/nodes/lib/assets.js');
 const { fetchAssets } = require('../dist/nodes/lib/fetch-assets.js');
 
@@ -38,7 +39,9 @@ ensureDemoAssets()
   .then(() => startGateway({ resetFlows: process.env.EDGEVISION_RESET_FLOWS === '1' }))
   .then(
     (g) => {
-      console.log(`\nEdge Vision gateway: editor ${g.url}/  dashboard ${g.url}/ui/\n`);
+      const which = dashboardChoice();
+      const boards = [which !== '1' ? `Dashboard 2.0 ${g.url}/dashboard` : '', which !== '2' ? `Dashboard 1 ${g.url}/ui/` : ''].filter(Boolean);
+      console.log(`\nEdge Vision gateway: editor ${g.url}/  ${boards.join('  ')}\n`);
       const stop = () => g.stop().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

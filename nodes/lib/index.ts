@@ -14,3 +14,4 @@ export * as evaluation from './eval';
 export * as counting from './counting';
 export * as productivity from './productivity';
 export * as reid from './reid';
+export * as dashboard from './dashboard';

@@ -13,6 +13,7 @@ import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
 import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { messageKind } from '../shared/message-kind';
+import { publishLive } from '../shared/live-feed';
 import { EMPTY_GEOMETRY, LineCountConfig, geometryFromMessage, readLineCountConfig } from './config';
 
 /** Cameras one node counts for at once; more is a wiring mistake (a per-frame topic), not a plant. */
@@ -133,6 +134,7 @@ export = function (RED: Red) {
     }
 
     function eventMsgs(events: VisionEvent[], camera: string): NodeMessage[] {
+      publishLive(node.id, { events });
       return events.map((e) => ({ topic: camera, payload: e }));
     }
 
@@ -267,6 +269,8 @@ export = function (RED: Red) {
         msg.payload = out;
         if (r.events.some((e) => e.event === 'line-crossing')) persist();
         send([msg, r.events.length ? eventMsgs(r.events, camera) : null, null]);
+        // The dashboard widgets set to this node (nodes/shared/live-feed).
+        publishLive(node.id, { frame: out });
         if (b.invalid) status.set('warning', `skipped ${b.firstInvalid}${drops.text()}`);
         else showCounts(camera, r.counts);
         done();

@@ -15,6 +15,7 @@ import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { blank, requiredNumber } from '../shared/config';
 import { messageKind } from '../shared/message-kind';
+import { publishLive } from '../shared/live-feed';
 import { Patch, readProductivityConfig, readProductivityPatch, toOptions } from './config';
 
 /** Node-context key of the engine's snapshot (states, timelines, KPIs). */
@@ -66,6 +67,9 @@ export = function (RED: Red) {
     }
 
     function eventMsgs(events: EngineEvent[], reports: KpiReport[]): NodeMessage[] {
+      // The dashboard widgets set to this node (nodes/shared/live-feed).
+      if (events.length) publishLive(node.id, { events });
+      for (const r of reports) publishLive(node.id, { kpi: r });
       return [...events.map((ev) => ({ topic: ev.camera, payload: ev })), ...reports.map((r) => ({ topic: 'kpi', payload: r }))];
     }
 
@@ -148,6 +152,7 @@ export = function (RED: Red) {
         if (kind.kind !== 'frame' && msg.topic === 'kpi') {
           const r = engine.kpis(rx);
           if (r) send([null, { topic: 'kpi', payload: r }, { topic: 'metrics', payload: engine.kpiPoints(r) }]);
+          if (r) publishLive(node.id, { kpi: r });
           done();
           return;
         }
@@ -198,6 +203,7 @@ export = function (RED: Red) {
         msg.payload = { ...p, ...(b.detections !== p.detections ? { detections: b.detections } : {}), stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
         send([msg, evs.length ? evs : null, res.points.length ? { topic: 'metrics', payload: res.points } : null]);
+        publishLive(node.id, { frame: msg.payload });
         if (b.invalid) status.set('warning', `skipped ${b.firstInvalid}${drops.text()}`);
         else showStatus(res.stations);
         saver.save();

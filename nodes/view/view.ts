@@ -409,6 +409,12 @@ export = function (RED: Red) {
       }
     });
 
+    /** The cameras this node serves (its set camera first): for the dashboard widgets that show them. */
+    node.viewCameras = (): string[] => {
+      const cams = [...views.keys()];
+      return fixedCamera ? [fixedCamera, ...cams.filter((c) => c !== fixedCamera)] : cams;
+    };
+
     /** Views held and what the bounds did (for tests and dashboards). */
     node.viewStats = () => ({ cameras: views.size, overCap: drops.overCap, invalid: drops.invalid, evictedCameras: drops.evictedCameras });
 

@@ -92,15 +92,18 @@ describe('examples: every flow loads into Node-RED and runs', function () {
       const comments = flow.filter((n) => n.type === 'comment');
       assert.ok(comments.length >= 1 && comments[0].name.length > 10 && comments[0].info.length > 40, `${f}: a comment with a title and an explanation`);
       for (const n of flow) if (n.type.startsWith('vision-')) types.add(n.type);
+      // The dashboard examples use their dashboard's nodes too (Dashboard 2.0: ui-*, Dashboard 1: ui_*).
+      const dashboard = /dashboard-2/.test(f) ? /^ui-/ : /dashboard-1/.test(f) ? /^ui_/ : null;
       const foreign = flow.filter(
         (n) =>
           !n.type.startsWith('vision-') &&
+          !(dashboard && dashboard.test(n.type)) &&
           !['tab', 'comment', 'debug', 'inject', 'function', 'switch', 'change', 'delay', 'http in', 'http response', 'catch'].includes(n.type),
       );
       assert.deepStrictEqual(
         foreign.map((n) => n.type),
         [],
-        `${f}: core nodes only besides ours`,
+        `${f}: core nodes only besides ours (and its dashboard's)`,
       );
       // Imported into any Node-RED, an example must run as it is: no ${EDGEVISION_…} to set first.
       assert.deepStrictEqual(JSON.stringify(flow).match(/\$\{EDGEVISION_\w+\}/g), null, `${f}: no environment variables`);
@@ -162,6 +165,24 @@ describe('examples: every flow loads into Node-RED and runs', function () {
           );
           assert.strictEqual(r.headers.get('content-type'), 'image/jpeg');
           assert.strictEqual((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).width, 768);
+        }
+        if (file.includes('dashboard')) {
+          // The dashboard page is served (the browser tests are test/e2e/dashboard2.test.js).
+          const page = file.includes('dashboard-2') ? '/dashboard' : '/ui/';
+          const r = await until(
+            async () => {
+              const x = await fetch(`${url}${page}`);
+              return x.status === 200 ? x : null;
+            },
+            10000,
+            `the page ${page}`,
+          );
+          assert.match(r.headers.get('content-type'), /html/);
+          if (file.includes('dashboard-2')) {
+            // Each widget's status: set to its vision node and running (green), not waiting on a missing one.
+            const widgets = flow.filter((n) => n.type.startsWith('vision-ui-'));
+            await until(() => widgets.every((n) => w.statuses.get(n.id) && w.statuses.get(n.id).fill === 'green'), 30000, 'every widget running');
+          }
         }
         if (file.includes('influx')) {
           await until(

@@ -99,11 +99,11 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
       assert.strictEqual((await fetch(`${url}/flows`, { headers: { authorization: `Bearer ${viewer}` } })).status, 200);
       const deploy = await fetch(`${url}/flows`, { method: 'POST', headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' }, body });
       assert.ok([401, 403].includes(deploy.status), `a viewer may not deploy (${deploy.status})`);
-      for (const route of ['/ui/', '/vision-view/cam1.jpg']) {
+      for (const route of ['/ui/', '/dashboard', '/vision-view/cam1.jpg']) {
         assert.strictEqual((await fetch(url + route)).status, 401, `${route} without a login`);
         assert.strictEqual((await fetch(url + route, { headers: basic('shift', 'nope') })).status, 401, `${route} with a wrong password`);
       }
-      assert.strictEqual((await fetch(`${url}/ui/`, { headers: basic('shift', 'look-only') })).status, 200);
+      for (const route of ['/ui/', '/dashboard']) assert.strictEqual((await fetch(url + route, { headers: basic('shift', 'look-only') })).status, 200, route);
       const jpg = await until(
         async () => {
           const r = await fetch(`${url}/vision-view/cam1.jpg`, { headers: basic('ops', 'Pr1v@te:pw') });
@@ -116,15 +116,18 @@ describe('gateway app: start-up under load, logins, and who may reach it', funct
       // The editor's own page still loads (its login form), and the dashboard's socket.io refuses strangers.
       assert.strictEqual((await fetch(`${url}/`)).status, 200);
       // socket.io (engine.io v4 over polling): handshake, ask to join the namespace, read the answer.
-      const sioJoin = async (headers) => {
-        const hs = await (await fetch(`${url}/ui/socket.io/?EIO=4&transport=polling`, { headers })).text();
+      const sioJoin = async (board, headers) => {
+        const hs = await (await fetch(`${url}/${board}/socket.io/?EIO=4&transport=polling`, { headers })).text();
         const sid = JSON.parse(hs.slice(1)).sid;
-        const at = `${url}/ui/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+        const at = `${url}/${board}/socket.io/?EIO=4&transport=polling&sid=${sid}`;
         await fetch(at, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: '40' });
         return (await fetch(at, { headers })).text();
       };
-      assert.match(await sioJoin({}), /^44.*login required/, 'the dashboard socket refuses a stranger');
-      assert.match(await sioJoin(basic('shift', 'look-only')), /^40/, 'and lets a viewer in');
+      // Dashboard 1 (/ui) and Dashboard 2.0 (/dashboard).
+      for (const board of ['ui', 'dashboard']) {
+        assert.match(await sioJoin(board, {}), /^44.*login required/, `the ${board} socket refuses a stranger`);
+        assert.match(await sioJoin(board, basic('shift', 'look-only')), /^40/, `and lets a viewer in (${board})`);
+      }
       assert.doesNotMatch(c.log(), /Pr1v@te|look-only/, 'no password in the log');
     });
   });

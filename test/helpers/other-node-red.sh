@@ -17,11 +17,13 @@ NODE_RANGE=${EDGEVISION_TEST_NODE:?set EDGEVISION_TEST_NODE (e.g. 22), or use np
 RED_RANGE=${EDGEVISION_TEST_NODE_RED:?set EDGEVISION_TEST_NODE_RED (e.g. 5)}
 PREFIX=${EDGEVISION_TEST_PREFIX:-${TMPDIR:-/tmp}/edgevision-node-red-$RED_RANGE-node-$NODE_RANGE}
 TAG="node-red $RED_RANGE / node $NODE_RANGE"
-# The dashboard is a devDependency too: the gateway app finds it beside node-red.
+# The dashboards are devDependencies too: the gateway app finds them beside node-red (the demo flow
+# has both: Dashboard 1 at /ui, Dashboard 2.0 at /dashboard).
 DASH_RANGE=$(node -p "require('./package.json').devDependencies['node-red-dashboard']")
+DASH2_RANGE=$(node -p "require('./package.json').devDependencies['@flowfuse/node-red-dashboard']")
 
 mkdir -p "$PREFIX"
-want="node@$NODE_RANGE node-red@$RED_RANGE node-red-dashboard@$DASH_RANGE"
+want="node@$NODE_RANGE node-red@$RED_RANGE node-red-dashboard@$DASH_RANGE @flowfuse/node-red-dashboard@$DASH2_RANGE"
 if [ "$(cat "$PREFIX/.wanted" 2>/dev/null)" != "$want" ] || [ -z "$(find "$PREFIX/.wanted" -mtime -7 2>/dev/null)" ] || [ ! -x "$PREFIX/node_modules/node/bin/node" ] || [ ! -f "$PREFIX/node_modules/node-red/package.json" ]; then
   echo "$TAG: installing $want into $PREFIX"
   rm -rf "$PREFIX/node_modules" "$PREFIX/package.json" "$PREFIX/package-lock.json" "$PREFIX/.wanted"
@@ -50,7 +52,9 @@ node -e "
 
 if [ $# -eq 0 ]; then
   # Each node in the runtime, every example flow, the editor's dialogs, and the gateway app with the
-  # dashboard in Chromium across a restart. (gateway-dashboard.test.js, the 75 s demo, on request.)
+  # dashboard in Chromium across a restart. The Dashboard 2.0 widgets are in the node tests, the
+  # examples and the dialogs; their browser test (dashboard2.test.js, ~1 min) and gateway-dashboard.test.js
+  # (the 75 s demo) run on request: npm run test:nr5 -- test/e2e/dashboard2.test.js
   set -- 'test/nodes/**/*.test.js' test/e2e/examples.test.js test/e2e/influx-editor.test.js test/e2e/editor-roundtrip.test.js test/e2e/drawing-board.test.js test/e2e/gateway-restart.test.js
 fi
 exec node node_modules/mocha/bin/mocha.js "$@"

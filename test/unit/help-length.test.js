@@ -27,7 +27,14 @@ function panels() {
     const base = path.basename(src, '.ts');
     const editor = fs.readFileSync(path.join(dir, `${base}.html`), 'utf8');
     const file = path.join(dir, 'locales', 'en-US', `${base}.html`);
-    return { type, file: path.relative(ROOT, file), html: fs.readFileSync(file, 'utf8'), config: /category:\s*['"]config['"]/.test(editor) };
+    return {
+      type,
+      file: path.relative(ROOT, file),
+      html: fs.readFileSync(file, 'utf8'),
+      config: /category:\s*['"]config['"]/.test(editor),
+      // A dashboard widget without ports (vision-ui-*): no Inputs or Outputs to describe either.
+      wireless: /\binputs:\s*0\b/.test(editor) && /\boutputs:\s*0\b/.test(editor),
+    };
   });
 }
 
@@ -72,7 +79,7 @@ describe('help panels: short, with a one-sentence summary', () => {
 
       it('has its sections in order: Inputs, Outputs, Details, References', () => {
         const headings = [...p.html.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1].trim());
-        const expected = p.config ? ['Details', 'References'] : ['Inputs', 'Outputs', 'Details', 'References'];
+        const expected = p.config || p.wireless ? ['Details', 'References'] : ['Inputs', 'Outputs', 'Details', 'References'];
         assert.deepStrictEqual(headings, expected, p.file);
       });
     });

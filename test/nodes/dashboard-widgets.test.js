@@ -1,0 +1,143 @@
+'use strict';
+// The Dashboard 2.0 widget nodes in a real Node-RED runtime: with Dashboard 2.0's own ui-base,
+// ui-page and ui-group loaded, a vision-ui-tiles set to a vision-line-count gets that node's counts
+// into the dashboard's data store (what a browser opening the page receives) without any wire, and
+// the widget record carries our bundle's location; without a group, or set to a node of the wrong
+// type, each widget's status is red with the reason and the flow keeps running.
+const assert = require('assert');
+const helper = require('node-red-node-test-helper');
+const lineCountNode = require('../../dist/nodes/line-count/line-count.js');
+const liveNode = require('../../dist/nodes/ui-live/ui-live.js');
+const tilesNode = require('../../dist/nodes/ui-tiles/ui-tiles.js');
+const timelineNode = require('../../dist/nodes/ui-timeline/ui-timeline.js');
+const eventsNode = require('../../dist/nodes/ui-events/ui-events.js');
+const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const { waitFor } = require('../helpers/wait');
+
+const D2 = '@flowfuse/node-red-dashboard/nodes/';
+const dashboardNodes = ['config/ui_base.js', 'config/ui_page.js', 'config/ui_group.js', 'config/ui_theme.js'].map((f) => require(D2 + f));
+
+helper.init(require.resolve('node-red'));
+
+const GEOMETRY = JSON.stringify({ lines: [{ name: 'door', start: [0.5, 0], end: [0.5, 1] }], zones: [] });
+
+function frame(seq, x, trackId = 1) {
+  const tMs = 1000 + seq * 100;
+  return {
+    topic: 'cam1',
+    payload: {
+      camera: 'cam1',
+      frame: { camera: 'cam1', seq, tMs, width: 100, height: 100, format: 'rgb24' },
+      detections: [{ box: [x - 5, 40, x + 5, 60], score: 0.9, classId: 0, label: 'person', trackId, state: 'confirmed' }],
+    },
+  };
+}
+
+// (Node-RED takes any property whose value is another config node's id as a reference to it: names
+// must not equal ids.)
+const dashboard = [
+  { id: 'f1', type: 'tab', label: 'Flow' },
+  { id: 'd2-base', type: 'ui-base', name: 'Test', path: '/dashboard' },
+  { id: 'd2-theme', type: 'ui-theme', name: 'Theme', colors: {}, sizes: {} },
+  { id: 'd2-page', type: 'ui-page', name: 'Page', ui: 'd2-base', path: '/p', layout: 'grid', theme: 'd2-theme', order: 1 },
+  { id: 'd2-group', type: 'ui-group', name: 'Group', page: 'd2-page', width: '6', height: '1', order: 1 },
+];
+
+describe('Dashboard 2.0 widget nodes', function () {
+  this.timeout(20000);
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  it('vision-ui-tiles follows a vision-line-count without a wire: its counts reach the dashboard store', async () => {
+    const flow = [
+      ...dashboard,
+      {
+        id: 'count',
+        z: 'f1',
+        type: 'vision-line-count',
+        name: 'Count',
+        geometry: GEOMETRY,
+        minFrames: 1,
+        minDistance: 0.01,
+        cooldownS: 0,
+        wires: [[], [], []],
+      },
+      {
+        id: 'tiles',
+        type: 'vision-ui-tiles',
+        group: 'd2-group',
+        source: 'count',
+        showCounts: true,
+        showZones: true,
+        showStations: true,
+        showKpi: true,
+        wires: [],
+      },
+    ];
+    await helper.load([...dashboardNodes, lineCountNode, tilesNode], flow);
+    const tiles = helper.getNode('tiles');
+    const base = helper.getNode('d2-base');
+    // Our bundle, where the dashboard's browser code will import it from.
+    const entry = base.ui.widgets.get('tiles');
+    assert.deepStrictEqual(
+      { package: entry.src.package, src: entry.src.src, component: entry.src.component },
+      { package: '@edgevision/node-red-vision', src: 'vision-ui-tiles.umd.js', component: 'VisionUiTiles' },
+    );
+    const count = helper.getNode('count');
+    for (let i = 0; i < 12; i++) count.receive(frame(i, 20 + i * 6));
+    const stored = await waitFor(
+      () => {
+        const m = tiles.getState();
+        const t = m && m.payload && m.payload.tiles;
+        const out = t && t.find((x) => x.key === 'out:door');
+        return out && out.value !== '0' ? t : null;
+      },
+      5000,
+      'the tiles in the dashboard store with the crossing counted',
+      50,
+    );
+    assert.deepStrictEqual(
+      stored.map((t) => `${t.key}=${t.value}`),
+      ['in:door=0', 'out:door=1'],
+    );
+  });
+
+  for (const [type, mod, extra] of [
+    ['vision-ui-live', liveNode, { view: 'count' }],
+    ['vision-ui-tiles', tilesNode, { source: 'count' }],
+    ['vision-ui-timeline', timelineNode, { source: 'count' }],
+    ['vision-ui-events', eventsNode, { sources: ['count'] }],
+  ]) {
+    it(`${type}: no group → red status saying so; set to a node not deployed or of another type → red status saying so`, async () => {
+      const flow = [
+        ...dashboard,
+        { id: 'count', z: 'f1', type: 'vision-line-count', name: 'Count', geometry: GEOMETRY, wires: [[], [], []] },
+        { id: 'st', z: 'f1', type: 'status', scope: ['w1', 'w2', 'w3'], wires: [['out']] },
+        { id: 'out', z: 'f1', type: 'helper' },
+        { id: 'w1', z: 'f1', type, ...extra, wires: [] },
+        {
+          id: 'w2',
+          z: 'f1',
+          type,
+          group: 'd2-group',
+          ...(type === 'vision-ui-live' ? {} : extra),
+          view: 'count',
+          source: 'nope',
+          sources: ['nope'],
+          wires: [],
+        },
+        { id: 'w3', z: 'f1', type, group: 'd2-group', view: 'st', source: 'st', sources: ['st'], wires: [] },
+      ];
+      await helper.load([...dashboardNodes, lineCountNode, mod, statusNode], flow);
+      const seen = {};
+      helper.getNode('out').on('input', (m) => (seen[m.status.source.id] = m.status));
+      await waitFor(() => seen.w1 && seen.w2 && seen.w2.fill === 'red' && seen.w3 && seen.w3.fill === 'red', 5000, 'the three statuses', 50);
+      assert.strictEqual(seen.w1.fill, 'red');
+      assert.match(seen.w1.text, /no group/);
+      assert.match(seen.w2.text, type === 'vision-ui-live' ? /no vision-view node/ : /not deployed/);
+      assert.match(seen.w3.text, type === 'vision-ui-live' ? /no vision-view node/ : /cannot show a status/);
+      for (const k of ['w1', 'w2', 'w3']) assert.ok(seen[k].text.length <= 60, seen[k].text);
+    });
+  }
+});
