@@ -24,7 +24,10 @@ const words = (html) =>
 const nodes = Object.entries(pkg['node-red'].nodes).map(([type, js]) => {
   const dir = path.join(ROOT, path.dirname(js.replace(/^dist\//, '')));
   const base = path.basename(js, '.js');
-  return { type, dir, base, config: /category:\s*['"]config['"]/.test(fs.readFileSync(path.join(dir, `${base}.html`), 'utf8')) };
+  const editor = fs.readFileSync(path.join(dir, `${base}.html`), 'utf8');
+  // Config nodes and port-less dashboard widgets have no Inputs/Outputs sections.
+  const portless = /inputs:\s*0\b/.test(editor) && /outputs:\s*0\b/.test(editor);
+  return { type, dir, base, config: /category:\s*['"]config['"]/.test(editor) || portless };
 });
 
 describe('translations of the editor and help', () => {
