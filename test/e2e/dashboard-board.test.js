@@ -45,6 +45,19 @@ const TEMPLATE = `<div id="ev-board"></div>
 })();
 </script>`;
 
+/** The same in a Dashboard 2.0 ui-template (a Vue component: the element is a ref, the code in mounted()). */
+const TEMPLATE_D2 = `<template><div ref="board" id="ev-board"></div></template>
+<script>
+export default {
+  mounted() {
+    const el = this.$refs.board;
+    const go = () => window.EdgeVisionBoardWidget.mount(el, { type: 'vision-line-count', node: 'lc', adminRoot: '/' });
+    if (window.EdgeVisionBoardWidget) go();
+    else { const s = document.createElement('script'); s.src = '/vision-board/widget.js'; s.onload = go; document.head.appendChild(s); }
+  },
+};
+</script>`;
+
 function flow() {
   const z = 'tab';
   return [
@@ -108,6 +121,74 @@ function flow() {
       templateScope: 'local',
       wires: [[]],
     },
+    // Dashboard 2.0 at /dashboard.
+    {
+      id: 'd2-base',
+      type: 'ui-base',
+      name: 'D2',
+      path: '/dashboard',
+      includeClientData: true,
+      acceptsClientConfig: [],
+      headerContent: 'page',
+      navigationStyle: 'default',
+      titleBarStyle: 'default',
+    },
+    {
+      id: 'd2-theme',
+      type: 'ui-theme',
+      name: 'T',
+      colors: { surface: '#37474f', primary: '#0094ce', bgPage: '#eeeeee', groupBg: '#ffffff', groupOutline: '#cccccc' },
+      sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
+    },
+    {
+      id: 'd2-page',
+      type: 'ui-page',
+      name: 'Lines',
+      ui: 'd2-base',
+      path: '/lines',
+      layout: 'grid',
+      theme: 'd2-theme',
+      order: 1,
+      visible: 'true',
+      disabled: 'false',
+      breakpoints: [
+        { name: 'Default', px: '0', cols: '3' },
+        { name: 'Desktop', px: '1024', cols: '12' },
+      ],
+    },
+    {
+      id: 'd2-group',
+      type: 'ui-group',
+      name: 'Counting lines',
+      page: 'd2-page',
+      width: '12',
+      height: '1',
+      order: 1,
+      showTitle: true,
+      visible: 'true',
+      disabled: 'false',
+      groupType: 'default',
+    },
+    {
+      id: 'd2-board',
+      z,
+      type: 'ui-template',
+      group: 'd2-group',
+      page: '',
+      ui: '',
+      name: 'drawing board',
+      order: 1,
+      width: '0',
+      height: '0',
+      head: '',
+      format: TEMPLATE_D2,
+      storeOutMessages: true,
+      passthru: true,
+      resendOnRefresh: true,
+      templateScope: 'local',
+      className: '',
+      wires: [[]],
+    },
   ];
 }
 
@@ -140,12 +221,12 @@ describe('drawing board in the dashboard: roles, a dragged line counts, undo (e2
   const seen = async () => JSON.parse((await get(`${url}/seen`, { authorization: basic(USERS.viewer) })).body || '{}');
 
   /** A dashboard page signed in (basic auth) as `role`, the board signed in through its own form. */
-  async function openBoard(role, viewport = { width: 1200, height: 1000 }) {
+  async function openBoard(role, viewport = { width: 1200, height: 1000 }, dashboard = '/ui/') {
     const [username, password] = USERS[role];
     const context = await browser.newContext({ viewport, httpCredentials: { username, password } });
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });
+    await page.goto(url + dashboard, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#ev-board .evb canvas', { timeout: 60000 });
     // No editor token in this browser yet: the board asks for a login.
     await page.waitForFunction(() => /sign in to see this board/.test(document.querySelector('#ev-board').textContent), null, { timeout: 20000 });
@@ -281,6 +362,19 @@ describe('drawing board in the dashboard: roles, a dragged line counts, undo (e2
     assert.ok(Math.abs(fit.ratio - 0.75) < 0.02, `the whole 4:3 picture: ${JSON.stringify(fit)}`);
     await shot(phone.page, 'dashboard-board-phone.png');
     await phone.context.close();
+    assert.deepStrictEqual(problems, [], 'no errors in the page');
+  });
+
+  it('the same board in a Dashboard 2.0 ui-template: the operator moves the line there and applies', async function () {
+    const { context, page } = await openBoard('operator', { width: 1200, height: 1000 }, '/dashboard/lines');
+    assert.match(await page.textContent('#ev-board .evb-note'), /^ot · can edit/);
+    await dragOnBoard(page, DOOR.end, [0.9, 0.3]);
+    await page.click('#ev-board button >> text=Apply');
+    await page.waitForFunction(() => /applied/.test(document.querySelector('#ev-board [role=status]').textContent), null, { timeout: 10000 });
+    const g = await nodeGeometry(page);
+    assert.ok(Math.abs(g.lines[0].end[1] - 0.3) < 0.02 && Math.abs(g.lines[0].start[1] - 0.1) < 0.001, JSON.stringify(g));
+    await shot(page, 'dashboard2-board.png');
+    await context.close();
     assert.deepStrictEqual(problems, [], 'no errors in the page');
   });
 });
