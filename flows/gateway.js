@@ -221,6 +221,7 @@ function authSettings(env, host) {
     }
     return {};
   }
+  /** @type {{ username: string, password: string, permissions: string | string[] }[]} */
   const users = [{ username: admin.user, password: admin.hash, permissions: '*' }];
   if (viewer) users.push({ username: viewer.user, password: viewer.hash, permissions: 'read' });
   if (operator)
