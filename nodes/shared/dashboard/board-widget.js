@@ -11,13 +11,12 @@
  *   EdgeVisionBoardWidget.mount(element, { type: 'vision-line-count', node: '<node id>', adminRoot: '/' })
  *
  * Logins are Node-RED's own: the widget uses the editor's token when the editor is signed in on this
- * browser (localStorage "auth-tokens", as the editor keeps it), else offers a sign-in form that asks
+ * browser (localStorage "auth-tokens[-<admin path>]", as the editor keeps it), else offers a sign-in form that asks
  * the admin API for one (POST auth/token), exactly as the editor's login does.
  */
 /* global window, document, localStorage, fetch, Image, URLSearchParams */
 (function () {
   'use strict';
-  var TOKEN_KEY = 'auth-tokens';
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -34,9 +33,13 @@
   function button(label, cls) {
     return el('button', { type: 'button', class: 'evb-button ' + (cls || ''), text: label });
   }
-  function token() {
+  /** Where the editor at `admin` keeps its login (red.js: "auth-tokens" + the editor's path, "/" → "-"). */
+  function tokenKey(admin) {
+    return 'auth-tokens' + admin.slice(0, -1).replace(/\//g, '-');
+  }
+  function token(admin) {
     try {
-      var t = JSON.parse(localStorage.getItem(TOKEN_KEY) || 'null');
+      var t = JSON.parse(localStorage.getItem(tokenKey(admin)) || 'null');
       return t && t.access_token ? t.access_token : null;
     } catch (e) {
       return null;
@@ -112,7 +115,7 @@
     }
     function call(method, url, body) {
       var h = { Accept: 'application/json' };
-      var t = token();
+      var t = token(admin);
       if (t) h.Authorization = 'Bearer ' + t;
       if (body !== undefined) h['Content-Type'] = 'application/json';
       return fetch(url, { method: method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' }).then(
@@ -282,7 +285,7 @@
         })
         .then(function (t) {
           // Kept where the editor keeps its own, so the editor and the board share one sign-in.
-          localStorage.setItem(TOKEN_KEY, JSON.stringify(t));
+          localStorage.setItem(tokenKey(admin), JSON.stringify(t));
           pass.value = '';
           loginRow.style.display = 'none';
           return reload().then(loadPicture);
