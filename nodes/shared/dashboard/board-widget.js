@@ -53,7 +53,7 @@
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
   }
   var STYLE =
-    '.evb{font:14px sans-serif;max-width:960px}.evb canvas{width:100%;box-sizing:border-box;border:1px solid #bbb;touch-action:none;display:block;outline:none}' +
+    '.evb{font:14px sans-serif;max-width:min(960px,calc(100vw - 16px))}.evb canvas{width:100%;box-sizing:border-box;border:1px solid #bbb;touch-action:none;display:block;outline:none}' +
     '.evb-row{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:4px 0}.evb-button{font:inherit;padding:6px 10px;min-height:36px;border:1px solid #999;border-radius:4px;background:#f6f6f6;cursor:pointer}' +
     '.evb-button.selected{background:#ffe0b3;border-color:#ff8c00}.evb-button[disabled]{opacity:.45;cursor:default}.evb-primary{background:#2e7d32;color:#fff;border-color:#2e7d32}' +
     '.evb-note{font-size:12px;color:#666}.evb-error{color:#b00020}.evb-ok{color:#2e7d32}.evb input{font:inherit;padding:5px;min-height:24px;width:9em;border:1px solid #999;border-radius:4px;background:#fff;color:#222}' +
