@@ -189,6 +189,37 @@ function flow() {
       className: '',
       wires: [[]],
     },
+    // The package's own Dashboard 2.0 widget, set to the counter (no wires), on a page of its own.
+    {
+      id: 'd2-page2',
+      type: 'ui-page',
+      name: 'Board',
+      ui: 'd2-base',
+      path: '/board',
+      layout: 'grid',
+      theme: 'd2-theme',
+      order: 2,
+      visible: 'true',
+      disabled: 'false',
+      breakpoints: [
+        { name: 'Default', px: '0', cols: '3' },
+        { name: 'Desktop', px: '1024', cols: '12' },
+      ],
+    },
+    {
+      id: 'd2-group2',
+      type: 'ui-group',
+      name: 'Counting lines',
+      page: 'd2-page2',
+      width: '12',
+      height: '1',
+      order: 1,
+      showTitle: true,
+      visible: 'true',
+      disabled: 'false',
+      groupType: 'default',
+    },
+    { id: 'd2-vboard', z, type: 'vision-ui-board', group: 'd2-group2', order: 1, width: 0, height: 0, source: 'lc', pictureEveryS: 0, label: '' },
   ];
 }
 
@@ -221,21 +252,25 @@ describe('drawing board in the dashboard: roles, a dragged line counts, undo (e2
   const seen = async () => JSON.parse((await get(`${url}/seen`, { authorization: basic(USERS.viewer) })).body || '{}');
 
   /** A dashboard page signed in (basic auth) as `role`, the board signed in through its own form. */
-  async function openBoard(role, viewport = { width: 1200, height: 1000 }, dashboard = '/ui/') {
+  async function openBoard(role, viewport = { width: 1200, height: 1000 }, dashboard = '/ui/', root = '#ev-board') {
     const [username, password] = USERS[role];
     const context = await browser.newContext({ viewport, httpCredentials: { username, password } });
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(url + dashboard, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('#ev-board .evb canvas', { timeout: 60000 });
+    await page.waitForSelector(root + ' .evb canvas', { timeout: 60000 });
     // No editor token in this browser yet: the board asks for a login.
-    await page.waitForFunction(() => /sign in to see this board/.test(document.querySelector('#ev-board').textContent), null, { timeout: 20000 });
-    await page.fill('#ev-board input[autocomplete=username]', username);
-    await page.fill('#ev-board input[type=password]', password);
-    await page.click('#ev-board button.evb-primary >> text=Sign in');
-    await page.waitForFunction((u) => document.querySelector('#ev-board .evb-note').textContent.startsWith(u + ' · '), username, { timeout: 20000 });
+    await page.waitForFunction((r) => /sign in to see this board/.test(document.querySelector(r).textContent), root, { timeout: 20000 });
+    await page.fill(root + ' input[autocomplete=username]', username);
+    await page.fill(root + ' input[type=password]', password);
+    await page.click(root + ' button.evb-primary >> text=Sign in');
+    await page.waitForFunction(
+      (a) => document.querySelector(a.r + ' .evb-note').textContent.startsWith(a.u + ' · '),
+      { r: root, u: username },
+      { timeout: 20000 },
+    );
     // The camera's newest frame under the drawing.
-    await page.waitForFunction(() => document.querySelector('#ev-board canvas').getAttribute('data-picture') === '640x480', null, { timeout: 30000 });
+    await page.waitForFunction((r) => document.querySelector(r + ' canvas').getAttribute('data-picture') === '640x480', root, { timeout: 30000 });
     return { context, page };
   }
 
@@ -375,6 +410,32 @@ describe('drawing board in the dashboard: roles, a dragged line counts, undo (e2
     const g = await nodeGeometry(page);
     assert.ok(Math.abs(g.lines[0].end[1] - 0.3) < 0.02 && Math.abs(g.lines[0].start[1] - 0.1) < 0.001, JSON.stringify(g));
     await shot(page, 'dashboard2-board.png', false);
+    await context.close();
+    assert.deepStrictEqual(problems, [], 'no errors in the page');
+  });
+
+  it("the package's Dashboard 2.0 widget (vision-ui-board, set to the counter): view-only for the viewer, the operator applies and undoes", async function () {
+    const root = '.ev-board-d2-board';
+    const viewer = await openBoard('viewer', { width: 1200, height: 1000 }, '/dashboard/board', root);
+    assert.match(await viewer.page.textContent(root + ' .evb-note'), /^shift · view only/);
+    assert.strictEqual(await viewer.page.isVisible(root + ' button >> text=Apply'), false);
+    await viewer.context.close();
+    const { context, page } = await openBoard('operator', { width: 1200, height: 1000 }, '/dashboard/board', root);
+    const g0 = await nodeGeometry(page);
+    const end = g0.lines[0].end;
+    const box = await page.locator(root + ' canvas').boundingBox();
+    await page.mouse.move(box.x + end[0] * box.width, box.y + end[1] * box.height);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 0.7 * box.width, box.y + 0.5 * box.height, { steps: 6 });
+    await page.mouse.up();
+    await page.click(root + ' button >> text=Apply');
+    await page.waitForFunction((r) => /applied/.test(document.querySelector(r + ' [role=status]').textContent), root, { timeout: 10000 });
+    const g1 = await nodeGeometry(page);
+    assert.ok(Math.abs(g1.lines[0].end[0] - 0.7) < 0.02 && Math.abs(g1.lines[0].end[1] - 0.5) < 0.02, JSON.stringify(g1));
+    await page.click(root + ' button >> text=Undo last change');
+    await page.waitForFunction((r) => /undone/.test(document.querySelector(r + ' [role=status]').textContent), root, { timeout: 10000 });
+    assert.deepStrictEqual(await nodeGeometry(page), g0);
+    await shot(page, 'dashboard2-widget-board.png');
     await context.close();
     assert.deepStrictEqual(problems, [], 'no errors in the page');
   });
