@@ -295,6 +295,20 @@ describe('dashboard drawing board: roles and history (unit)', function () {
     assert.strictEqual(hasPermission(undefined, w), false);
   });
 
+  it("the gateway's operator login may change lines, zones and stations, not deploy; it needs an admin login", function () {
+    const { authSettings } = require('../../flows/gateway.js');
+    const env = { EDGEVISION_ADMIN_USER: 'boss', EDGEVISION_ADMIN_PASSWORD: 'a', EDGEVISION_OPERATOR_USER: 'ot', EDGEVISION_OPERATOR_PASSWORD: 'b' };
+    const ot = authSettings(env, '127.0.0.1').adminAuth.users.find((u) => u.username === 'ot');
+    assert.strictEqual(hasPermission(ot.permissions, 'vision-line-count.write'), true);
+    assert.strictEqual(hasPermission(ot.permissions, 'vision-productivity-state.write'), true);
+    assert.strictEqual(hasPermission(ot.permissions, 'vision-line-count.read'), true);
+    assert.strictEqual(hasPermission(ot.permissions, 'flows.write'), false, 'no deploy');
+    assert.throws(
+      () => authSettings({ EDGEVISION_OPERATOR_USER: 'ot', EDGEVISION_OPERATOR_PASSWORD: 'b' }, '127.0.0.1'),
+      /OPERATOR_USER needs EDGEVISION_ADMIN_USER/,
+    );
+  });
+
   it('keeps the last changes only, restores them from context, and undoes them one after another', function () {
     let text = JSON.stringify({ lines: [], zones: [] });
     let kept = [{ action: 'edit', by: 'x', tMs: 1, before: 'a', after: 'b' }, { junk: true }];
