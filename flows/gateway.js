@@ -191,7 +191,9 @@ function bcryptHash(secret) {
 /**
  * Logins from the environment: EDGEVISION_ADMIN_USER + EDGEVISION_ADMIN_PASSWORD (full access to the
  * editor), optionally EDGEVISION_VIEWER_USER + EDGEVISION_VIEWER_PASSWORD (read-only editor, and the
- * dashboard and video routes). A password may be given as a bcrypt hash (`node-red admin hash-pw`).
+ * dashboard and video routes) and EDGEVISION_OPERATOR_USER + EDGEVISION_OPERATOR_PASSWORD (as the viewer,
+ * and may change lines, zones and stations from the dashboard's drawing board: the permissions
+ * vision-line-count.write and vision-productivity-state.write, not the right to deploy). A password may be given as a bcrypt hash (`node-red admin hash-pw`).
  * Returns the settings that turn them on: adminAuth for the editor and admin API, and a basic-auth
  * check for everything under httpNodeRoot (the dashboard, /vision-view/…, http-in endpoints).
  * Throws when the address is reachable from other machines and no admin login is set: anyone on
@@ -207,7 +209,9 @@ function authSettings(env, host) {
   };
   const admin = pair('ADMIN');
   const viewer = pair('VIEWER');
+  const operator = pair('OPERATOR');
   if (viewer && !admin) throw new Error('EDGEVISION_VIEWER_USER needs EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD too');
+  if (operator && !admin) throw new Error('EDGEVISION_OPERATOR_USER needs EDGEVISION_ADMIN_USER and EDGEVISION_ADMIN_PASSWORD too');
   if (!admin) {
     if (!LOOPBACK.has(host)) {
       throw new Error(
@@ -217,8 +221,11 @@ function authSettings(env, host) {
     }
     return {};
   }
+  /** @type {{ username: string, password: string, permissions: string | string[] }[]} */
   const users = [{ username: admin.user, password: admin.hash, permissions: '*' }];
   if (viewer) users.push({ username: viewer.user, password: viewer.hash, permissions: 'read' });
+  if (operator)
+    users.push({ username: operator.user, password: operator.hash, permissions: ['read', 'vision-line-count.write', 'vision-productivity-state.write'] });
   const bcrypt = bcryptModule();
   // Basic auth on the dashboard and video routes, for either login. A hash is checked once per
   // user and password seen, so an MJPEG viewer reconnecting does not cost a bcrypt round each time.

@@ -34,5 +34,15 @@ for (const type of fs.readdirSync(src)) {
   }
 }
 
+// The dashboard drawing board (nodes/shared/board.ts) serves the editor's board and the widget around
+// it from beside its own .js: dist/nodes/shared/{editor,dashboard}/*.js.
+for (const dir of ['editor', 'dashboard']) {
+  const from = path.join(src, 'shared', dir);
+  if (!fs.existsSync(from)) continue;
+  const to = path.join(dst, 'shared', dir);
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of fs.readdirSync(from)) if (f.endsWith('.js')) fs.copyFileSync(path.join(from, f), path.join(to, f));
+}
+
 // The label font (and its licence) that nodes/lib/view/glyphs.ts reads beside its .js.
 fs.cpSync(path.join(src, 'lib', 'view', 'fonts'), path.join(dst, 'lib', 'view', 'fonts'), { recursive: true });

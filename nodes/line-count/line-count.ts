@@ -10,6 +10,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { Counter, CounterSnapshot, CountingOptions, DEFAULT_OPTIONS, DirectionCounts, parseGeometry, shiftBoundaryCrossed } from '../lib/counting';
 import { VisionEvent, VisionFrame } from '../lib/types';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
+import { BoardEdits, registerBoardRoutes } from '../shared/board';
 import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { messageKind } from '../shared/message-kind';
@@ -163,6 +164,34 @@ export = function (RED: Red) {
       if (events.length) send([null, events, null]);
     }
 
+    /**
+     * New lines and zones (a config message, a dashboard's board): counters carry on with them, the
+     * totals of lines that keep their name kept; stored in context, where a restart finds them.
+     * Throws with the reason before anything changes.
+     */
+    function setGeometry(g: unknown): void {
+      const text = geometryFromMessage(g);
+      geometryText = text;
+      for (const c of counters.values()) c.setGeometry(text);
+      safeSet('geometry', text);
+      persist();
+    }
+
+    // Lines and zones edited from a dashboard (nodes/shared/board.ts): audited, undoable.
+    if (!configError) {
+      node.boardEdits = new BoardEdits(node, {
+        field: 'geometry',
+        current: () => geometryText,
+        apply: (text) => {
+          setGeometry(text);
+          status.force('running', 'geometry changed from a dashboard');
+        },
+        emit: (payload) => node.send([null, { topic: 'geometry', payload }, null]),
+        loadHistory: () => safeGet('boardHistory'),
+        saveHistory: (h) => safeSet('boardHistory', h),
+      });
+    }
+
     if (configError) {
       status.force('error', configError);
       node.error(`line-count: ${configError}`);
@@ -207,11 +236,7 @@ export = function (RED: Red) {
         const kind = messageKind(msg);
         if (kind.kind === 'config') {
           // The payload is the whole geometry (a JSON text or the object).
-          const text = geometryFromMessage(msg.payload); // throws with the reason before anything changes
-          geometryText = text;
-          for (const c of counters.values()) c.setGeometry(text);
-          safeSet('geometry', text);
-          persist();
+          setGeometry(msg.payload);
           status.force('running', 'geometry replaced');
           done();
           return;
@@ -302,6 +327,7 @@ export = function (RED: Red) {
   }
 
   registerSnapshotRoute(RED, 'vision-line-count');
+  registerBoardRoutes(RED, 'vision-line-count');
 
   RED.nodes.registerType('vision-line-count', VisionLineCountNode);
 };

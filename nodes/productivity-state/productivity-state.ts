@@ -7,6 +7,7 @@ import { Red, Node, NodeMessage } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { ThrottledSave } from '../shared/throttled-save';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
+import { BoardEdits, registerBoardRoutes } from '../shared/board';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Frame, FrameRef, VisionFrame } from '../lib/types';
 import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
@@ -64,6 +65,27 @@ export = function (RED: Red) {
     } catch (e) {
       status.force('error', (e as Error).message);
       node.error(`productivity-state: ${(e as Error).message}`);
+    }
+
+    // Stations edited from a dashboard (nodes/shared/board.ts), as a config message {stations} would:
+    // kept with the other runtime settings in context; audited, undoable.
+    if (engine) {
+      // What the engine runs on (the editor's stations, or a config message's, or a board's).
+      const stationsText = (): string => JSON.stringify({ zones: engine!.options.stations });
+      node.boardEdits = new BoardEdits(node, {
+        field: 'stations',
+        current: stationsText,
+        apply: (text) => {
+          const patch = { stations: text };
+          engine!.configure(readProductivityPatch(patch));
+          overrides = { ...overrides, ...patch };
+          ctx.set('config', overrides);
+          status.force('running', 'stations changed from a dashboard');
+        },
+        emit: (payload) => node.send([null, { topic: 'stations', payload }, null]),
+        loadHistory: () => ctx.get('boardHistory'),
+        saveHistory: (h) => ctx.set('boardHistory', h),
+      });
     }
 
     function eventMsgs(events: EngineEvent[], reports: KpiReport[]): NodeMessage[] {
@@ -239,5 +261,6 @@ export = function (RED: Red) {
     });
   }
   registerSnapshotRoute(RED, 'vision-productivity-state');
+  registerBoardRoutes(RED, 'vision-productivity-state');
   RED.nodes.registerType('vision-productivity-state', VisionProductivityStateNode);
 };

@@ -45,7 +45,7 @@ export interface Red {
   };
   settings: Record<string, any> & { userDir?: string };
   util: { cloneMessage<T>(msg: T): T; getSetting?(node: any, name: string): any };
-  log: { info(t: string): void; warn(t: string): void; error(t: string): void };
+  log: { info(t: string): void; warn(t: string): void; error(t: string): void; audit?(msg: object, req?: unknown): void };
   /** Express routers (Node-RED 3–5 run Express 4). */
   httpAdmin?: Router;
   httpNode?: Router;

@@ -342,4 +342,21 @@ describe('counting: metrics and persistence', function () {
     });
     assert.deepStrictEqual(c.counts(), { door: { in: 1, out: 0 }, new: { in: 0, out: 0 } });
   });
+
+  it('after a geometry change, the metrics delta of a kept line counts only new crossings', function () {
+    const c = new Counter(LINE);
+    crossDown(c, 1, 0);
+    const inPoint = (pts, line) => pts.find((x) => x.measurement === 'line_crossings' && x.tags.line === line && x.tags.direction === 'in');
+    assert.deepStrictEqual(inPoint(c.takeMetrics(1000), 'door').fields, { count: 1, delta: 1 });
+    // door moved (and a line named "gone" comes and goes): its total 1 was reported already.
+    c.setGeometry({
+      lines: [
+        { name: 'door', start: [0, 0.6], end: [1, 0.6] },
+        { name: 'gone', start: [0, 0.2], end: [1, 0.2] },
+      ],
+    });
+    assert.deepStrictEqual(inPoint(c.takeMetrics(2000), 'door').fields, { count: 1, delta: 0 }, 'no new crossing: delta 0, not the kept total');
+    crossDown(c, 2, 3000);
+    assert.deepStrictEqual(inPoint(c.takeMetrics(5000), 'door').fields, { count: 2, delta: 1 });
+  });
 });

@@ -67,12 +67,16 @@ export class Totals {
 
   constructor(private readonly classes: ClassKeys) {}
 
-  /** The lines are now these: totals of lines that keep their name survive; what was reported is forgotten. */
+  /**
+   * The lines are now these: totals of lines that keep their name survive, and so does what the
+   * metrics reported of them (the next delta counts only new crossings, so a sum of deltas in the
+   * database does not count a kept total twice); removed lines are forgotten.
+   */
   setLines(names: readonly string[]): void {
-    this.reported.clear();
     const next = new Map<string, LineTotals>();
     for (const name of names) next.set(name, this.lines.get(name) ?? emptyTotals());
     this.lines = next;
+    for (const key of [...this.reported.keys()]) if (!next.has(key.slice(0, key.indexOf('\u0000')))) this.reported.delete(key);
   }
 
   /** Zeroes the totals of the named lines (all when omitted). */

@@ -58,7 +58,8 @@
    * normalised 0..1, rounded to 0.001, so the picture's size never matters.
    *
    * opts: canvas; parse(text) → {lines, zones} or null when the text is not valid; format(geom) →
-   * text; setText(text); text(key) → a label; zoneName (default "zone"); onMode(mode); onSelect(item, kind).
+   * text; setText(text); text(key) → a label; zoneName (default "zone"); onMode(mode); onSelect(item, kind);
+   * readOnly() → true while the board may only be looked at (a dashboard user without the role).
    */
   function GeometryBoard(opts) {
     var canvas = opts.canvas;
@@ -71,6 +72,9 @@
     var drag = null; // { kind, i, what: 'start' | 'end' | vertex index | 'whole', from }
     var picture = null; // an Image of the camera, or null
     var reach = 7; // px: how near a point must be pressed to grab it (a finger gets more)
+    var readOnly = function () {
+      return !!(opts.readOnly && opts.readOnly());
+    };
 
     var W = function () {
       return canvas.width;
@@ -175,7 +179,7 @@
     // Pointer events: mouse, pen and touch (a tablet on the shop floor) alike. The capture keeps a
     // drag going when the pointer leaves the board, and ends it with the board's own pointerup.
     canvas.addEventListener('pointerdown', function (e) {
-      if (!geom || e.button !== 0) return;
+      if (!geom || e.button !== 0 || readOnly()) return;
       canvas.focus();
       canvas.setPointerCapture(e.pointerId);
       reach = e.pointerType === 'touch' ? 18 : 7;
@@ -271,6 +275,7 @@
     });
     // Keys the board uses stop here: Node-RED's own shortcuts (Delete, Esc) must not act on them too.
     canvas.addEventListener('keydown', function (e) {
+      if (readOnly()) return;
       var used = true;
       if (e.key === 'Escape' && (draft || mode !== 'select')) {
         draft = null;
@@ -415,14 +420,14 @@
       changed();
     };
     this.remove = function () {
-      if (!item()) return;
+      if (!item() || readOnly()) return;
       geom[sel.kind].splice(sel.i, 1);
       sel = null;
       commit();
     };
     this.flip = function () {
       var o = item();
-      if (!o || sel.kind !== 'lines') return;
+      if (!o || sel.kind !== 'lines' || readOnly()) return;
       var t = o.start;
       o.start = o.end;
       o.end = t;
@@ -432,6 +437,7 @@
     this.rename = function (name) {
       var o = item();
       if (!o) return true;
+      if (readOnly()) return false;
       name = String(name).trim();
       if (
         !name ||
@@ -632,5 +638,14 @@
     delete node.board;
   }
 
-  window.EdgeVisionBoard = { isUnitPoint: isUnitPoint, checkZones: checkZones, formatGeometry: formatGeometry, rows: rows, open: open, close: close };
+  // GeometryBoard alone (no jQuery, no RED) is what the dashboard widget builds on (nodes/shared/dashboard/board-widget.js).
+  window.EdgeVisionBoard = {
+    GeometryBoard: GeometryBoard,
+    isUnitPoint: isUnitPoint,
+    checkZones: checkZones,
+    formatGeometry: formatGeometry,
+    rows: rows,
+    open: open,
+    close: close,
+  };
 })();
