@@ -33,8 +33,9 @@ export function writerSettings(c: InfluxWriteConfig): WriterSettings {
 }
 
 /**
- * "gateway=line-2, site=plant-1" → {gateway: 'line-2', site: 'plant-1'}. Node-RED fills in ${VAR}
- * first, so "gateway=${HOSTNAME}" names each gateway after its host.
+ * "gateway=line-2, site=plant-1" → {gateway: 'line-2', site: 'plant-1'}. Node-RED replaces a field
+ * that is exactly ${VAR} by the environment variable, so "${EDGEVISION_INFLUX_TAGS}" lets each
+ * gateway's environment name it.
  */
 export function readTags(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
