@@ -42,6 +42,7 @@ describe('ONNX batch rewrite (batch-model.ts)', function () {
   it('makes yolox_nano batch-capable and says what it changed', () => {
     const r = makeBatchDynamic(original);
     assert.deepStrictEqual(r.madeDynamic, ['images', 'output']);
+    assert.deepStrictEqual(r.inputsMadeDynamic, ['images']);
     assert.strictEqual(r.reshapesFixed.length, 3);
     for (const line of r.reshapesFixed) assert.match(line, /\[1,85,-1\] → \[0,85,-1\]/);
     assert.deepStrictEqual(r.suspects, []);

@@ -163,6 +163,16 @@ export function validateSessions(n: number | undefined): number {
   return v;
 }
 
+/** Runs `fn` after every earlier call of it in this process has settled (process-wide, like the registry). */
+const TRT_KEY = Symbol.for('edgevision.tensorrtCreation');
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as typeof globalThis & { [TRT_KEY]?: Promise<unknown> };
+  const before = g[TRT_KEY] ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(fn);
+  g[TRT_KEY] = run.catch(() => undefined);
+  return run;
+}
+
 /** Sets (or, for '', removes) environment variables in this process (ONNX Runtime's providers read them). */
 function applyEnv(env: Record<string, string>): void {
   for (const [k, v] of Object.entries(env)) {
@@ -227,14 +237,18 @@ async function acquireSession(
           bytes = batch.bytes;
         }
         const wantsTrt = so.providers !== 'auto' && so.providers.includes('tensorrt') && !so.available.tensorrt;
-        if (wantsTrt) {
-          // TensorRT reads its settings from the environment when the session is created.
-          const input = dynamicBatch && batch && batch.madeDynamic.length ? batch.madeDynamic[0] : undefined;
-          const size = modelConfig(s, file);
-          const chw = size.inputWidth && size.inputHeight ? [3, size.inputHeight, size.inputWidth] : undefined;
-          applyEnv(tensorrtEnv(validateGpuOptions(so.gpu), input && chw ? { input, maxBatch: s.maxBatch ?? 4, chw } : undefined));
-        }
-        return createSessions(bytes, so, sessions, inWorker, ort);
+        if (!wantsTrt) return createSessions(bytes, so, sessions, inWorker, ort);
+        // TensorRT reads its settings from the process environment when a session is created, so
+        // sessions with TensorRT are created one at a time, each with its own settings in place.
+        const input = batch?.inputsMadeDynamic[0];
+        const size = modelConfig(s, file);
+        const chw = size.inputWidth && size.inputHeight ? [3, size.inputHeight, size.inputWidth] : undefined;
+        const env = tensorrtEnv(validateGpuOptions(so.gpu), input && chw ? { input, maxBatch: s.maxBatch ?? 4, chw } : undefined);
+        const model = bytes;
+        return oneAtATime(() => {
+          applyEnv(env);
+          return createSessions(model, so, sessions, inWorker, ort);
+        });
       },
       (v) => v.runner.release(),
     );

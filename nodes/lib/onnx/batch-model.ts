@@ -150,6 +150,8 @@ export interface BatchRewriteReport {
   bytes: Uint8Array;
   /** Graph inputs and outputs whose first dimension was fixed and is now `dimName`. */
   madeDynamic: string[];
+  /** The graph inputs among them (TensorRT's batch profiles name them). */
+  inputsMadeDynamic: string[];
   /** Graph inputs and outputs whose first dimension was dynamic already. */
   alreadyDynamic: string[];
   /** Reshape shape constants whose leading 1 became 0 ("copy the batch from the input"). */
@@ -298,12 +300,13 @@ export function makeBatchDynamic(model: Uint8Array, dimName = 'batch'): BatchRew
     const first = firstDim(buf, f);
     if (first === null) continue; // no shape recorded: nothing to say
     if (first === undefined) {
-      return { bytes: model, madeDynamic: [], alreadyDynamic: [name], reshapesFixed: [], suspects: [], hintsDropped: 0 };
+      return { bytes: model, madeDynamic: [], inputsMadeDynamic: [], alreadyDynamic: [name], reshapesFixed: [], suspects: [], hintsDropped: 0 };
     }
     if (first !== 1) throw new Error(`input "${name}" has a fixed batch of ${first}; only a batch of 1 can be made dynamic`);
   }
 
   const madeDynamic: string[] = [];
+  const inputsMadeDynamic: string[] = [];
   const alreadyDynamic: string[] = [];
   let hintsDropped = 0;
   const graphChunks: Uint8Array[] = [];
@@ -320,8 +323,10 @@ export function makeBatchDynamic(model: Uint8Array, dimName = 'batch'): BatchRew
         continue;
       }
       const r = rewriteValueInfo(buf, f, dimName);
-      if (r.was === 'fixed') madeDynamic.push(name);
-      else if (r.was === 'dynamic') alreadyDynamic.push(name);
+      if (r.was === 'fixed') {
+        madeDynamic.push(name);
+        if (f.field === 11) inputsMadeDynamic.push(name);
+      } else if (r.was === 'dynamic') alreadyDynamic.push(name);
       graphChunks.push(...r.chunks);
       continue;
     }
@@ -329,7 +334,7 @@ export function makeBatchDynamic(model: Uint8Array, dimName = 'batch'): BatchRew
   }
   const out: Uint8Array[] = [];
   for (const f of top) out.push(...(f === graph ? message(7, graphChunks) : [buf.subarray(f.start, f.end)]));
-  return { bytes: concat(out), madeDynamic, alreadyDynamic, reshapesFixed, suspects, hintsDropped };
+  return { bytes: concat(out), madeDynamic, inputsMadeDynamic, alreadyDynamic, reshapesFixed, suspects, hintsDropped };
 }
 
 /** Largest absolute difference between two equally long arrays (Infinity when the lengths differ). */
