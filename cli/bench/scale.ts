@@ -388,7 +388,9 @@ export async function run(argv: string[]): Promise<number> {
     const drop = r.dropPct.reduce((a, b) => a + b, 0) / r.dropPct.length;
     console.log(
       `${String(n).padStart(3)} cameras: out fps per camera min ${f1(min)} mean ${f1(mean)} [${r.outFps.map(f1).join(' ')}], decoded mean ${f1(r.decodedFps.reduce((a, b) => a + b, 0) / n)}, ` +
-        `dropped ${f1(drop)} %, CPU ${Math.round(r.cpuPct)} % (node ${Math.round(r.cpuNodePct)} %), RSS ${Math.round(r.rssMiB)} MiB` +
+        `dropped ${f1(drop)} %, CPU ${Math.round(r.cpuPct)} % (node ${Math.round(r.cpuNodePct)} %), ` +
+        // On a machine shared with other work the CPU a run gets varies: frames per CPU-second compares runs.
+        `${f1((mean * n) / Math.max(0.01, r.cpuPct / 100))} frames per CPU-second, RSS ${Math.round(r.rssMiB)} MiB` +
         (r.meanBatch ? `, ${f1(r.meanBatch)} frames/run on ${r.provider}` : '') +
         (r.gpuUtilPct !== null ? `, GPU ${Math.round(r.gpuUtilPct)} % ${Math.round(r.gpuMemMiB ?? 0)} MiB` : ', GPU: no nvidia-smi'),
     );

@@ -13,6 +13,9 @@ const { Detector } = require('../../dist/nodes/lib/detect/detector');
 const { acquireModel, releaseModel } = require('../../dist/nodes/lib/model/loader');
 const { batchEchoModel, reduceMeanModel } = require('../helpers/tiny-onnx');
 const { asset } = require('../helpers/assets');
+const { spawnSync } = require('child_process');
+const os = require('os');
+const path = require('path');
 
 const ort = loadOrt();
 const SIZE = 416;
@@ -124,6 +127,32 @@ describe('ONNX batch rewrite (batch-model.ts)', function () {
       });
     } finally {
       await releaseModel(m.key, 'batch-test');
+    }
+  });
+
+  it('edgevision model-batch writes the batch-capable file and checks it against batch-1 runs', async () => {
+    const out = path.join(os.tmpdir(), `ev-batch-${process.pid}.onnx`);
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(__dirname, '..', '..', 'bin', 'edgevision.js'), 'model-batch', asset('models/yolox_nano.onnx'), '--out', out, '--check', '--json'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.strictEqual(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.deepStrictEqual(j.madeDynamic, ['images', 'output']);
+      assert.strictEqual(j.check.batch, 4);
+      assert.ok(j.check.maxDiff <= 1e-4, String(j.check.maxDiff));
+      const { runner } = await createSession(ort, fs.readFileSync(out));
+      assert.deepStrictEqual(runner.inputs[0].shape, ['batch', 3, SIZE, SIZE]);
+      await runner.release();
+      const bad = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'edgevision.js'), 'model-batch', '/no/such.onnx'], { encoding: 'utf8' });
+      assert.strictEqual(bad.status, 1);
+      assert.match(bad.stderr, /model file not found: \/no\/such.onnx/);
+    } finally {
+      fs.rmSync(out, { force: true });
     }
   });
 });
