@@ -9,7 +9,8 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { ThrottledSave } from '../shared/throttled-save';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
-import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
+import { backoffDelayMs, redactUrl, resolveFfmpeg, sourceKind } from '../lib/video/ffmpeg-args';
+import { HwaccelChoice, decideHwaccel, spawnProbe } from '../lib/video/hwaccel';
 import { ReplayPacer } from '../lib/video/replay-pacer';
 import { MediaClock, MediaClockState } from '../lib/video/media-clock';
 import { SourcePolicy, checkSourceUrl, credentialsApply, fileAllowed, parseAllowedSources } from '../lib/video/source-policy';
@@ -51,6 +52,20 @@ function settingFolders(v: unknown, userDir: string | undefined): string[] {
 }
 
 export = function (RED: Red) {
+  /** Hardware-decoding probes, by ffmpeg binary + request + device: asked once per runtime, shared by every source. */
+  const hwProbes = new Map<string, Promise<HwaccelChoice>>();
+  function hwaccelFor(s: CameraSourceSettings): Promise<HwaccelChoice> {
+    if (s.hwaccel === 'none') return Promise.resolve({});
+    const ffmpeg = resolveFfmpeg({ configured: s.ffmpegPath }).path;
+    const key = `${ffmpeg}|${s.hwaccel}|${s.hwDevice}`;
+    let p = hwProbes.get(key);
+    if (!p) {
+      p = decideHwaccel(s.hwaccel, spawnProbe(ffmpeg), s.hwDevice);
+      hwProbes.set(key, p);
+    }
+    return p;
+  }
+
   function VisionCameraSourceNode(this: Node, config: CameraSourceConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -94,6 +109,14 @@ export = function (RED: Red) {
     const meter = new RateMeter({ windowMs: FPS_WINDOW_MS });
     let fpsNow = 0;
     let refusedUntil = 0;
+    // Hardware decoding: what the probe found (software with the reason when it failed), settled
+    // before the first start; a hardware run that dies before its first frame falls back too.
+    let hw: HwaccelChoice = {};
+    const hwReady: Promise<void> = hwaccelFor(settings).then((c) => {
+      hw = c;
+      if (c.fallback) node.warn(`camera "${camera}": ${settings.hwaccel} hardware decoding unavailable, decoding in software (${c.fallback})`);
+      else if (c.kind) node.log(`camera "${camera}": hardware decoding with ${c.kind} (${c.scaler})`);
+    });
 
     // Media time restarts at 0 with each ffmpeg process; the clock keeps a file's frame times
     // increasing over restarts, redeploys and Node-RED restarts, so that downstream state never sees
@@ -132,7 +155,9 @@ export = function (RED: Red) {
     function showRunning() {
       if (Date.now() < refusedUntil) return;
       const drops = store.stats(camera)?.misses ?? 0;
-      status.set('running', `${fpsNow.toFixed(1)} fps · ${frames} frames · ${drops} dropped`);
+      // After a hardware fallback the reason must fit the status (60 characters): frames give way to it.
+      if (hw.fallback) status.set('running', `${fpsNow.toFixed(1)} fps · ${drops} drop · sw: ${hw.fallback}`);
+      else status.set('running', `${fpsNow.toFixed(1)} fps · ${frames} frames · ${drops} dropped${hw.kind ? ` · ${hw.kind}` : ''}`);
     }
 
     let paceTimer: NodeJS.Timeout | null = null;
@@ -190,6 +215,7 @@ export = function (RED: Red) {
           username: creds?.username,
           password: creds?.password,
           ffmpegPath: settings.ffmpegPath,
+          hwaccel: hw,
         });
       } catch (e) {
         return (e as Error).message;
@@ -237,6 +263,15 @@ export = function (RED: Red) {
         return;
       }
       const reason = e.code === 0 ? 'stream ended' : e.reason;
+      if (hw.kind && e.frames === 0 && e.code !== 0) {
+        // The device worked in the probe but not for this stream (a codec the GPU cannot decode):
+        // software from now on, at once, with the reason.
+        hw = { fallback: `${hw.kind} decode failed: ${reason}` };
+        node.warn(`camera "${camera}": ${hw.fallback}; decoding in software`);
+        const err = start();
+        if (err) fail(err);
+        return;
+      }
       if (!reconnect) {
         fail(reason);
         return;
@@ -314,11 +349,13 @@ export = function (RED: Red) {
           done();
           return;
         }
-        const err = start();
-        if (err) {
-          status.force('error', err);
-          done(new Error(`camera "${camera}": ${err}`));
-        } else done();
+        hwReady.then(() => {
+          const err = start();
+          if (err) {
+            status.force('error', err);
+            done(new Error(`camera "${camera}": ${err}`));
+          } else done();
+        });
       }, done);
     });
 
@@ -344,8 +381,10 @@ export = function (RED: Red) {
     if (settings.autoStart) {
       // Defer so the flow's other nodes are wired before the first frame is sent.
       setImmediate(() => {
-        const err = start();
-        if (err) fail(err);
+        void hwReady.then(() => {
+          const err = start();
+          if (err) fail(err);
+        });
       });
     } else if (configError) {
       fail(configError);

@@ -1,5 +1,6 @@
 /** vision-camera-source editor config → source settings, with the shared readers (nodes/shared/config). */
 import { bool, choice, number, text } from '../shared/config';
+import { HWACCEL_REQUESTS, HwaccelRequest } from '../lib/video/hwaccel';
 
 export interface CameraSourceConfig {
   name?: string;
@@ -15,6 +16,8 @@ export interface CameraSourceConfig {
   ffmpegPath?: string;
   /** Comma-separated schemes, /dev/video* and folders a msg.url may name (source-policy.ts). */
   allowedSources?: string;
+  hwaccel?: string;
+  hwDevice?: string;
 }
 
 export interface CameraSourceSettings {
@@ -30,6 +33,10 @@ export interface CameraSourceSettings {
   reconnect: boolean;
   rtspTransport: 'tcp' | 'udp';
   ffmpegPath?: string;
+  /** Hardware decoding and scaling: none (software), auto, cuda, vaapi or qsv. */
+  hwaccel: HwaccelRequest;
+  /** The device for it ('' = the default: GPU 0, /dev/dri/renderD128). */
+  hwDevice: string;
 }
 
 /** What a node whose config is wrong runs with: nothing (it stays red with the reason). */
@@ -42,11 +49,21 @@ export const CAMERA_SOURCE_DEFAULTS: Readonly<CameraSourceSettings> = Object.fre
   autoStart: true,
   reconnect: true,
   rtspTransport: 'tcp',
+  hwaccel: 'none',
+  hwDevice: '',
 });
 
 /** The camera id: the Camera field, else the node's name, else its id. Never fails. */
 export function cameraIdOf(c: CameraSourceConfig, nodeId: string): string {
   return text(typeof c.camera === 'string' ? c.camera : '') || text(typeof c.name === 'string' ? c.name : '') || nodeId;
+}
+
+/** A GPU index or a /dev/dri render node; nothing ffmpeg could read as another option. */
+function hwDevice(v: unknown): string {
+  const t = text(typeof v === 'string' ? v : '');
+  if (t && !/^(\d{1,2}|\/dev\/dri\/[A-Za-z0-9]+)$/.test(t))
+    throw new Error(`hardware device must be a GPU number or /dev/dri/renderD128-style path, got "${t}"`);
+  return t;
 }
 
 /** Editor config → settings; throws `<label> must be <rule>, got "<value>"` for the first bad field. */
@@ -61,6 +78,8 @@ export function readCameraSourceConfig(c: CameraSourceConfig): CameraSourceSetti
     autoStart: bool(c.autoStart, 'start on deploy', true),
     reconnect: bool(c.reconnect, 'reconnect', true),
     rtspTransport: choice(c.rtspTransport, 'RTSP over', ['tcp', 'udp'] as const, 'tcp'),
+    hwaccel: choice(c.hwaccel, 'hardware decoding', HWACCEL_REQUESTS, 'none'),
+    hwDevice: hwDevice(c.hwDevice),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
 }

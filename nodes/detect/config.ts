@@ -23,6 +23,7 @@ export interface DetectConfig {
   maxDetections?: string | number;
   classAgnostic?: boolean | string;
   imageQueue?: string | number;
+  batchWait?: string | number;
 }
 
 export interface DetectSettings {
@@ -30,6 +31,8 @@ export interface DetectSettings {
   nms: Required<NmsOptions>;
   /** Images waiting per topic before one more is refused. */
   imageQueue: number;
+  /** Longest wait for a batch to fill (ms); 0 = none. */
+  batchWaitMs: number;
 }
 
 export const DEFAULT_IMAGE_QUEUE = 4;
@@ -59,7 +62,12 @@ export function readDetectConfig(c: DetectConfig): DetectSettings {
     classAgnostic: bool(c.classAgnostic, 'class-agnostic NMS', false),
   });
   const filters = resolveFilters(f);
-  return { filters, nms, imageQueue: number(c.imageQueue, 'images waiting per topic', DEFAULT_IMAGE_QUEUE, { integer: true, min: 1, max: 64 }) };
+  return {
+    filters,
+    nms,
+    imageQueue: number(c.imageQueue, 'images waiting per topic', DEFAULT_IMAGE_QUEUE, { integer: true, min: 1, max: 64 }),
+    batchWaitMs: number(c.batchWait, 'batch wait', 0, { min: 0, max: 1000 }),
+  };
 }
 
 /** A config message's patch (its `reset` already taken out): filter options for the engine to check. */

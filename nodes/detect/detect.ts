@@ -77,9 +77,10 @@ export = function (RED: Red) {
     let base: ResolvedFilters | undefined;
     let nmsOptions: Required<NmsOptions> | undefined;
     let imageQueue = DEFAULT_IMAGE_QUEUE;
+    let batchWaitMs = 0;
     try {
       if (!model || typeof model.acquire !== 'function') throw new Error('no vision-model selected');
-      ({ filters: base, nms: nmsOptions, imageQueue } = readDetectConfig(config));
+      ({ filters: base, nms: nmsOptions, imageQueue, batchWaitMs } = readDetectConfig(config));
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -154,7 +155,11 @@ export = function (RED: Red) {
           loaded = m;
           if (closed) return;
           detector = new Detector(m.session.runner, m.spec, { filters: filters!, nms: nmsOptions });
-          scheduler = new DetectScheduler<Job>(detector, { take: takeBatch, deliver, fail: failBatch, now: () => performance.now() });
+          scheduler = new DetectScheduler<Job>(
+            detector,
+            { take: takeBatch, deliver, fail: failBatch, now: () => performance.now(), waiting: () => waiting.size },
+            { batchWaitMs },
+          );
           if (detector.unknownLabels.length) node.warn(`labels not in the model: ${detector.unknownLabels.join(', ')}`);
           provider = m.session.runner.provider;
           const fellBack = m.session.attempts.filter((a) => a.error);

@@ -1,4 +1,5 @@
 /** The vision-model editor config → loader settings, with the shared readers (nodes/shared/config). */
+import * as path from 'path';
 import { blank, bool, choice, configError, number, optNumber, text } from '../shared/config';
 import { ModelSettings } from '../lib/model/loader';
 import { parseProviders, ProviderRequest } from '../lib/onnx/session';
@@ -23,6 +24,11 @@ export interface ModelNodeConfig {
   threads?: string | number;
   spinWait?: boolean | string;
   maxBatch?: string | number;
+  dynamicBatch?: boolean | string;
+  sessions?: string | number;
+  gpuDevice?: string | number;
+  trtFp16?: boolean | string;
+  trtCacheDir?: string;
 }
 
 function triple(v: unknown, what: string): [number, number, number] | undefined {
@@ -39,6 +45,13 @@ function triple(v: unknown, what: string): [number, number, number] | undefined 
 function unlessAuto<T extends string>(v: unknown, label: string, choices: readonly T[]): T | undefined {
   const c = choice(v, label, ['auto', ...choices] as const, 'auto');
   return c === 'auto' ? undefined : (c as T);
+}
+
+/** The TensorRT engine cache folder: absolute as given, relative to the user dir otherwise, '' for none. */
+function trtCacheDir(v: unknown, userDir?: string): string {
+  const t = text(typeof v === 'string' ? v : '');
+  if (!t) return '';
+  return path.isAbsolute(t) || !userDir ? t : path.join(userDir, t);
 }
 
 /** Editor config → loader settings; throws with the field and the rule when something is wrong. */
@@ -73,6 +86,13 @@ export function settingsFromConfig(c: ModelNodeConfig, userDir?: string): ModelS
     intraOpNumThreads: number(c.threads, 'threads', 0, { integer: true, min: 0, note: '0 = one per core' }),
     spinWait: bool(c.spinWait, 'spin-wait', false),
     maxBatch: optNumber(c.maxBatch, 'maximum batch', { integer: true, min: 1 }),
+    dynamicBatch: bool(c.dynamicBatch, 'batch cameras together', false),
+    sessions: number(c.sessions, 'sessions', 1, { integer: true, min: 1, max: 16 }),
+    gpu: {
+      deviceId: number(c.gpuDevice, 'GPU device', 0, { integer: true, min: 0, max: 63 }),
+      trtFp16: bool(c.trtFp16, 'TensorRT FP16', false),
+      trtCacheDir: trtCacheDir(c.trtCacheDir, userDir),
+    },
     userDir,
   };
 }

@@ -40,6 +40,12 @@ export = function (RED: Red) {
       node.log(
         `${loaded.file}: ${loaded.spec.format} ${loaded.spec.inputWidth}×${loaded.spec.inputHeight}, ${loaded.spec.labels.length} classes, provider ${loaded.providerText}`,
       );
+      const b = loaded.batch;
+      if (b && b.madeDynamic.length) {
+        node.log(
+          `batch made dynamic (${b.madeDynamic.join(', ')}), up to ${loaded.spec.maxBatch} a run${b.reshapesFixed.length ? `; ${b.reshapesFixed.length} reshapes follow the batch now` : ''}`,
+        );
+      }
       return loaded;
     };
 

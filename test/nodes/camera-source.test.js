@@ -140,6 +140,28 @@ describe('vision-camera-source (real ffmpeg)', function () {
     });
   });
 
+  it('hardware decoding asked for on a machine without it: decodes in software, the status says why', async function () {
+    // The same probe the node runs; on a machine whose ffmpeg can use CUDA this test has nothing to show.
+    const { decideHwaccel, spawnProbe } = require('../../dist/nodes/lib/video/hwaccel.js');
+    const probe = await decideHwaccel('cuda', spawnProbe('ffmpeg'));
+    if (probe.kind) this.skip();
+    await new Promise((r) =>
+      helper.load(cameraNode, flow({ camera: 'hw', url: asset('video/vtest.avi'), realtime: false, loop: false, hwaccel: 'cuda', maxWidth: 384 }), r),
+    );
+    const warnings = [];
+    helper.getNode('cam').on('call:warn', (c) => warnings.push(String(c.args[0])));
+    const texts = [];
+    helper.getNode('statuses').on('input', (m) => texts.push(m.status.text));
+    const sizes = [];
+    helper.getNode('out').on('input', (m) => sizes.push([m.payload.frame.width, m.payload.frame.height]));
+    await waitFor(() => sizes.length >= 5 && texts.some((t) => / sw: /.test(t)), 30000, 'software frames and the fallback in the status');
+    // Software decoding, with the size still capped (by the software scaler).
+    assert.deepStrictEqual(sizes[0], [384, 288]);
+    const t = texts.find((x) => / sw: /.test(x));
+    assert.match(t, /^[\d.]+ fps · \d+ drop · sw: cuda: \w+/);
+    assert.match(warnings.join('\n'), /cuda hardware decoding unavailable, decoding in software \(cuda: /);
+  });
+
   it('holds the fps limit (counted in frames, not wall time) and downsizes keeping aspect', function (done) {
     // vtest.avi: 795 frames at a nominal 10 fps = 79.5 s of media; at 2 fps that is 159 frames.
     helper.load(cameraNode, flow({ camera: 'vtest-fps', url: asset('video/vtest.avi'), realtime: false, loop: false, fps: 2, maxWidth: 384 }), function () {

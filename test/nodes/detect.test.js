@@ -118,6 +118,31 @@ describe('vision-detect node', function () {
     assert.strictEqual(det.detectStats().dropped, 2);
   });
 
+  it('vision-model Batch + Batch wait: frames of three cameras run as one batch, with the detections they get alone', async () => {
+    // Alone first (yolox_nano as shipped: batch 1), then batched (made dynamic as it loads).
+    await helper.load(NODES, flow());
+    const alone = collect(helper.getNode('out'));
+    helper.getNode('det').receive(frameMsg(put('bw-0')));
+    await waitFor(() => alone.length === 1, 20000, 'the unbatched frame');
+    await helper.unload();
+    await helper.load(NODES, flow({ batchWait: 200 }, { dynamicBatch: true, maxBatch: 4 }));
+    const outs = collect(helper.getNode('out'));
+    const det = helper.getNode('det');
+    await waitFor(() => det.detectStats().loaded, 20000, 'the model');
+    // One camera's frame waits (the batch holds 4): the other two arrive within the wait and join it.
+    det.receive(frameMsg(put('bw-1')));
+    det.receive(frameMsg(put('bw-2')));
+    det.receive(frameMsg(put('bw-3')));
+    await waitFor(() => outs.length === 3, 20000, 'three frames');
+    assert.deepStrictEqual(
+      outs.map((m) => m.payload.timing.batch),
+      [3, 3, 3],
+    );
+    const boxes = (m) => m.payload.detections.map((d) => d.box.map((v) => Math.round(v * 10) / 10));
+    assert.ok(alone[0].payload.detections.length > 0);
+    for (const m of outs) assert.deepStrictEqual(boxes(m), boxes(alone[0]));
+  });
+
   it('a config message changes thresholds live and shows them in the status', async () => {
     await helper.load(NODES, flow());
     const det = helper.getNode('det');

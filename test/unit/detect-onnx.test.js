@@ -33,7 +33,9 @@ function fakeOrt(failures) {
     },
     InferenceSession: {
       async create(bytes, opts) {
-        const p = opts.executionProviders[0];
+        // GPU providers come as { name, deviceId } (the device is their one option in onnxruntime-node).
+        const e = opts.executionProviders[0];
+        const p = typeof e === 'string' ? e : e.name;
         if (failures[p]) throw new Error(failures[p]);
         created.push(opts);
         return {

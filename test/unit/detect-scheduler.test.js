@@ -22,12 +22,16 @@ function gatedRunner() {
         runs.push({
           grey,
           finish() {
-            const data = new Float32Array(6 * N);
-            data[0] = 32;
-            data[N] = 32;
-            data[2 * N] = 16;
-            data[3 * N] = 16;
-            data[4 * N] = 0.5 + grey / 1000;
+            // One box per batch item (a batched run answers every frame in it).
+            const data = new Float32Array(dims[0] * 6 * N);
+            for (let b = 0; b < dims[0]; b++) {
+              const o = b * 6 * N;
+              data[o] = 32;
+              data[o + N] = 32;
+              data[o + 2 * N] = 16;
+              data[o + 3 * N] = 16;
+              data[o + 4 * N] = 0.5 + grey / 1000;
+            }
             resolve({ output0: { data, dims: [dims[0], 6, N] } });
           },
           fail(e) {
@@ -181,5 +185,113 @@ describe('detect DetectScheduler', () => {
     runs[0].finish();
     await tick();
     assert.deepStrictEqual(delivered, ['good']);
+  });
+});
+
+describe('detect DetectScheduler: runs in flight and the batch deadline', () => {
+  /** A detector over a gated runner whose model takes up to `maxBatch` frames a run. */
+  function batchHarness(waiting, { maxBatch = 1, inFlight, batchWaitMs } = {}) {
+    const { runner, runs } = gatedRunner();
+    if (maxBatch > 1) runner.inputs[0].shape = ['N', 3, 64, 64];
+    const detector = new Detector(runner, resolveSpec(runner, { maxBatch }));
+    const delivered = [];
+    const timers = [];
+    const s = new DetectScheduler(
+      detector,
+      {
+        take(max) {
+          if (!waiting.length) return null;
+          const jobs = waiting.splice(0, max);
+          return { jobs, frames: jobs.map((v) => frame(v)) };
+        },
+        deliver: (jobs) => delivered.push(jobs),
+        fail: (jobs, e) => delivered.push(['failed', e.message]),
+        waiting: () => waiting.length,
+        timers: {
+          set(fn, ms) {
+            const t = { fn, ms, cleared: false };
+            timers.push(t);
+            return t;
+          },
+          clear(t) {
+            t.cleared = true;
+          },
+        },
+      },
+      { inFlight, batchWaitMs },
+    );
+    return { s, runs, delivered, timers };
+  }
+
+  it('keeps two runs in flight when told to (a pool of two sessions), each with its own frame', async () => {
+    const h = batchHarness([1, 2, 3, 4], { inFlight: 2 });
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 2, 'two runs at once');
+    assert.strictEqual(h.s.inFlight, 2);
+    assert.deepStrictEqual(
+      h.runs.map((r) => r.grey),
+      [1, 2],
+    );
+    h.runs[1].finish();
+    await tick();
+    assert.strictEqual(h.runs.length, 3, 'a freed session takes the prepared frame');
+    h.runs[0].finish();
+    h.runs[2].finish();
+    await tick();
+    h.runs[3].finish();
+    await tick();
+    assert.deepStrictEqual(h.delivered.map((j) => j[0]).sort(), [1, 2, 3, 4]);
+    assert.strictEqual(h.s.busy, false);
+  });
+
+  it('with one run in flight (the default for one session) the second waits', () => {
+    const h = batchHarness([1, 2, 3]);
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 1);
+  });
+
+  it('a batch deadline holds a part-full batch until more cameras fill it', async () => {
+    const waiting = [1];
+    const h = batchHarness(waiting, { maxBatch: 3, batchWaitMs: 20 });
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 0, 'one frame of three: waits');
+    assert.strictEqual(h.timers.length, 1);
+    assert.strictEqual(h.timers[0].ms, 20);
+    waiting.push(2);
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 0, 'two of three: still waits, on the same deadline');
+    assert.strictEqual(h.timers.length, 1);
+    waiting.push(3);
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 1, 'full: runs at once');
+    assert.strictEqual(h.timers[0].cleared, true);
+    h.runs[0].finish();
+    await tick();
+    assert.deepStrictEqual(h.delivered, [[1, 2, 3]]);
+  });
+
+  it('when the deadline passes, the part-full batch runs', async () => {
+    const waiting = [7, 8];
+    const h = batchHarness(waiting, { maxBatch: 4, batchWaitMs: 50 });
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 0);
+    h.timers[0].fn();
+    assert.strictEqual(h.runs.length, 1);
+    h.runs[0].finish();
+    await tick();
+    assert.deepStrictEqual(h.delivered, [[7, 8]]);
+    // The next frame starts a new deadline.
+    waiting.push(9);
+    h.s.kick();
+    assert.strictEqual(h.timers.length, 2);
+  });
+
+  it('no deadline (0 ms): a lone frame runs at once; bad options are refused', () => {
+    const h = batchHarness([5], { maxBatch: 4 });
+    h.s.kick();
+    assert.strictEqual(h.runs.length, 1);
+    assert.strictEqual(h.timers.length, 0);
+    assert.throws(() => batchHarness([], { inFlight: 0 }), /runs in flight must be a whole number from 1 to 64, got 0/);
+    assert.throws(() => batchHarness([], { batchWaitMs: -1 }), /batch wait must be 0–1000 ms, got -1/);
   });
 });

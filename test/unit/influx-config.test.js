@@ -6,7 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { connectionSettings, spoolDirOf } = require('../../dist/nodes/influxdb/config.js');
-const { writerSettings } = require('../../dist/nodes/influx-write/config.js');
+const { writerSettings, readTags } = require('../../dist/nodes/influx-write/config.js');
 
 const where = { userDir: '/home/nr/.node-red', id: 'a1b2:c3' };
 const ROOT = path.join(__dirname, '..', '..');
@@ -193,6 +193,7 @@ describe('influx config readers', function () {
         integerFields: [],
         batchSize: 1000,
         flushMs: 1000,
+        tags: {},
       });
     });
 
@@ -206,6 +207,7 @@ describe('influx config readers', function () {
           integerFields: ['a', 'b', 'c'],
           batchSize: 50,
           flushMs: 20,
+          tags: {},
         },
       );
     });
@@ -252,5 +254,13 @@ describe('influx config readers', function () {
         }
       }
     });
+  });
+
+  it('influx-write Tags: key=value pairs, checked', function () {
+    assert.deepStrictEqual(writerSettings({ tags: 'gateway=gw-a, site = plant 1' }).tags, { gateway: 'gw-a', site: 'plant 1' });
+    assert.deepStrictEqual(writerSettings({}).tags, {});
+    assert.throws(() => readTags('gateway'), /Tags must be key=value pairs separated by commas \(keys not starting with _\), got "gateway"/);
+    assert.throws(() => readTags('_x=1'), /keys not starting with _/);
+    assert.throws(() => readTags('a=b\\'), /key=value/);
   });
 });

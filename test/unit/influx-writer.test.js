@@ -137,6 +137,21 @@ describe('influx writer (engine)', function () {
   });
 
   describe('batching', function () {
+    it("adds the configured tags (gateway, site) to every point that lacks them; a point's own tag wins", async function () {
+      const { writer, link } = make({ batchSize: 2, tags: { gateway: 'gw-a', site: 'plant-1' } });
+      writer.add(
+        [
+          { measurement: 'm', fields: { v: 1 }, tags: { camera: 'c1' }, timestamp: T0 },
+          { measurement: 'm', fields: { v: 2 }, tags: { gateway: 'own' }, timestamp: T0 + 1 },
+        ],
+        undefined,
+        T0,
+        settles(),
+      );
+      await until(() => link.batches.length === 1, 'the batch submitted');
+      assert.deepStrictEqual(link.batches[0].body.split('\n'), [`m,camera=c1,gateway=gw-a,site=plant-1 v=1 ${T0}`, `m,gateway=own,site=plant-1 v=2 ${T0 + 1}`]);
+    });
+
     it('flushes as soon as a batch is full, and only then settles its messages', async function () {
       const { writer, link, timers } = make({ batchSize: 5 });
       const release = { fn: null };

@@ -50,7 +50,7 @@ export class Detector {
   unknownLabels: string[] = [];
 
   constructor(
-    private readonly runner: Pick<ModelRunner, 'run'> & Partial<Pick<ModelRunner, 'allocInput'>>,
+    private readonly runner: Pick<ModelRunner, 'run'> & Partial<Pick<ModelRunner, 'allocInput' | 'parallel'>>,
     readonly spec: DetectorSpec,
     options: DetectorOptions = {},
   ) {
@@ -81,6 +81,11 @@ export class Detector {
     return this.spec.maxBatch;
   }
 
+  /** Runs the runner takes at once (sessions in its pool); 1 for a single session. */
+  get parallel(): number {
+    return this.runner.parallel ?? 1;
+  }
+
   prepare(frames: readonly SourceImage[]): Prepared {
     const s = this.spec;
     if (frames.length < 1) throw new Error('no frames to detect on');
@@ -96,8 +101,8 @@ export class Detector {
     let tensor = pool.find((b) => !this.inUse.has(b));
     if (!tensor) {
       tensor = this.runner.allocInput ? this.runner.allocInput(batch * per) : new Float32Array(batch * per);
-      // Keep a few for reuse; more than that means callers overlap more than they should.
-      if (pool.length < 3) pool.push(tensor);
+      // Keep one per run in flight and one prepared (and a spare); more means callers overlap more than they should.
+      if (pool.length < this.parallel + 2) pool.push(tensor);
     }
     const params = frames.map((f, i) => letterboxAuto(f, s.inputWidth, s.inputHeight, s.preprocess, tensor!, i * per));
     // Reserved until infer() has run it or release() gives it back.

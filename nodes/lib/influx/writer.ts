@@ -37,6 +37,11 @@ export interface WriterSettings {
   batchSize: number;
   /** Flush this long after the first lines of a batch arrived, ms. */
   flushMs: number;
+  /**
+   * Tags added to every point that lacks them (a point's own tag wins): `gateway` and `site` when
+   * several gateways write to one database, so their series stay apart and roll up by tag.
+   */
+  tags?: Readonly<Record<string, string>>;
 }
 
 export const WRITER_DEFAULTS: WriterSettings = {
@@ -196,6 +201,7 @@ export class InfluxWriter {
         nowMs,
         clock: this.clock,
         integerFields: this.integerFields,
+        defaultTags: s.tags && Object.keys(s.tags).length ? { ...s.tags } : undefined,
       },
       this.kinds,
       msgMeasurement,

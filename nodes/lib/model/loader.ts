@@ -5,18 +5,24 @@
  * defaults under the user's settings. No Node-RED import, so the CLI and the benchmark use it too.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { AssetLookup, manifestEntry, readLabels, resolveAsset, resolveUserPath } from '../assets';
 import {
   CreatedSession,
+  GpuOptions,
   OrtModuleLike,
   ProviderRequest,
   SessionOptions,
   createSession,
   describeAttempts,
   providerText,
+  tensorrtEnv,
+  validateGpuOptions,
   validateSessionOptions,
 } from '../onnx/session';
+import { BatchRewriteReport, makeBatchDynamic } from '../onnx/batch-model';
+import { RunnerPool, threadsPerSession } from '../onnx/runner-pool';
 import { findOrtRuntime, loadOrt, probeProviders } from '../onnx/runtime';
 import { SharedRegistry } from '../onnx/registry';
 import { createWorkerSession } from '../onnx/worker-session';
@@ -43,6 +49,15 @@ export interface ModelSettings {
   spinWait?: boolean;
   maxBatch?: number;
   /**
+   * Make a model whose batch is fixed at 1 take several frames a run (batch-model.ts rewrites its
+   * input's batch dimension in memory when it loads). Default false.
+   */
+  dynamicBatch?: boolean;
+  /** Sessions of the model (runs in flight at once), each in its own worker. Default 1. */
+  sessions?: number;
+  /** CUDA / TensorRT settings (device, TensorRT FP16 and engine cache). */
+  gpu?: GpuOptions;
+  /**
    * Run the session in a worker thread (default). onnxruntime-node runs inference synchronously on
    * the calling thread; in Node-RED's thread that would stall every flow for each inference.
    */
@@ -62,6 +77,8 @@ export interface LoadedModel {
   spec: DetectorSpec;
   /** "cpu (fell back: cuda: …)" */
   providerText: string;
+  /** What making the batch dynamic changed (dynamicBatch), for the log. */
+  batch?: BatchRewriteReport;
 }
 
 /** The process-wide session registry, shared by vision-model and (later) vision-reid. */
@@ -133,8 +150,60 @@ function pick(p: Partial<PreprocessOptions>): Partial<PreprocessOptions> {
   return out;
 }
 
-export function sessionKey(file: string, o: Required<SessionOptions>, inWorker = true): string {
-  return `${file}|${providerText(o.providers)}|${o.intraOpNumThreads}|${o.spinWait ? 'spin' : 'nospin'}|${inWorker ? 'worker' : 'main'}`;
+export function sessionKey(file: string, o: Required<SessionOptions>, inWorker = true, extra: { dynamicBatch?: boolean; sessions?: number } = {}): string {
+  const g = validateGpuOptions(o.gpu);
+  const gpu = `gpu${g.deviceId}${g.trtFp16 ? 'fp16' : ''}${g.trtCacheDir ? `cache=${g.trtCacheDir}` : ''}`;
+  return `${file}|${providerText(o.providers)}|${o.intraOpNumThreads}|${o.spinWait ? 'spin' : 'nospin'}|${inWorker ? 'worker' : 'main'}|${gpu}|${extra.dynamicBatch ? 'batchN' : 'batch1'}|s${extra.sessions ?? 1}`;
+}
+
+/** Sessions of a model: a whole number from 1 to 16. */
+export function validateSessions(n: number | undefined): number {
+  const v = n ?? 1;
+  if (!Number.isInteger(v) || v < 1 || v > 16) throw new Error(`sessions must be a whole number from 1 to 16, got ${v}`);
+  return v;
+}
+
+/** Runs `fn` after every earlier call of it in this process has settled (process-wide, like the registry). */
+const TRT_KEY = Symbol.for('edgevision.tensorrtCreation');
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as typeof globalThis & { [TRT_KEY]?: Promise<unknown> };
+  const before = g[TRT_KEY] ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(fn);
+  g[TRT_KEY] = run.catch(() => undefined);
+  return run;
+}
+
+/** Sets (or, for '', removes) environment variables in this process (ONNX Runtime's providers read them). */
+function applyEnv(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (v) process.env[k] = v;
+    else delete process.env[k];
+  }
+}
+
+/**
+ * One or `sessions` sessions of the model; several share the cores out (threadsPerSession) unless
+ * the threads are set, and sit behind one RunnerPool.
+ */
+async function createSessions(
+  bytes: Uint8Array,
+  so: Required<SessionOptions>,
+  sessions: number,
+  inWorker: boolean,
+  ort: OrtModuleLike,
+): Promise<CreatedSession> {
+  const threads = so.intraOpNumThreads || threadsPerSession(os.cpus().length, sessions);
+  const one = { ...so, intraOpNumThreads: threads };
+  const make = () => (inWorker ? createWorkerSession(bytes, one) : createSession(ort, bytes, one));
+  if (sessions === 1) return make();
+  const settled = await Promise.allSettled(Array.from({ length: sessions }, make));
+  const ok = settled.filter((r): r is PromiseFulfilledResult<CreatedSession> => r.status === 'fulfilled').map((r) => r.value);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(ok.map((c) => c.runner.release().catch(() => undefined)));
+    throw failed.reason;
+  }
+  return { runner: new RunnerPool(ok.map((c) => c.runner)), attempts: ok[0].attempts };
 }
 
 /**
@@ -142,25 +211,48 @@ export function sessionKey(file: string, o: Required<SessionOptions>, inWorker =
  * (in a worker thread unless `inWorker` is false) and shared by every user with the same key. A
  * load that fails leaves the user holding nothing.
  */
-async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike): Promise<{ file: string; key: string; session: CreatedSession }> {
+async function acquireSession(
+  s: ModelSettings,
+  user: string,
+  ort: OrtModuleLike,
+): Promise<{ file: string; key: string; session: CreatedSession; batch?: BatchRewriteReport }> {
   const file = resolveModelFile(s.model, s.userDir);
   // Providers whose libraries this machine lacks are reported, never handed to ONNX Runtime.
   const available = probeProviders(findOrtRuntime().binDir);
-  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait, available });
+  const so = validateSessionOptions({ providers: s.providers, intraOpNumThreads: s.intraOpNumThreads, spinWait: s.spinWait, available, gpu: s.gpu });
   const inWorker = s.inWorker !== false;
-  const key = sessionKey(file, so, inWorker);
+  const sessions = validateSessions(s.sessions);
+  const dynamicBatch = !!s.dynamicBatch;
+  const key = sessionKey(file, so, inWorker, { dynamicBatch, sessions });
   const registry = sharedSessions();
+  let batch: BatchRewriteReport | undefined;
   try {
     const session = await registry.acquire(
       key,
       user,
       async () => {
-        const bytes = await fs.promises.readFile(file);
-        return inWorker ? createWorkerSession(bytes, so) : createSession(ort, bytes, so);
+        let bytes: Uint8Array = await fs.promises.readFile(file);
+        if (dynamicBatch) {
+          batch = makeBatchDynamic(bytes);
+          bytes = batch.bytes;
+        }
+        const wantsTrt = so.providers !== 'auto' && so.providers.includes('tensorrt') && !so.available.tensorrt;
+        if (!wantsTrt) return createSessions(bytes, so, sessions, inWorker, ort);
+        // TensorRT reads its settings from the process environment when a session is created, so
+        // sessions with TensorRT are created one at a time, each with its own settings in place.
+        const input = batch?.inputsMadeDynamic[0];
+        const size = modelConfig(s, file);
+        const chw = size.inputWidth && size.inputHeight ? [3, size.inputHeight, size.inputWidth] : undefined;
+        const env = tensorrtEnv(validateGpuOptions(so.gpu), input && chw ? { input, maxBatch: s.maxBatch ?? 4, chw } : undefined);
+        const model = bytes;
+        return oneAtATime(() => {
+          applyEnv(env);
+          return createSessions(model, so, sessions, inWorker, ort);
+        });
       },
       (v) => v.runner.release(),
     );
-    return { file, key, session };
+    return { file, key, session, batch };
   } catch (e) {
     await registry.release(key, user);
     throw new Error(`cannot load ${path.basename(file)}: ${(e as Error).message}`);
@@ -172,12 +264,16 @@ async function acquireSession(s: ModelSettings, user: string, ort: OrtModuleLike
  * again, so a user that failed holds nothing. Errors say which step failed and why.
  */
 export async function acquireModel(s: ModelSettings, user: string, ort: OrtModuleLike = loadOrt()): Promise<LoadedModel> {
-  const { file, key, session } = await acquireSession(s, user, ort);
+  const { file, key, session, batch } = await acquireSession(s, user, ort);
   const registry = sharedSessions();
   try {
     if (isEmbeddingModel(s, file)) throw new Error('this is an embedding (re-identification) model: use it in vision-reid, not for detection');
     const spec = resolveSpec(session.runner, modelConfig(s, file));
-    return { file, key, session, spec, providerText: describeAttempts(session.attempts) };
+    if (batch) {
+      for (const w of batch.suspects) spec.warnings.push(`batch: ${w}; check its detections against a batch of 1 (edgevision model-batch --check)`);
+      if (!spec.dynamicBatch) spec.warnings.push('batch: the model still takes one frame a run (its input has no batch dimension to make dynamic)');
+    }
+    return { file, key, session, spec, providerText: describeAttempts(session.attempts), batch };
   } catch (e) {
     await registry.release(key, user);
     throw new Error(`${path.basename(file)}: ${(e as Error).message}`);

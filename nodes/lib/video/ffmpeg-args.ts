@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { hasControlChar } from '../control-chars';
+import { HwaccelChoice, hwaccelFilters, hwaccelInputArgs } from './hwaccel';
 
 export type SourceKind = 'file' | 'rtsp' | 'http' | 'v4l2' | 'url';
 
@@ -24,6 +25,8 @@ export interface VideoSourceOptions {
   password?: string;
   /** How long a network read may stall before ffmpeg gives up (seconds). */
   stallTimeoutS?: number;
+  /** Hardware decoding and scaling (hwaccel.ts decideHwaccel); absent or without `kind` = software. */
+  hwaccel?: HwaccelChoice;
 }
 
 export function sourceKind(url: string): SourceKind {
@@ -162,6 +165,7 @@ export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
   const whitelist = protocolWhitelist(o.url);
   if (hasCredentials(o)) {
     if (!listFile) throw new Error('a source with credentials is read through an ffconcat list file: pass its path');
+    args.push(...hwaccelInputArgs(o.hwaccel ?? {}));
     args.push('-f', 'concat', '-safe', '0', '-protocol_whitelist', ['file', ...(whitelist ?? [])].join(','), '-i', listFile);
   } else {
     switch (kind) {
@@ -179,16 +183,23 @@ export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
     // RTSP and HTTP(S) only: another scheme may nest protocols we cannot list (rtmpt over http,
     // mmsh), and needs the whitelist only when its URL comes through the list file.
     if (whitelist && kind !== 'url') args.push('-protocol_whitelist', whitelist.join(','));
+    args.push(...hwaccelInputArgs(o.hwaccel ?? {}));
     args.push('-i', o.url);
   }
-  const filters: string[] = [];
-  if (o.fps && o.fps > 0) filters.push(`fps=${o.fps}`);
-  // Only ever shrink: min(W, iw) keeps small sources as they are; -2 keeps the height even.
-  if (o.maxWidth && o.maxWidth > 0) filters.push(`scale='min(${Math.round(o.maxWidth)},iw)':-2`);
+  const filters = o.hwaccel?.kind ? hwaccelFilters(o.hwaccel, o.fps, o.maxWidth) : softwareFilters(o);
   args.push('-an', '-sn', '-dn');
   if (filters.length) args.push('-vf', filters.join(','));
   args.push('-pix_fmt', 'rgb24', '-f', 'image2pipe', '-vcodec', 'ppm', 'pipe:1');
   return args;
+}
+
+/** The video filters of a software-decoded source: frame-rate limit, then scaling down. */
+function softwareFilters(o: VideoSourceOptions): string[] {
+  const filters: string[] = [];
+  if (o.fps && o.fps > 0) filters.push(`fps=${o.fps}`);
+  // Only ever shrink: min(W, iw) keeps small sources as they are; -2 keeps the height even.
+  if (o.maxWidth && o.maxWidth > 0) filters.push(`scale='min(${Math.round(o.maxWidth)},iw)':-2`);
+  return filters;
 }
 
 export interface FfmpegLocator {
