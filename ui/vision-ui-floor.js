@@ -11,6 +11,27 @@ module.exports = visionWidget({
     '.ev-floor-note{opacity:.65;margin-top:4px}',
     '.ev-floor-wait{opacity:.6;padding:8px 0}',
   ].join('\n'),
+  // The drawing scales with the widget; dots and ids keep a readable size in screen pixels.
+  data: function () {
+    return { px: 0 };
+  },
+  mounted: function () {
+    var self = this;
+    var measure = function () {
+      var svg = self.$el && self.$el.querySelector ? self.$el.querySelector('.ev-floor-svg') : null;
+      var w = svg ? svg.getBoundingClientRect().width : 0;
+      if (w && Math.abs(w - self.px) > 1) self.px = w;
+    };
+    if (typeof ResizeObserver !== 'undefined') {
+      this._evResize = new ResizeObserver(measure);
+      this._evResize.observe(this.$el);
+    }
+    this._evTimer = setInterval(measure, 1000);
+  },
+  unmounted: function () {
+    if (this._evResize) this._evResize.disconnect();
+    clearInterval(this._evTimer);
+  },
   render: function (h, p) {
     var children = [];
     if (this.props.label) children.push(h('div', { class: 'ev-floor-label' }, this.props.label));
@@ -18,6 +39,8 @@ module.exports = visionWidget({
       children.push(h('div', { class: 'ev-floor-wait' }, 'waiting for the first frame…'));
       return h('div', { class: 'ev-floor' }, children);
     }
+    // View-box units per screen pixel.
+    var u = this.px ? p.width / this.px : 1;
     var shapes = [];
     (p.areas || []).forEach(function (a) {
       var pts = a.points || [];
@@ -35,14 +58,31 @@ module.exports = visionWidget({
           'stroke-dasharray': '4 3',
         }),
       );
-      if (pts.length) shapes.push(h('text', { x: pts[0][0] + 4, y: pts[0][1] + 14, 'font-size': 12, fill: '#78909c' }, a.camera));
+      if (pts.length) shapes.push(h('text', { x: pts[0][0] + 4 * u, y: pts[0][1] - 4 * u, 'font-size': 11 * u, fill: '#78909c' }, a.camera));
     });
     (p.people || []).forEach(function (q) {
-      var col = 'hsl(' + q.hue + ',70%,42%)';
+      var col = 'hsl(' + q.hue + ',70%,40%)';
+      // Near the right edge the id goes on the dot's left, so that it is not cut off.
+      var left = q.x > p.width - 80 * u;
       shapes.push(
         h('g', { key: q.globalId, class: 'ev-floor-person', 'data-global-id': q.globalId, 'data-camera': q.camera }, [
-          h('circle', { class: 'ev-floor-dot', cx: q.x, cy: q.y, r: 8, fill: col, stroke: '#fff', 'stroke-width': 2 }),
-          h('text', { class: 'ev-floor-id', x: q.x + 11, y: q.y + 5, 'font-size': 15, 'font-weight': 600, fill: col }, q.globalId),
+          h('circle', { class: 'ev-floor-dot', cx: q.x, cy: q.y, r: 6 * u, fill: col, stroke: '#fff', 'stroke-width': 1.5 * u }),
+          h(
+            'text',
+            {
+              class: 'ev-floor-id',
+              x: q.x + (left ? -9 : 9) * u,
+              y: q.y + 4.5 * u,
+              'text-anchor': left ? 'end' : 'start',
+              'font-size': 13 * u,
+              'font-weight': 600,
+              fill: col,
+              stroke: '#fff',
+              'stroke-width': 3 * u,
+              'paint-order': 'stroke',
+            },
+            q.globalId,
+          ),
         ]),
       );
     });

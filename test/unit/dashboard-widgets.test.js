@@ -178,7 +178,12 @@ describe('dashboard widgets: floor map', () => {
       ],
     );
     assert.strictEqual(v.people[0].hue, idHue('p1'));
-    assert.notStrictEqual(idHue('gw-a:p1'), idHue('gw-a:p2'));
+    // Ids in sequence are far apart in colour (the golden angle), whatever their prefix.
+    for (let n = 1; n < 12; n++) {
+      const d = Math.abs(idHue(`gw-a:p${n}`) - idHue(`gw-a:p${n + 1}`));
+      assert.ok(Math.min(d, 360 - d) >= 80, `p${n}/p${n + 1}: ${d}`);
+    }
+    assert.ok(idHue('visitor') >= 0 && idHue('visitor') < 360);
   });
   it('grows the box for someone outside every area; a narrow floor is centred, its height bounded', () => {
     const v = floorView({ areas: [area], people: [{ globalId: 'x', camera: 'cam1', floor: [20, 3] }] });

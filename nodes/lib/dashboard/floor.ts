@@ -35,11 +35,21 @@ const MAX_H = 900;
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
-/** FNV-1a of the id → hue: ids that differ in one character get far-apart colours. */
+/**
+ * The id's colour (hue 0–359): ids numbered in sequence ("gw-a:p2", "gw-a:p3") step by the golden
+ * angle (137.5°), so the people minted one after another never look alike; the rest of the id (its
+ * prefix, or an id without a number) is hashed (FNV-1a, then mixed) to a starting hue.
+ */
 export function idHue(id: string): number {
+  const m = /^(.*?)(\d+)$/.exec(id);
+  const prefix = m ? m[1] : id;
   let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return h % 360;
+  for (let i = 0; i < prefix.length; i++) h = Math.imul(h ^ prefix.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  const base = (h >>> 0) % 360;
+  return m ? Math.round(base + Number(m[2]) * 137.508) % 360 : base;
 }
 
 const finitePoint = (p: unknown): p is Point => Array.isArray(p) && p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
