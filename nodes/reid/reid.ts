@@ -23,6 +23,7 @@ import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/types';
 import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
 import { messageKind } from '../shared/message-kind';
+import { publishLive } from '../shared/live-feed';
 
 /** Frames waiting for embeddings beyond this are passed on with ids only (latency stays bounded). */
 const MAX_QUEUE = 4;
@@ -235,6 +236,8 @@ export = function (RED: Red) {
       });
       if (projector.has(job.camera)) floorMap.update(job.camera, tMs, Date.now(), onFloor);
       job.msg.payload = { ...frame, detections: out };
+      // The floor-map widget (vision-ui-floor) set to this node redraws from reidFloor() on this.
+      if (projector.has(job.camera)) publishLive(node.id, { frame: job.msg.payload as VisionFrame });
       const events = u.joins.map((j) => ({ topic: job.camera, payload: joinEvent(j) }));
       job.send([job.msg, events.length ? events : null]);
       if (job.warn) status.set('warning', `${job.warn}${drops.text()}`);
@@ -271,6 +274,7 @@ export = function (RED: Red) {
         if (engine) engine = new ReidEngine(embedder!.dim, options);
         tap?.clear();
         floorMap.clear();
+        publishLive(node.id, {});
         status.force(engine ? 'running' : 'idle', 'reset: tracks and gallery forgotten');
         done();
         return;
@@ -341,6 +345,13 @@ export = function (RED: Red) {
     node.reidDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid });
     node.reidEmbedder = () => embedder?.description;
     node.reidShare = () => share?.stats();
+    // Who is on the floor now, for vision-ui-floor (undefined: no camera of this node is calibrated).
+    node.reidFloor = () => {
+      const src = floorSources.get(node.id);
+      if (!src) return undefined;
+      const now = Date.now();
+      return { tMs: now, people: src.map.snapshot(now), areas: src.areas };
+    };
   }
   RED.nodes.registerType('vision-reid', VisionReidNode, { credentials: { mqttUser: { type: 'text' }, mqttPassword: { type: 'password' } } });
 };

@@ -4,7 +4,8 @@
 // sharing over MQTT. The TUD-Campus clip is split in time: gateway A's camera sees the first half,
 // gateway B's camera the second (the same people walked over). A person that left A's camera must
 // keep A's global id at B. B's dashboard (Dashboard 1, a ui_template with the floor-map widget) is
-// opened in headless Chromium and must show the people as dots labelled with those ids.
+// opened in headless Chromium and must show the people as dots labelled with those ids; so must B's
+// Dashboard 2.0 floor widget (vision-ui-floor), on a phone's width.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -78,9 +79,80 @@ const FLOOR_TEMPLATE = `<div id="ev-floor-map"></div>
 })();
 </script>`;
 
+// Dashboard 2.0 at /dashboard/floor with the vision-ui-floor widget set to the gateway's reid node.
+function dashboard2(gw, z) {
+  return [
+    {
+      id: `d2-base-${gw}`,
+      type: 'ui-base',
+      name: 'Edge Vision',
+      path: '/dashboard',
+      includeClientData: true,
+      acceptsClientConfig: [],
+      showPathInSidebar: false,
+      navigationStyle: 'none',
+      titleBarStyle: 'default',
+    },
+    {
+      id: `d2-theme-${gw}`,
+      type: 'ui-theme',
+      name: 'Edge Vision',
+      colors: { surface: '#37474f', primary: '#0094ce', bgPage: '#eeeeee', groupBg: '#ffffff', groupOutline: '#cccccc' },
+      sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
+    },
+    {
+      id: `d2-page-${gw}`,
+      type: 'ui-page',
+      name: 'Floor',
+      ui: `d2-base-${gw}`,
+      path: '/floor',
+      icon: 'map',
+      layout: 'grid',
+      theme: `d2-theme-${gw}`,
+      order: 1,
+      visible: 'true',
+      disabled: 'false',
+      breakpoints: [
+        { name: 'Default', px: '0', cols: '3' },
+        { name: 'Tablet', px: '576', cols: '6' },
+        { name: 'Small Desktop', px: '768', cols: '9' },
+        { name: 'Desktop', px: '1024', cols: '12' },
+      ],
+    },
+    {
+      id: `d2-group-${gw}`,
+      type: 'ui-group',
+      name: 'Floor',
+      page: `d2-page-${gw}`,
+      width: '6',
+      height: '1',
+      order: 1,
+      showTitle: true,
+      visible: 'true',
+      disabled: 'false',
+      groupType: 'default',
+    },
+    {
+      id: `d2-floor-${gw}`,
+      type: 'vision-ui-floor',
+      z,
+      name: '',
+      group: `d2-group-${gw}`,
+      order: 1,
+      width: 0,
+      height: 0,
+      label: 'Who is where',
+      source: `reid-${gw}`,
+      showAreas: true,
+      wires: [],
+    },
+  ];
+}
+
 function gatewayFlow(gw, camera, broker, clip) {
   const z = `tab-${gw}`;
   return [
+    ...(gw === 'gw-b' ? dashboard2(gw, z) : []),
     { id: z, type: 'tab', label: gw },
     {
       id: `start-${gw}`,
@@ -249,11 +321,18 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
     page.on('pageerror', (e) => console.log(`      page error: ${e.message}`));
     await page.goto(`${gws['gw-b'].base}/ui/`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#ev-floor-map svg.ev-floor-map', { timeout: 30000 });
+    // The Dashboard 2.0 widget, on a phone's width.
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    phone.on('pageerror', (e) => console.log(`      page error (Dashboard 2.0): ${e.message}`));
+    await phone.goto(`${gws['gw-b'].base}/dashboard/floor`, { waitUntil: 'domcontentloaded' });
+    await phone.waitForSelector('.ev-floor', { timeout: 30000 });
     await fetch(`${gws['gw-b'].base}/inject/start-gw-b`, { method: 'POST' });
     const startedB = Date.now();
     // B's people, by ground-truth person, as B's floor route reports them while the clip plays.
     const atB = new Map();
     const onMap = new Set();
+    const onWidget = new Set();
+    let widgetFit = null;
     await until(
       async () => {
         const f = await (await fetch(`${gws['gw-b'].base}/vision-reid/floor`)).json();
@@ -262,13 +341,30 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
           gs.map((g) => [g.getAttribute('data-global-id'), g.querySelector('text').textContent, !!g.querySelector('circle')]),
         );
         for (const [id, label, dot] of shown) if (dot && id === label) onMap.add(id);
+        const shown2 = await phone.$$eval('.ev-floor svg g.ev-floor-person', (gs) =>
+          gs.map((g) => [g.getAttribute('data-global-id'), g.querySelector('text').textContent, !!g.querySelector('circle')]),
+        );
+        for (const [id, label, dot] of shown2) if (dot && id === label) onWidget.add(id);
+        if (!widgetFit && shown2.length)
+          widgetFit = await phone.evaluate(() => {
+            const r = document.querySelector('.ev-floor svg').getBoundingClientRect();
+            return {
+              left: r.left,
+              right: r.right,
+              width: r.width,
+              height: r.height,
+              page: document.documentElement.clientWidth,
+              scroll: document.documentElement.scrollWidth,
+            };
+          });
         // An engine may show an id of B's own until a track has enough crops to match: poll on until
         // every handed-over person carries A's id, or B's half of the clip (1.4 s) has long played.
         const settled = handovers.every((p) => atB.get(p) === fromA.get(p)) || Date.now() - startedB > 8000;
-        return handovers.every((p) => atB.has(p)) && [...fromA.values()].some((id) => onMap.has(id)) && settled;
+        const widget = [...fromA.values()].some((id) => onWidget.has(id));
+        return handovers.every((p) => atB.has(p)) && [...fromA.values()].some((id) => onMap.has(id)) && widget && settled;
       },
       30000,
-      'B to see every handed-over person, and the map to show one of A’s ids',
+      'B to see every handed-over person, and both maps to show one of A’s ids',
     );
     const kept = handovers.filter((p) => atB.get(p) === fromA.get(p));
     // A wrong merge: B gave someone an id that A had given to a different person.
@@ -278,6 +374,16 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
     );
     fs.mkdirSync(path.join(ROOT, 'test', 'output'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test', 'output', 'reid-floor-map.png') });
+    await phone.screenshot({ path: path.join(ROOT, 'test', 'output', 'reid-floor-widget-phone.png'), fullPage: true });
+    console.log(
+      `      Dashboard 2.0 floor widget at 390 px: ${[...onWidget].join(', ')}; svg ${Math.round(widgetFit.width)}×${Math.round(widgetFit.height)} px`,
+    );
+    // Fits a phone: the drawing is within the screen and the page does not scroll sideways.
+    assert.ok(widgetFit.left >= -1 && widgetFit.right <= widgetFit.page + 1 && widgetFit.scroll <= widgetFit.page + 1, JSON.stringify(widgetFit));
+    assert.ok(
+      [...onWidget].some((id) => id.startsWith('gw-a:')),
+      `widget ids: ${[...onWidget]}`,
+    );
     assert.ok(
       kept.length >= handovers.length - 1,
       `only ${kept.length}/${handovers.length} kept their id: A ${JSON.stringify([...fromA])} B ${JSON.stringify([...atB])}`,

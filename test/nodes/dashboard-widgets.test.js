@@ -4,6 +4,7 @@
 // into the dashboard's data store (what a browser opening the page receives) without any wire, and
 // the widget record carries our bundle's location; without a group, or set to a node of the wrong
 // type, each widget's status is red with the reason and the flow keeps running.
+// A vision-ui-floor set to a calibrated vision-reid gets its people (global ids, floor points) the same way.
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const lineCountNode = require('../../dist/nodes/line-count/line-count.js');
@@ -11,6 +12,9 @@ const liveNode = require('../../dist/nodes/ui-live/ui-live.js');
 const tilesNode = require('../../dist/nodes/ui-tiles/ui-tiles.js');
 const timelineNode = require('../../dist/nodes/ui-timeline/ui-timeline.js');
 const eventsNode = require('../../dist/nodes/ui-events/ui-events.js');
+const floorNode = require('../../dist/nodes/ui-floor/ui-floor.js');
+const reidNode = require('../../dist/nodes/reid/reid.js');
+const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 const { waitFor } = require('../helpers/wait');
 
@@ -103,11 +107,84 @@ describe('Dashboard 2.0 widget nodes', function () {
     );
   });
 
+  it('vision-ui-floor follows a calibrated vision-reid: people with their global ids, where they stand on the floor', async () => {
+    // 200 × 200 px onto a 10 m × 10 m floor; one person walking right, a textured picture so that the
+    // crops pass the quality gate and the track gets a global id.
+    const W = 200;
+    const calib = {
+      cam1: {
+        image: [
+          [0, 200],
+          [200, 200],
+          [200, 0],
+          [0, 0],
+        ],
+        floor: [
+          [0, 10],
+          [10, 10],
+          [10, 0],
+          [0, 0],
+        ],
+      },
+    };
+    const flow = [
+      ...dashboard,
+      { id: 'reid', z: 'f1', type: 'vision-reid', embedder: 'colour', calibrations: JSON.stringify(calib), sampleEvery: 1, wires: [[], []] },
+      { id: 'plain', z: 'f1', type: 'vision-reid', embedder: 'colour', wires: [[], []] },
+      { id: 'st', z: 'f1', type: 'status', scope: ['map', 'nomap'], wires: [['out']] },
+      { id: 'out', z: 'f1', type: 'helper' },
+      { id: 'map', z: 'f1', type: 'vision-ui-floor', group: 'd2-group', source: 'reid', showAreas: true, wires: [] },
+      { id: 'nomap', z: 'f1', type: 'vision-ui-floor', group: 'd2-group', source: 'plain', wires: [] },
+    ];
+    await helper.load([...dashboardNodes, reidNode, floorNode, statusNode], flow);
+    const seen = {};
+    helper.getNode('out').on('input', (m) => (seen[m.status.source.id] = m.status));
+    const entry = helper.getNode('d2-base').ui.widgets.get('map');
+    assert.deepStrictEqual([entry.src.src, entry.src.component], ['vision-ui-floor.umd.js', 'VisionUiFloor']);
+    const store = sharedFrameStore();
+    const data = Buffer.alloc(W * W * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    const reid = helper.getNode('reid');
+    try {
+      for (let i = 0; i < 20; i++) {
+        const ref = store.put('cam1', data, W, W, 1000 + i * 100);
+        const x = 40 + i * 4;
+        reid.receive({
+          topic: 'cam1',
+          payload: { camera: 'cam1', frame: ref, detections: [{ box: [x, 50, x + 40, 150], score: 0.9, classId: 0, label: 'person', trackId: 1 }] },
+        });
+      }
+      const view = await waitFor(
+        () => {
+          const m = helper.getNode('map').getState();
+          return m && m.payload && m.payload.people && m.payload.people.length ? m.payload : null;
+        },
+        10000,
+        'a person on the floor map in the dashboard store',
+        50,
+      );
+      const p = view.people[0];
+      assert.match(p.globalId, /^p\d+$/);
+      assert.strictEqual(p.camera, 'cam1');
+      // The bottom centre of the last box (x + 20 = 136 px, 150 px) on a 10 m floor drawn 540 units wide from x = 30.
+      assert.ok(Math.abs(p.x - (30 + 6.8 * 54)) < 20 && Math.abs(p.y - (30 + 7.5 * 54)) < 1, JSON.stringify(p));
+      assert.deepStrictEqual([view.width, view.areas.length, view.cameras, view.calibrated], [600, 1, 1, true]);
+      await waitFor(() => seen.map && /1 on the floor · 1 camera/.test(seen.map.text), 5000, 'the status', 50);
+      assert.strictEqual(seen.map.fill, 'green');
+      // Set to a reid node without a floor calibration: a yellow status saying what to set.
+      await waitFor(() => seen.nomap && seen.nomap.fill === 'yellow', 5000, 'the warning', 50);
+      assert.match(seen.nomap.text, /no calibrated camera/);
+    } finally {
+      store.release('cam1');
+    }
+  });
+
   for (const [type, mod, extra] of [
     ['vision-ui-live', liveNode, { view: 'count' }],
     ['vision-ui-tiles', tilesNode, { source: 'count' }],
     ['vision-ui-timeline', timelineNode, { source: 'count' }],
     ['vision-ui-events', eventsNode, { sources: ['count'] }],
+    ['vision-ui-floor', floorNode, { source: 'count' }],
   ]) {
     it(`${type}: no group → red status saying so; set to a node not deployed or of another type → red status saying so`, async () => {
       const flow = [

@@ -2,7 +2,7 @@
 // What the Dashboard 2.0 widgets show (nodes/lib/dashboard), as tables of inputs and outputs, and
 // how the gateway picks the dashboards of the seeded demo (EDGEVISION_DASHBOARD).
 const assert = require('assert');
-const { buildTiles, TILE_DEFAULTS, StationTimeline, EventLog } = require('../../dist/nodes/lib/dashboard');
+const { buildTiles, TILE_DEFAULTS, StationTimeline, EventLog, floorView, idHue } = require('../../dist/nodes/lib/dashboard');
 const { selectDashboards, dashboardChoice } = require('../../flows/gateway.js');
 const demo = require('../../flows/demo.json');
 
@@ -142,4 +142,76 @@ describe('gateway: EDGEVISION_DASHBOARD', () => {
       for (const n of out) if (n.z) assert.ok(ids.has(n.z), `${n.id} is on a tab that is there`);
     });
   }
+});
+
+describe('dashboard widgets: floor map', () => {
+  const area = {
+    camera: 'cam1',
+    floor: [
+      [0, 6],
+      [10, 6],
+      [10, 0],
+      [0, 0],
+    ],
+  };
+  it('fits the floor in a 600-wide view box, same scale on both axes, people where they stand', () => {
+    const v = floorView({
+      areas: [area],
+      people: [
+        { globalId: 'p2', camera: 'cam1', floor: [5, 3] },
+        { globalId: 'p1', camera: 'cam1', floor: [0, 0] },
+      ],
+    });
+    // 10 × 6 m: 540 px for 10 m → 54 px/m, 6 m = 324 px + 2 × 30 padding = 384.
+    assert.deepStrictEqual([v.width, v.height], [600, 384]);
+    assert.deepStrictEqual(v.areas[0].points, [
+      [30, 354],
+      [570, 354],
+      [570, 30],
+      [30, 30],
+    ]);
+    assert.deepStrictEqual(
+      v.people.map((p) => [p.globalId, p.x, p.y]),
+      [
+        ['p1', 30, 30],
+        ['p2', 300, 192],
+      ],
+    );
+    assert.strictEqual(v.people[0].hue, idHue('p1'));
+    // Ids in sequence are far apart in colour (the golden angle), whatever their prefix.
+    for (let n = 1; n < 12; n++) {
+      const d = Math.abs(idHue(`gw-a:p${n}`) - idHue(`gw-a:p${n + 1}`));
+      assert.ok(Math.min(d, 360 - d) >= 80, `p${n}/p${n + 1}: ${d}`);
+    }
+    assert.ok(idHue('visitor') >= 0 && idHue('visitor') < 360);
+  });
+  it('grows the box for someone outside every area; a narrow floor is centred, its height bounded', () => {
+    const v = floorView({ areas: [area], people: [{ globalId: 'x', camera: 'cam1', floor: [20, 3] }] });
+    assert.deepStrictEqual(
+      v.people.map((p) => [p.x, p.y]),
+      [[570, 111]],
+    );
+    const tall = floorView({
+      areas: [
+        {
+          camera: 'c',
+          floor: [
+            [0, 0],
+            [1, 0],
+            [1, 100],
+            [0, 100],
+          ],
+        },
+      ],
+      people: [],
+    });
+    assert.strictEqual(tall.height, 900);
+    const xs = tall.areas[0].points.map((p) => p[0]);
+    assert.ok(Math.abs(600 - Math.max(...xs) - Math.min(...xs)) < 0.2, `centred: ${xs}`);
+  });
+  it('skips points that are not numbers; nothing to draw gives an empty box', () => {
+    const v = floorView({ areas: [{ camera: 'c', floor: [[NaN, 1]] }], people: [{ globalId: 'q', camera: 'c', floor: [1, null] }] });
+    assert.deepStrictEqual([v.areas, v.people, v.width], [[], [], 600]);
+    assert.ok(v.height >= 200 && v.height <= 900);
+  });
 });

@@ -2,3 +2,4 @@
 export * from './tiles';
 export * from './timeline';
 export * from './event-log';
+export * from './floor';
