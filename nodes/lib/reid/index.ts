@@ -6,5 +6,6 @@ export * from './embedder';
 export * from './quality';
 export * from './homography';
 export * from './gallery';
+export * from './calibration';
 export * from './engine';
 export * from './eval';
