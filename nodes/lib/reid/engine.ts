@@ -643,6 +643,7 @@ export class ReidEngine {
       }
       return c;
     };
+    const identityOf = (c: number) => (colInfo[c].live ? colInfo[c].live!.globalId : colInfo[c].identity!);
     rows.forEach((r, i) => {
       for (const [id, m] of r.candidates) {
         if (id === r.ownId) continue;
@@ -663,7 +664,26 @@ export class ReidEngine {
         cells[i].set(c, { sim, fromCamera: l.camera, gapMs: Math.min(0, r.firstMs - l.lastMs) });
       }
     });
-    const current = rows.map((r) => (r.match ? colIndex.get(r.match.column) : undefined));
+    // A row that holds an identity keeps a column for it even when the track it followed has ended
+    // (its view is in the gallery now, ended after this track began) or its scores are stale.
+    rows.forEach((r, i) => {
+      if (r.globalId === r.ownId) return;
+      for (const c of cells[i].keys()) if (identityOf(c) === r.globalId) return;
+      let best = -Infinity;
+      let from: GalleryEntry | undefined;
+      for (const v of this.gallery.views(r.globalId)) {
+        const sim = dot(r.embedding!, this.gallery.embedding(v.key ?? v.globalId)!);
+        if (sim > best) [best, from] = [sim, v];
+      }
+      if (from) cells[i].set(col(`g:${r.globalId}`, { identity: r.globalId, entry: from }), { sim: best, fromCamera: from.camera, gapMs: r.firstMs - from.endMs });
+    });
+    // The incumbent: the column that gives the row the identity it has now (the best one if several do).
+    const current = rows.map((r, i) => {
+      if (r.globalId === r.ownId) return undefined;
+      let pick: number | undefined;
+      for (const [c, v] of cells[i]) if (identityOf(c) === r.globalId && (pick === undefined || v.sim > cells[i].get(pick)!.sim)) pick = c;
+      return pick;
+    });
     const cost = rows.map((r, i) => {
       const line = new Array<number>(colInfo.length).fill(Infinity);
       const sims = [...cells[i].entries()].filter(([c, v]) => v.sim >= thr || c === current[i]).sort((a, b) => b[1].sim - a[1].sim);
@@ -699,11 +719,11 @@ export class ReidEngine {
       taken.add(id);
       byCamera.set(r.camera, taken);
       if (id === r.globalId) {
-        if (c >= 0) r.match!.similarity = cells[i].get(c)!.sim;
+        if (c >= 0 && r.match) r.match.similarity = cells[i].get(c)!.sim;
         return;
       }
       const before = r.globalId;
-      if (r.match && before !== r.ownId) {
+      if (before !== r.ownId) {
         const cur = current[i];
         const simNow = cur !== undefined && cells[i].has(cur) ? cells[i].get(cur)!.sim : -1;
         this.splits++;
