@@ -24,7 +24,13 @@ export interface HeldOut {
 export const HELD_OUT_DIR = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'vtest-reid');
 
 export function loadHeldOut(dir = HELD_OUT_DIR): HeldOut {
-  const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as { fps: number; width: number; height: number; frames: number; persons: Record<string, [number, number, number][]> };
+  const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8')) as {
+    fps: number;
+    width: number;
+    height: number;
+    frames: number;
+    persons: Record<string, [number, number, number][]>;
+  };
   const personOf = new Map<number, { person: string; from: number; to: number }>();
   for (const [person, segs] of Object.entries(labels.persons)) for (const [track, from, to] of segs) personOf.set(track, { person, from, to });
   const rows = new Map<number, { box: Box; track: number; person?: string }[]>();

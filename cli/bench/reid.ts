@@ -143,7 +143,14 @@ export interface CameraFrame {
 /** Engine-like: what evalCameras() needs (today's ReidEngine, or an older one for comparison). */
 export interface ReidLike {
   select(camera: string, d: readonly Detection[], w: number, h: number): number[];
-  update(camera: string, tMs: number, d: readonly Detection[], e: ReadonlyMap<number, ArrayLike<number>>, w: number, h: number): { globalIds: (string | undefined)[]; joins: unknown[]; splits?: unknown[] };
+  update(
+    camera: string,
+    tMs: number,
+    d: readonly Detection[],
+    e: ReadonlyMap<number, ArrayLike<number>>,
+    w: number,
+    h: number,
+  ): { globalIds: (string | undefined)[]; joins: unknown[]; splits?: unknown[] };
   stats(): { threshold?: number; calibrated?: boolean };
 }
 
@@ -271,7 +278,14 @@ export interface SplitOptions {
  * cameras see the `overlapS` seconds around the split at the same times, cam-2 mirrored left to right
  * (another viewpoint of the same place), and nobody has to walk.
  */
-export async function twoCameraRun(clip: Clip, embedder: Embedder, options: ReidOptionsInput, walkS: number, splitAt = 0.5, more: SplitOptions = {}): Promise<TwoCameraResult> {
+export async function twoCameraRun(
+  clip: Clip,
+  embedder: Embedder,
+  options: ReidOptionsInput,
+  walkS: number,
+  splitAt = 0.5,
+  more: SplitOptions = {},
+): Promise<TwoCameraResult> {
   const engine = more.engine ?? new ReidEngine(embedder.dim, options);
   return evalCameras(splitFrames(clip, walkS, splitAt, more.overlapS ?? 0), embedder, engine);
 }
@@ -288,7 +302,12 @@ export function* splitFrames(clip: Clip, walkS: number, splitAt: number, overlap
       if (f >= split - half) {
         const img = mirrorOnce(clip.frames[f]);
         const w = img.width;
-        yield { camera: 'cam-2', tMs: t, img, rows: rows.map((r) => ({ box: [w - r.box[2], r.box[1], w - r.box[0], r.box[3]] as Box, track: r.id + 100000, person: String(r.id) })) };
+        yield {
+          camera: 'cam-2',
+          tMs: t,
+          img,
+          rows: rows.map((r) => ({ box: [w - r.box[2], r.box[1], w - r.box[0], r.box[3]] as Box, track: r.id + 100000, person: String(r.id) })),
+        };
       }
     } else {
       const cam2 = f >= split;
@@ -443,7 +462,12 @@ export async function run(argv: string[]): Promise<number> {
     const sum = (rs: TwoCameraResult[]): TwoCameraResult => ({
       handovers: rs.reduce((a, r) => a + r.handovers, 0),
       sameId: rs.reduce((a, r) => a + r.sameId, 0),
-      purity: rs.reduce((a, r) => a + r.purity * r.detections, 0) / Math.max(1, rs.reduce((a, r) => a + r.detections, 0)),
+      purity:
+        rs.reduce((a, r) => a + r.purity * r.detections, 0) /
+        Math.max(
+          1,
+          rs.reduce((a, r) => a + r.detections, 0),
+        ),
       fragmentation: rs.reduce((a, r) => a + r.fragmentation, 0) / Math.max(1, rs.length),
       joins: rs.reduce((a, r) => a + r.joins, 0),
       splits: rs.reduce((a, r) => a + r.splits, 0),
@@ -497,21 +521,27 @@ export async function run(argv: string[]): Promise<number> {
 
     console.log('\n3. calibration: the learnt threshold (TUD clips as one camera each, no labels) vs fixed thresholds, no overlap, all splits');
     for (const e of cached) {
-      console.log(`${e.kind}: learnt ${learnt[e.kind].threshold.toFixed(3)} for a ${DEFAULT_REID.targetFalseJoinRate * 100} % false-join rate (${learnt[e.kind].state})`);
+      console.log(
+        `${e.kind}: learnt ${learnt[e.kind].threshold.toFixed(3)} for a ${DEFAULT_REID.targetFalseJoinRate * 100} % false-join rate (${learnt[e.kind].state})`,
+      );
       console.log(header);
       let best: [number, TwoCameraResult] | undefined;
       for (const t of FIXED_SWEEP) {
         const rs: TwoCameraResult[] = [];
-        for (const c of clips) for (const at of SPLITS) rs.push(await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind], threshold: t, calibrate: 'off' }, walk, at));
+        for (const c of clips)
+          for (const at of SPLITS) rs.push(await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind], threshold: t, calibrate: 'off' }, walk, at));
         const r = sum(rs);
         console.log(line(`${e.kind} fixed ${t.toFixed(2)}`, r));
         if (!best || r.sameId - r.wrongJoins > best[1].sameId - best[1].wrongJoins) best = [t, r];
       }
       const rs: TwoCameraResult[] = [];
-      for (const c of clips) for (const at of SPLITS) rs.push(await twoCameraRun(c, e, {}, walk, at, { engine: restored(e.kind, e.dim, EMBEDDER_DEFAULTS[e.kind]) }));
+      for (const c of clips)
+        for (const at of SPLITS) rs.push(await twoCameraRun(c, e, {}, walk, at, { engine: restored(e.kind, e.dim, EMBEDDER_DEFAULTS[e.kind]) }));
       const r = sum(rs);
       console.log(line(`${e.kind} learnt ${learnt[e.kind].threshold.toFixed(3)}`, r));
-      console.log(`${e.kind}: best fixed ${best![0].toFixed(2)} (kept − wrong ${best![1].sameId - best![1].wrongJoins}) vs learnt ${learnt[e.kind].threshold.toFixed(3)} (kept − wrong ${r.sameId - r.wrongJoins})`);
+      console.log(
+        `${e.kind}: best fixed ${best![0].toFixed(2)} (kept − wrong ${best![1].sameId - best![1].wrongJoins}) vs learnt ${learnt[e.kind].threshold.toFixed(3)} (kept − wrong ${r.sameId - r.wrongJoins})`,
+      );
     }
 
     console.log(

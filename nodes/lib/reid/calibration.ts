@@ -3,8 +3,9 @@
  * - negatives: two tracks of one camera visible in the same frame are two different people;
  * - positives: one track's appearance early in its life and a few seconds later is one person.
  * Their cosine similarities are kept in two fixed histograms (bounded memory, JSON snapshot). The join
- * threshold is the lowest score that at most `targetFalseJoinRate` of the negatives reach, once enough
- * of both kinds have been seen; until then the fixed threshold is used.
+ * threshold is the lowest score that at most `targetFalseJoinRate` of the negatives reach (with 95 %
+ * confidence: few pairs give a cautious threshold), once enough of both kinds have been seen; until
+ * then the fixed threshold is used.
  */
 
 export interface CalibrationOptions {
@@ -21,10 +22,10 @@ export interface CalibrationOptions {
 
 export const DEFAULT_CALIBRATION: Readonly<CalibrationOptions> = Object.freeze({
   targetFalseJoinRate: 0.01,
-  minNegatives: 200,
-  minPositives: 30,
+  minNegatives: 30,
+  minPositives: 20,
   floor: 0.3,
-  ceiling: 0.95,
+  ceiling: 0.98,
 });
 
 /** Histogram bins over cosine similarity [-1, 1]. */
@@ -153,9 +154,15 @@ export class ThresholdCalibration {
   learnt(): number {
     if (this.cached !== undefined) return this.cached;
     const o = this.options;
+    // How many negatives may lie at or above the threshold: the target share, less what chance could
+    // add (one-sided 95 % binomial bound), so a few hundred pairs give a cautious threshold and more
+    // pairs a tighter one.
+    const n = this.neg.total;
+    const r = o.targetFalseJoinRate;
+    const allowed = Math.max(0, Math.floor(n * r - 1.645 * Math.sqrt(n * r * (1 - r))));
     let b = BINS;
-    // The lowest bin edge above which at most the target share of negatives lie.
-    while (b > 0 && this.neg.atOrAbove(b - 1) <= o.targetFalseJoinRate) b--;
+    let above = 0;
+    while (b > 0 && above + this.neg.counts[b - 1] <= allowed) above += this.neg.counts[--b];
     const t = Math.max(o.floor, Math.min(o.ceiling, edge(b)));
     this.cached = Math.round(t * 1000) / 1000;
     return this.cached;

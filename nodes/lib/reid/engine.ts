@@ -103,11 +103,11 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
   sampleEvery: 5,
   minSamples: 2,
   momentum: 0.8,
-  threshold: 0.6,
+  threshold: 0.8,
   calibrate: 'auto',
   targetFalseJoinRate: 0.01,
-  calibrationMinNegatives: 200,
-  calibrationMinPositives: 30,
+  calibrationMinNegatives: 30,
+  calibrationMinPositives: 20,
   positiveGapMs: 2000,
   margin: 0.05,
   hysteresis: 0.05,
@@ -129,13 +129,15 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
 }) as Readonly<ReidOptions>;
 
 /**
- * Matching defaults per embedder kind. Measured on the TUD crops (edgevision bench reid): OSNet puts
- * the same person at cosine ≈ 0.81 and different people at ≈ 0.47; the colour descriptor at ≈ 0.94
- * and ≈ 0.70, so it needs a higher threshold and gets a smaller margin.
+ * Fixed thresholds per embedder kind: what is used until the calibration has enough pairs, or always
+ * with calibrate off. The best fixed thresholds on the TUD clips split into two cameras (edgevision
+ * bench reid, section 3): OSNet 0.8 (0.6 let 5 wrong merges through), colour 0.9 (0.8: 8 wrong merges).
+ * The colour descriptor puts everyone closer together (same person ≈ 0.94, different ≈ 0.70), so it
+ * gets a smaller margin.
  */
 export const EMBEDDER_DEFAULTS: Readonly<Record<'onnx' | 'colour', { threshold: number; margin: number }>> = Object.freeze({
-  onnx: Object.freeze({ threshold: 0.6, margin: 0.05 }),
-  colour: Object.freeze({ threshold: 0.8, margin: 0.02 }),
+  onnx: Object.freeze({ threshold: 0.8, margin: 0.05 }),
+  colour: Object.freeze({ threshold: 0.9, margin: 0.02 }),
 });
 
 export type ReidOptionsInput = Partial<Omit<ReidOptions, 'quality'>> & { quality?: Partial<QualityOptions> };
@@ -213,8 +215,10 @@ interface ReidTrack {
   anchorMs: number;
   tail?: Float32Array;
   tailSamples: number;
-  /** Id of the gallery view it resumed (the tracker resumed a track reid had ended). */
+  /** The tracker resumed a track reid had ended (its samples are not new evidence). */
   resumed: boolean;
+  /** Open calibration pairs (other tracks seen in the same frame) it belongs to. */
+  pairs: Set<string>;
 }
 
 export interface JoinEvent {
@@ -292,6 +296,8 @@ export class ReidEngine {
   private readonly gallery: Gallery;
   private readonly tracks = new Map<string, ReidTrack>();
   private readonly homographies = new Map<string, Matrix3>();
+  /** Calibration pairs not yet committed: pair key → sum and count of their similarities so far. */
+  private readonly pairs = new Map<string, { sum: number; n: number }>();
   private nextId = 1;
   private joins = 0;
   private splits = 0;
@@ -520,6 +526,7 @@ export class ReidEngine {
       anchorMs: 0,
       tailSamples: 0,
       resumed: false,
+      pairs: new Set(),
     };
     // The tracker resumed a track we had ended (its lost buffer outlasts trackTimeoutMs): it is the
     // same person by the tracker's own judgement, so it keeps its identity and average.
@@ -557,20 +564,48 @@ export class ReidEngine {
     if (t.tailSamples >= o.minSamples) this.calibration.addPositive(dot(t.anchor, t.tail));
   }
 
-  /** Calibration negatives: tracks of one camera in the same frame are different people. */
+  /**
+   * Calibration negatives: tracks of one camera in the same frame are different people. Each pair
+   * counts once, with its mean similarity while both were seen (committed when one of them ends): a
+   * pair seen for a minute is one pair, not hundreds of correlated ones.
+   */
   private learnNegatives(camera: string, tMs: number, changed: readonly ReidTrack[]): void {
     const o = this.options;
-    const now = [...this.tracks.values()].filter((t) => t.camera === camera && t.lastMs === tMs && t.embedding && t.samples >= o.minSamples);
+    const now = [...this.tracks.values()].filter((t) => t.camera === camera && t.lastMs === tMs && t.embedding && t.samples >= o.minSamples && !t.resumed);
     const fresh = new Set(changed);
     for (let a = 0; a < now.length; a++)
       for (let b = a + 1; b < now.length; b++) {
         if (!fresh.has(now[a]) && !fresh.has(now[b])) continue;
-        this.calibration.addNegative(dot(now[a].embedding!, now[b].embedding!));
+        const s = dot(now[a].embedding!, now[b].embedding!);
+        const key = now[a].key < now[b].key ? `${now[a].key}\u0001${now[b].key}` : `${now[b].key}\u0001${now[a].key}`;
+        const had = this.pairs.get(key);
+        if (had !== undefined) {
+          had.sum += s;
+          had.n++;
+          continue;
+        }
+        this.pairs.set(key, { sum: s, n: 1 });
+        now[a].pairs.add(key);
+        now[b].pairs.add(key);
       }
+  }
+
+  /** A track ended: its same-frame pairs are complete negatives. */
+  private commitPairs(t: ReidTrack): void {
+    for (const key of t.pairs) {
+      const p = this.pairs.get(key);
+      if (p === undefined) continue;
+      this.pairs.delete(key);
+      this.calibration.addNegative(p.sum / p.n);
+      const [a, b] = key.split('\u0001');
+      this.tracks.get(a === t.key ? b : a)?.pairs.delete(key);
+    }
+    t.pairs.clear();
   }
 
   private finish(k: string, t: ReidTrack): void {
     this.tracks.delete(k);
+    this.commitPairs(t);
     if (!t.embedding || t.samples < this.options.minSamples) return;
     const key = `${t.globalId}\u0000${t.camera}\u0000${t.trackId}`;
     this.gallery.add({ globalId: t.globalId, camera: t.camera, endMs: t.lastMs, floor: t.floor, box: t.lastBox, trackId: t.trackId, key }, t.embedding);
@@ -675,7 +710,8 @@ export class ReidEngine {
         const sim = dot(r.embedding!, this.gallery.embedding(v.key ?? v.globalId)!);
         if (sim > best) [best, from] = [sim, v];
       }
-      if (from) cells[i].set(col(`g:${r.globalId}`, { identity: r.globalId, entry: from }), { sim: best, fromCamera: from.camera, gapMs: r.firstMs - from.endMs });
+      if (from)
+        cells[i].set(col(`g:${r.globalId}`, { identity: r.globalId, entry: from }), { sim: best, fromCamera: from.camera, gapMs: r.firstMs - from.endMs });
     });
     // The incumbent: the column that gives the row the identity it has now (the best one if several do).
     const current = rows.map((r, i) => {
