@@ -1,9 +1,13 @@
 /**
  * vision-reid: one instance serves every camera. It computes appearance embeddings for tracked people
  * (an ONNX re-id model through a vision-model config node, or the built-in colour descriptor), keeps
- * a quality-gated moving average per track, and gives each track a global identity: a match in the
- * cross-camera gallery of ended tracks, else a new one. Adds `globalId` (and `embedding` where one was
- * computed this frame) to the detections; one `identity-join` event per join on output 2.
+ * a quality-gated moving average per track, and gives each track a global identity: provisional at
+ * first, then matched (one assignment over all open tracks) to the gallery of ended tracks or to a live
+ * track of an overlapping camera, and revisable while the track lives. Adds `globalId` (`provisional`
+ * while undecided, and `embedding` where one was computed this frame) to the detections; one
+ * `identity-join` or `identity-split` event per change on output 2. The join threshold calibrates
+ * itself from the deployment's own pairs; the calibration is kept in node context and shown by
+ * `GET <admin>/vision-reid/:id/calibration`.
  * Detections without a trackId (the node wired before vision-track) get embeddings only, so
  * vision-track's appearance cost can use them. A `track-end` event from vision-track ends that track
  * at once; `topic: "reset"` forgets every track and the gallery.
@@ -13,10 +17,11 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
-import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
+import { ReidEngine, ReidOptionsInput, JoinEvent, SplitEvent } from '../lib/reid/engine';
 import { EmbedderKind, ReidConfig, embedderOf, readReidConfig } from './config';
 import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/types';
+import type { Request, Response } from 'express';
 import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
 import { messageKind } from '../shared/message-kind';
 
@@ -28,9 +33,13 @@ function isVisionFrame(p: unknown): p is VisionFrame {
   return !!f && typeof f === 'object' && Array.isArray(f.detections);
 }
 
-function joinEvent(j: JoinEvent): VisionEvent {
+function identityEvent(j: JoinEvent | SplitEvent): VisionEvent {
   return { ...j };
 }
+
+/** How often the learnt calibration is written to node context (and on close). */
+const PERSIST_MS = 60_000;
+const CALIBRATION_KEY = 'calibration';
 
 interface Job {
   msg: NodeMessage;
@@ -76,11 +85,47 @@ export = function (RED: Red) {
     const drops = new DropCounts();
     const queue: Job[] = [];
     let running = false;
+    const ctx = node.context();
+    let persistTimer: ReturnType<typeof setInterval> | undefined;
+
+    function newEngine(dim: number): ReidEngine {
+      const eng = new ReidEngine(dim, options);
+      let stored: unknown;
+      try {
+        stored = ctx.get(CALIBRATION_KEY);
+      } catch {
+        stored = undefined;
+      }
+      // A calibration learnt with another embedder (another dimension, other scores) does not apply.
+      const snap = stored as { dim?: number; kind?: string; calibration?: unknown } | undefined;
+      if (snap && snap.dim === dim && snap.kind === kind) {
+        try {
+          eng.calibration.restore(snap.calibration);
+        } catch (e) {
+          node.warn(`vision-reid: stored calibration ignored: ${(e as Error).message}`);
+        }
+      }
+      return eng;
+    }
+
+    /** Writes the calibration to context; `always` false skips an engine that has learnt nothing yet (a stored one stays). */
+    function persist(always = true): void {
+      if (!engine) return;
+      const st = engine.calibration.state();
+      if (!always && !st.negatives && !st.positives) return;
+      try {
+        ctx.set(CALIBRATION_KEY, { dim: engine.dim, kind, calibration: engine.calibration.snapshot() });
+      } catch (e) {
+        node.warn(`vision-reid: cannot store the calibration in context: ${(e as Error).message}`);
+      }
+    }
 
     function ready(e: Embedder) {
       embedder = e;
-      engine = new ReidEngine(e.dim, options);
-      status.force('running', `ready · ${e.description}`);
+      engine = newEngine(e.dim);
+      const c = engine.calibration.state();
+      status.force('running', `ready · ${e.description} · threshold ${engine.threshold()}${c.mode === 'learnt' ? ' learnt' : ''}`);
+      persistTimer = setInterval(() => persist(false), PERSIST_MS);
       pump();
     }
 
@@ -115,7 +160,8 @@ export = function (RED: Red) {
     function statusText(): string {
       const s = engine!.stats();
       // The bounds' counts first: the status line is cut at 60 characters.
-      return `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      const thr = `≥${s.threshold.toFixed(2)} ${engine!.options.calibrate === 'off' ? 'fixed' : s.calibrated ? 'learnt' : 'learning'}`;
+      return `${s.tracks} tracks${drops.text()} · ${s.joins} joins${s.splits ? ` · ${s.splits} splits` : ''} · ${thr} · ${embedder!.description} · ${s.gallery} in gallery${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
     }
 
     async function handle(job: Job, withEmbeddings: boolean): Promise<void> {
@@ -152,12 +198,13 @@ export = function (RED: Red) {
       const out = dets.map((d, i) => {
         const extra: Partial<Detection> = {};
         if (u.globalIds[i] !== undefined) extra.globalId = u.globalIds[i];
+        if (u.provisional[i]) extra.provisional = true;
         const v = computed.get(i);
         if (v && outputEmbeddings) extra.embedding = toMessageArray(v);
         return Object.keys(extra).length ? { ...d, ...extra } : d;
       });
       job.msg.payload = { ...frame, detections: out };
-      const events = u.joins.map((j) => ({ topic: job.camera, payload: joinEvent(j) }));
+      const events = [...u.splits, ...u.joins].map((j) => ({ topic: j.camera, payload: identityEvent(j) }));
       job.send([job.msg, events.length ? events : null]);
       if (job.warn) status.set('warning', `${job.warn}${drops.text()}`);
       else status.set('running', statusText());
@@ -190,8 +237,17 @@ export = function (RED: Red) {
       const p = msg.payload as Record<string, unknown> | undefined;
       const what = messageKind(msg);
       if (what.kind === 'reset') {
-        if (engine) engine = new ReidEngine(embedder!.dim, options);
-        status.force(engine ? 'running' : 'idle', 'reset: tracks and gallery forgotten');
+        // The learnt calibration is knowledge of the site, kept across a reset unless asked to forget it.
+        const forget = !!p && typeof p === 'object' && (p as { calibration?: unknown }).calibration === true;
+        if (engine) {
+          const old = engine;
+          old.endAll();
+          persist(false);
+          engine = new ReidEngine(embedder!.dim, options);
+          if (!forget) engine.calibration.restore(old.calibration.snapshot());
+          persist();
+        }
+        status.force(engine ? 'running' : 'idle', forget ? 'reset: tracks, gallery and calibration forgotten' : 'reset: tracks and gallery forgotten');
         done();
         return;
       }
@@ -240,6 +296,9 @@ export = function (RED: Red) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (persistTimer) clearInterval(persistTimer);
+      engine?.endAll();
+      persist(false);
       status.close();
       for (const j of queue.splice(0)) j.done();
       const release = modelNode && typeof modelNode.release === 'function' ? modelNode.release(node) : Promise.resolve();
@@ -252,8 +311,36 @@ export = function (RED: Red) {
     });
 
     node.reidStats = () => (engine ? engine.stats() : undefined);
+    node.reidCalibration = () =>
+      engine
+        ? {
+            embedder: embedder?.description,
+            calibrate: engine.options.calibrate,
+            ...engine.calibration.state(),
+            inUse: engine.threshold(),
+            histograms: engine.calibration.histograms(),
+          }
+        : undefined;
+    /** Live tracks with global ids and floor positions (a floor map, another gateway). */
+    node.reidLive = () => (engine ? engine.liveIdentities() : []);
+    node.reidEngine = () => engine;
     node.reidDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid });
     node.reidEmbedder = () => embedder?.description;
+  }
+  // The calibration of a deployed node, for the editor and for people checking a site: the threshold
+  // in use, how many same/different pairs it rests on, and both score histograms.
+  if (RED.httpAdmin) {
+    const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-reid.read') : (_q: unknown, _s: unknown, next: () => void) => next();
+    RED.httpAdmin.get('/vision-reid/:id/calibration', perm, (req: Request, res: Response) => {
+      const n = RED.nodes.getNode(req.params.id) as Node | null;
+      const c = n && typeof n.reidCalibration === 'function' ? n.reidCalibration() : undefined;
+      if (!c) {
+        res.status(404).json({ error: 'this vision-reid node is not deployed or its embedder is not ready yet' });
+        return;
+      }
+      res.set('Cache-Control', 'no-store');
+      res.json(c);
+    });
   }
   RED.nodes.registerType('vision-reid', VisionReidNode);
 };

@@ -448,6 +448,13 @@ export class ReidEngine {
     return gone.length;
   }
 
+  /** Ends every live track (a reset, a shutdown): identities go to the gallery, calibration pairs are counted. */
+  endAll(): number {
+    const gone = [...this.tracks];
+    for (const [k, t] of gone) this.finish(k, t);
+    return gone.length;
+  }
+
   /** The global id a live track has now (undefined when the track is not live). */
   trackIdentity(camera: string, trackId: number): string | undefined {
     return this.tracks.get(this.key(camera, trackId))?.globalId;
