@@ -9,6 +9,7 @@ import * as path from 'path';
 import { Box } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { Embedder } from '../../nodes/lib/reid/embedder';
+import { DEFAULT_QUALITY, QualityOptions, judgeQuality } from '../../nodes/lib/reid/quality';
 import { CameraFrame } from './reid';
 
 export interface HeldOut {
@@ -52,11 +53,19 @@ export interface HeldOutEmbeddings {
 }
 
 /** Decodes vtest once, embeds every fixture box, and returns an embedder that looks them up. */
-export async function precompute(assets: string, h: HeldOut, inner: Embedder): Promise<HeldOutEmbeddings> {
+export async function precompute(assets: string, h: HeldOut, inner: Embedder, quality: QualityOptions = DEFAULT_QUALITY): Promise<HeldOutEmbeddings> {
   const { readFrames } = require('../../nodes/lib/video/ffmpeg-source');
   const cache = new Map<string, Float32Array>();
   for await (const f of readFrames({ url: path.join(assets, 'video', 'vtest.avi'), realtime: false, loop: false })) {
-    const rows = h.rows.get(f.index) ?? [];
+    const all = h.rows.get(f.index) ?? [];
+    // Only crops the engine can ask for: those that pass its (default) quality gate.
+    const ok = judgeQuality(
+      all.map((r) => r.box),
+      f.width,
+      f.height,
+      quality,
+    );
+    const rows = all.filter((_, i) => ok[i] === 'ok');
     if (!rows.length) continue;
     const img: SourceImage = { data: f.data, width: f.width, height: f.height, format: 'rgb24' };
     const vs = await inner.embed(
