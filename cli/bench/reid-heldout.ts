@@ -10,7 +10,14 @@ import { Box } from '../../nodes/lib/types';
 import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { Embedder } from '../../nodes/lib/reid/embedder';
 import { DEFAULT_QUALITY, QualityOptions, judgeQuality } from '../../nodes/lib/reid/quality';
-import { CameraFrame } from './reid';
+
+/** One frame of one camera for evalCameras(): per box its camera-local track and (when labelled) its person. */
+export interface CameraFrame {
+  camera: string;
+  tMs: number;
+  img: SourceImage;
+  rows: { box: Box; track: number; person?: string }[];
+}
 
 export interface HeldOut {
   fps: number;

@@ -25,7 +25,9 @@ import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/emb
 import { judgeQuality } from '../../nodes/lib/reid/quality';
 import { LabelledCrop, randomEmbeddings, retrieval, RetrievalResult } from '../../nodes/lib/reid/eval';
 import { DEFAULT_REID, EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
-import { heldOutFrames, loadHeldOut, precompute } from './reid-heldout';
+import { CameraFrame, heldOutFrames, loadHeldOut, precompute } from './reid-heldout';
+
+export type { CameraFrame };
 import { Gallery } from '../../nodes/lib/reid/gallery';
 import { dot } from '../../nodes/lib/vector';
 
@@ -137,14 +139,6 @@ export interface TwoCameraResult {
   /** The join threshold in use at the end of the run, and whether it was learnt. */
   threshold: number;
   calibrated: boolean;
-}
-
-/** One frame of one camera for evalCameras(): per box its camera-local track and (when labelled) its person. */
-export interface CameraFrame {
-  camera: string;
-  tMs: number;
-  img: SourceImage;
-  rows: { box: Box; track: number; person?: string }[];
 }
 
 /** Engine-like: what evalCameras() needs (today's ReidEngine, or an older one for comparison). */
