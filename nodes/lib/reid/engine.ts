@@ -403,7 +403,7 @@ export class ReidEngine {
         changed.push(t);
       }
     });
-    this.learnNegatives(camera, tMs, changed);
+    this.learnNegatives(seen, changed);
     for (const t of changed) if (t.samples >= o.minSamples) t.candidates = this.galleryCandidates(t);
     const joins: JoinEvent[] = [];
     const splits: SplitEvent[] = [];
@@ -576,9 +576,10 @@ export class ReidEngine {
    * counts once, with its mean similarity while both were seen (committed when one of them ends): a
    * pair seen for a minute is one pair, not hundreds of correlated ones.
    */
-  private learnNegatives(camera: string, tMs: number, changed: readonly ReidTrack[]): void {
+  private learnNegatives(seen: readonly (ReidTrack | undefined)[], changed: readonly ReidTrack[]): void {
     const o = this.options;
-    const now = [...this.tracks.values()].filter((t) => t.camera === camera && t.lastMs === tMs && t.embedding && t.samples >= o.minSamples && !t.resumed);
+    if (!changed.length) return;
+    const now = [...new Set(seen)].filter((t): t is ReidTrack => !!t && !!t.embedding && t.samples >= o.minSamples && !t.resumed);
     const fresh = new Set(changed);
     for (let a = 0; a < now.length; a++)
       for (let b = a + 1; b < now.length; b++) {
