@@ -1,6 +1,7 @@
 /**
  * The cross-camera gallery: identities whose track ended, kept for a time-to-live so a new track in
- * any camera can be matched to them. Bounded: at capacity the entry that ended longest ago goes.
+ * any camera can be matched to them. An identity may have several entries (views, one per track it
+ * ended as, each with its own `key`); `size` counts entries. Bounded: at capacity the entry that ended longest ago goes.
  * Embeddings live in one flat Float32Array (capacity × dim) so a search is a tight dot-product loop
  * over contiguous memory; slots are reused.
  */
@@ -64,8 +65,11 @@ export class Gallery {
     return this.matrix.byteLength + this.slots.size * 160;
   }
 
+  /** Whether an identity has any view here (or an entry has this key). */
   has(globalId: string): boolean {
-    return this.slots.has(globalId);
+    if (this.slots.has(globalId)) return true;
+    for (const slot of this.slots.values()) if (this.entries[slot]!.globalId === globalId) return true;
+    return false;
   }
 
   /** Adds (or replaces) an identity; evicts the oldest entry when full. Copies the embedding. */
