@@ -73,6 +73,26 @@ describe('reid: gallery', () => {
   });
 });
 
+describe('reid: gallery views', () => {
+  it('keeps several views of one identity by key; scores each identity by its best allowed view', () => {
+    const g = new Gallery(8, { capacity: 10, ttlMs: 1e9 });
+    g.add({ globalId: 'p1', camera: 'a', endMs: 0, key: 'p1/a' }, unit(0));
+    g.add({ globalId: 'p1', camera: 'b', endMs: 5, key: 'p1/b' }, unit(1));
+    g.add({ globalId: 'p2', camera: 'a', endMs: 3 }, unit(2));
+    assert.deepStrictEqual([g.size, g.has('p1'), g.has('p2'), g.has('p3')], [3, true, true, false]);
+    assert.deepStrictEqual(
+      g.views('p1').map((v) => v.key),
+      ['p1/a', 'p1/b'],
+    );
+    const s = g.scoreIdentities(unit(1, 0, 0.5), 0.1);
+    assert.deepStrictEqual([...s.keys()], ['p1']);
+    assert.strictEqual(s.get('p1').entry.camera, 'b', 'the best view counts');
+    const onlyA = g.scoreIdentities(unit(1, 0, 0.5), 0.1, (e) => e.camera === 'a');
+    assert.strictEqual(onlyA.get('p1').entry.camera, 'a', 'a view the gates refuse does not count');
+    assert.ok(g.remove('p1/b') && !g.remove('p1/b') && g.has('p1'));
+  });
+});
+
 describe('reid: engine', () => {
   const opts = { sampleEvery: 1, minSamples: 1, threshold: 0.8, margin: 0.05, trackTimeoutMs: 500, galleryTtlMs: 60000 };
   function step(e, camera, tMs, dets, vecs) {
