@@ -286,6 +286,16 @@ describe('reid: engine', () => {
     );
   });
 
+  it('a joined track keeps its identity when every gallery view of it has expired (a long visit)', () => {
+    const e = new ReidEngine(8, { ...opts, galleryTtlMs: 1000, trackTimeoutMs: 60000 });
+    step(e, 'a', 0, [det(1)], [unit(0)]);
+    e.endTrack('a', 1);
+    assert.deepStrictEqual(step(e, 'b', 500, [det(5)], [unit(0, 1, 0.2)]).globalIds, ['p1']);
+    // 5 s on, p1's view expired long ago; the track goes on sampling the same look.
+    const u = step(e, 'b', 5000, [det(5)], [unit(0, 1, 0.25)]);
+    assert.deepStrictEqual([u.globalIds, u.splits.length, e.stats().gallery], [['p1'], 0, 0]);
+  });
+
   it('overlapping cameras: a person seen live by two cameras at one floor point gets one id', () => {
     const square = [
       [0, 0],

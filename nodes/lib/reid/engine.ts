@@ -205,6 +205,8 @@ interface ReidTrack {
   globalId: string;
   /** How it got globalId when that is not ownId. */
   match?: { column: string; similarity: number; second: number; fromCamera: string; gapMs: number; live: boolean };
+  /** The identity's appearance when the track joined it (compared with when its views have expired). */
+  heldView?: Float32Array;
   floor?: Point;
   firstBox: Box;
   lastBox: Box;
@@ -720,6 +722,13 @@ export class ReidEngine {
       }
       if (from)
         cells[i].set(col(`g:${r.globalId}`, { identity: r.globalId, entry: from }), { sim: best, fromCamera: from.camera, gapMs: r.firstMs - from.endMs });
+      else if (r.heldView && r.match)
+        // Every view expired (a long visit) or the followed track left without one: what it joined.
+        cells[i].set(col(`g:${r.globalId}`, { identity: r.globalId }), {
+          sim: dot(r.embedding!, r.heldView),
+          fromCamera: r.match.fromCamera,
+          gapMs: r.match.gapMs,
+        });
     });
     // The incumbent: the column that gives the row the identity it has now (the best one if several do).
     const current = rows.map((r, i) => {
@@ -784,12 +793,15 @@ export class ReidEngine {
       }
       r.globalId = id;
       r.match = undefined;
+      r.heldView = undefined;
       if (c < 0) return;
       const v = cells[i].get(c)!;
       const others = [...cells[i].entries()].filter(([k]) => k !== c).map(([, x]) => x.sim);
       const second = others.length ? Math.max(...others) : -1;
       const name = colInfo[c].live ? `l:${colInfo[c].live!.key}` : `g:${colInfo[c].identity}`;
       r.match = { column: name, similarity: v.sim, second, fromCamera: v.fromCamera, gapMs: v.gapMs, live: !!colInfo[c].live };
+      const info = colInfo[c];
+      r.heldView = info.live ? Float32Array.from(info.live.embedding!) : info.entry ? this.gallery.embedding(info.entry.key ?? info.entry.globalId) : undefined;
       this.joins++;
       joins.push({
         event: 'identity-join',
