@@ -4,11 +4,14 @@
  * are the chance baseline in the same run):
  *  1. retrieval: rank-1 and mAP, every crop a query against all others except its own near-duplicates
  *     (same person within --gap frames);
- *  2. two cameras: each clip split into two cameras by time (first half → cam-1, second half → cam-2,
- *     with a walk of --walk seconds between), gt boxes and ids as the per-camera tracks (cam-2 ids
- *     renumbered), the ReidEngine assigning global ids: purity, fragmentation, and how many people
- *     seen in cam-1 and later in cam-2 got the same global id;
- *  3. gallery search cost at 10 000 identities (ms per query, bytes), against a naive array-of-arrays
+ *  2. two cameras: each clip split into two cameras by time, gt boxes and ids as the per-camera tracks
+ *     (cam-2 ids renumbered), the ReidEngine assigning global ids, each track judged by its final id
+ *     (after every join and split): without overlap (cam-2 after cam-1, --walk seconds later) and with
+ *     --overlap seconds both cameras see at the same time (cam-2 mirrored), with the fixed threshold,
+ *     the defaults (calibration learning in the run) and a calibration learnt beforehand;
+ *  3. the learnt threshold (each clip as one camera, no labels) against a sweep of fixed ones;
+ *  4. the held-out set: vtest.avi with hand-labelled people (test/fixtures/vtest-reid), split in time;
+ *  5. gallery search cost at 10 000 identities (ms per query, bytes), against a naive array-of-arrays
  *     scan measured in the same run.
  * Frames are decoded once per clip (ffmpeg) and kept in memory for the run. Prints; asserts nothing.
  */
@@ -21,17 +24,21 @@ import { SourceImage } from '../../nodes/lib/detect/letterbox';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../../nodes/lib/reid/embedder';
 import { judgeQuality } from '../../nodes/lib/reid/quality';
 import { LabelledCrop, randomEmbeddings, retrieval, RetrievalResult } from '../../nodes/lib/reid/eval';
-import { EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
+import { DEFAULT_REID, EMBEDDER_DEFAULTS, ReidEngine, ReidOptionsInput } from '../../nodes/lib/reid/engine';
+import { CameraFrame, heldOutFrames, loadHeldOut, precompute } from './reid-heldout';
+
+export type { CameraFrame };
 import { Gallery } from '../../nodes/lib/reid/gallery';
 import { dot } from '../../nodes/lib/vector';
 
 export const usage = [
-  'usage: edgevision bench reid [--assets DIR] [--every N] [--gap N] [--walk S] [--identities N]',
+  'usage: edgevision bench reid [--assets DIR] [--every N] [--gap N] [--walk S] [--overlap S] [--identities N]',
   '',
   '  --assets DIR      the shared assets folder (default: $EDGEVISION_ASSETS, else ../shared/assets)',
   '  --every N         crops from every N-th frame for retrieval (default 5)',
   '  --gap N           frames around a query whose crops of the same person are left out (default 10)',
   '  --walk S          seconds between the two cameras in the two-camera test (default 3)',
+  '  --overlap S       seconds both cameras see at the same time in the overlapping test (default 1)',
   '  --identities N    gallery size for the search cost (default 10000)',
 ].join('\n');
 
@@ -111,97 +118,229 @@ export async function embedCrops(set: CropSet, embedder: Embedder): Promise<Floa
 }
 
 export interface TwoCameraResult {
-  /** People seen in cam-1 and later in cam-2. */
+  /** People seen in cam-1 and in cam-2. */
   handovers: number;
-  /** …of whom this many got the same global id in both. */
+  /** …of whom this many ended with the same global id in both (final ids: after every join and split). */
   sameId: number;
-  /** Share of labelled detections whose global id's majority person is theirs. */
+  /** Handovers where the person showed at least two good crops in each camera (the rest cannot be matched by appearance). */
+  matchable: number;
+  /** …of whom this many ended with the same id. */
+  matchableSame: number;
+  /** Share of labelled detections whose track's final global id's majority person is theirs. */
   purity: number;
-  /** Mean distinct global ids per person (1 = never split). */
+  /** Mean distinct final global ids per person (1 = never split). */
   fragmentation: number;
   joins: number;
+  splits: number;
+  /** Wrong merges: Σ over final global ids of (labelled people carrying it − 1). */
   wrongJoins: number;
   embeddedCrops: number;
   detections: number;
+  /** The join threshold in use at the end of the run, and whether it was learnt. */
+  threshold: number;
+  calibrated: boolean;
+}
+
+/** Engine-like: what evalCameras() needs (today's ReidEngine, or an older one for comparison). */
+export interface ReidLike {
+  select(camera: string, d: readonly Detection[], w: number, h: number): number[];
+  update(
+    camera: string,
+    tMs: number,
+    d: readonly Detection[],
+    e: ReadonlyMap<number, ArrayLike<number>>,
+    w: number,
+    h: number,
+  ): { globalIds: (string | undefined)[]; joins: unknown[]; splits?: unknown[] };
+  stats(): { threshold?: number; calibrated?: boolean };
 }
 
 /**
- * One clip as two cameras split in time. gt boxes are the per-camera tracks (cam-2 track ids are
- * the gt id + 100000, so the engine cannot cheat); the engine picks the crops to embed.
+ * Runs frames of several cameras through an engine; judges each track by its final global id (the
+ * id at its last frame, after every join and split), as a consumer that follows join and split
+ * events would see it.
  */
-export async function twoCameraRun(clip: Clip, embedder: Embedder, options: ReidOptionsInput, walkS: number, splitAt = 0.5): Promise<TwoCameraResult> {
-  const engine = new ReidEngine(embedder.dim, options);
-  const n = clip.frames.length;
-  const split = Math.floor(n * splitAt);
-  const byPerson = new Map<number, { cam1: Set<string>; cam2: Set<string> }>();
-  const perId = new Map<string, Map<number, number>>();
+export async function evalCameras(frames: Iterable<CameraFrame>, embedder: Embedder, engine: ReidLike): Promise<TwoCameraResult> {
+  const finalId = new Map<string, string>();
+  const trackPeople = new Map<string, Map<string, number>>();
+  const samples = new Map<string, number>();
   let embedded = 0;
   let detections = 0;
-  const joinsWrong: number[] = [];
   let joins = 0;
-  const trackPerson = new Map<string, number>();
-  for (let f = 0; f < n; f++) {
-    const cam2 = f >= split;
-    const camera = cam2 ? 'cam-2' : 'cam-1';
-    const tMs = (f * 1000) / clip.fps + (cam2 ? walkS * 1000 : 0);
-    const rows = clip.gt.get(f) ?? [];
-    const dets: Detection[] = rows.map((r) => ({ box: r.box, score: 1, classId: 0, label: 'person', trackId: cam2 ? r.id + 100000 : r.id }));
-    rows.forEach((r) => trackPerson.set(`${camera}:${cam2 ? r.id + 100000 : r.id}`, r.id));
-    const img = clip.frames[f];
-    const want = engine.select(camera, dets, img.width, img.height);
+  let splits = 0;
+  for (const fr of frames) {
+    const dets: Detection[] = fr.rows.map((r) => ({ box: r.box, score: 1, classId: 0, label: 'person', trackId: r.track }));
+    const want = engine.select(fr.camera, dets, fr.img.width, fr.img.height);
     const vecs = want.length
       ? await embedder.embed(
-          img,
+          fr.img,
           want.map((i) => dets[i].box),
         )
       : [];
     embedded += vecs.length;
-    const u = engine.update(camera, tMs, dets, new Map(want.map((i, k) => [i, vecs[k]])), img.width, img.height);
-    for (const j of u.joins) {
-      joins++;
-      const person = j.trackId >= 100000 ? j.trackId - 100000 : j.trackId;
-      // The gallery entry's person: whoever held that global id before.
-      const before = [...(perId.get(j.globalId)?.keys() ?? [])];
-      if (before.length && !before.includes(person)) joinsWrong.push(person);
-    }
-    rows.forEach((r, i) => {
+    for (const i of want) samples.set(`${fr.camera}:${fr.rows[i].track}`, (samples.get(`${fr.camera}:${fr.rows[i].track}`) ?? 0) + 1);
+    const u = engine.update(fr.camera, fr.tMs, dets, new Map(want.map((i, k) => [i, vecs[k]])), fr.img.width, fr.img.height);
+    joins += u.joins.length;
+    splits += u.splits?.length ?? 0;
+    fr.rows.forEach((r, i) => {
       const g = u.globalIds[i];
-      if (!g) return;
-      detections++;
-      const p = byPerson.get(r.id) ?? { cam1: new Set<string>(), cam2: new Set<string>() };
-      (cam2 ? p.cam2 : p.cam1).add(g);
-      byPerson.set(r.id, p);
-      const m = perId.get(g) ?? new Map<number, number>();
-      m.set(r.id, (m.get(r.id) ?? 0) + 1);
-      perId.set(g, m);
+      const key = `${fr.camera}:${r.track}`;
+      if (g) finalId.set(key, g);
+      if (r.person === undefined) return;
+      const m = trackPeople.get(key) ?? new Map<string, number>();
+      m.set(r.person, (m.get(r.person) ?? 0) + 1);
+      trackPeople.set(key, m);
     });
+  }
+  // Per person: final ids by camera; per final id: labelled detections by person.
+  const byPerson = new Map<string, Map<string, Set<string>>>();
+  const seenWell = new Map<string, Set<string>>();
+  const perId = new Map<string, Map<string, number>>();
+  for (const [key, people] of trackPeople) {
+    const g = finalId.get(key);
+    if (!g) continue;
+    const camera = key.slice(0, key.lastIndexOf(':'));
+    for (const [person, n] of people) {
+      if ((samples.get(key) ?? 0) >= 2) seenWell.set(person, (seenWell.get(person) ?? new Set<string>()).add(camera));
+      detections += n;
+      const cams = byPerson.get(person) ?? new Map<string, Set<string>>();
+      cams.set(camera, (cams.get(camera) ?? new Set<string>()).add(g));
+      byPerson.set(person, cams);
+      const m = perId.get(g) ?? new Map<string, number>();
+      m.set(person, (m.get(person) ?? 0) + n);
+      perId.set(g, m);
+    }
   }
   let handovers = 0;
   let sameId = 0;
+  let matchable = 0;
+  let matchableSame = 0;
   let ids = 0;
-  for (const p of byPerson.values()) {
-    ids += new Set([...p.cam1, ...p.cam2]).size;
-    if (!p.cam1.size || !p.cam2.size) continue;
+  for (const [person, cams] of byPerson) {
+    const all = [...cams.values()];
+    ids += new Set(all.flatMap((s) => [...s])).size;
+    if (cams.size < 2) continue;
     handovers++;
-    if ([...p.cam2].some((g) => p.cam1.has(g))) sameId++;
+    const [first, ...rest] = all;
+    const kept = rest.every((s) => [...s].some((g) => first.has(g)));
+    if (kept) sameId++;
+    if ((seenWell.get(person)?.size ?? 0) >= cams.size) {
+      matchable++;
+      if (kept) matchableSame++;
+    }
   }
   let majority = 0;
   let total = 0;
+  let wrong = 0;
   for (const m of perId.values()) {
     const counts = [...m.values()];
     majority += Math.max(...counts);
     total += counts.reduce((a, b) => a + b, 0);
+    wrong += m.size - 1;
   }
+  const st = engine.stats();
   return {
     handovers,
     sameId,
+    matchable,
+    matchableSame,
     purity: total ? majority / total : 1,
     fragmentation: byPerson.size ? ids / byPerson.size : 1,
     joins,
-    wrongJoins: joinsWrong.length,
+    splits,
+    wrongJoins: wrong,
     embeddedCrops: embedded,
     detections,
+    threshold: st.threshold ?? NaN,
+    calibrated: !!st.calibrated,
   };
+}
+
+/** A frame mirrored left to right (rgb24), for a second camera that sees the scene from the other side. */
+export function mirrorImage(img: SourceImage): SourceImage {
+  const { width: w, height: h } = img;
+  const out = new Uint8Array(img.data.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const s = (y * w + x) * 3;
+      const d = (y * w + (w - 1 - x)) * 3;
+      out[d] = img.data[s];
+      out[d + 1] = img.data[s + 1];
+      out[d + 2] = img.data[s + 2];
+    }
+  return { ...img, data: out };
+}
+
+const mirrored = new WeakMap<object, SourceImage>();
+function mirrorOnce(img: SourceImage): SourceImage {
+  let m = mirrored.get(img.data);
+  if (!m) mirrored.set(img.data, (m = mirrorImage(img)));
+  return m;
+}
+
+export interface SplitOptions {
+  /** Seconds both cameras see the same time span (0: cam-2 starts after cam-1 ends, `walkS` later). */
+  overlapS?: number;
+  /** A different engine (an older one, a restored calibration). */
+  engine?: ReidLike;
+}
+
+/**
+ * One clip as two cameras split in time. gt boxes are the per-camera tracks (cam-2 track ids are
+ * the gt id + 100000, so the engine cannot cheat); the engine picks the crops to embed. Without
+ * overlap, cam-2 starts at the split, `walkS` seconds after cam-1's last frame. With `overlapS`, both
+ * cameras see the `overlapS` seconds around the split at the same times, cam-2 mirrored left to right
+ * (another viewpoint of the same place), and nobody has to walk.
+ */
+export async function twoCameraRun(
+  clip: Clip,
+  embedder: Embedder,
+  options: ReidOptionsInput,
+  walkS: number,
+  splitAt = 0.5,
+  more: SplitOptions = {},
+): Promise<TwoCameraResult> {
+  const engine = more.engine ?? new ReidEngine(embedder.dim, options);
+  return evalCameras(splitFrames(clip, walkS, splitAt, more.overlapS ?? 0), embedder, engine);
+}
+
+export function* splitFrames(clip: Clip, walkS: number, splitAt: number, overlapS: number): Generator<CameraFrame> {
+  const n = clip.frames.length;
+  const split = Math.floor(n * splitAt);
+  const half = Math.round((overlapS * clip.fps) / 2);
+  for (let f = 0; f < n; f++) {
+    const rows = clip.gt.get(f) ?? [];
+    const t = (f * 1000) / clip.fps;
+    if (overlapS > 0) {
+      if (f < split + half) yield { camera: 'cam-1', tMs: t, img: clip.frames[f], rows: rows.map((r) => ({ box: r.box, track: r.id, person: String(r.id) })) };
+      if (f >= split - half) {
+        const img = mirrorOnce(clip.frames[f]);
+        const w = img.width;
+        yield {
+          camera: 'cam-2',
+          tMs: t,
+          img,
+          rows: rows.map((r) => ({ box: [w - r.box[2], r.box[1], w - r.box[0], r.box[3]] as Box, track: r.id + 100000, person: String(r.id) })),
+        };
+      }
+    } else {
+      const cam2 = f >= split;
+      yield {
+        camera: cam2 ? 'cam-2' : 'cam-1',
+        tMs: t + (cam2 ? walkS * 1000 : 0),
+        img: clip.frames[f],
+        rows: rows.map((r) => ({ box: r.box, track: cam2 ? r.id + 100000 : r.id, person: String(r.id) })),
+      };
+    }
+  }
+}
+
+/** Every frame of a clip as one camera: what a deployment's calibration would see. */
+export function* oneCameraFrames(clip: Clip, camera: string): Generator<CameraFrame> {
+  for (let f = 0; f < clip.frames.length; f++) {
+    const rows = clip.gt.get(f) ?? [];
+    yield { camera, tMs: (f * 1000) / clip.fps, img: clip.frames[f], rows: rows.map((r) => ({ box: r.box, track: r.id })) };
+  }
 }
 
 /**
@@ -238,6 +377,7 @@ export class CachingEmbedder implements Embedder {
 }
 
 export const SPLITS = [1 / 3, 1 / 2, 2 / 3];
+export const FIXED_SWEEP = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
 
 const f3 = (v: number) => v.toFixed(3);
 
@@ -292,6 +432,7 @@ export async function run(argv: string[]): Promise<number> {
   const every = numArg(args, 'every', 5);
   const gap = numArg(args, 'gap', 10);
   const walk = numArg(args, 'walk', 3);
+  const overlapS = numArg(args, 'overlap', 1);
   const identities = numArg(args, 'identities', 10000);
 
   const { acquireEmbeddingModel, releaseModel } = require('../../nodes/lib/model/loader');
@@ -328,37 +469,121 @@ export async function run(argv: string[]): Promise<number> {
       `onnx / colour: rank-1 ×${(results.onnx.rank1 / results.colour.rank1).toFixed(2)}, mAP ×${(results.onnx.mAP / results.colour.mAP).toFixed(2)}; colour / chance mAP ×${(results.colour.mAP / rnd.mAP).toFixed(2)}`,
     );
 
-    console.log(`\n2. two cameras: each clip split in time at 1/3, 1/2 and 2/3 (cam-1 before, cam-2 after, ${walk} s walk between); gt boxes as tracks`);
-    console.log('embedder                              clip @ split         handovers same-id  purity  fragm.  joins wrong  crops embedded/detections');
-    for (const plain of embedders) {
-      const e = new CachingEmbedder(plain);
-      let h = 0,
-        same = 0,
-        det = 0,
-        pure = 0,
-        frag = 0,
-        runs = 0;
-      for (const c of clips) {
-        for (const at of SPLITS) {
-          const r = await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind] }, walk, at);
-          h += r.handovers;
-          same += r.sameId;
-          det += r.detections;
-          pure += r.purity * r.detections;
-          frag += r.fragmentation;
-          runs++;
-          const name = `${c.sequence} @${at.toFixed(2)}`;
-          console.log(
-            `${e.description.padEnd(37)} ${name.padEnd(20)} ${String(r.handovers).padStart(9)} ${String(r.sameId).padStart(7)}  ${f3(r.purity)}  ${r.fragmentation.toFixed(2).padStart(6)}  ${String(r.joins).padStart(5)} ${String(r.wrongJoins).padStart(5)}  ${r.embeddedCrops}/${r.detections}`,
-          );
+    const cached = embedders.map((x) => new CachingEmbedder(x));
+    const line = (name: string, r: TwoCameraResult) =>
+      `${name.padEnd(48)} ${`${r.sameId}/${r.handovers}`.padStart(7)} ${`${r.matchableSame}/${r.matchable}`.padStart(7)} ${String(r.wrongJoins).padStart(6)}  ${f3(r.purity)}  ${r.fragmentation.toFixed(2).padStart(6)} ${String(r.joins).padStart(6)} ${String(r.splits).padStart(6)}  ${r.threshold.toFixed(3)}${r.calibrated ? ' learnt' : ' fixed '}`;
+    const header = `${'run'.padEnd(48)}    kept 2+crops  wrong  purity  fragm.  joins splits  threshold`;
+    const sum = (rs: TwoCameraResult[]): TwoCameraResult => ({
+      handovers: rs.reduce((a, r) => a + r.handovers, 0),
+      sameId: rs.reduce((a, r) => a + r.sameId, 0),
+      matchable: rs.reduce((a, r) => a + r.matchable, 0),
+      matchableSame: rs.reduce((a, r) => a + r.matchableSame, 0),
+      purity:
+        rs.reduce((a, r) => a + r.purity * r.detections, 0) /
+        Math.max(
+          1,
+          rs.reduce((a, r) => a + r.detections, 0),
+        ),
+      fragmentation: rs.reduce((a, r) => a + r.fragmentation, 0) / Math.max(1, rs.length),
+      joins: rs.reduce((a, r) => a + r.joins, 0),
+      splits: rs.reduce((a, r) => a + r.splits, 0),
+      wrongJoins: rs.reduce((a, r) => a + r.wrongJoins, 0),
+      embeddedCrops: rs.reduce((a, r) => a + r.embeddedCrops, 0),
+      detections: rs.reduce((a, r) => a + r.detections, 0),
+      threshold: rs.length ? rs[rs.length - 1].threshold : NaN,
+      calibrated: rs.some((r) => r.calibrated),
+    });
+
+    // Calibration as a deployment would learn it: each TUD clip as one camera, no labels used.
+    const learnt: Record<string, { snapshot: unknown; threshold: number; state: string }> = {};
+    for (const e of cached) {
+      const eng = new ReidEngine(e.dim, { ...EMBEDDER_DEFAULTS[e.kind] });
+      for (const c of clips) await evalCameras(oneCameraFrames(c, c.sequence), e, eng);
+      const st = eng.calibration.state();
+      learnt[e.kind] = {
+        snapshot: eng.calibration.snapshot(),
+        threshold: eng.calibration.learnt(),
+        state: `${st.negatives} negative / ${st.positives} positive pairs, ${st.mode}; negatives' median ${st.negativeMedian}, positives' ${st.positiveMedian}`,
+      };
+    }
+    const restored = (kind: string, dim: number, o: ReidOptionsInput) => {
+      const eng = new ReidEngine(dim, { ...o, calibrationMinNegatives: 1, calibrationMinPositives: 1 });
+      eng.calibration.restore(learnt[kind].snapshot);
+      return eng;
+    };
+
+    console.log(
+      `\n2. two cameras: each TUD clip split in time at 1/3, 1/2 and 2/3, gt boxes as tracks, final ids judged (after every join and split).` +
+        `\n   no overlap: cam-1 before the split, cam-2 after it, ${walk} s walk between; overlap: both cameras see the ${overlapS} s around the split at the same time, cam-2 mirrored.` +
+        `\n   kept = people seen in both cameras who end with one id; wrong = ids shared by two people; threshold at the end of the run`,
+    );
+    console.log(header);
+    for (const e of cached) {
+      const d = EMBEDDER_DEFAULTS[e.kind];
+      for (const overlap of [0, overlapS]) {
+        const mode = overlap ? 'overlap' : 'no overlap';
+        const variants: [string, (c: Clip, at: number) => Promise<TwoCameraResult>][] = [
+          [`fixed ${d.threshold} (calibrate off)`, (c, at) => twoCameraRun(c, e, { ...d, calibrate: 'off' }, walk, at, { overlapS: overlap })],
+          ['defaults (learns in the run)', (c, at) => twoCameraRun(c, e, { ...d }, walk, at, { overlapS: overlap })],
+          ['calibrated on both clips', (c, at) => twoCameraRun(c, e, d, walk, at, { overlapS: overlap, engine: restored(e.kind, e.dim, d) })],
+        ];
+        for (const [name, fn] of variants) {
+          const rs: TwoCameraResult[] = [];
+          for (const c of clips) for (const at of SPLITS) rs.push(await fn(c, at));
+          console.log(line(`${e.kind} ${mode}: ${name}`, sum(rs)));
         }
       }
+    }
+
+    console.log('\n3. calibration: the learnt threshold (TUD clips as one camera each, no labels) vs fixed thresholds, no overlap, all splits');
+    for (const e of cached) {
       console.log(
-        `${e.description}: a person seen in cam-1 and later in cam-2 got the same globalId in ${same} of ${h} cases (${((100 * same) / Math.max(1, h)).toFixed(0)} %); purity ${f3(pure / Math.max(1, det))}, fragmentation ${(frag / runs).toFixed(2)} global ids per person`,
+        `${e.kind}: learnt ${learnt[e.kind].threshold.toFixed(3)} for a ${DEFAULT_REID.targetFalseJoinRate * 100} % false-join rate (${learnt[e.kind].state})`,
+      );
+      console.log(header);
+      let best: [number, TwoCameraResult] | undefined;
+      for (const t of FIXED_SWEEP) {
+        const rs: TwoCameraResult[] = [];
+        for (const c of clips)
+          for (const at of SPLITS) rs.push(await twoCameraRun(c, e, { ...EMBEDDER_DEFAULTS[e.kind], threshold: t, calibrate: 'off' }, walk, at));
+        const r = sum(rs);
+        console.log(line(`${e.kind} fixed ${t.toFixed(2)}`, r));
+        if (!best || r.sameId - r.wrongJoins > best[1].sameId - best[1].wrongJoins) best = [t, r];
+      }
+      const rs: TwoCameraResult[] = [];
+      for (const c of clips)
+        for (const at of SPLITS) rs.push(await twoCameraRun(c, e, {}, walk, at, { engine: restored(e.kind, e.dim, EMBEDDER_DEFAULTS[e.kind]) }));
+      const r = sum(rs);
+      console.log(line(`${e.kind} learnt ${learnt[e.kind].threshold.toFixed(3)}`, r));
+      console.log(
+        `${e.kind}: best fixed ${best![0].toFixed(2)} (kept − wrong ${best![1].sameId - best![1].wrongJoins}) vs learnt ${learnt[e.kind].threshold.toFixed(3)} (kept − wrong ${r.sameId - r.wrongJoins})`,
       );
     }
 
-    console.log(`\n3. gallery search at ${identities} identities (best + second best over all, one query at a time)`);
+    console.log(
+      '\n4. held-out: vtest.avi (people leave the view and come back), YOLOX-Nano + vision-track tracks, 7 people labelled by hand' +
+        '\n   (test/fixtures/vtest-reid), split in time at 1/3, 1/2 and 2/3 into two cameras with a ' +
+        `${walk} s walk; unlabelled tracks run as distractors and are not judged`,
+    );
+    const held = loadHeldOut();
+    console.log(header);
+    for (const plain of embedders) {
+      const pre = await precompute(assets, held, plain);
+      const d = EMBEDDER_DEFAULTS[plain.kind];
+      const variants: [string, () => ReidEngine][] = [
+        [`fixed ${d.threshold} (calibrate off)`, () => new ReidEngine(plain.dim, { ...d, calibrate: 'off' })],
+        ['defaults (learns in the run)', () => new ReidEngine(plain.dim, { ...d })],
+        ['calibrated on TUD', () => restored(plain.kind, plain.dim, d)],
+      ];
+      for (const [name, make] of variants) {
+        const rs: TwoCameraResult[] = [];
+        for (const at of SPLITS) rs.push(await evalCameras(heldOutFrames(held, pre.frames, at, walk), pre.embedder, make()));
+        console.log(line(`${plain.kind} vtest: ${name}`, sum(rs)));
+        if (name.startsWith('defaults')) rs.forEach((r, i) => console.log(line(`   @${SPLITS[i].toFixed(2)}`, r)));
+      }
+    }
+
+    console.log(`\n5. gallery search at ${identities} identities (best + second best over all, one query at a time)`);
     console.log('dim   ms/query  naive ms/query  ×faster  gallery bytes (matrix + ~160 B/entry)  process heap+arrayBuffers MB');
     for (const dim of [onnx.dim, colour.dim]) {
       const c = searchCost(dim, identities, 200);

@@ -47,6 +47,8 @@ export interface Detection {
   ageMs?: number;
   /** Set by vision-reid: identity shared across cameras. */
   globalId?: string;
+  /** Set by vision-reid while the track's globalId is provisional (too few good crops to match yet). */
+  provisional?: boolean;
   /** Appearance embedding (L2-normalised) when reid computed one for this frame. */
   embedding?: number[];
 }

@@ -24,6 +24,10 @@ export interface ReidConfig {
   calibrations?: string;
   maxSpeed?: string | number;
   unlisted?: string;
+  /** Target false-join rate in percent for the learnt threshold (blank: 1 %). */
+  falseJoinPct?: string | number;
+  /** Match live tracks of overlapping cameras: "auto" or "off". */
+  overlap?: string;
   embedUntracked?: boolean | string;
   outputEmbeddings?: boolean | string;
   maxDetections?: string | number;
@@ -65,7 +69,14 @@ export function parseReidConfig(c: ReidConfig, kind: EmbedderKind): ReidOptionsI
   };
   set('sampleEvery', optNumber(c.sampleEvery, 'sample every'));
   set('minSamples', optNumber(c.minSamples, 'samples before matching'));
-  set('threshold', optNumber(c.threshold, 'match threshold'));
+  // A threshold typed in is a fixed override: the calibration still learns (the status and the admin
+  // route show it) but does not move the threshold.
+  const fixed = optNumber(c.threshold, 'match threshold');
+  set('threshold', fixed);
+  if (fixed !== undefined) o.calibrate = 'off';
+  const pct = optNumber(c.falseJoinPct, 'false joins', { min: 0.01, max: 50 });
+  set('targetFalseJoinRate', pct === undefined ? undefined : pct / 100);
+  if (!blank(c.overlap)) set('overlap', choice(c.overlap, 'overlapping cameras', ['auto', 'off'] as const, 'auto'));
   set('margin', optNumber(c.margin, 'margin'));
   const timeout = optNumber(c.trackTimeoutS, 'track timeout');
   set('trackTimeoutMs', timeout === undefined ? undefined : timeout * 1000);

@@ -1,9 +1,13 @@
 /**
  * vision-reid: one instance serves every camera. It computes appearance embeddings for tracked people
  * (an ONNX re-id model through a vision-model config node, or the built-in colour descriptor), keeps
- * a quality-gated moving average per track, and gives each track a global identity: a match in the
- * cross-camera gallery of ended tracks, else a new one. Adds `globalId` (and `embedding` where one was
- * computed this frame) to the detections; one `identity-join` event per join on output 2.
+ * a quality-gated moving average per track, and gives each track a global identity: provisional at
+ * first, then matched (one assignment over all open tracks) to the gallery of ended tracks or to a live
+ * track of an overlapping camera, and revisable while the track lives. Adds `globalId` (`provisional`
+ * while undecided, and `embedding` where one was computed this frame) to the detections; one
+ * `identity-join` or `identity-split` event per change on output 2. The join threshold calibrates
+ * itself from the deployment's own pairs; the calibration is kept in node context and shown by
+ * `GET <admin>/vision-reid/:id/calibration`.
  * Detections without a trackId (the node wired before vision-track) get embeddings only, so
  * vision-track's appearance cost can use them. A `track-end` event from vision-track ends that track
  * at once; `topic: "reset"` forgets every track and the gallery.
@@ -13,7 +17,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
-import { ReidEngine, ReidOptionsInput, JoinEvent } from '../lib/reid/engine';
+import { ReidEngine, ReidOptionsInput, JoinEvent, SplitEvent } from '../lib/reid/engine';
 import { EmbedderKind, ReidConfig, ReidShareConfig, ReidShareSettings, embedderOf, readReidConfig, readShareConfig } from './config';
 import { EndedTrack, FloorProjector, TrackTap, modelIdOf, remoteCamera, toRecord } from '../lib/reid/exchange';
 import { FloorMap } from '../lib/reid/floor-map';
@@ -21,6 +25,7 @@ import { IdentityShare } from './share';
 import { FloorSource, registerFloorRoutes, registerShareRoute } from './floor-route';
 import { toMessageArray } from '../lib/vector';
 import type { VisionModelNode } from '../model/types';
+import type { Request, Response } from 'express';
 import { BoundedDetections, DropCounts, boundDetections } from '../lib/bounds';
 import { messageKind } from '../shared/message-kind';
 import { publishLive } from '../shared/live-feed';
@@ -33,9 +38,13 @@ function isVisionFrame(p: unknown): p is VisionFrame {
   return !!f && typeof f === 'object' && Array.isArray(f.detections);
 }
 
-function joinEvent(j: JoinEvent): VisionEvent {
+function identityEvent(j: JoinEvent | SplitEvent): VisionEvent {
   return { ...j };
 }
+
+/** How often the learnt calibration is written to node context (and on close). */
+const PERSIST_MS = 60_000;
+const CALIBRATION_KEY = 'calibration';
 
 interface Job {
   msg: NodeMessage;
@@ -126,9 +135,44 @@ export = function (RED: Red) {
       share.start();
     }
 
+    const ctx = node.context();
+    let persistTimer: ReturnType<typeof setInterval> | undefined;
+
+    function newEngine(dim: number): ReidEngine {
+      const eng = new ReidEngine(dim, options);
+      let stored: unknown;
+      try {
+        stored = ctx.get(CALIBRATION_KEY);
+      } catch {
+        stored = undefined;
+      }
+      // A calibration learnt with another embedder (another dimension, other scores) does not apply.
+      const snap = stored as { dim?: number; kind?: string; calibration?: unknown } | undefined;
+      if (snap && snap.dim === dim && snap.kind === kind) {
+        try {
+          eng.calibration.restore(snap.calibration);
+        } catch (e) {
+          node.warn(`vision-reid: stored calibration ignored: ${(e as Error).message}`);
+        }
+      }
+      return eng;
+    }
+
+    /** Writes the calibration to context; `always` false skips an engine that has learnt nothing yet (a stored one stays). */
+    function persist(always = true): void {
+      if (!engine) return;
+      const st = engine.calibration.state();
+      if (!always && !st.negatives && !st.positives) return;
+      try {
+        ctx.set(CALIBRATION_KEY, { dim: engine.dim, kind, calibration: engine.calibration.snapshot() });
+      } catch (e) {
+        node.warn(`vision-reid: cannot store the calibration in context: ${(e as Error).message}`);
+      }
+    }
+
     function ready(e: Embedder) {
       embedder = e;
-      engine = new ReidEngine(e.dim, options);
+      engine = newEngine(e.dim);
       projector = new FloorProjector(engine.options.calibrations);
       const areas = Object.entries(engine.options.calibrations).map(([camera, c]) => ({ camera, floor: c.floor.map((p) => [p[0], p[1]] as [number, number]) }));
       if (areas.length) floorSources.set(node.id, { id: node.id, name: node.name || '', map: floorMap, areas });
@@ -140,7 +184,9 @@ export = function (RED: Red) {
           return;
         }
       }
-      status.force('running', `ready · ${e.description}`);
+      const c = engine.calibration.state();
+      status.force('running', `ready · ${e.description} · threshold ${engine.threshold()}${c.mode === 'learnt' ? ' learnt' : ''}`);
+      persistTimer = setInterval(() => persist(false), PERSIST_MS);
       pump();
     }
 
@@ -176,7 +222,8 @@ export = function (RED: Red) {
     function statusText(): string {
       const s = engine!.stats();
       // The bounds' counts first: the status line is cut at 60 characters.
-      const text = `${s.tracks} tracks${drops.text()} · ${s.gallery} in gallery · ${s.joins} joins · ${embedder!.description}${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
+      const thr = `≥${s.threshold.toFixed(2)} ${engine!.options.calibrate === 'off' ? 'fixed' : s.calibrated ? 'learnt' : 'learning'}`;
+      const text = `${s.tracks} tracks${drops.text()} · ${s.joins} joins${s.splits ? ` · ${s.splits} splits` : ''} · ${thr} · ${embedder!.description} · ${s.gallery} in gallery${dropped ? ` · ${dropped} frames gone` : ''}${skipped ? ` · ${skipped} busy` : ''}`;
       if (!share) return text;
       // A broker problem goes first (yellow status), the exchange's figures last.
       return share.stats().state === 'connected' ? `${text} · ${share.brief()}` : `${share.brief()} · ${text}`;
@@ -225,6 +272,7 @@ export = function (RED: Red) {
       const out = dets.map((d, i) => {
         const extra: Partial<Detection> & { floor?: [number, number] } = {};
         if (u.globalIds[i] !== undefined) extra.globalId = u.globalIds[i];
+        if (u.provisional[i]) extra.provisional = true;
         const f = projector.has(job.camera) ? projector.project(job.camera, d.box) : undefined;
         if (f) {
           extra.floor = f;
@@ -238,7 +286,7 @@ export = function (RED: Red) {
       job.msg.payload = { ...frame, detections: out };
       // The floor-map widget (vision-ui-floor) set to this node redraws from reidFloor() on this.
       if (projector.has(job.camera)) publishLive(node.id, { frame: job.msg.payload as VisionFrame });
-      const events = u.joins.map((j) => ({ topic: job.camera, payload: joinEvent(j) }));
+      const events = [...u.splits, ...u.joins].map((j) => ({ topic: j.camera, payload: identityEvent(j) }));
       job.send([job.msg, events.length ? events : null]);
       if (job.warn) status.set('warning', `${job.warn}${drops.text()}`);
       else status.set(share && share.stats().state !== 'connected' ? 'warning' : 'running', statusText());
@@ -271,11 +319,20 @@ export = function (RED: Red) {
       const p = msg.payload as Record<string, unknown> | undefined;
       const what = messageKind(msg);
       if (what.kind === 'reset') {
-        if (engine) engine = new ReidEngine(embedder!.dim, options);
+        // The learnt calibration is knowledge of the site, kept across a reset unless asked to forget it.
+        const forget = !!p && typeof p === 'object' && (p as { calibration?: unknown }).calibration === true;
+        if (engine) {
+          const old = engine;
+          old.endAll();
+          persist(false);
+          engine = new ReidEngine(embedder!.dim, options);
+          if (!forget) engine.calibration.restore(old.calibration.snapshot());
+          persist();
+        }
         tap?.clear();
         floorMap.clear();
         publishLive(node.id, {});
-        status.force(engine ? 'running' : 'idle', 'reset: tracks and gallery forgotten');
+        status.force(engine ? 'running' : 'idle', forget ? 'reset: tracks, gallery and calibration forgotten' : 'reset: tracks and gallery forgotten');
         done();
         return;
       }
@@ -327,6 +384,9 @@ export = function (RED: Red) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (persistTimer) clearInterval(persistTimer);
+      engine?.endAll();
+      persist(false);
       status.close();
       for (const j of queue.splice(0)) j.done();
       floorSources.delete(node.id);
@@ -342,6 +402,19 @@ export = function (RED: Red) {
     });
 
     node.reidStats = () => (engine ? engine.stats() : undefined);
+    node.reidCalibration = () =>
+      engine
+        ? {
+            embedder: embedder?.description,
+            calibrate: engine.options.calibrate,
+            ...engine.calibration.state(),
+            inUse: engine.threshold(),
+            histograms: engine.calibration.histograms(),
+          }
+        : undefined;
+    /** Live tracks with global ids and floor positions (a floor map, another gateway). */
+    node.reidLive = () => (engine ? engine.liveIdentities() : []);
+    node.reidEngine = () => engine;
     node.reidDrops = () => ({ overCap: drops.overCap, invalid: drops.invalid });
     node.reidEmbedder = () => embedder?.description;
     node.reidShare = () => share?.stats();
@@ -352,6 +425,21 @@ export = function (RED: Red) {
       const now = Date.now();
       return { tMs: now, people: src.map.snapshot(now), areas: src.areas };
     };
+  }
+  // The calibration of a deployed node, for the editor and for people checking a site: the threshold
+  // in use, how many same/different pairs it rests on, and both score histograms.
+  if (RED.httpAdmin) {
+    const perm = RED.auth?.needsPermission ? RED.auth.needsPermission('vision-reid.read') : (_q: unknown, _s: unknown, next: () => void) => next();
+    RED.httpAdmin.get('/vision-reid/:id/calibration', perm, (req: Request, res: Response) => {
+      const n = RED.nodes.getNode(req.params.id) as Node | null;
+      const c = n && typeof n.reidCalibration === 'function' ? n.reidCalibration() : undefined;
+      if (!c) {
+        res.status(404).json({ error: 'this vision-reid node is not deployed or its embedder is not ready yet' });
+        return;
+      }
+      res.set('Cache-Control', 'no-store');
+      res.json(c);
+    });
   }
   RED.nodes.registerType('vision-reid', VisionReidNode, { credentials: { mqttUser: { type: 'text' }, mqttPassword: { type: 'password' } } });
 };

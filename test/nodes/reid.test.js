@@ -7,7 +7,7 @@ const reidNode = require('../../dist/nodes/reid/reid.js');
 const modelNode = require('../../dist/nodes/model/model.js');
 const { sharedFrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const { sharedSessions } = require('../../dist/nodes/lib/model/loader.js');
-const { loadClip } = require('../../dist/cli/bench/reid.js');
+const { loadClip, mirrorImage } = require('../../dist/cli/bench/reid.js');
 const { asset, assetsDir } = require('../helpers/assets');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
@@ -89,8 +89,8 @@ describe('vision-reid node', function () {
     await waitFor(() => h.got.statuses.some((m) => /built-in colour/.test(m.status.text)), 3000, 'colour status');
     const last = h.got.out[h.got.out.length - 1];
     assert.strictEqual(last.keep, 70, 'other msg properties kept');
-    // Every track with two good crops (minSamples) has a global id by its last frame; tracks whose
-    // crops never pass the quality gate get one only after decideAfterMs (2 s).
+    // Every track with two good crops (minSamples) has a decided (not provisional) global id by its
+    // last frame.
     const lastDet = new Map();
     const sampled = new Map();
     for (const m of h.got.out)
@@ -101,10 +101,13 @@ describe('vision-reid node', function () {
     const long = [...sampled].filter(([, n]) => n >= 2).map(([t]) => t);
     assert.ok(long.length >= 8, `${long.length} tracks`);
     assert.deepStrictEqual(
-      long.filter((t) => typeof lastDet.get(t).globalId !== 'string'),
+      long.filter((t) => typeof lastDet.get(t).globalId !== 'string' || lastDet.get(t).provisional),
       [],
-      'tracks without a global id',
+      'tracks without a decided global id',
     );
+    // Every tracked detection has an id from its first frame; provisional until two good crops.
+    const first = h.got.out[0].payload.detections;
+    assert.ok(first.length > 0 && first.every((d) => typeof d.globalId === 'string' && d.provisional === true));
     const withEmb = h.got.out.flatMap((m) => m.payload.detections).filter((d) => d.embedding);
     assert.ok(withEmb.length > 0 && withEmb.every((d) => d.embedding.length === 168));
     const joins = h.got.events.map((m) => m.payload);
@@ -195,5 +198,119 @@ describe('vision-reid node', function () {
     const h = await load({ embedder: 'colour', transitions: '[{from' });
     h.reid.receive({ topic: 'cam-1', payload: { camera: 'cam-1', detections: [] } });
     await waitFor(() => h.got.statuses.some((m) => m.status.fill === 'red' && /camera transitions must be valid JSON/.test(m.status.text)), 2000, 'red status');
+  });
+  it('overlapping cameras: a person seen by both at once gets one id (live join), at one floor point; nobody else is merged', async () => {
+    // cam-2 sees the same place from the other side (the frames mirrored) at the same times; both
+    // cameras are calibrated to one floor (cam-2's calibration mirrored too).
+    const W = clip.frames[0].width;
+    const H = clip.frames[0].height;
+    const floor = [
+      [0, 0],
+      [6.4, 0],
+      [6.4, 4.8],
+      [0, 4.8],
+    ];
+    const calibrations = {
+      'cam-1': {
+        image: [
+          [0, 0],
+          [W, 0],
+          [W, H],
+          [0, H],
+        ],
+        floor,
+      },
+      'cam-2': {
+        image: [
+          [W, 0],
+          [0, 0],
+          [0, H],
+          [W, H],
+        ],
+        floor,
+      },
+    };
+    const h = await load({ embedder: 'model', model: 'm', calibrations: JSON.stringify(calibrations) });
+    await waitFor(() => h.got.statuses.some((m) => /onnx, 512-d/.test(m.status.text)), 30000, 'onnx status');
+    const person = new Map();
+    for (let f = 0; f < 40; f++) {
+      await feed(h, 'cam-1', f, f * 40);
+      const img = mirrorImage(clip.frames[f]);
+      const ref = store.put('cam-2', img.data, W, H, f * 40);
+      const detections = (clip.gt.get(f) || []).map((r) => ({
+        box: [W - r.box[2], r.box[1], W - r.box[0], r.box[3]],
+        score: 1,
+        classId: 0,
+        label: 'person',
+        trackId: r.id + 1000,
+      }));
+      const before = h.got.out.length;
+      h.reid.receive({ topic: 'cam-2', payload: { camera: 'cam-2', frame: ref, detections } });
+      await waitFor(() => h.got.out.length > before, 20000, `cam-2 frame ${f}`);
+    }
+    // Each track's id at its last frame, and the person (gt id) behind it.
+    const finalId = new Map();
+    for (const m of h.got.out)
+      for (const d of m.payload.detections) {
+        finalId.set(`${m.topic}:${d.trackId}`, d.globalId);
+        person.set(`${m.topic}:${d.trackId}`, d.trackId % 1000);
+      }
+    const joins = h.got.events.map((m) => m.payload).filter((e) => e.event === 'identity-join');
+    assert.ok(joins.length >= 3 && joins.every((j) => j.live === true && j.gapMs <= 0), JSON.stringify(joins));
+    let same = 0;
+    let both = 0;
+    for (const [key, g] of finalId) {
+      if (!key.startsWith('cam-2:')) continue;
+      const mate = finalId.get(`cam-1:${person.get(key)}`);
+      if (mate === undefined) continue;
+      both++;
+      if (mate === g) same++;
+    }
+    const people = new Map();
+    for (const [key, g] of finalId) people.set(g, (people.get(g) || new Set()).add(person.get(key)));
+    const merged = [...people].filter(([, ps]) => ps.size > 1);
+    console.log(`      overlapping: ${same}/${both} people seen by both cameras share one id; ${merged.length} ids shared by two people`);
+    assert.ok(both >= 5 && same / both >= 0.7, `${same}/${both} kept`);
+    assert.deepStrictEqual(merged, [], 'no two people share an id');
+    // The floor map: live identities with floor positions; one person, one point, from both cameras.
+    const live = h.reid.reidLive();
+    const byId = new Map();
+    for (const l of live) byId.set(l.globalId, (byId.get(l.globalId) || []).concat([l]));
+    const pairs = [...byId.values()].filter((ls) => ls.length === 2);
+    assert.ok(pairs.length >= 1, JSON.stringify(live));
+    for (const [a, b] of pairs) assert.ok(Math.hypot(a.floor[0] - b.floor[0], a.floor[1] - b.floor[1]) < 0.5, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  });
+
+  it('calibration: learnt from same-frame pairs, shown by the admin route, kept in context across a restart', async () => {
+    const h = await load({ embedder: 'colour' });
+    const none = await helper.request().get('/vision-reid/nope/calibration');
+    assert.strictEqual(none.status, 404);
+    // Both TUD clips' worth of frames (71 + 71 mirrored) in one camera: pairs commit as tracks end.
+    for (let f = 0; f < 71; f++) await feed(h, 'cam-1', f, f * 40);
+    h.reid.receive({ topic: 'reset' }); // ends every track: their pairs are committed; the calibration stays
+    await waitFor(() => h.reid.reidStats().tracks === 0, 2000, 'reset');
+    const res = await helper.request().get('/vision-reid/reid/calibration').expect(200);
+    const c = res.body;
+    assert.ok(c.negatives >= 10, JSON.stringify(c));
+    assert.strictEqual(c.fixedThreshold, 0.9);
+    assert.ok(Array.isArray(c.histograms.negatives) && c.histograms.negatives.length > 0);
+    assert.strictEqual(typeof c.inUse, 'number');
+    // Stored in context (what a restart with a persistent context store reads back).
+    const stored = h.reid.context().get('calibration');
+    assert.ok(stored && stored.kind === 'colour' && stored.dim === 168 && stored.calibration.version === 1, JSON.stringify(stored));
+    assert.strictEqual(
+      stored.calibration.negatives.reduce((n, [, k]) => n + k, 0),
+      c.negatives,
+    );
+    await helper.unload();
+    // A model-based node reads its context when the model is ready: 40 stored negatives and 25 positives.
+    const third = await load({ embedder: 'model', model: 'm' });
+    third.reid.context().set('calibration', { kind: 'onnx', dim: 512, calibration: { version: 1, negatives: [[300, 40]], positives: [[360, 25]] } });
+    await waitFor(() => third.got.statuses.some((m) => /onnx, 512-d/.test(m.status.text)), 30000, 'onnx ready');
+    const res2 = await helper.request().get('/vision-reid/reid/calibration').expect(200);
+    assert.deepStrictEqual([res2.body.negatives, res2.body.positives, res2.body.mode, res2.body.inUse], [40, 25, 'learnt', 0.505]);
+    // A reset that asks for it forgets the calibration too.
+    third.reid.receive({ topic: 'reset', payload: { calibration: true } });
+    await waitFor(async () => (await helper.request().get('/vision-reid/reid/calibration')).body.negatives === 0, 2000, 'forgotten');
   });
 });

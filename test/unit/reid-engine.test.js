@@ -73,6 +73,26 @@ describe('reid: gallery', () => {
   });
 });
 
+describe('reid: gallery views', () => {
+  it('keeps several views of one identity by key; scores each identity by its best allowed view', () => {
+    const g = new Gallery(8, { capacity: 10, ttlMs: 1e9 });
+    g.add({ globalId: 'p1', camera: 'a', endMs: 0, key: 'p1/a' }, unit(0));
+    g.add({ globalId: 'p1', camera: 'b', endMs: 5, key: 'p1/b' }, unit(1));
+    g.add({ globalId: 'p2', camera: 'a', endMs: 3 }, unit(2));
+    assert.deepStrictEqual([g.size, g.has('p1'), g.has('p2'), g.has('p3')], [3, true, true, false]);
+    assert.deepStrictEqual(
+      g.views('p1').map((v) => v.key),
+      ['p1/a', 'p1/b'],
+    );
+    const s = g.scoreIdentities(unit(1, 0, 0.5), 0.1);
+    assert.deepStrictEqual([...s.keys()], ['p1']);
+    assert.strictEqual(s.get('p1').entry.camera, 'b', 'the best view counts');
+    const onlyA = g.scoreIdentities(unit(1, 0, 0.5), 0.1, (e) => e.camera === 'a');
+    assert.strictEqual(onlyA.get('p1').entry.camera, 'a', 'a view the gates refuse does not count');
+    assert.ok(g.remove('p1/b') && !g.remove('p1/b') && g.has('p1'));
+  });
+});
+
 describe('reid: engine', () => {
   const opts = { sampleEvery: 1, minSamples: 1, threshold: 0.8, margin: 0.05, trackTimeoutMs: 500, galleryTtlMs: 60000 };
   function step(e, camera, tMs, dets, vecs) {
@@ -100,9 +120,12 @@ describe('reid: engine', () => {
         gapMs: 2100,
         similarity: undefined,
         second: undefined,
+        previousGlobalId: 'p2',
+        live: false,
       },
     );
-    assert.strictEqual(e.stats().gallery, 0, 'a joined identity leaves the gallery');
+    // The identity stays in the gallery: its true owner could still claim it (the join is revisable).
+    assert.strictEqual(e.stats().gallery, 1);
   });
 
   it('mints a new id below the threshold and when the margin over the second best is too small', () => {
@@ -157,7 +180,17 @@ describe('reid: engine', () => {
     assert.strictEqual(e.endTrack('a', 1), true);
     assert.strictEqual(e.endTrack('a', 1), false);
     assert.strictEqual(e.endCamera('b'), 1);
-    assert.deepStrictEqual(e.stats(), { tracks: 1, gallery: 2, galleryBytes: e.stats().galleryBytes, identities: 3, joins: 0 });
+    assert.deepStrictEqual(e.stats(), {
+      tracks: 1,
+      gallery: 2,
+      galleryBytes: e.stats().galleryBytes,
+      identities: 3,
+      joins: 0,
+      splits: 0,
+      provisional: 0,
+      threshold: 0.8,
+      calibrated: false,
+    });
   });
 
   it('samples a new track every frame until minSamples, then every N frames; never a cut crop', () => {
@@ -181,11 +214,171 @@ describe('reid: engine', () => {
     assert.strictEqual(u.globalIds[0], 'p1');
   });
 
-  it('decides a track without good crops after decideAfterMs, with a new id', () => {
-    const e = new ReidEngine(8, { ...opts, decideAfterMs: 1000 });
-    const small = { box: [10, 10, 20, 20], score: 0.9, classId: 0, label: 'person', trackId: 1 };
-    for (const t of [0, 400, 800]) assert.strictEqual(e.update('c', t, [small], new Map(), 640, 480).globalIds[0], undefined);
-    assert.strictEqual(e.update('c', 1000, [small], new Map(), 640, 480).globalIds[0], 'p1');
+  it('a track without good crops keeps a provisional id, and is matched once it shows one, however late', () => {
+    const e = new ReidEngine(8, { ...opts, minSamples: 2, trackTimeoutMs: 10000 });
+    step(e, 'a', 0, [det(1)], [unit(0)]);
+    step(e, 'a', 40, [det(1)], [unit(0)]);
+    e.endTrack('a', 1);
+    const small = (x) => ({ box: [x, 100, x + 10, 110], score: 0.9, classId: 0, label: 'person', trackId: 5 });
+    for (const t of [1000, 3000, 6000]) {
+      const u = e.update('b', t, [small(100)], new Map(), 640, 480);
+      assert.deepStrictEqual({ id: u.globalIds[0], provisional: u.provisional[0] }, { id: 'p2', provisional: true });
+    }
+    assert.strictEqual(e.stats().provisional, 1);
+    // 7 s in, two good crops: it is matched to p1 with a join event that names the provisional id.
+    step(e, 'b', 7000, [det(5)], [unit(0, 1, 0.1)]);
+    const u = step(e, 'b', 7040, [det(5)], [unit(0, 1, 0.1)]);
+    assert.deepStrictEqual(
+      { id: u.globalIds[0], provisional: u.provisional[0], joins: u.joins.map((j) => [j.globalId, j.previousGlobalId]) },
+      { id: 'p1', provisional: false, joins: [['p1', 'p2']] },
+    );
+  });
+
+  it('joins one-to-one over all open tracks (Hungarian), not first-come', () => {
+    // Gallery X = e0 and Y (cos 0.6 with X). A: X 0.90, Y 0.85; B: X 0.88, Y 0.53.
+    const X = [1, 0, 0, 0, 0, 0, 0, 0];
+    const Y = [0.6, 0.8, 0, 0, 0, 0, 0, 0];
+    const A = [0.9, 0.3875, Math.sqrt(1 - 0.81 - 0.3875 ** 2), 0, 0, 0, 0, 0];
+    const B = [0.88, 0, Math.sqrt(1 - 0.88 ** 2), 0, 0, 0, 0, 0];
+    assert.deepStrictEqual(
+      [dot(A, X), dot(A, Y), dot(B, X)].map((v) => Math.round(v * 100) / 100),
+      [0.9, 0.85, 0.88],
+    );
+    const e = new ReidEngine(8, { ...opts, margin: 0.01, trackTimeoutMs: 0 });
+    step(e, 'a', 0, [det(1, 10), det(2, 300)], [X, Y]);
+    e.sweep(1);
+    // First-come would give A X (its best) and leave B without a match; the assignment serves both.
+    const u = step(e, 'b', 1000, [det(7, 10), det(8, 300)], [A, B]);
+    assert.deepStrictEqual(u.globalIds, ['p2', 'p1'], 'A → Y (p2), B → X (p1)');
+    assert.strictEqual(u.joins.length, 2);
+  });
+
+  it('a wrong join is undone with an identity-split when the true owner shows up, who then gets the identity', () => {
+    const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 5000, margin: 0.01 });
+    const owner = unit(0);
+    step(e, 'a', 0, [det(1)], [owner]);
+    e.endTrack('a', 1);
+    // A look-alike in camera b takes p1 (0.85 ≥ 0.8)…
+    const look = unit(0, 3, 0.62);
+    assert.ok(dot(look, owner) > 0.8 && dot(look, owner) < 0.86);
+    const j = step(e, 'b', 1000, [det(5)], [look]);
+    assert.deepStrictEqual(j.globalIds, ['p1']);
+    // …then the real person appears in camera c: p1 fits them far better, so the look-alike gives it back.
+    const u = step(e, 'c', 2000, [det(9)], [unit(0, 1, 0.05)]);
+    assert.deepStrictEqual(
+      { ids: u.globalIds, split: u.splits.map((s) => [s.globalId, s.camera, s.newGlobalId, s.reason]), joins: u.joins.map((x) => [x.globalId, x.camera]) },
+      { ids: ['p1'], split: [['p1', 'b', 'p2', 'better-owner']], joins: [['p1', 'c']] },
+    );
+    assert.strictEqual(e.trackIdentity('b', 5), 'p2');
+    assert.strictEqual(e.stats().splits, 1);
+  });
+
+  it("a join its own later crops contradict is split back to the track's own id", () => {
+    const e = new ReidEngine(8, { ...opts, trackTimeoutMs: 5000, momentum: 0.5 });
+    step(e, 'a', 0, [det(1)], [unit(0)]);
+    e.endTrack('a', 1);
+    assert.deepStrictEqual(step(e, 'b', 1000, [det(5)], [unit(0, 1, 0.3)]).globalIds, ['p1']);
+    let splits = [];
+    for (let k = 1; k <= 4 && !splits.length; k++) splits = step(e, 'b', 1000 + 40 * k, [det(5)], [unit(1)]).splits;
+    assert.deepStrictEqual(
+      splits.map((s) => [s.globalId, s.newGlobalId, s.reason]),
+      [['p1', 'p2', 'below-threshold']],
+    );
+  });
+
+  it('a joined track keeps its identity when every gallery view of it has expired (a long visit)', () => {
+    const e = new ReidEngine(8, { ...opts, galleryTtlMs: 1000, trackTimeoutMs: 60000 });
+    step(e, 'a', 0, [det(1)], [unit(0)]);
+    e.endTrack('a', 1);
+    assert.deepStrictEqual(step(e, 'b', 500, [det(5)], [unit(0, 1, 0.2)]).globalIds, ['p1']);
+    // 5 s on, p1's view expired long ago; the track goes on sampling the same look.
+    const u = step(e, 'b', 5000, [det(5)], [unit(0, 1, 0.25)]);
+    assert.deepStrictEqual([u.globalIds, u.splits.length, e.stats().gallery], [['p1'], 0, 0]);
+  });
+
+  it('overlapping cameras: a person seen live by two cameras at one floor point gets one id', () => {
+    const square = [
+      [0, 0],
+      [640, 0],
+      [640, 480],
+      [0, 480],
+    ];
+    const floor = [
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ];
+    const mirrored = [
+      [10, 0],
+      [0, 0],
+      [0, 10],
+      [10, 10],
+    ];
+    const run = (xB, extra = {}) => {
+      const e = new ReidEngine(8, {
+        ...opts,
+        calibrations: { a: { image: square, floor }, b: { image: square, floor: mirrored } },
+        floorTolerance: 0.5,
+        ...extra,
+      });
+      const u = [];
+      for (let f = 0; f < 5; f++) {
+        step(e, 'a', f * 100, [{ box: [100, 300, 160, 460], score: 1, classId: 0, label: 'p', trackId: 1 }], [unit(0)]);
+        u.push(step(e, 'b', f * 100 + 10, [{ box: [xB, 300, xB + 60, 460], score: 1, classId: 0, label: 'p', trackId: 4 }], [unit(0, 2, 0.4)]));
+      }
+      return { e, u };
+    };
+    // Camera a: floor x ≈ 2.03; camera b is mirrored, so the same spot is at image x ≈ 640 − 130.
+    const same = run(640 - 160);
+    const joins = same.u.flatMap((x) => x.joins);
+    assert.deepStrictEqual(
+      joins.map((j) => [j.globalId, j.camera, j.fromCamera, j.live]),
+      [['p1', 'b', 'a', true]],
+    );
+    assert.deepStrictEqual(
+      same.e.liveIdentities().map((l) => [l.globalId, l.camera, l.floor.map((v) => Math.round(v * 10) / 10)]),
+      [
+        ['p1', 'a', [2, 9.6]],
+        ['p1', 'b', [2, 9.6]],
+      ],
+    );
+    assert.strictEqual(run(100).u.flatMap((x) => x.joins).length, 0, 'same look, 6 m apart: two people');
+    assert.strictEqual(run(640 - 160, { overlap: 'off' }).u.flatMap((x) => x.joins).length, 0, 'overlap off');
+    const windowed = run(640 - 160, { transitions: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }] });
+    assert.strictEqual(windowed.u.flatMap((x) => x.joins).length, 0, 'a transition window says the views do not overlap');
+  });
+
+  it('learns its threshold from same-frame pairs (negatives) and one track over time (positives)', () => {
+    const e = new ReidEngine(8, {
+      ...opts,
+      threshold: 0.95,
+      calibrationMinNegatives: 30,
+      calibrationMinPositives: 5,
+      positiveGapMs: 200,
+      targetFalseJoinRate: 0.05,
+    });
+    assert.deepStrictEqual([e.stats().threshold, e.stats().calibrated], [0.95, false]);
+    // Twelve rounds of three people in one camera, 0.6 s each; their looks are about 0.5 apart, each
+    // one's crops about 0.97 alike. A pair counts once, when one of its tracks ends.
+    for (let r = 0; r < 12; r++) {
+      for (let f = 0; f < 15; f++) {
+        const jitter = (k) => unit(k, (k + 4) % 8, f % 2 ? 0.25 : 0);
+        const looks = [unit(0, 1, 1), unit(1, 2, 1), unit(2, 0, 1)].map((v, k) => (f % 3 ? v : jitter(k)));
+        step(e, 'c', r * 1000 + f * 40, [det(3 * r + 1, 10), det(3 * r + 2, 200), det(3 * r + 3, 400)], looks);
+      }
+      for (let k = 1; k <= 3; k++) e.endTrack('c', 3 * r + k);
+    }
+    const s = e.calibration.state();
+    assert.strictEqual(s.mode, 'learnt', JSON.stringify(s));
+    assert.strictEqual(s.negatives, 36, 'three pairs a round');
+    assert.ok(s.positives >= 5, JSON.stringify(s));
+    assert.ok(s.threshold < 0.95 && s.positiveMedian > s.threshold && s.negativeMedian < s.threshold, `learnt ${JSON.stringify(s)}`);
+    assert.strictEqual(e.stats().threshold, s.threshold);
+    assert.strictEqual(e.stats().calibrated, true);
+    const off = new ReidEngine(8, { ...opts, calibrate: 'off' });
+    off.calibration.restore(e.calibration.snapshot());
+    assert.strictEqual(off.threshold(), 0.8, 'calibrate off: the fixed threshold stays');
   });
 
   // Table: transition windows decide which gallery entries a new track may take.
@@ -385,5 +578,51 @@ describe('reid: retrieval metrics', () => {
     assert.strictEqual(r.queries, 3);
     assert.ok(Math.abs(r.rank1 - 2 / 3) < 1e-9);
     assert.ok(Math.abs(r.mAP - (2 + 7 / 12) / 3) < 1e-6, String(r.mAP));
+  });
+});
+
+describe('reid: threshold calibration', () => {
+  const { ThresholdCalibration } = require('../../dist/nodes/lib/reid/calibration.js');
+  it('uses the fixed threshold until it has enough pairs, then the lowest score the target share of negatives reach (95 % bound)', () => {
+    const c = new ThresholdCalibration(0.6, { targetFalseJoinRate: 0.01, minNegatives: 100, minPositives: 10 });
+    for (let i = 0; i < 99; i++) c.addNegative(0.2 + (i % 10) * 0.01); // 0.20 … 0.29
+    c.addNegative(0.7); // one outlier: 1 % of 100
+    for (let i = 0; i < 9; i++) c.addPositive(0.8);
+    assert.deepStrictEqual([c.ready, c.threshold()], [false, 0.6]);
+    c.addPositive(0.8);
+    assert.strictEqual(c.ready, true);
+    // 100 pairs cannot show a 1 % rate with confidence: no negative may reach the threshold.
+    assert.ok(c.threshold() > 0.7 && c.threshold() <= 0.705, `threshold ${c.threshold()}`);
+    const s = c.state();
+    assert.deepStrictEqual([s.mode, s.negatives, s.positives, s.keepRate, s.falseJoinRate], ['learnt', 100, 10, 1, 0]);
+    // 2000 pairs, 20 of them spread over 0.60 … 0.79: 1 % is 20, less 7 for chance: the top 12 may reach it.
+    const d = new ThresholdCalibration(0.6, { targetFalseJoinRate: 0.01, minNegatives: 100, minPositives: 1 });
+    for (let i = 0; i < 1980; i++) d.addNegative(0.2 + (i % 10) * 0.01);
+    for (let i = 0; i < 20; i++) d.addNegative(0.6 + i * 0.01);
+    d.addPositive(0.9);
+    assert.ok(d.threshold() > 0.67 && d.threshold() <= 0.685, `threshold ${d.threshold()}`);
+    assert.ok(d.state().falseJoinRate <= 0.01);
+  });
+  it('keeps the learnt threshold within its floor and ceiling', () => {
+    const c = new ThresholdCalibration(0.6, { minNegatives: 1, minPositives: 1, floor: 0.4, ceiling: 0.9 });
+    c.addNegative(0.99);
+    c.addPositive(1);
+    assert.strictEqual(c.threshold(), 0.9);
+    const d = new ThresholdCalibration(0.6, { minNegatives: 1, minPositives: 1, floor: 0.4 });
+    d.addNegative(-0.5);
+    d.addPositive(1);
+    assert.strictEqual(d.threshold(), 0.4);
+  });
+  it('snapshots to JSON and restores; refuses a malformed snapshot and keeps what it had', () => {
+    const c = new ThresholdCalibration(0.6, { minNegatives: 3, minPositives: 1 });
+    [0.1, 0.2, 0.5].forEach((v) => c.addNegative(v));
+    c.addPositive(0.9);
+    const snap = JSON.parse(JSON.stringify(c.snapshot()));
+    const d = new ThresholdCalibration(0.6, { minNegatives: 3, minPositives: 1 });
+    d.restore(snap);
+    assert.deepStrictEqual(d.state(), c.state());
+    assert.throws(() => d.restore({ version: 2 }), /not a version 1 snapshot/);
+    assert.throws(() => d.restore({ version: 1, negatives: [[9999, 1]], positives: [] }), /bad negatives entry/);
+    assert.deepStrictEqual(d.state(), c.state());
   });
 });

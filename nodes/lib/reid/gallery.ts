@@ -1,6 +1,7 @@
 /**
  * The cross-camera gallery: identities whose track ended, kept for a time-to-live so a new track in
- * any camera can be matched to them. Bounded: at capacity the entry that ended longest ago goes.
+ * any camera can be matched to them. An identity may have several entries (views, one per track it
+ * ended as, each with its own `key`); `size` counts entries. Bounded: at capacity the entry that ended longest ago goes.
  * Embeddings live in one flat Float32Array (capacity × dim) so a search is a tight dot-product loop
  * over contiguous memory; slots are reused.
  */
@@ -17,6 +18,11 @@ export interface GalleryEntry {
   box?: Box;
   /** The per-camera track id it ended as (a tracker may resume a lost track under the same id). */
   trackId?: number;
+  /**
+   * Slot key when one identity keeps several views (one per track it ended as); defaults to the
+   * global id, so an identity without keys has one entry.
+   */
+  key?: string;
 }
 
 export interface GalleryOptions {
@@ -59,19 +65,23 @@ export class Gallery {
     return this.matrix.byteLength + this.slots.size * 160;
   }
 
+  /** Whether an identity has any view here (or an entry has this key). */
   has(globalId: string): boolean {
-    return this.slots.has(globalId);
+    if (this.slots.has(globalId)) return true;
+    for (const slot of this.slots.values()) if (this.entries[slot]!.globalId === globalId) return true;
+    return false;
   }
 
   /** Adds (or replaces) an identity; evicts the oldest entry when full. Copies the embedding. */
   add(entry: GalleryEntry, embedding: ArrayLike<number>): void {
     if (embedding.length !== this.dim) throw new Error(`embedding has ${embedding.length} values; the gallery holds ${this.dim}`);
-    this.remove(entry.globalId);
+    const key = entry.key ?? entry.globalId;
+    this.remove(key);
     if (!this.free.length) this.evictOldest();
     const slot = this.free.pop()!;
     this.matrix.set(embedding, slot * this.dim);
     this.entries[slot] = { ...entry, floor: entry.floor ? [entry.floor[0], entry.floor[1]] : undefined, box: entry.box ? ([...entry.box] as Box) : undefined };
-    this.slots.set(entry.globalId, slot);
+    this.slots.set(key, slot);
   }
 
   /** The entry that ended as this camera's track, if it is still here. */
@@ -83,16 +93,17 @@ export class Gallery {
     return undefined;
   }
 
-  /** A copy of an entry's embedding. */
-  embedding(globalId: string): Float32Array | undefined {
-    const slot = this.slots.get(globalId);
+  /** A copy of an entry's embedding (by its key: the global id unless the entry was added with one). */
+  embedding(key: string): Float32Array | undefined {
+    const slot = this.slots.get(key);
     return slot === undefined ? undefined : this.matrix.slice(slot * this.dim, (slot + 1) * this.dim);
   }
 
-  remove(globalId: string): boolean {
-    const slot = this.slots.get(globalId);
+  /** Removes one entry by its key (the global id unless it was added with a key). */
+  remove(key: string): boolean {
+    const slot = this.slots.get(key);
     if (slot === undefined) return false;
-    this.slots.delete(globalId);
+    this.slots.delete(key);
     this.entries[slot] = undefined;
     this.free.push(slot);
     return true;
@@ -106,13 +117,40 @@ export class Gallery {
       const e = this.entries[slot]!;
       if (!oldest || e.endMs < oldest.endMs) oldest = e;
     }
-    if (oldest) this.remove(oldest.globalId);
+    if (oldest) this.remove(oldest.key ?? oldest.globalId);
+  }
+
+  /** Every entry (view) of one identity, oldest end first. */
+  views(globalId: string): GalleryEntry[] {
+    const out: GalleryEntry[] = [];
+    for (const slot of this.slots.values()) if (this.entries[slot]!.globalId === globalId) out.push({ ...this.entries[slot]! });
+    return out.sort((a, b) => a.endMs - b.endMs);
+  }
+
+  /**
+   * Per identity, its best-scoring allowed view with a similarity ≥ `min`: what a track is compared
+   * with when one identity has several views.
+   */
+  scoreIdentities(query: ArrayLike<number>, min: number, allow?: (e: GalleryEntry) => boolean): Map<string, { similarity: number; entry: GalleryEntry }> {
+    if (query.length !== this.dim) throw new Error(`query has ${query.length} values; the gallery holds ${this.dim}`);
+    const q = query instanceof Float32Array ? query : Float32Array.from(query);
+    const out = new Map<string, { similarity: number; entry: GalleryEntry }>();
+    for (const slot of this.slots.values()) {
+      const e = this.entries[slot]!;
+      const s = dotAt(this.matrix, slot * this.dim, q, this.dim);
+      if (s < min) continue;
+      const had = out.get(e.globalId);
+      if (had && had.similarity >= s) continue;
+      if (allow && !allow(e)) continue;
+      out.set(e.globalId, { similarity: s, entry: { ...e } });
+    }
+    return out;
   }
 
   /** Drops entries that ended more than the TTL before `nowMs`; returns their ids. */
   expire(nowMs: number): string[] {
     const gone: string[] = [];
-    for (const [id, slot] of this.slots) if (nowMs - this.entries[slot]!.endMs > this.options.ttlMs) gone.push(id);
+    for (const [key, slot] of this.slots) if (nowMs - this.entries[slot]!.endMs > this.options.ttlMs) gone.push(key);
     for (const id of gone) this.remove(id);
     return gone;
   }

@@ -6,6 +6,7 @@ export * from './embedder';
 export * from './quality';
 export * from './homography';
 export * from './gallery';
+export * from './calibration';
 export * from './engine';
 export * from './eval';
 export * from './exchange';
