@@ -157,10 +157,12 @@ describe('Dashboard 2.0 widget nodes', function () {
       const view = await waitFor(
         () => {
           const m = helper.getNode('map').getState();
-          return m && m.payload && m.payload.people && m.payload.people.length ? m.payload : null;
+          // Ids are given from a track's first frame: wait for the last frame's position.
+          const last = m && m.payload && m.payload.people && m.payload.people[0];
+          return last && Math.abs(last.x - (30 + 6.8 * 54)) < 20 ? m.payload : null;
         },
         10000,
-        'a person on the floor map in the dashboard store',
+        'a person on the floor map in the dashboard store, at the last frame',
         50,
       );
       const p = view.people[0];
