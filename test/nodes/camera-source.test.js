@@ -283,7 +283,7 @@ describe('vision-camera-source (real ffmpeg)', function () {
   it('reports an unreachable source in red, retries with back-off, and keeps the flow running', function (done) {
     const srv = http.createServer();
     srv.listen(0, '127.0.0.1', () => {
-      const port = srv.address().port;
+      const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
       srv.close(); // nothing listens there now
       helper.load(cameraNode, flow({ camera: 'nowhere', url: `http://127.0.0.1:${port}/stream.mjpg` }), function () {
         const caught = helper.getNode('caught');
@@ -462,14 +462,14 @@ describe('vision-camera-source: camera secrets never on the command line (real s
         timers.delete(iv);
       });
     });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
     const close = () =>
       new Promise((r) => {
         for (const iv of timers) clearInterval(iv);
         srv.closeAllConnections();
         srv.close(r);
       });
-    return { port: srv.address().port, tries, close };
+    return { port: /** @type {import('net').AddressInfo} */ (srv.address()).port, tries, close };
   }
 
   /** Frames, statuses and caught errors of the flow's camera. */

@@ -230,7 +230,7 @@ describe('vision-model assets in the user dir', function () {
           hold = () => res.end(weights.subarray(weights.length / 2));
         });
         await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-        base = `http://127.0.0.1:${srv.address().port}`;
+        base = `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}`;
       });
       afterEach(() => new Promise((r) => srv.close(r)));
 

@@ -71,7 +71,10 @@ describe('asset files (the vision-model dialog)', () => {
 
   it('an existing file is kept unless replace is asked for', async () => {
     fs.writeFileSync(path.join(dir, 'm.onnx'), 'old');
-    await assert.rejects(receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100 }), (e) => e.status === 409 && /exists already/.test(e.message));
+    await assert.rejects(
+      receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100 }),
+      (/** @type {Error} */ e) => e.status === 409 && /exists already/.test(e.message),
+    );
     assert.strictEqual(fs.readFileSync(path.join(dir, 'm.onnx'), 'utf8'), 'old');
     await receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100, replace: true });
     assert.strictEqual(fs.readFileSync(path.join(dir, 'm.onnx'), 'utf8'), 'new');

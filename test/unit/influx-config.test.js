@@ -121,7 +121,7 @@ describe('influx config readers', function () {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
         assert.throws(
           () => connectionSettings({ version: '1.x', database: 'ev', ...c }, {}, where),
-          (e) => e.message === msg,
+          (/** @type {Error} */ e) => e.message === msg,
         );
       });
     }
@@ -224,7 +224,7 @@ describe('influx config readers', function () {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
         assert.throws(
           () => writerSettings(c),
-          (e) => e.message === msg,
+          (/** @type {Error} */ e) => e.message === msg,
         );
       });
     }

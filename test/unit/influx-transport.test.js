@@ -24,7 +24,7 @@ describe('influx transports (scripted server)', function () {
       });
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    port = server.address().port;
+    port = /** @type {import('net').AddressInfo} */ (server.address()).port;
   });
   after(function () {
     server.close();
