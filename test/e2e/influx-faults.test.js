@@ -31,11 +31,8 @@ async function storedSeqs(db, database, measurement) {
   return s ? s.values.map((v) => v[1]) : [];
 }
 
-/**
- * The figures of one fault, printed, and the exactly-once assertions.
- * @param {{ sent?: number }} [o]
- */
-function tally(name, acked, stored, { sent } = {}) {
+/** The figures of one fault, printed, and the exactly-once assertions. */
+function tally(name, acked, stored, /** @type {{ sent?: number }} */ { sent } = {}) {
   const storedSet = new Set(stored);
   const lost = [...acked].filter((q) => !storedSet.has(q));
   const duplicated = stored.length - storedSet.size;

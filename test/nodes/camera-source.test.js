@@ -462,7 +462,7 @@ describe('vision-camera-source: camera secrets never on the command line (real s
         timers.delete(iv);
       });
     });
-    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const close = () =>
       new Promise((r) => {
         for (const iv of timers) clearInterval(iv);

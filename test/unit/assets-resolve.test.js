@@ -116,7 +116,7 @@ describe('asset resolution', () => {
     assert.strictEqual(resolveModelFile(older, userDir), older);
     assert.throws(
       () => resolveModelFile('nope.onnx', userDir),
-      (e) =>
+      (/** @type {Error} */ e) =>
         e.message ===
         `model file not found: nope.onnx (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); pick or upload a model in the vision-model dialog`,
     );
@@ -155,7 +155,7 @@ describe('asset resolution', () => {
     it('missing files: relative says where it looked, absolute keeps the old wording', () => {
       assert.throws(
         () => resolveVideoSource('clip.mp4', { userDir, env: none }),
-        (e) =>
+        (/** @type {Error} */ e) =>
           e.message ===
           `video file not found: clip.mp4 (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); put it in ${path.join(userDir, 'edgevision')}`,
       );

@@ -67,7 +67,7 @@ describe('fetch-assets', () => {
       res.writeHead(200);
       res.end(body);
     });
-    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
     const dest = path.join(dir, 'dest');
     try {
@@ -91,7 +91,7 @@ describe('fetch-assets', () => {
       res.write(body.subarray(0, 5));
       rest = () => res.end(body.subarray(5));
     });
-    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const base = `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}`;
     const dest = path.join(dir, 'node-red', 'edgevision');
     try {
@@ -126,7 +126,7 @@ describe('fetch-assets', () => {
 
   it("the offline message carries the caller's hint and names the host", async () => {
     const srv = http.createServer();
-    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
     await new Promise((r) => srv.close(r)); // nothing listens there now
     const [r] = await fetchAssets({ dest: dir, names: ['m'], manifest: manifest(`http://127.0.0.1:${port}/m.onnx`), offlineHint: 'Upload it instead.' });

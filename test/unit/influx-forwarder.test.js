@@ -119,7 +119,7 @@ describe('influx forwarder (store and forward)', function () {
     assert.strictEqual(s.spool.backlog, 0);
   });
 
-  for (const mode of ['down', 500]) {
+  for (const mode of /** @type {('down' | number)[]} */ (['down', 500])) {
     it(`spools on ${mode === 'down' ? 'a network error' : 'a 5xx'}, probes with back-off, replays oldest first when the server is back`, async function () {
       const t = scriptedTransport();
       const { timers, events } = make(t);
@@ -203,7 +203,7 @@ describe('influx forwarder (store and forward)', function () {
     const { events } = make(t, { maxInFlight: 1, maxQueued: 1 });
     await fwd.start();
     await until(() => events.includes('up'), 'up');
-    /** @type {() => void} */
+    /** @type {(v?: unknown) => void} */
     let release;
     t.hold = new Promise((r) => (release = r));
     const a = fwd.submit(batch(1)); // in flight

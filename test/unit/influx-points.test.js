@@ -262,7 +262,7 @@ describe('influx names', function () {
 
 describe('influx time stamps for points without a time (one each, strictly increasing)', function () {
   // [precision, arrival times (ms) of successive points, stamps expected]
-  /** @type {[Precision, number[], number[]][]} */
+  /** @type {[Precision, number[], (number | string)[]][]} */
   const table = [
     ['ms', [T0, T0, T0, T0 + 5], [T0, T0 + 1, T0 + 2, T0 + 5]],
     ['ms', [T0 + 0.4, T0 + 0.9], [T0, T0 + 1]], // two in one ms

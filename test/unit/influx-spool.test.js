@@ -259,7 +259,7 @@ describe('influx spool', function () {
       await s.open();
       await s.append(body(0), 3, 'ms', 'w');
       faults.datasync = 'EIO';
-      await assert.rejects(s.append(body(1), 3, 'ms', 'w'), (/** @type {Error} */ e) => e.code === 'EIO' && /write failed/.test(e.message));
+      await assert.rejects(s.append(body(1), 3, 'ms', 'w'), (/** @type {NodeJS.ErrnoException} */ e) => e.code === 'EIO' && /write failed/.test(e.message));
       faults.datasync = null;
       await s.append(body(2), 3, 'ms', 'w');
       assert.deepStrictEqual(await drain(s), [body(0), body(2)]);

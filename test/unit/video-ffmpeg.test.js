@@ -226,7 +226,7 @@ describe('FfmpegSource with credentials (real ffmpeg)', () => {
     // A server that accepts and never answers: ffmpeg waits on it with the list already read.
     const sockets = new Set();
     const srv = net.createServer((s) => sockets.add(s));
-    await new Promise((/** @type {() => void} */ r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
     const src = new FfmpegSource({
       url: `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}/x.mjpg`,
