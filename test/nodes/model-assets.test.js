@@ -43,7 +43,8 @@ function detectFlow(modelProps) {
  * to only after the flow has started, too late for a failure at start-up).
  */
 function recorder(RED) {
-  RED.nodes.registerType('test-recorder', function (c) {
+  // A Node-RED node: the runtime's own object, untyped here.
+  RED.nodes.registerType('test-recorder', /** @this {any} */ function (c) {
     RED.nodes.createNode(this, c);
     this.got = [];
     this.on('input', (m, send, done) => {
@@ -164,6 +165,7 @@ describe('vision-model assets in the user dir', function () {
       await waitFor(() => statuses.find((s) => /^ready · cpu/.test(s.status.text || '')), 20000, 'the detector ready with the uploaded model');
     });
 
+    /** @type {[string, string, number, RegExp][]} */
     const refused = [
       ['a traversal attempt', '../evil.onnx', 400, /not a plain file name/],
       ['an encoded traversal attempt', '..%2F..%2Fevil.onnx', 400, /not a plain file name/],
@@ -209,6 +211,7 @@ describe('vision-model assets in the user dir', function () {
     describe('fetch', () => {
       const weights = Buffer.alloc(64 * 1024, 7);
       let srv, base, hold;
+      /** @type {() => import('../../dist/nodes/lib/assets').AssetManifest} */
       const manifest = () => ({
         schema: 1,
         assets: [

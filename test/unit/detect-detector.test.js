@@ -209,7 +209,7 @@ describe('detect Detector', () => {
     ],
     [
       { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 300, 6] }], metadata: {} },
-      { format: 'ssd' },
+      { format: /** @type {any} */ ('ssd') },
       /unknown output format/,
     ],
   ];

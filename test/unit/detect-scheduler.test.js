@@ -44,6 +44,7 @@ function gatedRunner() {
   return { runner, runs };
 }
 
+/** @returns {import('../../dist/nodes/lib/detect/letterbox').SourceImage} */
 function frame(v) {
   return { data: new Uint8Array(64 * 64 * 3).fill(v), width: 64, height: 64, format: 'rgb24' };
 }
@@ -169,6 +170,7 @@ describe('detect DetectScheduler', () => {
     const detector = new Detector(runner, resolveSpec(runner));
     const failed = [];
     const delivered = [];
+    /** @type {{ jobs: string[], frames: import('../../dist/nodes/lib/detect/letterbox').SourceImage[] }[]} */
     const queue = [
       { jobs: ['bad'], frames: [{ data: new Uint8Array(5), width: 64, height: 64, format: 'rgb24' }] },
       { jobs: ['good'], frames: [frame(7)] },
