@@ -639,6 +639,7 @@ describe('vision-camera-source: sources a message may switch to', function () {
     const cam = helper.getNode('cam');
     await waitFor(() => got.frames.length >= 2, 10000, 'frames from the configured file');
     const dir = path.dirname(asset('video/vtest.avi'));
+    /** @type {[string, RegExp][]} */
     const refusals = [
       ['concat:/etc/passwd|/etc/hosts', /msg\.url refused: scheme "concat" is never allowed/],
       ['subfile,,start,0,end,100,,:/etc/passwd', /scheme "subfile" is never allowed/],

@@ -24,7 +24,7 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
     );
   });
 
-  /** @type {[string, string, string, RegExp | null][]} */
+  /** @type {[string, string, import('../../dist/nodes/lib/onnx/runtime').Libc, RegExp | null][]} */
   const platforms = [
     ['linux', 'x64', 'glibc', null],
     ['linux', 'arm64', 'glibc', null],
