@@ -44,14 +44,17 @@ function detectFlow(modelProps) {
  */
 function recorder(RED) {
   // A Node-RED node: the runtime's own object, untyped here.
-  RED.nodes.registerType('test-recorder', /** @this {any} */ function (c) {
-    RED.nodes.createNode(this, c);
-    this.got = [];
-    this.on('input', (m, send, done) => {
-      this.got.push(m);
-      done();
-    });
-  });
+  RED.nodes.registerType(
+    'test-recorder',
+    /** @this {any} */ function (c) {
+      RED.nodes.createNode(this, c);
+      this.got = [];
+      this.on('input', (m, send, done) => {
+        this.got.push(m);
+        done();
+      });
+    },
+  );
 }
 
 /** Catch and Status nodes around `id`, into recorders 'caught' and 'statuses' (see recorder). */

@@ -168,14 +168,18 @@ describe('counting: memory over a long run', function () {
     const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] }, { camera: 'flood', relinkS: 10, trackTimeoutS: 60 });
     let id = 1;
     for (let f = 0; f < 12; f++) {
-      const dets = Array.from({ length: 1000 }, (_, k) => /** @type {Detection} */ ({
-        box: [k % 900, 100 + f, (k % 900) + 40, 200 + f],
-        score: 0.9,
-        classId: 0,
-        label: 'person',
-        trackId: id++,
-        trackState: 'confirmed',
-      }));
+      const dets = Array.from(
+        { length: 1000 },
+        (_, k) =>
+          /** @type {Detection} */ ({
+            box: [k % 900, 100 + f, (k % 900) + 40, 200 + f],
+            score: 0.9,
+            classId: 0,
+            label: 'person',
+            trackId: id++,
+            trackState: 'confirmed',
+          }),
+      );
       c.update(dets, f * 40, W, H);
       const s = c.stateSize();
       assert.ok(s.tracks <= MAX_TRACK_RECORDS && s.ended <= MAX_TRACK_RECORDS, `frame ${f}: ${JSON.stringify(s)}`);
@@ -191,14 +195,18 @@ describe('counting: memory over a long run', function () {
     const N = MAX_CLASSES + 10;
     for (let f = 0; f < 10; f++) {
       const y = 300 + f * 50;
-      const dets = Array.from({ length: N }, (_, k) => /** @type {Detection} */ ({
-        box: [k * 10, y - 50, k * 10 + 8, y],
-        score: 0.9,
-        classId: k,
-        label: `class-${k}`,
-        trackId: k + 1,
-        trackState: 'confirmed',
-      }));
+      const dets = Array.from(
+        { length: N },
+        (_, k) =>
+          /** @type {Detection} */ ({
+            box: [k * 10, y - 50, k * 10 + 8, y],
+            score: 0.9,
+            classId: k,
+            label: `class-${k}`,
+            trackId: k + 1,
+            trackState: 'confirmed',
+          }),
+      );
       c.update(dets, f * 40, W, H);
     }
     const byClass = c.countsByClass().door;

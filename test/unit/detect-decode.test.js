@@ -135,7 +135,10 @@ describe('detect decoders', () => {
   });
 
   it('an unknown format is an error naming the known ones', () => {
-    assert.throws(() => decode(/** @type {any} */ ('ssd'), { data: new Float32Array(6), dims: [1, 1, 6] }, 0, { thresholds: thresholds(1) }), /yolox, yolov5, yolov8, end2end/);
+    assert.throws(
+      () => decode(/** @type {any} */ ('ssd'), { data: new Float32Array(6), dims: [1, 1, 6] }, 0, { thresholds: thresholds(1) }),
+      /yolox, yolov5, yolov8, end2end/,
+    );
   });
 
   /** @type {[(number | string)[], number, number, string | undefined][]} */
