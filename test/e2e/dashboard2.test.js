@@ -297,7 +297,7 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
         await p1.waitForSelector('#ev-video-img', { timeout: 60000 });
         await pictureChanges(p1, '#ev-video-img', 60000);
         await until(
-          () => p1.evaluate(() => /\d/.test(/** @type {HTMLElement | null} */ ((document.querySelector('.ev-kpi-in')) || { innerText: '' }).innerText || '')),
+          () => p1.evaluate(() => /\d/.test(/** @type {HTMLElement | null} */ (document.querySelector('.ev-kpi-in') || { innerText: '' }).innerText || '')),
           30000,
           'the In tile',
         );
