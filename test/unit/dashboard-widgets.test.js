@@ -151,6 +151,7 @@ describe('gateway: EDGEVISION_DASHBOARD', () => {
 });
 
 describe('dashboard widgets: floor map', () => {
+  /** @type {{ camera: string, floor: import('../../dist/nodes/lib/types').Point[] }} */
   const area = {
     camera: 'cam1',
     floor: [

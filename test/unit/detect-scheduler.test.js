@@ -12,6 +12,7 @@ const N = 84;
 function gatedRunner() {
   const runs = []; // { first, finish(), fail(e) } per run, in order
   const runner = {
+    /** @type {import('../../dist/nodes/lib/onnx/session').TensorInfo[]} */
     inputs: [{ name: 'images', type: 'float32', shape: [1, 3, 64, 64] }],
     outputs: [{ name: 'output0', type: 'float32', shape: [1, 6, N] }],
     metadata: { names: "{0: 'person', 1: 'forklift'}" },
@@ -191,7 +192,11 @@ describe('detect DetectScheduler', () => {
 });
 
 describe('detect DetectScheduler: runs in flight and the batch deadline', () => {
-  /** A detector over a gated runner whose model takes up to `maxBatch` frames a run. */
+  /**
+   * A detector over a gated runner whose model takes up to `maxBatch` frames a run.
+   * @param {number[]} waiting
+   * @param {{ maxBatch?: number, inFlight?: number, batchWaitMs?: number }} [o]
+   */
   function batchHarness(waiting, { maxBatch = 1, inFlight, batchWaitMs } = {}) {
     const { runner, runs } = gatedRunner();
     if (maxBatch > 1) runner.inputs[0].shape = ['N', 3, 64, 64];
@@ -211,11 +216,12 @@ describe('detect DetectScheduler: runs in flight and the batch deadline', () => 
         waiting: () => waiting.length,
         timers: {
           set(fn, ms) {
+            /** @type {{ fn: () => void, ms: number, cleared: boolean }} */
             const t = { fn, ms, cleared: false };
             timers.push(t);
             return t;
           },
-          clear(t) {
+          clear(/** @type {{ cleared: boolean }} */ t) {
             t.cleared = true;
           },
         },
