@@ -225,6 +225,7 @@ describe('reid: engine', () => {
     step(e, 'a', 0, [det(1)], [unit(0)]);
     step(e, 'a', 40, [det(1)], [unit(0)]);
     e.endTrack('a', 1);
+    /** @type {(x: number) => Detection} */
     const small = (x) => ({ box: [x, 100, x + 10, 110], score: 0.9, classId: 0, label: 'person', trackId: 5 });
     for (const t of [1000, 3000, 6000]) {
       const u = e.update('b', t, [small(100)], new Map(), 640, 480);
@@ -303,18 +304,21 @@ describe('reid: engine', () => {
   });
 
   it('overlapping cameras: a person seen live by two cameras at one floor point gets one id', () => {
+    /** @type {Point[]} */
     const square = [
       [0, 0],
       [640, 0],
       [640, 480],
       [0, 480],
     ];
+    /** @type {Point[]} */
     const floor = [
       [0, 0],
       [10, 0],
       [10, 10],
       [0, 10],
     ];
+    /** @type {Point[]} */
     const mirrored = [
       [10, 0],
       [0, 0],
