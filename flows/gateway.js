@@ -310,12 +310,12 @@ async function startGateway(opts = {}) {
   else await flowsLoaded(RED);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, resolve);
+    server.listen(port, host, () => resolve(null));
   }).catch(async (e) => {
     await RED.stop();
     throw e;
   });
-  const actual = server.address().port;
+  const actual = /** @type {import('net').AddressInfo} */ (server.address()).port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`;
   return {
     RED,

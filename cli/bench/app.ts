@@ -35,8 +35,20 @@ export const usage = [
   '  InfluxDB: as the demo (EDGEVISION_INFLUX_URL …); with none reachable the points are spooled.',
 ].join('\n');
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const ROOT = path.join(__dirname, '..', '..', '..');
+
+/** A node of an exported flow (flows/demo.json): its id and type, and the type's own properties. */
+interface FlowNode {
+  id: string;
+  type: string;
+  [prop: string]: unknown;
+}
+
+/** What Node-RED's `postDeliver` hook is told about a delivered message. */
+interface DeliveryEvent {
+  source?: { id: string };
+  destination?: { id: string };
+}
 
 interface Phase {
   name: string;
@@ -92,8 +104,9 @@ async function encodeComparison(assets: string): Promise<string[]> {
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) return [`(view encode comparison skipped: ${still} not found in ${candidates.join(' or ')})`];
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
+  const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as FlowNode[];
   const view = demo.find((n) => n.type === 'vision-view');
+  if (!view) throw new Error('flows/demo.json has no vision-view node');
   const s: ViewSettings = { ...VIEW_DEFAULTS, maxWidth: 960, geometry: parseViewGeometry(view.geometry, view.stations) };
   const detections = Array.from({ length: 12 }, (_, i) => ({
     box: [20 + i * 55, 150, 62 + i * 55, 290] as [number, number, number, number],
@@ -166,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
   const extra = listed ? {} : { nodesDir: [path.join(ROOT, 'dist', 'nodes', 'view')] };
   let flowFile: string | undefined;
   if (args.spin) {
-    const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as any[];
+    const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8')) as FlowNode[];
     for (const n of demo) if (n.type === 'vision-model') n.spinWait = true;
     flowFile = path.join(userDir, 'demo-spin.json');
     fs.writeFileSync(flowFile, JSON.stringify(demo));
@@ -180,7 +193,7 @@ export async function run(argv: string[]): Promise<number> {
     settings: { ...extra, logging: { console: { level: 'error', metrics: false, audit: false } } },
   });
   const counters = { pipeline: 0, decoded: 0 };
-  gw.RED.hooks.add('postDeliver.bench-app', (ev: any) => {
+  gw.RED.hooks.add('postDeliver.bench-app', (ev: DeliveryEvent) => {
     const src = ev.source && ev.source.id;
     const dst = ev.destination && ev.destination.id;
     if (src === 'demo-stations' && dst === 'demo-view') counters.pipeline++;

@@ -14,6 +14,7 @@
  */
 import { parseArgs, numArg } from '../args';
 import { sharedFrameStore } from '../../nodes/lib/frame-store';
+import { FrameRef } from '../../nodes/lib/types';
 
 export const usage = [
   'usage: edgevision bench fanout [--frames N] [--width W] [--height H] [--sinks K]',
@@ -32,10 +33,34 @@ interface VariantResult {
   copiedBytesPerFrame: number;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Mode = 'ref' | 'raw-buffer' | 'raw-typed-array';
 
-async function runVariant(helper: any, mode: Mode, frames: number, width: number, height: number, sinks: number): Promise<VariantResult> {
+// The slice of Node-RED and of node-red-node-test-helper this benchmark drives (neither ships types).
+interface BenchMsg {
+  topic: string;
+  payload: { camera: string; frame: FrameRef; detections: [] } | Uint8Array;
+}
+interface BenchNode {
+  on(event: 'input', fn: (msg: BenchMsg, send: unknown, done: () => void) => void): void;
+  send(msg: BenchMsg): void;
+}
+interface BenchRed {
+  nodes: {
+    createNode(node: BenchNode, config: object): void;
+    registerType(type: string, ctor: (this: BenchNode, config: object) => void): void;
+  };
+}
+interface TestHelper {
+  init(nodeRedPath: string): void;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  load(nodes: (RED: BenchRed) => void, flow: object[], done: () => void): void;
+  getNode(id: string): BenchNode;
+  unload(): Promise<void>;
+  _RED?: { version?(): string };
+}
+
+async function runVariant(helper: TestHelper, mode: Mode, frames: number, width: number, height: number, sinks: number): Promise<VariantResult> {
   const store = sharedFrameStore();
   const camera = `bench-fanout-${mode}`;
   const original = new Set<ArrayBufferLike>();
@@ -43,14 +68,15 @@ async function runVariant(helper: any, mode: Mode, frames: number, width: number
   let delivered = 0;
   let onDelivered: (() => void) | null = null;
 
-  const nodes = (RED: any) => {
-    function Source(this: any, cfg: any) {
+  const nodes = (RED: BenchRed) => {
+    function Source(this: BenchNode, cfg: object) {
       RED.nodes.createNode(this, cfg);
     }
-    function Sink(this: any, cfg: any) {
+    function Sink(this: BenchNode, cfg: object) {
       RED.nodes.createNode(this, cfg);
-      this.on('input', (msg: any, _send: any, done: any) => {
-        const px: Uint8Array | undefined = mode === 'ref' ? store.get(msg.payload.frame)?.data : msg.payload;
+      this.on('input', (msg, _send, done) => {
+        const p = msg.payload;
+        const px: Uint8Array | undefined = mode === 'ref' ? store.get((p as { frame: FrameRef }).frame)?.data : (p as Uint8Array);
         if (px && px.length) {
           seen.add(px.buffer);
         }
@@ -123,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   const width = numArg(args, 'width', 1920);
   const height = numArg(args, 'height', 1080);
   const sinks = numArg(args, 'sinks', 3);
-  let helper: any;
+  let helper: TestHelper;
   try {
     helper = require('node-red-node-test-helper');
     helper.init(require.resolve('node-red'));

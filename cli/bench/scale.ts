@@ -30,8 +30,21 @@ export const usage = [
   '  --hwaccel H      camera-source decoding: none (default), auto, cuda, vaapi, qsv',
 ].join('\n');
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const ROOT = path.join(__dirname, '..', '..', '..');
+
+/** A node of the flow the benchmark deploys: its id and type, and the type's own properties. */
+interface FlowNode {
+  id: string;
+  type: string;
+  [prop: string]: unknown;
+}
+
+/** What Node-RED's `postDeliver` hook is told about a delivered message (the parts read here). */
+interface DeliveryEvent {
+  source?: { id: string };
+  destination?: { id: string };
+  msg?: { topic?: unknown; payload?: { timing?: { batch?: unknown } } };
+}
 
 export interface Settings {
   cameras: number;
@@ -68,9 +81,9 @@ export interface PhaseResult {
 }
 
 /** The flow: N sources → detect → track → line-count → a silent debug node (or sources → debug). */
-export function scaleFlow(s: Settings, model: string, clip: string): any[] {
+export function scaleFlow(s: Settings, model: string, clip: string): FlowNode[] {
   const z = 'scale-tab';
-  const nodes: any[] = [{ id: z, type: 'tab', label: 'bench scale' }];
+  const nodes: FlowNode[] = [{ id: z, type: 'tab', label: 'bench scale' }];
   const first = s.decodeOnly ? 'scale-sink' : 'scale-detect';
   for (let i = 0; i < s.cameras; i++) {
     nodes.push({
@@ -196,8 +209,8 @@ async function runOne(s: Settings, clip: string, model: string): Promise<PhaseRe
   let batches = 0;
   let batchFrames = 0;
   const last = s.decodeOnly ? null : 'scale-count';
-  gw.RED.hooks.add('postDeliver.bench-scale', (ev: any) => {
-    const src = ev.source?.id as string | undefined;
+  gw.RED.hooks.add('postDeliver.bench-scale', (ev: DeliveryEvent) => {
+    const src = ev.source?.id;
     const topic = String(ev.msg?.topic ?? '');
     if (src && src.startsWith('scale-cam-')) decoded.set(topic, (decoded.get(topic) ?? 0) + 1);
     if (ev.destination?.id === 'scale-sink' && (last === null || src === last)) out.set(topic, (out.get(topic) ?? 0) + 1);

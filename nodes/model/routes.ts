@@ -53,7 +53,8 @@ export function registerAssetRoutes(RED: Red, o: AssetRouteOptions = {}): void {
   if (!app || app[REGISTERED]) return;
   app[REGISTERED] = true;
   const manifest = o.manifest ?? (() => loadManifest());
-  const allow: (p: string) => Handler = RED.auth?.needsPermission ? (p) => RED.auth.needsPermission(p) : () => (_q, _s, next) => next!();
+  const auth = RED.auth;
+  const allow: (p: string) => Handler = auth?.needsPermission ? (p) => auth.needsPermission(p) : () => (_q, _s, next) => next!();
   const read = allow('vision-model.read');
   const write = allow('vision-model.write');
 

@@ -8,6 +8,21 @@
  * sent to the browser as its own source text.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- browser DOM objects; this project compiles without the DOM typings */
+import type { FloorPerson } from '../lib/reid/floor-map';
+import type { Point } from '../lib/types';
+
+/** What the floor route answers (floor-route.ts); read defensively, it comes over the network. */
+interface FloorAnswer {
+  people?: FloorPerson[];
+  areas?: { camera: string; floor?: Point[] }[];
+}
+
+/** The slice of fetch's Response the widget reads. */
+interface FetchAnswer {
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}
 
 export interface FloorMapWidgetOptions {
   /** The floor route (default "/vision-reid/floor"). */
@@ -48,9 +63,9 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
     parent.appendChild(n);
     return n;
   };
-  const draw = (data: any) => {
-    const people: any[] = Array.isArray(data && data.people) ? data.people : [];
-    const areas: any[] = Array.isArray(data && data.areas) ? data.areas : [];
+  const draw = (data: FloorAnswer | null) => {
+    const people = data && Array.isArray(data.people) ? data.people : [];
+    const areas = data && Array.isArray(data.areas) ? data.areas : [];
     const pts: number[][] = [];
     for (const a of areas) for (const p of a.floor || []) pts.push(p);
     for (const p of people) pts.push(p.floor);
@@ -95,11 +110,11 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
     }
     note.textContent = `${people.length} on the floor · ${areas.length} calibrated camera${areas.length === 1 ? '' : 's'}`;
   };
-  let timer: any;
+  let timer: unknown;
   let stopped = false;
   const tick = () => {
     g.fetch(url, { cache: 'no-store', credentials: 'same-origin' })
-      .then((r: any) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((r: FetchAnswer) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then(draw, (e: Error) => {
         note.textContent = `floor map: ${e.message}`;
       })

@@ -1,14 +1,18 @@
 /**
  * The small slice of the Node-RED runtime API our glue uses, typed by hand (no @types/node-red, which
- * lags the runtime). Kept deliberately loose where Node-RED itself is.
+ * lags the runtime). Loose only where Node-RED itself is: a message carries anything, and a node
+ * object carries whatever its constructor put on it.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- Node-RED's own API is loosely typed: messages and config objects carry anything */
-import type { Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 
 export interface NodeMessage {
   _msgid?: string;
   topic?: string;
+  // A message's payload and properties are whatever the sender put there; the glue checks them
+  // (messageKind, boundDetections) before the engine sees them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   payload?: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [key: string]: any;
 }
 
@@ -16,10 +20,10 @@ export type SendFn = (msg: NodeMessage | (NodeMessage | NodeMessage[] | null)[] 
 export type DoneFn = (err?: Error) => void;
 
 export interface ContextStore {
-  get(key: string, store?: string): any;
-  get(key: string, store: string | undefined, cb: (err: Error | null, value: any) => void): void;
-  set(key: string, value: any, store?: string): void;
-  set(key: string, value: any, store: string | undefined, cb: (err?: Error | null) => void): void;
+  get(key: string, store?: string): unknown;
+  get(key: string, store: string | undefined, cb: (err: Error | null, value: unknown) => void): void;
+  set(key: string, value: unknown, store?: string): void;
+  set(key: string, value: unknown, store: string | undefined, cb: (err?: Error | null) => void): void;
 }
 
 export interface Node {
@@ -34,20 +38,38 @@ export interface Node {
   warn(text: unknown): void;
   log(text: unknown): void;
   context(): { get: ContextStore['get']; set: ContextStore['set'] };
+  // What each node's constructor adds to it (its engine, timers, methods for its HTTP routes).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [key: string]: any;
+}
+
+/** registerType's options: which credentials the node keeps out of the flow file. */
+export interface RegisterTypeOptions {
+  credentials?: Record<string, { type: 'text' | 'password' }>;
+  settings?: Record<string, { value: unknown; exportable?: boolean }>;
 }
 
 export interface Red {
   nodes: {
-    createNode(node: any, config: any): void;
-    registerType(type: string, ctor: any, opts?: any): void;
-    getNode(id: string): any;
+    createNode(node: Node, config: object): void;
+    registerType<N extends Node, C>(type: string, ctor: (this: N, config: C) => void, opts?: RegisterTypeOptions): void;
+    getNode(id: string): Node | null;
   };
-  settings: Record<string, any> & { userDir?: string };
-  util: { cloneMessage<T>(msg: T): T; getSetting?(node: any, name: string): any };
+  settings: Record<string, unknown> & { userDir?: string };
+  util: { cloneMessage<T>(msg: T): T; getSetting?(node: Node, name: string): unknown };
   log: { info(t: string): void; warn(t: string): void; error(t: string): void; audit?(msg: object, req?: unknown): void };
   /** Express routers (Node-RED 3–5 run Express 4). */
   httpAdmin?: Router;
   httpNode?: Router;
-  [key: string]: any;
+  /** The admin API's permission checks (absent when the editor has no login). */
+  auth?: { needsPermission(permission: string): (req: Request, res: Response, next?: NextFunction) => void };
+  /** Message-routing hooks (Node-RED ≥ 2): the app benchmark times deliveries with them. */
+  hooks?: { add(name: string, fn: (event: DeliveryEvent) => void): void; remove(name: string): void };
+}
+
+/** What a `postDeliver` hook is told: the message and the nodes it went between. */
+export interface DeliveryEvent {
+  msg: NodeMessage;
+  source: { id: string; node?: Node };
+  destination: { id: string; node?: Node };
 }

@@ -142,7 +142,7 @@ export = function (RED: Red) {
       if (saved && typeof saved === 'object') {
         try {
           settings = readViewConfig({ ...editor, ...saved });
-          overrides = saved;
+          overrides = saved as Record<string, unknown>;
         } catch (e) {
           node.warn(`saved view settings ignored: ${(e as Error).message}`);
         }

@@ -110,7 +110,7 @@ describe('edgevision run (e2e: TUD clips → yolox_nano → tracker → counter)
     let source;
     for await (const f of readFrames({ url: clip, realtime: false, loop: false, maxFrames: 1 })) source = f;
     const px = (f, x, y) => Array.from(f.data.subarray((y * f.width + x) * 3, (y * f.width + x) * 3 + 3));
-    const yellow = ([r, g, b]) => r > 200 && g > 190 && b < 120;
+    const yellow = (/** @type {number[]} */ [r, g, b]) => r > 200 && g > 190 && b < 120;
     for (const y of [100, 240, 400]) {
       assert.ok(yellow(px(annotated[0], 160, y)), `line x25 drawn at (160, ${y}): ${px(annotated[0], 160, y)}`);
       assert.ok(!yellow(px(source, 160, y)), `the source itself is not yellow there: ${px(source, 160, y)}`);

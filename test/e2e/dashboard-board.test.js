@@ -18,7 +18,7 @@ const { waitFor } = require('../helpers/wait');
 
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 const USERS = { admin: ['boss', 'b0ss-pw'], viewer: ['shift', 'look-only'], operator: ['ot', 'm0ve-lines'] };
-const basic = ([u, p]) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
+const basic = (/** @type {string[]} */ [u, p]) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
 // Nobody walks at the top of the picture (feet are at y 0.7–0.96 in this clip); everybody walks
 // left↔right across x = 0.5 low in the picture.
 const DOOR = { name: 'door', start: [0.1, 0.1], end: [0.9, 0.1] };

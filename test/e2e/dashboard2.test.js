@@ -93,7 +93,7 @@ function overflow(page) {
 /** The live picture's box against its natural size: the same proportions means nothing is cropped or stretched. */
 function videoFit(page) {
   return page.evaluate(() => {
-    const img = document.querySelector('.ev-live-img');
+    const img = /** @type {HTMLImageElement} */ (document.querySelector('.ev-live-img'));
     const r = img.getBoundingClientRect();
     const frame = img.parentElement.getBoundingClientRect();
     return { w: r.width, h: r.height, nw: img.naturalWidth, nh: img.naturalHeight, frameW: frame.width, frameH: frame.height, right: r.right };
@@ -154,7 +154,9 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
   it('vision-ui-tiles: counts and station states arrive, and move without a reload', async () => {
     const tiles = () =>
       page.evaluate(() =>
-        Object.fromEntries([...document.querySelectorAll('.ev-tile')].map((t) => [t.dataset.key, t.querySelector('.ev-tile-value').textContent])),
+        Object.fromEntries(
+          [...document.querySelectorAll('.ev-tile')].map((/** @type {HTMLElement} */ t) => [t.dataset.key, t.querySelector('.ev-tile-value').textContent]),
+        ),
       );
     const first = await until(
       async () => {
@@ -181,7 +183,7 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
     const rows = await until(
       () =>
         page.evaluate(() => {
-          const r = [...document.querySelectorAll('.ev-timeline-row')].map((e) => ({
+          const r = [...document.querySelectorAll('.ev-timeline-row')].map((/** @type {HTMLElement} */ e) => ({
             station: e.dataset.station,
             state: e.dataset.state,
             segs: e.querySelectorAll('.ev-timeline-seg').length,
@@ -196,7 +198,8 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
   });
 
   it('vision-ui-events: crossings and zone events listed, newest first, as they happen', async () => {
-    const events = () => page.evaluate(() => [...document.querySelectorAll('.ev-event')].map((e) => e.innerText.replace(/\s+/g, ' ')));
+    const events = () =>
+      page.evaluate(() => [...document.querySelectorAll('.ev-event')].map((/** @type {HTMLElement} */ e) => e.innerText.replace(/\s+/g, ' ')));
     const first = await until(
       async () => {
         const e = await events();
@@ -260,7 +263,11 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
     try {
       await phone.goto(`${url}/dashboard`, { waitUntil: 'domcontentloaded' });
       await phone.waitForSelector('.ev-live-img', { timeout: 60000 });
-      await until(() => phone.evaluate(() => document.querySelector('.ev-live-img').naturalWidth > 0), 30000, 'the video on the phone');
+      await until(
+        () => phone.evaluate(() => /** @type {HTMLImageElement} */ (document.querySelector('.ev-live-img')).naturalWidth > 0),
+        30000,
+        'the video on the phone',
+      );
       await until(
         () => phone.evaluate(() => document.querySelectorAll('.ev-tile').length > 0 && document.querySelectorAll('.ev-event').length > 0),
         30000,
@@ -289,7 +296,11 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
         await p1.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });
         await p1.waitForSelector('#ev-video-img', { timeout: 60000 });
         await pictureChanges(p1, '#ev-video-img', 60000);
-        await until(() => p1.evaluate(() => /\d/.test((document.querySelector('.ev-kpi-in') || {}).innerText || '')), 30000, 'the In tile');
+        await until(
+          () => p1.evaluate(() => /\d/.test(/** @type {HTMLElement | null} */ (document.querySelector('.ev-kpi-in') || { innerText: '' }).innerText || '')),
+          30000,
+          'the In tile',
+        );
         await screenshot(p1, name, { docs: false });
       } finally {
         await p1.close();

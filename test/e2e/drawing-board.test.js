@@ -170,7 +170,7 @@ describe('drawing board of line-count and productivity-state (e2e, camera pictur
     const box = await page.locator('#node-line-count-board').boundingBox();
     assert.ok(Math.abs(box.height / box.width - 0.75) < 0.01, `board is 4:3, got ${box.width}×${box.height}`);
     const painted = await page.evaluate(() => {
-      const c = document.getElementById('node-line-count-board');
+      const c = /** @type {HTMLCanvasElement} */ (document.getElementById('node-line-count-board'));
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       const grey = new Set();
       for (let i = 0; i < d.length; i += 4 * 97) grey.add(d[i] >> 4);

@@ -54,7 +54,7 @@ function watch(url) {
     ws.send(JSON.stringify({ subscribe: 'status/#' }));
   });
   ws.on('message', (data) => {
-    for (const m of [].concat(JSON.parse(data))) {
+    for (const m of [].concat(JSON.parse(String(data)))) {
       if (m.topic === 'debug' && m.data) debug.set(m.data.id, (debug.get(m.data.id) || 0) + 1);
       else if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
     }

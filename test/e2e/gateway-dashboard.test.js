@@ -68,12 +68,16 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
 
   it('shows live video: the <img> has frames and they change', async () => {
     await page.waitForSelector('#ev-video-img', { timeout: 60000 });
-    const size = await until(() => page.evaluate(() => document.getElementById('ev-video-img').naturalWidth), 60000, 'a first video frame');
+    const size = await until(
+      () => page.evaluate(() => /** @type {HTMLImageElement} */ (document.getElementById('ev-video-img')).naturalWidth),
+      60000,
+      'a first video frame',
+    );
     assert.ok(size >= 320, `naturalWidth ${size}`);
     // A fingerprint of the picture: the browser decodes the MJPEG stream; same origin, so readable.
     const print = () =>
       page.evaluate(() => {
-        const img = document.getElementById('ev-video-img');
+        const img = /** @type {HTMLImageElement} */ (document.getElementById('ev-video-img'));
         const c = document.createElement('canvas');
         c.width = 64;
         c.height = 48;
@@ -93,7 +97,7 @@ describe('gateway app: demo flow, dashboard in Chromium, points in InfluxDB', fu
   it('counts move: the "In" or "Out" tile shows people counted', async () => {
     const read = (cls) =>
       page.evaluate((c) => {
-        const el = document.querySelector('.' + c);
+        const el = /** @type {HTMLElement | null} */ (document.querySelector('.' + c));
         const m = el && /(\d+)\s*$/.exec(el.innerText.trim());
         return m ? Number(m[1]) : null;
       }, cls);

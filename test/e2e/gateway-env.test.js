@@ -39,6 +39,7 @@ describe('gateway: environment defaults', () => {
     ['https://influx.plant.example:9443/', 'influx.plant.example', '9443', 'https'],
   ]) {
     it(`EDGEVISION_INFLUX_URL=${url} → ${protocol}://${host}:${port}`, () => {
+      /** @type {NodeJS.ProcessEnv} */
       const env = { ...base(), EDGEVISION_INFLUX_URL: url };
       applyDemoDefaults(env);
       assert.deepStrictEqual([env.EDGEVISION_INFLUX_HOST, env.EDGEVISION_INFLUX_PORT, env.EDGEVISION_INFLUX_PROTOCOL], [host, port, protocol]);
@@ -46,6 +47,7 @@ describe('gateway: environment defaults', () => {
   }
 
   it('what is set is kept', () => {
+    /** @type {NodeJS.ProcessEnv} */
     const env = {
       ...base(),
       EDGEVISION_SOURCE: 'rtsp://cam/1',

@@ -28,7 +28,7 @@ function watchStatuses(url) {
   ws.on('error', () => undefined);
   ws.on('open', () => ws.send(JSON.stringify({ subscribe: 'status/#' })));
   ws.on('message', (data) => {
-    for (const m of [].concat(JSON.parse(data))) if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
+    for (const m of [].concat(JSON.parse(String(data)))) if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
   });
   return { statuses, close: () => (ws.readyState === WebSocket.CONNECTING ? ws.once('open', () => ws.close()) : ws.close()) };
 }

@@ -18,7 +18,9 @@ const { waitFor, sleep } = require('../helpers/wait');
 const until = (cond, ms, what) => waitFor(cond, ms, what, 200);
 
 function startChild(userDir, reset, env) {
-  const child = startGatewayChild({ port: 0, userDir, resetFlows: reset, realtime: true }, env, 'error');
+  const child = /** @type {import('../helpers/gateway-child').GatewayChild & { output?: () => string }} */ (
+    startGatewayChild({ port: 0, userDir, resetFlows: reset, realtime: true }, env, 'error')
+  );
   child.output = () => child.log().slice(-2000);
   return child;
 }
@@ -29,7 +31,7 @@ function watchStatuses(url) {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + '/comms');
   ws.on('open', () => ws.send(JSON.stringify({ subscribe: 'status/#' })));
   ws.on('message', (data) => {
-    for (const m of [].concat(JSON.parse(data))) {
+    for (const m of [].concat(JSON.parse(String(data)))) {
       if (m.topic && m.topic.startsWith('status/')) statuses.set(m.topic.slice(7), m.data || {});
     }
   });
@@ -65,7 +67,7 @@ describe('gateway app: spooling without a database, dashboard settings across a 
 
   const readIdle = (page) =>
     page.evaluate(() => {
-      const el = document.querySelector('.ev-ctl-idle');
+      const el = /** @type {HTMLElement | null} */ (document.querySelector('.ev-ctl-idle'));
       const m = el && /(\d+)\s*$/.exec(el.innerText.replace(/[^\d\s]/g, ' ').trim());
       return m ? Number(m[1]) : null;
     });

@@ -14,6 +14,9 @@ const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
 const writeNode = require('../../dist/nodes/influx-write/influx-write.js');
 const { startInfluxd, stopAll, request } = require('../helpers/influx-servers');
 const { waitFor, sleep } = require('../helpers/wait');
+/** @typedef {import('../../dist/nodes/lib/influx/forwarder').ForwarderStats} ForwarderStats */
+/** @typedef {import('../helpers/influx-writer-child').WriterChildMessage} WriterChildMessage */
+/** @typedef {import('child_process').ChildProcess & { last: ForwarderStats | null, err: string, ready?: boolean }} WriterChild */
 
 helper.init(require.resolve('node-red'));
 
@@ -29,7 +32,7 @@ async function storedSeqs(db, database, measurement) {
 }
 
 /** The figures of one fault, printed, and the exactly-once assertions. */
-function tally(name, acked, stored, { sent } = {}) {
+function tally(name, acked, stored, /** @type {{ sent?: number }} */ { sent } = {}) {
   const storedSet = new Set(stored);
   const lost = [...acked].filter((q) => !storedSet.has(q));
   const duplicated = stored.length - storedSet.size;
@@ -212,11 +215,13 @@ describe('InfluxDB writer under faults (e2e, real influxd): acknowledged = store
     const spoolDir = path.join(tmp, 'spool');
     const acked = new Set();
     const start = () => {
-      const child = fork(CHILD, [JSON.stringify({ port: db.port, database: 'killed', spoolDir })], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const child = /** @type {WriterChild} */ (
+        fork(CHILD, [JSON.stringify({ port: db.port, database: 'killed', spoolDir })], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+      );
       child.last = null;
       child.err = '';
       child.stderr.on('data', (c) => (child.err = (child.err + c).slice(-4000)));
-      child.on('message', (m) => {
+      child.on('message', (/** @type {WriterChildMessage} */ m) => {
         if (m.acked) m.acked.forEach((q) => acked.add(q));
         if (m.stats) child.last = m.stats;
         if (m.ready) child.ready = true;

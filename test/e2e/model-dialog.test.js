@@ -104,7 +104,7 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
 
     // Pick: the list holds the uploaded file; picking fills the model field.
     await page.fill('#node-config-input-model', 'something-else.onnx');
-    const options = await page.$$eval('#vision-model-files option', (os) => os.map((o) => o.value));
+    const options = await page.$$eval('#vision-model-files option', (os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
     assert.deepStrictEqual(options, ['', 'echo.onnx']);
     await page.selectOption('#vision-model-files', 'echo.onnx');
     assert.strictEqual(await model(), 'echo.onnx');
@@ -118,7 +118,7 @@ describe('vision-model dialog: upload, pick, fetch into the user dir (e2e, Node-
     assert.strictEqual(await model(), 'yolox_nano');
     assert.deepStrictEqual(fs.readdirSync(assets).sort(), ['coco_classes.txt', 'echo.onnx', 'vtest.avi', 'yolox_nano.onnx']);
     await until(
-      async () => (await page.$$eval('#vision-model-files option', (os) => os.map((o) => o.value))).includes('yolox_nano'),
+      async () => (await page.$$eval('#vision-model-files option', (os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value))).includes('yolox_nano'),
       5000,
       'the fetched model in the list',
     );

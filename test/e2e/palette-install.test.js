@@ -41,7 +41,7 @@ function watch(url) {
     ws.send(JSON.stringify({ subscribe: 'status/#' }));
   });
   ws.on('message', (data) => {
-    for (const m of [].concat(JSON.parse(data))) {
+    for (const m of [].concat(JSON.parse(String(data)))) {
       if (m.topic === 'debug' && m.data) {
         const list = debug.get(m.data.id) || [];
         list.push(m.data);

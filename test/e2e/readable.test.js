@@ -50,7 +50,11 @@ describe('readable everywhere: phone width, one time format, German editor', fun
       const page = await ctx.newPage();
       await page.goto(`${url}/ui/`, { waitUntil: 'domcontentloaded' });
       await page.waitForSelector('#ev-video-img', { timeout: 60000 });
-      await until(() => page.evaluate(() => document.getElementById('ev-video-img').naturalWidth > 0), 60000, 'a first video frame');
+      await until(
+        () => page.evaluate(() => /** @type {HTMLImageElement} */ (document.getElementById('ev-video-img')).naturalWidth > 0),
+        60000,
+        'a first video frame',
+      );
       // The layout settles after the cards render; measure once it has stopped moving.
       let last = '';
       const layout = await until(

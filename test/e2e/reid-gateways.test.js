@@ -332,6 +332,7 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
     const atB = new Map();
     const onMap = new Set();
     const onWidget = new Set();
+    /** @type {any} what the phone page measured */
     let widgetFit = null;
     await until(
       async () => {

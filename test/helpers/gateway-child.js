@@ -12,13 +12,20 @@ const ROOT = path.resolve(__dirname, '..', '..');
  * assets in its user dir). `logLevel` is Node-RED's console level. The child gets url() once it
  * listens, and log() with everything it printed.
  */
+/**
+ * @typedef {import('child_process').ChildProcessByStdio<null, import('stream').Readable, import('stream').Readable>
+ *   & { url(): string | undefined, log(): string }} GatewayChild
+ * @param {Record<string, any>} opts the gateway's options (flows/gateway.js startGateway)
+ * @param {Record<string, string | undefined>} [env]
+ * @returns {GatewayChild}
+ */
 function startGatewayChild(opts, env = {}, logLevel = 'warn') {
   const o = { ...opts, settings: { ...(opts.settings || {}), logging: { console: { level: logLevel, metrics: false, audit: false } } } };
   const script = `require(${JSON.stringify(path.join(ROOT, 'flows', 'gateway.js'))}).startGateway(${JSON.stringify(o)}).then((g) => {
     console.log('URL ' + g.url);
     process.on('SIGTERM', () => g.stop().then(() => process.exit(0)));
   }, (e) => { console.error(e); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = /** @type {GatewayChild} */ (spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));

@@ -9,6 +9,11 @@
 //                   {failed: [seq, …], error} a message failed (done(err))
 //                   {stats}                   the connection's counters, every 100 ms
 // argv[2]: a JSON object {port, database, spoolDir, precision}.
+/**
+ * What the child sends its parent.
+ * @typedef {{ ready?: true, acked?: number[], failed?: number[], error?: string,
+ *   stats?: import('../../dist/nodes/lib/influx/forwarder').ForwarderStats }} WriterChildMessage
+ */
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const influxdbNode = require('../../dist/nodes/influxdb/influxdb.js');
@@ -56,7 +61,7 @@ helper.load([influxdbNode, writeNode], flow).then(() => {
     const s = helper.getNode('cfg').stats();
     if (s) process.send({ stats: s });
   }, 100);
-  process.on('message', (m) => {
+  process.on('message', (/** @type {{ send?: { measurement: string, from: number, count: number, per: number, everyMs: number } }} */ m) => {
     if (!m.send) return;
     const { measurement, from, count, per, everyMs } = m.send;
     let seq = from;

@@ -15,7 +15,7 @@ function freePort() {
     const s = net.createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {import('net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
@@ -69,7 +69,7 @@ function makeCertificates(dir) {
  * `users`: {name: password}; none = anonymous access. `tls`: true for a TLS listener with a fresh
  * CA (broker.ca is its certificate). Resolves to {url, port, ca, log(), start(), stop(), destroy()}.
  */
-async function startMosquitto({ users, tls } = {}) {
+async function startMosquitto(/** @type {{ users?: Record<string, string>, tls?: boolean }} */ { users, tls } = {}) {
   const bin = which('mosquitto') || (fs.existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : null);
   if (!bin) throw new Error('mosquitto not found (apt package mosquitto)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-mosquitto-'));

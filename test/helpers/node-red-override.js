@@ -10,7 +10,8 @@ const path = require('path');
 
 const prefix = process.env.EDGEVISION_NODE_RED;
 if (prefix) {
-  const Module = require('module');
+  // Module._resolveFilename is Node's internal resolver, absent from its published types.
+  const Module = /** @type {any} */ (require('module'));
   const modules = path.resolve(prefix, 'node_modules');
   const from = path.join(modules, 'node-red', 'package.json');
   try {

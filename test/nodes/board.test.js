@@ -313,7 +313,8 @@ describe('dashboard drawing board: roles and history (unit)', function () {
     let text = JSON.stringify({ lines: [], zones: [] });
     let kept = [{ action: 'edit', by: 'x', tMs: 1, before: 'a', after: 'b' }, { junk: true }];
     const sent = [];
-    const node = { id: 'n', log: () => {} };
+    // Only what BoardEdits uses of its node: the id and log.
+    const node = /** @type {import('../../dist/nodes/shared/red').Node} */ (/** @type {unknown} */ ({ id: 'n', log: () => {} }));
     const b = new BoardEdits(
       node,
       {

@@ -283,7 +283,7 @@ describe('vision-camera-source (real ffmpeg)', function () {
   it('reports an unreachable source in red, retries with back-off, and keeps the flow running', function (done) {
     const srv = http.createServer();
     srv.listen(0, '127.0.0.1', () => {
-      const port = srv.address().port;
+      const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
       srv.close(); // nothing listens there now
       helper.load(cameraNode, flow({ camera: 'nowhere', url: `http://127.0.0.1:${port}/stream.mjpg` }), function () {
         const caught = helper.getNode('caught');
@@ -462,14 +462,14 @@ describe('vision-camera-source: camera secrets never on the command line (real s
         timers.delete(iv);
       });
     });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const close = () =>
       new Promise((r) => {
         for (const iv of timers) clearInterval(iv);
         srv.closeAllConnections();
         srv.close(r);
       });
-    return { port: srv.address().port, tries, close };
+    return { port: /** @type {import('net').AddressInfo} */ (srv.address()).port, tries, close };
   }
 
   /** Frames, statuses and caught errors of the flow's camera. */
@@ -639,6 +639,7 @@ describe('vision-camera-source: sources a message may switch to', function () {
     const cam = helper.getNode('cam');
     await waitFor(() => got.frames.length >= 2, 10000, 'frames from the configured file');
     const dir = path.dirname(asset('video/vtest.avi'));
+    /** @type {[string, RegExp][]} */
     const refusals = [
       ['concat:/etc/passwd|/etc/hosts', /msg\.url refused: scheme "concat" is never allowed/],
       ['subfile,,start,0,end,100,,:/etc/passwd', /scheme "subfile" is never allowed/],

@@ -181,13 +181,13 @@ describe('Dashboard 2.0 widget nodes', function () {
     }
   });
 
-  for (const [type, mod, extra] of [
+  for (const [type, mod, extra] of /** @type {[string, unknown, Record<string, unknown>][]} */ ([
     ['vision-ui-live', liveNode, { view: 'count' }],
     ['vision-ui-tiles', tilesNode, { source: 'count' }],
     ['vision-ui-timeline', timelineNode, { source: 'count' }],
     ['vision-ui-events', eventsNode, { sources: ['count'] }],
     ['vision-ui-floor', floorNode, { source: 'count' }],
-  ]) {
+  ])) {
     it(`${type}: no group → red status saying so; set to a node not deployed or of another type → red status saying so`, async () => {
       const flow = [
         ...dashboard,

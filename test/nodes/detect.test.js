@@ -271,12 +271,12 @@ describe('vision-detect node', function () {
 
     const people = (m) => m.payload.detections.filter((d) => d.label === 'person').length;
 
-    for (const [kind, bytes] of [
+    for (const [kind, bytes] of /** @type {[string, () => Uint8Array][]} */ ([
       ['JPEG', () => jpeg],
       ['PNG', () => png],
       ['WebP', () => webp],
       ['JPEG as a plain Uint8Array', () => new Uint8Array(jpeg)],
-    ]) {
+    ])) {
       it(`${kind}: decoded into the frame store under msg.topic and sent on as a vision frame, other properties kept`, async () => {
         await helper.load(NODES, flow());
         const outs = collect(helper.getNode('out'));

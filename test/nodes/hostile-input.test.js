@@ -145,6 +145,11 @@ function flow(type, props, outputs) {
   ];
 }
 
+/**
+ * The node under test (node-red-node-test-helper's nodes are untyped) and what its helpers heard.
+ * @typedef {{ n: any, got?: Record<'out' | 'caught' | 'statuses' | 'completed', any[]> }} Harness
+ */
+
 function collect(node) {
   const got = [];
   node.on('input', (m) => got.push(m));
@@ -216,6 +221,7 @@ function expectOf(row, spec) {
 for (const [type, spec] of Object.entries(NODES)) {
   describe(`hostile input: ${type}`, function () {
     this.timeout(180000);
+    /** @type {Harness} */
     let h;
     let warns;
     before(async () => {
@@ -328,6 +334,7 @@ for (const [type, spec] of Object.entries(NODES)) {
 
 describe('hostile input: vision-detect', function () {
   this.timeout(180000);
+  /** @type {Harness} */
   let h;
   let tud;
   before(async () => {

@@ -266,7 +266,7 @@ describe('vision-influx-write (node, real InfluxDB 1.x)', function () {
       c.on('error', () => up.destroy());
       up.on('error', () => c.destroy());
     });
-    await new Promise((r) => relay.listen(port, '127.0.0.1', r));
+    await new Promise((r) => relay.listen(port, '127.0.0.1', () => r(null)));
     try {
       await until(async () => (await db.scalar('SELECT COUNT(v) FROM late', 'ev')) === 50, 20000, 'replay');
       assert.strictEqual(await db.scalar('SELECT SUM(v) FROM late', 'ev'), (49 * 50) / 2);

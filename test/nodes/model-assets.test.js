@@ -43,14 +43,18 @@ function detectFlow(modelProps) {
  * to only after the flow has started, too late for a failure at start-up).
  */
 function recorder(RED) {
-  RED.nodes.registerType('test-recorder', function (c) {
-    RED.nodes.createNode(this, c);
-    this.got = [];
-    this.on('input', (m, send, done) => {
-      this.got.push(m);
-      done();
-    });
-  });
+  // A Node-RED node: the runtime's own object, untyped here.
+  RED.nodes.registerType(
+    'test-recorder',
+    /** @this {any} */ function (c) {
+      RED.nodes.createNode(this, c);
+      this.got = [];
+      this.on('input', (m, send, done) => {
+        this.got.push(m);
+        done();
+      });
+    },
+  );
 }
 
 /** Catch and Status nodes around `id`, into recorders 'caught' and 'statuses' (see recorder). */
@@ -164,6 +168,7 @@ describe('vision-model assets in the user dir', function () {
       await waitFor(() => statuses.find((s) => /^ready · cpu/.test(s.status.text || '')), 20000, 'the detector ready with the uploaded model');
     });
 
+    /** @type {[string, string, number, RegExp][]} */
     const refused = [
       ['a traversal attempt', '../evil.onnx', 400, /not a plain file name/],
       ['an encoded traversal attempt', '..%2F..%2Fevil.onnx', 400, /not a plain file name/],
@@ -209,6 +214,7 @@ describe('vision-model assets in the user dir', function () {
     describe('fetch', () => {
       const weights = Buffer.alloc(64 * 1024, 7);
       let srv, base, hold;
+      /** @type {() => import('../../dist/nodes/lib/assets').AssetManifest} */
       const manifest = () => ({
         schema: 1,
         assets: [
@@ -230,7 +236,7 @@ describe('vision-model assets in the user dir', function () {
           hold = () => res.end(weights.subarray(weights.length / 2));
         });
         await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-        base = `http://127.0.0.1:${srv.address().port}`;
+        base = `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}`;
       });
       afterEach(() => new Promise((r) => srv.close(r)));
 

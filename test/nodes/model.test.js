@@ -152,6 +152,7 @@ describe('vision-model node', function () {
     assert.strictEqual(helper.getNode('m').describe(), 'yolox_nano (auto)');
   });
 
+  /** @type {[string, () => Record<string, unknown>, RegExp][]} */
   const failures = [
     ['a missing file', () => ({ model: path.join(tmp, 'nope.onnx') }), /model file not found: .*nope\.onnx/],
     [

@@ -60,6 +60,7 @@ describe('vision-reid: sharing settings, credentials, floor positions (mosquitto
     if (broker) await broker.destroy();
   });
 
+  /** @type {[Record<string, unknown>, RegExp][]} */
   const bad = [
     [{ share: true, broker: 'http://x', gateway: 'gw' }, /broker must be an mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/],
     [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'a b' }, /gateway id must be 1–64 letters/],

@@ -152,7 +152,9 @@ describe('vision-track node', function () {
   it('a camera silent for 5 minutes has its tracks ended (reason lost) and may then carry on from its last frame time', async () => {
     // Catch the node's idle-camera sweeper (a 30 s interval) so the test can run it at will.
     const realSetInterval = global.setInterval;
+    /** @type {() => void} */
     let sweep;
+    // @ts-expect-error a stand-in with the one signature the node uses, replaced again below
     global.setInterval = (fn, ms, ...rest) => {
       if (ms === 30 * 1000 && /track\.js/.test(new Error().stack)) sweep = fn;
       return realSetInterval(fn, ms, ...rest);

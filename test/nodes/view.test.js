@@ -123,7 +123,7 @@ describe('vision-view node', function () {
     await helper.load(NODES, [...flow(props), ...extraNodes]);
     server = http.createServer(httpNode);
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    port = server.address().port;
+    port = /** @type {import('net').AddressInfo} */ (server.address()).port;
   }
 
   afterEach(async () => {

@@ -49,6 +49,7 @@ describe('asset files (the vision-model dialog)', () => {
     assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'edgevision')), ['m.onnx'], 'no temporary file left');
   });
 
+  /** @type {[string, () => import('stream').Readable, string, import('../../dist/nodes/lib/asset-files').ReceiveOptions, number, RegExp][]} */
   const refusals = [
     ['an announced length over the cap', () => body('abcdef'), 'm.onnx', { maxBytes: 5, announcedBytes: 6 }, 413, /m\.onnx is 6 bytes; the limit is 5 bytes/],
     ['a body that grows past the cap (no length announced)', () => body('abc', 'def', 'ghi'), 'm.onnx', { maxBytes: 5 }, 413, /larger than the limit/],
@@ -71,7 +72,10 @@ describe('asset files (the vision-model dialog)', () => {
 
   it('an existing file is kept unless replace is asked for', async () => {
     fs.writeFileSync(path.join(dir, 'm.onnx'), 'old');
-    await assert.rejects(receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100 }), (e) => e.status === 409 && /exists already/.test(e.message));
+    await assert.rejects(
+      receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100 }),
+      (/** @type {InstanceType<typeof UploadError>} */ e) => e.status === 409 && /exists already/.test(e.message),
+    );
     assert.strictEqual(fs.readFileSync(path.join(dir, 'm.onnx'), 'utf8'), 'old');
     await receiveFile(body('new'), dir, 'm.onnx', { maxBytes: 100, replace: true });
     assert.strictEqual(fs.readFileSync(path.join(dir, 'm.onnx'), 'utf8'), 'new');

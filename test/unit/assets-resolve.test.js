@@ -20,6 +20,7 @@ const { resolveModelFile } = require('../../dist/nodes/lib/model/loader.js');
 
 describe('asset resolution', () => {
   let tmp, shared, userDir;
+  /** @type {NodeJS.ProcessEnv} */
   const none = {}; // an environment without EDGEVISION_ASSETS
   beforeEach(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-resolve-'));
@@ -45,6 +46,7 @@ describe('asset resolution', () => {
     assert.deepStrictEqual(assetCandidates(e, { env: none }), [path.join(modelsDir(), 'yolox_nano.onnx')], 'no user dir: the package only');
   });
 
+  /** @type {[string, ('user' | 'shared')[], boolean, 'user' | 'shared'][]} */
   const cases = [
     // [what, files present, env has EDGEVISION_ASSETS, expected]
     ['only the user dir has it', ['user'], true, 'user'],
@@ -92,7 +94,7 @@ describe('asset resolution', () => {
     const spaced = path.join(tmp, 'my node red');
     assert.throws(
       () => resolveAsset('yolox_nano', { userDir: spaced, env: none }),
-      (e) => e.message.includes(`--user-dir '${spaced}' yolox_nano`),
+      (/** @type {Error} */ e) => e.message.includes(`--user-dir '${spaced}' yolox_nano`),
     );
   });
 
@@ -114,7 +116,7 @@ describe('asset resolution', () => {
     assert.strictEqual(resolveModelFile(older, userDir), older);
     assert.throws(
       () => resolveModelFile('nope.onnx', userDir),
-      (e) =>
+      (/** @type {Error} */ e) =>
         e.message ===
         `model file not found: nope.onnx (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); pick or upload a model in the vision-model dialog`,
     );
@@ -153,7 +155,7 @@ describe('asset resolution', () => {
     it('missing files: relative says where it looked, absolute keeps the old wording', () => {
       assert.throws(
         () => resolveVideoSource('clip.mp4', { userDir, env: none }),
-        (e) =>
+        (/** @type {Error} */ e) =>
           e.message ===
           `video file not found: clip.mp4 (looked in ${path.join(userDir, 'edgevision')}, ${userDir}); put it in ${path.join(userDir, 'edgevision')}`,
       );

@@ -11,6 +11,7 @@ const det = (score, x = 0, extra = {}) => ({ box: [x, 0, x + 10, 20], score, cla
 
 describe('bounds: boundDetections', () => {
   // [name, entry, why it is skipped (regexp) or null when it is kept]
+  /** @type {[string, unknown, RegExp | null][]} */
   const ENTRIES = [
     ['a detection', det(0.9), null],
     ['null', null, /^null$/],

@@ -29,6 +29,7 @@ describe('counting: geometry config', function () {
     assert.deepStrictEqual(parseGeometry(''), { lines: [], zones: [] });
   });
 
+  /** @type {[string, unknown, RegExp][]} */
   const bad = [
     ['not JSON', '{lines:', /not valid JSON/],
     ['an array', '[]', /must be an object/],
@@ -137,6 +138,7 @@ describe('counting: options', function () {
     const o = resolveOptions(readCountingOptions({ minFrames: '4', cooldownS: '0.5', confirmedOnly: 'false', anchor: 'center', relinkS: '' }));
     assert.deepStrictEqual([o.minFrames, o.cooldownS, o.confirmedOnly, o.anchor, o.relinkS], [4, 0.5, false, 'center', 1.5]);
   });
+  /** @type {[object, RegExp][]} */
   const bad = [
     [{ minFrames: 0 }, /minFrames must be a whole number in 1\.\.1000, got 0/],
     [{ minFrames: 1.5 }, /minFrames must be a whole number/],
@@ -148,8 +150,8 @@ describe('counting: options', function () {
   ];
   for (const [opts, re] of bad) {
     it(`rejects ${JSON.stringify(opts)}`, function () {
-      assert.throws(() => resolveOptions(opts), re);
-      assert.throws(() => new Counter({}, opts), re);
+      assert.throws(() => resolveOptions(/** @type {any} */ (opts)), re);
+      assert.throws(() => new Counter({}, /** @type {any} */ (opts)), re);
     });
   }
 
@@ -180,6 +182,7 @@ describe('counting: shift schedule', function () {
   it('with a fixed offset: boundaries in local time', function () {
     const s = parseShifts('06:00,14:00,22:00');
     const cet = fixedOffset(60); // 06:00 local = 05:00 UTC
+    /** @type {[number, number, boolean][]} */
     const table = [
       // [last reset (UTC ms), now (UTC ms), crossed?]
       [T0 + 4 * H, T0 + 4 * H + 59 * M, false],

@@ -2,15 +2,24 @@
 // The line-crossing kernel alone (one track × one line), without a Counter: each rule as a table.
 const assert = require('assert');
 const K = require('../../dist/nodes/lib/counting/line-crossing.js');
+/** @typedef {import('../../dist/nodes/lib/types').Point} Point */
+/** @typedef {import('../../dist/nodes/lib/counting/line-crossing').CrossingRules} CrossingRules */
+/** @typedef {import('../../dist/nodes/lib/counting/config').Direction} Direction */
+/** @typedef {import('../../dist/nodes/lib/counting/config').DirectionLimit} DirectionLimit */
 
 // A horizontal segment across the middle of a 100 × 100 frame, drawn left to right: moving down is "in".
 const LINE = K.pixelLine({ name: 'door', start: [0.1, 0.5], end: [0.9, 0.5], directions: 'both', classes: [] }, 100, 100);
+/** @type {CrossingRules} */
 const RULES = { minDistance: 0.05, minFrames: 2, mode: 'once', cooldownS: 1 };
 
-/** Walks an anchor through `points` (100 ms apart, box 20 px tall: a 1 px dead band); what each settle said. */
+/**
+ * Walks an anchor through `points` (100 ms apart, box 20 px tall: a 1 px dead band); what each settle said.
+ * @param {Point[]} points
+ */
 function walk(points, rules = RULES, onBridge = false) {
   const st = K.newLineCrossingState();
   const out = [];
+  /** @type {Point | undefined} */
   let prev;
   points.forEach((cur, i) => {
     if (K.stepLine(st, LINE, { prev, cur, boxH: 20, tMs: i * 100, onBridge }, rules)) {
@@ -28,6 +37,7 @@ describe('counting: the line-crossing kernel', () => {
     assert.deepStrictEqual(LINE, { a: [10, 50], b: [90, 50], len: 80 });
   });
 
+  /** @type {[string, Point[], CrossingRules, string[]][]} */
   const cases = [
     // [what, points, rules, expected settles]
     [
@@ -155,6 +165,7 @@ describe('counting: the line-crossing kernel', () => {
     assert.ok(Number.isNaN(st.crossT));
   });
 
+  /** @type {[string, CrossingRules, [Direction, number][], boolean[]][]} */
   const counting = [
     // [what, rules, [dir, tMs][] tried in order, expected answers]
     [
@@ -199,6 +210,7 @@ describe('counting: the line-crossing kernel', () => {
     });
   }
 
+  /** @type {[DirectionLimit, (string | number)[], Direction, string, number, boolean][]} */
   const accepts = [
     // [directions, classes, dir, label, classId, expected]
     ['both', [], 'out', 'person', 0, true],

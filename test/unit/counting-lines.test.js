@@ -4,16 +4,25 @@
 // give. Boxes are 40×100 px, so the default dead band (0.05 box heights) is 5 px = 0.005.
 const assert = require('assert');
 const { Counter } = require('../../dist/nodes/lib/counting');
+/** @typedef {import('../../dist/nodes/lib/types').Box} Box */
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
 
 const W = 1000;
 const H = 1000;
 const DT = 40; // ms per frame (25 fps)
 
-/** A box whose bottom-centre (feet) is at normalised (fx, fy), 100 px tall. */
+/**
+ * A box whose bottom-centre (feet) is at normalised (fx, fy), 100 px tall.
+ * @returns {Box}
+ */
 function box(fx, fy, h = 100) {
   return [fx * W - 20, fy * H - h, fx * W + 20, fy * H];
 }
 
+/**
+ * @param {Partial<Detection> & { big?: boolean }} [extra]
+ * @returns {Detection}
+ */
 function det(id, fx, fy, extra = {}) {
   const { big, ...rest } = extra;
   return { score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...rest, box: box(fx, fy, big ? 200 : 100) };

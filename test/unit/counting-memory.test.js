@@ -5,6 +5,7 @@
 const assert = require('assert');
 const { Counter } = require('../../dist/nodes/lib/counting');
 const { MAX_TRACK_RECORDS, MAX_CLASSES } = require('../../dist/nodes/lib/counting/counter.js');
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
 
 describe('counting: memory over a long run', function () {
   it('per-track state stays bounded and counts stay exact over 90,000 frames', function () {
@@ -43,6 +44,7 @@ describe('counting: memory over a long run', function () {
         // Every 3rd person gets an id switch at the line, as a tracker would give it.
         people.push({ start: f, x: 0.05 + ((n * 0.13) % 0.9), ids: n % 3 === 0 ? [nextId++, nextId++] : [nextId++] });
       }
+      /** @type {Detection[]} */
       const dets = [];
       for (const p of people) {
         const k = f - p.start;
@@ -112,6 +114,7 @@ describe('counting: memory over a long run', function () {
     let resized = 0;
     for (let f = 0; f < 20000; f++) {
       if (f < 19000 && walkers.size < 8 && rnd() < 0.05) walkers.set(nextId++, { x: rnd(), y: rnd(), h: 40 + rnd() * 120, state: 'tentative', age: 0 });
+      /** @type {Detection[]} */
       const dets = [];
       for (const [id, w] of walkers) {
         w.x = Math.min(1, Math.max(0, w.x + (rnd() - 0.5) * 0.03));
@@ -134,7 +137,7 @@ describe('counting: memory over a long run', function () {
           classId: 0,
           label: rnd() < 0.9 ? 'person' : 'cart',
           trackId: id,
-          trackState: w.state,
+          trackState: /** @type {Detection['trackState']} */ (w.state),
         });
         if (rnd() < 0.002) dets.push({ box: [NaN, 0, 1, 1], score: 1, classId: 0, label: 'person', trackId: id }); // garbage is skipped
       }
@@ -165,14 +168,18 @@ describe('counting: memory over a long run', function () {
     const c = new Counter({ lines: [{ name: 'door', start: [0, 0.5], end: [1, 0.5] }] }, { camera: 'flood', relinkS: 10, trackTimeoutS: 60 });
     let id = 1;
     for (let f = 0; f < 12; f++) {
-      const dets = Array.from({ length: 1000 }, (_, k) => ({
-        box: [k % 900, 100 + f, (k % 900) + 40, 200 + f],
-        score: 0.9,
-        classId: 0,
-        label: 'person',
-        trackId: id++,
-        trackState: 'confirmed',
-      }));
+      const dets = Array.from(
+        { length: 1000 },
+        (_, k) =>
+          /** @type {Detection} */ ({
+            box: [k % 900, 100 + f, (k % 900) + 40, 200 + f],
+            score: 0.9,
+            classId: 0,
+            label: 'person',
+            trackId: id++,
+            trackState: 'confirmed',
+          }),
+      );
       c.update(dets, f * 40, W, H);
       const s = c.stateSize();
       assert.ok(s.tracks <= MAX_TRACK_RECORDS && s.ended <= MAX_TRACK_RECORDS, `frame ${f}: ${JSON.stringify(s)}`);
@@ -188,14 +195,18 @@ describe('counting: memory over a long run', function () {
     const N = MAX_CLASSES + 10;
     for (let f = 0; f < 10; f++) {
       const y = 300 + f * 50;
-      const dets = Array.from({ length: N }, (_, k) => ({
-        box: [k * 10, y - 50, k * 10 + 8, y],
-        score: 0.9,
-        classId: k,
-        label: `class-${k}`,
-        trackId: k + 1,
-        trackState: 'confirmed',
-      }));
+      const dets = Array.from(
+        { length: N },
+        (_, k) =>
+          /** @type {Detection} */ ({
+            box: [k * 10, y - 50, k * 10 + 8, y],
+            score: 0.9,
+            classId: k,
+            label: `class-${k}`,
+            trackId: k + 1,
+            trackState: 'confirmed',
+          }),
+      );
       c.update(dets, f * 40, W, H);
     }
     const byClass = c.countsByClass().door;

@@ -3,6 +3,7 @@
 // over-capacity alarm, exits on track end, metrics, persistence of totals.
 const assert = require('assert');
 const { Counter } = require('../../dist/nodes/lib/counting');
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
 
 const W = 1000;
 const H = 1000;
@@ -22,6 +23,10 @@ const ZONE = {
   ],
 };
 
+/**
+ * @param {Partial<Detection>} [extra]
+ * @returns {Detection}
+ */
 function det(id, fx, fy, extra = {}) {
   return { box: [fx * W - 20, fy * H - 100, fx * W + 20, fy * H], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...extra };
 }

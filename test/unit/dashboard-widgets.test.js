@@ -5,18 +5,24 @@ const assert = require('assert');
 const { buildTiles, TILE_DEFAULTS, StationTimeline, EventLog, floorView, idHue } = require('../../dist/nodes/lib/dashboard');
 const { selectDashboards, dashboardChoice } = require('../../flows/gateway.js');
 const demo = require('../../flows/demo.json');
+/** @typedef {import('../../dist/nodes/lib/types').VisionFrame} VisionFrame */
+/** @typedef {import('../../dist/nodes/lib/dashboard/tiles').KpiSummary} KpiSummary */
+/** @typedef {import('../../dist/nodes/lib/dashboard/tiles').TileOptions} TileOptions */
 
+/** @type {VisionFrame} */
 const frame = {
   camera: 'cam1',
-  frame: { camera: 'cam1', seq: 1, tMs: 1000, width: 768, height: 576 },
+  frame: { camera: 'cam1', seq: 1, tMs: 1000, width: 768, height: 576, format: 'rgb24' },
   detections: [],
   counts: { door: { in: 3, out: 1 } },
   zones: { dock: { occupancy: 2 } },
   stations: { 'station-1': { state: 'working' }, 'station-2': { state: 'absent' } },
 };
+/** @type {KpiSummary} */
 const kpi = { factory: { shift: { utilisation: 81.456, units_per_working_hour: 12.34 } } };
 
 describe('dashboard widgets: tiles', () => {
+  /** @type {[string, VisionFrame | null, KpiSummary | null, TileOptions, string[]][]} */
   const cases = [
     ['nothing yet', null, null, TILE_DEFAULTS, []],
     [
@@ -125,10 +131,10 @@ describe('gateway: EDGEVISION_DASHBOARD', () => {
   it('"both" keeps the demo as it is', () => {
     assert.strictEqual(selectDashboards(demo, 'both'), demo);
   });
-  for (const [which, gone, kept] of [
+  for (const [which, gone, kept] of /** @type {[string, RegExp, RegExp][]} */ ([
     ['2', /^ui_/, /^(ui-|vision-ui-)/],
     ['1', /^(ui-|vision-ui-)/, /^ui_/],
-  ]) {
+  ])) {
     it(`"${which}": the other dashboard's nodes, the wires to them and the functions that only fed them are gone`, () => {
       const out = selectDashboards(demo, which);
       const t = types(out);
@@ -145,6 +151,7 @@ describe('gateway: EDGEVISION_DASHBOARD', () => {
 });
 
 describe('dashboard widgets: floor map', () => {
+  /** @type {{ camera: string, floor: import('../../dist/nodes/lib/types').Point[] }} */
   const area = {
     camera: 'cam1',
     floor: [

@@ -76,7 +76,8 @@ describe('edgevision detect (CLI)', function () {
       const args = [bin, 'detect', '--model', 'yolox_nano', '--user-dir', dir, '--json', asset('images/tud/TUD-Campus_frame0001.jpg')];
       assert.throws(
         () => execFileSync(process.execPath, args, { env, stdio: 'pipe' }),
-        (e) => e.status === 1 && String(e.stderr).includes(`yolox_nano.onnx missing`) && String(e.stderr).includes(`fetch-assets --user-dir ${dir} yolox_nano`),
+        (/** @type {Error & { status: number | null, stderr: Buffer }} */ e) =>
+          e.status === 1 && String(e.stderr).includes(`yolox_nano.onnx missing`) && String(e.stderr).includes(`fetch-assets --user-dir ${dir} yolox_nano`),
       );
       fs.mkdirSync(path.join(dir, 'edgevision'));
       fs.copyFileSync(asset('models/yolox_nano.onnx'), path.join(dir, 'edgevision', 'yolox_nano.onnx'));
@@ -93,7 +94,7 @@ describe('edgevision detect (CLI)', function () {
   it('exits 2 with the usage when the model or the input is missing', () => {
     assert.throws(
       () => execFileSync(process.execPath, [bin, 'detect', '--json'], { stdio: 'pipe' }),
-      (e) => e.status === 2 && /usage: edgevision detect/.test(String(e.stderr)),
+      (/** @type {Error & { status: number | null, stderr: Buffer }} */ e) => e.status === 2 && /usage: edgevision detect/.test(String(e.stderr)),
     );
   });
 });

@@ -135,9 +135,13 @@ describe('detect decoders', () => {
   });
 
   it('an unknown format is an error naming the known ones', () => {
-    assert.throws(() => decode('ssd', { data: new Float32Array(6), dims: [1, 1, 6] }, 0, { thresholds: thresholds(1) }), /yolox, yolov5, yolov8, end2end/);
+    assert.throws(
+      () => decode(/** @type {any} */ ('ssd'), { data: new Float32Array(6), dims: [1, 1, 6] }, 0, { thresholds: thresholds(1) }),
+      /yolox, yolov5, yolov8, end2end/,
+    );
   });
 
+  /** @type {[(number | string)[], number, number, string | undefined][]} */
   const shapes = [
     [[1, 3549, 85], 416, 416, 'yolox'],
     [[1, 25200, 85], 640, 640, 'yolov5'],

@@ -3,9 +3,13 @@ const assert = require('assert');
 const { Detector, chunk } = require('../../dist/nodes/lib/detect/detector');
 const { resolveSpec } = require('../../dist/nodes/lib/detect/spec');
 const { makeGrid } = require('../../dist/nodes/lib/detect/decode');
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').SourceImage} SourceImage */
+/** @typedef {import('../../dist/nodes/lib/detect/spec').ModelDescription} ModelDescription */
+/** @typedef {import('../../dist/nodes/lib/detect/spec').ModelConfig} ModelConfig */
 
 // A fake model: YOLOv8-shaped, 2 classes, input 64×64 (grid 8²+4²+2² = 84 anchors). It "sees" one
 // object per batch item, at a box given in model pixels, and records what it was asked to run.
+/** @param {{ batchDim?: number | string, boxes: number[][] }} o */
 function fakeV8({ batchDim = 1, boxes }) {
   const N = 84;
   const calls = [];
@@ -38,6 +42,7 @@ function fakeV8({ batchDim = 1, boxes }) {
   return { runner, calls };
 }
 
+/** @returns {SourceImage} */
 function frame(w, h, v = 0) {
   return { data: new Uint8Array(w * h * 3).fill(v), width: w, height: h, format: 'rgb24' };
 }
@@ -119,6 +124,7 @@ describe('detect Detector', () => {
   });
 
   it('reserves an input buffer from prepare until its run ends or it is released, then reuses it', async () => {
+    /** @type {(out: object) => void} */
     let release;
     const runner = { run: () => new Promise((res) => (release = res)) };
     const { runner: shape } = fakeV8({ boxes: [] });
@@ -166,7 +172,7 @@ describe('detect Detector', () => {
       },
     };
     const spec = resolveSpec(
-      { inputs: [{ name: 'images', shape: [1, 3, 64, 64] }], outputs: [{ name: 'output', shape: [1, N, K] }], metadata: {} },
+      { inputs: [{ name: 'images', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'output', type: 'float32', shape: [1, N, K] }], metadata: {} },
       { labels: ['person', 'cat'] },
     );
     assert.strictEqual(spec.format, 'yolox');
@@ -179,22 +185,31 @@ describe('detect Detector', () => {
     );
   });
 
+  /** @type {[ModelDescription, ModelConfig, RegExp][]} */
   const badSpecs = [
     [
-      { inputs: [{ name: 'x', shape: [1, 3, 'h', 'w'] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 'h', 'w'] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 300, 6] }], metadata: {} },
       {},
       /dynamic size: set the input width and height/,
     ],
-    [{ inputs: [{ name: 'x', shape: [1, 1, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} }, {}, /1 channels/],
-    [{ inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 1000, 85] }], metadata: {} }, {}, /matches no decoder/],
     [
-      { inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 1, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 300, 6] }], metadata: {} },
+      {},
+      /1 channels/,
+    ],
+    [
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 1000, 85] }], metadata: {} },
+      {},
+      /matches no decoder/,
+    ],
+    [
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 300, 6] }], metadata: {} },
       { inputWidth: 128 },
       /does not match the model's fixed 64×64/,
     ],
     [
-      { inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 300, 6] }], metadata: {} },
-      { format: 'ssd' },
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 300, 6] }], metadata: {} },
+      { format: /** @type {any} */ ('ssd') },
       /unknown output format/,
     ],
   ];
@@ -203,7 +218,10 @@ describe('detect Detector', () => {
   }
 
   it('pads labels and warns when there are fewer names than classes', () => {
-    const spec = resolveSpec({ inputs: [{ name: 'x', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', shape: [1, 6, 84] }], metadata: {} }, { labels: ['a'] });
+    const spec = resolveSpec(
+      { inputs: [{ name: 'x', type: 'float32', shape: [1, 3, 64, 64] }], outputs: [{ name: 'o', type: 'float32', shape: [1, 6, 84] }], metadata: {} },
+      { labels: ['a'] },
+    );
     assert.deepStrictEqual(spec.labels, ['a', 'class1']);
     assert.match(spec.warnings[0], /1 class names for a model with 2 classes/);
   });

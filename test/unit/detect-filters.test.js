@@ -2,6 +2,7 @@
 const assert = require('assert');
 const { resolveFilters, classThresholds, applyGeometryFilters, DEFAULT_FILTERS } = require('../../dist/nodes/lib/detect/filters');
 
+/** @type {(box: import('../../dist/nodes/lib/types').Box, label?: string) => import('../../dist/nodes/lib/types').Detection} */
 const det = (box, label = 'person') => ({ box, score: 0.9, classId: 0, label });
 
 describe('detect filters', () => {
@@ -21,6 +22,7 @@ describe('detect filters', () => {
     assert.strictEqual(JSON.stringify(base), snapshot);
   });
 
+  /** @type {[object, RegExp][]} */
   const bad = [
     [{ conf: 1.2 }, /conf must be a number 0–1/],
     [{ conf: '0.3' }, /conf must be a number/],
@@ -55,7 +57,7 @@ describe('detect filters', () => {
     [{ anchor: 'left' }, /anchor/],
     [{ confidence: 0.3 }, /unknown detection setting "confidence"/],
   ];
-  for (const [o, re] of bad) it(`rejects ${JSON.stringify(o)}`, () => assert.throws(() => resolveFilters(o), re));
+  for (const [o, re] of bad) it(`rejects ${JSON.stringify(o)}`, () => assert.throws(() => resolveFilters(/** @type {any} */ (o)), re));
 
   it('builds per-class thresholds: class filter → Infinity, classConf overrides conf', () => {
     const f = resolveFilters({ conf: 0.4, classConf: { car: 0.7 }, classes: ['person', 'car'] });
@@ -74,6 +76,7 @@ describe('detect filters', () => {
     const tall = det([50, 20, 60, 80]); // area 0.06, aspect 1/6, feet at (55,80)
     const wide = det([10, 80, 90, 100]); // area 0.16, aspect 4, feet at (50,100)
     const all = [small, tall, wide];
+    /** @type {[string, import('../../dist/nodes/lib/detect/filters').FilterOptions, object[]][]} */
     const cases = [
       ['no limits keep everything', {}, [small, tall, wide]],
       ['minArea drops small boxes', { minArea: 0.05 }, [tall, wide]],

@@ -8,6 +8,7 @@ const b = (...v) => Uint8Array.from(v);
 const ascii = (s) => Uint8Array.from(Buffer.from(s, 'latin1'));
 
 describe('detect image bytes', () => {
+  /** @type {[string, Uint8Array, string | undefined][]} */
   const kinds = [
     ['JPEG (SOI + marker)', b(0xff, 0xd8, 0xff, 0xe0, 0, 0x10), 'jpeg'],
     ['PNG signature', b(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0), 'png'],
@@ -21,6 +22,7 @@ describe('detect image bytes', () => {
   ];
   for (const [name, bytes, want] of kinds) it(`kind: ${name}`, () => assert.strictEqual(imageKind(bytes), want));
 
+  /** @type {[string, Uint8Array, string][]} */
   const descriptions = [
     ['text shows its letters', ascii('hello world'), '11 bytes starting 68 65 6c 6c ("hell")'],
     ['binary shows hex only', b(0, 1, 2, 3, 4), '5 bytes starting 00 01 02 03'],
@@ -29,6 +31,7 @@ describe('detect image bytes', () => {
   ];
   for (const [name, bytes, want] of descriptions) it(`describe: ${name}`, () => assert.strictEqual(describeBytes(bytes), want));
 
+  /** @type {[string, number, number, number, RegExp | undefined][]} */
   const limits = [
     ['within the limit', 640, 480, 50e6, undefined],
     ['exactly at the limit', 10000, 5000, 50e6, undefined],

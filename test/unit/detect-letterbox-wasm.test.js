@@ -11,7 +11,13 @@ const { letterboxInto, DEFAULT_PREPROCESS } = require('../../dist/nodes/lib/dete
 const { WasmLetterbox, wasmLetterbox, letterboxAuto } = require('../../dist/nodes/lib/detect/letterbox-wasm');
 const { Detector } = require('../../dist/nodes/lib/detect/detector');
 const { resolveSpec } = require('../../dist/nodes/lib/detect/spec');
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').SourceImage} SourceImage */
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').PreprocessOptions} PreprocessOptions */
 
+/**
+ * @param {SourceImage['format']} format
+ * @returns {SourceImage}
+ */
 function noise(w, h, format, seed) {
   const bpp = format === 'gray8' ? 1 : 3;
   const data = new Uint8Array(w * h * bpp);
@@ -46,11 +52,12 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
     [100, 100],
     [2, 999],
   ];
+  /** @type {({ format: SourceImage['format'] } & Pick<PreprocessOptions, 'channelOrder' | 'interpolation' | 'align'>)[]} */
   const variants = [];
-  for (const format of ['rgb24', 'bgr24', 'gray8']) {
-    for (const channelOrder of ['rgb', 'bgr']) {
-      for (const interpolation of ['bilinear', 'nearest']) {
-        for (const align of ['center', 'top-left']) variants.push({ format, channelOrder, interpolation, align });
+  for (const format of /** @type {const} */ (['rgb24', 'bgr24', 'gray8'])) {
+    for (const channelOrder of /** @type {const} */ (['rgb', 'bgr'])) {
+      for (const interpolation of /** @type {const} */ (['bilinear', 'nearest'])) {
+        for (const align of /** @type {const} */ (['center', 'top-left'])) variants.push({ format, channelOrder, interpolation, align });
       }
     }
   }
@@ -59,6 +66,7 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
     let seed = 1;
     for (const [w, h] of sizes) {
       for (const v of variants) {
+        /** @type {PreprocessOptions} */
         const opts = {
           ...DEFAULT_PREPROCESS,
           channelOrder: v.channelOrder,
@@ -82,6 +90,7 @@ describe('detect letterbox, WebAssembly SIMD kernel', () => {
   });
 
   it('matches at the real model size, raw 0–255 BGR (yolox_nano preprocessing)', () => {
+    /** @type {PreprocessOptions} */
     const opts = { ...DEFAULT_PREPROCESS, channelOrder: 'bgr', align: 'top-left' };
     for (const [w, h] of [
       [768, 576],

@@ -9,8 +9,12 @@ const {
   validatePreprocess,
   DEFAULT_PREPROCESS,
 } = require('../../dist/nodes/lib/detect/letterbox');
+/** @typedef {import('../../dist/nodes/lib/types').Box} Box */
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').SourceImage} SourceImage */
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').PreprocessOptions} PreprocessOptions */
 
 describe('detect letterbox', () => {
+  /** @type {[number, number, number, number, PreprocessOptions['align'], number[], number[]][]} */
   const sizes = [
     // [srcW, srcH, dstW, dstH, align, expected inner W×H, pad]
     [640, 480, 416, 416, 'center', [416, 312], [0, 52]],
@@ -28,6 +32,7 @@ describe('detect letterbox', () => {
     });
     it(`round-trips boxes within 1 px for ${sw}×${sh} → ${dw}×${dh} (${align})`, () => {
       const p = letterboxParams(sw, sh, dw, dh, align);
+      /** @type {Box[]} */
       const boxes = [
         [0, 0, sw, sh],
         [sw * 0.1, sh * 0.2, sw * 0.35, sh * 0.9],
@@ -40,16 +45,17 @@ describe('detect letterbox', () => {
     });
   }
 
-  for (const [sw, sh, align, interpolation] of [
+  for (const [sw, sh, align, interpolation] of /** @type {[number, number, PreprocessOptions['align'], PreprocessOptions['interpolation']][]} */ ([
     [640, 480, 'center', 'bilinear'],
     [640, 480, 'top-left', 'bilinear'],
     [300, 500, 'center', 'bilinear'],
     [1280, 720, 'center', 'bilinear'],
     [640, 480, 'top-left', 'nearest'],
     [300, 500, 'center', 'nearest'],
-  ]) {
+  ])) {
     it(`pixels and box mapping agree within 1 px: ${sw}×${sh} → 416×416 (${align}, ${interpolation})`, () => {
       // A white rectangle on black: where it lands in the tensor must be where letterboxBox says.
+      /** @type {Box} */
       const rect = [Math.round(sw * 0.2), Math.round(sh * 0.1), Math.round(sw * 0.55), Math.round(sh * 0.8)];
       const d = new Uint8Array(sw * sh * 3);
       for (let y = rect[1]; y < rect[3]; y++) d.fill(255, (y * sw + rect[0]) * 3, (y * sw + rect[2]) * 3);
@@ -86,6 +92,7 @@ describe('detect letterbox', () => {
     assert.throws(() => letterboxParams(10, 10, 416.5, 416), /input width/);
   });
 
+  /** @returns {SourceImage} */
   function solid(w, h, rgb) {
     const d = new Uint8Array(w * h * 3);
     for (let i = 0; i < w * h; i++) d.set(rgb, i * 3);
@@ -149,8 +156,8 @@ describe('detect letterbox', () => {
 
   it('a reused buffer holds no trace of the previous frame: only the padding is filled, and all of it', () => {
     // A wide frame, then a tall one (padding moves from top/bottom to left/right), then a square one.
-    for (const align of ['center', 'top-left']) {
-      for (const interpolation of ['bilinear', 'nearest']) {
+    for (const align of /** @type {const} */ (['center', 'top-left'])) {
+      for (const interpolation of /** @type {const} */ (['bilinear', 'nearest'])) {
         const opts = { ...DEFAULT_PREPROCESS, align, interpolation };
         const reused = new Float32Array(3 * 32 * 32).fill(-7);
         for (const [w, h, v] of [
@@ -179,6 +186,7 @@ describe('detect letterbox', () => {
     const w = 6,
       h = 3;
     const d = new Uint8Array(w * h * 3).map((_, i) => (i * 37) % 256);
+    /** @type {SourceImage} */
     const img = { data: d, width: w, height: h, format: 'rgb24' };
     const opts = validatePreprocess({ channelOrder: 'bgr' });
     const a = new Float32Array(3 * 6 * 6);
@@ -195,6 +203,7 @@ describe('detect letterbox', () => {
     );
   });
 
+  /** @type {[object, RegExp][]} */
   const bad = [
     [{ channelOrder: 'rgba' }, /channelOrder/],
     [{ padValue: 300 }, /padValue/],
@@ -204,5 +213,5 @@ describe('detect letterbox', () => {
     [{ align: 'middle' }, /align/],
     [{ interpolation: 'cubic' }, /interpolation/],
   ];
-  for (const [o, re] of bad) it(`rejects preprocess ${JSON.stringify(o)}`, () => assert.throws(() => validatePreprocess(o), re));
+  for (const [o, re] of bad) it(`rejects preprocess ${JSON.stringify(o)}`, () => assert.throws(() => validatePreprocess(/** @type {any} */ (o)), re));
 });

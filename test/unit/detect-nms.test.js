@@ -2,11 +2,13 @@
 const assert = require('assert');
 const { nms } = require('../../dist/nodes/lib/detect/nms');
 
+/** @param {[number[], number, number?][]} rows [box, score, classId] */
 function cands(rows) {
   return { boxes: rows.flatMap((r) => r[0]), scores: rows.map((r) => r[1]), classIds: rows.map((r) => r[2] ?? 0) };
 }
 
 describe('detect NMS', () => {
+  /** @type {[string, [number[], number, number?][], import('../../dist/nodes/lib/detect/nms').NmsOptions, number[]][]} */
   const cases = [
     ['no candidates', [], {}, []],
     ['one candidate', [[[0, 0, 10, 10], 0.5]], {}, [0]],

@@ -24,15 +24,22 @@ const ld = (field, bytes) => [...varint((field << 3) | 2), ...varint(bytes.lengt
 const str = (s) => [...Buffer.from(s, 'utf8')];
 const entry = (k, v) => ld(14, [...ld(1, str(k)), ...ld(2, str(v))]);
 
+/**
+ * An ONNX Runtime that fails to create a session on the providers named in `failures`.
+ * @param {Record<string, string>} failures
+ * @returns {import('../../dist/nodes/lib/onnx/session').OrtModuleLike & { created: object[] }}
+ */
 function fakeOrt(failures) {
   const created = [];
   return {
     created,
-    Tensor: function Tensor(type, data, dims) {
-      Object.assign(this, { type, data, dims });
+    Tensor: class Tensor {
+      constructor(type, data, dims) {
+        Object.assign(this, { type, data, dims });
+      }
     },
     InferenceSession: {
-      async create(bytes, opts) {
+      async create(bytes, /** @type {{ executionProviders: (string | { name: string, deviceId?: number })[] }} */ opts) {
         // GPU providers come as { name, deviceId } (the device is their one option in onnxruntime-node).
         const e = opts.executionProviders[0];
         const p = typeof e === 'string' ? e : e.name;
@@ -77,7 +84,7 @@ describe('detect ONNX sessions', () => {
   });
 
   it('validates options', () => {
-    assert.throws(() => validateSessionOptions({ providers: ['gpu'] }), /unknown execution provider "gpu"/);
+    assert.throws(() => validateSessionOptions({ providers: [/** @type {any} */ ('gpu')] }), /unknown execution provider "gpu"/);
     assert.throws(() => validateSessionOptions({ providers: [] }), /non-empty/);
     assert.throws(() => validateSessionOptions({ intraOpNumThreads: -1 }), /intraOpNumThreads/);
     assert.deepStrictEqual(parseProviders('CUDA, tensorrt > cpu'), ['cuda', 'tensorrt', 'cpu']);
@@ -92,7 +99,7 @@ describe('detect ONNX sessions', () => {
       ['0', '0'],
       ['1', '1'],
     ]);
-    assert.throws(() => validateSessionOptions({ spinWait: 'yes' }), /spinWait must be true or false/);
+    assert.throws(() => validateSessionOptions({ spinWait: /** @type {any} */ ('yes') }), /spinWait must be true or false/);
   });
 
   it('loads the real yolox_nano: cuda is absent here, so it falls back to cpu with the reason', async function () {
@@ -193,6 +200,7 @@ describe('detect ONNX sessions', () => {
       assert.deepStrictEqual(readOnnxMetadata(fs.readFileSync(asset('models/yolox_nano.onnx'))), {});
       assert.deepStrictEqual(readOnnxMetadata(Uint8Array.from([0xff, 0xff, 0xff])), {});
     });
+    /** @type {[Record<string, string>, string[] | undefined][]} */
     const forms = [
       [{ names: "{0: 'person', 1: 'car'}" }, ['person', 'car']],
       [{ names: '{"0": "person", "2": "car"}' }, ['person', 'class1', 'car']],
@@ -208,8 +216,11 @@ describe('detect ONNX sessions', () => {
       let made = 0;
       const disposed = [];
       const create = async () => ({ n: ++made });
-      const a = await r.acquire('m', 'node1', create, (v) => disposed.push(v.n));
-      const b = await r.acquire('m', 'node2', create, (v) => disposed.push(v.n));
+      const dispose = (v) => {
+        disposed.push(v.n);
+      };
+      const a = await r.acquire('m', 'node1', create, dispose);
+      const b = await r.acquire('m', 'node2', create, dispose);
       assert.strictEqual(a, b);
       assert.strictEqual(r.users('m'), 2);
       await r.release('m', 'node1');

@@ -12,6 +12,7 @@ const N = 84;
 function gatedRunner() {
   const runs = []; // { first, finish(), fail(e) } per run, in order
   const runner = {
+    /** @type {import('../../dist/nodes/lib/onnx/session').TensorInfo[]} */
     inputs: [{ name: 'images', type: 'float32', shape: [1, 3, 64, 64] }],
     outputs: [{ name: 'output0', type: 'float32', shape: [1, 6, N] }],
     metadata: { names: "{0: 'person', 1: 'forklift'}" },
@@ -44,6 +45,7 @@ function gatedRunner() {
   return { runner, runs };
 }
 
+/** @returns {import('../../dist/nodes/lib/detect/letterbox').SourceImage} */
 function frame(v) {
   return { data: new Uint8Array(64 * 64 * 3).fill(v), width: 64, height: 64, format: 'rgb24' };
 }
@@ -169,6 +171,7 @@ describe('detect DetectScheduler', () => {
     const detector = new Detector(runner, resolveSpec(runner));
     const failed = [];
     const delivered = [];
+    /** @type {{ jobs: string[], frames: import('../../dist/nodes/lib/detect/letterbox').SourceImage[] }[]} */
     const queue = [
       { jobs: ['bad'], frames: [{ data: new Uint8Array(5), width: 64, height: 64, format: 'rgb24' }] },
       { jobs: ['good'], frames: [frame(7)] },
@@ -189,7 +192,11 @@ describe('detect DetectScheduler', () => {
 });
 
 describe('detect DetectScheduler: runs in flight and the batch deadline', () => {
-  /** A detector over a gated runner whose model takes up to `maxBatch` frames a run. */
+  /**
+   * A detector over a gated runner whose model takes up to `maxBatch` frames a run.
+   * @param {number[]} waiting
+   * @param {{ maxBatch?: number, inFlight?: number, batchWaitMs?: number }} [o]
+   */
   function batchHarness(waiting, { maxBatch = 1, inFlight, batchWaitMs } = {}) {
     const { runner, runs } = gatedRunner();
     if (maxBatch > 1) runner.inputs[0].shape = ['N', 3, 64, 64];
@@ -209,11 +216,12 @@ describe('detect DetectScheduler: runs in flight and the batch deadline', () => 
         waiting: () => waiting.length,
         timers: {
           set(fn, ms) {
+            /** @type {{ fn: () => void, ms: number, cleared: boolean }} */
             const t = { fn, ms, cleared: false };
             timers.push(t);
             return t;
           },
-          clear(t) {
+          clear(/** @type {{ cleared: boolean }} */ t) {
             t.cleared = true;
           },
         },

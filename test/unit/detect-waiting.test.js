@@ -13,6 +13,7 @@ const { DetectQueue } = require('../../dist/nodes/lib/detect/waiting');
 //   ['remove', job, ok?]                remove(ticket of job); expects ok (default true)
 //   ['take', max, [jobs]]               take(max); expects these jobs
 //   ['size', n]  ['waiting', topic, n]  ['drain', [jobs]]
+/** @type {[string, any[][]][]} a script of steps, each an operation and its operands */
 const cases = [
   [
     'newest frame wins per camera',
@@ -206,8 +207,9 @@ describe('detect waiting queue (frames newest-wins, images queued)', () => {
       q.ready(t);
       assert.deepStrictEqual(q.take(1), [i]);
     }
-    assert.strictEqual(q.images.size, 0);
-    assert.strictEqual(q.frames.size, 0);
+    const inside = /** @type {any} */ (q); // its private per-topic maps, read on purpose
+    assert.strictEqual(inside.images.size, 0);
+    assert.strictEqual(inside.frames.size, 0);
   });
 
   it('rejects a bound that is not a whole number ≥ 1', () => {

@@ -19,6 +19,7 @@ describe('fetch-assets', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const body = Buffer.from('model weights');
+  /** @type {(url: string | null) => import('../../dist/nodes/lib/assets').AssetManifest} */
   const manifest = (url) => ({
     schema: 1,
     assets: [
@@ -66,8 +67,8 @@ describe('fetch-assets', () => {
       res.writeHead(200);
       res.end(body);
     });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    const port = srv.address().port;
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
+    const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
     const dest = path.join(dir, 'dest');
     try {
       const [r] = await fetchAssets({ dest, names: ['m'], manifest: manifest(`http://127.0.0.1:${port}/old`) });
@@ -90,8 +91,8 @@ describe('fetch-assets', () => {
       res.write(body.subarray(0, 5));
       rest = () => res.end(body.subarray(5));
     });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${srv.address().port}`;
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
+    const base = `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}`;
     const dest = path.join(dir, 'node-red', 'edgevision');
     try {
       const [bad] = await fetchAssets({ dest, names: ['m'], manifest: manifest(`${base}/wrong`) });
@@ -125,8 +126,8 @@ describe('fetch-assets', () => {
 
   it("the offline message carries the caller's hint and names the host", async () => {
     const srv = http.createServer();
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    const port = srv.address().port;
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
+    const port = /** @type {import('net').AddressInfo} */ (srv.address()).port;
     await new Promise((r) => srv.close(r)); // nothing listens there now
     const [r] = await fetchAssets({ dest: dir, names: ['m'], manifest: manifest(`http://127.0.0.1:${port}/m.onnx`), offlineHint: 'Upload it instead.' });
     assert.strictEqual(r.detail, `cannot reach 127.0.0.1:${port} (ECONNREFUSED): this machine looks offline. Upload it instead.`);

@@ -22,6 +22,7 @@ describe('geometry: normalised points and polygons', () => {
     assert.deepStrictEqual(parseUnitPoint([1, 1], 'q'), [1, 1]);
   });
 
+  /** @type {[string, any, RegExp][]} */
   const bad = [
     [
       'a two-point polygon',
@@ -66,19 +67,19 @@ describe('geometry: normalised points and polygons', () => {
       assert.throws(() => parseUnitPolygon(polygon, 'p'), re);
       assert.throws(
         () => parseGeometry({ zones: [{ name: 'z', polygon }] }),
-        (e) => /^geometry: zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
+        (/** @type {Error} */ e) => /^geometry: zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
       );
       assert.throws(
         () => parseStations({ zones: [{ name: 's1', polygon }] }),
-        (e) => /^stations: zone "s1" polygon/.test(e.message) && re.test(e.message),
+        (/** @type {Error} */ e) => /^stations: zone "s1" polygon/.test(e.message) && re.test(e.message),
       );
       assert.throws(
         () => resolveFilters({ include: [polygon] }),
-        (e) => /^include\[0\]/.test(e.message) && re.test(e.message),
+        (/** @type {Error} */ e) => /^include\[0\]/.test(e.message) && re.test(e.message),
       );
       assert.throws(
         () => parseViewGeometry({ zones: [{ name: 'z', polygon }] }),
-        (e) => /zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
+        (/** @type {Error} */ e) => /zones\[0\]\.polygon/.test(e.message) && re.test(e.message),
       );
     });
   }

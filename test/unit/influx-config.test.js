@@ -101,6 +101,7 @@ describe('influx config readers', function () {
       assert.deepStrictEqual([flowFile.timeoutMs, flowFile.spoolDir, flowFile.maxInFlight, flowFile.createDatabase], [120000, '/var/spool/ev', 16, false]);
     });
 
+    /** @type {[Record<string, unknown>, string][]} */
     const bad = [
       // nothing is clamped: each of these used to become the nearest allowed value
       [{ timeout: 500 }, 'Timeout must be a number 1–120, got "500"'],
@@ -121,7 +122,7 @@ describe('influx config readers', function () {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
         assert.throws(
           () => connectionSettings({ version: '1.x', database: 'ev', ...c }, {}, where),
-          (e) => e.message === msg,
+          (/** @type {Error} */ e) => e.message === msg,
         );
       });
     }
@@ -212,6 +213,7 @@ describe('influx config readers', function () {
       );
     });
 
+    /** @type {[Record<string, unknown>, string][]} */
     const bad = [
       [{ batchSize: 0 }, 'Batch size must be a whole number 1–100000, got "0"'],
       [{ batchSize: '100001' }, 'Batch size must be a whole number 1–100000, got "100001"'],
@@ -224,7 +226,7 @@ describe('influx config readers', function () {
       it(`refuses ${JSON.stringify(c)}: ${msg}`, function () {
         assert.throws(
           () => writerSettings(c),
-          (e) => e.message === msg,
+          (/** @type {Error} */ e) => e.message === msg,
         );
       });
     }

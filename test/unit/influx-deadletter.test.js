@@ -8,6 +8,7 @@ const path = require('path');
 const { DeadLetter, sendDeadLetter, DEAD_LETTER_FILE } = require('../../dist/nodes/lib/influx/deadletter.js');
 const { TransportError } = require('../../dist/nodes/lib/influx/transport.js');
 
+/** @type {(i: number, extra?: Partial<import('../../dist/nodes/lib/influx/deadletter').DeadLetterEntry>) => import('../../dist/nodes/lib/influx/deadletter').DeadLetterEntry} */
 const entry = (i, extra = {}) => ({
   time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
   status: 400,

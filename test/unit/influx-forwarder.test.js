@@ -31,10 +31,12 @@ function recordingTimers() {
 function scriptedTransport() {
   const t = {
     target: 'fake://db',
+    /** @type {'ok' | 'down' | 'nodb' | number} */
     mode: 'ok',
     pingOk: true,
     written: [],
     attempts: 0,
+    /** @type {Promise<unknown> | null} */
     hold: null, // a promise that writes wait on, to keep them in flight
     async write(body, precision, signal) {
       t.attempts++;
@@ -117,7 +119,7 @@ describe('influx forwarder (store and forward)', function () {
     assert.strictEqual(s.spool.backlog, 0);
   });
 
-  for (const mode of ['down', 500]) {
+  for (const mode of /** @type {('down' | number)[]} */ (['down', 500])) {
     it(`spools on ${mode === 'down' ? 'a network error' : 'a 5xx'}, probes with back-off, replays oldest first when the server is back`, async function () {
       const t = scriptedTransport();
       const { timers, events } = make(t);
@@ -201,6 +203,7 @@ describe('influx forwarder (store and forward)', function () {
     const { events } = make(t, { maxInFlight: 1, maxQueued: 1 });
     await fwd.start();
     await until(() => events.includes('up'), 'up');
+    /** @type {(v?: unknown) => void} */
     let release;
     t.hold = new Promise((r) => (release = r));
     const a = fwd.submit(batch(1)); // in flight
@@ -236,6 +239,7 @@ describe('influx forwarder (store and forward)', function () {
   it('reports a disk failure during replay instead of throwing it', async function () {
     const t = scriptedTransport();
     const errors = [];
+    /** @type {import('../../dist/nodes/lib/influx/forwarder').SpoolLike} */
     const brokenSpool = {
       open: async () => {},
       append: async () => 0,
@@ -257,10 +261,10 @@ describe('influx forwarder (store and forward)', function () {
     assert.strictEqual(fwd.stats().state, 'up', 'the server is fine: live writes go straight through');
   });
 
-  for (const [mode, hint] of [
+  for (const [mode, hint] of /** @type {[number, RegExp][]} */ ([
     [401, /^401 unauthorized: check user\/password$/],
     [403, /^403 forbidden: check token rights$/],
-  ]) {
+  ])) {
     it(`holds batches on a ${mode} (spooled, never rejected), retries with back-off, writes each once when fixed`, async function () {
       const t = scriptedTransport();
       const { timers, events } = make(t);
@@ -427,7 +431,7 @@ describe('influx forwarder (store and forward)', function () {
     const t = scriptedTransport();
     const spool = new Spool({ dir });
     const timers = recordingTimers();
-    assert.throws(() => new Forwarder({ transport: t, spool }), /timers are required/);
+    assert.throws(() => new Forwarder(/** @type {any} */ ({ transport: t, spool })), /timers are required/);
     assert.throws(() => new Forwarder({ transport: t, spool, timers, maxInFlight: 0 }), /maxInFlight must be an integer >= 1/);
     assert.throws(() => new Forwarder({ transport: t, spool, timers, replayPointsPerSec: 0 }), /replayPointsPerSec must be > 0/);
   });

@@ -3,15 +3,25 @@ const assert = require('assert');
 const { payloadToLines, FieldKinds, checkName } = require('../../dist/nodes/lib/influx/points.js');
 const { msToPrecision, escapeMeasurement, escapeKey, escapeString, StampClock } = require('../../dist/nodes/lib/influx/line-protocol.js');
 
+/** @typedef {import('../../dist/nodes/lib/influx/line-protocol').Precision} Precision */
+/** @typedef {import('../../dist/nodes/lib/influx/points').NormaliseOptions} NormaliseOptions */
+
 const T0 = Date.UTC(2026, 0, 1); // 1767225600000
+/** @type {NormaliseOptions} */
 const base = { precision: 'ms', nowMs: T0 + 999 };
 
+/**
+ * @param {unknown} payload
+ * @param {Partial<NormaliseOptions>} [opts]
+ * @param {unknown} [msgMeasurement]
+ */
 function lines(payload, opts = {}, msgMeasurement, kinds = new FieldKinds()) {
   const r = payloadToLines(payload, { ...base, ...opts }, kinds, msgMeasurement);
   return { lines: r.lines, errors: r.errors.map((e) => e.reason) };
 }
 
 describe('influx line protocol', function () {
+  /** @type {[(s: string) => string, string, string][]} */
   const escapes = [
     [escapeMeasurement, 'a b,c=d', 'a\\ b\\,c=d'],
     [escapeKey, 'a b,c=d', 'a\\ b\\,c\\=d'],
@@ -23,6 +33,7 @@ describe('influx line protocol', function () {
     });
   }
 
+  /** @type {[number, Precision, string][]} */
   const times = [
     [T0 + 1.5, 'ns', '1767225600001500000'],
     [T0 + 1.5, 'us', '1767225600001500'],
@@ -42,6 +53,7 @@ describe('influx line protocol', function () {
 });
 
 describe('influx point normalisation (payload shapes)', function () {
+  /** @type {[string, unknown, Partial<NormaliseOptions>, string[]][]} */
   const shapes = [
     ['a number', 3.5, { measurement: 'm' }, [`m value=3.5 ${T0 + 999}`]],
     ['a boolean', true, { measurement: 'm' }, [`m value=true ${T0 + 999}`]],
@@ -134,6 +146,7 @@ describe('influx point normalisation (payload shapes)', function () {
 });
 
 describe('influx point normalisation (bad input)', function () {
+  /** @type {[string, unknown, RegExp][]} */
   const bad = [
     ['NaN', { v: NaN }, /field "v" is NaN/],
     ['Infinity', { v: Infinity }, /field "v" is Infinity/],
@@ -159,6 +172,7 @@ describe('influx point normalisation (bad input)', function () {
     });
   }
 
+  /** @type {[string, unknown, RegExp][]} */
   const badBatch = [
     ['no measurement', { fields: { v: 1 } }, /no measurement/],
     ['a numeric measurement', { measurement: 5, fields: { v: 1 } }, /measurement must be a non-empty string, got 5/],
@@ -189,6 +203,7 @@ describe('influx point normalisation (bad input)', function () {
 });
 
 describe('influx field kinds never flip', function () {
+  /** @type {[string, object[], string[], RegExp[]][]} */
   const cases = [
     ['float then "5i" → float', [{ v: 1.5 }, { v: '5i' }], ['v=1.5', 'v=5'], []],
     ['"5i" then 6 → integer', [{ v: '5i' }, { v: 6 }], ['v=5i', 'v=6i'], []],
@@ -228,6 +243,7 @@ describe('influx field kinds never flip', function () {
 });
 
 describe('influx names', function () {
+  /** @type {[string, RegExp | null][]} */
   const names = [
     ['plain', null],
     ['with space, comma=equals', null],
@@ -246,6 +262,7 @@ describe('influx names', function () {
 
 describe('influx time stamps for points without a time (one each, strictly increasing)', function () {
   // [precision, arrival times (ms) of successive points, stamps expected]
+  /** @type {[Precision, number[], (number | string)[]][]} */
   const table = [
     ['ms', [T0, T0, T0, T0 + 5], [T0, T0 + 1, T0 + 2, T0 + 5]],
     ['ms', [T0 + 0.4, T0 + 0.9], [T0, T0 + 1]], // two in one ms
@@ -270,7 +287,7 @@ describe('influx time stamps for points without a time (one each, strictly incre
     for (let i = 0; i < 10; i++) c.next(T0);
     assert.strictEqual(c.aheadMs(T0), 9000);
     assert.strictEqual(c.aheadMs(T0 + 20000), 0);
-    assert.throws(() => new StampClock('m'), /precision must be one of ns, us, ms, s/);
+    assert.throws(() => new StampClock(/** @type {any} */ ('m')), /precision must be one of ns, us, ms, s/);
   });
 
   it('stamps every point of one message without a time apart (10 points into one series stay 10)', function () {

@@ -259,7 +259,7 @@ describe('influx spool', function () {
       await s.open();
       await s.append(body(0), 3, 'ms', 'w');
       faults.datasync = 'EIO';
-      await assert.rejects(s.append(body(1), 3, 'ms', 'w'), (e) => e.code === 'EIO' && /write failed/.test(e.message));
+      await assert.rejects(s.append(body(1), 3, 'ms', 'w'), (/** @type {NodeJS.ErrnoException} */ e) => e.code === 'EIO' && /write failed/.test(e.message));
       faults.datasync = null;
       await s.append(body(2), 3, 'ms', 'w');
       assert.deepStrictEqual(await drain(s), [body(0), body(2)]);
@@ -322,6 +322,7 @@ describe('influx spool', function () {
     const flipped = Buffer.from(encodeRecord(body(9), 3, 'ms', 'w'));
     flipped[flipped.length - 4] ^= 1;
     const garbage = Buffer.from('zz\nm x=1 1\nm x=2 2\n');
+    /** @type {[string, Buffer, number][]} */
     const cases = [
       ['a torn record (header readable)', torn, 3],
       ['a record with a flipped bit', flipped, 3],
@@ -385,6 +386,7 @@ describe('influx spool', function () {
     });
   });
 
+  /** @type {[object, RegExp][]} */
   const badOptions = [
     [{}, /dir must be a folder path/],
     [{ dir: '/tmp/x', maxBytes: 10 }, /maxBytes must be at least 4096/],
@@ -392,7 +394,7 @@ describe('influx spool', function () {
   ];
   for (const [o, re] of badOptions) {
     it(`refuses options ${JSON.stringify(o)}`, function () {
-      assert.throws(() => new Spool(o), re);
+      assert.throws(() => new Spool(/** @type {any} */ (o)), re);
     });
   }
 
@@ -434,6 +436,7 @@ describe('influx retry policy', function () {
       assert.strictEqual(backoffDelay(b, attempt, rnd), want);
     });
   }
+  /** @type {[number, string][]} */
   const statuses = [
     [undefined, 'retry'],
     [500, 'retry'],

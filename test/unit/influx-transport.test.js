@@ -24,7 +24,7 @@ describe('influx transports (scripted server)', function () {
       });
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    port = server.address().port;
+    port = /** @type {import('net').AddressInfo} */ (server.address()).port;
   });
   after(function () {
     server.close();
@@ -33,6 +33,7 @@ describe('influx transports (scripted server)', function () {
     seen.length = 0;
   });
 
+  /** @type {Record<string, () => import('../../dist/nodes/lib/influx/transport').WriteTransport>} */
   const transports = {
     '1.x': () =>
       new Influx1Transport({
@@ -49,6 +50,7 @@ describe('influx transports (scripted server)', function () {
   };
 
   // [status, body, null (written) or [kind, status, message, hint 1.x, hint 2.x, missing]]
+  /** @type {[number, string, any[] | null][]} */
   const cases = [
     [204, '', null],
     // The influx pool keeps only the status text of a 5xx: the 1.x message says "Internal Server Error".
@@ -171,6 +173,7 @@ describe('influx transports (scripted server)', function () {
     assert.strictEqual((await transports['2.x']().ping(1000)).ok, false);
   });
 
+  /** @type {[() => unknown, RegExp][]} */
   const badConfigs = [
     [() => new Influx1Transport({ host: '', port: 8086, protocol: 'http', database: 'x' }), /host is required/],
     [() => new Influx1Transport({ host: 'h', port: 0, protocol: 'http', database: 'x' }), /port must be 1..65535/],

@@ -13,6 +13,10 @@ const { Spool, SpoolWriteError } = require('../../dist/nodes/lib/influx/spool.js
 const { DeadLetter } = require('../../dist/nodes/lib/influx/deadletter.js');
 const { TransportError } = require('../../dist/nodes/lib/influx/transport.js');
 const { waitFor } = require('../helpers/wait');
+/** @typedef {import('../../dist/nodes/lib/influx/writer').WriterLink} WriterLink */
+/** @typedef {import('../../dist/nodes/lib/influx/writer').WriterSettings} WriterSettings */
+/** @typedef {import('../../dist/nodes/lib/influx/forwarder').Outcome} Outcome */
+/** @typedef {import('../../dist/nodes/lib/influx/forwarder').LinkState} LinkState */
 
 const T0 = Date.UTC(2026, 0, 1);
 const until = (fn, what) => waitFor(fn, 4000, what, 2);
@@ -48,8 +52,11 @@ function manualTimers() {
 function fakeLink() {
   const link = {
     batches: [],
+    /** @type {Outcome} */
     outcome: { kind: 'written' },
+    /** @type {Promise<unknown> | null} */
     hold: null,
+    /** @type {{ state: LinkState, writtenPoints: number, replayedPoints: number, backlog: number, dropped: number, corrupt: number, lastHint: string }} */
     figures: { state: 'up', writtenPoints: 0, replayedPoints: 0, backlog: 0, dropped: 0, corrupt: 0, lastHint: '' },
     async submit(b) {
       link.batches.push(b);
@@ -66,7 +73,7 @@ function fakeLink() {
         spooledPoints: 0,
         replayedPoints: f.replayedPoints,
         rejectedPoints: 0,
-        spool: { backlog: f.backlog, dropped: f.dropped, corrupt: f.corrupt },
+        spool: { segments: 0, bytes: 0, backlog: f.backlog, dropped: f.dropped, corrupt: f.corrupt },
         lastError: '',
         lastHint: f.lastHint,
       };
@@ -78,7 +85,12 @@ function fakeLink() {
   return link;
 }
 
-/** A writer on a fake link, recording what it tells the glue. */
+/**
+ * A writer on a fake link, recording what it tells the glue.
+ * @param {Partial<WriterSettings>} [settings]
+ * @param {WriterLink & Partial<ReturnType<typeof fakeLink>>} [link] the fake, or a real Forwarder
+ * @param {Promise<WriterLink>} [linkPromise]
+ */
 function make(settings = {}, link = fakeLink(), linkPromise = Promise.resolve(link)) {
   const timers = manualTimers();
   const heard = { bad: [], batches: [], refused: [], failed: [] };
@@ -111,6 +123,7 @@ const pts = (from, n, extra = {}) => Array.from({ length: n }, (_, i) => ({ meas
 
 describe('influx writer (engine)', function () {
   describe('settings', function () {
+    /** @type {[object, RegExp][]} */
     const bad = [
       [{ batchSize: 0 }, /batchSize must be an integer >= 1, got 0/],
       [{ batchSize: 1.5 }, /batchSize must be an integer >= 1, got 1.5/],
@@ -120,8 +133,8 @@ describe('influx writer (engine)', function () {
     ];
     for (const [s, re] of bad) {
       it(`refuses ${JSON.stringify(s)} with a reason`, function () {
-        assert.throws(() => resolveWriterSettings(s), re);
-        assert.throws(() => make(s), re);
+        assert.throws(() => resolveWriterSettings(/** @type {any} */ (s)), re);
+        assert.throws(() => make(/** @type {any} */ (s)), re);
       });
     }
     it('defaults what is not given', function () {
@@ -216,6 +229,7 @@ describe('influx writer (engine)', function () {
   });
 
   describe('stamps and bad points', function () {
+    /** @type {[import('../../dist/nodes/lib/influx/line-protocol').Precision, number[], string[]][]} */
     const cases = [
       // precision, arrival times, expected stamps
       ['ms', [T0, T0], [`${T0}`, `${T0 + 1}`, `${T0 + 2}`, `${T0 + 3}`]],
@@ -435,10 +449,14 @@ describe('influx writer (engine)', function () {
       const f = await forwarder(transport('ok'));
       const { writer, heard } = make({}, f);
       await until(() => writer.status() !== null, 'the link');
-      writer.replayRejected({ body: 'a v=1 1\na v=2 2', points: 2, owner: 'w1' }, new TransportError('400: bad', 'reject', 400), {
-        kept: false,
-        notKept: 'no dead-letter file',
-      });
+      writer.replayRejected(
+        /** @type {import('../../dist/nodes/lib/influx/spool').SpoolRecord} */ ({ body: 'a v=1 1\na v=2 2', points: 2, owner: 'w1' }),
+        new TransportError('400: bad', 'reject', 400),
+        {
+          kept: false,
+          notKept: 'no dead-letter file',
+        },
+      );
       assert.strictEqual(heard.refused.length, 1);
       assert.deepStrictEqual(
         [heard.refused[0].lines, heard.refused[0].replay, heard.refused[0].fate.notKept],
@@ -489,6 +507,7 @@ describe('influx writer (engine)', function () {
 
   describe('status', function () {
     // link figures → what the status says; the rate is points written or replayed since the previous call.
+    /** @type {[string, Partial<ReturnType<typeof fakeLink>['figures']>, { state: string, text: string }][]} */
     const cases = [
       ['idle, nothing written', {}, { state: 'idle', text: '0 pt/s' }],
       ['running at a rate', { writtenPoints: 1500, replayedPoints: 200 }, { state: 'running', text: '1.7k pt/s' }],

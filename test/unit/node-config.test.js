@@ -6,6 +6,7 @@ const C = require('../../dist/nodes/shared/config.js');
 const { messageKind } = require('../../dist/nodes/shared/message-kind.js');
 
 describe('shared config readers', function () {
+  /** @type {[string, () => unknown, unknown][]} */
   const ok = [
     // [reader call, expected]
     ['blank("")', () => C.blank(''), true],
@@ -37,6 +38,7 @@ describe('shared config readers', function () {
   ];
   for (const [name, f, want] of ok) it(`reads ${name}`, () => assert.deepStrictEqual(f(), want));
 
+  /** @type {[() => unknown, string | RegExp][]} */
   const bad = [
     // every error: `<label> must be <rule>, got "<value>"`
     [() => C.optNumber('abc', 'score threshold'), 'score threshold must be a number, got "abc"'],
@@ -61,7 +63,7 @@ describe('shared config readers', function () {
   ];
   for (const [f, want] of bad) {
     it(`refuses with one wording: ${want}`, () => {
-      assert.throws(f, (e) => (want instanceof RegExp ? want.test(e.message) : e.message === want) || assert.fail(`got: ${e.message}`));
+      assert.throws(f, (/** @type {Error} */ e) => (want instanceof RegExp ? want.test(e.message) : e.message === want) || assert.fail(`got: ${e.message}`));
     });
   }
 });
@@ -69,6 +71,7 @@ describe('shared config readers', function () {
 describe('shared message dispatcher', function () {
   const jpeg = Buffer.from([0xff, 0xd8, 0xff]);
   const frame = { camera: 'config', frame: { camera: 'config', seq: 1, tMs: 0, width: 4, height: 4 }, detections: [] };
+  /** @type {[string, import('../../dist/nodes/shared/red').NodeMessage, import('../../dist/nodes/shared/message-kind').KindOptions, import('../../dist/nodes/shared/message-kind').MessageKind][]} */
   const cases = [
     // [what, msg, options, expected]
     ['a vision frame', { topic: 'cam', payload: frame }, {}, { kind: 'frame', resetFirst: false }],

@@ -22,7 +22,9 @@ const SIZE = 416;
 const PER = 3 * SIZE * SIZE;
 
 /** Four real vtest frames, letterboxed by the project's own detector into one [4,3,416,416] tensor. */
+/** @returns {Promise<import('../../dist/nodes/lib/detect/letterbox').SourceImage[]>} */
 async function frames() {
+  /** @type {import('../../dist/nodes/lib/detect/letterbox').SourceImage[]} */
   const out = [];
   for (const f of fs
     .readdirSync(asset('images/vtest'))

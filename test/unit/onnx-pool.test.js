@@ -15,7 +15,7 @@ function gated(name) {
       inputs: [{ name: 'in', type: 'float32', shape: [1, 3, 8, 8] }],
       outputs: [],
       metadata: {},
-      provider: 'cpu',
+      provider: /** @type {const} */ ('cpu'),
       released: false,
       run() {
         return new Promise((resolve) => runs.push(() => resolve({ out: { data: new Float32Array([name]), dims: [1] } })));
@@ -66,8 +66,9 @@ describe('ONNX runner pool and GPU options', () => {
     assert.deepStrictEqual(providerEntry('tensorrt', g), { name: 'tensorrt', deviceId: 1 });
     assert.strictEqual(providerEntry('cpu', g), 'cpu');
     const asked = [];
+    /** @type {import('../../dist/nodes/lib/onnx/session').OrtModuleLike} */
     const fake = {
-      Tensor: function () {},
+      Tensor: class {},
       InferenceSession: {
         async create(_b, o) {
           asked.push(o.executionProviders[0]);
@@ -80,7 +81,7 @@ describe('ONNX runner pool and GPU options', () => {
     assert.strictEqual(runner.provider, 'cpu');
     assert.deepStrictEqual(asked, [{ name: 'tensorrt', deviceId: 2 }, { name: 'cuda', deviceId: 2 }, 'cpu']);
     assert.throws(() => validateGpuOptions({ deviceId: -1 }), /GPU device must be a whole number from 0 to 63, got -1/);
-    assert.throws(() => validateGpuOptions({ trtFp16: 'yes' }), /TensorRT FP16 must be true or false/);
+    assert.throws(() => validateGpuOptions({ trtFp16: /** @type {any} */ ('yes') }), /TensorRT FP16 must be true or false/);
   });
 
   it('TensorRT settings become the ORT_TENSORRT_* environment, with batch profiles for a dynamic batch', () => {

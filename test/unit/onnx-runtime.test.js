@@ -6,6 +6,8 @@ const fs = require('fs');
 const path = require('path');
 const { libcOf, unsupportedReason, probeProviders, findOrtRuntime, loadOrt } = require('../../dist/nodes/lib/onnx/runtime');
 const { planProviders, parseProviders, validateSessionOptions, createSession } = require('../../dist/nodes/lib/onnx/session');
+/** @typedef {import('../../dist/nodes/lib/onnx/session').ProviderRequest} ProviderRequest */
+/** @typedef {import('../../dist/nodes/lib/onnx/session').ProviderAvailability} ProviderAvailability */
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -15,9 +17,14 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
     assert.strictEqual(libcOf('linux', {}), 'musl');
     assert.strictEqual(libcOf('linux', undefined), 'musl');
     assert.strictEqual(libcOf('darwin', {}), 'none');
-    assert.strictEqual(libcOf('linux', process.report.getReport().header), 'glibc', 'this machine is Debian');
+    assert.strictEqual(
+      libcOf('linux', /** @type {{ header: { glibcVersionRuntime?: string } }} */ (process.report.getReport()).header),
+      'glibc',
+      'this machine is Debian',
+    );
   });
 
+  /** @type {[string, string, import('../../dist/nodes/lib/onnx/runtime').Libc, RegExp | null][]} */
   const platforms = [
     ['linux', 'x64', 'glibc', null],
     ['linux', 'arm64', 'glibc', null],
@@ -92,8 +99,11 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
   });
 
   describe('provider plan', () => {
+    /** @type {Partial<ProviderAvailability>} */
     const none = { cuda: 'cuda not installed', tensorrt: 'tensorrt not installed' };
+    /** @type {Partial<ProviderAvailability>} */
     const cuda = { cuda: null, tensorrt: 'tensorrt not installed' };
+    /** @type {[string, ProviderRequest, Partial<ProviderAvailability>, string[], string[]][]} */
     const table = [
       ['auto, no GPU libraries', 'auto', none, ['cpu'], []],
       ['auto, CUDA installed', 'auto', cuda, ['cuda', 'cpu'], []],
@@ -124,10 +134,11 @@ describe('onnx runtime: where it comes from and what this machine can run', () =
     });
     it('a skipped provider is never handed to ONNX Runtime, and is reported', async () => {
       const asked = [];
+      /** @type {import('../../dist/nodes/lib/onnx/session').OrtModuleLike} */
       const fake = {
-        Tensor: function () {},
+        Tensor: class {},
         InferenceSession: {
-          async create(_b, o) {
+          async create(_b, /** @type {{ executionProviders: string[] }} */ o) {
             asked.push(o.executionProviders[0]);
             return { inputNames: ['i'], outputNames: ['o'], run: async () => ({}), release: async () => undefined };
           },

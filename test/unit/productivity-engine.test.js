@@ -3,6 +3,7 @@
 // activity signal, runtime configuration, model-health events, camera filters and bounded memory.
 const assert = require('assert');
 const { ProductivityEngine } = require('../../dist/nodes/lib/productivity');
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
 
 const W = 64;
 const H = 32;
@@ -29,6 +30,7 @@ const ZONES = {
     },
   ],
 };
+/** @type {(id: number, x: number, extra?: Partial<Detection>) => Detection} */
 const det = (id, x, extra = {}) => ({ box: [x, 4, x + 20, 28], score: 0.9, classId: 0, label: 'person', trackId: id, trackState: 'confirmed', ...extra });
 const pix = (camera, seq, tMs, v) => ({ ref: { camera, seq, tMs, width: W, height: H, format: 'gray8' }, data: new Uint8Array(W * H).fill(v) });
 const frame = (camera, t, detections, pixels) => ({ camera, tMs: t * 1000, width: W, height: H, detections, pixels, rxMs: t * 1000 });

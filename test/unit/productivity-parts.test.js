@@ -8,6 +8,7 @@ describe('productivity: event log ordered by event time', () => {
   it('places a late event by its event time and integrates as if it had come on time', () => {
     const inOrder = new P.Timeline();
     const late = new P.Timeline();
+    /** @type {[number, string][]} */
     const evs = [
       [0, 'absent'],
       [10, 'working'],
@@ -45,12 +46,12 @@ describe('productivity: event log ordered by event time', () => {
 
   it('prune keeps the state at the cut', () => {
     const t = new P.Timeline();
-    for (const [ms, v] of [
+    for (const [ms, v] of /** @type {[number, string][]} */ ([
       [0, 'absent'],
       [10, 'working'],
       [20, 'idle'],
       [30, 'working'],
-    ])
+    ]))
       t.insert(ms, v, 0);
     t.prune(25);
     assert.deepStrictEqual(
@@ -104,6 +105,7 @@ describe('productivity: shifts', () => {
   const day = Date.UTC(2026, 0, 5);
   const h = (x) => day + x * 3600000;
   const defs = P.parseShifts('early=06:00, late=14:00, night=22:00');
+  /** @type {[number, string, number, number][]} */
   const table = [
     [h(6), 'early', h(6), h(14)],
     [h(13.99), 'early', h(6), h(14)],
@@ -224,6 +226,7 @@ describe('productivity: stations and options validation', () => {
       },
     ]);
   });
+  /** @type {[string, RegExp][]} */
   const bad = [
     ['{', /not valid JSON/],
     ['{"zones":{}}', /must be an array/],
@@ -239,6 +242,7 @@ describe('productivity: stations and options validation', () => {
     assert.strictEqual(o.minConfidence, 0.7);
     assert.strictEqual(o.absenceTimeoutMs, 300000);
   });
+  /** @type {[object, RegExp][]} */
   const badOpts = [
     [{ minConfidence: 1.5 }, /minConfidence/],
     [{ activitySource: 'magic' }, /activitySource/],
@@ -247,5 +251,5 @@ describe('productivity: stations and options validation', () => {
     [{ unitsStation: 'nope' }, /unitsStation "nope"/],
     [{ shifts: '25:00' }, /HH:MM/],
   ];
-  for (const [patch, re] of badOpts) it(`rejects ${JSON.stringify(patch)}`, () => assert.throws(() => P.resolveOptions(patch), re));
+  for (const [patch, re] of badOpts) it(`rejects ${JSON.stringify(patch)}`, () => assert.throws(() => P.resolveOptions(/** @type {any} */ (patch)), re));
 });

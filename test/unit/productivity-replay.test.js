@@ -4,6 +4,7 @@
 // from line crossings. Every KPI is worked out by hand below and must match to the second.
 const assert = require('assert');
 const { ProductivityEngine } = require('../../dist/nodes/lib/productivity');
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
 
 const T0 = Date.UTC(2026, 0, 5, 6, 0, 0); // 06:00, start of the "early" shift
 const W = 96;
@@ -40,6 +41,7 @@ const STATIONS = {
     },
   ],
 };
+/** @type {(i: number) => import('../../dist/nodes/lib/types').Box} */
 const box = (i) => [32 * i + 4, 4, 32 * i + 28, 28]; // anchor (bottom-centre) well inside strip i
 
 /**
@@ -48,6 +50,7 @@ const box = (i) => [32 * i + 4, 4, 32 * i + 28, 28]; // anchor (bottom-centre) w
  * levels each second; a still worker keeps the last level, so "active at t" = frame t differs from t−1.
  */
 function scene(t) {
+  /** @type {{ st: number, id: number, active: boolean, missed?: boolean, score?: number, trackState?: Detection['trackState'] }[]} */
   const out = [];
   // s1: works 600–3600, still 3601–5400, works again until 14400 and leaves; a new track from 16200 on.
   if (t >= 600 && t <= 14400) out.push({ st: 0, id: 1, active: t <= 3600 || t > 5400 });
@@ -90,6 +93,7 @@ function replay(untilS, onSecond, restartAt = []) {
       engine.restore(saved);
     }
     const data = new Uint8Array(W * H).fill(BG);
+    /** @type {Detection[]} */
     const detections = [];
     const drawn = new Set();
     for (const o of scene(t)) {

@@ -9,6 +9,8 @@ const S = 1000;
 describe('productivity: transition table (nextState)', () => {
   const T = { idleDelayMs: 10 * S, absenceTimeoutMs: 60 * S };
   // [from, present, active, inactiveForMs, absentForMs, expected, why]
+  /** @typedef {import('../../dist/nodes/lib/productivity/state-machine').StationState} StationState */
+  /** @type {[StationState, boolean, boolean, number | null, number | null, StationState, string][]} */
   const rows = [
     ['absent', true, true, null, null, 'working', 'a worker arrives and works'],
     ['absent', true, false, null, null, 'idle', 'a worker arrives and does nothing'],
@@ -222,6 +224,6 @@ describe('productivity: timing rules with injected time', () => {
 
   it('rejects negative or non-numeric timings with the key name', () => {
     assert.throws(() => new StateMachine({ idleDelayMs: -1 }, 0), /idleDelayMs/);
-    assert.throws(() => new StateMachine({ absenceTimeoutMs: 'x' }, 0), /absenceTimeoutMs/);
+    assert.throws(() => new StateMachine({ absenceTimeoutMs: /** @type {any} */ ('x') }, 0), /absenceTimeoutMs/);
   });
 });

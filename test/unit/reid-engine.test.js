@@ -10,6 +10,11 @@ const { cropResizeInto } = require('../../dist/nodes/lib/reid/crop.js');
 const { colourDescriptor, DEFAULT_COLOUR, colourDimension } = require('../../dist/nodes/lib/reid/colour.js');
 const { l2normalise, emaUpdate, dot } = require('../../dist/nodes/lib/vector.js');
 const { retrieval } = require('../../dist/nodes/lib/reid/eval.js');
+/** @typedef {import('../../dist/nodes/lib/types').Box} Box */
+/** @typedef {import('../../dist/nodes/lib/types').Point} Point */
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
+/** @typedef {import('../../dist/nodes/lib/detect/letterbox').SourceImage} SourceImage */
+/** @typedef {import('../../dist/nodes/lib/reid/engine').ReidOptions} ReidOptions */
 
 /** A unit vector along axis k (dim 8), optionally mixed with axis j. */
 function unit(k, j = -1, w = 0, dim = 8) {
@@ -18,6 +23,7 @@ function unit(k, j = -1, w = 0, dim = 8) {
   if (j >= 0) v[j] = w;
   return Array.from(l2normalise(v));
 }
+/** @type {(trackId: number, x?: number, extra?: Partial<Detection>) => Detection} */
 const det = (trackId, x = 100, extra = {}) => ({ box: [x, 100, x + 50, 250], score: 0.9, classId: 0, label: 'person', trackId, ...extra });
 
 describe('reid: vectors', () => {
@@ -219,6 +225,7 @@ describe('reid: engine', () => {
     step(e, 'a', 0, [det(1)], [unit(0)]);
     step(e, 'a', 40, [det(1)], [unit(0)]);
     e.endTrack('a', 1);
+    /** @type {(x: number) => Detection} */
     const small = (x) => ({ box: [x, 100, x + 10, 110], score: 0.9, classId: 0, label: 'person', trackId: 5 });
     for (const t of [1000, 3000, 6000]) {
       const u = e.update('b', t, [small(100)], new Map(), 640, 480);
@@ -297,18 +304,21 @@ describe('reid: engine', () => {
   });
 
   it('overlapping cameras: a person seen live by two cameras at one floor point gets one id', () => {
+    /** @type {Point[]} */
     const square = [
       [0, 0],
       [640, 0],
       [640, 480],
       [0, 480],
     ];
+    /** @type {Point[]} */
     const floor = [
       [0, 0],
       [10, 0],
       [10, 10],
       [0, 10],
     ];
+    /** @type {Point[]} */
     const mirrored = [
       [10, 0],
       [0, 0],
@@ -382,6 +392,7 @@ describe('reid: engine', () => {
   });
 
   // Table: transition windows decide which gallery entries a new track may take.
+  /** @type {{ name: string, windows: ReidOptions['transitions'], unlisted?: ReidOptions['unlistedTransitions'], gapS: number, join: boolean }[]} */
   const table = [
     { name: 'inside the window', windows: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }], gapS: 5, join: true },
     { name: 'too soon', windows: [{ from: 'a', to: 'b', minS: 2, maxS: 10 }], gapS: 1, join: false },
@@ -401,12 +412,14 @@ describe('reid: engine', () => {
 
   it('floor gate: a match needs a walkable distance between calibrated cameras', () => {
     // Both cameras see the same 10 × 10 floor square, camera b's image is mirrored left-right.
+    /** @type {Point[]} */
     const image = [
       [0, 0],
       [640, 0],
       [640, 480],
       [0, 480],
     ];
+    /** @type {ReidOptions['calibrations']} */
     const cal = {
       a: {
         image,
@@ -440,7 +453,7 @@ describe('reid: engine', () => {
   it('validates options with messages that say what is wrong', () => {
     assert.throws(() => resolveReidOptions({ threshold: 2 }), /threshold must be a number in \[-1, 1\]/);
     assert.throws(() => resolveReidOptions({ sampleEvery: 0 }), /sampleEvery/);
-    assert.throws(() => resolveReidOptions({ bogus: 1 }), /unknown reid option "bogus"/);
+    assert.throws(() => resolveReidOptions(/** @type {any} */ ({ bogus: 1 })), /unknown reid option "bogus"/);
     assert.throws(() => resolveReidOptions({ transitions: [{ from: 'a', to: 'b', minS: 5, maxS: 1 }] }), /maxS \(1\) is below minS \(5\)/);
     assert.throws(() => resolveReidOptions({ quality: { maxOverlap: 3 } }), /maxOverlap/);
     assert.throws(() => new ReidEngine(8, { calibrations: { a: { image: [[0, 0]], floor: [[0, 0]] } } }), /camera a: homography needs at least 4 point pairs/);
@@ -450,6 +463,7 @@ describe('reid: engine', () => {
 describe('reid: homography', () => {
   it('recovers a known projective map from 4 and from 6 (noisy-free) pairs', () => {
     const H = [0.02, 0.001, -1, 0.0005, 0.03, -2, 0.0001, 0.0008, 1];
+    /** @type {Point[]} */
     const img = [
       [10, 20],
       [600, 30],
@@ -461,11 +475,11 @@ describe('reid: homography', () => {
     const floor = img.map((p) => applyHomography(H, p));
     for (const n of [4, 6]) {
       const h = homographyFromPairs(img.slice(0, n), floor.slice(0, n));
-      for (const p of [
+      for (const p of /** @type {Point[]} */ ([
         [50, 50],
         [320, 200],
         [500, 440],
-      ]) {
+      ])) {
         const a = applyHomography(h, p);
         const b = applyHomography(H, p);
         assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-6, `n=${n}: ${a} vs ${b}`);
@@ -506,6 +520,7 @@ describe('reid: homography', () => {
 });
 
 describe('reid: quality gate', () => {
+  /** @type {{ name: string, boxes: Box[], want: string[] }[]} */
   const rows = [
     { name: 'good', boxes: [[100, 100, 150, 250]], want: ['ok'] },
     { name: 'too short', boxes: [[100, 100, 150, 150]], want: ['small'] },
@@ -533,7 +548,10 @@ describe('reid: quality gate', () => {
 });
 
 describe('reid: crops and the colour descriptor', () => {
-  /** 4×H rgb image: left half red, right half blue. */
+  /**
+   * 4×H rgb image: left half red, right half blue.
+   * @returns {SourceImage}
+   */
   function img(h = 4) {
     const data = new Uint8Array(4 * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < 4; x++) data.set(x < 2 ? [255, 0, 0] : [0, 0, 255], (y * 4 + x) * 3);

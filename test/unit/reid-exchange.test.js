@@ -14,6 +14,7 @@ function unit(k, dim = 8) {
   v[(k + 1) % dim] = 0.1;
   return Array.from(l2normalise(v));
 }
+/** @type {(trackId: number, x?: number) => import('../../dist/nodes/lib/types').Detection} */
 const det = (trackId, x = 100) => ({ box: [x, 100, x + 50, 250], score: 0.9, classId: 0, label: 'person', trackId });
 const record = (over = {}) => ({
   v: 1,
@@ -39,6 +40,7 @@ describe('reid exchange: records and topics', () => {
   });
 
   // Each row: what is wrong with the payload → the reason it is refused with.
+  /** @type {[string, string | Uint8Array, RegExp][]} */
   const bad = [
     [
       'a model id of another embedder',

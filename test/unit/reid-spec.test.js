@@ -73,6 +73,7 @@ describe('reid: ONNX embedder with a fake runner', () => {
       },
     };
     const e = new OnnxEmbedder(runner, spec, 'fake');
+    /** @type {import('../../dist/nodes/lib/detect/letterbox').SourceImage} */
     const img = { data: new Uint8Array(16 * 16 * 3).fill(255), width: 16, height: 16, format: 'rgb24' };
     const vs = await e.embed(img, [
       [0, 0, 8, 16],

@@ -21,6 +21,7 @@ describe('tracking/kalman', () => {
   const mean0 = [100, 200, 10, 20, 10, -20, 0, 0];
   const pred = kf.predict(mean0, init.cov, 0.5);
 
+  /** @type {[string, () => number, number][]} */
   const table = [
     // [what, actual, expected]
     ['predicted cx = 100 + 0.5·10', () => pred.mean[0], 105],
@@ -37,6 +38,7 @@ describe('tracking/kalman', () => {
 
   // Measure cx = 110 (predicted 105), everything else as predicted. R_x = (0.1·10)² = 1, S = 30.5.
   const upd = kf.update(pred.mean, pred.cov, [110, 190, 10, 20]);
+  /** @type {[string, () => number, number][]} */
   const table2 = [
     ['cx = 105 + 5·29.5/30.5', () => upd.mean[0], 105 + (5 * 29.5) / 30.5],
     ['vx = 10 + 5·50/30.5', () => upd.mean[4], 10 + (5 * 50) / 30.5],

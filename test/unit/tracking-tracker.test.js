@@ -12,6 +12,10 @@ const {
 const { solveAssignment } = require('../../dist/nodes/lib/tracking/assignment.js');
 const { iou } = require('../../dist/nodes/lib/geometry.js');
 
+/** @typedef {import('../../dist/nodes/lib/types').Box} Box */
+/** @typedef {import('../../dist/nodes/lib/types').Detection} Detection */
+
+/** @type {(cx: number, cy: number, w?: number, h?: number, score?: number, classId?: number) => Detection} */
 const person = (cx, cy, w = 40, h = 100, score = 0.95, classId = 0) => ({
   box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
   score,
@@ -194,12 +198,13 @@ describe('tracking/tracker', () => {
     const tracker = new Tracker();
     tracker.update([], 100);
     assert.throws(() => tracker.update([], 50), /went backwards/);
-    assert.throws(() => tracker.update([{ box: [0, 0, 1] }], 200), /detection 0 needs a box/);
+    assert.throws(() => tracker.update([/** @type {any} */ ({ box: [0, 0, 1] })], 200), /detection 0 needs a box/);
     assert.throws(() => tracker.update([], NaN), /tMs must be a finite number/);
     // A rejected frame changes nothing: time did not advance to 200, so 150 is still accepted.
     assert.doesNotThrow(() => tracker.update([], 150));
   });
 
+  /** @type {[object, RegExp][]} */
   const badOptions = [
     [{ highThreshold: 2 }, /highThreshold must be a number in \[0, 1\]/],
     [{ lowThreshold: 0.9, highThreshold: 0.5 }, /lowThreshold .* must not exceed highThreshold/],
@@ -210,7 +215,7 @@ describe('tracking/tracker', () => {
     [{ maxAge: 30 }, /unknown tracker option "maxAge"/],
   ];
   for (const [opts, re] of badOptions) {
-    it(`rejects ${JSON.stringify(opts)}`, () => assert.throws(() => new Tracker(opts), re));
+    it(`rejects ${JSON.stringify(opts)}`, () => assert.throws(() => new Tracker(/** @type {any} */ (opts)), re));
   }
   it('fills defaults', () => {
     assert.deepStrictEqual(resolveTrackerOptions({}).minHits, DEFAULT_TRACKER_OPTIONS.minHits);
@@ -248,6 +253,7 @@ describe('tracking/tracker', () => {
   });
 
   describe('bounded work per frame', () => {
+    /** @type {(rnd: () => number, n: number, W?: number, H?: number) => Box[]} */
     const randomBoxes = (rnd, n, W = 600, H = 400) =>
       Array.from({ length: n }, () => {
         const x = rnd() * W;
@@ -269,7 +275,7 @@ describe('tracking/tracker', () => {
     });
 
     it('overlappingPairs on a flood of identical boxes keeps at most MAX_CANDIDATES_PER_BOX pairs per box', () => {
-      const same = Array.from({ length: 1000 }, () => [100, 100, 200, 300]);
+      const same = Array.from({ length: 1000 }, () => /** @type {Box} */ ([100, 100, 200, 300]));
       const got = overlappingPairs(same, same);
       assert.ok(got.rows.length <= MAX_CANDIDATES_PER_BOX * 1000, `${got.rows.length} pairs`);
       const perRow = new Map();
@@ -299,7 +305,7 @@ describe('tracking/tracker', () => {
 
     it('a flood of identical boxes at the cap: every detection handled, one track per detection, lost tracks bounded by maxLostTracks', () => {
       const tracker = new Tracker({ maxLostTracks: 50 });
-      const flood = Array.from({ length: 1000 }, () => ({ box: [100, 100, 200, 300], score: 0.95, classId: 0, label: 'person' }));
+      const flood = Array.from({ length: 1000 }, () => /** @type {Detection} */ ({ box: [100, 100, 200, 300], score: 0.95, classId: 0, label: 'person' }));
       let u;
       for (let f = 0; f < 3; f++) u = tracker.update(flood, f * 40);
       assert.strictEqual(u.tracks.filter((t) => t.detectionIndex >= 0).length, 1000, 'each detection matched to a track');

@@ -80,6 +80,7 @@ describe('ffmpeg arguments and helpers', () => {
   });
 
   // Where a secret comes from → whether ffmpeg must read the URL from a list file.
+  /** @type {[{ url: string, username?: string }, boolean][]} */
   const secretTable = [
     [{ url: 'rtsp://10.0.0.5/s1' }, false],
     [{ url: 'rtsp://10.0.0.5/s1', username: 'op' }, true],
@@ -92,6 +93,7 @@ describe('ffmpeg arguments and helpers', () => {
   for (const [o, want] of secretTable) it(`hasCredentials(${JSON.stringify(o)}) = ${want}`, () => assert.strictEqual(a.hasCredentials(o), want));
 
   it('credentials never reach argv: the input is an ffconcat list, the URL and its options are in it', () => {
+    /** @type {import('../../dist/nodes/lib/video/ffmpeg-args').VideoSourceOptions} */
     const o = { url: 'rtsp://10.0.0.5/s1', username: 'cam-op-7', password: "p@ss:w/rd'x", rtspTransport: 'udp', stallTimeoutS: 5 };
     assert.throws(() => a.ffmpegArgs(o), /ffconcat list file/);
     const args = a.ffmpegArgs(o, '/tmp/x/input.ffconcat');
@@ -226,9 +228,14 @@ describe('FfmpegSource with credentials (real ffmpeg)', () => {
     // A server that accepts and never answers: ffmpeg waits on it with the list already read.
     const sockets = new Set();
     const srv = net.createServer((s) => sockets.add(s));
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(null)));
     const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-list-'));
-    const src = new FfmpegSource({ url: `http://127.0.0.1:${srv.address().port}/x.mjpg`, username: 'op', password: 'se:cr@t', tmpDir });
+    const src = new FfmpegSource({
+      url: `http://127.0.0.1:${/** @type {import('net').AddressInfo} */ (srv.address()).port}/x.mjpg`,
+      username: 'op',
+      password: 'se:cr@t',
+      tmpDir,
+    });
     try {
       src.start();
       const dir = src.listFolder;

@@ -4,7 +4,10 @@
 const assert = require('assert');
 const { MediaClock } = require('../../dist/nodes/lib/video/media-clock.js');
 
-/** Runs a clock over a script of [what, value] steps and returns the times it gave out. */
+/**
+ * Runs a clock over a script of [what, value] steps and returns the times it gave out.
+ * @param {[string, number][]} steps
+ */
 function run(clock, steps) {
   const out = [];
   for (const [what, v] of steps) {
@@ -17,6 +20,7 @@ function run(clock, steps) {
 }
 
 describe('MediaClock', () => {
+  /** @type {[string, import('../../dist/nodes/lib/video/media-clock').MediaClockState | undefined, [string, number][], number[]][]} */
   const table = [
     [
       'a first run starts at 0 and follows media time',

@@ -24,6 +24,7 @@ describe('source policy: parsing the Allowed sources setting', () => {
     });
   });
 
+  /** @type {[string, RegExp][]} */
   const bad = [
     ['concat', /"concat" can never be allowed/],
     ['rtsp, pipe', /"pipe" can never be allowed/],
@@ -40,6 +41,7 @@ describe('source policy: parsing the Allowed sources setting', () => {
 describe('source policy: a URL that came on a message', () => {
   const policy = sp.parseAllowedSources(undefined, ['/u/.node-red/edgevision', '/data/clips']);
   const ok = (kind, extra = {}) => ({ ok: true, kind, ...extra });
+  /** @type {[string, RegExp | { ok: boolean, kind: string }, RegExp?][]} */
   const table = [
     // url, expected kind, or a regex of the refusal reason, and of its hint
     ['rtsp://10.0.0.5/s1', ok('url')],
@@ -125,6 +127,7 @@ describe('source policy: a URL that came on a message', () => {
 });
 
 describe("source policy: where the node's user and password may go", () => {
+  /** @type {[string, string, boolean][]} */
   const table = [
     ['rtsp://10.0.0.5/s1', 'rtsp://10.0.0.5/s2', true],
     ['rtsp://10.0.0.5/s1', 'RTSP://10.0.0.5/s2', true],

@@ -135,14 +135,14 @@ describe('view: geometry', () => {
     );
   });
 
-  for (const [geometry, stations, re] of [
+  for (const [geometry, stations, re] of /** @type {[string, string, RegExp][]} */ ([
     ['{', '', /geometry: not JSON/],
     ['{"lines":[{"name":"door","start":[0.1,0.5],"end":[640,0.5]}]}', '', /lines\[0\]\.end x = 640 is outside 0\.\.1/],
     ['{"lines":[{"start":[0,0],"end":[1,1]}]}', '', /lines\[0\]\.name must be a non-empty string/],
     ['', '{"zones":[{"name":"s","polygon":[[0,0],[1,1]]}]}', /stations: zones\[0\]\.polygon must have at least 3 points/],
     ['{"zones":[{"name":"z","polygon":[[0,0],[1,0],[1,"a"]]}]}', '', /zones\[0\]\.polygon\[2\] y must be a number, got "a"/],
     ['{"lines":5}', '', /lines must be an array/],
-  ]) {
+  ])) {
     it(`says what is wrong: ${re.source}`, () => assert.throws(() => parseViewGeometry(geometry, stations), re));
   }
 });
@@ -255,12 +255,12 @@ describe('view: caption', () => {
 });
 
 describe('view: sizes, rate and stream framing', () => {
-  for (const [w, h, max, want] of [
+  for (const [w, h, max, want] of /** @type {[number, number, number, number[]][]} */ ([
     [768, 576, 960, [768, 576]],
     [1920, 1080, 960, [960, 540]],
     [1920, 1080, 0, [1920, 1080]],
     [641, 481, 320, [320, 240]],
-  ]) {
+  ])) {
     it(`${w}×${h} at max ${max} → ${want.join('×')}`, () => assert.deepStrictEqual(viewSize(w, h, max), { width: want[0], height: want[1] }));
   }
 
@@ -337,7 +337,12 @@ describe('view: drawing is bounded by the picture', () => {
     const c = new Canvas(new Uint8Array(W * H * 3), W, H);
     const stats = drawOverlay(
       c,
-      { camera: 'a', width: W, height: H, detections: [{ box: [5, 20, 30, 40], trackId: 'x'.repeat(1e6), trackState: 'confirmed' }] },
+      {
+        camera: 'a',
+        width: W,
+        height: H,
+        detections: [/** @type {any} a hostile track id: text, not a number */ ({ box: [5, 20, 30, 40], trackId: 'x'.repeat(1e6), trackState: 'confirmed' })],
+      },
       NO_GEOMETRY,
       { font },
     );

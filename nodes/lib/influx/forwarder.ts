@@ -54,9 +54,12 @@ export interface Timers {
   now(): number;
 }
 
+/** What the forwarder asks of its spool: a `Spool` on disk, or a fake that fails on cue in a test. */
+export type SpoolLike = Pick<Spool, 'append' | 'peek' | 'ack' | 'stats' | 'isEmpty' | 'close'> & { open(): Promise<unknown> };
+
 export interface ForwarderOptions {
   transport: WriteTransport;
-  spool: Spool;
+  spool: SpoolLike;
   /** Where batches refused as malformed are kept; without one they are only reported. */
   deadLetter?: DeadLetter;
   /** On "database not found", create it (transport.createDatabase) and write again. Default false. */

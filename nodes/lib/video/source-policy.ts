@@ -97,14 +97,16 @@ export function isInside(file: string, folder: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+// The accepted forms name `reason` and `hint` as absent, so that a reader who has not narrowed on `ok`
+// (plain JavaScript, the tests) may still read them.
 export type SourceCheck =
   /** A network URL or a device: use it as it is. */
-  | { ok: true; kind: 'url' | 'device' }
+  | { ok: true; kind: 'url' | 'device'; reason?: undefined; hint?: undefined }
   /**
    * A local file: `path` is what to resolve and open (a `file:` URL's path, or the path as sent).
    * Once resolved it must be checked again (fileAllowed).
    */
-  | { ok: true; kind: 'file'; path: string }
+  | { ok: true; kind: 'file'; path: string; reason?: undefined; hint?: undefined }
   /** Refused: `reason` says what, `hint` where to allow it. */
   | { ok: false; reason: string; hint: string };
 
