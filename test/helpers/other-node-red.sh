@@ -32,7 +32,10 @@ if [ "$(cat "$PREFIX/.wanted" 2>/dev/null)" != "$want" ] || [ -z "$(find "$PREFI
   echo "$want" >"$PREFIX/.wanted"
 fi
 
-npm run build --silent
+# EDGEVISION_SKIP_BUILD=1 (set by .ci/run after `npm test` built this tree) runs the dist/ there is.
+if [ "${EDGEVISION_SKIP_BUILD:-}" != 1 ] || [ ! -f dist/nodes/lib/index.js ]; then
+  npm run build --silent
+fi
 
 NODE_BIN="$PREFIX/node_modules/node/bin/node"
 export PATH="$(dirname "$NODE_BIN"):$PATH"
@@ -55,6 +58,9 @@ if [ $# -eq 0 ]; then
   # dashboard in Chromium across a restart. The Dashboard 2.0 widgets are in the node tests, the
   # examples and the dialogs; their browser test (dashboard2.test.js, ~1 min) and gateway-dashboard.test.js
   # (the 75 s demo) run on request: npm run test:nr5 -- test/e2e/dashboard2.test.js
-  set -- 'test/nodes/**/*.test.js' test/e2e/examples.test.js test/e2e/influx-editor.test.js test/e2e/editor-roundtrip.test.js test/e2e/drawing-board.test.js test/e2e/gateway-restart.test.js
+  # Left to the main run: hostile-input's 20 000-topic floods, which check our own per-camera bounds
+  # (CameraTable) and take ~90 % of that file's time; every other hostile input still runs here.
+  set -- 'test/nodes/**/*.test.js' test/e2e/examples.test.js test/e2e/influx-editor.test.js test/e2e/editor-roundtrip.test.js test/e2e/drawing-board.test.js test/e2e/gateway-restart.test.js \
+    --grep '^hostile input: .* 20 000 distinct (topics|cameras)' --invert
 fi
 exec node node_modules/mocha/bin/mocha.js "$@"
