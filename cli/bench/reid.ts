@@ -535,7 +535,9 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
-    console.log('\n3. calibration: the learnt threshold (TUD clips as one camera each, no labels) vs fixed thresholds, no overlap (overlapping runs beside each fixed one), all splits');
+    console.log(
+      '\n3. calibration: the learnt threshold (TUD clips as one camera each, no labels) vs fixed thresholds, no overlap (overlapping runs beside each fixed one), all splits',
+    );
     for (const e of cached) {
       console.log(
         `${e.kind}: learnt ${learnt[e.kind].threshold.toFixed(3)} for a ${DEFAULT_REID.targetFalseJoinRate * 100} % false-join rate (${learnt[e.kind].state})`,
