@@ -52,10 +52,12 @@ describe('reid on the held-out vtest set (e2e)', function () {
     assert.ok(t.wrong <= 1, `${t.wrong} wrong merges`);
   });
 
-  it('the colour descriptor keeps more than 2 in 6 of the hand-overs', async () => {
-    // Its wrong merges (the striped jumper and the balding man in a dark jacket, both over jeans,
-    // score 0.90–0.94 apart) are printed, not asserted: see docs/nodes/reid.md.
+  it('the colour descriptor keeps more than 2 in 6 of the hand-overs with no wrong merge', async () => {
+    // The striped jumper and the balding man in a dark jacket (both over jeans) score 0.90–0.94 apart;
+    // a learnt threshold from a few dozen pairs fell to 0.89 and merged them. Now the fixed 0.95 holds
+    // until the calibration's negatives can show its target rate (docs/nodes/reid.md).
     const t = await run(new ColourEmbedder());
     assert.ok(t.kept / t.handovers > 2 / 6, `kept ${t.kept}/${t.handovers}`);
+    assert.strictEqual(t.wrong, 0, `${t.wrong} wrong merges`);
   });
 });

@@ -94,6 +94,9 @@ describe('reid on TUD person crops (e2e)', function () {
     assert.ok(o.pure / o.det >= 0.95, 'onnx: purity ≥ 0.95');
     assert.ok(o.frag / o.runs <= 1.2, 'onnx: fragmentation ≤ 1.2');
     const c = totals.colour;
-    assert.ok(c.matchableSame / c.matchable >= 0.7, 'colour: ≥ 70 % of handovers keep their id');
+    // The colour default (fixed 0.95 until calibrated) trades hand-overs for no wrong merge: 17/27 on
+    // these runs (0.9 kept 22/27 with 2 wrong merges).
+    assert.ok(c.matchableSame / c.matchable >= 0.6, 'colour: ≥ 60 % of handovers keep their id');
+    assert.strictEqual(c.wrong, 0, 'colour: no two people share an id');
   });
 });

@@ -379,10 +379,25 @@ describe('reid: engine', () => {
       }
       for (let k = 1; k <= 3; k++) e.endTrack('c', 3 * r + k);
     }
-    const s = e.calibration.state();
+    let s = e.calibration.state();
     assert.strictEqual(s.mode, 'learnt', JSON.stringify(s));
     assert.strictEqual(s.negatives, 36, 'three pairs a round');
     assert.ok(s.positives >= 5, JSON.stringify(s));
+    // 36 negatives cannot show a 5 % rate (59 can: 0.95^59 < 0.05): the learnt threshold is lower
+    // than the fixed one, so the fixed one holds.
+    assert.strictEqual(s.certifyingNegatives, 59);
+    assert.ok(e.calibration.learnt() < 0.95, `learnt ${e.calibration.learnt()}`);
+    assert.strictEqual(s.threshold, 0.95);
+    for (let r = 12; r < 24; r++) {
+      for (let f = 0; f < 15; f++) {
+        const jitter = (k) => unit(k, (k + 4) % 8, f % 2 ? 0.25 : 0);
+        const looks = [unit(0, 1, 1), unit(1, 2, 1), unit(2, 0, 1)].map((v, k) => (f % 3 ? v : jitter(k)));
+        step(e, 'c', r * 1000 + f * 40, [det(3 * r + 1, 10), det(3 * r + 2, 200), det(3 * r + 3, 400)], looks);
+      }
+      for (let k = 1; k <= 3; k++) e.endTrack('c', 3 * r + k);
+    }
+    s = e.calibration.state();
+    assert.strictEqual(s.negatives, 72);
     assert.ok(s.threshold < 0.95 && s.positiveMedian > s.threshold && s.negativeMedian < s.threshold, `learnt ${JSON.stringify(s)}`);
     assert.strictEqual(e.stats().threshold, s.threshold);
     assert.strictEqual(e.stats().calibrated, true);
@@ -629,7 +644,29 @@ describe('reid: threshold calibration', () => {
     const d = new ThresholdCalibration(0.6, { minNegatives: 1, minPositives: 1, floor: 0.4 });
     d.addNegative(-0.5);
     d.addPositive(1);
-    assert.strictEqual(d.threshold(), 0.4);
+    assert.strictEqual(d.threshold(), 0.6, 'one negative shows nothing: the learnt threshold may not go below the fixed one');
+    for (let i = 1; i < 299; i++) d.addNegative(-0.5);
+    assert.strictEqual(d.threshold(), 0.4, '299 negatives show a 1 % rate');
+  });
+  it('lets the learnt threshold go below the fixed one only once its negatives can show the target rate', () => {
+    // (1 − r)^n ≤ 0.05: n ≥ 299 at 1 %, 59 at 5 %.
+    const table = [
+      { rate: 0.01, n: 298, want: 0.6 },
+      { rate: 0.01, n: 299, want: 0.305 },
+      { rate: 0.05, n: 58, want: 0.6 },
+      { rate: 0.05, n: 59, want: 0.305 },
+    ];
+    for (const row of table) {
+      const c = new ThresholdCalibration(0.6, { targetFalseJoinRate: row.rate, minNegatives: 30, minPositives: 1 });
+      for (let i = 0; i < row.n; i++) c.addNegative(0.3);
+      c.addPositive(0.9);
+      assert.strictEqual(c.threshold(), row.want, JSON.stringify(row));
+    }
+    // A learnt threshold above the fixed one is used at once (it only tightens).
+    const t = new ThresholdCalibration(0.6, { minNegatives: 30, minPositives: 1 });
+    for (let i = 0; i < 30; i++) t.addNegative(0.7);
+    t.addPositive(0.9);
+    assert.strictEqual(t.threshold(), 0.705);
   });
   it('snapshots to JSON and restores; refuses a malformed snapshot and keeps what it had', () => {
     const c = new ThresholdCalibration(0.6, { minNegatives: 3, minPositives: 1 });

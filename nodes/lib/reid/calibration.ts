@@ -5,7 +5,8 @@
  * Their cosine similarities are kept in two fixed histograms (bounded memory, JSON snapshot). The join
  * threshold is the lowest score that at most `targetFalseJoinRate` of the negatives reach (with 95 %
  * confidence: few pairs give a cautious threshold), once enough of both kinds have been seen; until
- * then the fixed threshold is used.
+ * then the fixed threshold is used, and until the negatives are enough to show the target rate at all
+ * (`certifyingNegatives`) the learnt threshold may only raise the fixed one, never lower it.
  */
 
 export interface CalibrationOptions {
@@ -53,6 +54,8 @@ export interface CalibrationState {
   falseJoinRate: number;
   /** Share of positives at or above the threshold in use (what hand-offs can expect to keep). */
   keepRate: number;
+  /** Negatives needed before the learnt threshold may go below the fixed one (299 at 1 %). */
+  certifyingNegatives: number;
   /** Median negative and positive scores. */
   negativeMedian: number | null;
   positiveMedian: number | null;
@@ -168,9 +171,24 @@ export class ThresholdCalibration {
     return this.cached;
   }
 
-  /** The threshold in use: learnt once enough pairs exist, else the fixed one. */
+  /**
+   * Negatives needed before the learnt threshold can stand on its own: with n negatives and none
+   * above it, the target rate r is shown (95 % one-sided) only when (1 − r)^n ≤ 0.05, that is
+   * n ≥ ln 0.05 / ln(1 − r): 299 at 1 %. Fewer, and the learnt threshold (just above the highest
+   * negative seen) is a guess that a 34-pair sample puts too low.
+   */
+  get certifyingNegatives(): number {
+    return Math.ceil(Math.log(0.05) / Math.log(1 - this.options.targetFalseJoinRate));
+  }
+
+  /**
+   * The threshold in use: the fixed one until enough pairs exist; then the learnt one, but never below
+   * the fixed one until the negatives can certify the target rate (it may only tighten it until then).
+   */
   threshold(): number {
-    return this.ready ? this.learnt() : this.fixedThreshold;
+    if (!this.ready) return this.fixedThreshold;
+    const t = this.learnt();
+    return this.neg.total < this.certifyingNegatives ? Math.max(t, this.fixedThreshold) : t;
   }
 
   state(): CalibrationState {
@@ -185,6 +203,7 @@ export class ThresholdCalibration {
       positives: this.pos.total,
       falseJoinRate: r3(this.neg.atOrAbove(binOf(t)))!,
       keepRate: r3(this.pos.atOrAbove(binOf(t)))!,
+      certifyingNegatives: this.certifyingNegatives,
       negativeMedian: r3(this.neg.median()),
       positiveMedian: r3(this.pos.median()),
     };

@@ -129,15 +129,17 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
 }) as Readonly<ReidOptions>;
 
 /**
- * Fixed thresholds per embedder kind: what is used until the calibration has enough pairs, or always
- * with calibrate off. The best fixed thresholds on the TUD clips split into two cameras (edgevision
- * bench reid, section 3): OSNet 0.8 (0.6 let 5 wrong merges through), colour 0.9 (0.8: 8 wrong merges).
- * The colour descriptor puts everyone closer together (same person ≈ 0.94, different ≈ 0.70), so it
- * gets a smaller margin.
+ * Fixed thresholds per embedder kind: what is used until the calibration has enough pairs (and the
+ * least it may learn until its negatives can show the target rate), or always with calibrate off.
+ * Chosen on the TUD clips split into two cameras (edgevision bench reid, section 3): OSNet 0.8, the
+ * best kept − wrong (0.6 let 5 wrong merges through); colour 0.95, the lowest with no wrong merge with
+ * or without overlap (0.9 kept 5 more hand-overs but merged 2–3 wrong pairs; 0.8: 8). The colour
+ * descriptor puts everyone closer together (same person ≈ 0.94, different ≈ 0.70), so it gets a
+ * smaller margin.
  */
 export const EMBEDDER_DEFAULTS: Readonly<Record<'onnx' | 'colour', { threshold: number; margin: number }>> = Object.freeze({
   onnx: Object.freeze({ threshold: 0.8, margin: 0.05 }),
-  colour: Object.freeze({ threshold: 0.9, margin: 0.02 }),
+  colour: Object.freeze({ threshold: 0.95, margin: 0.02 }),
 });
 
 export type ReidOptionsInput = Partial<Omit<ReidOptions, 'quality'>> & { quality?: Partial<QualityOptions> };
