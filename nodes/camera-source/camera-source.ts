@@ -9,6 +9,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { ThrottledSave } from '../shared/throttled-save';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
+import { FramePool } from '../lib/video/frame-pool';
 import { backoffDelayMs, redactUrl, sourceKind } from '../lib/video/ffmpeg-args';
 import { ReplayPacer } from '../lib/video/replay-pacer';
 import { MediaClock, MediaClockState } from '../lib/video/media-clock';
@@ -84,6 +85,9 @@ export = function (RED: Red) {
     let url = configuredUrl;
 
     let source: FfmpegSource | null = null;
+    // Frame buffers are reused across frames and restarts: the store gives each back once it has
+    // left the ring and no stage holds a lease on it (frame-store.ts, "release").
+    const pool = new FramePool();
     /** The last source name that was resolved to a file (logged once, not at every restart). */
     let resolvedLogged = '';
     let retryTimer: NodeJS.Timeout | null = null;
@@ -190,6 +194,9 @@ export = function (RED: Red) {
           username: creds?.username,
           password: creds?.password,
           ffmpegPath: settings.ffmpegPath,
+          pool,
+          // The old read path (a new buffer per frame), kept as an escape hatch and to measure against.
+          ingest: process.env.EDGEVISION_INGEST === 'legacy' ? 'legacy' : 'pooled',
         });
       } catch (e) {
         return (e as Error).message;
@@ -203,7 +210,8 @@ export = function (RED: Red) {
         attempt = 0;
         const now = Date.now();
         const tMs = src.isFile ? clock.fileTime(f.tMs) : clock.liveTime(f.tMs);
-        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', now); // wall time: idle cameras are forgotten
+        // Wall time: idle cameras are forgotten. The store gives pooled pixels back via f.release.
+        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', now, f.release);
         frames++;
         meter.tick(now);
         fpsNow = Math.round(meter.rate(now) * 10) / 10;
