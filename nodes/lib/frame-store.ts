@@ -91,6 +91,8 @@ export class FrameStore {
    * never names two frames of one camera for the life of the store (a stage may still hold an old ref).
    */
   private seqFloor = 0;
+  /** camera → reader → the longest frame side it needs (0: full resolution). See want(). */
+  private readonly wants = new Map<string, Map<string, number>>();
   private lastSweepMs = -Infinity;
   private evictedCameras = 0;
   private idleCameras = 0;
@@ -237,6 +239,37 @@ export class FrameStore {
   /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */
   forgetReader(reader: string): void {
     for (const ring of this.cameras.values()) ring.readers.delete(reader);
+    for (const [camera, w] of this.wants) if (w.delete(reader) && w.size === 0) this.wants.delete(camera);
+  }
+
+  /**
+   * A reader says how large this camera's frames need to be for it: `longSide` pixels on the longer
+   * side (detect: its model's input size; a view: its picture's size), or 0 for the full resolution
+   * (re-id crops). A camera-source whose frame size follows its readers has ffmpeg scale to the
+   * largest need (wantedSide), so that no stage gets more pixels than it uses. Kept until the
+   * reader is forgotten (forgetReader) or the camera is.
+   */
+  want(camera: string, reader: string, longSide: number): void {
+    if (!Number.isFinite(longSide) || longSide < 0) throw new Error(`frame size wanted for camera "${camera}" must be ≥ 0 pixels, got ${longSide}`);
+    let w = this.wants.get(camera);
+    if (!w) {
+      if (this.wants.size >= this.maxCameras) this.wants.delete(this.wants.keys().next().value as string);
+      w = new Map();
+      this.wants.set(camera, w);
+    }
+    w.set(reader, Math.ceil(longSide));
+  }
+
+  /** The longest side a camera's readers need: undefined when none has said, 0 when one needs full resolution. */
+  wantedSide(camera: string): number | undefined {
+    const w = this.wants.get(camera);
+    if (!w || w.size === 0) return undefined;
+    let max = 0;
+    for (const v of w.values()) {
+      if (v === 0) return 0;
+      if (v > max) max = v;
+    }
+    return max;
   }
 
   /**

@@ -127,6 +127,9 @@ export = function (RED: Red) {
       // Leased: crops are cut between inference runs (after awaits), and pooled pixels are reused
       // once the frame leaves the ring unless a lease holds them.
       const lease = frame.frame && withEmbeddings ? store.lease(frame.frame) : undefined;
+      // Crops of people want every pixel there is: a camera-source that follows its readers keeps
+      // the full frame for this camera (FrameStore.want, 0 = full resolution).
+      if (frame.frame && withEmbeddings) store.want(frame.frame.camera, node.id, 0);
       const pixels = lease?.frame;
       if (frame.frame && withEmbeddings && !pixels) dropped++;
       const width = frame.frame?.width ?? pixels?.ref.width ?? 0;
@@ -250,6 +253,7 @@ export = function (RED: Red) {
       closed = true;
       status.close();
       for (const j of queue.splice(0)) j.done();
+      store.forgetReader(node.id); // its frame-size need goes with it
       const release = modelNode && typeof modelNode.release === 'function' ? modelNode.release(node) : Promise.resolve();
       Promise.resolve(release)
         .catch((e) => node.warn(`releasing the re-id model: ${(e as Error).message}`))

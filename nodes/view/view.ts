@@ -402,6 +402,12 @@ export = function (RED: Red) {
         const b = boundDetections(Array.isArray(p.detections) ? p.detections : [], { maxDetections });
         drops.add(b);
         warning = b.invalid ? `skipped ${b.firstInvalid}` : '';
+        // The picture's size is all this view needs of the frame: a camera-source whose frame size
+        // follows its readers scales to it (FrameStore.want; 0 = the full frame).
+        if (settings && typeof p.frame.camera === 'string') {
+          const f = p.frame;
+          store.want(f.camera, node.id, settings.maxWidth > 0 ? (settings.maxWidth * Math.max(f.width, f.height)) / f.width : 0);
+        }
         const cv = viewFor(camera);
         cv.latest = b.detections === p.detections || p.detections === undefined ? p : { ...p, detections: b.detections };
         // The view keeps the message (for Send JPEG): without what was dropped, so a Complete or Catch
@@ -424,6 +430,7 @@ export = function (RED: Red) {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       status.close();
+      store.forgetReader(node.id); // its frame-size need goes with it
       for (const cv of views.values()) drop(cv);
       views.clear();
       done();

@@ -131,6 +131,35 @@ describe('FrameStore with pooled pixels', () => {
   });
 });
 
+describe("frame size a camera's readers need", () => {
+  const { scaleFilters, ffmpegArgs, parseDuration } = require('../../dist/nodes/lib/video/ffmpeg-args.js');
+  it('the store keeps the largest need per camera; 0 (full size) wins; a forgotten reader takes its need along', () => {
+    const s = new FrameStore();
+    assert.strictEqual(s.wantedSide('c'), undefined);
+    s.want('c', 'detect', 416);
+    s.want('c', 'view', 960);
+    s.want('d', 'detect', 416);
+    assert.strictEqual(s.wantedSide('c'), 960);
+    s.want('c', 'reid', 0);
+    assert.strictEqual(s.wantedSide('c'), 0);
+    s.forgetReader('reid');
+    s.forgetReader('view');
+    assert.strictEqual(s.wantedSide('c'), 416);
+    assert.throws(() => s.want('c', 'x', -1), /must be ≥ 0 pixels/);
+  });
+
+  it('ffmpeg scales the long side only ever down, keeps the aspect, and a file may start part-way', () => {
+    assert.deepStrictEqual(scaleFilters({ maxSide: 416 }), ["scale='if(gte(iw,ih),min(416,iw),-2)':'if(gte(iw,ih),-2,min(416,ih))'"]);
+    assert.deepStrictEqual(scaleFilters({}), []);
+    const args = ffmpegArgs({ url: '/v.mp4', loop: true, startS: 12.3456, maxSide: 640, fps: 5 });
+    assert.deepStrictEqual(args.slice(args.indexOf('-stream_loop'), args.indexOf('-i') + 2), ['-stream_loop', '-1', '-ss', '12.346', '-i', '/v.mp4']);
+    assert.strictEqual(args[args.indexOf('-vf') + 1], "fps=5,scale='if(gte(iw,ih),min(640,iw),-2)':'if(gte(iw,ih),-2,min(640,ih))'");
+    assert.ok(!ffmpegArgs({ url: 'rtsp://cam/1', startS: 5 }).includes('-ss'), 'a live source cannot seek');
+    assert.strictEqual(parseDuration('  Duration: 00:01:19.50, start: 0.000000, bitrate: 801 kb/s'), 79.5);
+    assert.strictEqual(parseDuration('Stream #0:0: Video: mpeg4'), undefined);
+  });
+});
+
 describe('FfmpegSource lean ingest (real ffmpeg)', function () {
   this.timeout(60000);
   const digest = (f) => crypto.createHash('sha1').update(f.data).digest('hex');

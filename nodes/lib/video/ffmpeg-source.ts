@@ -17,7 +17,18 @@ import * as path from 'path';
 import { PooledPpmReader, PpmFrame, PpmStreamParser } from './ppm-stream';
 import { FramePool } from './frame-pool';
 import { socketPair, socketPairSupported } from './socket-pair';
-import { VideoSourceOptions, concatList, errorReason, ffmpegArgs, hasCredentials, parseStreamFps, redactUrl, resolveFfmpeg, sourceKind } from './ffmpeg-args';
+import {
+  VideoSourceOptions,
+  concatList,
+  errorReason,
+  ffmpegArgs,
+  hasCredentials,
+  parseDuration,
+  parseStreamFps,
+  redactUrl,
+  resolveFfmpeg,
+  sourceKind,
+} from './ffmpeg-args';
 
 export interface DecodedFrame {
   data: Buffer;
@@ -120,6 +131,21 @@ export class FfmpegSource extends EventEmitter {
   }
   private readPath = '';
   private reader: net.Socket | null = null;
+
+  /** Files: the file's length in seconds, once ffmpeg has said it. */
+  get durationS(): number | undefined {
+    return this.duration;
+  }
+  private duration: number | undefined;
+
+  /**
+   * Files: where in the file the next frame comes from, in seconds (the start offset plus the frames
+   * sent, wrapped at the file's length when it loops): where a restart continues (`startS`).
+   */
+  get positionS(): number {
+    const p = (this.opts.startS ?? 0) + this.index / (this.fps ?? FALLBACK_FPS);
+    return this.duration && this.opts.loop ? p % this.duration : p;
+  }
 
   /** The frame rate media time is based on (files), once known. */
   get mediaFps(): number | undefined {
@@ -372,6 +398,7 @@ export class FfmpegSource extends EventEmitter {
     if (!line.trim()) return;
     this.stderrTail.push(line);
     if (this.stderrTail.length > (this.opts.stderrLines ?? 20)) this.stderrTail.shift();
+    if (this.duration === undefined && this.isFile) this.duration = parseDuration(line);
     if (this.fps === undefined && this.isFile) {
       const fps = parseStreamFps(line);
       if (fps) {
