@@ -8,6 +8,7 @@ const { FramePool } = require('../../dist/nodes/lib/video/frame-pool.js');
 const { FrameStore } = require('../../dist/nodes/lib/frame-store.js');
 const { readFrames } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
 const { asset } = require('../helpers/assets');
+const { waitFor } = require('../helpers/wait');
 
 function ppm(w, h, seed) {
   const px = Buffer.alloc(w * h * 3);
@@ -171,6 +172,26 @@ describe('FfmpegSource lean ingest (real ffmpeg)', function () {
     }
     return out;
   }
+
+  it('stop() ends ffmpeg even when the consumer pauses it at every frame (always behind), on every path', async () => {
+    const { FfmpegSource } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
+    for (const opts of [{}, { transport: 'pipe' }, { ingest: 'legacy' }]) {
+      const src = new FfmpegSource({ url: asset('video/vtest.avi'), realtime: false, loop: true, ...opts });
+      let frames = 0;
+      src.on('frame', () => {
+        frames++;
+        src.pause(); // a consumer that never catches up
+      });
+      src.start();
+      await waitFor(() => frames >= 2 || (src.pause(), src.resume(), false), 10000, 'frames');
+      const exited = new Promise((r) => src.once('exit', r));
+      const t0 = Date.now();
+      await src.stop(); // must not wait for a reader the consumer keeps pausing
+      const e = await exited;
+      assert.ok(e.requested, JSON.stringify(e));
+      assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
+    }
+  });
 
   it('socket, pipe and legacy paths decode the same pixels; with reuse, the buffers go round a small pool', async () => {
     const legacy = await frames({ ingest: 'legacy' });

@@ -154,6 +154,8 @@ export class FfmpegSource extends EventEmitter {
 
   /** Flow control for consumers that fall behind: ffmpeg blocks on its full pipe meanwhile. */
   pause(): void {
+    // Once stopping, ffmpeg's output must drain to its end (the exit waits for it): no more pauses.
+    if (this.stopping) return;
     this.paused = true;
     (this.reader ?? this.proc?.stdout)?.pause();
   }
