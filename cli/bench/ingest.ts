@@ -191,7 +191,11 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     // Ratios against the legacy path of the same run (medians over the rounds).
-    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+    const median = (v: number[]) => {
+      const o = [...v].sort((a, b) => a - b);
+      const m = Math.floor(o.length / 2);
+      return o.length % 2 ? o[m] : (o[m - 1] + o[m]) / 2;
+    };
     const by = (name: string, k: keyof Result) => median(all.filter((x) => x.path.startsWith(name + ' ') || x.path === name).map((x) => x[k] as number));
     const base = specs.find((s) => s.ingest === 'legacy');
     if (base) {
