@@ -123,3 +123,25 @@ describe('Tracker.coast', () => {
     assert.throws(() => tr.coast(1000), /backwards/);
   });
 });
+
+describe('motion gating and frame size in the editor config', () => {
+  const { readDetectConfig } = require('../../dist/nodes/detect/config.js');
+  const { readCameraSourceConfig } = require('../../dist/nodes/camera-source/config.js');
+  it('detect: off by default; on, the fields are read and checked by the engine', () => {
+    assert.strictEqual(readDetectConfig({}).motion, null);
+    assert.deepStrictEqual(readDetectConfig({ motionGate: true, motionThreshold: '20', motionMinArea: '0.01', motionMaxSkipS: '' }).motion, {
+      cells: 64,
+      threshold: 20,
+      minArea: 0.01,
+      maxSkipS: 1,
+      confirmFrames: 1,
+    });
+    assert.throws(() => readDetectConfig({ motionGate: 'true', motionThreshold: 300 }), /motion option threshold must be a number from 1 to 255, got 300/);
+    assert.throws(() => readDetectConfig({ motionGate: true, motionMaxSkipS: 'soon' }), /detect at least every/);
+  });
+  it('camera-source: frame size as the camera sends it unless asked to follow the readers', () => {
+    assert.strictEqual(readCameraSourceConfig({ url: 'x' }).frameSize, 'source');
+    assert.strictEqual(readCameraSourceConfig({ url: 'x', frameSize: 'readers' }).frameSize, 'readers');
+    assert.throws(() => readCameraSourceConfig({ url: 'x', frameSize: 'tiny' }), /frame size/);
+  });
+});
