@@ -21,6 +21,19 @@ import { parseArgs, numArg, strArg } from '../args';
 import { FfmpegSource, IngestMode } from '../../nodes/lib/video/ffmpeg-source';
 import { FrameStore } from '../../nodes/lib/frame-store';
 import { resolveFfmpeg } from '../../nodes/lib/video/ffmpeg-args';
+import { letterboxAuto } from '../../nodes/lib/detect/letterbox-wasm';
+import { DEFAULT_PREPROCESS, PreprocessOptions } from '../../nodes/lib/detect/letterbox';
+
+/** yolox_nano's preprocessing (models/manifest.json): 416×416, BGR, raw 0–255, pad 114, top-left. */
+const YOLOX_PREPROCESS: PreprocessOptions = {
+  ...DEFAULT_PREPROCESS,
+  channelOrder: 'bgr',
+  padValue: 114,
+  scale: 1,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  align: 'top-left',
+};
 
 export const usage = [
   'usage: edgevision bench ingest [--source FILE] [--frames N] [--cameras N] [--paths LIST] [--rounds R]',
@@ -30,6 +43,8 @@ export const usage = [
   '  --cameras N     sources decoding at once (default 1)',
   '  --paths LIST    read paths, in order (default legacy,pipe,socket,socket@640); @W: ffmpeg scales to ≤ W wide',
   '  --rounds R      run the list R times over (default 2), to see the noise of a busy machine',
+  "  --letterbox     also letterbox every frame into yolox_nano's 416×416 input on the main thread, as vision-detect",
+  '                  does before each inference: the main-thread cost of a detected frame, decode to tensor',
 ].join('\n');
 
 interface PathSpec {
@@ -61,8 +76,9 @@ interface Result {
   allocated: number;
 }
 
-async function runPath(spec: PathSpec, source: string, frames: number, cameras: number): Promise<Result> {
+async function runPath(spec: PathSpec, source: string, frames: number, cameras: number, letterbox: boolean): Promise<Result> {
   const store = new FrameStore({ capacity: 8 });
+  const tensor = letterbox ? new Float32Array(3 * 416 * 416) : null;
   let gcMs = 0;
   let gcCount = 0;
   const obs = new PerformanceObserver((list) => {
@@ -89,7 +105,8 @@ async function runPath(spec: PathSpec, source: string, frames: number, cameras: 
         src.on('frame', (f) => {
           if (n >= frames) return;
           size = `${f.width}×${f.height}`;
-          store.put(`cam${c}`, f.data, f.width, f.height, f.tMs, 'rgb24', undefined, f.release);
+          const ref = store.put(`cam${c}`, f.data, f.width, f.height, f.tMs, 'rgb24', undefined, f.release);
+          if (tensor) letterboxAuto({ data: store.get(ref)!.data, width: f.width, height: f.height, format: 'rgb24' }, 416, 416, YOLOX_PREPROCESS, tensor, 0);
           n++;
           total++;
           if (n === frames) src.stop().then(() => resolve(), reject);
@@ -156,7 +173,7 @@ function makeClip(dir: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['letterbox']);
   if (args.help) {
     console.log(usage);
     return 0;
@@ -164,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
   const frames = numArg(args, 'frames', 150);
   const cameras = numArg(args, 'cameras', 1);
   const rounds = numArg(args, 'rounds', 2);
+  const letterbox = args.letterbox === true;
   const specs = (strArg(args, 'paths') ?? 'legacy,pipe,socket,socket@640').split(',').map((s) => parsePath(s.trim()));
   let tmp: string | null = null;
   let source = strArg(args, 'source');
@@ -179,7 +197,7 @@ export async function run(argv: string[]): Promise<number> {
     const all: Result[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const s of specs) {
-        const x = await runPath(s, source, frames, cameras);
+        const x = await runPath(s, source, frames, cameras, letterbox);
         all.push(x);
         console.log(
           `${x.path.padEnd(17)} ${x.size.padEnd(10)} ${x.wallS.toFixed(1).padStart(6)}  ${x.busyMsPerFrame.toFixed(2).padStart(20)}  ${x.gcMsPerFrame
