@@ -1,7 +1,7 @@
 'use strict';
 // vision-camera-source with Frame size "as the nodes reading it need": a reader that asks for 320 px
 // (FrameStore.want) gets 320 px frames once the need has held a second, and a file replay continues
-// where it was instead of starting again (real ffmpeg, vtest.avi).
+// where it was instead of starting again (real ffmpeg, vtest.avi); frame buffers are reused.
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const cameraNode = require('../../dist/nodes/camera-source/camera-source.js');
@@ -21,7 +21,7 @@ function sizeReader(side, got) {
         const ref = msg.payload.frame;
         store.want(ref.camera, this.id, side);
         const f = store.get(ref, this.id);
-        got.push({ w: ref.width, h: ref.height, t: ref.tMs, seq: ref.seq, ok: !!f && f.data.length === ref.width * ref.height * 3 });
+        got.push({ w: ref.width, h: ref.height, t: ref.tMs, seq: ref.seq, ok: !!f && f.data.length === ref.width * ref.height * 3, buf: f && f.data.buffer });
         setTimeout(done, 2); // a little work per frame, as a detector would do
       });
       this.on('close', () => store.forgetReader(this.id));
@@ -68,6 +68,9 @@ describe('vision-camera-source frame size that follows its readers (real ffmpeg)
     for (let i = 1; i < got.length; i++) {
       assert.ok(got[i].t > got[i - 1].t && got[i].seq > got[i - 1].seq, `frame ${i}: times and sequence keep increasing`);
     }
+    // Pooled: a handful of buffers per size go round (the ring of 8, the one being decoded, a spare).
+    const buffers = new Set(got.map((g) => g.buf)).size;
+    assert.ok(buffers <= 24, `${buffers} distinct frame buffers for ${got.length} frames`);
     // Continued, not replayed from the start: about 398 frames in all (a restart would add hundreds).
     assert.ok(Math.abs(got.length - 398) <= 3, `${got.length} frames for 79.5 s at 5 fps`);
     const first = got.findIndex((g) => g.w === 320);
