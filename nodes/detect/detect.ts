@@ -116,6 +116,11 @@ export = function (RED: Red) {
     let closed = false;
     let processed = 0;
     let dropped = 0;
+    // Motion gating (gateFrame below): a gate per camera, the still frames held behind a camera's
+    // frame in the detector, and how many frames were skipped.
+    const gates = new CameraTable<MotionGate>({});
+    const outbox = new SkipOutbox<{ msg: NodeMessage; send: SendFn; done: DoneFn }>();
+    let skippedStill = 0;
     let lastInferMs = 0;
     const outTimes: number[] = [];
 
@@ -309,9 +314,6 @@ export = function (RED: Red) {
     // detected frame decides whether the detector runs (lib/detect/motion.ts). A still frame leaves
     // without detections and with payload.motion.skipped, for vision-track to carry its tracks
     // through; the outbox keeps it behind any earlier frame of its camera still in the detector.
-    const gates = new CameraTable<MotionGate>({});
-    const outbox = new SkipOutbox<{ msg: NodeMessage; send: SendFn; done: DoneFn }>();
-    let skippedStill = 0;
 
     /** done() of a frame that went to the detector: lets a still frame held behind it go. */
     function trackedDone(camera: string, done: DoneFn): DoneFn {
