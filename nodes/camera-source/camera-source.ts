@@ -220,7 +220,9 @@ export = function (RED: Red) {
       // a message named (it may carry user info of its own).
       const creds = credentialsApply(configuredUrl, target) ? node.credentials : undefined;
       let src: FfmpegSource;
-      runSide = settings.frameSize === 'readers' ? (store.wantedSide(camera) ?? 0) : 0;
+      // The GPU scaler scales to Max width only (hwaccelFilters): a hardware run does not follow the
+      // readers, which would only restart ffmpeg once for nothing. A fallback to software does.
+      runSide = settings.frameSize === 'readers' && !hw.kind ? (store.wantedSide(camera) ?? 0) : 0;
       const startS = src0StartS();
       try {
         src = new FfmpegSource({
@@ -262,7 +264,7 @@ export = function (RED: Red) {
         showRunning();
         clockSaver.save();
         if (src.isFile && !settings.realtime) paceAfter(src, ref.seq);
-        if (settings.frameSize === 'readers') followReaders(src, f.width, f.height, now);
+        if (settings.frameSize === 'readers' && !hw.kind) followReaders(src, f.width, f.height, now);
       });
       src.on('spawn-error', (err) => {
         if (source !== src) return;
