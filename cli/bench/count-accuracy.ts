@@ -44,6 +44,7 @@ import { CountingPipeline, PipelineResult, runRecording } from '../../nodes/lib/
 import { TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../../nodes/lib/tracking/tracker';
 import { Detection } from '../../nodes/lib/types';
 import { DEFAULT_OPTIONS } from '../../nodes/lib/counting/config';
+import { MotionGateOptions, resolveMotionOptions } from '../../nodes/lib/detect/motion';
 
 export const usage = [
   'usage: edgevision bench count-accuracy [--lines-dir DIR] [--tracks-dir DIR] [--assets DIR] [--video [--model M] [--tracker JSON]] [--bound-iou X] [--<counting option> V]',
@@ -61,9 +62,10 @@ export const usage = [
   '  --all-sets         one summary of every set at once, for judging a change: det.txt on the fixture,',
   '                     held-out and random lines (seeds 1, 101, 202), and the video on the fixture,',
   '                     held-out and random lines (seeds 1, 101); counting and tracker options apply to all',
+  "  --motion [JSON]    video: motion-gated detection (vision-detect's option), e.g. '{\"maxSkipS\":1}'; prints the share skipped",
 ].join('\n');
 
-const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou', 'random-lines', 'seed', 'all-sets']);
+const OWN = new Set(['_', 'assets', 'tracks-dir', 'lines-dir', 'video', 'model', 'tracker', 'bound-iou', 'random-lines', 'seed', 'all-sets', 'motion']);
 
 function seqInfo(dir: string): { width: number; height: number; fps: number } {
   const info = parseSeqInfo(fs.readFileSync(path.join(dir, 'seqinfo.ini'), 'utf8'));
@@ -108,7 +110,7 @@ interface SetResult {
 }
 
 /** A clip's detector output, frame by frame: what `runRecording` fed its pipeline, kept to replay. */
-type ClipDetections = Array<{ index: number; tMs: number; raw: Detection[] }>;
+type ClipDetections = Array<{ index: number; tMs: number; raw: Detection[]; skipped: boolean }>;
 
 function lineFiles(linesDir: string): LineSource {
   return {
@@ -139,14 +141,17 @@ export async function run(argv: string[]): Promise<number> {
   const model = strArg(args, 'model') ?? 'yolox_nano';
   const boundIou = numArg(args, 'bound-iou', 0.5);
   if (!(boundIou > 0 && boundIou <= 1)) throw new Error(`--bound-iou must be in (0, 1], got ${boundIou}`);
-  if (args['all-sets'] === true) return allSets(root, assets, tracksDir, model, options, trackerOptions, videoTracker, boundIou);
+  // --motion alone: the defaults; --motion JSON: options over them (checked by the engine).
+  const motion: Partial<MotionGateOptions> | undefined =
+    args.motion === undefined ? undefined : args.motion === true ? {} : resolveMotionOptions(JSON.parse(String(args.motion)));
+  if (args['all-sets'] === true) return allSets(root, assets, tracksDir, model, options, trackerOptions, videoTracker, boundIou, motion);
   const randomCount = args['random-lines'] === undefined ? 0 : numArg(args, 'random-lines', 0);
   if (args['random-lines'] !== undefined && !(Number.isInteger(randomCount) && randomCount >= 1))
     throw new Error(`--random-lines must be a whole number ≥ 1, got ${String(args['random-lines'])}`);
   const seed = numArg(args, 'seed', 1);
   const lines = randomCount ? randomLineSource(randomCount, seed) : lineFiles(linesDir);
   const sequences = randomCount ? MOT_SEQUENCES : lineFileSequences(linesDir);
-  if (args.video === true) await videoAccuracy(assets, lines, model, options, videoTracker, boundIou, true);
+  if (args.video === true) await videoAccuracy(assets, lines, model, options, videoTracker, boundIou, true, undefined, motion);
   else detAccuracy(assets, lines, sequences, tracksDir, options, trackerOptions, boundIou, true);
   return 0;
 }
@@ -164,6 +169,7 @@ async function allSets(
   trackerOptions: TrackerOptionsInput,
   videoTracker: TrackerOptionsInput,
   boundIou: number,
+  motion?: Partial<MotionGateOptions>,
 ): Promise<number> {
   const fixture = lineFiles(path.join(root, 'test', 'fixtures', 'lines'));
   const heldOut = lineFiles(path.join(root, 'test', 'fixtures', 'lines-heldout'));
@@ -182,15 +188,15 @@ async function allSets(
       name: `det.txt, random lines seed ${seed}`,
       result: async () => detAccuracy(assets, randomLineSource(100, seed), MOT_SEQUENCES, tracksDir, options, trackerOptions, boundIou, false),
     })),
-    { name: 'video, fixture lines', result: () => videoAccuracy(assets, fixture, model, options, videoTracker, boundIou, false, clips) },
-    { name: 'video, held-out lines', result: () => videoAccuracy(assets, heldOut, model, options, videoTracker, boundIou, false, clips) },
+    { name: 'video, fixture lines', result: () => videoAccuracy(assets, fixture, model, options, videoTracker, boundIou, false, clips, motion) },
+    { name: 'video, held-out lines', result: () => videoAccuracy(assets, heldOut, model, options, videoTracker, boundIou, false, clips, motion) },
     ...[1, 101].map((seed) => ({
       name: `video, random lines seed ${seed}`,
-      result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false, clips),
+      result: () => videoAccuracy(assets, randomLineSource(100, seed), model, options, videoTracker, boundIou, false, clips, motion),
     })),
   ];
   console.log(
-    `counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}); random sets: 100 lines per sequence`,
+    `counting options ${JSON.stringify(options)}; tracker options ${JSON.stringify(trackerOptions)} (video: ${JSON.stringify(videoTracker)}${motion ? `, motion gating ${JSON.stringify(motion)}` : ''}); random sets: 100 lines per sequence`,
   );
   console.log('set                               ours                  bound (gt boxes)      ids (detector boxes)');
   for (const set of sets) {
@@ -288,13 +294,14 @@ async function videoAccuracy(
   boundIou: number,
   print: boolean,
   clips?: Map<string, ClipDetections>,
+  motion?: Partial<MotionGateOptions>,
 ): Promise<SetResult> {
   const log = print ? console.log : () => undefined;
   const all: LineAccuracy[] = [];
   const bound: LineAccuracy[] = [];
   const ids: LineAccuracy[] = [];
   log(
-    `lines ${lines.describe}; model ${model}, detector defaults; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`,
+    `lines ${lines.describe}; model ${model}, detector defaults${motion ? `, motion gating ${JSON.stringify(motion)}` : ''}; tracker options ${JSON.stringify(trackerOptions)}; counting options ${JSON.stringify(options)}`,
   );
   log('clip            line     gt in/out | video in/out |err| | bound in/out |err| | ids in/out |err|');
   for (const seq of ['TUD-Campus', 'TUD-Stadtmitte']) {
@@ -323,7 +330,8 @@ async function videoAccuracy(
     if (cached) {
       const pipeline = new CountingPipeline(settings);
       for (const f of cached) {
-        pipeline.step(f.raw, f.tMs, width, height);
+        if (f.skipped) pipeline.coast(f.tMs, width, height);
+        else pipeline.step(f.raw, f.tMs, width, height);
         keep(f.index, f.raw);
       }
       r = pipeline.finish();
@@ -333,10 +341,15 @@ async function videoAccuracy(
         source: clip,
         model,
         ...settings,
-        onFrame: (index, tMs, _step, raw) => {
+        motion,
+        onFrame: (index, tMs, _step, raw, _f, _p, skipped) => {
           keep(index, raw);
-          run.push({ index, tMs, raw });
+          run.push({ index, tMs, raw, skipped });
         },
+        onMotion: (m) =>
+          console.log(
+            `${seq}: motion gating detected ${m.detected} frames, skipped ${m.skipped} (${((100 * m.skipped) / (m.detected + m.skipped)).toFixed(0)} %)`,
+          ),
       });
       clips?.set(seq, run);
     }

@@ -13,6 +13,7 @@ import { OverlayFrame, ViewGeometry, parseViewGeometry } from '../../nodes/lib/v
 import { VideoWriter } from '../../nodes/lib/video/ffmpeg-sink';
 import { overlaid } from '../../nodes/lib/view/render';
 import { DEFAULT_OPTIONS } from '../../nodes/lib/counting/config';
+import { resolveMotionOptions } from '../../nodes/lib/detect/motion';
 
 export const usage = [
   'usage: edgevision run --source <video> --model <onnx|manifest name> --lines lines.json [--stations stations.json] [--fps N] [--events] [--annotate out.mp4] [--json]',
@@ -30,12 +31,30 @@ export const usage = [
   '  --annotate FILE    write the recording with the lines, zones, stations, tracked boxes and running counts drawn',
   '                     on it (as vision-view draws them), to scrub through and check each count; format from the',
   '                     extension (.mp4, .mkv, .avi, …)',
+  '  --motion [JSON]    motion-gated detection as vision-detect does it (off by default): frames where nothing moved',
+  '                     since the last detection skip the detector, e.g. \'{"maxSkipS":1,"threshold":12,"minArea":0.002}\'',
   '  --json             print {"counts":{"<line>":{"in":N,"out":M}},"stations":{"<station>":{working_s,idle_s,absent_s,utilisation,units}}}',
   '                     (with --events also "events":[{"t_s","frame","event","line"|"zone","direction","trackId","class",…}])',
   "  --<option> V       any counting option over the line-count node's defaults (minFrames, minDistance, relinkS, …)",
 ].join('\n');
 
-const OWN = new Set(['_', 'source', 'model', 'user-dir', 'lines', 'stations', 'fps', 'providers', 'threads', 'tracker', 'json', 'help', 'events', 'annotate']);
+const OWN = new Set([
+  '_',
+  'source',
+  'model',
+  'user-dir',
+  'lines',
+  'stations',
+  'fps',
+  'providers',
+  'threads',
+  'tracker',
+  'json',
+  'help',
+  'events',
+  'annotate',
+  'motion',
+]);
 
 function readJson(file: string, what: string): unknown {
   let text: string;
@@ -162,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     const events: RunEvent[] = [];
     let firstMs = NaN;
     let lastIndex = 0;
+    let motionStats: { detected: number; skipped: number } | null = null;
     let r;
     try {
       r = await runRecording({
@@ -174,6 +194,10 @@ export async function run(argv: string[]): Promise<number> {
         counting,
         tracker: tracker ? { ...VISION_TRACK_DEFAULTS, ...tracker } : undefined,
         stations,
+        motion: args.motion === undefined ? undefined : args.motion === true ? {} : resolveMotionOptions(JSON.parse(String(args.motion))),
+        onMotion: (m) => {
+          motionStats = m;
+        },
         onFrame: async (index, tMs, step, _raw, frame, pipeline) => {
           if (Number.isNaN(firstMs)) firstMs = tMs;
           lastIndex = index;
@@ -201,11 +225,13 @@ export async function run(argv: string[]): Promise<number> {
     const out: Record<string, unknown> = { counts: r.counts };
     if (r.stations) out.stations = r.stations;
     if (wantEvents) out.events = events;
+    if (motionStats) out.motion = motionStats;
     if (args.json === true) {
       console.log(JSON.stringify(out));
       return 0;
     }
-    console.log(`${r.frames} frames, ${r3((r.lastMs - r.firstMs) / 1000)} s`);
+    const ms = motionStats as { detected: number; skipped: number } | null;
+    console.log(`${r.frames} frames, ${r3((r.lastMs - r.firstMs) / 1000)} s${ms ? `; motion gating: ${ms.detected} detected, ${ms.skipped} skipped` : ''}`);
     for (const [name, c] of Object.entries(r.counts)) console.log(`${name.padEnd(16)} in ${String(c.in).padStart(5)}  out ${String(c.out).padStart(5)}`);
     for (const [name, s] of Object.entries(r.stations ?? {})) {
       console.log(`${name.padEnd(16)} working ${s.working_s} s  idle ${s.idle_s} s  absent ${s.absent_s} s  utilisation ${s.utilisation} %  units ${s.units}`);

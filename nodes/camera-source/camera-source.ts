@@ -9,6 +9,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { ThrottledSave } from '../shared/throttled-save';
 import { sharedFrameStore } from '../lib/frame-store';
 import { FfmpegSource, SourceExit } from '../lib/video/ffmpeg-source';
+import { FramePool } from '../lib/video/frame-pool';
 import { backoffDelayMs, redactUrl, resolveFfmpeg, sourceKind } from '../lib/video/ffmpeg-args';
 import { HwaccelChoice, decideHwaccel, spawnProbe } from '../lib/video/hwaccel';
 import { ReplayPacer } from '../lib/video/replay-pacer';
@@ -33,6 +34,10 @@ const SAVE_EVERY_MS = 5000;
 const CLOCK_KEY = 'mediaClock';
 /** Cameras whose clock one node keeps (a node renamed back and forth keeps each timeline). */
 const MAX_CLOCKS = 16;
+/** Frame size 'readers': a changed need must hold this long (wall ms) before ffmpeg restarts at the new size… */
+const RESIZE_SETTLE_MS = 1000;
+/** … and ffmpeg restarts for a new size at most this often. */
+const RESIZE_EVERY_MS = 5000;
 /** How long a refused msg.url keeps the status red while the old source keeps running. */
 const REFUSED_STATUS_MS = 10000;
 
@@ -99,6 +104,17 @@ export = function (RED: Red) {
     let url = configuredUrl;
 
     let source: FfmpegSource | null = null;
+    // Frame size 'readers': the longer side the current ffmpeg run scales to (0: not scaled), since
+    // when the readers have needed another, when it last restarted for that, and where a file's
+    // next run starts (seconds into the file, so that a resize continues the replay).
+    let runSide = 0;
+    let needChangedAt = 0;
+    let resizedAt = 0;
+    let nextStartS = 0;
+    let resizing = false;
+    // Frame buffers are reused across frames and restarts: the store gives each back once it has
+    // left the ring and no stage holds a lease on it (frame-store.ts, "release").
+    const pool = new FramePool();
     /** The last source name that was resolved to a file (logged once, not at every restart). */
     let resolvedLogged = '';
     let retryTimer: NodeJS.Timeout | null = null;
@@ -204,11 +220,17 @@ export = function (RED: Red) {
       // a message named (it may carry user info of its own).
       const creds = credentialsApply(configuredUrl, target) ? node.credentials : undefined;
       let src: FfmpegSource;
+      // The GPU scaler scales to Max width only (hwaccelFilters): a hardware run does not follow the
+      // readers, which would only restart ffmpeg once for nothing. A fallback to software does.
+      runSide = settings.frameSize === 'readers' && !hw.kind ? (store.wantedSide(camera) ?? 0) : 0;
+      const startS = src0StartS();
       try {
         src = new FfmpegSource({
           url: target,
           fps,
           maxWidth,
+          maxSide: runSide,
+          startS,
           realtime: settings.realtime,
           loop: settings.loop,
           rtspTransport: settings.rtspTransport,
@@ -216,6 +238,9 @@ export = function (RED: Red) {
           password: creds?.password,
           ffmpegPath: settings.ffmpegPath,
           hwaccel: hw,
+          pool,
+          // The old read path (a new buffer per frame), kept as an escape hatch and to measure against.
+          ingest: process.env.EDGEVISION_INGEST === 'legacy' ? 'legacy' : 'pooled',
         });
       } catch (e) {
         return (e as Error).message;
@@ -229,7 +254,8 @@ export = function (RED: Red) {
         attempt = 0;
         const now = Date.now();
         const tMs = src.isFile ? clock.fileTime(f.tMs) : clock.liveTime(f.tMs);
-        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', now); // wall time: idle cameras are forgotten
+        // Wall time: idle cameras are forgotten. The store gives pooled pixels back via f.release.
+        const ref = store.put(camera, f.data, f.width, f.height, tMs, 'rgb24', now, f.release);
         frames++;
         meter.tick(now);
         fpsNow = Math.round(meter.rate(now) * 10) / 10;
@@ -238,6 +264,7 @@ export = function (RED: Red) {
         showRunning();
         clockSaver.save();
         if (src.isFile && !settings.realtime) paceAfter(src, ref.seq);
+        if (settings.frameSize === 'readers' && !hw.kind) followReaders(src, f.width, f.height, now);
       });
       src.on('spawn-error', (err) => {
         if (source !== src) return;
@@ -250,10 +277,49 @@ export = function (RED: Red) {
       return null;
     }
 
+    /** Where the next ffmpeg run starts in a file (a resize continues the replay), once. */
+    function src0StartS(): number {
+      const s = nextStartS;
+      nextStartS = 0;
+      return s;
+    }
+
+    /**
+     * Frame size 'readers': restarts ffmpeg at the size the readers now need, when that would change
+     * the frames (a source already smaller than the need is decoded as it is) and the need has held
+     * for RESIZE_SETTLE_MS. A file continues where it was; a live source reconnects.
+     */
+    function followReaders(src: FfmpegSource, width: number, height: number, now: number): void {
+      if (resizing) return;
+      const want = store.wantedSide(camera) ?? 0;
+      const long = Math.max(width, height);
+      const scaled = runSide > 0 && long >= runSide - 1; // the run's cap is what shapes these frames
+      const changes = want === 0 ? scaled : runSide === 0 ? long > want : want < runSide ? long > want : scaled && want > runSide;
+      if (!changes) {
+        needChangedAt = 0;
+        return;
+      }
+      if (!needChangedAt) needChangedAt = now;
+      if (now - needChangedAt < RESIZE_SETTLE_MS || now - resizedAt < RESIZE_EVERY_MS) return;
+      needChangedAt = 0;
+      resizedAt = now;
+      resizing = true;
+      nextStartS = src.isFile ? src.positionS : 0;
+      node.log(`camera "${camera}": its readers need frames ${want ? `of ${want} px on the long side` : 'at full size'}: restarting ffmpeg`);
+      stop().then(() => {
+        // A command or a close meanwhile has the last word.
+        if (!resizing || closed) return;
+        resizing = false;
+        const err = start();
+        if (err) fail(err);
+      });
+    }
+
     function onExit(src: FfmpegSource, e: SourceExit) {
       if (source !== src) return;
       clearPace();
       source = null;
+      if (resizing) return; // restarting at another size: start() follows
       if (e.requested || closed) {
         status.force('stopped', `stopped · ${frames} frames`);
         return;
@@ -342,6 +408,7 @@ export = function (RED: Red) {
         }
         url = a.url;
       }
+      if (cmd !== 'start') resizing = false; // stop and restart override a resize in progress
       const before = cmd === 'start' ? Promise.resolve() : stop();
       before.then(() => {
         if (cmd === 'stop') {

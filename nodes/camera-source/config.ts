@@ -9,6 +9,8 @@ export interface CameraSourceConfig {
   rtspTransport?: string;
   fps?: string | number;
   maxWidth?: string | number;
+  /** 'source': frames as the camera sends them (capped by maxWidth); 'readers': as large as its readers need. */
+  frameSize?: string;
   realtime?: boolean | string;
   loop?: boolean | string;
   autoStart?: boolean | string;
@@ -27,6 +29,12 @@ export interface CameraSourceSettings {
   fps: number;
   /** Frames wider than this are scaled down; 0 = as they come. */
   maxWidth: number;
+  /**
+   * 'readers': ffmpeg scales frames to the largest size the stages reading them said they need
+   * (FrameStore.wantedSide: detect its model's input, a view its picture; re-id the full frame), and
+   * the source restarts at the new size when that changes. 'source' (default): no such scaling.
+   */
+  frameSize: 'source' | 'readers';
   realtime: boolean;
   loop: boolean;
   autoStart: boolean;
@@ -44,6 +52,7 @@ export const CAMERA_SOURCE_DEFAULTS: Readonly<CameraSourceSettings> = Object.fre
   url: '',
   fps: 0,
   maxWidth: 0,
+  frameSize: 'source',
   realtime: true,
   loop: true,
   autoStart: true,
@@ -73,6 +82,7 @@ export function readCameraSourceConfig(c: CameraSourceConfig): CameraSourceSetti
     url: text(c.url),
     fps: number(c.fps, 'frame-rate limit', 0, { min: 0 }),
     maxWidth: number(c.maxWidth, 'maximum width', 0, { min: 0 }),
+    frameSize: choice(c.frameSize, 'frame size', ['source', 'readers'] as const, 'source'),
     realtime: bool(c.realtime, 'play files at real speed', true),
     loop: bool(c.loop, 'loop files', true),
     autoStart: bool(c.autoStart, 'start on deploy', true),

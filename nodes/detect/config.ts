@@ -5,6 +5,7 @@
 import { blank, bool, list, number, optJson, optNumber } from '../shared/config';
 import { FilterOptions, ResolvedFilters, resolveFilters } from '../lib/detect/filters';
 import { NmsOptions, validateNms } from '../lib/detect/nms';
+import { MotionGateOptions, resolveMotionOptions } from '../lib/detect/motion';
 
 export interface DetectConfig {
   name?: string;
@@ -24,6 +25,11 @@ export interface DetectConfig {
   classAgnostic?: boolean | string;
   imageQueue?: string | number;
   batchWait?: string | number;
+  /** Motion-gated detection: frames with nothing moving since the last detection are not detected. */
+  motionGate?: boolean | string;
+  motionThreshold?: string | number;
+  motionMinArea?: string | number;
+  motionMaxSkipS?: string | number;
 }
 
 export interface DetectSettings {
@@ -33,6 +39,8 @@ export interface DetectSettings {
   imageQueue: number;
   /** Longest wait for a batch to fill (ms); 0 = none. */
   batchWaitMs: number;
+  /** Motion gating options, or null when it is off (the default). */
+  motion: MotionGateOptions | null;
 }
 
 export const DEFAULT_IMAGE_QUEUE = 4;
@@ -62,11 +70,19 @@ export function readDetectConfig(c: DetectConfig): DetectSettings {
     classAgnostic: bool(c.classAgnostic, 'class-agnostic NMS', false),
   });
   const filters = resolveFilters(f);
+  const motion = bool(c.motionGate, 'motion-gated detection', false)
+    ? resolveMotionOptions({
+        threshold: optNumber(c.motionThreshold, 'motion threshold'),
+        minArea: optNumber(c.motionMinArea, 'motion area'),
+        maxSkipS: optNumber(c.motionMaxSkipS, 'detect at least every'),
+      })
+    : null;
   return {
     filters,
     nms,
     imageQueue: number(c.imageQueue, 'images waiting per topic', DEFAULT_IMAGE_QUEUE, { integer: true, min: 1, max: 64 }),
     batchWaitMs: number(c.batchWait, 'batch wait', 0, { min: 0, max: 1000 }),
+    motion,
   };
 }
 

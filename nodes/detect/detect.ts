@@ -24,6 +24,9 @@ import { DetectQueue } from '../lib/detect/waiting';
 import { decodeImagePayload } from '../lib/detect/image-decode';
 import { LoadedModel } from '../lib/model/loader';
 import { VisionModelNode } from '../model/types';
+import { MotionGate, MotionGateOptions, SkipOutbox } from '../lib/detect/motion';
+import { CameraTable } from '../lib/camera-table';
+import { MotionInfo } from '../lib/types';
 import { DEFAULT_IMAGE_QUEUE, DetectConfig, readDetectConfig, readDetectPatch } from './config';
 
 interface Job {
@@ -78,9 +81,10 @@ export = function (RED: Red) {
     let nmsOptions: Required<NmsOptions> | undefined;
     let imageQueue = DEFAULT_IMAGE_QUEUE;
     let batchWaitMs = 0;
+    let motionOptions: MotionGateOptions | null = null;
     try {
       if (!model || typeof model.acquire !== 'function') throw new Error('no vision-model selected');
-      ({ filters: base, nms: nmsOptions, imageQueue, batchWaitMs } = readDetectConfig(config));
+      ({ filters: base, nms: nmsOptions, imageQueue, batchWaitMs, motion: motionOptions } = readDetectConfig(config));
     } catch (e) {
       configError = (e as Error).message;
     }
@@ -113,6 +117,11 @@ export = function (RED: Red) {
     let closed = false;
     let processed = 0;
     let dropped = 0;
+    // Motion gating (gateFrame below): a gate per camera, the still frames held behind a camera's
+    // frame in the detector, and how many frames were skipped.
+    const gates = new CameraTable<MotionGate>({});
+    const outbox = new SkipOutbox<{ msg: NodeMessage; send: SendFn; done: DoneFn }>();
+    let skippedStill = 0;
     let lastInferMs = 0;
     const outTimes: number[] = [];
 
@@ -140,7 +149,7 @@ export = function (RED: Red) {
 
     function showRunning() {
       const fps = outTimes.length > 1 ? ((outTimes.length - 1) * 1000) / (outTimes[outTimes.length - 1] - outTimes[0] || 1) : 0;
-      const drops = dropped ? ` drop ${dropped}` : '';
+      const drops = (dropped ? ` drop ${dropped}` : '') + (skippedStill ? ` still ${skippedStill}` : '');
       status.set('running', `${provider} ${lastInferMs.toFixed(0)}ms ${fps.toFixed(1)}fps${drops} · ${filterText(filters!)}`);
     }
 
@@ -231,6 +240,8 @@ export = function (RED: Red) {
       const now = Date.now();
       jobs.forEach((j, i) => {
         const payload = j.msg.payload as VisionFrame;
+        // Motion gating: the gate hears how many objects its frame had (new ones are confirmed faster).
+        if (payload.motion && j.ref) gates.get(j.ref.camera, now)?.found(detections[i].length);
         j.msg.payload = {
           ...payload,
           detections: detections[i],
@@ -291,7 +302,11 @@ export = function (RED: Red) {
         );
         return;
       }
-      const prev = waiting.offerFrame(ref.camera, { msg, ref, send, done });
+      // Frames larger than the model's input buy nothing here: a camera-source whose frame size
+      // follows its readers scales to this (FrameStore.want).
+      if (detector) store.want(ref.camera, node.id, Math.max(detector.spec.inputWidth, detector.spec.inputHeight));
+      if (motionOptions && gateFrame(msg, ref, send, done)) return;
+      const prev = waiting.offerFrame(ref.camera, { msg, ref, send, done: motionOptions ? trackedDone(ref.camera, done) : done });
       if (prev) {
         // Newest frame wins: the older waiting frame of this camera is dropped, its message completed.
         dropped++;
@@ -299,6 +314,73 @@ export = function (RED: Red) {
       }
       pump();
     });
+
+    // Motion-gated detection (off by default): per camera, a picture difference against the last
+    // detected frame decides whether the detector runs (lib/detect/motion.ts). A still frame leaves
+    // without detections and with payload.motion.skipped, for vision-track to carry its tracks
+    // through; the outbox keeps it behind any earlier frame of its camera still in the detector.
+
+    /** done() of a frame that went to the detector: lets a still frame held behind it go. */
+    function trackedDone(camera: string, done: DoneFn): DoneFn {
+      outbox.queued(camera);
+      let called = false;
+      return (err?: Error) => {
+        if (!called) {
+          called = true;
+          const next = outbox.finished(camera);
+          done(err);
+          if (next) sendStill(next);
+          return;
+        }
+        done(err);
+      };
+    }
+
+    function sendStill(j: { msg: NodeMessage; send: SendFn; done: DoneFn }): void {
+      if (closed) {
+        j.done();
+        return;
+      }
+      skippedStill++;
+      j.send(j.msg);
+      j.done();
+      if (scheduler) showRunning();
+    }
+
+    /** True when the frame was handled here (still: sent or held); false: it goes to the detector. */
+    function gateFrame(msg: NodeMessage, ref: FrameRef, send: SendFn, done: DoneFn): boolean {
+      // Named: the gate reads every frame, as detect does (a full-speed replay waits for it).
+      const f = store.get(ref, node.id);
+      if (!f) return false; // evicted already: the detector's queue counts it as dropped
+      const now = Date.now();
+      let gate = gates.get(ref.camera, now);
+      if (!gate) {
+        gate = new MotionGate(motionOptions!);
+        gates.set(ref.camera, gate, now);
+      }
+      const d = gate.decide(f.data, ref.width, ref.height, ref.tMs, ref.format);
+      const motion: MotionInfo = { skipped: !d.detect, changed: Math.round(d.changed * 1e4) / 1e4, reason: d.reason };
+      const payload = msg.payload as VisionFrame;
+      msg.payload = { ...payload, motion };
+      if (d.detect) {
+        // Newer than a still frame held for this camera: that one is superseded (newest wins).
+        const old = outbox.supersede(ref.camera);
+        if (old) {
+          dropped++;
+          old.done();
+        }
+        return false;
+      }
+      msg.payload = { ...(msg.payload as VisionFrame), detections: [] };
+      const job = { msg, send, done };
+      const r = outbox.still(ref.camera, job);
+      if (r.replaced) {
+        dropped++;
+        r.replaced.done();
+      }
+      if (r.now) sendStill(job);
+      return true;
+    }
 
     /** An image message: queued in its topic's turn, decoded meanwhile; refused when the queue is full or it is not an image. */
     function acceptImage(msg: NodeMessage, send: SendFn, done: DoneFn): void {
@@ -333,6 +415,8 @@ export = function (RED: Red) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       store.forgetReader(node.id);
+      for (const j of outbox.drain()) j.done();
+      gates.clear();
       for (const j of waiting.drain()) j.done();
       status.close();
       // Release only after a load still in flight has settled, or the session it creates would leak.
@@ -345,7 +429,7 @@ export = function (RED: Red) {
     });
 
     // Stats for tests and dashboards that look at the node object.
-    node.detectStats = () => ({ processed, dropped, pending: waiting.size, provider, filters, loaded: !!loaded });
+    node.detectStats = () => ({ processed, dropped, pending: waiting.size, provider, filters, loaded: !!loaded, skippedStill });
   }
   RED.nodes.registerType('vision-detect', VisionDetectNode);
 };

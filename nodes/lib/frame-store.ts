@@ -38,6 +38,23 @@ export interface CameraStoreStats {
   bytes: number;
 }
 
+/**
+ * A stored frame and who still reads it. `release` (the source's frame pool) gets the pixels back
+ * once the frame has left the ring (`gone`) and no lease is open.
+ */
+interface Slot {
+  frame: Frame;
+  release?: (data: Uint8Array) => void;
+  leases: number;
+  gone: boolean;
+}
+
+/** Pixels held past a synchronous read: call `done()` once they are no longer read. */
+export interface FrameLease {
+  frame: Frame;
+  done(): void;
+}
+
 const NO_READERS: ReadonlyMap<string, number> = new Map();
 
 const BYTES_PER_PIXEL: Record<PixelFormat, number> = { rgb24: 3, bgr24: 3, gray8: 1 };
@@ -47,7 +64,7 @@ export function frameBytes(width: number, height: number, format: PixelFormat): 
 }
 
 class CameraRing {
-  readonly slots: (Frame | undefined)[];
+  readonly slots: (Slot | undefined)[];
   nextSeq = 0;
   /** The caller's time of the last put (NaN: never told). */
   putMs = NaN;
@@ -74,6 +91,8 @@ export class FrameStore {
    * never names two frames of one camera for the life of the store (a stage may still hold an old ref).
    */
   private seqFloor = 0;
+  /** camera → reader → the longest frame side it needs (0: full resolution). See want(). */
+  private readonly wants = new Map<string, Map<string, number>>();
   private lastSweepMs = -Infinity;
   private evictedCameras = 0;
   private idleCameras = 0;
@@ -98,8 +117,23 @@ export class FrameStore {
    *
    * `nowMs` is the caller's clock (wall ms; not the frame time, which may be a file's media time):
    * with it, cameras not put to for idleMs are forgotten (checked here, at most every idleMs / 10).
+   *
+   * `release`: pooled pixels (a camera source's FramePool). The store calls it with `data` once the
+   * frame has left the ring (evicted, released, or its camera forgotten) and every lease on it is
+   * done, and the buffer may then be reused for another frame. This is why a stage that reads pixels
+   * after an await or a callback must `lease()` them; a synchronous read after `get()` is safe,
+   * since a frame leaves the ring only in a later put.
    */
-  put(camera: string, data: Uint8Array, width: number, height: number, tMs: number, format: PixelFormat = 'rgb24', nowMs?: number): FrameRef {
+  put(
+    camera: string,
+    data: Uint8Array,
+    width: number,
+    height: number,
+    tMs: number,
+    format: PixelFormat = 'rgb24',
+    nowMs?: number,
+    release?: (data: Uint8Array) => void,
+  ): FrameRef {
     const expected = frameBytes(width, height, format);
     if (data.length !== expected) {
       throw new Error(`frame for camera "${camera}" has ${data.length} bytes; ${width}×${height} ${format} needs ${expected}`);
@@ -125,11 +159,12 @@ export class FrameStore {
     const old = ring.slots[slot];
     if (old) {
       ring.evicted++;
-      ring.bytes -= old.data.length;
+      ring.bytes -= old.frame.data.length;
+      leave(old);
     }
     const ref: FrameRef = { camera, seq, tMs, width, height, format };
     if (tMs > ring.lastTMs) ring.lastTMs = tMs;
-    ring.slots[slot] = { ref, data };
+    ring.slots[slot] = { frame: { ref, data }, release, leases: 0, gone: false };
     ring.bytes += data.length;
     return ref;
   }
@@ -143,21 +178,46 @@ export class FrameStore {
    * busy re-id) leaves it out: it must not hold the replay back, nor hurry it past the others.
    */
   get(ref: FrameRef, reader?: string): Frame | undefined {
+    return this.slotOf(ref, reader)?.frame;
+  }
+
+  /**
+   * Like get(), for a stage that reads the pixels after an await or a callback (an encoder, a crop in
+   * another thread): the pixels stay as they are until `done()`, even if the frame leaves the ring
+   * meanwhile (its pooled buffer is not reused before). Call done() exactly once, on every path.
+   */
+  lease(ref: FrameRef, reader?: string): FrameLease | undefined {
+    const s = this.slotOf(ref, reader);
+    if (!s) return undefined;
+    s.leases++;
+    let open = true;
+    return {
+      frame: s.frame,
+      done: () => {
+        if (!open) return;
+        open = false;
+        s.leases--;
+        if (s.gone && s.leases === 0) s.release?.(s.frame.data);
+      },
+    };
+  }
+
+  private slotOf(ref: FrameRef, reader?: string): Slot | undefined {
     const ring = this.cameras.get(ref.camera);
-    const f = ring?.slots[ref.seq % this.capacity];
-    if (f && f.ref.seq === ref.seq) {
+    const s = ring?.slots[ref.seq % this.capacity];
+    if (s && s.frame.ref.seq === ref.seq) {
       if (reader !== undefined && ref.seq > (ring!.readers.get(reader) ?? -1)) ring!.readers.set(reader, ref.seq);
-      return f;
+      return s;
     }
     if (ring) ring.misses++;
     return undefined;
   }
 
-  /** The newest frame of a camera (for snapshots and views). */
+  /** The newest frame of a camera (for snapshots and views; lease() its ref to keep it past this turn). */
   latest(camera: string): Frame | undefined {
     const ring = this.cameras.get(camera);
     if (!ring || ring.nextSeq === 0) return undefined;
-    return ring.slots[(ring.nextSeq - 1) % this.capacity];
+    return ring.slots[(ring.nextSeq - 1) % this.capacity]?.frame;
   }
 
   /** True when a newer frame than `ref` has been stored for its camera (latest-frame-wins checks). */
@@ -179,6 +239,37 @@ export class FrameStore {
   /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */
   forgetReader(reader: string): void {
     for (const ring of this.cameras.values()) ring.readers.delete(reader);
+    for (const [camera, w] of this.wants) if (w.delete(reader) && w.size === 0) this.wants.delete(camera);
+  }
+
+  /**
+   * A reader says how large this camera's frames need to be for it: `longSide` pixels on the longer
+   * side (detect: its model's input size; a view: its picture's size), or 0 for the full resolution
+   * (re-id crops). A camera-source whose frame size follows its readers has ffmpeg scale to the
+   * largest need (wantedSide), so that no stage gets more pixels than it uses. Kept until the
+   * reader is forgotten (forgetReader) or the camera is.
+   */
+  want(camera: string, reader: string, longSide: number): void {
+    if (!Number.isFinite(longSide) || longSide < 0) throw new Error(`frame size wanted for camera "${camera}" must be ≥ 0 pixels, got ${longSide}`);
+    let w = this.wants.get(camera);
+    if (!w) {
+      if (this.wants.size >= this.maxCameras) this.wants.delete(this.wants.keys().next().value as string);
+      w = new Map();
+      this.wants.set(camera, w);
+    }
+    w.set(reader, Math.ceil(longSide));
+  }
+
+  /** The longest side a camera's readers need: undefined when none has said, 0 when one needs full resolution. */
+  wantedSide(camera: string): number | undefined {
+    const w = this.wants.get(camera);
+    if (!w || w.size === 0) return undefined;
+    let max = 0;
+    for (const v of w.values()) {
+      if (v === 0) return 0;
+      if (v > max) max = v;
+    }
+    return max;
   }
 
   /**
@@ -213,6 +304,7 @@ export class FrameStore {
     if (!ring) return;
     this.seqFloor = Math.max(this.seqFloor, ring.nextSeq);
     this.cameras.delete(camera);
+    for (const s of ring.slots) if (s) leave(s);
   }
 
   stats(camera: string): CameraStoreStats | undefined {
@@ -232,9 +324,17 @@ export class FrameStore {
   release(camera: string): void {
     const ring = this.cameras.get(camera);
     if (!ring) return;
+    for (const s of ring.slots) if (s) leave(s);
     ring.slots.fill(undefined);
     ring.bytes = 0;
   }
+}
+
+/** A frame has left its ring: its pooled pixels go back once nobody holds a lease on them. */
+function leave(s: Slot): void {
+  if (s.gone) return;
+  s.gone = true;
+  if (s.leases === 0) s.release?.(s.frame.data);
 }
 
 /**

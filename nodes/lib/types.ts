@@ -51,6 +51,19 @@ export interface Detection {
   provisional?: boolean;
   /** Appearance embedding (L2-normalised) when reid computed one for this frame. */
   embedding?: number[];
+  /** Set by vision-track on a frame the detector skipped (no motion): the box is the track's prediction. */
+  predicted?: boolean;
+}
+
+/**
+ * `VisionFrame.motion`, set by vision-detect when motion gating is on: `skipped` frames were not
+ * detected (nothing moved since the last detection); vision-track carries its tracks through them.
+ */
+export interface MotionInfo {
+  skipped: boolean;
+  /** Share of the motion thumbnail that changed since the last detected frame (0..1). */
+  changed: number;
+  reason: 'first' | 'motion' | 'max-skip' | 'confirm' | 'still';
 }
 
 /** msg.payload of the pipeline: one vision frame, enriched by each stage. msg.topic = camera. */

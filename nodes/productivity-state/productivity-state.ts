@@ -8,7 +8,7 @@ import { NodeStatusReporter } from '../shared/node-status';
 import { ThrottledSave } from '../shared/throttled-save';
 import { PictureCameras, registerSnapshotRoute } from '../shared/snapshot';
 import { BoardEdits, registerBoardRoutes } from '../shared/board';
-import { sharedFrameStore } from '../lib/frame-store';
+import { FrameLease, sharedFrameStore } from '../lib/frame-store';
 import { Frame, FrameRef, VisionFrame } from '../lib/types';
 import { EngineEvent, KpiReport, ProductivityEngine } from '../lib/productivity/engine';
 import { DEFAULT_OPTIONS } from '../lib/productivity/options';
@@ -34,6 +34,15 @@ export = function (RED: Red) {
     const node = this;
     const status = new NodeStatusReporter(node);
     const store = sharedFrameStore();
+    // The engine keeps each camera's previous frame to difference the next one against. Its pixels
+    // are leased until the next frame replaces them: a pooled buffer is reused once its frame leaves
+    // the store's ring, unless a lease holds it.
+    const held = new Map<string, FrameLease>();
+    function forgetCamera(camera: string): void {
+      engine?.forgetCamera(camera);
+      held.get(camera)?.done();
+      held.delete(camera);
+    }
     const ctx = node.context();
     let engine: ProductivityEngine | null = null;
     let base: Patch = {};
@@ -60,7 +69,7 @@ export = function (RED: Red) {
       // store: the gateway's, or contextStorage localfilesystem in the user's settings.js).
       const restored = engine.restore(ctx.get(STATE_KEY));
       const now = Date.now();
-      for (const cam of engine.cameraNames()) for (const e of cameras.set(cam, true, now)) engine.forgetCamera(e.camera);
+      for (const cam of engine.cameraNames()) for (const e of cameras.set(cam, true, now)) forgetCamera(e.camera);
       status.force('idle', `${engine.stationNames().length} stations · ${restored.stations ? `restored ${restored.stations} · ` : ''}waiting for frames`);
     } catch (e) {
       status.force('error', (e as Error).message);
@@ -109,7 +118,7 @@ export = function (RED: Red) {
 
     // Cameras that stopped sending long ago are forgotten (stations and workers stay).
     const sweeper = setInterval(() => {
-      for (const e of cameras.sweep(Date.now())) engine?.forgetCamera(e.camera);
+      for (const e of cameras.sweep(Date.now())) forgetCamera(e.camera);
     }, 30_000);
     sweeper.unref();
 
@@ -199,7 +208,7 @@ export = function (RED: Red) {
         const b = boundDetections(p.detections, { maxDetections });
         drops.add(b);
         const evicted = cameras.get(camera, rx) ? [] : cameras.set(camera, true, rx);
-        for (const e of evicted) engine.forgetCamera(e.camera);
+        for (const e of evicted) forgetCamera(e.camera);
         if (evicted.length) {
           drops.evicted(evicted.length);
           if (!warnedEviction) {
@@ -211,16 +220,28 @@ export = function (RED: Red) {
         }
         // A frame that has left the store is no motion reading for this frame, not an error. Named:
         // a motion reading wants every frame, so a full-speed file replay waits for it too.
-        const pixels: Frame | undefined = engine.needsPixels ? store.get(ref, node.id) : undefined;
-        const res = engine.processFrame({
-          camera,
-          tMs: ref.tMs,
-          width: Number(ref.width),
-          height: Number(ref.height),
-          detections: b.detections,
-          pixels: pixels ?? null,
-          rxMs: rx,
-        });
+        const lease = engine.needsPixels ? store.lease(ref, node.id) : undefined;
+        const pixels: Frame | undefined = lease?.frame;
+        let res: ReturnType<ProductivityEngine['processFrame']>;
+        try {
+          res = engine.processFrame({
+            camera,
+            tMs: ref.tMs,
+            width: Number(ref.width),
+            height: Number(ref.height),
+            detections: b.detections,
+            pixels: pixels ?? null,
+            rxMs: rx,
+          });
+        } catch (e) {
+          lease?.done();
+          throw e;
+        }
+        if (lease) {
+          // The engine now differences against this frame: hold it, let the one before go.
+          held.get(camera)?.done();
+          held.set(camera, lease);
+        }
         pictures.seen(camera, ref.camera);
         msg.payload = { ...p, ...(b.detections !== p.detections ? { detections: b.detections } : {}), stations: res.stations };
         const evs = eventMsgs(res.events, res.reports);
@@ -255,6 +276,8 @@ export = function (RED: Red) {
       clearInterval(sweeper);
       cameras.clear();
       pictures.clear();
+      for (const l of held.values()) l.done();
+      held.clear();
       store.forgetReader(node.id);
       engine = null;
       done();

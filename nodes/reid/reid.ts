@@ -235,7 +235,13 @@ export = function (RED: Red) {
       const tRaw = frame.frame?.tMs;
       const tMs = typeof tRaw === 'number' && Number.isFinite(tRaw) ? tRaw : Date.now();
       // Unnamed: re-id skips frames while busy, so it must not pace a replay (detect does).
-      const pixels = frame.frame && withEmbeddings ? store.get(frame.frame) : undefined;
+      // Leased: crops are cut between inference runs (after awaits), and pooled pixels are reused
+      // once the frame leaves the ring unless a lease holds them.
+      const lease = frame.frame && withEmbeddings ? store.lease(frame.frame) : undefined;
+      // Crops of people want every pixel there is: a camera-source that follows its readers keeps
+      // the full frame for this camera (FrameStore.want, 0 = full resolution).
+      if (frame.frame && withEmbeddings) store.want(frame.frame.camera, node.id, 0);
+      const pixels = lease?.frame;
       if (frame.frame && withEmbeddings && !pixels) dropped++;
       const width = frame.frame?.width ?? pixels?.ref.width ?? 0;
       const height = frame.frame?.height ?? pixels?.ref.height ?? 0;
@@ -251,13 +257,18 @@ export = function (RED: Red) {
         }
       }
       const img = pixels ? { data: pixels.data, width: pixels.ref.width, height: pixels.ref.height, format: pixels.ref.format } : undefined;
-      const vecs =
-        want.length && img
-          ? await embedder!.embed(
-              img,
-              want.map((i) => dets[i].box),
-            )
-          : [];
+      let vecs: Float32Array[];
+      try {
+        vecs =
+          want.length && img
+            ? await embedder!.embed(
+                img,
+                want.map((i) => dets[i].box),
+              )
+            : [];
+      } finally {
+        lease?.done();
+      }
       const computed = new Map(want.map((i, k) => [i, vecs[k]]));
       const u = eng.update(job.camera, tMs, dets, computed, width || 1, height || 1);
       if (tap) {
@@ -390,6 +401,7 @@ export = function (RED: Red) {
       status.close();
       for (const j of queue.splice(0)) j.done();
       floorSources.delete(node.id);
+      store.forgetReader(node.id); // its frame-size need goes with it
       const leaving = share ? share.close() : Promise.resolve();
       share = undefined;
       const release = modelNode && typeof modelNode.release === 'function' ? modelNode.release(node) : Promise.resolve();

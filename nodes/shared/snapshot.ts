@@ -66,8 +66,13 @@ export function registerSnapshotRoute(RED: Red, type: string): void {
     }
     const want = typeof req.query?.camera === 'string' && req.query.camera ? req.query.camera : undefined;
     const storeCamera = n.snapshotCamera(want);
-    const f = storeCamera === undefined ? undefined : sharedFrameStore().latest(storeCamera);
-    if (!f) {
+    const store = sharedFrameStore();
+    const newest = storeCamera === undefined ? undefined : store.latest(storeCamera);
+    // Leased: sharp reads the pixels in its own threads, after this turn, and pooled pixels are reused
+    // once the frame leaves the ring unless a lease holds them.
+    const lease = newest ? store.lease(newest.ref) : undefined;
+    const f = lease?.frame;
+    if (!f || !lease) {
       const seen = n.snapshotCameras();
       const why =
         want !== undefined && seen.length
@@ -77,6 +82,7 @@ export function registerSnapshotRoute(RED: Red, type: string): void {
       return;
     }
     renderPicture(f.data, f.ref, SNAPSHOT_WIDTH)
+      .finally(() => lease.done())
       .then((p) => {
         res.set('Cache-Control', 'no-store');
         if (typeof req.accepts === 'function' && req.accepts(['image/jpeg', 'application/json']) === 'application/json') {

@@ -8,8 +8,8 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { messageKind } from '../shared/message-kind';
-import { Detection, VisionFrame, VisionEvent } from '../lib/types';
-import { TrackEmit, annotateDetections } from '../lib/tracking/annotate';
+import { Detection, MotionInfo, VisionFrame, VisionEvent } from '../lib/types';
+import { TrackEmit, annotateDetections, coastedDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptionsInput, resolveTrackerOptions } from '../lib/tracking/tracker';
 import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
@@ -176,6 +176,15 @@ export = function (RED: Red) {
       if (!cam) {
         cam = { tracker: new Tracker({ ...options, firstId: Math.max(idFloor, options.firstId ?? 1) }), lastTMs: tMs, lastWallMs: now };
         for (const e of cameras.set(camera, cam, now)) events.push(...forget(e.camera, e.value, 'cap'));
+      }
+      // A frame vision-detect skipped because nothing moved (motion gating): tracks ride their
+      // Kalman prediction through it, and nothing starts, ends or is missed.
+      const still = (frame.motion as MotionInfo | undefined)?.skipped === true;
+      if (still) {
+        const tracks = cam.tracker.coast(tMs);
+        cam.lastTMs = tMs;
+        cam.lastWallMs = Date.now();
+        return { payload: { ...frame, detections: coastedDetections(tracks) }, events };
       }
       const u = cam.tracker.update(dets, tMs);
       cam.lastTMs = tMs;

@@ -185,15 +185,19 @@ export = function (RED: Red) {
           const p = cv.latest;
           if (!p || !settings) return null;
           // Unnamed: a view samples the newest pixels at its own rate and must not pace a replay.
-          let f = store.get(p.frame);
-          if (!f) {
+          // Leased: the encoder reads the pixels after an await, and pooled pixels are reused once
+          // the frame leaves the ring, unless a lease holds them.
+          let lease = store.lease(p.frame);
+          if (!lease) {
             // Its frame already left the ring (the source runs ahead of the detector): draw on the
             // newest pixels of the same size rather than show nothing.
             const l = store.latest(camera);
             if (!l || l.ref.width !== p.frame.width || l.ref.height !== p.frame.height) return null;
-            f = l;
+            lease = store.lease(l.ref);
+            if (!lease) return null;
             cv.approx++;
           }
+          const f = lease.frame;
           const t0 = performance.now();
           // The camera's own measured rate, carried on its frames: the figure its status shows too.
           const caption = viewCaption(camera, p.fps);
@@ -206,7 +210,12 @@ export = function (RED: Red) {
             zones: p.zones as OverlayFrame['zones'],
             stations: p.stations as OverlayFrame['stations'],
           };
-          const jpeg = await renderView(f.data, f.ref, overlay, settings, caption);
+          let jpeg: Buffer;
+          try {
+            jpeg = await renderView(f.data, f.ref, overlay, settings, caption);
+          } finally {
+            lease.done();
+          }
           const ms = performance.now() - t0;
           cv.encodeMsEma = cv.encodeMsEma ? cv.encodeMsEma * 0.9 + ms * 0.1 : ms;
           cv.lastJpeg = jpeg;
@@ -393,6 +402,12 @@ export = function (RED: Red) {
         const b = boundDetections(Array.isArray(p.detections) ? p.detections : [], { maxDetections });
         drops.add(b);
         warning = b.invalid ? `skipped ${b.firstInvalid}` : '';
+        // The picture's size is all this view needs of the frame: a camera-source whose frame size
+        // follows its readers scales to it (FrameStore.want; 0 = the full frame).
+        if (settings && typeof p.frame.camera === 'string') {
+          const f = p.frame;
+          store.want(f.camera, node.id, settings.maxWidth > 0 ? (settings.maxWidth * Math.max(f.width, f.height)) / f.width : 0);
+        }
         const cv = viewFor(camera);
         cv.latest = b.detections === p.detections || p.detections === undefined ? p : { ...p, detections: b.detections };
         // The view keeps the message (for Send JPEG): without what was dropped, so a Complete or Catch
@@ -421,6 +436,7 @@ export = function (RED: Red) {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       status.close();
+      store.forgetReader(node.id); // its frame-size need goes with it
       for (const cv of views.values()) drop(cv);
       views.clear();
       done();

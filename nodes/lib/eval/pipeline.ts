@@ -9,7 +9,8 @@ import { CountingOptions } from '../counting/config';
 import { Counter, CounterUpdate, DirectionCounts } from '../counting/counter';
 import { ProductivityOptions } from '../productivity/options';
 import { StationKpiRun, StationTotals } from '../productivity/replay';
-import { annotateDetections } from '../tracking/annotate';
+import { annotateDetections, coastedDetections } from '../tracking/annotate';
+import { MotionGateOptions } from '../detect/motion';
 import { Tracker, TrackerOptionsInput, VISION_TRACK_DEFAULTS } from '../tracking/tracker';
 import { Detection, VisionEvent } from '../types';
 
@@ -70,6 +71,21 @@ export class CountingPipeline {
     return { detections: tracked, counter };
   }
 
+  /**
+   * A frame the detector skipped (motion-gated detection): tracks ride their Kalman prediction, as
+   * vision-track does with a frame whose `motion.skipped` is set. Same result shape as step().
+   */
+  coast(tMs: number, width: number, height: number, pixels?: Uint8Array): { detections: Detection[]; counter: CounterUpdate } {
+    if (this.finished) throw new Error('pipeline: coast after finish');
+    const tracked = coastedDetections(this.tracker.coast(tMs));
+    const counter = this.counter.update(tracked, tMs, width, height);
+    this.kpis?.push({ tMs, width, height, detections: tracked, pixels });
+    if (this.frames === 0) this.firstMs = tMs;
+    this.lastMs = tMs;
+    this.frames++;
+    return { detections: tracked, counter };
+  }
+
   /** Each station's state now (with `stations`): what vision-view colours a station by. */
   stationStates(): Record<string, { state: string }> | undefined {
     return this.kpis?.report()?.stations;
@@ -96,6 +112,8 @@ export interface RecordingOptions extends PipelineSettings {
   providers?: string;
   /** ONNX Runtime intra-op threads (default 0 = one per core). */
   threads?: number;
+  /** Motion-gated detection (vision-detect's option): frames with no motion are not detected. */
+  motion?: Partial<MotionGateOptions>;
   /**
    * Called after each frame (progress, per-frame output); `raw` is the detector's output before
    * tracking, `frame` the decoded rgb24 picture, `pipeline` the pipeline (station states). The next
@@ -108,7 +126,11 @@ export interface RecordingOptions extends PipelineSettings {
     raw: Detection[],
     frame: { data: Uint8Array; width: number; height: number },
     pipeline: CountingPipeline,
+    /** With `motion`: the detector skipped this frame (nothing moved) and tracks rode their prediction. */
+    skipped: boolean,
   ) => void | Promise<void>;
+  /** With `motion`: how many frames were detected and skipped, at the end. */
+  onMotion?: (stats: { detected: number; skipped: number }) => void;
 }
 
 /**
@@ -123,6 +145,7 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
   const { Detector } = require('../detect/detector') as typeof import('../detect/detector');
   const { readFrames } = require('../video/ffmpeg-source') as typeof import('../video/ffmpeg-source');
   const { parseProviders } = require('../onnx/session') as typeof import('../onnx/session');
+  const { MotionGate } = require('../detect/motion') as typeof import('../detect/motion');
 
   const pipeline = new CountingPipeline(o); // settings are validated before the model loads
   const user = `edgevision-run-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -132,11 +155,22 @@ export async function runRecording(o: RecordingOptions): Promise<PipelineResult>
   );
   try {
     const detector = new Detector(loaded.session.runner, loaded.spec, {});
-    for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false })) {
+    const gate = o.motion ? new MotionGate(o.motion) : null;
+    // Each frame's buffer is reused once the loop moves on, unless station KPIs keep the previous
+    // frame to difference the next one against.
+    const reuseBuffers = o.stations === undefined;
+    for await (const f of readFrames({ url: o.source, fps: o.fps, realtime: false, loop: false, reuseBuffers })) {
+      if (gate && !gate.decide(f.data, f.width, f.height, f.tMs).detect) {
+        const s = pipeline.coast(f.tMs, f.width, f.height, f.data);
+        await o.onFrame?.(f.index, f.tMs, s, [], f, pipeline, true);
+        continue;
+      }
       const r = await detector.detect([{ data: f.data, width: f.width, height: f.height, format: 'rgb24' }]);
+      gate?.found(r.detections[0].length);
       const s = pipeline.step(r.detections[0], f.tMs, f.width, f.height, f.data);
-      await o.onFrame?.(f.index, f.tMs, s, r.detections[0], f, pipeline);
+      await o.onFrame?.(f.index, f.tMs, s, r.detections[0], f, pipeline, false);
     }
+    if (gate) o.onMotion?.(gate.stats());
   } finally {
     await releaseModel(loaded.key, user);
   }

@@ -43,3 +43,27 @@ export function annotateDetections(detections: readonly Detection[], tracks: rea
   });
   return out;
 }
+
+/**
+ * The detections of a frame the detector skipped (motion-gated): one per confirmed track, on its
+ * predicted box (Tracker.coast), marked `predicted`. Tentative and lost tracks are left out, as a
+ * frame with no detections would leave them.
+ */
+export function coastedDetections(tracks: readonly TrackOutput[]): Detection[] {
+  const out: Detection[] = [];
+  for (const t of tracks) {
+    if (t.state !== 'confirmed') continue;
+    out.push({
+      box: t.box.map(r1) as Box,
+      score: t.score,
+      classId: t.classId,
+      label: t.label,
+      trackId: t.trackId,
+      trackState: t.state,
+      velocity: [r1(t.velocity[0]), r1(t.velocity[1])],
+      ageMs: t.ageMs,
+      predicted: true,
+    });
+  }
+  return out;
+}

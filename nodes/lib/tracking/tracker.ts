@@ -257,6 +257,28 @@ export class Tracker {
     return ended;
   }
 
+  /**
+   * A frame the detector skipped because nothing moved (motion-gated detection, detect/motion.ts):
+   * every track is carried to tMs on its Kalman prediction, and nothing else changes — no match, no
+   * miss, no confirmation, no removal (the lost buffer is judged at the next detected frame, from
+   * the time each track was last seen). Returns the tracks with their predicted boxes.
+   */
+  coast(tMs: number): TrackOutput[] {
+    if (typeof tMs !== 'number' || !Number.isFinite(tMs)) throw new Error(`tracker.coast: tMs must be a finite number, got ${String(tMs)}`);
+    if (tMs < this.lastTMs) throw new RangeError(`tracker.coast: frame time went backwards (${tMs} < ${this.lastTMs}); reset the tracker first`);
+    const dtS = Number.isFinite(this.lastTMs) ? (tMs - this.lastTMs) / 1000 : 0;
+    this.lastTMs = tMs;
+    const out: TrackOutput[] = [];
+    for (const t of this.tracks.values()) {
+      let mean = t.kf.mean;
+      if (t.state === 'lost') mean = [...mean.slice(0, 6), 0, 0];
+      t.kf = this.kf.predict(mean, t.kf.cov, dtS);
+      t.detectionIndex = -1;
+      out.push(this.output(t, tMs));
+    }
+    return out;
+  }
+
   /** Feeds one frame's detections at frame time tMs (ms; must not go backwards). Never mutates `detections`. */
   update(detections: readonly Detection[], tMs: number): TrackerUpdate {
     if (typeof tMs !== 'number' || !Number.isFinite(tMs)) throw new Error(`tracker.update: tMs must be a finite number, got ${String(tMs)}`);

@@ -27,6 +27,14 @@ export interface VideoSourceOptions {
   stallTimeoutS?: number;
   /** Hardware decoding and scaling (hwaccel.ts decideHwaccel); absent or without `kind` = software. */
   hwaccel?: HwaccelChoice;
+  /**
+   * Downscale (keeping aspect) so the longer side is at most this many pixels; 0 or absent keeps the
+   * size. What a camera-source with *frame size: as its readers need* asks for (scaleFilters). The
+   * hardware path (hwaccelFilters) ignores it: it scales to Max width only.
+   */
+  maxSide?: number;
+  /** Files: start this many seconds into the file (a restart that continues where the last run was). */
+  startS?: number;
 }
 
 export function sourceKind(url: string): SourceKind {
@@ -172,6 +180,7 @@ export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
       case 'file':
         if (o.realtime) args.push('-re');
         if (o.loop) args.push('-stream_loop', '-1');
+        if (o.startS && o.startS > 0) args.push('-ss', o.startS.toFixed(3));
         break;
       case 'v4l2':
         args.push('-f', 'v4l2');
@@ -197,9 +206,31 @@ export function ffmpegArgs(o: VideoSourceOptions, listFile?: string): string[] {
 function softwareFilters(o: VideoSourceOptions): string[] {
   const filters: string[] = [];
   if (o.fps && o.fps > 0) filters.push(`fps=${o.fps}`);
-  // Only ever shrink: min(W, iw) keeps small sources as they are; -2 keeps the height even.
-  if (o.maxWidth && o.maxWidth > 0) filters.push(`scale='min(${Math.round(o.maxWidth)},iw)':-2`);
+  filters.push(...scaleFilters(o));
   return filters;
+}
+
+/**
+ * The scale filters for a maximum width and a maximum long side. Both only ever shrink (min(W, iw)
+ * keeps a small source as it is) and keep the aspect with an even other side (-2). The long-side cap
+ * is one filter whatever the orientation: `gte(iw,ih)` picks the side it applies to.
+ */
+export function scaleFilters(o: Pick<VideoSourceOptions, 'maxWidth' | 'maxSide'>): string[] {
+  const out: string[] = [];
+  if (o.maxWidth && o.maxWidth > 0) out.push(`scale='min(${Math.round(o.maxWidth)},iw)':-2`);
+  if (o.maxSide && o.maxSide > 0) {
+    const s = Math.round(o.maxSide);
+    out.push(`scale='if(gte(iw,ih),min(${s},iw),-2)':'if(gte(iw,ih),-2,min(${s},ih))'`);
+  }
+  return out;
+}
+
+/** A file's duration from ffmpeg's input line ("  Duration: 00:01:53.57, start: …"), in seconds. */
+export function parseDuration(stderrLine: string): number | undefined {
+  const m = /^\s*Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderrLine);
+  if (!m) return undefined;
+  const s = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return s > 0 ? s : undefined;
 }
 
 export interface FfmpegLocator {

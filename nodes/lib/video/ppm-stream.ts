@@ -1,8 +1,16 @@
 /**
  * Splits ffmpeg's `-f image2pipe -vcodec ppm` output into frames. Each PPM frame carries its own
  * width and height, so no stderr parsing is needed to size frames, and a mid-stream size change
- * (a camera switching resolution) is handled. Pixels are copied once, chunk by chunk, straight into
- * the frame's own buffer (no concatenation of the whole stream).
+ * (a camera switching resolution) is handled.
+ *
+ * Two readers:
+ * - `PooledPpmReader` (the default path): says where the next bytes must go (`target()`: the rest of
+ *   the current frame's buffer, taken from a pool, or a small header area) and is told how many
+ *   arrived (`wrote()`). A socket read with Node's `onread` option writes ffmpeg's bytes straight
+ *   into the frame buffer: no chunk is allocated and nothing is copied. `push()` feeds it chunks
+ *   from an ordinary pipe instead (one copy, into a reused buffer).
+ * - `PpmStreamParser` (the old path, `ingest: 'legacy'`, kept to measure against): a fresh buffer per
+ *   frame, filled from the pipe's 64 KiB chunks.
  */
 
 export interface PpmFrame {
@@ -54,6 +62,94 @@ export class PpmStreamParser {
       }
     }
     return out;
+  }
+}
+
+const NO_FRAMES: readonly PpmFrame[] = Object.freeze([]) as readonly PpmFrame[];
+/** The shortest PPM header ffmpeg writes ("P6\n1 1\n255\n"): read this much before parsing. */
+const MIN_HEADER = 11;
+
+export class PooledPpmReader {
+  private readonly head = Buffer.alloc(MAX_HEADER);
+  private headFilled = 0;
+  /** The last header's length: the next header has it too unless the size changed. */
+  private headerGuess = MIN_HEADER;
+  private frame: Buffer | null = null;
+  private filled = 0;
+  private width = 0;
+  private height = 0;
+
+  /**
+   * `acquire(bytes)` gives the buffer for the next frame's pixels; the frame handed out by wrote()
+   * belongs to the caller from then on. `release(buffer)` takes back a buffer of a frame that never
+   * completed (the stream ended mid-frame, or `discard()`).
+   */
+  constructor(
+    private readonly acquire: (bytes: number) => Buffer,
+    private readonly release: (b: Buffer) => void = () => undefined,
+  ) {}
+
+  /** Where the next bytes go: write at most `target().length` bytes there, then call wrote(n). */
+  target(): Buffer {
+    if (this.frame) return this.frame.subarray(this.filled);
+    // Exactly the expected header, so that no pixel byte lands in the header area.
+    const want = Math.max(1, this.headerGuess - this.headFilled);
+    return this.head.subarray(this.headFilled, Math.min(MAX_HEADER, this.headFilled + want));
+  }
+
+  /** `n` bytes were written at target(); returns the frames they completed (usually none). */
+  wrote(n: number): readonly PpmFrame[] {
+    if (n <= 0) return NO_FRAMES;
+    if (this.frame) {
+      this.filled += n;
+      return this.filled === this.frame.length ? [this.complete()] : NO_FRAMES;
+    }
+    this.headFilled += n;
+    const parsed = parseHeader(this.head.subarray(0, this.headFilled));
+    if (parsed === null) {
+      if (this.headFilled >= MAX_HEADER) throw new Error('ffmpeg output is not a PPM stream (bad header)');
+      return NO_FRAMES;
+    }
+    this.headerGuess = parsed.length;
+    this.width = parsed.width;
+    this.height = parsed.height;
+    const extra = this.headFilled - parsed.length;
+    // Bytes past the header (only when the size changed and the guess was long): replay them.
+    const rest = extra > 0 ? Buffer.from(this.head.subarray(parsed.length, this.headFilled)) : null;
+    this.headFilled = 0;
+    this.frame = this.acquire(parsed.width * parsed.height * 3);
+    this.filled = 0;
+    return rest ? this.push(rest) : NO_FRAMES;
+  }
+
+  /** Feeds a chunk from a pipe: copied into the current frame's buffer. */
+  push(chunk: Uint8Array): readonly PpmFrame[] {
+    let out: PpmFrame[] | null = null;
+    let pos = 0;
+    while (pos < chunk.length) {
+      const t = this.target();
+      const n = Math.min(t.length, chunk.length - pos);
+      t.set(chunk.subarray(pos, pos + n));
+      pos += n;
+      const done = this.wrote(n);
+      if (done.length) (out ??= []).push(...done);
+    }
+    return out ?? NO_FRAMES;
+  }
+
+  /** Gives back the buffer of a frame that will not complete (the stream ended). */
+  discard(): void {
+    if (this.frame) this.release(this.frame);
+    this.frame = null;
+    this.filled = 0;
+    this.headFilled = 0;
+  }
+
+  private complete(): PpmFrame {
+    const f = { data: this.frame!, width: this.width, height: this.height };
+    this.frame = null;
+    this.filled = 0;
+    return f;
   }
 }
 
