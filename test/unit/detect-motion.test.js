@@ -19,6 +19,7 @@ describe('MotionGate', () => {
   it('detects the first frame, skips still ones, detects motion and re-detects after maxSkipS', () => {
     const g = new MotionGate({ maxSkipS: 1 });
     const still = frame(100, 100);
+    /** @type {Array<[Uint8Array, number, boolean, string]>} */
     const table = [
       // [pixels, tMs, detect, reason]
       [still, 0, true, 'first'],
@@ -80,7 +81,7 @@ describe('MotionGate', () => {
   it('options are checked by name and range', () => {
     assert.throws(() => resolveMotionOptions({ minArea: 2 }), /minArea must be a number from 0 to 1, got 2/);
     assert.throws(() => resolveMotionOptions({ cells: 3.5 }), /cells must be a whole number/);
-    assert.throws(() => resolveMotionOptions({ speed: 1 }), /unknown motion option speed/);
+    assert.throws(() => resolveMotionOptions(/** @type {any} */ ({ speed: 1 })), /unknown motion option speed/);
     assert.strictEqual(resolveMotionOptions({ maxSkipS: undefined }).maxSkipS, 1);
   });
 });
@@ -104,7 +105,8 @@ describe('SkipOutbox', () => {
 });
 
 describe('Tracker.coast', () => {
-  const det = (x, t) => ({ box: [x, 10, x + 20, 60], score: 0.9, classId: 0, label: 'person', t });
+  /** @returns {import('../../dist/nodes/lib/types').Detection} */
+  const det = (x) => ({ box: [x, 10, x + 20, 60], score: 0.9, classId: 0, label: 'person' });
   it('carries confirmed tracks on their prediction without matching, missing or ending anything', () => {
     const tr = new Tracker({ minHits: 2, lostBufferS: 0.5 });
     for (let k = 0; k < 5; k++) tr.update([det(10 + 10 * k)], k * 100); // 100 px/s to the right

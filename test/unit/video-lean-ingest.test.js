@@ -175,7 +175,9 @@ describe('FfmpegSource lean ingest (real ffmpeg)', function () {
 
   it('stop() ends ffmpeg even when the consumer pauses it at every frame (always behind), on every path', async () => {
     const { FfmpegSource } = require('../../dist/nodes/lib/video/ffmpeg-source.js');
-    for (const opts of [{}, { transport: 'pipe' }, { ingest: 'legacy' }]) {
+    /** @type {Array<Partial<import('../../dist/nodes/lib/video/ffmpeg-source').FfmpegSourceOptions>>} */
+    const variants = [{}, { transport: 'pipe' }, { ingest: 'legacy' }];
+    for (const opts of variants) {
       const src = new FfmpegSource({ url: asset('video/vtest.avi'), realtime: false, loop: true, ...opts });
       let frames = 0;
       src.on('frame', () => {
