@@ -108,6 +108,8 @@ export interface ReidShareConfig {
   gateway?: string;
   topicRoot?: string;
   shareQueue?: string | number;
+  /** Seconds between live-track updates (blank: 1; 0: live tracks are not shared). */
+  shareLiveS?: string | number;
   /** A core tls-config node's id. */
   mqttTls?: string;
 }
@@ -117,6 +119,8 @@ export interface ReidShareSettings {
   gateway: string;
   root: string;
   queueSize: number;
+  /** ms between a live track's updates; 0: only ended tracks are shared. */
+  liveEveryMs: number;
   tlsNode?: string;
 }
 
@@ -137,5 +141,6 @@ export function readShareConfig(c: ReidShareConfig): ReidShareSettings | undefin
     throw configError('topic root', (e as Error).message.replace(/^topic root /, 'a topic without wildcards: '), root);
   }
   const queueSize = number(c.shareQueue, 'queue while offline', 1000, { integer: true, min: 1, max: 100000 });
-  return { broker, gateway, root, queueSize, ...(blank(c.mqttTls) ? {} : { tlsNode: String(c.mqttTls) }) };
+  const liveS = number(c.shareLiveS, 'live updates every', 1, { min: 0, max: 60 });
+  return { broker, gateway, root, queueSize, liveEveryMs: Math.round(liveS * 1000), ...(blank(c.mqttTls) ? {} : { tlsNode: String(c.mqttTls) }) };
 }

@@ -19,7 +19,7 @@ import { Detection, VisionEvent, VisionFrame } from '../lib/types';
 import { ColourEmbedder, Embedder, OnnxEmbedder } from '../lib/reid/embedder';
 import { ReidEngine, ReidOptionsInput, JoinEvent, SplitEvent } from '../lib/reid/engine';
 import { EmbedderKind, ReidConfig, ReidShareConfig, ReidShareSettings, embedderOf, readReidConfig, readShareConfig } from './config';
-import { EndedTrack, FloorProjector, TrackTap, modelIdOf, remoteCamera, toRecord } from '../lib/reid/exchange';
+import { EndedTrack, FloorProjector, LiveTrack, TrackTap, modelIdOf, remoteCamera, remoteTrackKey, toRecord } from '../lib/reid/exchange';
 import { FloorMap } from '../lib/reid/floor-map';
 import { IdentityShare } from './share';
 import { FloorSource, registerFloorRoutes, registerShareRoute } from './floor-route';
@@ -110,6 +110,11 @@ export = function (RED: Red) {
       for (const e of ended) if (e) share.publish(toRecord(e, share.settings.gateway, share.modelId));
     }
 
+    function shareLive(live: readonly LiveTrack[]) {
+      if (!share) return;
+      for (const e of live) share.publishLive(toRecord(e, share.settings.gateway, share.modelId));
+    }
+
     function startShare(e: Embedder, s: ReidShareSettings) {
       const creds = node.credentials ?? {};
       let tls: Record<string, unknown> | undefined;
@@ -121,13 +126,36 @@ export = function (RED: Red) {
       }
       const eng = engine!;
       const o = eng.options;
-      tap = new TrackTap({ momentum: o.momentum, trackTimeoutMs: o.trackTimeoutMs, maxTracks: o.maxTracks, minSamples: o.minSamples }, projector);
+      tap = new TrackTap(
+        { momentum: o.momentum, trackTimeoutMs: o.trackTimeoutMs, maxTracks: o.maxTracks, minSamples: o.minSamples, liveEveryMs: s.liveEveryMs },
+        projector,
+      );
       share = new IdentityShare(
         { ...s, clientSuffix: node.id, username: creds.mqttUser || undefined, password: creds.mqttPassword || undefined, tls },
         modelIdOf(e.kind, e.dim, modelName),
         e.dim,
-        // Another gateway's ended track enters the gallery like a local one: same rules decide a join.
-        (r) => engine?.addToGallery({ globalId: r.globalId, camera: remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding),
+        (r, accepted) => {
+          if (!engine) return;
+          const key = remoteTrackKey(r);
+          // Another gateway's live track: a column like a live track of an overlapping camera here.
+          if (r.state === 'live') {
+            const camera = remoteCamera(r);
+            engine.observeRemote({
+              key,
+              globalId: r.globalId,
+              camera,
+              firstMs: r.firstMs,
+              lastMs: r.endMs,
+              embedding: r.embedding,
+              floor: r.floor,
+              olderOnTie: r.gateway < s.gateway,
+            });
+            return;
+          }
+          // Its ended track: no longer live; a new one enters the gallery like a local one (same rules decide a join).
+          engine.endRemote(key);
+          if (accepted) engine.addToGallery({ globalId: r.globalId, camera: remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding);
+        },
         () => {
           if (engine && embedder) status.set(share!.stats().state === 'connected' ? 'running' : 'warning', statusText());
         },
@@ -278,6 +306,7 @@ export = function (RED: Red) {
           if (v) vecs.set(i, v);
         }
         publish(tap.observe(job.camera, tMs, dets, vecs, u.globalIds));
+        shareLive(tap.dueLive(tMs));
       }
       const onFloor: { globalId: string; floor: [number, number]; trackId?: number }[] = [];
       const out = dets.map((d, i) => {

@@ -8,6 +8,9 @@
  * short disconnection loses nothing the broker queued; records are never retained (a record is an
  * event; a retained one would be replayed to every late subscriber long after its gallery TTL).
  * Presence: a retained {online} message per gateway with a last will that says offline.
+ *
+ * Live records (confirmed tracks still in view) go QoS 0 on `…/<camera>/live` and only while
+ * connected: a live record is superseded within a second, so it is never queued or redelivered.
  */
 import * as mqtt from 'mqtt';
 import {
@@ -18,6 +21,8 @@ import {
   decodeRecord,
   encodeRecord,
   identityTopic,
+  liveSubscriptionTopic,
+  liveTopic,
   presenceTopic,
   subscriptionTopic,
 } from '../lib/reid/exchange';
@@ -29,6 +34,8 @@ export interface ShareSettings {
   root: string;
   /** Records kept while the broker is away. */
   queueSize: number;
+  /** Live tracks: sent at least this often (ms) and heard from others; 0 turns live sharing off. */
+  liveEveryMs: number;
   username?: string;
   password?: string;
   /** Makes the client id unique and stable: the node's id ("edgevision-reid-<gateway>-<node id>"). */
@@ -52,6 +59,9 @@ export interface ShareStats {
   /** Published, not yet acknowledged by the broker. */
   inFlight: number;
   dropped: number;
+  /** Live records sent, and accepted from other gateways. */
+  liveSent: number;
+  liveAccepted: number;
   lastError?: string;
   lastRefused?: string;
 }
@@ -62,17 +72,20 @@ export class IdentityShare {
   private readonly intake: RemoteIntake;
   private inFlight = 0;
   private s: ShareStats;
+  private readonly live: boolean;
 
   constructor(
     readonly settings: ShareSettings,
     readonly modelId: string,
     readonly dim: number,
-    private readonly onRecord: (r: IdentityRecord) => void,
+    /** An ended record of another gateway (accepted: new, to enter the gallery) or a live record (always accepted). */
+    private readonly onRecord: (r: IdentityRecord, accepted: boolean) => void,
     private readonly onChange: () => void = () => {},
   ) {
     this.queue = new OutboundQueue(settings.queueSize);
+    this.live = settings.liveEveryMs > 0;
     this.intake = new RemoteIntake(settings.gateway);
-    this.s = { state: 'connecting', sent: 0, received: 0, accepted: 0, refused: 0, queued: 0, inFlight: 0, dropped: 0 };
+    this.s = { state: 'connecting', sent: 0, received: 0, accepted: 0, refused: 0, queued: 0, inFlight: 0, dropped: 0, liveSent: 0, liveAccepted: 0 };
   }
 
   start(): void {
@@ -95,7 +108,9 @@ export class IdentityShare {
     c.on('connect', () => {
       this.s.state = 'connected';
       this.s.lastError = undefined;
-      c.subscribe(subscriptionTopic(st.root, this.modelId), { qos: 1 }, (err) => {
+      const topics: mqtt.ISubscriptionMap = { [subscriptionTopic(st.root, this.modelId)]: { qos: 1 } };
+      if (this.live) topics[liveSubscriptionTopic(st.root, this.modelId)] = { qos: 0 };
+      c.subscribe(topics, (err) => {
         if (err) this.fail(`subscribe: ${err.message}`);
         // Presence after the subscription: whoever sees this gateway online can count on it hearing.
         else c.publish(presence, JSON.stringify({ online: true, gateway: st.gateway, modelId: this.modelId }), { qos: 1, retain: true }, () => {});
@@ -143,9 +158,26 @@ export class IdentityShare {
       this.changed();
       return;
     }
-    if (this.intake.judge(r) !== 'accept') return;
-    this.s.accepted++;
-    this.onRecord(r);
+    if (r.state === 'live') {
+      if (!this.live || this.intake.judgeLive(r) !== 'accept') return;
+      this.s.liveAccepted++;
+      this.onRecord(r, true);
+      return;
+    }
+    const verdict = this.intake.judge(r);
+    if (verdict === 'own') return;
+    this.intake.forgetLive(r);
+    if (verdict === 'accept') this.s.accepted++;
+    // Told even when the record is not new: the track it ends stops being live here.
+    this.onRecord(r, verdict === 'accept');
+  }
+
+  /** A live record of this gateway: sent now when connected (QoS 0), else dropped (the next one supersedes it). */
+  publishLive(r: IdentityRecord): void {
+    const c = this.client;
+    if (this.s.state === 'closed' || !c || !c.connected) return;
+    this.s.liveSent++;
+    c.publish(liveTopic(this.settings.root, this.modelId, r.gateway, r.camera), encodeRecord(r), { qos: 0, retain: false }, () => {});
   }
 
   /** Queues one record of this gateway and sends what the connection allows. */

@@ -5,7 +5,9 @@
 // gateway B's camera the second (the same people walked over). A person that left A's camera must
 // keep A's global id at B. B's dashboard (Dashboard 1, a ui_template with the floor-map widget) is
 // opened in headless Chromium and must show the people as dots labelled with those ids; so must B's
-// Dashboard 2.0 floor widget (vision-ui-floor), on a phone's width.
+// Dashboard 2.0 floor widget (vision-ui-floor), on a phone's width. Last, both gateways are redeployed
+// with an overlapping split (A: the first 3/4 of the clip, B: the last 3/4, same clock): both see the
+// same people at once, and each person must carry one global id on both while both tracks are live.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -41,10 +43,12 @@ function readGt(file) {
 const GT_FUNCTION = `const c = global.get('clip');
 // A replay continues the camera's clock: frame index within the clip.
 const n = Math.round((msg.payload.frame.tMs * c.fps) / 1000) % c.frames;
-const mine = c.part === 'first' ? n < c.split : n >= c.split;
+// Overlapping views: A sees frames [0, 3/4), B sees [1/4, end): the middle half is seen by both at once.
+const overlap = OVERLAP;
+const mine = overlap ? (c.part === 'first' ? n < Math.round((c.frames * 3) / 4) : n >= Math.round(c.frames / 4)) : c.part === 'first' ? n < c.split : n >= c.split;
 const rows = mine ? c.gt[n] || [] : [];
 // B's clock reads 3 s later: the walk from A's area to B's (as in edgevision bench reid).
-msg.payload.frame = { ...msg.payload.frame, tMs: msg.payload.frame.tMs + c.shiftMs };
+msg.payload.frame = { ...msg.payload.frame, tMs: msg.payload.frame.tMs + (overlap ? 0 : c.shiftMs) };
 msg.payload.detections = rows.map((r) => ({ box: [r[1], r[2], r[3], r[4]], score: 1, classId: 0, label: 'person', trackId: c.part === 'first' ? r[0] : r[0] + 100000 }));
 return msg;`;
 
@@ -149,10 +153,10 @@ function dashboard2(gw, z) {
   ];
 }
 
-function gatewayFlow(gw, camera, broker, clip) {
+function gatewayFlow(gw, camera, broker, clip, overlap = false) {
   const z = `tab-${gw}`;
   return [
-    ...(gw === 'gw-b' ? dashboard2(gw, z) : []),
+    ...(gw === 'gw-b' && !overlap ? dashboard2(gw, z) : []),
     { id: z, type: 'tab', label: gw },
     {
       id: `start-${gw}`,
@@ -181,7 +185,15 @@ function gatewayFlow(gw, camera, broker, clip) {
       reconnect: false,
       wires: [[`gt-${gw}`]],
     },
-    { id: `gt-${gw}`, type: 'function', z, name: 'ground truth as tracks', func: GT_FUNCTION, outputs: 1, wires: [[`reid-${gw}`]] },
+    {
+      id: `gt-${gw}`,
+      type: 'function',
+      z,
+      name: 'ground truth as tracks',
+      func: GT_FUNCTION.replace('OVERLAP', String(overlap)),
+      outputs: 1,
+      wires: [[`reid-${gw}`]],
+    },
     {
       id: `reid-${gw}`,
       type: 'vision-reid',
@@ -235,6 +247,7 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
   const gws = {};
   const dirs = [];
   const records = [];
+  const live = [];
   const presence = {};
   let gt, split, frames, handovers;
 
@@ -256,7 +269,8 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
     client.on('message', (topic, payload) => {
       const m = JSON.parse(payload.toString());
       if (topic.startsWith(`${ROOT_TOPIC}/_gateways/`)) presence[m.gateway] = m.online;
-      else records.push({ topic, ...m });
+      // Live records (a fifth topic level) apart from the ended ones.
+      else (topic.endsWith('/live') ? live : records).push({ topic, ...m });
     });
     await new Promise((resolve, reject) => client.subscribe(`${ROOT_TOPIC}/#`, { qos: 1 }, (e) => (e ? reject(e) : resolve())));
     const clip = path.join(assetsDir(), 'video', `${SEQ}.mp4`);
@@ -312,6 +326,14 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
       [1, 'colour:v1:168', 'cam-a', 168, 'number', true],
     );
     assert.match(r.globalId, /^gw-a:p\d+$/);
+    // While in view, confirmed tracks went out as live records too (version 2, rate-limited per track).
+    const l = live.find((x) => x.gateway === 'gw-a');
+    assert.ok(l, 'no live record from gw-a');
+    assert.deepStrictEqual([l.topic, l.v, l.state, l.embedding.length], [`${ROOT_TOPIC}/colour:v1:168/gw-a/cam-a/live`, 2, 'live', 168]);
+    const perTrack = new Map();
+    for (const x of live.filter((y) => y.gateway === 'gw-a')) perTrack.set(x.trackId, (perTrack.get(x.trackId) || 0) + 1);
+    // A track in view for the whole half (1.4 s) is sent at most every 250 ms (when its average moves).
+    assert.ok(Math.max(...perTrack.values()) <= 8, `live records per track: ${JSON.stringify([...perTrack])}`);
   });
 
   it('gateway B: each person keeps the global id A gave them; the floor map shows them as labelled dots', async () => {
@@ -455,5 +477,101 @@ describe('reid across two gateways over MQTT (mosquitto, two Node-RED, dashboard
     );
     assert.ok(up.sent >= before.sent + down.queued, `sent ${up.sent}, before ${before.sent}, queued ${down.queued}`);
     console.log(`      broker down: ${down.queued} records queued (bound 100, ${down.dropped} dropped), all sent after it came back`);
+  });
+  it('overlapping views on two gateways: a person both see at once has one global id while both tracks are live', async () => {
+    const t1 = Date.now();
+    const share = async (gw) => (await fetch(`${gws[gw].base}/vision-reid/reid-${gw}/share`)).json();
+    // Fresh engines and fresh camera clocks (new camera names), A and B on the same clock.
+    for (const [gw, camera] of [
+      ['gw-a', 'cam-a2'],
+      ['gw-b', 'cam-b2'],
+    ])
+      await deploy(gws[gw].base, gatewayFlow(gw, camera, broker.url, path.join(assetsDir(), 'video', `${SEQ}.mp4`), true));
+    await until(
+      async () => (await share('gw-a')).state === 'connected' && (await share('gw-b')).state === 'connected',
+      30000,
+      'both gateways back on the broker',
+    );
+    const quarter = Math.round(frames / 4);
+    const both = new Set();
+    for (const [n, rows] of Object.entries(gt)) if (Number(n) >= quarter && Number(n) < frames - quarter) for (const r of rows) both.add(r[0]);
+    // The live records on the broker (the first client went away with the broker restart above).
+    const watcher = mqtt.connect(broker.url, { username: USER, password: PASSWORD, reconnectPeriod: 0 });
+    const heard = [];
+    watcher.on('message', (_t, payload) => heard.push(JSON.parse(payload.toString())));
+    await new Promise((resolve, reject) =>
+      watcher.once('connect', () => watcher.subscribe(`${ROOT_TOPIC}/+/+/+/live`, { qos: 0 }, (e) => (e ? reject(e) : resolve()))),
+    );
+    await Promise.all(['gw-a', 'gw-b'].map((gw) => fetch(`${gws[gw].base}/inject/start-${gw}`, { method: 'POST' })));
+    // Per ground-truth person: the ids the two gateways showed in the same poll (newest sighting per track).
+    const seen = async (gw, off) => {
+      const f = await (await fetch(`${gws[gw].base}/vision-reid/floor`)).json();
+      const m = new Map();
+      for (const p of f.people) {
+        const had = m.get(p.trackId - off);
+        if (!had || had.tMs < p.tMs) m.set(p.trackId - off, p);
+      }
+      return m;
+    };
+    const joint = new Map();
+    const moved = new Map();
+    // Poll until B's camera (the later part) has shown its last frame a second ago.
+    let newestB = -1;
+    let changed = Date.now();
+    await until(
+      async () => {
+        const [a, b] = await Promise.all([seen('gw-a', 0), seen('gw-b', 100000)]);
+        // Both live: each gateway's sighting moved on within the last 300 ms of wall time (the maps hold a
+        // person after the last sighting, and after the clip; the two ffmpeg runs may start apart).
+        const now = Date.now();
+        const fresh = (gw, p, x) => {
+          const k = `${gw}/${p}`;
+          const had = moved.get(k);
+          if (!had || had.tMs !== x.tMs) moved.set(k, { tMs: x.tMs, wall: now });
+          return now - moved.get(k).wall <= 300;
+        };
+        for (const [p, pa] of a) {
+          const pb = b.get(p);
+          const fa = fresh('a', p, pa);
+          if (pb && fresh('b', p, pb) && fa) joint.set(p, [...(joint.get(p) || []), [pa.globalId, pb.globalId, pb.tMs]]);
+        }
+        for (const [p, pb] of b) fresh('b', p, pb);
+        const tB = Math.max(-1, ...[...b.values()].map((x) => x.tMs));
+        if (tB > newestB) [newestB, changed] = [tB, Date.now()];
+        return newestB >= ((frames - 1) * 1000) / FPS - 200 && Date.now() - changed > 1000;
+      },
+      20000,
+      'the overlapping clip to play on both gateways',
+    );
+    watcher.end(true);
+    // Only a person A confirmed (enough good crops, so A sent live records) can be joined at B.
+    const confirmedAtA = new Set(heard.filter((x) => x.camera === 'cam-a2').map((x) => x.trackId));
+    // A new track at B is provisional for its first crops and then joins: judge the last joint sighting.
+    const last = [...joint].filter(([p]) => confirmedAtA.has(p)).map(([p, pairs]) => [p, pairs[pairs.length - 1]]);
+    const kept = last.filter(([, [ida, idb]]) => ida === idb);
+    // A wrong merge: one gateway's id for one person is the other gateway's id for someone else.
+    const wrong = [];
+    for (const [p, [ida, idb]] of last) for (const [q, [qa, qb]] of last) if (p !== q && (idb === qa || ida === qb)) wrong.push([p, q]);
+    const [sa, sb] = [await share('gw-a'), await share('gw-b')];
+    // How long (frame time) from the first joint sighting until both showed one id.
+    const waits = [...joint.values()]
+      .map((pairs) => {
+        const one = pairs.find(([a, b]) => a === b);
+        return one ? one[2] - pairs[0][2] : undefined;
+      })
+      .filter((x) => x !== undefined)
+      .sort((a, b) => a - b);
+    console.log(
+      `      overlapping views: ${kept.length}/${last.length} people seen by both at once had one global id (${joint.size} seen by both, ${both.size} in the overlap by ground truth, ${last.length} of them confirmed at A), ${wrong.length} wrong merges; one id after ${waits.join(', ')} ms of frame time; live records A ${sa.liveSent}↑ B ${sb.liveAccepted}↓; ${((Date.now() - t1) / 1000).toFixed(1)} s`,
+    );
+    assert.ok(last.length >= Math.min(3, both.size), `only ${last.length} people seen by both at once: ${JSON.stringify([...joint])}`);
+    if (kept.length < last.length)
+      console.log(
+        `      A sent live records of people ${[...confirmedAtA].sort((x, y) => x - y)}; not kept: ${JSON.stringify(last.filter(([, [a, b]]) => a !== b))}; sightings ${JSON.stringify([...joint].filter(([p]) => last.some(([q, [a, b]]) => q === p && a !== b)))}`,
+      );
+    assert.ok(kept.length >= last.length - 1, `${kept.length}/${last.length} kept one id: ${JSON.stringify(last)}`);
+    assert.deepStrictEqual(wrong, []);
+    assert.ok(sa.liveSent > 0 && sb.liveAccepted > 0, JSON.stringify({ sa, sb }));
+    assert.ok(heard.length && heard.every((x) => x.v === 2 && x.state === 'live'));
   });
 });

@@ -66,6 +66,7 @@ describe('vision-reid: sharing settings, credentials, floor positions (mosquitto
     [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'a b' }, /gateway id must be 1–64 letters/],
     [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'gw', topicRoot: 'a/#' }, /topic root must be a topic without wildcards/],
     [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'gw', shareQueue: 0 }, /queue while offline must be a whole number 1–100000/],
+    [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'gw', shareLiveS: 61 }, /live updates every must be a number 0–60/],
     [{ share: true, broker: 'mqtt://127.0.0.1:1', gateway: 'gw', mqttTls: 'nope' }, /TLS configuration chosen for MQTT is not deployed/],
   ];
   for (const [props, reason] of bad) {

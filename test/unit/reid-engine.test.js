@@ -196,6 +196,7 @@ describe('reid: engine', () => {
       provisional: 0,
       threshold: 0.8,
       calibrated: false,
+      remoteLive: 0,
     });
   });
 

@@ -56,7 +56,8 @@ describe('reid exchange: records and topics', () => {
         .replace(/,[^,\]]+\]/, ']'),
       /not a finite number/,
     ],
-    ['another version', ex.encodeRecord(record({ v: 2 })), /version 2 is not 1/],
+    ['another version', ex.encodeRecord(record({ v: 3 })), /version 3 is not 1 or 2/],
+    ['a version 2 record without a state', ex.encodeRecord(record({ v: 2 })), /needs state "live" or "ended"/],
     ['no gateway', ex.encodeRecord(record({ gateway: '' })), /gateway must be a non-empty string/],
     ['a 200-character global id', ex.encodeRecord(record({ globalId: 'x'.repeat(200) })), /globalId is longer than 128/],
     ['a bad floor', ex.encodeRecord(record({ floor: [1] })), /floor must be \[X, Y\]/],
@@ -67,6 +68,17 @@ describe('reid exchange: records and topics', () => {
   for (const [what, payload, reason] of bad) {
     it(`refuses ${what}`, () => assert.throws(() => ex.decodeRecord(payload, expect), reason));
   }
+
+  it('round-trips a live record (version 2); a version-1 record has no state', () => {
+    const r = record({ v: 2, state: 'live', floor: [1, 2] });
+    assert.deepStrictEqual(ex.decodeRecord(ex.encodeRecord(r), expect), r);
+    assert.strictEqual(ex.decodeRecord(ex.encodeRecord(record()), expect).state, undefined);
+  });
+
+  it('live records go one level below the camera, where version-1 subscribers (+/+) never look', () => {
+    assert.strictEqual(ex.liveTopic('plant/reid', 'colour:v1:8', 'gw-a', 'cam/1'), 'plant/reid/colour:v1:8/gw-a/cam_1/live');
+    assert.strictEqual(ex.liveSubscriptionTopic('plant/reid', 'colour:v1:8'), 'plant/reid/colour:v1:8/+/+/live');
+  });
 
   it('builds topics whose levels cannot hold wildcards or separators; model ids keep models apart', () => {
     assert.strictEqual(ex.identityTopic('plant/reid', 'onnx:osnet:512', 'gw+1', 'cam/#2'), 'plant/reid/onnx:osnet:512/gw_1/cam__2');
@@ -221,5 +233,195 @@ describe('reid floor map', () => {
     });
     assert.deepStrictEqual(p.project('cam', [40, 20, 60, 80]), [5, 8]);
     assert.strictEqual(p.project('other', [0, 0, 1, 1]), undefined);
+  });
+});
+
+// Two gateways whose cameras see the same place at the same time: live records through the wire
+// format (encode → decode → intake → observeRemote), the same rules as overlapping local cameras.
+describe('reid exchange: live tracks across gateways (overlapping views)', () => {
+  const opts = { minSamples: 2, sampleEvery: 1, threshold: 0.8, margin: 0.02, trackTimeoutMs: 1000, calibrate: 'off' };
+  const modelId = 'colour:v1:8';
+
+  function gateway(name, extra = {}) {
+    const engine = new ReidEngine(8, { ...opts, idPrefix: `${name}:p`, ...extra });
+    const tap = new ex.TrackTap(
+      { momentum: engine.options.momentum, trackTimeoutMs: 1000, maxTracks: 10, minSamples: 2, liveEveryMs: 1000 },
+      new ex.FloorProjector(extra.calibrations || {}),
+    );
+    return { name, engine, tap, intake: new ex.RemoteIntake(name), outbox: [], joins: [], splits: [] };
+  }
+
+  /** One frame at one gateway: tracks [trackId, embedding index (or vector), x]; its records go to its outbox. */
+  function step(g, camera, tMs, tracks) {
+    const dets = tracks.map(([id, , x]) => det(id, x));
+    const embs = new Map(tracks.map(([, k], i) => [i, Array.isArray(k) ? k : unit(k)]));
+    const u = g.engine.update(camera, tMs, dets, embs, 640, 480);
+    g.joins.push(...u.joins);
+    g.splits.push(...u.splits);
+    const sampled = new Map(u.sampled.map((i) => [i, embs.get(i)]));
+    for (const e of g.tap.observe(camera, tMs, dets, sampled, u.globalIds)) g.outbox.push(ex.encodeRecord(ex.toRecord(e, g.name, modelId)));
+    for (const e of g.tap.dueLive(tMs)) g.outbox.push(ex.encodeRecord(ex.toRecord(e, g.name, modelId)));
+    return u;
+  }
+
+  /** What the share glue does with each record another gateway sent. */
+  function deliver(from, to) {
+    for (const wire of from.outbox.splice(0)) {
+      const r = ex.decodeRecord(wire, { modelId, dim: 8 });
+      const key = ex.remoteTrackKey(r);
+      if (r.state === 'live') {
+        if (to.intake.judgeLive(r) === 'accept')
+          to.engine.observeRemote({
+            key,
+            globalId: r.globalId,
+            camera: ex.remoteCamera(r),
+            firstMs: r.firstMs,
+            lastMs: r.endMs,
+            embedding: r.embedding,
+            floor: r.floor,
+            olderOnTie: r.gateway < to.name,
+          });
+        continue;
+      }
+      const v = to.intake.judge(r);
+      to.intake.forgetLive(r);
+      to.engine.endRemote(key);
+      if (v === 'accept') to.engine.addToGallery({ globalId: r.globalId, camera: ex.remoteCamera(r), endMs: r.endMs, floor: r.floor }, r.embedding);
+    }
+  }
+
+  it('a person seen by both gateways at once has one global id while both tracks are live; a stranger does not take it', () => {
+    const a = gateway('gw-a');
+    const b = gateway('gw-b');
+    const idsB = [];
+    for (let t = 0; t <= 2000; t += 40) {
+      const ua = step(a, 'cam-1', t, [[5, 2, 100]]);
+      deliver(a, b);
+      if (t >= 400) {
+        const ub = step(b, 'cam-9', t, [
+          [50, 2, 300],
+          [51, 6, 100],
+        ]);
+        deliver(b, a);
+        if (t >= 480) idsB.push([ua.globalIds[0], ub.globalIds[0], ub.globalIds[1]]);
+      }
+    }
+    assert.ok(idsB.length > 30);
+    for (const [ida, idb, other] of idsB) {
+      assert.strictEqual(ida, 'gw-a:p1', 'A keeps its own id (it saw the person first)');
+      assert.strictEqual(idb, 'gw-a:p1', 'B joined the live track of A');
+      assert.match(other, /^gw-b:p\d+$/);
+    }
+    assert.strictEqual(b.joins.length, 1);
+    assert.deepStrictEqual([b.joins[0].live, b.joins[0].fromCamera, b.joins[0].gapMs <= 0], [true, 'gw-a/cam-1', true]);
+    assert.deepStrictEqual([a.joins.length, a.splits.length, b.splits.length], [0, 0, 0]);
+    assert.strictEqual(b.engine.stats().remoteLive, 1, 'one live track of A held at B');
+    // Live records are rate-limited: a steady track is re-sent once a second, not every frame.
+    const liveFromA = [];
+    const g = gateway('gw-a');
+    for (let t = 0; t <= 3000; t += 40) {
+      step(g, 'cam-1', t, [[5, 2, 100]]);
+      for (const w of g.outbox.splice(0)) liveFromA.push(ex.decodeRecord(w, { modelId, dim: 8 }));
+    }
+    assert.deepStrictEqual(
+      liveFromA.map((r) => [r.state, r.endMs]),
+      [
+        ['live', 40],
+        ['live', 1040],
+        ['live', 2040],
+      ],
+    );
+  });
+
+  it('when the ended record comes, the live entry goes and the identity stays (through the gallery)', () => {
+    const a = gateway('gw-a');
+    const b = gateway('gw-b');
+    let last;
+    for (let t = 0; t <= 3000; t += 40) {
+      step(a, 'cam-1', t, t <= 1000 ? [[5, 2, 100]] : []);
+      deliver(a, b);
+      last = step(b, 'cam-9', t, t >= 200 ? [[50, 2, 300]] : []);
+      deliver(b, a);
+    }
+    assert.strictEqual(last.globalIds[0], 'gw-a:p1');
+    assert.strictEqual(b.engine.stats().remoteLive, 0, 'A ended the track: no longer live at B');
+    assert.deepStrictEqual(b.splits, []);
+  });
+
+  it('splits when the evidence contradicts: the remote track turns out to look like someone else', () => {
+    const a = gateway('gw-a');
+    const b = gateway('gw-b');
+    for (let t = 0; t <= 4000; t += 40) {
+      // A's track drifts to another appearance after 1.5 s (its tracker swapped people, say).
+      step(a, 'cam-1', t, [[5, t < 1500 ? 2 : 6, 100]]);
+      deliver(a, b);
+      step(b, 'cam-9', t, t >= 200 ? [[50, 2, 300]] : []);
+      deliver(b, a);
+    }
+    assert.strictEqual(b.joins.length, 1, 'joined first');
+    assert.strictEqual(b.splits.length, 1, JSON.stringify(b.splits));
+    assert.deepStrictEqual([b.splits[0].globalId, b.splits[0].reason], ['gw-a:p1', 'below-threshold']);
+    assert.strictEqual(b.engine.trackIdentity('cam-9', 50), b.splits[0].newGlobalId);
+    assert.match(b.splits[0].newGlobalId, /^gw-b:p\d+$/);
+  });
+
+  it('tracks that start in the same ms: exactly one gateway follows the other (no swap, no loop)', () => {
+    const a = gateway('gw-a');
+    const b = gateway('gw-b');
+    let ua, ub;
+    for (let t = 0; t <= 1500; t += 40) {
+      ua = step(a, 'cam-1', t, [[5, 2, 100]]);
+      ub = step(b, 'cam-9', t, [[50, 2, 300]]);
+      deliver(a, b);
+      deliver(b, a);
+    }
+    assert.deepStrictEqual([ua.globalIds[0], ub.globalIds[0]], ['gw-a:p1', 'gw-a:p1']);
+    assert.deepStrictEqual([a.joins.length, b.joins.length], [0, 1]);
+  });
+
+  it('floor gate: both calibrated, the same look at two floor points 6 m apart is two people', () => {
+    const calibrations = (cam) => ({
+      [cam]: {
+        image: [
+          [0, 480],
+          [640, 480],
+          [640, 0],
+          [0, 0],
+        ],
+        floor: [
+          [0, 6],
+          [10, 6],
+          [10, 0],
+          [0, 0],
+        ],
+      },
+    });
+    const a = gateway('gw-a', { calibrations: calibrations('cam-1') });
+    const b = gateway('gw-b', { calibrations: calibrations('cam-9') });
+    let ub;
+    for (let t = 0; t <= 1500; t += 40) {
+      step(a, 'cam-1', t, [[5, 2, 0]]);
+      deliver(a, b);
+      if (t >= 200) ub = step(b, 'cam-9', t, [[50, 2, 500]]);
+      deliver(b, a);
+    }
+    assert.match(ub.globalIds[0], /^gw-b:p\d+$/, 'the floor gate kept them apart');
+    assert.strictEqual(b.joins.length, 0);
+  });
+
+  it('a remote live track that falls silent enters the gallery after remoteHoldMs; a stale update is ignored', () => {
+    const e = new ReidEngine(8, { ...opts, remoteHoldMs: 500 });
+    const r = { key: 'gw-a/cam\u00001', globalId: 'gw-a:p1', camera: 'gw-a/cam', firstMs: 0, lastMs: 1000, embedding: unit(2), olderOnTie: false };
+    e.observeRemote(r);
+    e.observeRemote({ ...r, lastMs: 900, globalId: 'old' });
+    assert.deepStrictEqual(
+      e.remoteLive().map((x) => x.globalId),
+      ['gw-a:p1'],
+    );
+    e.update('cam', 1400, [], new Map(), 640, 480);
+    assert.strictEqual(e.stats().remoteLive, 1);
+    e.update('cam', 1600, [], new Map(), 640, 480);
+    assert.deepStrictEqual([e.stats().remoteLive, e.stats().gallery], [0, 1]);
+    assert.throws(() => e.observeRemote({ ...r, embedding: [1, 0] }), /expected 8/);
   });
 });

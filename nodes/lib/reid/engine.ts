@@ -97,6 +97,12 @@ export interface ReidOptions {
   sameCameraSpeed: number;
   /** Prefix of minted global ids. */
   idPrefix: string;
+  /**
+   * A live track of another gateway (observeRemote) counts as live for this long after its last
+   * update (ms); past it, with no end record, it enters the gallery as ended. Cover the publisher's
+   * update interval plus the broker's delay.
+   */
+  remoteHoldMs: number;
 }
 
 export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
@@ -126,6 +132,7 @@ export const DEFAULT_REID: Readonly<ReidOptions> = Object.freeze({
   floorTolerance: 1,
   sameCameraSpeed: 1.5,
   idPrefix: 'p',
+  remoteHoldMs: 3000,
 }) as Readonly<ReidOptions>;
 
 /**
@@ -176,6 +183,7 @@ export function resolveReidOptions(input: ReidOptionsInput = {}): ReidOptions {
   num('maxSpeed', o.maxSpeed, 0, 1e6);
   num('floorTolerance', o.floorTolerance, 0, 1e6);
   num('sameCameraSpeed', o.sameCameraSpeed, 0, 1e6);
+  num('remoteHoldMs', o.remoteHoldMs, 0, 86400000);
   if (o.unlistedTransitions !== 'allow' && o.unlistedTransitions !== 'deny')
     throw new Error(`reid option unlistedTransitions must be "allow" or "deny", got ${JSON.stringify(o.unlistedTransitions)}`);
   if (!Array.isArray(o.transitions)) throw new Error('reid option transitions must be a list of {from, to, minS, maxS}');
@@ -281,6 +289,35 @@ export interface ReidStats {
   /** The join threshold in use now. */
   threshold: number;
   calibrated: boolean;
+  /** Live tracks of other gateways held now (observeRemote). */
+  remoteLive: number;
+}
+
+/**
+ * A live track of another gateway (a live record): matched like a live track of an overlapping
+ * camera of this gateway, as a column only (its own gateway decides its identity).
+ */
+export interface RemoteLiveTrack {
+  /** Unique per remote track: "<gateway>/<camera>" and its track id. */
+  key: string;
+  globalId: string;
+  /** The remote camera, qualified by its gateway ("gw-a/cam-1"): what transitions and the overlap rule name. */
+  camera: string;
+  firstMs: number;
+  /** When the publisher last saw it (frame time; gateways share a clock). */
+  lastMs: number;
+  embedding: ArrayLike<number>;
+  floor?: Point;
+  /**
+   * Tracks that start in the same ms: which one follows the other must be decided the same way on
+   * both gateways (true: the remote one counts as older; e.g. its gateway id sorts first).
+   */
+  olderOnTie: boolean;
+}
+
+interface RemoteTrack extends Omit<RemoteLiveTrack, 'embedding' | 'floor'> {
+  embedding: Float32Array;
+  floor?: Point;
 }
 
 /** A live identity for a floor map or another gateway: where it is now. */
@@ -299,6 +336,8 @@ export class ReidEngine {
   readonly calibration: ThresholdCalibration;
   private readonly gallery: Gallery;
   private readonly tracks = new Map<string, ReidTrack>();
+  /** Live tracks of other gateways, by key; bounded by maxTracks, dropped after remoteHoldMs without news. */
+  private readonly remote = new Map<string, RemoteTrack>();
   private readonly homographies = new Map<string, Matrix3>();
   /** Calibration pairs not yet committed: pair key → sum and count of their similarities so far. */
   private readonly pairs = new Map<string, { sum: number; n: number }>();
@@ -375,6 +414,7 @@ export class ReidEngine {
   ): ReidUpdate {
     const o = this.options;
     let ended = this.sweep(tMs);
+    this.sweepRemote(tMs);
     this.gallery.expire(tMs);
     const verdicts = this.quality(detections, width, height);
     const sampled: number[] = [];
@@ -459,6 +499,50 @@ export class ReidEngine {
     return gone.length;
   }
 
+  /**
+   * A live track of another gateway, new or updated (a live record). An update older than what is
+   * held is ignored (records may arrive out of order). Beyond maxTracks the longest-unheard goes.
+   */
+  observeRemote(r: RemoteLiveTrack): void {
+    if (r.embedding.length !== this.dim) throw new Error(`remote embedding has ${r.embedding.length} values; expected ${this.dim}`);
+    const had = this.remote.get(r.key);
+    if (had && had.lastMs > r.lastMs) return;
+    this.remote.delete(r.key);
+    this.remote.set(r.key, {
+      key: r.key,
+      globalId: r.globalId,
+      camera: r.camera,
+      firstMs: had ? Math.min(had.firstMs, r.firstMs) : r.firstMs,
+      lastMs: r.lastMs,
+      embedding: Float32Array.from(r.embedding),
+      floor: r.floor ? [r.floor[0], r.floor[1]] : undefined,
+      olderOnTie: r.olderOnTie,
+    });
+    while (this.remote.size > this.options.maxTracks) this.remote.delete(this.remote.keys().next().value as string);
+  }
+
+  /**
+   * A remote live track ended (its end record came): it stops being a live column. Its view enters
+   * the gallery through addToGallery when the record is accepted. True when it was held.
+   */
+  endRemote(key: string): boolean {
+    return this.remote.delete(key);
+  }
+
+  /** Remote live tracks held now. */
+  remoteLive(): { key: string; globalId: string; camera: string; lastMs: number }[] {
+    return [...this.remote.values()].map((r) => ({ key: r.key, globalId: r.globalId, camera: r.camera, lastMs: r.lastMs }));
+  }
+
+  /** Remote tracks without news for remoteHoldMs: their gateway stopped talking; they enter the gallery as ended. */
+  private sweepRemote(tMs: number): void {
+    for (const [k, r] of [...this.remote]) {
+      if (tMs - r.lastMs <= this.options.remoteHoldMs) continue;
+      this.remote.delete(k);
+      this.gallery.add({ globalId: r.globalId, camera: r.camera, endMs: r.lastMs, floor: r.floor }, r.embedding);
+    }
+  }
+
   /** The global id a live track has now (undefined when the track is not live). */
   trackIdentity(camera: string, trackId: number): string | undefined {
     return this.tracks.get(this.key(camera, trackId))?.globalId;
@@ -513,6 +597,7 @@ export class ReidEngine {
       provisional,
       threshold: this.threshold(),
       calibrated: this.options.calibrate !== 'off' && this.calibration.ready,
+      remoteLive: this.remote.size,
     };
   }
 
@@ -679,9 +764,9 @@ export class ReidEngine {
       .sort((a, b) => a.firstMs - b.firstMs || (a.key < b.key ? -1 : 1));
     if (!rows.length) return;
     const colIndex = new Map<string, number>();
-    const colInfo: { live?: ReidTrack; identity?: string; entry?: GalleryEntry }[] = [];
+    const colInfo: { live?: ReidTrack | RemoteTrack; identity?: string; entry?: GalleryEntry }[] = [];
     const cells: Map<number, { sim: number; fromCamera: string; gapMs: number }>[] = rows.map(() => new Map());
-    const col = (name: string, info: { live?: ReidTrack; identity?: string; entry?: GalleryEntry }) => {
+    const col = (name: string, info: { live?: ReidTrack | RemoteTrack; identity?: string; entry?: GalleryEntry }) => {
       let c = colIndex.get(name);
       if (c === undefined) {
         c = colInfo.length;
@@ -710,12 +795,41 @@ export class ReidEngine {
         const c = col(`l:${l.key}`, { live: l });
         cells[i].set(c, { sim, fromCamera: l.camera, gapMs: Math.min(0, r.firstMs - l.lastMs) });
       }
+      // Live tracks of other gateways' overlapping cameras, by the same rules; only those that started
+      // earlier (both gateways order the two tracks alike, so two gateways never follow each other).
+      for (const l of this.remote.values()) {
+        if (l.firstMs > r.firstMs || (l.firstMs === r.firstMs && !l.olderOnTie)) continue;
+        if (!this.overlapAllowed(l.camera, r.camera)) continue;
+        // The publisher's updates come every few hundred ms: it is live while within that hold.
+        const dt = r.lastMs - l.lastMs;
+        if (dt > o.remoteHoldMs || -dt > o.trackTimeoutMs) continue;
+        if (!this.floorAllowed(l, r, dt)) continue;
+        let sim = dot(r.embedding!, l.embedding);
+        if (l.floor && r.floor && Math.hypot(l.floor[0] - r.floor[0], l.floor[1] - r.floor[1]) <= o.floorTolerance + o.maxSpeed * (Math.abs(dt) / 1000))
+          sim += o.floorBonus;
+        if (sim < thr - o.hysteresis) continue;
+        const c = col(`r:${l.key}`, { live: l });
+        cells[i].set(c, { sim, fromCamera: l.camera, gapMs: Math.min(0, r.firstMs - l.lastMs) });
+      }
     });
     // A row that holds an identity keeps a column for it even when the track it followed has ended
     // (its view is in the gallery now, ended after this track began) or its scores are stale.
     rows.forEach((r, i) => {
       if (r.globalId === r.ownId) return;
       for (const c of cells[i].keys()) if (identityOf(c) === r.globalId) return;
+      // The live track it follows (here or on another gateway) is still in view but no longer passes:
+      // that is the evidence now (appearance or floor contradicts), not what it looked like at the join.
+      const followed = r.match?.live
+        ? r.match.column.startsWith('r:')
+          ? this.remote.get(r.match.column.slice(2))
+          : this.tracks.get(r.match.column.slice(2))
+        : undefined;
+      if (followed && followed.globalId === r.globalId && followed.embedding) {
+        const dt = r.lastMs - followed.lastMs;
+        const sim = this.floorAllowed(followed, r, dt) ? dot(r.embedding!, followed.embedding) : -1;
+        cells[i].set(col(r.match!.column, { live: followed }), { sim, fromCamera: followed.camera, gapMs: r.match!.gapMs });
+        return;
+      }
       let best = -Infinity;
       let from: GalleryEntry | undefined;
       for (const v of this.gallery.views(r.globalId)) {
@@ -800,7 +914,9 @@ export class ReidEngine {
       const v = cells[i].get(c)!;
       const others = [...cells[i].entries()].filter(([k]) => k !== c).map(([, x]) => x.sim);
       const second = others.length ? Math.max(...others) : -1;
-      const name = colInfo[c].live ? `l:${colInfo[c].live!.key}` : `g:${colInfo[c].identity}`;
+      const name = colInfo[c].live
+        ? `${this.remote.get(colInfo[c].live!.key) === colInfo[c].live ? 'r' : 'l'}:${colInfo[c].live!.key}`
+        : `g:${colInfo[c].identity}`;
       r.match = { column: name, similarity: v.sim, second, fromCamera: v.fromCamera, gapMs: v.gapMs, live: !!colInfo[c].live };
       const info = colInfo[c];
       r.heldView = info.live ? Float32Array.from(info.live.embedding!) : info.entry ? this.gallery.embedding(info.entry.key ?? info.entry.globalId) : undefined;

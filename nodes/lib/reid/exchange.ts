@@ -12,6 +12,12 @@
  * Topic layout: `<root>/<modelId>/<gateway>/<camera>`; a gateway subscribes to `<root>/<modelId>/+/+`,
  * so embeddings of different models (colour vs OSNet, 168-d vs 512-d) never meet. Presence:
  * `<root>/_gateways/<gateway>`, retained, with a last will.
+ *
+ * Live tracks (record version 2, `state: "live"`) go to `<root>/<modelId>/<gateway>/<camera>/live`:
+ * confirmed tracks still in view, sent again when their average moved or every `liveEveryMs`, so a
+ * gateway whose camera sees the same place at the same time can join them while both are live (the
+ * engine's observeRemote). A gateway of version 1 subscribes to `+/+` only and never hears them; the
+ * end of a track is still the version-1 record it always was.
  */
 import { Box, Detection, Point } from '../types';
 import { anchorPoint } from '../geometry';
@@ -19,6 +25,8 @@ import { applyHomography, homographyFromPairs, Matrix3 } from './homography';
 import { emaUpdate, toMessageArray } from '../vector';
 
 export const RECORD_VERSION = 1;
+/** Version of live records (`state: "live"`); ended records stay version 1 so older gateways read them. */
+export const LIVE_RECORD_VERSION = 2;
 
 /** One ended track of one camera of one gateway: enough for another gateway to match it. */
 export interface IdentityRecord {
@@ -39,6 +47,8 @@ export interface IdentityRecord {
   floor?: Point;
   /** L2-normalised, 4 decimals. */
   embedding: number[];
+  /** Version 2 only: "live" (still in view; `endMs` is when it was last seen) or "ended". */
+  state?: 'live' | 'ended';
 }
 
 export interface ExchangeLimits {
@@ -68,6 +78,15 @@ export function identityTopic(root: string, modelId: string, gateway: string, ca
 
 export function subscriptionTopic(root: string, modelId: string): string {
   return `${root}/${topicLevel(modelId)}/+/+`;
+}
+
+/** Where live records of one camera go: a fifth level, so version-1 subscribers (`+/+`) never get them. */
+export function liveTopic(root: string, modelId: string, gateway: string, camera: string): string {
+  return `${identityTopic(root, modelId, gateway, camera)}/live`;
+}
+
+export function liveSubscriptionTopic(root: string, modelId: string): string {
+  return `${root}/${topicLevel(modelId)}/+/+/live`;
 }
 
 export function presenceTopic(root: string, gateway: string): string {
@@ -121,7 +140,9 @@ export function decodeRecord(
   }
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error('not a JSON object');
   const r = o as Record<string, unknown>;
-  if (r.v !== RECORD_VERSION) throw new Error(`record version ${JSON.stringify(r.v)} is not ${RECORD_VERSION}`);
+  if (r.v !== RECORD_VERSION && r.v !== LIVE_RECORD_VERSION)
+    throw new Error(`record version ${JSON.stringify(r.v)} is not ${RECORD_VERSION} or ${LIVE_RECORD_VERSION}`);
+  if (r.v === LIVE_RECORD_VERSION && r.state !== 'live' && r.state !== 'ended') throw new Error('a version 2 record needs state "live" or "ended"');
   const modelId = str(r, 'modelId', limits.maxString);
   if (modelId !== expect.modelId) throw new Error(`model ${modelId} is not this gateway's ${expect.modelId}`);
   const emb = r.embedding;
@@ -129,7 +150,7 @@ export function decodeRecord(
   for (const x of emb) if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error('embedding holds a value that is not a finite number');
   const trackId = fin(r, 'trackId');
   const out: IdentityRecord = {
-    v: RECORD_VERSION,
+    v: r.v as number,
     gateway: str(r, 'gateway', limits.maxString),
     camera: str(r, 'camera', limits.maxString),
     trackId,
@@ -140,6 +161,7 @@ export function decodeRecord(
     samples: fin(r, 'samples'),
     embedding: emb as number[],
   };
+  if (r.v === LIVE_RECORD_VERSION) out.state = r.state as 'live' | 'ended';
   if (r.floor !== undefined) {
     const f = r.floor;
     if (!Array.isArray(f) || f.length !== 2 || !f.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new Error('floor must be [X, Y]');
@@ -175,6 +197,10 @@ interface TappedTrack {
   embedding?: Float32Array;
   globalId?: string;
   floor?: Point;
+  /** What the last live record said, and when. */
+  sentMs?: number;
+  sentGlobalId?: string;
+  sentEmbedding?: Float32Array;
 }
 
 export interface TapOptions {
@@ -185,6 +211,15 @@ export interface TapOptions {
   maxTracks: number;
   /** Samples a track needs to be published (the engine's minSamples: a confirmed, not provisional, identity). */
   minSamples: number;
+  /** A confirmed live track is sent again at least this often (ms); 0: live tracks are not sent. */
+  liveEveryMs?: number;
+  /** …and sooner (at most every liveEveryMs / 4) when its average moved by this much (1 − cosine). */
+  liveMinChange?: number;
+}
+
+/** A confirmed track still in view: what a live record carries. */
+export interface LiveTrack extends EndedTrack {
+  live: true;
 }
 
 /** An ended track that had an identity and at least minSamples good crops: what is published. */
@@ -253,6 +288,29 @@ export class TrackTap {
     return ended;
   }
 
+  /**
+   * Confirmed live tracks due for a live record at `tMs`: never sent, their global id changed, their
+   * average moved by liveMinChange (at most every liveEveryMs / 4), or liveEveryMs since the last.
+   * Marks them sent. Empty when liveEveryMs is 0.
+   */
+  dueLive(tMs: number): LiveTrack[] {
+    const every = this.options.liveEveryMs ?? 0;
+    if (!(every > 0)) return [];
+    const move = this.options.liveMinChange ?? 0.02;
+    const out: LiveTrack[] = [];
+    for (const t of this.tracks.values()) {
+      if (!t.globalId || !t.embedding || t.samples < this.options.minSamples || t.lastMs !== tMs) continue;
+      const since = t.sentMs === undefined ? Infinity : tMs - t.sentMs;
+      const moved = () => !t.sentEmbedding || 1 - dotOf(t.sentEmbedding, t.embedding!) >= move;
+      if (!(t.sentGlobalId !== t.globalId || since >= every || (since >= every / 4 && moved()))) continue;
+      t.sentMs = tMs;
+      t.sentGlobalId = t.globalId;
+      t.sentEmbedding = t.embedding;
+      out.push({ ...this.ended(t)!, live: true });
+    }
+    return out;
+  }
+
   sweep(tMs: number): EndedTrack[] {
     const out: EndedTrack[] = [];
     for (const [k, t] of [...this.tracks]) {
@@ -302,9 +360,16 @@ export class TrackTap {
   }
 }
 
-export function toRecord(e: EndedTrack, gateway: string, modelId: string): IdentityRecord {
+function dotOf(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** An ended track → a version-1 record; a live one (LiveTrack) → a version-2 record with state "live". */
+export function toRecord(e: EndedTrack | LiveTrack, gateway: string, modelId: string): IdentityRecord {
   const r: IdentityRecord = {
-    v: RECORD_VERSION,
+    v: 'live' in e ? LIVE_RECORD_VERSION : RECORD_VERSION,
     gateway,
     camera: e.camera,
     trackId: e.trackId,
@@ -316,7 +381,13 @@ export function toRecord(e: EndedTrack, gateway: string, modelId: string): Ident
     embedding: toMessageArray(e.embedding),
   };
   if (e.floor) r.floor = [e.floor[0], e.floor[1]];
+  if ('live' in e) r.state = 'live';
   return r;
+}
+
+/** The key one remote track has in the engine (observeRemote / endRemote). */
+export function remoteTrackKey(r: Pick<IdentityRecord, 'gateway' | 'camera' | 'trackId'>): string {
+  return `${remoteCamera(r)}\u0000${r.trackId}`;
 }
 
 /** How a remote record is named in the local gallery: its camera, qualified by its gateway. */
@@ -333,6 +404,8 @@ export type IntakeVerdict = 'accept' | 'own' | 'duplicate' | 'stale';
  */
 export class RemoteIntake {
   private readonly newest = new Map<string, number>();
+  /** Live records: newest last-seen time per remote track. */
+  private readonly newestLive = new Map<string, number>();
   constructor(
     readonly gateway: string,
     readonly capacity = 10000,
@@ -349,6 +422,24 @@ export class RemoteIntake {
     return 'accept';
   }
 
+  /** A live record: not our own, newer than the last one of that track (QoS 0 may reorder nothing, but a reconnect may). */
+  judgeLive(r: IdentityRecord): IntakeVerdict {
+    if (r.gateway === this.gateway) return 'own';
+    const k = remoteTrackKey(r);
+    const seen = this.newestLive.get(k);
+    if (seen !== undefined && r.endMs === seen) return 'duplicate';
+    if (seen !== undefined && r.endMs < seen) return 'stale';
+    this.newestLive.delete(k);
+    this.newestLive.set(k, r.endMs);
+    while (this.newestLive.size > this.capacity) this.newestLive.delete(this.newestLive.keys().next().value as string);
+    return 'accept';
+  }
+
+  /** The remote track ended (its end record came): its live entry is forgotten. */
+  forgetLive(r: IdentityRecord): void {
+    this.newestLive.delete(remoteTrackKey(r));
+  }
+
   /** A local track ended with this identity: a remote record older than it is stale. */
   noteLocal(globalId: string, endMs: number): void {
     const seen = this.newest.get(globalId);
@@ -360,6 +451,7 @@ export class RemoteIntake {
 
   clear(): void {
     this.newest.clear();
+    this.newestLive.clear();
   }
 }
 
