@@ -239,6 +239,7 @@ describe('reid floor map', () => {
 // Two gateways whose cameras see the same place at the same time: live records through the wire
 // format (encode → decode → intake → observeRemote), the same rules as overlapping local cameras.
 describe('reid exchange: live tracks across gateways (overlapping views)', () => {
+  /** @type {import('../../dist/nodes/lib/reid/engine').ReidOptionsInput} */
   const opts = { minSamples: 2, sampleEvery: 1, threshold: 0.8, margin: 0.02, trackTimeoutMs: 1000, calibrate: 'off' };
   const modelId = 'colour:v1:8';
 
