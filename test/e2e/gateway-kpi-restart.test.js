@@ -170,7 +170,11 @@ describe('gateway app: KPIs over a restart mid-shift equal an uninterrupted run'
     for (const name of Object.keys(a)) {
       // Not a fresh start after the restart: B covers both passes, as A does.
       assert.ok(b[name].elapsed_s > one[name].elapsed_s * 1.6, `${name}: KPIs carried over the restart`);
-      assert.ok(Math.abs(b[name].elapsed_s - a[name].elapsed_s) <= 1.5, `${name}: the same observed time`);
+      // The same observed time, within 1.5 s or 5 %: on a loaded machine a pass can lose its last
+      // frames to the newest-frame rule (seen: pass 1 alone 26.4 s where it is 29.7 s when quiet); a
+      // restart that forgot the first pass would be ~30 s short.
+      const slack = Math.max(1.5, 0.05 * a[name].elapsed_s);
+      assert.ok(Math.abs(b[name].elapsed_s - a[name].elapsed_s) <= slack, `${name}: the same observed time (${b[name].elapsed_s} vs ${a[name].elapsed_s} s)`);
       for (const k of ['working_s', 'idle_s', 'absent_s']) assert.ok(Math.abs(b[name][k] - a[name][k]) <= 6, `${name} ${k}: ${b[name][k]} vs ${a[name][k]}`);
       assert.ok(Math.abs(b[name].utilisation - a[name].utilisation) <= 3, `${name} utilisation: ${b[name].utilisation} vs ${a[name].utilisation}`);
     }
