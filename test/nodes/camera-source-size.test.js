@@ -17,12 +17,27 @@ function sizeReader(side, got) {
   return function (RED) {
     RED.nodes.registerType('size-reader', function (cfg) {
       RED.nodes.createNode(this, cfg);
+      // One frame after the other, 4 ms of work each before its pixels are read, as a detector would
+      // do: the replay is paced by this reader (≥ 1.6 s for 398 frames), so it lasts longer than the
+      // one second a new need must hold, however fast this machine decodes.
+      let queue = Promise.resolve();
       this.on('input', (msg, _send, done) => {
         const ref = msg.payload.frame;
         store.want(ref.camera, this.id, side);
-        const f = store.get(ref, this.id);
-        got.push({ w: ref.width, h: ref.height, t: ref.tMs, seq: ref.seq, ok: !!f && f.data.length === ref.width * ref.height * 3, buf: f && f.data.buffer });
-        setTimeout(done, 2); // a little work per frame, as a detector would do
+        queue = queue
+          .then(() => new Promise((r) => setTimeout(r, 4)))
+          .then(() => {
+            const f = store.get(ref, this.id);
+            got.push({
+              w: ref.width,
+              h: ref.height,
+              t: ref.tMs,
+              seq: ref.seq,
+              ok: !!f && f.data.length === ref.width * ref.height * 3,
+              buf: f && f.data.buffer,
+            });
+            done();
+          });
       });
       this.on('close', () => store.forgetReader(this.id));
     });
