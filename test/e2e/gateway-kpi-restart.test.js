@@ -176,7 +176,10 @@ describe('gateway app: KPIs over a restart mid-shift equal an uninterrupted run'
       const slack = Math.max(1.5, 0.05 * a[name].elapsed_s);
       assert.ok(Math.abs(b[name].elapsed_s - a[name].elapsed_s) <= slack, `${name}: the same observed time (${b[name].elapsed_s} vs ${a[name].elapsed_s} s)`);
       for (const k of ['working_s', 'idle_s', 'absent_s']) assert.ok(Math.abs(b[name][k] - a[name][k]) <= 6, `${name} ${k}: ${b[name][k]} vs ${a[name][k]}`);
-      assert.ok(Math.abs(b[name].utilisation - a[name].utilisation) <= 3, `${name} utilisation: ${b[name].utilisation} vs ${a[name].utilisation}`);
+      // Within 5 points: whether a pass's last ~2 s of frames (station-1 empty) arrive varies from run
+      // to run (working time is the same to the ms in every run seen; absent 7.9–10.1 s), worth up to
+      // ~3.3 points; a restart that forgot pass 1 is 18 points off (66 vs 84 %).
+      assert.ok(Math.abs(b[name].utilisation - a[name].utilisation) <= 5, `${name} utilisation: ${b[name].utilisation} vs ${a[name].utilisation}`);
     }
   });
 });
