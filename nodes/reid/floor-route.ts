@@ -2,7 +2,8 @@
  * The floor map's data and widget, on Node-RED's httpNode (beside the dashboard, behind the same
  * login as the dashboard and the video routes):
  *   GET <httpNodeRoot>/vision-reid/floor[?node=<id or name>]  live people: {tMs, people: [{globalId,
- *       camera, trackId, floor: [X, Y], tMs}], areas: [{camera, floor: [[X, Y]…]}]}
+ *       camera, trackId, floor: [X, Y], tMs, hue}], areas: [{camera, floor: [[X, Y]…]}]}; hue is the
+ *       id's colour, the one the Dashboard 2.0 floor widget uses (idHue)
  *   GET <httpNodeRoot>/vision-reid/floor-map.js               the widget (nodes/reid/floor-widget.ts)
  * Every deployed vision-reid node with a floor calibration registers here; without ?node the people
  * of all of them are merged (one gateway usually has one reid node).
@@ -10,6 +11,7 @@
 import type { Request, Response } from 'express';
 import { Red } from '../shared/red';
 import { FloorMap } from '../lib/reid/floor-map';
+import { idHue } from '../lib/dashboard/floor';
 import { Point } from '../lib/types';
 import { floorMapScript } from './floor-widget';
 
@@ -44,7 +46,7 @@ export function registerFloorRoutes(RED: Red, sources: Map<string, FloorSource>)
     res.set('Cache-Control', 'no-store');
     res.json({
       tMs: now,
-      people: chosen.flatMap((s) => s.map.snapshot(now)),
+      people: chosen.flatMap((s) => s.map.snapshot(now)).map((p) => ({ ...p, hue: idHue(p.globalId) })),
       areas: chosen.flatMap((s) => s.areas),
     });
   });

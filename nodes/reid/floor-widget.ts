@@ -13,7 +13,7 @@ import type { Point } from '../lib/types';
 
 /** What the floor route answers (floor-route.ts); read defensively, it comes over the network. */
 interface FloorAnswer {
-  people?: FloorPerson[];
+  people?: (FloorPerson & { hue?: number })[];
   areas?: { camera: string; floor?: Point[] }[];
 }
 
@@ -50,12 +50,6 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
   note.setAttribute('class', 'ev-floor-note');
   note.setAttribute('style', 'font-size:12px;color:#607d8b');
   el.appendChild(note);
-  // FNV-1a, so ids that differ in one character get far-apart hues.
-  const hue = (s: string) => {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-    return h % 360;
-  };
   const add = (parent: any, tag: string, attrs: Record<string, string | number>, text?: string) => {
     const n = doc.createElementNS(NS, tag);
     for (const k of Object.keys(attrs)) n.setAttribute(k, String(attrs[k]));
@@ -90,7 +84,8 @@ export function floorMapWidget(el: any, options: FloorMapWidgetOptions = {}): { 
       if (c) add(svg, 'text', { x: sx(c[0]) + 4, y: sy(c[1]) + 14, 'font-size': 11, fill: '#78909c' }, a.camera);
     }
     for (const p of people) {
-      const col = `hsl(${hue(p.globalId)},70%,45%)`;
+      // The route gives each id its colour (idHue), the same as the Dashboard 2.0 widget's.
+      const col = `hsl(${Number(p.hue) || 0},70%,45%)`;
       const gEl = add(svg, 'g', { class: 'ev-floor-person', 'data-global-id': p.globalId, 'data-camera': p.camera });
       add(gEl, 'circle', {
         cx: sx(p.floor[0]).toFixed(1),
