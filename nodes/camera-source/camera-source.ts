@@ -246,6 +246,8 @@ export = function (RED: Red) {
         return (e as Error).message;
       }
       source = src;
+      // Readers of a paced replay queue its frames instead of keeping the newest (detect).
+      store.setPaced(camera, src.isFile && !settings.realtime);
       clock.continueAfter(store.lastTime(camera));
       clock.startRun(1000 / (fps || 25));
       meter.reset();
@@ -439,6 +441,7 @@ export = function (RED: Red) {
             /* nothing was kept */
           }
         } else clockSaver.flush();
+        store.setPaced(camera, false);
         store.release(camera);
         status.clear();
         done();

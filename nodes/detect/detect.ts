@@ -45,6 +45,12 @@ interface Job {
 }
 
 const CONTEXT_KEY = 'detectConfig';
+/**
+ * Frames of a paced camera (a file replayed at full speed) that may wait in order. Its source stays
+ * within a few frames of detect, so more wait only once the pacer stopped waiting for detect; then
+ * the oldest go, as they would leave the frame store's ring (8 frames) anyway.
+ */
+const PACED_FRAMES_WAITING = 6;
 /** Camera id of an image message without msg.topic. */
 const DEFAULT_IMAGE_TOPIC = 'image';
 
@@ -306,11 +312,15 @@ export = function (RED: Red) {
       // follows its readers scales to this (FrameStore.want).
       if (detector) store.want(ref.camera, node.id, Math.max(detector.spec.inputWidth, detector.spec.inputHeight));
       if (motionOptions && gateFrame(msg, ref, send, done)) return;
-      const prev = waiting.offerFrame(ref.camera, { msg, ref, send, done: motionOptions ? trackedDone(ref.camera, done) : done });
-      if (prev) {
-        // Newest frame wins: the older waiting frame of this camera is dropped, its message completed.
+      // A file replayed at full speed waits for detect (the store's readers): its frames queue here in
+      // order, each one detected. From a live source the newest frame wins (a slow model lags, not queues).
+      const paced = store.isPaced(ref.camera);
+      if (paced && !detector) store.expect(ref, node.id); // the model still loads: the replay waits for it
+      const job = { msg, ref, send, done: motionOptions ? trackedDone(ref.camera, done) : done };
+      for (const old of waiting.offerFrame(ref.camera, job, paced ? PACED_FRAMES_WAITING : 1)) {
+        // Dropped: the older waiting frame of this camera, its message completed.
         dropped++;
-        prev.done();
+        old.done();
       }
       pump();
     });

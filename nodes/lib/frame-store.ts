@@ -91,6 +91,8 @@ export class FrameStore {
    * never names two frames of one camera for the life of the store (a stage may still hold an old ref).
    */
   private seqFloor = 0;
+  /** Cameras whose source waits for their named readers (setPaced). */
+  private readonly paced = new Set<string>();
   /** camera → reader → the longest frame side it needs (0: full resolution). See want(). */
   private readonly wants = new Map<string, Map<string, number>>();
   private lastSweepMs = -Infinity;
@@ -236,6 +238,32 @@ export class FrameStore {
     return this.cameras.get(camera)?.readers ?? NO_READERS;
   }
 
+  /**
+   * A source says whether it waits for this camera's named readers (a file replayed as fast as they
+   * take it, video/replay-pacer.ts). A paced camera's frames come no faster than the slowest reader
+   * reads them, so a reader may queue every one instead of keeping only the newest: the replay then
+   * processes every frame, and the same file gives the same figures in every run.
+   */
+  setPaced(camera: string, paced: boolean): void {
+    if (paced) this.paced.add(camera);
+    else this.paced.delete(camera);
+  }
+
+  isPaced(camera: string): boolean {
+    return this.paced.has(camera);
+  }
+
+  /**
+   * A named reader has been sent this frame but cannot read it yet (its model is still loading): a
+   * paced source waits for it from here on, as if it had read the frame before. No effect once it
+   * has read from this camera. Without it, a replay that starts before the model is ready runs on
+   * until the first read, and its first seconds never reach the detector.
+   */
+  expect(ref: FrameRef, reader: string): void {
+    const ring = this.cameras.get(ref.camera);
+    if (ring && !ring.readers.has(reader)) ring.readers.set(reader, ref.seq - 1);
+  }
+
   /** A reader is gone (its node closed): it no longer counts as one to wait for, on any camera. */
   forgetReader(reader: string): void {
     for (const ring of this.cameras.values()) ring.readers.delete(reader);
@@ -304,6 +332,7 @@ export class FrameStore {
     if (!ring) return;
     this.seqFloor = Math.max(this.seqFloor, ring.nextSeq);
     this.cameras.delete(camera);
+    this.paced.delete(camera);
     for (const s of ring.slots) if (s) leave(s);
   }
 

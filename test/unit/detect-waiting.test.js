@@ -1,12 +1,12 @@
 'use strict';
-// DetectQueue: camera frames newest-wins per camera, images queued per topic in arrival order up to
+// DetectQueue: camera frames newest-wins per camera (or a few in order for a paced replay), images queued per topic in arrival order up to
 // a bound, taken earliest-arrival first once decoded. Each case is a script of steps on a queue of
 // perTopic 2; a job is its name.
 const assert = require('assert');
 const { DetectQueue } = require('../../dist/nodes/lib/detect/waiting');
 
 // Steps:
-//   ['frame', camera, job, replaced?]   offerFrame; expects the job it replaced (undefined: none)
+//   ['frame', camera, job, replaced?, keep?]  offerFrame; expects the jobs it replaced (none, one or a list)
 //   ['image', topic, job]               offerImage; expects a ticket
 //   ['full', topic, job]                offerImage; expects a refusal
 //   ['ready', job, ok?]                 ready(ticket of job); expects ok (default true)
@@ -35,6 +35,30 @@ const cases = [
       ['frame', 'A', 'a2', 'a1'],
       ['take', 1, ['b1']],
       ['take', 1, ['a2']],
+    ],
+  ],
+  [
+    'a paced camera keeps up to `keep` frames in order; beyond, the oldest goes',
+    [
+      ['frame', 'A', 'a1', undefined, 3],
+      ['frame', 'A', 'a2', undefined, 3],
+      ['frame', 'B', 'b1'],
+      ['frame', 'A', 'a3', undefined, 3],
+      ['frame', 'A', 'a4', 'a1', 3],
+      ['size', 4],
+      ['take', 2, ['a2', 'b1']],
+      ['take', 5, ['a3', 'a4']],
+      ['size', 0],
+    ],
+  ],
+  [
+    'frames of a paced camera and images interleave by arrival',
+    [
+      ['frame', 'A', 'a1', undefined, 6],
+      ['image', 'T', 'i1'],
+      ['frame', 'A', 'a2', undefined, 6],
+      ['ready', 'i1'],
+      ['drain', ['a1', 'i1', 'a2']],
     ],
   ],
   [
@@ -164,7 +188,7 @@ describe('detect waiting queue (frames newest-wins, images queued)', () => {
         const at = `step ${i} ${JSON.stringify(s)}`;
         switch (s[0]) {
           case 'frame':
-            assert.strictEqual(q.offerFrame(s[1], s[2]), s[3], at);
+            assert.deepStrictEqual(q.offerFrame(s[1], s[2], s[4]), s[3] === undefined ? [] : [].concat(s[3]), at);
             break;
           case 'image': {
             const t = q.offerImage(s[1], s[2]);
@@ -221,8 +245,7 @@ describe('detect waiting queue (frames newest-wins, images queued)', () => {
     const q = new DetectQueue(1, 3);
     const pushedOut = [];
     for (let i = 0; i < 20000; i++) {
-      const out = q.offerFrame(`cam-${i}`, i);
-      if (out !== undefined) pushedOut.push(out);
+      pushedOut.push(...q.offerFrame(`cam-${i}`, i));
       assert.ok(q.size <= 3);
     }
     assert.strictEqual(pushedOut.length, 20000 - 3);

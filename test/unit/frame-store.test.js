@@ -70,6 +70,33 @@ describe('FrameStore', () => {
     assert.deepStrictEqual([...s.readPositions('c')], [['motion', 0]]);
   });
 
+  it('a reader still loading is expected from the frame before the one it was sent; a read moves it on', () => {
+    const s = new FrameStore({ capacity: 4 });
+    const refs = [0, 1, 2].map((i) => s.put('c', px(1, 1), 1, 1, i));
+    s.expect(refs[1], 'detect');
+    assert.deepStrictEqual([...s.readPositions('c')], [['detect', 0]]);
+    s.expect(refs[2], 'detect'); // already expected: stays where it was
+    assert.strictEqual(s.readPositions('c').get('detect'), 0);
+    s.get(refs[2], 'detect');
+    s.expect(refs[0], 'detect'); // it reads now: an expectation no longer moves it
+    assert.strictEqual(s.readPositions('c').get('detect'), 2);
+    s.expect({ ...refs[0], camera: 'unknown' }, 'detect'); // a camera the store does not hold: nothing
+    assert.deepStrictEqual([...s.readPositions('unknown')], []);
+  });
+
+  it('knows which cameras are paced (a full-speed replay), until told otherwise or the camera is forgotten', () => {
+    const s = new FrameStore({ capacity: 2, maxCameras: 1 });
+    assert.strictEqual(s.isPaced('c'), false);
+    s.setPaced('c', true);
+    s.put('c', px(1, 1), 1, 1, 0);
+    assert.strictEqual(s.isPaced('c'), true);
+    s.setPaced('c', false);
+    assert.strictEqual(s.isPaced('c'), false);
+    s.setPaced('c', true);
+    s.put('d', px(1, 1), 1, 1, 0); // one camera at most: c is forgotten
+    assert.strictEqual(s.isPaced('c'), false);
+  });
+
   it('rejects a buffer whose size does not match, and bad capacities', () => {
     const s = new FrameStore();
     assert.throws(() => s.put('c', new Uint8Array(10), 2, 2, 0), /has 10 bytes; 2×2 rgb24 needs 12/);

@@ -2,7 +2,9 @@
  * What waits for vision-detect's model, in two kinds with two back-pressure rules:
  *
  * - **camera frames** (a FrameRef from a source that keeps producing): the newest waiting frame of a
- *   camera replaces the older one (newest wins), so a slow detector lags instead of queueing.
+ *   camera replaces the older one (newest wins), so a slow detector lags instead of queueing. A
+ *   camera whose source waits for the detector (a file replayed at full speed) may keep a few in
+ *   arrival order instead (`keep`): its source never gets far ahead, and every frame is detected.
  * - **images** (a JPEG/PNG/WebP Buffer from MQTT, HTTP, a file): every one must be answered (an
  *   HTTP request waits for it), so they queue per topic in arrival order, at most `perTopic` at a
  *   time; beyond that `offerImage` refuses. An image can be taken once it is decoded (`ready`); one
@@ -34,7 +36,8 @@ interface Entry<J> {
 
 export class DetectQueue<J> {
   private arrivals = 0;
-  private readonly frames = new Map<string, Entry<J>>();
+  /** Each camera's waiting frames, oldest first (one, unless offered with keep > 1). */
+  private readonly frames = new Map<string, Entry<J>[]>();
   private readonly images = new Map<string, Entry<J>[]>();
 
   constructor(
@@ -46,20 +49,25 @@ export class DetectQueue<J> {
   }
 
   /**
-   * A camera frame waits; returns the frame that no longer waits because of it (the caller completes
-   * it as dropped): the older frame of that camera, or, for a camera beyond maxTopics, the frame that
-   * has waited longest.
+   * A camera frame waits; returns the frames that no longer wait because of it (the caller completes
+   * them as dropped): beyond `keep` frames of that camera the oldest of them (keep 1: newest wins),
+   * or, for a camera beyond maxTopics, the frames of the camera that has waited longest.
    */
-  offerFrame(camera: string, job: J): J | undefined {
-    const prev = this.frames.get(camera);
-    let out = prev?.job;
-    if (!prev && this.frames.size >= this.maxTopics) {
-      let oldest: Entry<J> | undefined;
-      for (const e of this.frames.values()) if (!oldest || e.arrival < oldest.arrival) oldest = e;
-      this.frames.delete(oldest!.topic);
-      out = oldest!.job;
+  offerFrame(camera: string, job: J, keep = 1): J[] {
+    const out: J[] = [];
+    let q = this.frames.get(camera);
+    if (!q && this.frames.size >= this.maxTopics) {
+      let oldest: Entry<J>[] | undefined;
+      for (const w of this.frames.values()) if (!oldest || w[0].arrival < oldest[0].arrival) oldest = w;
+      this.frames.delete(oldest![0].topic);
+      out.push(...oldest!.map((e) => e.job));
     }
-    this.frames.set(camera, { job, arrival: this.arrivals++, ready: true, topic: camera });
+    if (!q) {
+      q = [];
+      this.frames.set(camera, q);
+    }
+    q.push({ job, arrival: this.arrivals++, ready: true, topic: camera });
+    while (q.length > Math.max(1, keep)) out.push(q.shift()!.job);
     return out;
   }
 
@@ -104,11 +112,14 @@ export class DetectQueue<J> {
     const out: J[] = [];
     while (out.length < max) {
       let best: Entry<J> | undefined;
-      for (const e of this.frames.values()) if (!best || e.arrival < best.arrival) best = e;
+      for (const q of this.frames.values()) if (!best || q[0].arrival < best.arrival) best = q[0];
       for (const q of this.images.values()) if (q[0].ready && (!best || q[0].arrival < best.arrival)) best = q[0];
       if (!best) break;
-      if (this.frames.get(best.topic) === best) this.frames.delete(best.topic);
-      else this.remove(best);
+      const fq = this.frames.get(best.topic);
+      if (fq && fq[0] === best) {
+        fq.shift();
+        if (!fq.length) this.frames.delete(best.topic);
+      } else this.remove(best);
       out.push(best.job);
     }
     return out;
@@ -126,7 +137,8 @@ export class DetectQueue<J> {
 
   /** Every job still waiting, in arrival order; the queue is empty afterwards (the node closes or fails). */
   drain(): J[] {
-    const all = [...this.frames.values()];
+    const all: Entry<J>[] = [];
+    for (const q of this.frames.values()) all.push(...q);
     for (const q of this.images.values()) all.push(...q);
     this.frames.clear();
     this.images.clear();
@@ -135,7 +147,8 @@ export class DetectQueue<J> {
 
   /** Jobs waiting, of both kinds. */
   get size(): number {
-    let n = this.frames.size;
+    let n = 0;
+    for (const q of this.frames.values()) n += q.length;
     for (const q of this.images.values()) n += q.length;
     return n;
   }
