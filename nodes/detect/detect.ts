@@ -13,6 +13,7 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { messageKind } from '../shared/message-kind';
+import { KeptSettings, droppedText } from '../shared/kept-settings';
 import { sharedFrameStore } from '../lib/frame-store';
 import { Detection, FrameRef, VisionFrame } from '../lib/types';
 import { DetectTiming, Detector } from '../lib/detect/detector';
@@ -100,8 +101,11 @@ export = function (RED: Red) {
     // drops a node's context whenever the node stops.
     let overrides: FilterOptions = {};
     let filters: ResolvedFilters | undefined = base;
+    const keptFilters = new KeptSettings<FilterOptions>(node, CONTEXT_KEY, config);
     if (base) {
-      const saved = node.context().get(CONTEXT_KEY) as FilterOptions | undefined;
+      const kept = keptFilters.load();
+      if (kept.dropped) node.warn(droppedText('the detection settings'));
+      const saved = kept.values;
       if (saved && typeof saved === 'object') {
         try {
           filters = resolveFilters(saved, base);
@@ -200,7 +204,7 @@ export = function (RED: Red) {
       overrides = next;
       filters = resolved;
       if (detector) detector.setFilters({}, resolved);
-      node.context().set(CONTEXT_KEY, reset ? undefined : next);
+      keptFilters.save(reset ? undefined : next);
       return resolved;
     }
 

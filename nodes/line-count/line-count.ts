@@ -15,6 +15,7 @@ import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { messageKind } from '../shared/message-kind';
 import { publishLive } from '../shared/live-feed';
+import { KeptSettings, droppedText } from '../shared/kept-settings';
 import { EMPTY_GEOMETRY, LineCountConfig, geometryFromMessage, readLineCountConfig } from './config';
 
 /** Cameras one node counts for at once; more is a wiring mistake (a per-frame topic), not a plant. */
@@ -37,10 +38,13 @@ export = function (RED: Red) {
     let shifts: number[] = [];
     let metricsMs = 60_000;
     let maxDetections = 0;
+    // Lines and zones replaced at run time (a config message, a dashboard's board), until the editor's change.
+    const keptGeometry = new KeptSettings<string>(node, 'geometry', config);
     try {
       ({ options, shifts, metricsMs, maxDetections } = readLineCountConfig(config));
-      const stored = safeGet('geometry');
-      if (typeof stored === 'string') geometryText = stored; // replaced by a config message before a restart
+      const kept = keptGeometry.load();
+      if (kept.dropped) node.warn(droppedText('the lines and zones'));
+      if (typeof kept.values === 'string') geometryText = kept.values;
       parseGeometry(geometryText);
     } catch (e) {
       configError = (e as Error).message;
@@ -173,7 +177,7 @@ export = function (RED: Red) {
       const text = geometryFromMessage(g);
       geometryText = text;
       for (const c of counters.values()) c.setGeometry(text);
-      safeSet('geometry', text);
+      keptGeometry.save(text);
       persist();
     }
 

@@ -16,6 +16,7 @@ import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { blank, requiredNumber } from '../shared/config';
 import { messageKind } from '../shared/message-kind';
+import { KeptSettings, droppedText } from '../shared/kept-settings';
 import { publishLive } from '../shared/live-feed';
 import { Patch, readProductivityConfig, readProductivityPatch, toOptions } from './config';
 
@@ -53,10 +54,14 @@ export = function (RED: Red) {
     const cameras = new CameraTable<true>({ maxCameras: DEFAULT_MAX_CAMERAS, idleMs: DEFAULT_CAMERA_IDLE_MS });
     const drops = new DropCounts();
     let warnedEviction = false;
+    // Settings and stations changed at run time (config messages, a dashboard's board), until the editor's change.
+    const keptConfig = new KeptSettings<Record<string, unknown>>(node, 'config', config);
     try {
       ({ options: base, maxDetections } = readProductivityConfig(config));
       engine = new ProductivityEngine(base);
-      const saved = ctx.get('config');
+      const kept = keptConfig.load();
+      if (kept.dropped) node.warn(droppedText('the settings and stations'));
+      const saved = kept.values;
       if (saved && typeof saved === 'object') {
         try {
           engine.configure(toOptions(saved as Record<string, unknown>, true));
@@ -88,7 +93,7 @@ export = function (RED: Red) {
           const patch = { stations: text };
           engine!.configure(readProductivityPatch(patch));
           overrides = { ...overrides, ...patch };
-          ctx.set('config', overrides);
+          keptConfig.save(overrides);
           status.force('running', 'stations changed from a dashboard');
         },
         emit: (payload) => node.send([null, { topic: 'stations', payload }, null]),
@@ -148,7 +153,7 @@ export = function (RED: Red) {
             // Back to the editor's values; states and KPIs carry on.
             engine.configure({ ...DEFAULT_OPTIONS, ...base });
             overrides = {};
-            ctx.set('config', undefined);
+            keptConfig.save(undefined);
             status.force('idle', 'settings reset to the editor values');
             done();
             return;
@@ -156,7 +161,7 @@ export = function (RED: Red) {
           const patch = kind.patch as Record<string, unknown>;
           engine.configure(readProductivityPatch(patch));
           overrides = { ...overrides, ...patch };
-          ctx.set('config', overrides);
+          keptConfig.save(overrides);
           status.force('running', `settings changed: ${Object.keys(patch).join(', ')}`.slice(0, 60));
           done();
           return;

@@ -8,6 +8,7 @@
 import { Red, Node, NodeMessage, SendFn, DoneFn } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
 import { messageKind } from '../shared/message-kind';
+import { KeptSettings, droppedText } from '../shared/kept-settings';
 import { Detection, MotionInfo, VisionFrame, VisionEvent } from '../lib/types';
 import { TrackEmit, annotateDetections, coastedDetections } from '../lib/tracking/annotate';
 import { Tracker, TrackEvent, TrackerOptionsInput, resolveTrackerOptions } from '../lib/tracking/tracker';
@@ -62,10 +63,14 @@ export = function (RED: Red) {
     let base: TrackerOptionsInput = {};
     let options: TrackerOptionsInput = {};
     let maxDetections = 0;
+    // Settings changed by config messages, until the editor's change.
+    const keptOptions = new KeptSettings<TrackerOptionsInput>(node, CONTEXT_KEY, config);
     try {
       ({ tracker: base, emit, smooth, maxDetections } = readTrackConfig(config));
       options = base;
-      const saved = node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined;
+      const kept = keptOptions.load();
+      if (kept.dropped) node.warn(droppedText('the tracker settings'));
+      const saved = kept.values;
       if (saved && typeof saved === 'object') {
         try {
           resolveTrackerOptions({ ...base, ...saved });
@@ -202,11 +207,11 @@ export = function (RED: Red) {
           return;
         }
         try {
-          const saved = (node.context().get(CONTEXT_KEY) as TrackerOptionsInput | undefined) ?? {};
+          const saved = keptOptions.load().values ?? {};
           const next = kind.reset ? {} : { ...saved, ...readTrackPatch(kind.patch) };
           resolveTrackerOptions({ ...base, ...next }); // throws with the reason; nothing changes then
           options = { ...base, ...next };
-          node.context().set(CONTEXT_KEY, kind.reset ? undefined : next);
+          keptOptions.save(kind.reset ? undefined : next);
           // New options apply to fresh trackers: end the current tracks cleanly; ids keep counting.
           const ended = resetCameras(undefined);
           for (const c of cameras.values()) c.tracker = new Tracker({ ...options, firstId: c.tracker.stats().nextId });

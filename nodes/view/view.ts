@@ -21,6 +21,7 @@ import { DropCounts, boundDetections } from '../lib/bounds';
 import { CameraTable, DEFAULT_CAMERA_IDLE_MS, DEFAULT_MAX_CAMERAS } from '../lib/camera-table';
 import { maxDetections as readMaxDetections } from '../shared/config';
 import { messageKind } from '../shared/message-kind';
+import { KeptSettings, droppedText } from '../shared/kept-settings';
 import { SETTING_KEYS, readViewConfig, readViewPatch } from './config';
 
 const BOUNDARY = 'edgevisionframe';
@@ -128,17 +129,20 @@ export = function (RED: Red) {
     const status = new NodeStatusReporter(node);
     const fixedCamera = String(config.camera || '').trim();
     const reg = registryFor(RED);
-    const ctx = node.context();
     const editor: Record<string, unknown> = {};
     for (const k of SETTING_KEYS) editor[k] = config[k];
 
     let overrides: Record<string, unknown> = {};
+    // Settings changed by config messages, until the editor's change.
+    const keptView = new KeptSettings<Record<string, unknown>>(node, 'viewConfig', config);
     let settings: ViewSettings | null = null;
     let configError = '';
     let maxDetections = 0;
     try {
       maxDetections = readMaxDetections(config.maxDetections);
-      const saved = ctx.get('viewConfig');
+      const kept = keptView.load();
+      if (kept.dropped) node.warn(droppedText('the view settings'));
+      const saved = kept.values;
       if (saved && typeof saved === 'object') {
         try {
           settings = readViewConfig({ ...editor, ...saved });
@@ -358,7 +362,7 @@ export = function (RED: Red) {
       }
       configError = '';
       for (const cv of views.values()) cv.gate = new RateGate(settings.maxFps);
-      ctx.set('viewConfig', overrides);
+      keptView.save(reset ? undefined : overrides);
     }
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {

@@ -100,7 +100,7 @@ describe('dashboard drawing board routes (node)', function () {
       s1.history.map((h) => [h.action, h.by, h.undone]),
       [['edit', 'no login', false]],
     );
-    assert.deepStrictEqual(JSON.parse(lc.context().get('geometry')), moved, 'kept in context, as a config message is');
+    assert.deepStrictEqual(JSON.parse(lc.context().get('geometry').values), moved, 'kept in context, as a config message is');
 
     // Audited: an event on output 2 with who, when, before and after, and a log line.
     await waitFor(() => events.length === 1, 2000, 'the geometry-changed event');
@@ -150,7 +150,7 @@ describe('dashboard drawing board routes (node)', function () {
     for (const m of walk(4, 0.5, 0.3, 0.7, seq)) lc.receive(m);
     await waitFor(() => frames.length === 80, 5000, '80 frames');
     assert.deepStrictEqual(frames[79].payload.counts, { door: { in: 3, out: 0 } });
-    assert.deepStrictEqual(JSON.parse(lc.context().get('geometry')), { lines: [DOOR], zones: [] });
+    assert.deepStrictEqual(JSON.parse(lc.context().get('geometry').values), { lines: [DOOR], zones: [] });
     const undone = (
       await helper
         .request()
@@ -169,7 +169,7 @@ describe('dashboard drawing board routes (node)', function () {
     // A config message changes the lines meanwhile.
     const other = { lines: [{ name: 'gate', start: [0, 0.6], end: [1, 0.6] }], zones: [] };
     lc.receive({ topic: 'config', payload: other });
-    await waitFor(() => JSON.parse(lc.context().get('geometry') || '{}').lines?.[0]?.name === 'gate', 2000, 'the config message');
+    await waitFor(() => JSON.parse((lc.context().get('geometry') || {}).values || '{}').lines?.[0]?.name === 'gate', 2000, 'the config message');
     const stale = (
       await helper
         .request()
@@ -202,7 +202,7 @@ describe('dashboard drawing board routes (node)', function () {
     const g = { lines: [{ ...DOOR, name: 'entry' }], zones: [] };
     const s1 = (await helper.request().put(board('vision-line-count', 'lc')).send({ geometry: g, rev: s0.rev }).expect(200)).body;
     lc.receive({ topic: 'config', payload: { lines: [DOOR] } });
-    await waitFor(() => JSON.parse(lc.context().get('geometry')).lines[0].name === 'door', 2000, 'the config message');
+    await waitFor(() => JSON.parse(lc.context().get('geometry').values).lines[0].name === 'door', 2000, 'the config message');
     const s2 = (await helper.request().get(board('vision-line-count', 'lc')).expect(200)).body;
     assert.strictEqual(s2.canUndo, false);
     assert.notStrictEqual(s2.rev, s1.rev);
@@ -254,7 +254,7 @@ describe('dashboard drawing board routes (node)', function () {
     };
     const s1 = (await helper.request().put(board('vision-productivity-state', 'ps')).send({ geometry: next, rev: s0.rev }).expect(200)).body;
     assert.deepStrictEqual(s1.geometry, next);
-    assert.deepStrictEqual(JSON.parse(ps.context().get('config').stations), next, 'kept like a config message {stations}');
+    assert.deepStrictEqual(JSON.parse(ps.context().get('config').values.stations), next, 'kept like a config message {stations}');
     await waitFor(() => events.some((m) => m.payload.event === 'geometry-changed'), 2000, 'the event');
     const ev = events.find((m) => m.payload.event === 'geometry-changed');
     assert.deepStrictEqual([ev.topic, ev.payload.field, ev.payload.before, ev.payload.after], ['stations', 'stations', stations, next]);

@@ -188,7 +188,7 @@ describe('vision-detect node', function () {
       let completed = collect(helper.getNode('completed'));
       det.receive({ topic: 'config', payload: { conf: 0.99, classes: ['person'] } });
       await waitFor(() => completed.length === 1, 5000, 'config done');
-      assert.deepStrictEqual(det.context().get('detectConfig'), { conf: 0.99, classes: ['person'] });
+      assert.deepStrictEqual(det.context().get('detectConfig').values, { conf: 0.99, classes: ['person'] });
 
       // A full deploy stops every node and creates it again from the flow: a restart of the node.
       await helper.setFlows(f, 'full');

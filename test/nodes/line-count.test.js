@@ -193,7 +193,7 @@ describe('vision-line-count (node)', function () {
     for (const m of crossing('cam', 1)) lc.receive(m);
     await waitFor(() => frames.length === 20, 5000, '20 frames');
     assert.deepStrictEqual(frames[19].payload.counts, { door: { in: 1, out: 0 }, gate: { in: 1, out: 0 } });
-    assert.strictEqual(typeof lc.context().get('geometry'), 'string', 'the replacement is stored');
+    assert.strictEqual(typeof lc.context().get('geometry').values, 'string', 'the replacement is stored');
   });
 
   it('a reset message zeroes the totals and says so on output 2', async function () {
@@ -318,6 +318,60 @@ describe('vision-line-count (node)', function () {
     await waitFor(() => frames.length === 1, 5000, '1 frame');
     assert.deepStrictEqual(frames[0].payload.counts.door, { in: 1, out: 0 });
     assert.deepStrictEqual(frames[0].payload.countsByClass.door, { person: { in: 1, out: 0 } });
+  });
+
+  it('lines replaced at run time survive a restart, until the editor settings change: then the editor wins', async function () {
+    const f = flow();
+    await helper.load(NODES, f);
+    const lc = helper.getNode('lc');
+    const replaced = { lines: [{ name: 'gate', start: [0, 0.6], end: [1, 0.6] }] };
+    lc.receive({ topic: 'config', payload: replaced });
+    await waitFor(() => !!lc.context().get('geometry'), 2000, 'the kept lines');
+    const kept = JSON.parse(JSON.stringify(lc.context().get('geometry')));
+    await helper.unload();
+
+    /**
+     * A restart with a persistent context store (the node's old context handed back), deployed with
+     * this line-count node; resolves with the line names it counts and what it warned.
+     * @param {any[]} deployed
+     */
+    async function restart(deployed) {
+      await helper.load(
+        NODES,
+        deployed.filter((n) => n.id !== 'lc'),
+      );
+      require('@node-red/runtime/lib/nodes/context').get('lc', 'tab1').set('geometry', kept);
+      await helper.setFlows(deployed, 'full');
+      const node = helper.getNode('lc');
+      const frames = collect(helper.getNode('frames'));
+      node.receive(frame('cam', 0, []));
+      await waitFor(() => frames.length === 1, 5000, '1 frame');
+      const lines = Object.keys(frames[0].payload.counts);
+      // What the node logged as warnings (the test helper spies on the runtime's log).
+      const warned = helper
+        .log()
+        .args.map((/** @type {any[]} */ a) => a[0])
+        .filter((/** @type {any} */ e) => e.id === 'lc' && e.level === helper.log().WARN)
+        .map((/** @type {any} */ e) => String(e.msg));
+      await helper.unload();
+      return { lines, warned };
+    }
+
+    // The same editor settings (renamed and moved only): the replacement holds.
+    const same = await restart(f.map((n) => (n.id === 'lc' ? { ...n, name: 'renamed', x: 400 } : n)));
+    assert.deepStrictEqual(same.lines, ['gate']);
+    assert.deepStrictEqual(
+      same.warned.filter((t) => /changed in the editor/.test(t)),
+      [],
+    );
+    // The lines changed in the editor and deployed: the editor's lines run, and the log says why.
+    const edited = JSON.stringify({ lines: [{ name: 'exit', start: [0.1, 0.2], end: [0.9, 0.2] }] });
+    const changed = await restart(f.map((n) => (n.id === 'lc' ? { ...n, geometry: edited } : n)));
+    assert.deepStrictEqual(changed.lines, ['exit']);
+    assert.ok(
+      changed.warned.some((t) => /changed in the editor/.test(t)),
+      changed.warned.join('; '),
+    );
   });
 
   it('resets on a shift boundary passed since the last reset (also while Node-RED was down)', async function () {

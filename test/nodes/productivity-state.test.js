@@ -216,7 +216,7 @@ describe('vision-productivity-state node', function () {
     await until(() => completed.length === 1 && caught.length === 2, 'one complete and two errors');
     assert.match(caught[0].error.message, /unknown setting "idelDelayS"/);
     assert.match(caught[1].error.message, /minConfidence must be a number within 0\.\.1/);
-    assert.deepStrictEqual(p.context().get('config'), { idleDelayS: 12, minConfidence: 0.6 });
+    assert.deepStrictEqual(p.context().get('config').values, { idleDelayS: 12, minConfidence: 0.6 });
     await until(() => statuses.some((s) => s.status.fill === 'red'), 'a red status');
   });
 

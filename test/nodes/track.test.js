@@ -254,7 +254,7 @@ describe('vision-track node', function () {
     h.trk.receive(frameMsg('a', 1, [person(100)]));
     h.trk.receive({ topic: 'config', payload: { minHits: 1 } });
     await waitFor(() => h.got.completed.length === 3, 2000, 'config done'); // Complete fires on success only
-    assert.deepStrictEqual(h.trk.context().get('trackConfig'), { minHits: 1 });
+    assert.deepStrictEqual(h.trk.context().get('trackConfig').values, { minHits: 1 });
     assert.ok(
       h.got.events.some((m) => m.payload.event === 'track-end' && m.payload.reason === 'reset'),
       'current tracks ended',

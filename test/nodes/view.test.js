@@ -412,7 +412,7 @@ describe('vision-view node', function () {
     assert.match(caught[2].error.message, /unknown view setting "colour"/);
     assert.ok(statuses.some((m) => m.status.fill === 'red'));
     v.receive({ topic: 'config', payload: { maxFps: 2 } });
-    await until(() => v.context().get('viewConfig') && v.context().get('viewConfig').maxFps === 2, 5000, 'the saved config');
+    await until(() => v.context().get('viewConfig') && v.context().get('viewConfig').values.maxFps === 2, 5000, 'the saved config');
   });
 
   it('with no camera set it serves every camera it is sent (msg.topic), and ignores none', async () => {
