@@ -310,8 +310,8 @@ describe('vision-reid node', function () {
     await waitFor(() => third.got.statuses.some((m) => /onnx, 512-d/.test(m.status.text)), 30000, 'onnx ready');
     const res2 = await helper.request().get('/vision-reid/reid/calibration').expect(200);
     assert.deepStrictEqual(
-      [res2.body.negatives, res2.body.positives, res2.body.mode, res2.body.inUse, res2.body.certifyingNegatives],
-      [300, 25, 'learnt', 0.505, 299],
+      [res2.body.negatives, res2.body.positives, res2.body.mode, res2.body.thresholdSource, res2.body.inUse, res2.body.certifyingNegatives],
+      [300, 25, 'learnt', 'learnt', 0.505, 299],
     );
     // A reset that asks for it forgets the calibration too.
     third.reid.receive({ topic: 'reset', payload: { calibration: true } });

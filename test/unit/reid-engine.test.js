@@ -389,6 +389,8 @@ describe('reid: engine', () => {
     assert.strictEqual(s.certifyingNegatives, 59);
     assert.ok(e.calibration.learnt() < 0.95, `learnt ${e.calibration.learnt()}`);
     assert.strictEqual(s.threshold, 0.95);
+    // Learnt (enough pairs), but the fixed threshold is the one in use: the status must not say "learnt".
+    assert.deepStrictEqual([s.mode, s.thresholdSource, e.stats().calibrated], ['learnt', 'fixed', false]);
     for (let r = 12; r < 24; r++) {
       for (let f = 0; f < 15; f++) {
         const jitter = (k) => unit(k, (k + 4) % 8, f % 2 ? 0.25 : 0);

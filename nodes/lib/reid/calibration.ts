@@ -45,6 +45,11 @@ export interface CalibrationSnapshot {
 export interface CalibrationState {
   /** 'learnt' when enough pairs exist, else 'learning' (the fixed threshold is in use). */
   mode: 'learning' | 'learnt';
+  /**
+   * Which threshold is in use: the learnt one, or the fixed one (still learning, or learnt below it
+   * with too few negatives to certify the target rate yet).
+   */
+  thresholdSource: 'fixed' | 'learnt';
   threshold: number;
   fixedThreshold: number;
   targetFalseJoinRate: number;
@@ -191,11 +196,18 @@ export class ThresholdCalibration {
     return this.neg.total < this.certifyingNegatives ? Math.max(t, this.fixedThreshold) : t;
   }
 
+  /** Which threshold threshold() gives (CalibrationState.thresholdSource). */
+  get thresholdSource(): 'fixed' | 'learnt' {
+    if (!this.ready) return 'fixed';
+    return this.neg.total < this.certifyingNegatives && this.learnt() < this.fixedThreshold ? 'fixed' : 'learnt';
+  }
+
   state(): CalibrationState {
     const t = this.threshold();
     const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
     return {
       mode: this.ready ? 'learnt' : 'learning',
+      thresholdSource: this.thresholdSource,
       threshold: t,
       fixedThreshold: this.fixedThreshold,
       targetFalseJoinRate: this.options.targetFalseJoinRate,

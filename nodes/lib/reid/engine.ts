@@ -288,6 +288,7 @@ export interface ReidStats {
   provisional: number;
   /** The join threshold in use now. */
   threshold: number;
+  /** True when the learnt threshold is the one in use (calibrate 'auto', enough pairs, certified or stricter than the fixed one). */
   calibrated: boolean;
   /** Live tracks of other gateways held now (observeRemote). */
   remoteLive: number;
@@ -596,7 +597,7 @@ export class ReidEngine {
       splits: this.splits,
       provisional,
       threshold: this.threshold(),
-      calibrated: this.options.calibrate !== 'off' && this.calibration.ready,
+      calibrated: this.options.calibrate !== 'off' && this.calibration.thresholdSource === 'learnt',
       remoteLive: this.remote.size,
     };
   }
