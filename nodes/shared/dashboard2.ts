@@ -132,6 +132,48 @@ export class ThrottledPublisher {
 }
 
 /**
+ * A widget's settings with the vision nodes it is set to (`field`: an id, or a list of ids) found
+ * again after an import that gave the nodes new ids (Import ▸ copy, an example imported twice): the
+ * widget still names the old ids. Each id that names no node in the flows is replaced by the node on
+ * the widget's own flow tab (or, with none there, in all flows) of the type the editor kept in
+ * `<field>Type`, or, without that, by the nodes of `types` there that the widget is not set to yet,
+ * when there are as many as are missing;
+ * the log says so. Otherwise the settings stay as they are (the status then asks to pick a node).
+ * The editor does the same when the widget is imported (EdgeVisionWidget.relinkedValue), so that a
+ * deploy from there saves the new ids.
+ */
+export function relinkSources<C extends Record<string, unknown>>(RED: Red, node: Node, config: C, field: string, types: readonly string[]): C {
+  const v = config[field];
+  const ids = (Array.isArray(v) ? v : typeof v === 'string' && v ? [v] : []).map(String);
+  if (!ids.length || typeof RED.nodes.eachNode !== 'function') return config;
+  const hint = config[`${field}Type`];
+  const hints = (Array.isArray(hint) ? hint : typeof hint === 'string' && hint ? [hint] : []).map(String);
+  const deployed = new Set<string>();
+  const fitting: { id: string; type: string; z?: string }[] = [];
+  RED.nodes.eachNode((n) => {
+    deployed.add(n.id);
+    if (types.includes(n.type) && !ids.includes(n.id)) fitting.push({ id: n.id, type: n.type, z: n.z });
+  });
+  // The widget's own flow first; the dashboard may have a flow of its own.
+  let here = fitting.filter((n) => n.z === node.z);
+  if (!here.length) here = fitting;
+  const missing = ids.flatMap((id, i) => (deployed.has(id) ? [] : [i]));
+  const byHint = hints.length === ids.length;
+  if (!missing.length || (!byHint && here.length !== missing.length)) return config;
+  const found = [...ids];
+  for (const i of missing) {
+    const pick = here.filter((n) => !byHint || n.type === hints[i]);
+    if (byHint && pick.length !== 1) return config;
+    found[i] = pick[0].id;
+    here.splice(here.indexOf(pick[0]), 1);
+  }
+  const was = missing.map((i) => ids[i]).join(', ');
+  const now = missing.map((i) => found[i]).join(', ');
+  node.warn(`set to ${was}, which is not in the flows (imported with new ids?): showing ${now} from this flow; pick it in the dialog and deploy to keep it`);
+  return { ...config, [field]: Array.isArray(v) ? found : found[0] };
+}
+
+/**
  * The vision node a widget is set to, once the flows have started: null when it is deployed and of
  * one of `types`; else the reason, for the widget's status.
  */

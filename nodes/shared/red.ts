@@ -54,6 +54,8 @@ export interface Red {
     createNode(node: Node, config: object): void;
     registerType<N extends Node, C>(type: string, ctor: (this: N, config: C) => void, opts?: RegisterTypeOptions): void;
     getNode(id: string): Node | null;
+    /** Every node's settings in the deployed flows (started or not). */
+    eachNode?(cb: (n: { id: string; type: string; z?: string }) => void): void;
   };
   settings: Record<string, unknown> & { userDir?: string };
   util: { cloneMessage<T>(msg: T): T; getSetting?(node: Node, name: string): unknown };

@@ -8,7 +8,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { WidgetSetupError, registerWidget, sourceProblem } from '../shared/dashboard2';
+import { registerWidget, relinkSources, sourceProblem, WidgetSetupError } from '../shared/dashboard2';
 import { BOARD_SOURCES, readBoardWidgetConfig } from './config';
 
 const TYPE = 'vision-ui-board';
@@ -25,7 +25,7 @@ export = function (RED: Red) {
       done();
     });
     try {
-      const settings = readBoardWidgetConfig(config);
+      const settings = readBoardWidgetConfig(relinkSources(RED, node, config, 'source', BOARD_SOURCES));
       const widget = registerWidget(RED, node, TYPE, config);
       const adminRoot = String(RED.settings?.httpAdminRoot ?? '/');
       // Once the flows have started: the source node's type (the board's routes are per type).

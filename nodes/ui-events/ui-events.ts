@@ -5,7 +5,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
+import { registerWidget, relinkSources, reportWidgetProblem, sourceProblem, ThrottledPublisher } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { EventLog } from '../lib/dashboard/event-log';
 import { EVENT_SOURCES, EventsSettings, readEventsConfig } from './config';
@@ -26,7 +26,7 @@ export = function (RED: Red) {
     });
     let settings: EventsSettings;
     try {
-      settings = readEventsConfig(config);
+      settings = readEventsConfig(relinkSources(RED, node, config, 'sources', EVENT_SOURCES));
       const widget = registerWidget(RED, node, TYPE, config);
       const log = new EventLog(settings.rows);
       let seen = 0;

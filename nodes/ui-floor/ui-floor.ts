@@ -9,7 +9,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
+import { registerWidget, relinkSources, reportWidgetProblem, sourceProblem, ThrottledPublisher } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { FloorInput, floorView } from '../lib/dashboard/floor';
 import { FLOOR_SOURCES, FloorSettings, readFloorConfig } from './config';
@@ -33,7 +33,7 @@ export = function (RED: Red) {
     });
     let settings: FloorSettings;
     try {
-      settings = readFloorConfig(config);
+      settings = readFloorConfig(relinkSources(RED, node, config, 'source', FLOOR_SOURCES));
       const widget = registerWidget(RED, node, TYPE, config);
       let shown = 0;
       const read = (): ReturnType<FloorReader> => {

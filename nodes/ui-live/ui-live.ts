@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { WidgetHandle, httpNodePath, registerWidget, reportWidgetProblem } from '../shared/dashboard2';
+import { httpNodePath, registerWidget, relinkSources, reportWidgetProblem, WidgetHandle } from '../shared/dashboard2';
 import { readLiveConfig, LiveSettings } from './config';
 
 const TYPE = 'vision-ui-live';
@@ -21,7 +21,7 @@ export = function (RED: Red) {
     let settings: LiveSettings;
     let widget: WidgetHandle;
     try {
-      settings = readLiveConfig(config);
+      settings = readLiveConfig(relinkSources(RED, node, config, 'view', ['vision-view']));
       widget = registerWidget(RED, node, TYPE, config);
     } catch (e) {
       const stop = reportWidgetProblem(node, status, e as Error);

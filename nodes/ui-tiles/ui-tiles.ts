@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
+import { registerWidget, relinkSources, reportWidgetProblem, sourceProblem, ThrottledPublisher } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { KpiSummary, buildTiles } from '../lib/dashboard/tiles';
 import { VisionFrame } from '../lib/types';
@@ -28,7 +28,7 @@ export = function (RED: Red) {
     });
     let settings: TilesSettings;
     try {
-      settings = readTilesConfig(config);
+      settings = readTilesConfig(relinkSources(RED, node, config, 'source', TILE_SOURCES));
       const widget = registerWidget(RED, node, TYPE, config);
       let frame: VisionFrame | null = null;
       let kpi: KpiSummary | null = null;

@@ -6,7 +6,7 @@
  */
 import { Red, Node } from '../shared/red';
 import { NodeStatusReporter } from '../shared/node-status';
-import { ThrottledPublisher, registerWidget, reportWidgetProblem, sourceProblem } from '../shared/dashboard2';
+import { registerWidget, relinkSources, reportWidgetProblem, sourceProblem, ThrottledPublisher } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { StationTimeline } from '../lib/dashboard/timeline';
 import { TIMELINE_SOURCES, TimelineSettings, readTimelineConfig } from './config';
@@ -27,7 +27,7 @@ export = function (RED: Red) {
     });
     let settings: TimelineSettings;
     try {
-      settings = readTimelineConfig(config);
+      settings = readTimelineConfig(relinkSources(RED, node, config, 'source', TIMELINE_SOURCES));
       const widget = registerWidget(RED, node, TYPE, config);
       const timeline = new StationTimeline({ windowMs: settings.windowMs });
       const out = new ThrottledPublisher(

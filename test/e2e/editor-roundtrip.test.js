@@ -52,6 +52,47 @@ describe('editor: every vision node of the demo and the examples survives Edit â
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
+  it('the Dashboard 2.0 example imported twice as a copy: each widget is set to the nodes of its own flow', async () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '10-dashboard-2.json'), 'utf8'));
+    const fields = {
+      'vision-ui-live': 'view',
+      'vision-ui-tiles': 'source',
+      'vision-ui-timeline': 'source',
+      'vision-ui-board': 'source',
+      'vision-ui-floor': 'source',
+      'vision-ui-events': 'sources',
+    };
+    const widgets = flow.filter((/** @type {any} */ n) => n.type in fields).length;
+    assert.ok(widgets >= 3, `the example has widgets (${widgets})`);
+    for (let copy = 1; copy <= 2; copy++) {
+      const found = await page.evaluate(
+        async ({ flow, fields }) => {
+          const before = new Set();
+          RED.nodes.eachNode((n) => before.add(n.id));
+          RED.view.importNodes(flow, { generateIds: true, addFlow: true });
+          await new Promise((r) => setTimeout(r, 100)); // the widgets are set once the whole import is in
+          const out = [];
+          RED.nodes.eachNode((n) => {
+            if (before.has(n.id) || !(n.type in fields)) return;
+            const v = n[fields[n.type]];
+            for (const id of Array.isArray(v) ? v : [v]) {
+              const target = RED.nodes.node(id);
+              out.push(`${n.type} â†’ ${target ? (target.z === n.z ? 'its own flow' : 'another flow') : 'missing ' + id}`);
+            }
+          });
+          return out;
+        },
+        { flow, fields },
+      );
+      assert.ok(found.length >= widgets, found.join('; '));
+      assert.deepStrictEqual(
+        found.filter((f) => !f.endsWith('its own flow')),
+        [],
+        `copy ${copy}`,
+      );
+    }
+  });
+
   for (const file of FLOWS) {
     it(file, async () => {
       const flow = JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8'));

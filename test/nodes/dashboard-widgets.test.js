@@ -107,6 +107,62 @@ describe('Dashboard 2.0 widget nodes', function () {
     );
   });
 
+  it('a widget imported with new ids (its node id missing) shows the one node of its kind on its flow, and says so', async () => {
+    /** @param {Record<string, unknown>} hint */
+    const flow = (hint) => [
+      ...dashboard,
+      {
+        id: 'count-new',
+        z: 'f1',
+        type: 'vision-line-count',
+        name: 'Count',
+        geometry: GEOMETRY,
+        minFrames: 1,
+        minDistance: 0.01,
+        cooldownS: 0,
+        wires: [[], [], []],
+      },
+      { id: 'tiles', z: 'f1', type: 'vision-ui-tiles', group: 'd2-group', source: 'count-old', ...hint, showCounts: true, wires: [] },
+    ];
+    const warnings = () =>
+      helper
+        .log()
+        .args.map((/** @type {any[]} */ a) => a[0])
+        .filter((/** @type {any} */ e) => e.id === 'tiles' && e.level === helper.log().WARN)
+        .map((/** @type {any} */ e) => String(e.msg));
+    await helper.load([...dashboardNodes, lineCountNode, tilesNode], flow({}));
+    const count = helper.getNode('count-new');
+    for (let i = 0; i < 12; i++) count.receive(frame(i, 20 + i * 6));
+    await waitFor(
+      () => {
+        const m = helper.getNode('tiles').getState();
+        const out = m && m.payload && m.payload.tiles && m.payload.tiles.find((/** @type {any} */ x) => x.key === 'out:door');
+        return out && out.value === '1';
+      },
+      5000,
+      "the crossing counted by the flow's line-count on the widget",
+      50,
+    );
+    assert.ok(
+      warnings().some((t) => /count-old.*not in the flows.*count-new/.test(t)),
+      warnings().join('; '),
+    );
+    await helper.unload();
+    // It was set to a productivity-state (kept by the editor): a line-count is not taken in its place.
+    await helper.load(
+      [...dashboardNodes, lineCountNode, tilesNode, statusNode],
+      [
+        ...flow({ sourceType: 'vision-productivity-state' }),
+        { id: 'st', z: 'f1', type: 'status', scope: ['tiles'], wires: [['sts']] },
+        { id: 'sts', z: 'f1', type: 'helper' },
+      ],
+    );
+    /** @type {string[]} */
+    const texts = [];
+    helper.getNode('sts').on('input', (/** @type {any} */ m) => texts.push(m.status.text));
+    await waitFor(() => texts.some((t) => /not deployed/.test(t)), 5000, 'the red status');
+  });
+
   it('vision-ui-floor follows a calibrated vision-reid: people with their global ids, where they stand on the floor', async () => {
     // 200 × 200 px onto a 10 m × 10 m floor; one person walking right, a textured picture so that the
     // crops pass the quality gate and the track gets a global id.
@@ -192,6 +248,8 @@ describe('Dashboard 2.0 widget nodes', function () {
       const flow = [
         ...dashboard,
         { id: 'count', z: 'f1', type: 'vision-line-count', name: 'Count', geometry: GEOMETRY, wires: [[], [], []] },
+        // Two line-counts: w2's missing node is not guessed (an import with new ids would be, with one).
+        { id: 'count2', z: 'f1', type: 'vision-line-count', name: 'Count 2', geometry: GEOMETRY, wires: [[], [], []] },
         { id: 'st', z: 'f1', type: 'status', scope: ['w1', 'w2', 'w3'], wires: [['out']] },
         { id: 'out', z: 'f1', type: 'helper' },
         { id: 'w1', z: 'f1', type, ...extra, wires: [] },
