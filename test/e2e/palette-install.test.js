@@ -79,6 +79,11 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
       cwd: tmp,
       env: { ...cleanEnv(home), EDGEVISION_PACKAGE: tarball, EDGEVISION_SKIP_APT: '1' },
     });
+    // The dashboards a user installs beside the package (docs/nodes/dashboard-widgets.md), from the
+    // npm registry, at the versions this checkout develops against: the dashboard examples need them.
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')).packages;
+    const dashboards = ['@flowfuse/node-red-dashboard', 'node-red-dashboard'].map((d) => `${d}@${lock[`node_modules/${d}`].version}`);
+    run('npm', ['install', '--no-audit', '--no-fund', ...dashboards], { cwd: userDir, env: cleanEnv(home) });
     run(path.join(userDir, 'node_modules', '.bin', 'edgevision'), ['fetch-assets', '--user-dir', userDir, '--from', assetsDir()], { env: cleanEnv(home) });
     db = await startInfluxd();
     const port = await freePort();
@@ -179,9 +184,6 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
     it(`${file}: deployed as imported, runs, no red status, nothing logged as an error`, async function () {
       // The installed package's copy: what Import â–¸ Examples offers.
       let flow = JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', PKG.name, 'examples', file), 'utf8'));
-      // A dashboard example needs its dashboard, which this plain Node-RED does not have (it is the
-      // user's to install): test/e2e/examples.test.js and dashboard2.test.js run them with it.
-      if (flow.some((n) => /^ui[-_]/.test(n.type))) this.skip();
       // What a user edits after import: the database's address (our influxd runs on a free port).
       flow = flow.map((n) => (n.type === 'vision-influxdb' ? { ...n, host: '127.0.0.1', port: String(db.port), url: db.url } : n));
       for (const n of flow) if (n.type === 'vision-influxdb' && n.database) await db.createDatabase(n.database);
@@ -213,6 +215,19 @@ describe('installed as users do: npm pack â†’ npm install in a fresh user dir â†
       await until(() => debugs.every((d) => (w.debug.get(d.id) || []).length > 0), 60000, `messages at ${debugs.map((d) => d.name || d.id).join(', ')}`);
       for (const n of flow.filter((x) => x.type === 'vision-influxdb' && x.database)) {
         await until(async () => ((await db.query('SHOW MEASUREMENTS', n.database)).series || []).length > 0, 30000, `points in database ${n.database}`);
+      }
+      // A dashboard example: its page is served, and Dashboard 2.0 finds our widgets' bundles in the package.
+      for (const base of flow.filter((n) => n.type === 'ui-base' || n.type === 'ui_base')) {
+        const page = await until(
+          async () => (await fetch(`${url}${base.type === 'ui-base' ? base.path : '/ui'}/`)).status === 200,
+          30000,
+          `the dashboard page of ${file}`,
+        );
+        assert.ok(page);
+      }
+      for (const widget of new Set(flow.filter((n) => n.type.startsWith('vision-ui-')).map((n) => n.type))) {
+        const res = await fetch(`${url}/resources/${PKG.name}/${widget}.umd.js`);
+        assert.strictEqual(res.status, 200, `${widget}'s bundle`);
       }
       const ids = new Set(flow.map((n) => n.id));
       const red = [...ids].filter((id) => w.statuses.get(id) && w.statuses.get(id).fill === 'red');
