@@ -235,7 +235,8 @@ describe('Dashboard 2.0 widgets and the demo on both dashboards, in Chromium', f
       async () => {
         const r = await fetch(`${url}/context/node/demo-stations?store=default`);
         const c = ((await r.json()).default || {}).config;
-        const v = c ? JSON.parse(c.msg) : null;
+        // Kept with the editor settings' fingerprint (nodes/shared/kept-settings.ts).
+        const v = c ? JSON.parse(c.msg).values : null;
         return v && v.idleDelayS === 13 ? v : null;
       },
       20000,

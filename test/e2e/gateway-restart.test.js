@@ -75,7 +75,8 @@ describe('gateway app: spooling without a database, dashboard settings across a 
     const r = await fetch(`${url}/context/node/demo-stations?store=default`);
     const j = await r.json();
     const c = j.default && j.default.config;
-    return c ? JSON.parse(c.msg) : null;
+    // Kept with the editor settings' fingerprint (nodes/shared/kept-settings.ts).
+    return c ? JSON.parse(c.msg).values : null;
   };
 
   it('with no database it spools to disk and the writer says so', async () => {
