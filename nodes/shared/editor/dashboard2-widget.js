@@ -91,13 +91,10 @@
     relinkOnImport: function (type, field, types) {
       var hook = window.EdgeVisionWidgetRelink;
       if (!hook) {
-        hook = window.EdgeVisionWidgetRelink = { specs: {}, loaded: false, pending: [], timer: null };
-        RED.events.on('flows:loaded', function () {
-          hook.loaded = true;
-        });
+        hook = window.EdgeVisionWidgetRelink = { specs: {}, pending: [], timer: null };
         // Every node an import adds, so that a widget is set to the nodes imported with it.
         RED.events.on('nodes:add', function (n) {
-          if (!hook.loaded || !n) return;
+          if (!n) return;
           hook.pending.push(n);
           if (hook.timer) return;
           hook.timer = setTimeout(function () {
@@ -106,7 +103,8 @@
             var changed = false;
             added.forEach(function (w) {
               var spec = hook.specs[w.type];
-              if (spec && RED.nodes.node(w.id) && window.EdgeVisionWidget.relink(w, spec.field, spec.types, added)) changed = true;
+              // An import marks what it adds as changed; the flows loaded when the editor opens are not.
+              if (spec && w.changed && RED.nodes.node(w.id) && window.EdgeVisionWidget.relink(w, spec.field, spec.types, added)) changed = true;
             });
             if (changed) RED.view.redraw(true);
           }, 0);
