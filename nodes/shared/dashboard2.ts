@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Node, NodeMessage, Red } from './red';
+import { NodeStatusReporter } from './node-status';
 
 interface WidgetContrib {
   package: string;
@@ -196,4 +197,68 @@ export function reportWidgetProblem(node: Node, status: { force(state: 'error', 
   else node.error(err.message);
   const again = setImmediate(() => status.force('error', err.message));
   return () => clearImmediate(again);
+}
+
+/** A widget that follows vision nodes without wires (tiles, timeline, events, floor): see startFollowingWidget. */
+export interface FollowingWidgetSpec<S> {
+  type: string;
+  /** The setting naming the vision node(s) it shows, and the types those may be. */
+  field: string;
+  sources: readonly string[];
+  read(config: Record<string, unknown>): S;
+  /** The vision node ids the settings name. */
+  ids(settings: S): readonly string[];
+  /** The status once they are deployed, until the first data. */
+  waitingText: string;
+}
+
+export interface FollowingWidget<S> {
+  settings: S;
+  widget: WidgetHandle;
+  status: NodeStatusReporter;
+  /** Runs when the node closes (a subscription, a timer). */
+  onClose(stop: () => void): void;
+}
+
+/**
+ * The frame every following widget node shares: its settings read with its vision nodes found again
+ * after an import (relinkSources), registered with its group, the rest set up by `build`; once the
+ * flows have started, a red status with the reason when a vision node is not deployed or of another
+ * type, else `waitingText` and the `ready` callback `build` may return. A bad setting or a missing
+ * dashboard is reported (reportWidgetProblem) and the flow keeps running.
+ */
+export function startFollowingWidget<S>(
+  RED: Red,
+  node: Node,
+  config: Record<string, unknown>,
+  spec: FollowingWidgetSpec<S>,
+  build: (w: FollowingWidget<S>) => (() => void) | void,
+): void {
+  const status = new NodeStatusReporter(node);
+  const stops: (() => void)[] = [];
+  node.on('close', (_removed: boolean, done: () => void) => {
+    for (const s of stops) s();
+    status.close();
+    done();
+  });
+  try {
+    const settings = spec.read(relinkSources(RED, node, config, spec.field, spec.sources));
+    const widget = registerWidget(RED, node, spec.type, config);
+    const ready = build({ settings, widget, status, onClose: (stop) => stops.push(stop) });
+    const check = setImmediate(() => {
+      const problem = spec
+        .ids(settings)
+        .map((id) => sourceProblem(RED, id, spec.sources))
+        .find((p) => p !== null);
+      if (problem) {
+        status.force('error', problem);
+        return;
+      }
+      status.force('idle', spec.waitingText);
+      if (ready) ready();
+    });
+    stops.push(() => clearImmediate(check));
+  } catch (e) {
+    stops.push(reportWidgetProblem(node, status, e as Error));
+  }
 }

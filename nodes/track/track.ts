@@ -62,6 +62,8 @@ export = function (RED: Red) {
     let smooth = true;
     let base: TrackerOptionsInput = {};
     let options: TrackerOptionsInput = {};
+    // The config messages' settings in force (over `base`), as kept in context.
+    let overrides: TrackerOptionsInput = {};
     let maxDetections = 0;
     // Settings changed by config messages, until the editor's change.
     const keptOptions = new KeptSettings<TrackerOptionsInput>(node, CONTEXT_KEY, config);
@@ -75,6 +77,7 @@ export = function (RED: Red) {
         try {
           resolveTrackerOptions({ ...base, ...saved });
           options = { ...base, ...saved };
+          overrides = saved;
         } catch (e) {
           node.warn(`ignoring the saved tracker settings: ${(e as Error).message}`);
         }
@@ -207,10 +210,10 @@ export = function (RED: Red) {
           return;
         }
         try {
-          const saved = keptOptions.load().values ?? {};
-          const next = kind.reset ? {} : { ...saved, ...readTrackPatch(kind.patch) };
+          const next = kind.reset ? {} : { ...overrides, ...readTrackPatch(kind.patch) };
           resolveTrackerOptions({ ...base, ...next }); // throws with the reason; nothing changes then
           options = { ...base, ...next };
+          overrides = next;
           keptOptions.save(kind.reset ? undefined : next);
           // New options apply to fresh trackers: end the current tracks cleanly; ids keep counting.
           const ended = resetCameras(undefined);

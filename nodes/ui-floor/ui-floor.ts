@@ -8,11 +8,10 @@
  * camera stops sending.
  */
 import { Red, Node } from '../shared/red';
-import { NodeStatusReporter } from '../shared/node-status';
-import { registerWidget, relinkSources, reportWidgetProblem, sourceProblem, ThrottledPublisher } from '../shared/dashboard2';
+import { startFollowingWidget, ThrottledPublisher } from '../shared/dashboard2';
 import { subscribeLive } from '../shared/live-feed';
 import { FloorInput, floorView } from '../lib/dashboard/floor';
-import { FLOOR_SOURCES, FloorSettings, readFloorConfig } from './config';
+import { FLOOR_SOURCES, readFloorConfig } from './config';
 
 const TYPE = 'vision-ui-floor';
 const MIN_INTERVAL_MS = 250;
@@ -24,58 +23,46 @@ export = function (RED: Red) {
   function VisionUiFloorNode(this: Node, config: Record<string, unknown>) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const status = new NodeStatusReporter(node);
-    const stops: (() => void)[] = [];
-    node.on('close', (_removed: boolean, done: () => void) => {
-      for (const s of stops) s();
-      status.close();
-      done();
-    });
-    let settings: FloorSettings;
-    try {
-      settings = readFloorConfig(relinkSources(RED, node, config, 'source', FLOOR_SOURCES));
-      const widget = registerWidget(RED, node, TYPE, config);
-      let shown = 0;
-      const read = (): ReturnType<FloorReader> => {
-        const src = RED.nodes.getNode(settings.source) as (Node & { reidFloor?: FloorReader }) | null;
-        return src && typeof src.reidFloor === 'function' ? src.reidFloor() : undefined;
-      };
-      const out = new ThrottledPublisher(
-        widget,
-        () => {
-          const data = read();
-          if (!data) {
-            status.set('warning', 'no calibrated camera: set its Floor calibration');
-            shown = 0;
-            return { payload: { width: 600, height: 200, areas: [], people: [], calibrated: false } };
-          }
-          const view = floorView({ people: data.people, areas: settings.showAreas ? data.areas : [] });
-          shown = view.people.length;
-          status.set('running', `${shown} on the floor · ${data.areas.length} camera${data.areas.length === 1 ? '' : 's'}`);
-          return { payload: { ...view, cameras: data.areas.length, calibrated: true } };
-        },
-        MIN_INTERVAL_MS,
-      );
-      stops.push(() => out.close());
-      stops.push(subscribeLive(settings.source, () => out.poke()));
-      const recheck = setInterval(() => {
-        if (shown) out.poke();
-      }, RECHECK_MS);
-      stops.push(() => clearInterval(recheck));
-      const check = setImmediate(() => {
-        const problem = sourceProblem(RED, settings.source, FLOOR_SOURCES);
-        if (problem) status.force('error', problem);
-        else {
-          status.force('idle', 'waiting for frames');
-          // A ready reid node without a calibrated camera sends nothing to the feed: say so now.
+    startFollowingWidget(
+      RED,
+      node,
+      config,
+      { type: TYPE, field: 'source', sources: FLOOR_SOURCES, read: readFloorConfig, ids: (s) => [s.source], waitingText: 'waiting for frames' },
+      ({ settings, widget, status, onClose }) => {
+        let shown = 0;
+        const read = (): ReturnType<FloorReader> => {
+          const src = RED.nodes.getNode(settings.source) as (Node & { reidFloor?: FloorReader }) | null;
+          return src && typeof src.reidFloor === 'function' ? src.reidFloor() : undefined;
+        };
+        const out = new ThrottledPublisher(
+          widget,
+          () => {
+            const data = read();
+            if (!data) {
+              status.set('warning', 'no calibrated camera: set its Floor calibration');
+              shown = 0;
+              return { payload: { width: 600, height: 200, areas: [], people: [], calibrated: false } };
+            }
+            const view = floorView({ people: data.people, areas: settings.showAreas ? data.areas : [] });
+            shown = view.people.length;
+            status.set('running', `${shown} on the floor · ${data.areas.length} camera${data.areas.length === 1 ? '' : 's'}`);
+            return { payload: { ...view, cameras: data.areas.length, calibrated: true } };
+          },
+          MIN_INTERVAL_MS,
+        );
+        onClose(() => out.close());
+        onClose(subscribeLive(settings.source, () => out.poke()));
+        const recheck = setInterval(() => {
+          if (shown) out.poke();
+        }, RECHECK_MS);
+        onClose(() => clearInterval(recheck));
+        // Once deployed: a ready reid node without a calibrated camera sends nothing to the feed, so say so now.
+        return () => {
           const src = RED.nodes.getNode(settings.source) as (Node & { reidStats?: () => unknown }) | null;
           if (src && typeof src.reidStats === 'function' && src.reidStats() !== undefined) out.poke();
-        }
-      });
-      stops.push(() => clearImmediate(check));
-    } catch (e) {
-      stops.push(reportWidgetProblem(node, status, e as Error));
-    }
+        };
+      },
+    );
   }
   RED.nodes.registerType(TYPE, VisionUiFloorNode);
 };

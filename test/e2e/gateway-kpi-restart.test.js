@@ -13,10 +13,9 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const WebSocket = require('ws');
 const { startGatewayChild, stopChild, ROOT } = require('../helpers/gateway-child');
-const { asset } = require('../helpers/assets');
+const { cutClip } = require('../helpers/assets');
 const { freePort } = require('../helpers/influx-servers');
 const { waitFor } = require('../helpers/wait');
 const { ProductivityEngine } = require('../../dist/nodes/lib/productivity');
@@ -41,24 +40,7 @@ describe('gateway app: KPIs over a restart mid-shift equal an uninterrupted run'
 
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-kpi-restart-'));
-    clip = path.join(tmp, 'vtest-30s.mp4');
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-i',
-      asset('video/vtest.avi'),
-      '-t',
-      '30',
-      '-an',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '18',
-      clip,
-    ]);
+    clip = cutClip('video/vtest.avi', 30, path.join(tmp, 'vtest-30s.mp4'));
     // The demo flow with the camera playing the cut once per start, and an inject to start it again.
     const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'demo.json'), 'utf8'));
     const cam = flow.find((n) => n.id === 'demo-camera');

@@ -4,6 +4,7 @@
 // data sets that no user downloads (MOTChallenge, test images) are read from the folder directly.
 const fs = require('fs');
 const path = require('path');
+const { execFileSync } = require('child_process');
 const { loadManifest, resolveAsset } = require('../../dist/nodes/lib/assets.js');
 
 function assetsDir() {
@@ -24,4 +25,33 @@ function asset(rel) {
   return p;
 }
 
-module.exports = { assetsDir, asset };
+/**
+ * The first `seconds` of an assets clip (e.g. 'video/vtest.avi'), cut with ffmpeg into `out` (H.264,
+ * no audio): a short replay for a test.
+ * @param {string} rel
+ * @param {number} seconds
+ * @param {string} out
+ */
+function cutClip(rel, seconds, out) {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-i',
+    asset(rel),
+    '-t',
+    String(seconds),
+    '-an',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '18',
+    out,
+  ];
+  execFileSync('ffmpeg', args);
+  return out;
+}
+
+module.exports = { assetsDir, asset, cutClip };

@@ -7,12 +7,11 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const helper = require('node-red-node-test-helper');
 const cameraNode = require('../../dist/nodes/camera-source/camera-source.js');
 const modelNode = require('../../dist/nodes/model/model.js');
 const detectNode = require('../../dist/nodes/detect/detect.js');
-const { asset } = require('../helpers/assets');
+const { asset, cutClip } = require('../helpers/assets');
 const { waitFor } = require('../helpers/wait');
 
 helper.init(require.resolve('node-red'));
@@ -23,23 +22,8 @@ describe('vision-detect behind a file replayed at full speed (real ffmpeg, real 
   let clip = '';
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ev-detect-replay-'));
-    clip = path.join(tmp, 'vtest-10s.mp4');
     // 10 s of the demo clip: 70 frames at the 7 fps below.
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-i',
-      asset('video/vtest.avi'),
-      '-t',
-      '10',
-      '-an',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      clip,
-    ]);
+    clip = cutClip('video/vtest.avi', 10, path.join(tmp, 'vtest-10s.mp4'));
     return new Promise((r) => helper.startServer(r));
   });
   after(() => {
